@@ -1,0 +1,178 @@
+"""The `graphgov` command line: thin Click commands over the library.
+
+Every command that touches the graph takes `--store` (default: $GRAPHGOV_STORE, else the embedded
+store at .graphgov/graph.json.gz). Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from graphgov import __version__
+from graphgov.pipeline import LoadSummary, load_paths
+from graphgov.questions import QuestionError, ask, catalog, get_question
+from graphgov.readers import ReadError, expand_paths
+from graphgov.schema import schema_table_markdown
+from graphgov.stores import Store, StoreError, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STORE_HELP = (
+    "Graph store: a file path (embedded) or a bolt://, neo4j://, neo4j+s:// URI. "
+    "[default: $GRAPHGOV_STORE, else .graphgov/graph.json.gz]"
+)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the library's expected failures into one clear line and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (StoreError, QuestionError, ReadError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def store_from(spec: str | None) -> Iterator[Store]:
+    store = open_store(spec)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.group()
+@click.version_option(__version__, prog_name="graphgov")
+def main() -> None:
+    """graphgov: where each AI model's data came from, who can and who did read it, on AWS."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
+              default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
+              help="Where records that cannot be loaded are appended, with their error.")
+@friendly_errors
+def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path) -> None:
+    """Load log files or directories (CloudTrail and its wrappers; format detected per file)."""
+    files = expand_paths(paths)  # fail on a bad path before touching the store
+    with store_from(store_spec) as store:
+        show_bar = output_format == "text" and sys.stderr.isatty() and len(files) > 1
+        with click.progressbar(length=len(files), label="loading", file=sys.stderr,
+                               hidden=not show_bar) as bar:
+            summary = load_paths(files, store, quarantine_path, on_file=lambda _: bar.update(1))
+    _print_summary(summary, output_format, store.description)
+
+
+def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    click.echo(f"{summary.records} records from {summary.files} files into {where}")
+    click.echo(f"  loaded       {summary.loaded}")
+    for reason, count in sorted(summary.skipped.items()):
+        click.echo(f"  skipped      {count:<6} {reason}")
+    click.echo(f"  quarantined  {summary.quarantined}" +
+               (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
+    click.echo(f"graph now holds {summary.nodes} nodes and {summary.edges} edges")
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly_errors
+def questions(output_format: str) -> None:
+    """List the saved questions with their metadata."""
+    items = [q.summary() for q in catalog().values()]
+    if output_format == "json":
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        params = ", ".join(f"{k}{'' if v['required'] else '?'}" for k, v in item["params"].items())
+        click.echo(f"{item['id']}  [{item['severity']}]  {item['title']}" + (f"  (params: {params})" if params else ""))
+        click.echo(f"    controls: {', '.join(item['controls'])}")
+
+
+@main.command()
+@click.argument("question_id")
+@click.option("--param", "params", multiple=True, metavar="K=V", help="A question parameter (repeatable).")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@friendly_errors
+def query(question_id: str, params: tuple[str, ...], store_spec: str | None, output_format: str) -> None:
+    """Run a saved question (see `graphgov questions`)."""
+    get_question(question_id)  # unknown ids fail before connecting
+    given = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected K=V, got {item!r}", param_hint="--param")
+        given[key.strip()] = value
+    with store_from(store_spec) as store:
+        rows = ask(store, question_id, given)
+    click.echo(render_rows(rows, output_format), nl=False)
+
+
+def render_rows(rows: list[dict[str, Any]], output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if not rows:
+        return "" if output_format == "csv" else "(no rows)\n"
+    columns = list(rows[0])
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(cells)
+        return buffer.getvalue()
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines) + f"\n({len(rows)} rows)\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+@main.command()
+def schema() -> None:
+    """Print the graph schema as Markdown tables (the README's schema section)."""
+    click.echo(schema_table_markdown())
+
+
+@main.command()
+@click.option("--store", "store_spec", default=None,
+              help="Where to build the demo graph [default: a fresh .graphgov/demo.json.gz].")
+@friendly_errors
+def demo(store_spec: str | None) -> None:
+    """Load the bundled sample AWS logs into an embedded store and answer a few questions."""
+    from graphgov.demo import run_demo
+
+    run_demo(store_spec, echo=click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,81 @@
+"""The saved questions answered on the embedded (networkx) store.
+
+Each function mirrors its `cypher/<id>.cypher` file row for row; the parity tests run both over the
+same fixtures and require identical answers, so a change to one must be made to the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import networkx as nx
+
+Rows = list[dict[str, Any]]
+ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY")
+
+
+def _has_label(attrs: Mapping[str, Any], label: str) -> bool:
+    return label in attrs.get("labels", ())
+
+
+def cross_account_assumptions(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    rows = []
+    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
+        p, role = graph.nodes[src], graph.nodes[dst]
+        if edge_type != "ASSUMED_ROLE" or r.get("cross_account") is not True or not _has_label(role, "AWSRole"):
+            continue
+        rows.append({
+            "principal": p.get("arn"), "principal_type": p.get("principal_type"),
+            "principal_account": p.get("account_id"), "role": role.get("arn"),
+            "role_account": role.get("account_id"), "count": r.get("count"), "first_seen": r.get("first_seen"),
+            "last_seen": r.get("last_seen"), "operations": r.get("operations"), "event_ids": r.get("event_ids"),
+        })
+    return rows
+
+
+def principal_activity(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    node = ("AWSPrincipal", params["principal"])
+    if node not in graph:
+        return []
+    p = graph.nodes[node]
+    rows = []
+    for _, dst, edge_type, r in graph.out_edges(node, keys=True, data=True):
+        if edge_type not in ACTIVITY_EDGES:
+            continue
+        rows.append({
+            "principal": p.get("arn"), "action": edge_type, "target": graph.nodes[dst].get("arn"),
+            "count": r.get("count"), "bytes": r.get("bytes"), "cross_account": r.get("cross_account"),
+            "first_seen": r.get("first_seen"), "last_seen": r.get("last_seen"), "operations": r.get("operations"),
+        })
+    return rows
+
+
+def object_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    bucket = ("S3Bucket", params["bucket"])
+    if bucket not in graph:
+        return []
+    prefix = params.get("prefix") or ""
+    rows = []
+    for _, obj, edge_type in graph.out_edges(bucket, keys=True):
+        o = graph.nodes[obj]
+        if edge_type != "CONTAINS" or not str(o.get("key", "")).startswith(prefix):
+            continue
+        for src, _, read_type, r in graph.in_edges(obj, keys=True, data=True):
+            p = graph.nodes[src]
+            if read_type != "READ" or src[0] != "AWSPrincipal":
+                continue
+            rows.append({
+                "bucket": params["bucket"], "key": o.get("key"), "principal": p.get("arn"),
+                "principal_account": p.get("account_id"), "count": r.get("count"), "bytes": r.get("bytes"),
+                "cross_account": r.get("cross_account"), "first_seen": r.get("first_seen"),
+                "last_seen": r.get("last_seen"),
+            })
+    return rows
+
+
+IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]] = {
+    "cross-account-assumptions": cross_account_assumptions,
+    "principal-activity": principal_activity,
+    "object-readers": object_readers,
+}

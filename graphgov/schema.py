@@ -1,0 +1,179 @@
+"""The graph schema, declared once.
+
+From these declarations come the Neo4j constraints and indexes, the batched `UNWIND $rows ... MERGE`
+write statements (graphgov.stores.neo4j), the embedded networkx build (graphgov.stores.embedded), and
+the schema table in the README (`graphgov schema`). Labels follow Cartography's where it has one, so
+both graphs can share a database.
+
+Every node gets `first_seen` / `last_seen`. Edges are either *structural* (a fact such as "this role
+belongs to that account": first/last seen and sources) or *aggregated* (repeated events: also `count`,
+`bytes`, sorted `operations`, and the smallest few `event_ids` as provenance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVENT_ID_SAMPLE = 5
+
+
+@dataclass(frozen=True)
+class NodeType:
+    name: str
+    merge_label: str  # the label whose `key` is unique; extra labels are added on top
+    key: str
+    labels: tuple[str, ...]
+    props: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class EdgeType:
+    name: str
+    endpoints: tuple[tuple[str, str], ...]  # allowed (source merge label, target merge label)
+    aggregated: bool
+    props: tuple[str, ...]
+    description: str
+
+
+_PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition")
+
+
+def _principal(name: str, description: str, extra: tuple[str, ...] = ()) -> NodeType:
+    labels = ("AWSPrincipal",) if name == "AWSPrincipal" else ("AWSPrincipal", name)
+    return NodeType(name, "AWSPrincipal", "arn", labels, _PRINCIPAL_PROPS + extra, description)
+
+
+NODE_TYPES: dict[str, NodeType] = {
+    t.name: t
+    for t in (
+        NodeType("AWSAccount", "AWSAccount", "id", ("AWSAccount",), ("id",), "An AWS account (12-digit id)."),
+        _principal(
+            "AWSPrincipal",
+            "Any principal; alone it names a whole account as a principal (`arn:aws:iam::<acct>:root`).",
+        ),
+        _principal("AWSUser", "An IAM user; key is the path-less user ARN."),
+        _principal("AWSRole", "An IAM role; key is the path-less role ARN, `path` kept when known."),
+        _principal("AWSRootUser", "An account's root user (`arn:aws:iam::<acct>:root`)."),
+        _principal("AWSServicePrincipal", "An AWS service acting on its own (key: `sagemaker.amazonaws.com`)."),
+        _principal("AWSFederatedUser", "A GetFederationToken user (`arn:aws:sts::<acct>:federated-user/<n>`)."),
+        _principal(
+            "AWSIdentityCenterUser",
+            "An IAM Identity Center user (key: `<identityStoreArn>/user/<userId>`).",
+            ("identity_store_arn", "user_id"),
+        ),
+        _principal(
+            "AWSFederatedIdentity",
+            "A SAML or web-identity (OIDC) user before it assumes a role (key: `<provider>/<user>`).",
+            ("identity_provider",),
+        ),
+        NodeType(
+            "AWSRoleSession",
+            "AWSRoleSession",
+            "arn",
+            ("AWSRoleSession",),
+            ("arn", "role_arn", "session_name", "source_identity", "account_id"),
+            "An assumed-role session (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`), linked to its role.",
+        ),
+        NodeType(
+            "S3Bucket",
+            "S3Bucket",
+            "id",
+            ("S3Bucket",),
+            ("id", "name", "arn", "account_id"),
+            "An S3 bucket; key `id` is the bucket name, as in Cartography.",
+        ),
+        NodeType(
+            "S3Object",
+            "S3Object",
+            "arn",
+            ("S3Object",),
+            ("arn", "bucket", "key"),
+            "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored.",
+        ),
+        NodeType(
+            "KMSKey",
+            "KMSKey",
+            "arn",
+            ("KMSKey",),
+            ("arn", "id", "region", "account_id"),
+            "A KMS key (`arn:aws:kms:<region>:<acct>:key/<id>`).",
+        ),
+    )
+}
+
+_ANY_PRINCIPAL = "AWSPrincipal"
+
+EDGE_TYPES: dict[str, EdgeType] = {
+    t.name: t
+    for t in (
+        EdgeType(
+            "RESOURCE",
+            (("AWSAccount", "AWSPrincipal"), ("AWSAccount", "S3Bucket"), ("AWSAccount", "KMSKey"),
+             ("AWSAccount", "AWSRoleSession")),
+            False,
+            (),
+            "Account owns the principal, bucket, key or session (Cartography's RESOURCE).",
+        ),
+        EdgeType("SESSION_OF", (("AWSRoleSession", "AWSPrincipal"),), False, (), "Session of a role."),
+        EdgeType(
+            "FEDERATED_FROM",
+            ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),),
+            False,
+            (),
+            "Federated user issued by an IAM user or root (GetFederationToken).",
+        ),
+        EdgeType(
+            "ASSUMED_ROLE",
+            ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),),
+            True,
+            ("cross_account",),
+            "Principal assumed the role (sts:AssumeRole*); `cross_account` when the accounts differ.",
+        ),
+        EdgeType("READ", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
+                 "Principal read the object (GetObject, or the source of a copy); `bytes` transferred out."),
+        EdgeType("WROTE", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
+                 "Principal wrote the object (Put/Copy/POST, multipart parts); `bytes` transferred in."),
+        EdgeType("DELETED", ((_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "S3Bucket")), True,
+                 ("cross_account", "keys_unknown"),
+                 "Principal deleted the object; to the bucket with `keys_unknown` for DeleteObjects."),
+        EdgeType("LISTED", ((_ANY_PRINCIPAL, "S3Bucket"),), True, ("cross_account",),
+                 "Principal listed the bucket's objects."),
+        EdgeType("CONTAINS", (("S3Bucket", "S3Object"),), False, (), "Bucket holds the object."),
+        EdgeType("COPIED_FROM", (("S3Object", "S3Object"),), True, (),
+                 "Object was written as a copy of another (CopyObject, UploadPartCopy)."),
+        EdgeType("USED_KEY", ((_ANY_PRINCIPAL, "KMSKey"),), True, ("cross_account",),
+                 "Principal used the key for a data-key operation (Decrypt, GenerateDataKey, ...)."),
+        EdgeType("ENCRYPTS", (("KMSKey", "S3Object"), ("KMSKey", "S3Bucket")), True, (),
+                 "Key was used under the `aws:s3:arn` encryption context of the object (or bucket)."),
+    )
+}
+
+# Bookkeeping: the seen-set of evidence ids; not part of the answerable graph.
+SEEN_LABEL = "GraphgovSeenEvent"
+
+
+def merge_label(node_type: str) -> str:
+    return NODE_TYPES[node_type].merge_label
+
+
+def node_labels() -> list[str]:
+    return sorted({label for t in NODE_TYPES.values() for label in t.labels})
+
+
+def schema_table_markdown() -> str:
+    """The schema as Markdown tables, for the README."""
+    lines = ["| node type | labels | key | properties | meaning |", "|---|---|---|---|---|"]
+    for t in NODE_TYPES.values():
+        lines.append(
+            f"| {t.name} | {':'.join(t.labels)} | `{t.key}` | {', '.join(t.props)}, first_seen, last_seen"
+            f" | {t.description} |"
+        )
+    lines += ["", "| edge type | from → to | kind | properties | meaning |", "|---|---|---|---|---|"]
+    for e in EDGE_TYPES.values():
+        ends = "; ".join(f"{a} → {b}" for a, b in e.endpoints)
+        base = "count, bytes, operations, event_ids, " if e.aggregated else ""
+        props = base + ", ".join((*e.props, "first_seen", "last_seen", "sources"))
+        kind = "aggregated" if e.aggregated else "structural"
+        lines.append(f"| {e.name} | {ends} | {kind} | {props} | {e.description} |")
+    return "\n".join(lines)

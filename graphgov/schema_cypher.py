@@ -1,0 +1,103 @@
+"""Cypher generated from graphgov.schema: constraints, indexes and the batched write statements.
+
+Labels, relationship types and property names come only from the schema declarations (never from
+data); every value travels as a parameter (`$rows`). The statements implement the merge rules of
+graphgov.aggregate in Cypher: newest non-null property wins, min/max times, added counts, sorted unions.
+Everything here works on Neo4j Community (uniqueness constraints and range indexes only).
+"""
+
+from __future__ import annotations
+
+from graphgov.schema import EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, SEEN_LABEL, EdgeType, node_labels
+
+
+def _sorted_union(target: str, incoming: str, limit: int | None = None) -> str:
+    tail = f" LIMIT {int(limit)}" if limit else ""
+    return (
+        f"COLLECT {{ UNWIND coalesce({target}, []) + {incoming} AS x "
+        f"WITH DISTINCT x ORDER BY x{tail} RETURN x }}"
+    )
+
+
+def _window(var: str) -> str:
+    return (
+        f"SET {var}.first_seen = CASE WHEN {var}.first_seen IS NULL OR row.first_seen < {var}.first_seen "
+        f"THEN row.first_seen ELSE {var}.first_seen END,\n"
+        f"    {var}.last_seen = CASE WHEN {var}.last_seen IS NULL OR row.last_seen > {var}.last_seen "
+        f"THEN row.last_seen ELSE {var}.last_seen END,\n"
+        f"    {var}.sources = {_sorted_union(f'{var}.sources', 'row.sources')}"
+    )
+
+
+def constraint_statements() -> list[str]:
+    """Uniqueness constraints on every merge key, plus lookup indexes the questions use."""
+    statements = []
+    for label, key in sorted({(t.merge_label, t.key) for t in NODE_TYPES.values()}):
+        statements.append(
+            f"CREATE CONSTRAINT graphgov_{label.lower()}_{key} IF NOT EXISTS "
+            f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+        )
+    statements += [
+        "CREATE INDEX graphgov_awsprincipal_name IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.name)",
+        "CREATE INDEX graphgov_s3object_bucket_key IF NOT EXISTS FOR (n:S3Object) ON (n.bucket, n.key)",
+        f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
+        f"CREATE INDEX graphgov_seen_day IF NOT EXISTS FOR (n:{SEEN_LABEL}) ON (n.day)",
+    ]
+    return statements
+
+
+def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
+    """`$rows`: [{key, props, first_seen, last_seen, sources}] for nodes carrying exactly `labels`."""
+    declared = set(node_labels())
+    if merge_label not in labels or not set(labels) <= declared:
+        raise ValueError(f"labels {labels} are not declared in the schema")
+    extra = sorted(label for label in labels if label != merge_label)
+    set_labels = f"\nSET n:{':'.join(extra)}" if extra else ""
+    return (
+        "UNWIND $rows AS row\n"
+        f"MERGE (n:{merge_label} {{{_key_of(merge_label)}: row.key}})\n"
+        f"SET n += row.props{set_labels}\n"
+        f"{_window('n')}"
+    )
+
+
+def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) -> str:
+    """`$rows`: [{src, dst, props, first_seen, last_seen, sources[, count, bytes, operations, event_ids]}]."""
+    src_key = _key_of(src_label)
+    dst_key = _key_of(dst_label)
+    statement = (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{src_label} {{{src_key}: row.src}})\n"
+        f"MATCH (b:{dst_label} {{{dst_key}: row.dst}})\n"
+        f"MERGE (a)-[r:{edge_type.name}]->(b)\n"
+        "SET r += row.props\n"
+        f"{_window('r')}"
+    )
+    if edge_type.aggregated:
+        statement += (
+            ",\n    r.count = coalesce(r.count, 0) + row.count,\n"
+            "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
+            f"    r.operations = {_sorted_union('r.operations', 'row.operations')},\n"
+            f"    r.event_ids = {_sorted_union('r.event_ids', 'row.event_ids', EVENT_ID_SAMPLE)}"
+        )
+    return statement
+
+
+def seen_write_statement() -> str:
+    return f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\nON CREATE SET s.day = row.day"
+
+
+def seen_lookup_statement() -> str:
+    return f"UNWIND $keys AS k\nMATCH (s:{SEEN_LABEL} {{key: k}})\nRETURN s.key AS key"
+
+
+def _key_of(merge_label: str) -> str:
+    for node_type in NODE_TYPES.values():
+        if node_type.merge_label == merge_label:
+            return node_type.key
+    raise KeyError(merge_label)
+
+
+def edge_endpoint_labels() -> list[tuple[str, str, str]]:
+    """(edge type, source merge label, target merge label) for every declared endpoint pair."""
+    return [(e.name, a, b) for e in EDGE_TYPES.values() for a, b in e.endpoints]

@@ -1,0 +1,37 @@
+"""Choose and open a store: `--store`, then `GRAPHGOV_STORE`, then the embedded default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from graphgov.stores.base import Store, StoreError
+
+DEFAULT_EMBEDDED_PATH = Path(".graphgov") / "graph.json.gz"
+NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+__all__ = ["DEFAULT_EMBEDDED_PATH", "Store", "StoreError", "open_store", "resolve_store_spec"]
+
+
+def resolve_store_spec(spec: str | None) -> str:
+    """The store to use: the explicit spec, else $GRAPHGOV_STORE, else the embedded default path."""
+    return spec or os.environ.get("GRAPHGOV_STORE") or str(DEFAULT_EMBEDDED_PATH)
+
+
+def open_store(spec: str | None = None) -> Store:
+    """Open a Neo4j store for bolt/neo4j URIs (credentials from NEO4J_* variables), else an embedded one."""
+    resolved = resolve_store_spec(spec)
+    if resolved.startswith(NEO4J_SCHEMES):
+        from graphgov.stores.neo4j import Neo4jStore
+
+        return Neo4jStore(
+            resolved,
+            username=os.environ.get("NEO4J_USERNAME"),
+            password=os.environ.get("NEO4J_PASSWORD"),
+            database=os.environ.get("NEO4J_DATABASE") or None,
+        )
+    if "://" in resolved:
+        raise StoreError(f"unsupported store {resolved!r}: use a file path or one of {', '.join(NEO4J_SCHEMES)}")
+    from graphgov.stores.embedded import EmbeddedStore
+
+    return EmbeddedStore(Path(resolved))

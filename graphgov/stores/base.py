@@ -1,0 +1,52 @@
+"""The one interface both stores implement, so everything above them is store-agnostic."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from graphgov.aggregate import Aggregate
+
+
+class StoreError(Exception):
+    """The store cannot be reached, opened or written; the message is meant for the user."""
+
+
+class Store(ABC):
+    """A graph store: de-duplicating, aggregating writes; read-only saved questions."""
+
+    description: str
+
+    @abstractmethod
+    def unseen(self, keys: Iterable[str]) -> set[str]:
+        """The subset of evidence keys not loaded before."""
+
+    @abstractmethod
+    def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
+        """Fold the aggregate in and record `seen` (key -> day) together, all or nothing."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make everything written so far durable."""
+
+    @abstractmethod
+    def totals(self) -> tuple[int, int]:
+        """(nodes, edges) of the graph, bookkeeping excluded."""
+
+    @abstractmethod
+    def find_principals(self, arn: str, name: str) -> list[str]:
+        """ARNs of principals whose key is `arn` or whose name is `name`."""
+
+    @abstractmethod
+    def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one saved question read-only and return its raw rows."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

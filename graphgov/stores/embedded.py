@@ -1,0 +1,119 @@
+"""The embedded store: a networkx graph persisted to one local file, the default (no server needed).
+
+The file is gzip JSON holding the nodes, the edges and the seen-set of evidence keys (partitioned by
+day), written atomically (temp file, fsync, rename), so graph and seen-set always agree: an
+interrupted load leaves the previous file intact, and re-running it neither loses nor doubles anything.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graphgov.aggregate import Aggregate, merge_edge_attrs, merge_node_attrs
+from graphgov.stores.base import Store, StoreError
+
+FORMAT = "graphgov-embedded/1"
+
+
+class EmbeddedStore(Store):
+    def __init__(self, path: Path):
+        self.path = path
+        self.description = f"embedded store {path}"
+        self.graph = nx.MultiDiGraph()
+        self.seen_by_day: dict[str, set[str]] = {}
+        self._seen_index: set[str] = set()
+        self._dirty = False
+        if path.exists():
+            self._read()
+
+    # --- persistence ---------------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        try:
+            with gzip.open(self.path, "rt", encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, EOFError, json.JSONDecodeError) as exc:
+            raise StoreError(f"cannot read embedded store {self.path}: {exc}") from exc
+        if data.get("format") != FORMAT:
+            raise StoreError(f"{self.path} is not a graphgov embedded store ({FORMAT})")
+        for label, key, attrs in data["nodes"]:
+            self.graph.add_node((label, key), **attrs)
+        for edge_type, src, dst, attrs in data["edges"]:
+            self.graph.add_edge(tuple(src), tuple(dst), key=edge_type, **attrs)
+        self.seen_by_day = {day: set(keys) for day, keys in data["seen"].items()}
+        for keys in self.seen_by_day.values():
+            self._seen_index |= keys
+
+    def commit(self) -> None:
+        if not self._dirty:
+            return
+        data = {
+            "format": FORMAT,
+            "nodes": [[n[0], n[1], attrs] for n, attrs in sorted(self.graph.nodes(data=True))],
+            "edges": sorted(
+                ([k, list(u), list(v), attrs] for u, v, k, attrs in self.graph.edges(keys=True, data=True)),
+                key=lambda e: (e[0], e[1], e[2]),
+            ),
+            "seen": {day: sorted(keys) for day, keys in sorted(self.seen_by_day.items())},
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+                handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        self._dirty = False
+
+    # --- writes --------------------------------------------------------------------------------------
+
+    def unseen(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if k not in self._seen_index}
+
+    def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
+        for node_id, attrs in aggregate.nodes.items():
+            if node_id not in self.graph:
+                self.graph.add_node(node_id)
+            merge_node_attrs(self.graph.nodes[node_id], attrs)
+        for (edge_type, src, dst), attrs in aggregate.edges.items():
+            if not self.graph.has_edge(src, dst, key=edge_type):
+                self.graph.add_edge(src, dst, key=edge_type)
+            merge_edge_attrs(self.graph.edges[src, dst, edge_type], attrs)
+        for key, day in seen.items():
+            self.seen_by_day.setdefault(day, set()).add(key)
+            self._seen_index.add(key)
+        self._dirty = self._dirty or bool(aggregate) or bool(seen)
+
+    # --- reads ---------------------------------------------------------------------------------------
+
+    def totals(self) -> tuple[int, int]:
+        return self.graph.number_of_nodes(), self.graph.number_of_edges()
+
+    def find_principals(self, arn: str, name: str) -> list[str]:
+        found = set()
+        for (label, key), attrs in self.graph.nodes(data=True):
+            if label == "AWSPrincipal" and (key == arn or attrs.get("name") == name):
+                found.add(key)
+        return sorted(found)
+
+    def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        from graphgov.embedded_questions import IMPLEMENTATIONS
+
+        try:
+            implementation = IMPLEMENTATIONS[question_id]
+        except KeyError as exc:
+            raise StoreError(f"question {question_id!r} has no embedded-store implementation") from exc
+        return implementation(self.graph, params)

@@ -1,0 +1,152 @@
+"""The Neo4j store: batched, idempotent writes generated from the schema; read-only saved questions.
+
+Each `write` is one transaction holding the chunk's nodes, edges and seen-set keys, so a load that
+stops half-way can simply be run again: committed chunks are recognised as seen, the rest is loaded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from neo4j import READ_ACCESS, GraphDatabase, Query
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
+
+from graphgov.aggregate import Aggregate
+from graphgov.schema import EDGE_TYPES, SEEN_LABEL, node_labels
+from graphgov.schema_cypher import (
+    constraint_statements,
+    edge_write_statement,
+    node_write_statement,
+    seen_lookup_statement,
+    seen_write_statement,
+)
+from graphgov.stores.base import Store, StoreError
+
+BATCH = 2000
+QUESTION_TIMEOUT_S = 300.0
+_AGGREGATED_FIELDS = ("count", "bytes", "operations", "event_ids")
+_WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels")
+
+
+class Neo4jStore(Store):
+    def __init__(self, uri: str, username: str | None = None, password: str | None = None,
+                 database: str | None = None):
+        self.description = f"Neo4j at {uri}" + (f" (database {database})" if database else "")
+        auth = (username or "neo4j", password) if password else None
+        self.database = database
+        try:
+            self.driver = GraphDatabase.driver(uri, auth=auth)
+            self.driver.verify_connectivity()
+        except (ServiceUnavailable, AuthError, Neo4jError, ValueError, OSError) as exc:
+            raise StoreError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+        self._ensure_schema()
+
+    def _session(self, read_only: bool = False):  # noqa: ANN202 - neo4j Session
+        kwargs: dict[str, Any] = {"database": self.database} if self.database else {}
+        if read_only:
+            kwargs["default_access_mode"] = READ_ACCESS
+        return self.driver.session(**kwargs)
+
+    def _ensure_schema(self) -> None:
+        with self._session() as session:
+            for statement in constraint_statements():
+                try:
+                    session.run(statement).consume()
+                except ClientError as exc:
+                    raise StoreError(f"cannot create the graphgov schema: {exc.message}") from exc
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # --- writes --------------------------------------------------------------------------------------
+
+    def unseen(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with self._session(read_only=True) as session:
+            for start in range(0, len(wanted), BATCH):
+                batch = wanted[start:start + BATCH]
+                result = session.execute_read(
+                    lambda tx, b=batch: [r["key"] for r in tx.run(seen_lookup_statement(), keys=b)]
+                )
+                found.update(result)
+        return set(wanted) - found
+
+    def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
+        plan = self._plan(aggregate, seen)
+        with self._session() as session:
+            session.execute_write(self._apply, plan)
+
+    @staticmethod
+    def _apply(tx: Any, plan: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        for statement, rows in plan:
+            for start in range(0, len(rows), BATCH):
+                tx.run(statement, rows=rows[start:start + BATCH]).consume()
+
+    @staticmethod
+    def _plan(aggregate: Aggregate, seen: Mapping[str, str]) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Statements in dependency order (nodes, then edges, then seen keys) with their rows."""
+        nodes_by_type: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+        for (label, key), attrs in aggregate.nodes.items():
+            nodes_by_type[(label, tuple(attrs["labels"]))].append({
+                "key": key,
+                "props": {k: v for k, v in attrs.items() if k not in _WINDOW_FIELDS},
+                "first_seen": attrs["first_seen"], "last_seen": attrs["last_seen"], "sources": attrs["sources"],
+            })
+        plan: list[tuple[str, list[dict[str, Any]]]] = []
+        for (label, labels), rows in sorted(nodes_by_type.items()):
+            plan.append((node_write_statement(label, labels), rows))
+        edges_by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for (edge_type, src, dst), attrs in aggregate.edges.items():
+            row = {
+                "src": src[1], "dst": dst[1],
+                "props": {k: v for k, v in attrs.items() if k not in _WINDOW_FIELDS + _AGGREGATED_FIELDS},
+                **{k: attrs[k] for k in ("first_seen", "last_seen", "sources")},
+            }
+            if EDGE_TYPES[edge_type].aggregated:
+                row.update({k: attrs[k] for k in _AGGREGATED_FIELDS})
+            edges_by_shape[(edge_type, src[0], dst[0])].append(row)
+        for (edge_type, src_label, dst_label), rows in sorted(edges_by_shape.items()):
+            plan.append((edge_write_statement(EDGE_TYPES[edge_type], src_label, dst_label), rows))
+        if seen:
+            plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
+        return plan
+
+    def commit(self) -> None:
+        """Every write is already its own committed transaction."""
+
+    # --- reads ---------------------------------------------------------------------------------------
+
+    def totals(self) -> tuple[int, int]:
+        with self._session(read_only=True) as session:
+            nodes = session.run(
+                "MATCH (n) WHERE any(l IN labels(n) WHERE l IN $labels) RETURN count(n) AS c",
+                labels=node_labels(),
+            ).single()["c"]
+            edges = session.run(
+                "MATCH ()-[r]->() WHERE type(r) IN $types RETURN count(r) AS c", types=sorted(EDGE_TYPES),
+            ).single()["c"]
+        return nodes, edges
+
+    def find_principals(self, arn: str, name: str) -> list[str]:
+        with self._session(read_only=True) as session:
+            records = session.execute_read(lambda tx: list(tx.run(
+                "MATCH (p:AWSPrincipal) WHERE p.arn = $arn OR p.name = $name RETURN DISTINCT p.arn AS arn",
+                arn=arn, name=name,
+            )))
+        return sorted(r["arn"] for r in records)
+
+    def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        # The one audited boundary where text read from a .cypher file becomes a query: read-only
+        # session, parameters only, tagged and time-limited.
+        query = Query(cypher, metadata={"graphgov_question": question_id}, timeout=QUESTION_TIMEOUT_S)  # type: ignore[arg-type]
+        try:
+            with self._session(read_only=True) as session:
+                return session.execute_read(lambda tx: [r.data() for r in tx.run(query, dict(params))])
+        except Neo4jError as exc:
+            raise StoreError(f"question {question_id} failed on Neo4j: {exc.message}") from exc
+
+
+__all__ = ["Neo4jStore", "SEEN_LABEL"]

@@ -1,0 +1,342 @@
+"""CloudTrail records -> graph delta: identities, role assumptions, S3 object access, KMS data-key use.
+
+Pure: `parse(record)` reads one CloudTrail record (already unwrapped from its delivery file, EventBridge
+envelope, LookupEvents page or CloudWatch Logs payload) and returns a GraphDelta, or raises Skip
+(well-formed but not modelled) or Malformed (lacks what the graph needs). Fields the graph does not
+use are never validated, so odd regions, anonymised IPs or vendor-added fields pass through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphgov import ids
+from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
+from graphgov.times import to_utc_iso
+from loaders.identity import Principal, from_user_identity, role_rows
+
+SOURCE = "cloudtrail"
+
+ASSUME_ROLE_EVENTS = {"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
+S3_READ_EVENTS = {"GetObject", "SelectObjectContent", "GetObjectTorrent"}
+S3_WRITE_EVENTS = {
+    "PutObject", "PostObject", "POST Object", "CreateMultipartUpload", "UploadPart",
+    "CompleteMultipartUpload",
+}
+S3_COPY_EVENTS = {"CopyObject", "UploadPartCopy"}
+S3_DELETE_EVENTS = {"DeleteObject"}
+S3_LIST_EVENTS = {"ListObjects", "ListObjectsV2", "ListObjectVersions", "ListBucket"}
+KMS_DATA_KEY_EVENTS = {
+    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext", "ReEncrypt", "ReEncryptFrom", "ReEncryptTo",
+}
+
+
+def looks_like_cloudtrail(obj: Mapping[str, Any]) -> bool:
+    """A CloudTrail record has eventVersion/eventSource/eventName, with a `*.amazonaws.com` source."""
+    source = obj.get("eventSource")
+    return (
+        isinstance(source, str)
+        and source.endswith("amazonaws.com")
+        and "eventName" in obj
+        and ("eventVersion" in obj or "eventID" in obj or "userIdentity" in obj)
+    )
+
+
+def parse(record: Mapping[str, Any]) -> GraphDelta:
+    """One CloudTrail record -> GraphDelta (or Skip / Malformed)."""
+    if not isinstance(record, Mapping):
+        raise Malformed("record is not a JSON object")
+    if record.get("eventType") == "AwsCloudTrailInsight" or record.get("eventCategory") == "Insight":
+        raise Skip("insight_event")
+    source, name = record.get("eventSource"), record.get("eventName")
+    handler = _handler(source, name)
+    if handler is None:
+        raise Skip("unsupported_event")
+    if record.get("errorCode"):
+        raise Skip("failed_call")  # the action did not happen: no access, no assumption
+    event_id = record.get("eventID")
+    if not isinstance(event_id, str) or not event_id:
+        raise Malformed(f"{source} {name}: no eventID")
+    try:
+        time = to_utc_iso(record.get("eventTime"))
+    except ValueError as exc:
+        raise Malformed(f"{source} {name}: {exc}") from exc
+    principal = from_user_identity(record.get("userIdentity"), _partition(record))
+    nodes, edges = list(principal.nodes), list(principal.edges)
+    handler(record, principal, nodes, edges)
+    shared = record.get("sharedEventID")
+    return GraphDelta(
+        source=SOURCE,
+        event_id=event_id,
+        event_key=f"ct:{event_id}",
+        action_key=f"ct-shared:{shared}" if isinstance(shared, str) and shared else f"ct:{event_id}",
+        time=time,
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        rank=0 if principal.has_arn else 1,
+    )
+
+
+Handler = Callable[[Mapping[str, Any], Principal, list, list], None]
+
+
+def _handler(source: object, name: object) -> Handler | None:
+    if source == "sts.amazonaws.com" and name in ASSUME_ROLE_EVENTS:
+        return _assume_role
+    if source == "s3.amazonaws.com":
+        if name in S3_READ_EVENTS | S3_WRITE_EVENTS | S3_COPY_EVENTS | S3_DELETE_EVENTS:
+            return _s3_object
+        if name == "DeleteObjects":
+            return _s3_delete_objects
+        if name in S3_LIST_EVENTS:
+            return _s3_list
+    if source == "kms.amazonaws.com" and name in KMS_DATA_KEY_EVENTS:
+        return _kms_data_key
+    return None
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _partition(record: Mapping[str, Any]) -> str:
+    region = str(record.get("awsRegion") or "")
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _section(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A nested block; some exporters deliver it as a JSON string, which is parsed."""
+    value = record.get(name)
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def _params(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _section(record, "requestParameters")
+
+
+def _get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
+    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions."""
+    lowered = {str(k).lower(): v for k, v in mapping.items()}
+    for name in names:
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+    return None
+
+
+def _resources(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    resources = record.get("resources")
+    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
+
+
+def _resource(record: Mapping[str, Any], resource_type: str) -> Mapping[str, Any] | None:
+    for res in _resources(record):
+        if _get_ci(res, "type") == resource_type:
+            return res
+    return None
+
+
+def _cross(principal_account: str | None, resource_account: str | None) -> bool | None:
+    if not principal_account or not resource_account:
+        return None
+    return principal_account != resource_account
+
+
+def _bytes(record: Mapping[str, Any], field: str) -> int:
+    value = _section(record, "additionalEventData").get(field)
+    try:
+        return max(int(float(value)), 0) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+# --- STS ----------------------------------------------------------------------------------------------
+
+
+def _assume_role(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    params = _params(record)
+    role_arn = params.get("roleArn")
+    if not ids.is_arn(role_arn):
+        res = _resource(record, "AWS::IAM::Role")
+        role_arn = _get_ci(res, "ARN") if res else None
+    if not ids.is_arn(role_arn):
+        raise Malformed(f"{record.get('eventName')}: no role ARN in requestParameters or resources")
+    role = role_rows(role_arn)
+    nodes.extend(role.nodes)
+    edges.extend(role.edges)
+    edges.append(EdgeRow(
+        "ASSUMED_ROLE", principal.node_type, principal.key, "AWSRole", role.key,
+        {"cross_account": _cross(principal.account, role.account)}, operation=record.get("eventName"),
+    ))
+    assumed = _section(record, "responseElements").get("assumedRoleUser") or {}
+    session_arn = assumed.get("arn") if isinstance(assumed, Mapping) else None
+    if ids.is_session_arn(session_arn):
+        nodes.append(NodeRow("AWSRoleSession", session_arn, {
+            "arn": session_arn,
+            "role_arn": role.key,
+            "session_name": ids.session_name_from_session(session_arn),
+            **({"source_identity": params["sourceIdentity"]} if params.get("sourceIdentity") else {}),
+            **({"account_id": role.account} if role.account else {}),
+        }))
+        edges.append(EdgeRow("SESSION_OF", "AWSRoleSession", session_arn, "AWSRole", role.key))
+
+
+# --- S3 -----------------------------------------------------------------------------------------------
+
+
+def _bucket_rows(bucket: str, account: str | None, partition: str, nodes: list, edges: list) -> None:
+    props = {"id": bucket, "name": bucket, "arn": ids.s3_bucket_arn(bucket, partition)}
+    if account:
+        props["account_id"] = account
+        nodes.append(NodeRow("AWSAccount", account, {"id": account}))
+        edges.append(EdgeRow("RESOURCE", "AWSAccount", account, "S3Bucket", bucket))
+    nodes.append(NodeRow("S3Bucket", bucket, props))
+
+
+def _object_rows(loc: ids.S3Location, partition: str, nodes: list, edges: list) -> str:
+    arn = loc.object_arn(partition)
+    nodes.append(NodeRow("S3Object", arn, {"arn": arn, "bucket": loc.bucket, "key": loc.key}))
+    edges.append(EdgeRow("CONTAINS", "S3Bucket", loc.bucket, "S3Object", arn))
+    return arn
+
+
+def _bucket_of(record: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The bucket the call addressed and its owner account (only the bucket resource carries one)."""
+    params = _params(record)
+    bucket = params.get("bucketName")
+    res = _resource(record, "AWS::S3::Bucket")
+    if not bucket and res:
+        bucket = ids.parse_s3_uri(str(_get_ci(res, "ARN"))).bucket
+    if not isinstance(bucket, str) or not bucket:
+        raise Malformed(f"{record.get('eventName')}: no bucket in requestParameters or resources")
+    account = _get_ci(res, "accountId") if res else None
+    return bucket, (str(account) if account else None)
+
+
+def _object_key(record: Mapping[str, Any], bucket: str) -> str:
+    key = _get_ci(_params(record), "key")
+    if isinstance(key, str) and key:
+        return key  # CloudTrail keys are raw: never URL-decode them
+    for res in _resources(record):
+        if _get_ci(res, "type") == "AWS::S3::Object":
+            loc = ids.parse_s3_uri(str(_get_ci(res, "ARN")))
+            if loc.bucket == bucket:
+                return loc.key
+    raise Malformed(f"{record.get('eventName')}: no object key")
+
+
+def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    name = str(record.get("eventName"))
+    partition = _partition(record)
+    bucket, owner = _bucket_of(record)
+    _bucket_rows(bucket, owner, partition, nodes, edges)
+    target = _object_rows(ids.S3Location(bucket, _object_key(record, bucket)), partition, nodes, edges)
+    cross = {"cross_account": _cross(principal.account, owner)}
+    if name in S3_READ_EVENTS:
+        edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", target, cross, name,
+                             _bytes(record, "bytesTransferredOut")))
+    elif name in S3_DELETE_EVENTS:
+        edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "S3Object", target, cross, name))
+    else:
+        edges.append(EdgeRow("WROTE", principal.node_type, principal.key, "S3Object", target, cross, name,
+                             _bytes(record, "bytesTransferredIn")))
+    if name in S3_COPY_EVENTS:
+        src = _copy_source(record, target)
+        if src is None:
+            return  # some copies log no source: the write still stands
+        src_owner = owner if src.bucket == bucket else None
+        _bucket_rows(src.bucket, src_owner, partition, nodes, edges)
+        source_arn = _object_rows(src, partition, nodes, edges)
+        edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", source_arn,
+                             {"cross_account": _cross(principal.account, src_owner)}, name))
+        edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn, {}, name))
+
+
+def _copy_source(record: Mapping[str, Any], target_arn: str) -> ids.S3Location | None:
+    """`x-amz-copy-source`, else the object resource that is not the target."""
+    copy_source = _get_ci(_params(record), "x-amz-copy-source")
+    if isinstance(copy_source, str) and copy_source:
+        return ids.parse_copy_source(copy_source)
+    for res in _resources(record):
+        arn = _get_ci(res, "ARN")
+        if _get_ci(res, "type") == "AWS::S3::Object" and ids.is_arn(arn) and arn != target_arn:
+            return ids.parse_s3_uri(arn)
+    return None
+
+
+def _s3_delete_objects(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    bucket, owner = _bucket_of(record)
+    _bucket_rows(bucket, owner, _partition(record), nodes, edges)
+    edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "S3Bucket", bucket,
+                         {"cross_account": _cross(principal.account, owner), "keys_unknown": True},
+                         "DeleteObjects"))
+
+
+def _s3_list(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    bucket, owner = _bucket_of(record)
+    _bucket_rows(bucket, owner, _partition(record), nodes, edges)
+    edges.append(EdgeRow("LISTED", principal.node_type, principal.key, "S3Bucket", bucket,
+                         {"cross_account": _cross(principal.account, owner)}, str(record.get("eventName"))))
+
+
+# --- KMS ----------------------------------------------------------------------------------------------
+
+
+def _kms_key_resource(record: Mapping[str, Any]) -> str | None:
+    """The resolved key ARN from resources[] (older records omit the resource `type`)."""
+    for res in _resources(record):
+        arn = _get_ci(res, "ARN")
+        if ids.is_arn(arn) and ids.parse_arn(arn).service == "kms" and ":key/" in arn:
+            return arn
+    return None
+
+
+def _kms_data_key(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    key_arn = _kms_key_resource(record)
+    params = _params(record)
+    if not ids.is_arn(key_arn):
+        key_ref = params.get("keyId") or params.get("sourceKeyId") or params.get("destinationKeyId")
+        account = str(record.get("recipientAccountId") or "")
+        key_arn = kms_key_ref(key_ref, _partition(record), str(record.get("awsRegion") or ""), account)
+    if not key_arn:
+        raise Skip("kms_key_unresolved")  # an alias alone cannot name a key
+    arn = ids.parse_arn(key_arn)
+    key_props = {"arn": key_arn, "id": arn.resource.split("/", 1)[-1], "region": arn.region,
+                 "account_id": arn.account}
+    nodes.append(NodeRow("KMSKey", key_arn, key_props))
+    nodes.append(NodeRow("AWSAccount", arn.account, {"id": arn.account}))
+    edges.append(EdgeRow("RESOURCE", "AWSAccount", arn.account, "KMSKey", key_arn))
+    name = str(record.get("eventName"))
+    edges.append(EdgeRow("USED_KEY", principal.node_type, principal.key, "KMSKey", key_arn,
+                         {"cross_account": _cross(principal.account, arn.account)}, name))
+    context = params.get("encryptionContext")
+    s3_arn = context.get("aws:s3:arn") if isinstance(context, Mapping) else None
+    if isinstance(s3_arn, str) and s3_arn.startswith("arn:"):
+        loc = ids.parse_s3_uri(s3_arn)
+        partition = arn.partition
+        if loc.key:
+            _bucket_rows(loc.bucket, None, partition, nodes, edges)
+            target = _object_rows(loc, partition, nodes, edges)
+            edges.append(EdgeRow("ENCRYPTS", "KMSKey", key_arn, "S3Object", target, {}, name))
+        else:  # S3 Bucket Keys: the context names the bucket only
+            _bucket_rows(loc.bucket, None, partition, nodes, edges)
+            edges.append(EdgeRow("ENCRYPTS", "KMSKey", key_arn, "S3Bucket", loc.bucket, {}, name))
+
+
+def kms_key_ref(key_ref: object, partition: str, region: str, account: str) -> str | None:
+    """The key ARN a request's `keyId` names, when it is an ARN or a bare id (aliases stay unresolved)."""
+    if not isinstance(key_ref, str) or not key_ref:
+        return None
+    if not ids.is_arn(key_ref) and not (region and account):
+        return None
+    return ids.kms_key_arn(key_ref, partition, region, account)

@@ -1,0 +1,182 @@
+"""CloudTrail `userIdentity` -> the principal node (and its account, role, session) it stands for.
+
+Pure: a mapping in, graph rows out. Shared by every loader that sees CloudTrail identities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphgov import ids
+from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
+
+UNATTRIBUTABLE_TYPES = {"Unknown", "Directory"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The acting principal: its node key, account and the rows that describe it."""
+
+    key: str
+    node_type: str
+    account: str | None
+    nodes: tuple[NodeRow, ...]
+    edges: tuple[EdgeRow, ...]
+    has_arn: bool  # a copy of an event that names the caller exactly is preferred to one that does not
+
+
+def _account_rows(account: str | None, node_type: str, key: str) -> tuple[list[NodeRow], list[EdgeRow]]:
+    if not account:
+        return [], []
+    return (
+        [NodeRow("AWSAccount", account, {"id": account})],
+        [EdgeRow("RESOURCE", "AWSAccount", account, node_type, key)],
+    )
+
+
+def principal_node(node_type: str, key: str, account: str | None, **props: Any) -> tuple[NodeRow, ...]:
+    clean = {k: v for k, v in props.items() if v not in (None, "")}
+    clean.setdefault("arn", key)
+    clean.setdefault("id", key)
+    if account:
+        clean["account_id"] = account
+    return (NodeRow(node_type, key, clean),)
+
+
+def role_rows(role_arn: str, account_hint: str | None = None) -> Principal:
+    """A role referenced by ARN (possibly with a path)."""
+    key, path = ids.canonical_iam_arn(role_arn)
+    arn = ids.parse_arn(key)
+    account = arn.account or account_hint
+    name = arn.resource.split("/", 1)[1]
+    nodes = principal_node("AWSRole", key, account, name=name, principal_type="Role", path=path,
+                           partition=arn.partition)
+    acct_nodes, acct_edges = _account_rows(account, "AWSRole", key)
+    return Principal(key, "AWSRole", account, nodes + tuple(acct_nodes), tuple(acct_edges), True)
+
+
+def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws") -> Principal:
+    """Resolve a CloudTrail userIdentity block; Malformed when it names no one, Skip when unattributable."""
+    if not isinstance(ui, Mapping) or not ui:
+        raise Malformed("record has no userIdentity")
+    kind = ui.get("type")
+    arn = ui.get("arn") if ids.is_arn(ui.get("arn")) else None
+    account = ui.get("accountId") or (ids.parse_arn(arn).account if arn else None)
+    partition = ids.parse_arn(arn).partition if arn else partition_hint
+
+    if kind == "AssumedRole" or (arn and ":assumed-role/" in arn):
+        return _assumed_role(ui, arn, account)
+    if kind == "IAMUser":
+        if not arn:
+            raise Skip("unattributable_principal")  # e.g. HIDDEN_DUE_TO_SECURITY_REASONS sign-in failures
+        return _simple(arn, "AWSUser", "IAMUser", ui.get("userName"))
+    if kind == "Role" and arn:
+        return role_rows(arn, account)
+    if kind == "Root":
+        key = arn or (ids.account_root_arn(partition, account) if account else None)
+        if not key:
+            raise Malformed("Root identity without arn or accountId")
+        return _simple(key, "AWSRootUser", "Root", "root")
+    if kind == "AWSAccount":
+        if not account:
+            raise Malformed("AWSAccount identity without accountId")
+        # The owner's copy of a cross-account call names only the caller's account: the IAM way to
+        # write that principal is the account root ARN.
+        key = ids.account_root_arn(partition, account)
+        nodes = principal_node("AWSPrincipal", key, account, principal_type="AWSAccount", partition=partition)
+        acct_nodes, acct_edges = _account_rows(account, "AWSPrincipal", key)
+        return Principal(key, "AWSPrincipal", account, nodes + tuple(acct_nodes), tuple(acct_edges), False)
+    if kind == "AWSService":
+        service = ui.get("invokedBy")
+        if not service:
+            raise Skip("unattributable_principal")
+        nodes = principal_node("AWSServicePrincipal", service, None, name=service, principal_type="AWSService")
+        return Principal(service, "AWSServicePrincipal", None, nodes, (), True)
+    if kind == "FederatedUser" and arn:
+        return _federated_user(ui, arn, account)
+    if kind == "IdentityCenterUser":
+        return _identity_center(ui, account)
+    if kind in ("SAMLUser", "WebIdentityUser"):
+        return _federated_identity(ui, kind, account)
+    if kind in UNATTRIBUTABLE_TYPES or kind is None:
+        raise Skip("unattributable_principal")
+    if arn:
+        return _simple(arn, "AWSPrincipal", str(kind), None)
+    raise Skip("unattributable_principal")
+
+
+def _simple(arn: str, node_type: str, principal_type: str, name: str | None) -> Principal:
+    key, path = ids.canonical_iam_arn(arn)
+    parsed = ids.parse_arn(key)
+    account = parsed.account or None
+    if name is None and "/" in parsed.resource:
+        name = parsed.resource.rsplit("/", 1)[1]
+    nodes = principal_node(node_type, key, account, name=name, principal_type=principal_type, path=path,
+                           partition=parsed.partition)
+    acct_nodes, acct_edges = _account_rows(account, node_type, key)
+    return Principal(key, node_type, account, nodes + tuple(acct_nodes), tuple(acct_edges), True)
+
+
+def _assumed_role(ui: Mapping[str, Any], session_arn: str | None, account: str | None) -> Principal:
+    context = ui.get("sessionContext") or {}
+    issuer = context.get("sessionIssuer") or {}
+    issuer_arn = issuer.get("arn") if ids.is_arn(issuer.get("arn")) else None
+    if issuer_arn and ":role/" in issuer_arn:
+        role = role_rows(issuer_arn, account)
+    elif session_arn and ":assumed-role/" in session_arn:
+        role = role_rows(ids.role_arn_from_session(session_arn), account)
+    else:
+        raise Malformed("AssumedRole identity without session or issuer ARN")
+    nodes, edges = list(role.nodes), list(role.edges)
+    if ids.is_session_arn(session_arn):
+        nodes.append(NodeRow("AWSRoleSession", session_arn, {
+            "arn": session_arn,
+            "role_arn": role.key,
+            "session_name": ids.session_name_from_session(session_arn),
+            "source_identity": context.get("sourceIdentity") or None,
+            "account_id": role.account,
+        }))
+        edges.append(EdgeRow("SESSION_OF", "AWSRoleSession", session_arn, "AWSRole", role.key))
+    return Principal(role.key, "AWSRole", role.account, tuple(_drop_none(nodes)), tuple(edges), True)
+
+
+def _federated_user(ui: Mapping[str, Any], arn: str, account: str | None) -> Principal:
+    base = _simple(arn, "AWSFederatedUser", "FederatedUser", None)
+    issuer = ((ui.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
+    if not ids.is_arn(issuer):
+        return base
+    issuer_principal = _simple(issuer, "AWSRootUser" if issuer.endswith(":root") else "AWSUser",
+                               "Root" if issuer.endswith(":root") else "IAMUser", None)
+    edge = EdgeRow("FEDERATED_FROM", "AWSFederatedUser", base.key, issuer_principal.node_type, issuer_principal.key)
+    return Principal(base.key, base.node_type, base.account, base.nodes + issuer_principal.nodes,
+                     base.edges + issuer_principal.edges + (edge,), True)
+
+
+def _identity_center(ui: Mapping[str, Any], account: str | None) -> Principal:
+    on_behalf = ui.get("onBehalfOf") or {}
+    user_id, store = on_behalf.get("userId"), on_behalf.get("identityStoreArn")
+    if not user_id or not store:
+        raise Skip("unattributable_principal")
+    key = f"{store}/user/{user_id}"
+    nodes = principal_node("AWSIdentityCenterUser", key, account, principal_type="IdentityCenterUser",
+                           identity_store_arn=store, user_id=user_id, name=user_id)
+    acct_nodes, acct_edges = _account_rows(account, "AWSIdentityCenterUser", key)
+    return Principal(key, "AWSIdentityCenterUser", account, nodes + tuple(acct_nodes), tuple(acct_edges), True)
+
+
+def _federated_identity(ui: Mapping[str, Any], kind: str, account: str | None) -> Principal:
+    provider = ui.get("identityProvider") or "unknown-provider"
+    user = ui.get("userName") or ui.get("principalId")
+    if not user:
+        raise Skip("unattributable_principal")
+    key = f"{provider}/{user}"
+    nodes = principal_node("AWSFederatedIdentity", key, account, principal_type=kind, name=user,
+                           identity_provider=provider)
+    acct_nodes, acct_edges = _account_rows(account, "AWSFederatedIdentity", key)
+    return Principal(key, "AWSFederatedIdentity", account, nodes + tuple(acct_nodes), tuple(acct_edges), True)
+
+
+def _drop_none(rows: list[NodeRow]) -> list[NodeRow]:
+    return [NodeRow(r.type, r.key, {k: v for k, v in r.props.items() if v is not None}) for r in rows]
