@@ -146,10 +146,11 @@ def _resource(record: Mapping[str, Any], resource_type: str) -> Mapping[str, Any
     return None
 
 
-def _cross(principal_account: str | None, resource_account: str | None) -> bool | None:
+def _cross(principal_account: str | None, resource_account: str | None) -> dict[str, bool]:
+    """`cross_account` when both accounts are known; unknown stays absent (never guessed)."""
     if not principal_account or not resource_account:
-        return None
-    return principal_account != resource_account
+        return {}
+    return {"cross_account": principal_account != resource_account}
 
 
 def _bytes(record: Mapping[str, Any], field: str) -> int:
@@ -176,11 +177,12 @@ def _assume_role(record: Mapping[str, Any], principal: Principal, nodes: list, e
     edges.extend(role.edges)
     edges.append(EdgeRow(
         "ASSUMED_ROLE", principal.node_type, principal.key, "AWSRole", role.key,
-        {"cross_account": _cross(principal.account, role.account)}, operation=record.get("eventName"),
+        _cross(principal.account, role.account), operation=record.get("eventName"),
     ))
     assumed = _section(record, "responseElements").get("assumedRoleUser") or {}
     session_arn = assumed.get("arn") if isinstance(assumed, Mapping) else None
-    if ids.is_session_arn(session_arn):
+    # The session belongs to the role its ARN names; a record whose two disagree links no session.
+    if ids.is_session_arn(session_arn) and ids.role_arn_from_session(session_arn) == role.key:
         nodes.append(NodeRow("AWSRoleSession", session_arn, {
             "arn": session_arn,
             "role_arn": role.key,
@@ -210,17 +212,26 @@ def _object_rows(loc: ids.S3Location, partition: str, nodes: list, edges: list) 
     return arn
 
 
+def _bucket_owner(record: Mapping[str, Any], bucket: str) -> str | None:
+    """The owner account CloudTrail gives on the bucket's own resource entry (object entries carry none)."""
+    for res in _resources(record):
+        arn = _get_ci(res, "ARN")
+        if _get_ci(res, "type") == "AWS::S3::Bucket" and ids.is_arn(arn) and ids.parse_s3_uri(arn).bucket == bucket:
+            account = _get_ci(res, "accountId")
+            return str(account) if account else None
+    return None
+
+
 def _bucket_of(record: Mapping[str, Any]) -> tuple[str, str | None]:
-    """The bucket the call addressed and its owner account (only the bucket resource carries one)."""
-    params = _params(record)
-    bucket = params.get("bucketName")
-    res = _resource(record, "AWS::S3::Bucket")
-    if not bucket and res:
-        bucket = ids.parse_s3_uri(str(_get_ci(res, "ARN"))).bucket
+    """The bucket the call addressed and its owner account, when the record says."""
+    bucket = _params(record).get("bucketName")
     if not isinstance(bucket, str) or not bucket:
+        res = _resource(record, "AWS::S3::Bucket")
+        arn = _get_ci(res, "ARN") if res else None
+        bucket = ids.parse_s3_uri(arn).bucket if ids.is_arn(arn) else None
+    if not bucket:
         raise Malformed(f"{record.get('eventName')}: no bucket in requestParameters or resources")
-    account = _get_ci(res, "accountId") if res else None
-    return bucket, (str(account) if account else None)
+    return bucket, _bucket_owner(record, bucket)
 
 
 def _object_key(record: Mapping[str, Any], bucket: str) -> str:
@@ -241,7 +252,7 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
     bucket, owner = _bucket_of(record)
     _bucket_rows(bucket, owner, partition, nodes, edges)
     target = _object_rows(ids.S3Location(bucket, _object_key(record, bucket)), partition, nodes, edges)
-    cross = {"cross_account": _cross(principal.account, owner)}
+    cross = _cross(principal.account, owner)
     if name in S3_READ_EVENTS:
         edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", target, cross, name,
                              _bytes(record, "bytesTransferredOut")))
@@ -254,11 +265,11 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
         src = _copy_source(record, target)
         if src is None:
             return  # some copies log no source: the write still stands
-        src_owner = owner if src.bucket == bucket else None
+        src_owner = _bucket_owner(record, src.bucket)
         _bucket_rows(src.bucket, src_owner, partition, nodes, edges)
         source_arn = _object_rows(src, partition, nodes, edges)
         edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", source_arn,
-                             {"cross_account": _cross(principal.account, src_owner)}, name))
+                             _cross(principal.account, src_owner), name))
         edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn, {}, name))
 
 
@@ -278,7 +289,7 @@ def _s3_delete_objects(record: Mapping[str, Any], principal: Principal, nodes: l
     bucket, owner = _bucket_of(record)
     _bucket_rows(bucket, owner, _partition(record), nodes, edges)
     edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "S3Bucket", bucket,
-                         {"cross_account": _cross(principal.account, owner), "keys_unknown": True},
+                         {**_cross(principal.account, owner), "keys_unknown": True},
                          "DeleteObjects"))
 
 
@@ -286,7 +297,7 @@ def _s3_list(record: Mapping[str, Any], principal: Principal, nodes: list, edges
     bucket, owner = _bucket_of(record)
     _bucket_rows(bucket, owner, _partition(record), nodes, edges)
     edges.append(EdgeRow("LISTED", principal.node_type, principal.key, "S3Bucket", bucket,
-                         {"cross_account": _cross(principal.account, owner)}, str(record.get("eventName"))))
+                         _cross(principal.account, owner), str(record.get("eventName"))))
 
 
 # --- KMS ----------------------------------------------------------------------------------------------
@@ -318,7 +329,7 @@ def _kms_data_key(record: Mapping[str, Any], principal: Principal, nodes: list, 
     edges.append(EdgeRow("RESOURCE", "AWSAccount", arn.account, "KMSKey", key_arn))
     name = str(record.get("eventName"))
     edges.append(EdgeRow("USED_KEY", principal.node_type, principal.key, "KMSKey", key_arn,
-                         {"cross_account": _cross(principal.account, arn.account)}, name))
+                         _cross(principal.account, arn.account), name))
     context = params.get("encryptionContext")
     s3_arn = context.get("aws:s3:arn") if isinstance(context, Mapping) else None
     if isinstance(s3_arn, str) and s3_arn.startswith("arn:"):

@@ -71,7 +71,7 @@ def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws"
     if kind == "IAMUser":
         if not arn:
             raise Skip("unattributable_principal")  # e.g. HIDDEN_DUE_TO_SECURITY_REASONS sign-in failures
-        return _simple(arn, "AWSUser", "IAMUser", ui.get("userName"))
+        return _simple(arn, "AWSUser", "IAMUser", None)
     if kind == "Role" and arn:
         return role_rows(arn, account)
     if kind == "Root":
@@ -107,9 +107,14 @@ def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws"
     raise Skip("unattributable_principal")
 
 
+_ARN_KINDS = {"user": "AWSUser", "role": "AWSRole", "root": "AWSRootUser", "federated-user": "AWSFederatedUser"}
+
+
 def _simple(arn: str, node_type: str, principal_type: str, name: str | None) -> Principal:
+    """A principal named by its own ARN; the ARN's resource kind decides the label when it has one."""
     key, path = ids.canonical_iam_arn(arn)
     parsed = ids.parse_arn(key)
+    node_type = _ARN_KINDS.get(parsed.resource.split("/", 1)[0], node_type)
     account = parsed.account or None
     if name is None and "/" in parsed.resource:
         name = parsed.resource.rsplit("/", 1)[1]
@@ -130,7 +135,8 @@ def _assumed_role(ui: Mapping[str, Any], session_arn: str | None, account: str |
     else:
         raise Malformed("AssumedRole identity without session or issuer ARN")
     nodes, edges = list(role.nodes), list(role.edges)
-    if ids.is_session_arn(session_arn):
+    # The session belongs to the role its ARN names; one whose ARN names another role is not linked.
+    if ids.is_session_arn(session_arn) and ids.role_arn_from_session(session_arn) == role.key:
         nodes.append(NodeRow("AWSRoleSession", session_arn, {
             "arn": session_arn,
             "role_arn": role.key,

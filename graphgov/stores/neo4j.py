@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from neo4j import READ_ACCESS, GraphDatabase, Query
+from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graphgov.aggregate import Aggregate
@@ -139,12 +139,15 @@ class Neo4jStore(Store):
         return sorted(r["arn"] for r in records)
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        # The one audited boundary where text read from a .cypher file becomes a query: read-only
-        # session, parameters only, tagged and time-limited.
-        query = Query(cypher, metadata={"graphgov_question": question_id}, timeout=QUESTION_TIMEOUT_S)  # type: ignore[arg-type]
+        # The one audited boundary where text read from a .cypher file becomes a query: a read-only
+        # session and transaction, parameters only, tagged and time-limited.
+        @unit_of_work(timeout=QUESTION_TIMEOUT_S, metadata={"graphgov_question": question_id})
+        def work(tx: Any) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(cypher, dict(params))]
+
         try:
             with self._session(read_only=True) as session:
-                return session.execute_read(lambda tx: [r.data() for r in tx.run(query, dict(params))])
+                return session.execute_read(work)
         except Neo4jError as exc:
             raise StoreError(f"question {question_id} failed on Neo4j: {exc.message}") from exc
 

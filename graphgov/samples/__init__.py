@@ -1,0 +1,1 @@
+"""Bundled sample AWS logs for `graphgov demo` (see NOTICE.md)."""
