@@ -12,7 +12,6 @@ lexicographically smallest few ids, so the sample is the same whatever order rec
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from graphgov.delta import GraphDelta
@@ -54,43 +53,100 @@ def merge_edge_attrs(current: dict[str, Any], incoming: dict[str, Any]) -> None:
             current[name] = value
 
 
-@dataclass
-class Aggregate:
-    """A chunk's worth of deltas folded into one row per node and edge."""
+class _NodeAcc:
+    __slots__ = ("labels", "props", "sources", "first", "last")
 
-    nodes: dict[NodeId, dict[str, Any]] = field(default_factory=dict)
-    edges: dict[EdgeId, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self, labels: tuple[str, ...], time: str) -> None:
+        self.labels, self.props, self.sources = set(labels), {}, set()
+        self.first = self.last = time
+
+
+class _EdgeAcc:
+    __slots__ = ("props", "sources", "operations", "event_ids", "count", "bytes", "first", "last", "aggregated")
+
+    def __init__(self, aggregated: bool, time: str) -> None:
+        self.props: dict[str, Any] = {}
+        self.sources: set[str] = set()
+        self.operations: set[str] = set()
+        self.event_ids: set[str] = set()
+        self.count = self.bytes = 0
+        self.first = self.last = time
+        self.aggregated = aggregated
+
+
+class Aggregate:
+    """A chunk's worth of deltas folded into one row per node and edge.
+
+    Accumulates in sets and counters (the hot path of a load); `nodes` and `edges` give the folded
+    attributes in the canonical form the stores and merge functions above use.
+    """
+
+    def __init__(self) -> None:
+        self._nodes: dict[NodeId, _NodeAcc] = {}
+        self._edges: dict[EdgeId, _EdgeAcc] = {}
 
     def add(self, delta: GraphDelta) -> None:
+        time, source = delta.time, delta.source
         for row in delta.nodes:
             node_type = NODE_TYPES[row.type]
-            attrs = {
-                **{k: v for k, v in row.props.items() if v is not None},
-                "labels": list(node_type.labels),
-                "sources": [delta.source],
-                "first_seen": delta.time,
-                "last_seen": delta.time,
-            }
-            merge_node_attrs(self.nodes.setdefault((node_type.merge_label, row.key), {}), attrs)
+            node_id = (node_type.merge_label, row.key)
+            acc = self._nodes.get(node_id)
+            if acc is None:
+                acc = self._nodes[node_id] = _NodeAcc(node_type.labels, time)
+            else:
+                acc.labels.update(node_type.labels)
+                acc.first, acc.last = min(acc.first, time), max(acc.last, time)
+            acc.sources.add(source)
+            for name, value in row.props.items():
+                if value is not None:
+                    acc.props[name] = value
         for edge in delta.edges:
-            edge_type = EDGE_TYPES[edge.type]
-            src = (NODE_TYPES[edge.src_type].merge_label, edge.src)
-            dst = (NODE_TYPES[edge.dst_type].merge_label, edge.dst)
-            attrs: dict[str, Any] = {
-                **{k: v for k, v in edge.props.items() if v is not None},
-                "sources": [delta.source],
-                "first_seen": delta.time,
-                "last_seen": delta.time,
-            }
-            if edge_type.aggregated:
-                attrs.update(count=1, bytes=edge.bytes, event_ids=[delta.event_id],
-                             operations=[edge.operation] if edge.operation else [])
-            merge_edge_attrs(self.edges.setdefault((edge.type, src, dst), {}), attrs)
+            edge_id = (edge.type, (NODE_TYPES[edge.src_type].merge_label, edge.src),
+                       (NODE_TYPES[edge.dst_type].merge_label, edge.dst))
+            acc = self._edges.get(edge_id)
+            if acc is None:
+                acc = self._edges[edge_id] = _EdgeAcc(EDGE_TYPES[edge.type].aggregated, time)
+            else:
+                acc.first, acc.last = min(acc.first, time), max(acc.last, time)
+            acc.sources.add(source)
+            for name, value in edge.props.items():
+                if value is not None:
+                    acc.props[name] = value
+            if acc.aggregated:
+                acc.count += 1
+                acc.bytes += edge.bytes
+                if edge.operation:
+                    acc.operations.add(edge.operation)
+                acc.event_ids.add(delta.event_id)
+                if len(acc.event_ids) > 4 * EVENT_ID_SAMPLE:  # keep the sample bounded
+                    acc.event_ids = set(sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
 
     def extend(self, deltas: Iterable[GraphDelta]) -> Aggregate:
         for delta in deltas:
             self.add(delta)
         return self
 
+    @property
+    def nodes(self) -> dict[NodeId, dict[str, Any]]:
+        return {
+            node_id: {**acc.props, "labels": sorted(acc.labels), "sources": sorted(acc.sources),
+                      "first_seen": acc.first, "last_seen": acc.last}
+            for node_id, acc in self._nodes.items()
+        }
+
+    @property
+    def edges(self) -> dict[EdgeId, dict[str, Any]]:
+        out = {}
+        for edge_id, acc in self._edges.items():
+            attrs = {**acc.props, "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last}
+            if acc.aggregated:
+                attrs.update(count=acc.count, bytes=acc.bytes, operations=sorted(acc.operations),
+                             event_ids=sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
+            out[edge_id] = attrs
+        return out
+
+    def __len__(self) -> int:
+        return len(self._nodes) + len(self._edges)
+
     def __bool__(self) -> bool:
-        return bool(self.nodes or self.edges)
+        return bool(self._nodes or self._edges)

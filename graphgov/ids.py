@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
 
 ARN_RE = re.compile(
@@ -42,8 +43,9 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
+@lru_cache(maxsize=8192)
 def parse_arn(value: str) -> Arn:
-    """Split an ARN into its parts; raises IdentityError when it is not one."""
+    """Split an ARN into its parts; raises IdentityError when it is not one (cached: ARNs repeat a lot)."""
     match = ARN_RE.match(value or "")
     if not match:
         raise IdentityError(f"not an ARN: {value!r}")
@@ -66,6 +68,7 @@ def iam_arn(partition: str, account: str, kind: str, name: str) -> str:
     return f"arn:{partition}:iam::{account}:{kind}/{name}"
 
 
+@lru_cache(maxsize=8192)
 def canonical_iam_arn(value: str) -> tuple[str, str | None]:
     """Canonical (path-less) IAM role/user ARN and the path it carried, if any.
 

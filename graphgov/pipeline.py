@@ -28,7 +28,6 @@ from graphgov.stores.base import Store
 from loaders import REGISTRY
 
 CHUNK_RECORDS = 5000
-CHECKPOINT_SECONDS = 30.0
 
 
 @dataclass
@@ -141,7 +140,7 @@ def load_paths(
                 _account(raw, chunk, summary, quarantine)
                 if len(chunk.deltas) >= chunk_records:
                     chunk.flush(store, summary)
-                    if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
+                    if time.monotonic() - last_checkpoint > store.checkpoint_seconds:
                         store.commit()
                         last_checkpoint = time.monotonic()
             if on_file:

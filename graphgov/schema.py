@@ -166,7 +166,7 @@ def schema_table_markdown() -> str:
     lines = ["| node type | labels | key | properties | meaning |", "|---|---|---|---|---|"]
     for t in NODE_TYPES.values():
         lines.append(
-            f"| {t.name} | {':'.join(t.labels)} | `{t.key}` | {', '.join(t.props)}, first_seen, last_seen"
+            f"| {t.name} | {':'.join(t.labels)} | `{t.key}` | {', '.join(t.props)}, first_seen, last_seen, sources"
             f" | {t.description} |"
         )
     lines += ["", "| edge type | from → to | kind | properties | meaning |", "|---|---|---|---|---|"]

@@ -13,8 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import wipe_neo4j
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _local_neo4j_running() -> bool:
+    return subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "status"], capture_output=True).returncode == 0
 
 
 def _start_local_neo4j() -> str | None:
@@ -36,9 +41,14 @@ def neo4j_uri() -> Iterator[str]:
     if uri:
         yield uri
         return
+    already_running = _local_neo4j_running()
     uri = _start_local_neo4j()
     if uri:
-        yield uri
+        try:
+            yield uri
+        finally:
+            if not already_running:  # stop only a server this session started
+                subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "stop"], check=False, timeout=120)
         return
     try:
         from testcontainers.neo4j import Neo4jContainer
@@ -62,8 +72,7 @@ def neo4j_store(neo4j_uri: str):
     from graphgov.stores import open_store
 
     store = open_store(neo4j_uri)
-    with store.driver.session(**({"database": store.database} if store.database else {})) as session:
-        session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+    wipe_neo4j(store)
     yield store
     store.close()
 

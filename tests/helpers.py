@@ -55,3 +55,11 @@ def write_json(path: Path, value: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(value), encoding="utf-8")
     return path
+
+
+def wipe_neo4j(store: Any) -> None:
+    """Empty the test database in batches (relationships first: super-nodes would not fit one transaction)."""
+    kwargs = {"database": store.database} if store.database else {}
+    with store.driver.session(**kwargs) as session:
+        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

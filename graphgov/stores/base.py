@@ -17,6 +17,7 @@ class Store(ABC):
     """A graph store: de-duplicating, aggregating writes; read-only saved questions."""
 
     description: str
+    checkpoint_seconds: float = 30.0  # how often a long load makes its progress durable
 
     @abstractmethod
     def unseen(self, keys: Iterable[str]) -> set[str]:

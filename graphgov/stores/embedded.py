@@ -24,6 +24,10 @@ FORMAT = "graphgov-embedded/1"
 
 
 class EmbeddedStore(Store):
+    # Each commit rewrites the whole file, so a long load checkpoints rarely; an interrupted load is
+    # simply run again (its evidence keys were not committed either, so nothing is lost or doubled).
+    checkpoint_seconds = 300.0
+
     def __init__(self, path: Path):
         self.path = path
         self.description = f"embedded store {path}"
@@ -67,7 +71,7 @@ class EmbeddedStore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=3) as handle:
                 handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))
             with open(tmp, "rb") as written:
                 os.fsync(written.fileno())
@@ -85,13 +89,15 @@ class EmbeddedStore(Store):
 
     def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
         for node_id, attrs in aggregate.nodes.items():
-            if node_id not in self.graph:
-                self.graph.add_node(node_id)
-            merge_node_attrs(self.graph.nodes[node_id], attrs)
+            if node_id in self.graph:
+                merge_node_attrs(self.graph.nodes[node_id], attrs)
+            else:
+                self.graph.add_node(node_id, **attrs)
         for (edge_type, src, dst), attrs in aggregate.edges.items():
-            if not self.graph.has_edge(src, dst, key=edge_type):
-                self.graph.add_edge(src, dst, key=edge_type)
-            merge_edge_attrs(self.graph.edges[src, dst, edge_type], attrs)
+            if self.graph.has_edge(src, dst, key=edge_type):
+                merge_edge_attrs(self.graph.edges[src, dst, edge_type], attrs)
+            else:
+                self.graph.add_edge(src, dst, key=edge_type, **attrs)
         for key, day in seen.items():
             self.seen_by_day.setdefault(day, set()).add(key)
             self._seen_index.add(key)

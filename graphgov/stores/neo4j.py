@@ -40,7 +40,8 @@ class Neo4jStore(Store):
             self.driver = GraphDatabase.driver(uri, auth=auth)
             self.driver.verify_connectivity()
         except (ServiceUnavailable, AuthError, Neo4jError, ValueError, OSError) as exc:
-            raise StoreError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+            reason = " ".join(str(exc).split())  # the driver's message spans lines; errors here are one line
+            raise StoreError(f"cannot reach Neo4j at {uri}: {reason}") from exc
         self._ensure_schema()
 
     def _session(self, read_only: bool = False):  # noqa: ANN202 - neo4j Session

@@ -1,0 +1,110 @@
+"""The Click CLI: thin commands, JSON that adds up, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from helpers import FIXTURES
+
+from graphgov.cli import main
+
+STS = str(FIXTURES / "cloudtrail/iam-user-guide-sts.json")
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.delenv("GRAPHGOV_STORE", raising=False)
+    return CliRunner()
+
+
+def test_load_json_summary_and_default_store(runner):
+    with runner.isolated_filesystem():
+        result = runner.invoke(main, ["load", STS, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.output)
+        assert summary == {"records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
+                           "nodes": 8, "edges": 7, "quarantine_file": None}
+        import os
+
+        assert os.path.exists(".graphgov/graph.json.gz")  # the documented default
+        again = json.loads(runner.invoke(main, ["load", STS, "--format", "json"]).output)
+        assert (again["loaded"], again["skipped"], again["nodes"]) == (0, {"duplicate": 3}, 8)
+
+
+def test_store_precedence_flag_then_environment(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHGOV_STORE", str(tmp_path / "env.json.gz"))
+    with runner.isolated_filesystem():
+        assert runner.invoke(main, ["load", STS]).exit_code == 0
+        assert (tmp_path / "env.json.gz").exists()
+        assert runner.invoke(main, ["load", STS, "--store", str(tmp_path / "flag.json.gz")]).exit_code == 0
+        assert (tmp_path / "flag.json.gz").exists()
+        import os
+
+        assert not os.path.exists(".graphgov/graph.json.gz")
+
+
+def test_query_formats(runner, tmp_path):
+    store = str(tmp_path / "g.json.gz")
+    runner.invoke(main, ["load", STS, "--store", store])
+    rows = json.loads(runner.invoke(main, ["query", "cross-account-assumptions", "--store", store,
+                                           "--format", "json"]).output)
+    assert [r["principal"] for r in rows] == ["arn:aws:iam::777788889999:user/JohnDoe"]
+    out = runner.invoke(main, ["query", "principal-activity", "--param", "principal=JohnDoe", "--store", store,
+                               "--format", "csv"]).output
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["action"], r["target"], r["count"], r["cross_account"]) for r in table] == [
+        ("ASSUMED_ROLE", "arn:aws:iam::111122223333:role/EC2-dev", "1", "True")]
+    text = runner.invoke(main, ["query", "cross-account-assumptions", "--store", store]).output
+    assert text.splitlines()[0].split() == ["principal", "principal_type", "principal_account", "role",
+                                           "role_account", "count", "first_seen", "last_seen", "operations",
+                                           "event_ids"]
+    assert text.endswith("(1 rows)\n")
+
+
+def test_questions_listing(runner):
+    listing = json.loads(runner.invoke(main, ["questions", "--format", "json"]).output)
+    assert [q["id"] for q in listing] == ["cross-account-assumptions", "object-readers", "principal-activity"]
+    assert listing[1]["params"]["bucket"]["required"] is True
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["load", "/no/such/path"], "Error: no such file or directory: /no/such/path"),
+    (["query", "nope"], "Error: unknown question 'nope' (known: cross-account-assumptions, object-readers, "
+                        "principal-activity)"),
+    (["query", "object-readers"], "Error: object-readers: missing required parameter 'bucket' "
+                                  "(bucket name, arn:aws:s3:::name or s3://name)"),
+    (["query", "object-readers", "--param", "bucket"], "Error: Invalid value for --param: expected K=V, got 'bucket'"),
+    (["query", "cross-account-assumptions", "--store", "bolt://127.0.0.1:1"], "Error: cannot reach Neo4j at "
+                                                                              "bolt://127.0.0.1:1"),
+    (["query", "cross-account-assumptions", "--store", "http://x"], "Error: unsupported store 'http://x'"),
+])
+def test_errors_are_one_line_without_traceback(runner, tmp_path, args, message):
+    if args[0] == "query" and "--store" not in args:
+        args = [*args, "--store", str(tmp_path / "g.json.gz")]
+    result = runner.invoke(main, args)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith(message)
+    assert len([line for line in lines if line.startswith("Error")]) == 1
+
+
+def test_corrupt_embedded_store_is_a_clear_error(runner, tmp_path):
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(b"not gzip")
+    result = runner.invoke(main, ["query", "cross-account-assumptions", "--store", str(bad)])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: cannot read embedded store {bad}")
+
+
+def test_demo_runs_on_the_bundled_samples(runner):
+    with runner.isolated_filesystem():
+        result = runner.invoke(main, ["demo"])
+        assert result.exit_code == 0, result.output
+        out = result.output
+        assert "103 records from 5 files: 21 loaded, 82 skipped, 0 quarantined" in out
+        assert "arn:aws:iam::777788889999:user/JohnDoe" in out
+        assert "(1 rows)" in out

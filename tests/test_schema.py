@@ -1,0 +1,91 @@
+"""The schema declaration and everything generated from it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from graphgov.questions import catalog
+from graphgov.schema import EDGE_TYPES, NODE_TYPES, node_labels, schema_table_markdown
+from graphgov.schema_cypher import constraint_statements, edge_write_statement, node_write_statement
+
+ROOT = Path(__file__).resolve().parent.parent
+CARTOGRAPHY_LABELS = {"AWSAccount", "AWSPrincipal", "AWSUser", "AWSRole", "S3Bucket", "KMSKey"}
+
+
+def test_cartography_labels_are_used():
+    assert set(node_labels()) >= CARTOGRAPHY_LABELS
+
+
+def test_edge_endpoints_are_declared_merge_labels():
+    merge_labels = {t.merge_label for t in NODE_TYPES.values()}
+    for edge in EDGE_TYPES.values():
+        for src, dst in edge.endpoints:
+            assert {src, dst} <= merge_labels, edge.name
+        assert re.fullmatch(r"[A-Z][A-Z_]*", edge.name)
+
+
+def test_every_label_and_relationship_in_saved_questions_exists():
+    labels, types = set(node_labels()), set(EDGE_TYPES)
+    for question in catalog().values():
+        for label in re.findall(r"\(\w*:(\w+)", question.cypher):
+            assert label in labels, (question.id, label)
+        for group in re.findall(r"\[\w*:([A-Z_|]+)", question.cypher):
+            assert set(group.split("|")) <= types, (question.id, group)
+
+
+def test_constraints_are_community_uniqueness_constraints_only():
+    statements = constraint_statements()
+    assert "CREATE CONSTRAINT graphgov_awsprincipal_arn IF NOT EXISTS FOR (n:AWSPrincipal) REQUIRE n.arn IS UNIQUE" \
+        in statements
+    assert all(" IS UNIQUE" in s or s.startswith("CREATE INDEX") for s in statements)
+    assert not any("IS NODE KEY" in s or "IS NOT NULL" in s for s in statements)
+
+
+def test_generated_node_write():
+    assert node_write_statement("AWSPrincipal", ("AWSPrincipal", "AWSRole")) == (
+        "UNWIND $rows AS row\n"
+        "MERGE (n:AWSPrincipal {arn: row.key})\n"
+        "SET n += row.props\n"
+        "SET n:AWSRole\n"
+        "SET n.first_seen = CASE WHEN n.first_seen IS NULL OR row.first_seen < n.first_seen "
+        "THEN row.first_seen ELSE n.first_seen END,\n"
+        "    n.last_seen = CASE WHEN n.last_seen IS NULL OR row.last_seen > n.last_seen "
+        "THEN row.last_seen ELSE n.last_seen END,\n"
+        "    n.sources = COLLECT { UNWIND coalesce(n.sources, []) + row.sources AS x "
+        "WITH DISTINCT x ORDER BY x RETURN x }"
+    )
+
+
+def test_generated_aggregated_edge_write():
+    statement = edge_write_statement(EDGE_TYPES["READ"], "AWSPrincipal", "S3Object")
+    assert statement.startswith(
+        "UNWIND $rows AS row\n"
+        "MATCH (a:AWSPrincipal {arn: row.src})\n"
+        "MATCH (b:S3Object {arn: row.dst})\n"
+        "MERGE (a)-[r:READ]->(b)\n"
+        "SET r += row.props\n"
+    )
+    assert statement.endswith(
+        "    r.count = coalesce(r.count, 0) + row.count,\n"
+        "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
+        "    r.operations = COLLECT { UNWIND coalesce(r.operations, []) + row.operations AS x "
+        "WITH DISTINCT x ORDER BY x RETURN x },\n"
+        "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + row.event_ids AS x "
+        "WITH DISTINCT x ORDER BY x LIMIT 5 RETURN x }"
+    )
+    structural = edge_write_statement(EDGE_TYPES["CONTAINS"], "S3Bucket", "S3Object")
+    assert "count" not in structural and "MATCH (a:S3Bucket {id: row.src})" in structural
+
+
+def test_labels_never_come_from_data():
+    import pytest
+
+    with pytest.raises(ValueError):
+        node_write_statement("AWSPrincipal", ("AWSPrincipal", "Injected`) DETACH DELETE n //"))
+
+
+def test_readme_schema_table_is_current():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- schema:start -->\n", 1)[1].split("\n<!-- schema:end -->", 1)[0]
+    assert table == schema_table_markdown()
