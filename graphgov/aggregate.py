@@ -1,8 +1,8 @@
 """Aggregation: many deltas -> one row per node and per edge, with counts and time windows.
 
-The merge rules live here once and are used twice: to fold a chunk of deltas before writing, and by the
-embedded store to fold a chunk into what it already holds. The Neo4j write statements implement the same
-rules in Cypher (graphgov.stores.neo4j); the parity tests hold the two to each other.
+The merge rules are stated here once: `Aggregate` applies them while folding a chunk of deltas,
+`merge_attrs` when the embedded store folds a chunk into what it already holds, and the Neo4j write
+statements (graphgov.schema_cypher) implement them in Cypher; the parity tests hold them to each other.
 
 Rules: node and edge properties take the newest non-null value; `first_seen`/`last_seen` are min/max;
 `count` and `bytes` add; `operations` and `sources` are sorted unions; `event_ids` keeps the
@@ -21,30 +21,18 @@ NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
 
 
-def merge_node_attrs(current: dict[str, Any], incoming: dict[str, Any]) -> None:
-    """Fold `incoming` node attributes into `current` in place."""
-    for name, value in incoming.items():
-        if name == "labels":
-            current["labels"] = sorted(set(current.get("labels", [])) | set(value))
-        elif name == "sources":
-            current["sources"] = sorted(set(current.get("sources", [])) | set(value))
-        elif name == "first_seen":
-            current[name] = min(current.get(name) or value, value)
-        elif name == "last_seen":
-            current[name] = max(current.get(name) or value, value)
-        elif value is not None:
-            current[name] = value
+_UNIONS = ("labels", "sources", "operations")
 
 
-def merge_edge_attrs(current: dict[str, Any], incoming: dict[str, Any]) -> None:
-    """Fold `incoming` edge attributes into `current` in place (aggregated edges add up)."""
+def merge_attrs(current: dict[str, Any], incoming: dict[str, Any]) -> None:
+    """Fold `incoming` node or edge attributes into `current` in place."""
     for name, value in incoming.items():
-        if name in ("count", "bytes"):
-            current[name] = current.get(name, 0) + value
-        elif name in ("operations", "sources"):
+        if name in _UNIONS:
             current[name] = sorted(set(current.get(name, [])) | set(value))
         elif name == "event_ids":
             current[name] = sorted(set(current.get(name, [])) | set(value))[:EVENT_ID_SAMPLE]
+        elif name in ("count", "bytes"):
+            current[name] = current.get(name, 0) + value
         elif name == "first_seen":
             current[name] = min(current.get(name) or value, value)
         elif name == "last_seen":

@@ -58,6 +58,19 @@ class LoadSummary:
         return self.records == self.loaded + sum(self.skipped.values()) + self.quarantined
 
 
+SECRET_FIELDS = frozenset({"sessionToken", "secretAccessKey", "SessionToken", "SecretAccessKey"})
+
+
+def redact_secrets(value: Any) -> Any:
+    """The record with credential values replaced: the quarantine keeps evidence, never secrets."""
+    if isinstance(value, dict):
+        return {k: "<redacted by graphgov>" if k in SECRET_FIELDS and v else redact_secrets(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_secrets(v) for v in value]
+    return value
+
+
 class Quarantine:
     """Appends each unloadable record, with its location and error, as one JSON line."""
 
@@ -69,7 +82,7 @@ class Quarantine:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across records
-        entry = {"location": location, "error": error, "record": record}
+        entry = {"location": location, "error": error, "record": redact_secrets(record)}
         self._handle.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
 
     def close(self) -> None:

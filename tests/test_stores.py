@@ -63,6 +63,19 @@ def test_all_fixtures_counts_add_up_and_quarantine_keeps_the_records(store, tmp_
     assert truncated["record"] == '{"eventVersion":"1.03","userIdentity":{"type":"Root"}'
 
 
+def test_quarantine_redacts_credentials(store, tmp_path):
+    record = copy.deepcopy(iam_guide_sts_records()[0])
+    del record["eventID"]  # malformed: quarantined
+    summary = load(store, tmp_path, write_json(tmp_path / "r.json", [record]))
+    assert summary.quarantined == 1
+    (entry,) = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
+    assert entry["error"] == "sts.amazonaws.com AssumeRole: no eventID"
+    assert entry["record"]["responseElements"]["credentials"] == {
+        "sessionToken": "<redacted by graphgov>", "accessKeyId": "AKIAQRSTUVWXYZEXAMPLE",
+        "expiration": "Jul 18, 2023, 4:07:39 PM"}
+    assert entry["record"]["requestParameters"] == record["requestParameters"]
+
+
 def test_loading_twice_leaves_the_graph_identical(store, tmp_path):
     first = load(store, tmp_path, FIXTURES)
     before = dump(store)

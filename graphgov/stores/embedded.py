@@ -17,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphgov.aggregate import Aggregate, merge_edge_attrs, merge_node_attrs
+from graphgov.aggregate import Aggregate, merge_attrs
 from graphgov.stores.base import Store, StoreError
 
 FORMAT = "graphgov-embedded/1"
@@ -90,12 +90,12 @@ class EmbeddedStore(Store):
     def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
         for node_id, attrs in aggregate.nodes.items():
             if node_id in self.graph:
-                merge_node_attrs(self.graph.nodes[node_id], attrs)
+                merge_attrs(self.graph.nodes[node_id], attrs)
             else:
                 self.graph.add_node(node_id, **attrs)
         for (edge_type, src, dst), attrs in aggregate.edges.items():
             if self.graph.has_edge(src, dst, key=edge_type):
-                merge_edge_attrs(self.graph.edges[src, dst, edge_type], attrs)
+                merge_attrs(self.graph.edges[src, dst, edge_type], attrs)
             else:
                 self.graph.add_edge(src, dst, key=edge_type, **attrs)
         for key, day in seen.items():
