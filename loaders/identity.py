@@ -88,7 +88,8 @@ def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws"
         nodes = principal_node("AWSPrincipal", key, account, principal_type="AWSAccount", partition=partition)
         acct_nodes, acct_edges = _account_rows(account, "AWSPrincipal", key)
         return Principal(key, "AWSPrincipal", account, nodes + tuple(acct_nodes), tuple(acct_edges), False)
-    if kind == "AWSService":
+    if kind == "AWSService" or (kind is None and not arn and ui.get("invokedBy")):
+        # Service events may carry no type at all, only the invoking service.
         service = ui.get("invokedBy")
         if not service:
             raise Skip("unattributable_principal")

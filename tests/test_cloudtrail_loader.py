@@ -237,6 +237,8 @@ def test_malformed_records_say_what_is_missing():
      ("arn:aws:iam::123456789012:oidc-provider/accounts.google.com/user", "AWSFederatedIdentity", None)),
     ({"type": "AWSService", "invokedBy": "sagemaker.amazonaws.com"},
      ("sagemaker.amazonaws.com", "AWSServicePrincipal", None)),
+    ({"accountId": "123456789012", "invokedBy": "s3.amazonaws.com"},  # S3 guide: service event, no type
+     ("s3.amazonaws.com", "AWSServicePrincipal", None)),
     ({"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/AmazonSageMaker-Exec/SageMaker",
       "accountId": "111122223333",
       "sessionContext": {"sessionIssuer": {
