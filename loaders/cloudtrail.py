@@ -8,13 +8,13 @@ use are never validated, so odd regions, anonymised IPs or vendor-added fields p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
+from loaders import fields
 from loaders.identity import Principal, from_user_identity, role_rows
 
 SOURCE = "cloudtrail"
@@ -64,7 +64,7 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
         time = to_utc_iso(record.get("eventTime"))
     except ValueError as exc:
         raise Malformed(f"{source} {name}: {exc}") from exc
-    principal = from_user_identity(record.get("userIdentity"), _partition(record))
+    principal = from_user_identity(record.get("userIdentity"), fields.partition(record))
     nodes, edges = list(principal.nodes), list(principal.edges)
     handler(record, principal, nodes, edges)
     shared = record.get("sharedEventID")
@@ -98,78 +98,15 @@ def _handler(source: object, name: object) -> Handler | None:
     return None
 
 
-# --- helpers ------------------------------------------------------------------------------------------
-
-
-def _partition(record: Mapping[str, Any]) -> str:
-    region = str(record.get("awsRegion") or "")
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def _section(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    """A nested block; some exporters deliver it as a JSON string, which is parsed."""
-    value = record.get(name)
-    if isinstance(value, str) and value.strip().startswith("{"):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return {}
-    return value if isinstance(value, Mapping) else {}
-
-
-def _params(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _section(record, "requestParameters")
-
-
-def _get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
-    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions."""
-    lowered = {str(k).lower(): v for k, v in mapping.items()}
-    for name in names:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
-    return None
-
-
-def _resources(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    resources = record.get("resources")
-    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
-
-
-def _resource(record: Mapping[str, Any], resource_type: str) -> Mapping[str, Any] | None:
-    for res in _resources(record):
-        if _get_ci(res, "type") == resource_type:
-            return res
-    return None
-
-
-def _cross(principal_account: str | None, resource_account: str | None) -> dict[str, bool]:
-    """`cross_account` when both accounts are known; unknown stays absent (never guessed)."""
-    if not principal_account or not resource_account:
-        return {}
-    return {"cross_account": principal_account != resource_account}
-
-
-def _bytes(record: Mapping[str, Any], field: str) -> int:
-    value = _section(record, "additionalEventData").get(field)
-    try:
-        return max(int(float(value)), 0) if value is not None else 0
-    except (TypeError, ValueError):
-        return 0
-
-
 # --- STS ----------------------------------------------------------------------------------------------
 
 
 def _assume_role(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
-    params = _params(record)
+    params = fields.params(record)
     role_arn = params.get("roleArn")
     if not ids.is_arn(role_arn):
-        res = _resource(record, "AWS::IAM::Role")
-        role_arn = _get_ci(res, "ARN") if res else None
+        res = fields.resource(record, "AWS::IAM::Role")
+        role_arn = fields.get_ci(res, "ARN") if res else None
     if not ids.is_arn(role_arn):
         raise Malformed(f"{record.get('eventName')}: no role ARN in requestParameters or resources")
     role = role_rows(role_arn)
@@ -177,9 +114,9 @@ def _assume_role(record: Mapping[str, Any], principal: Principal, nodes: list, e
     edges.extend(role.edges)
     edges.append(EdgeRow(
         "ASSUMED_ROLE", principal.node_type, principal.key, "AWSRole", role.key,
-        _cross(principal.account, role.account), operation=record.get("eventName"),
+        fields.cross(principal.account, role.account), operation=record.get("eventName"),
     ))
-    assumed = _section(record, "responseElements").get("assumedRoleUser") or {}
+    assumed = fields.section(record, "responseElements").get("assumedRoleUser") or {}
     session_arn = assumed.get("arn") if isinstance(assumed, Mapping) else None
     # The session belongs to the role its ARN names; a record whose two disagree links no session.
     if ids.is_session_arn(session_arn) and ids.role_arn_from_session(session_arn) == role.key:
@@ -214,20 +151,21 @@ def _object_rows(loc: ids.S3Location, partition: str, nodes: list, edges: list) 
 
 def _bucket_owner(record: Mapping[str, Any], bucket: str) -> str | None:
     """The owner account CloudTrail gives on the bucket's own resource entry (object entries carry none)."""
-    for res in _resources(record):
-        arn = _get_ci(res, "ARN")
-        if _get_ci(res, "type") == "AWS::S3::Bucket" and ids.is_arn(arn) and ids.parse_s3_uri(arn).bucket == bucket:
-            account = _get_ci(res, "accountId")
+    for res in fields.resources(record):
+        arn = fields.get_ci(res, "ARN")
+        is_bucket = fields.get_ci(res, "type") == "AWS::S3::Bucket"
+        if is_bucket and ids.is_arn(arn) and ids.parse_s3_uri(arn).bucket == bucket:
+            account = fields.get_ci(res, "accountId")
             return str(account) if account else None
     return None
 
 
 def _bucket_of(record: Mapping[str, Any]) -> tuple[str, str | None]:
     """The bucket the call addressed and its owner account, when the record says."""
-    bucket = _params(record).get("bucketName")
+    bucket = fields.params(record).get("bucketName")
     if not isinstance(bucket, str) or not bucket:
-        res = _resource(record, "AWS::S3::Bucket")
-        arn = _get_ci(res, "ARN") if res else None
+        res = fields.resource(record, "AWS::S3::Bucket")
+        arn = fields.get_ci(res, "ARN") if res else None
         bucket = ids.parse_s3_uri(arn).bucket if ids.is_arn(arn) else None
     if not bucket:
         raise Malformed(f"{record.get('eventName')}: no bucket in requestParameters or resources")
@@ -235,12 +173,12 @@ def _bucket_of(record: Mapping[str, Any]) -> tuple[str, str | None]:
 
 
 def _object_key(record: Mapping[str, Any], bucket: str) -> str:
-    key = _get_ci(_params(record), "key")
+    key = fields.get_ci(fields.params(record), "key")
     if isinstance(key, str) and key:
         return key  # CloudTrail keys are raw: never URL-decode them
-    for res in _resources(record):
-        if _get_ci(res, "type") == "AWS::S3::Object":
-            loc = ids.parse_s3_uri(str(_get_ci(res, "ARN")))
+    for res in fields.resources(record):
+        if fields.get_ci(res, "type") == "AWS::S3::Object":
+            loc = ids.parse_s3_uri(str(fields.get_ci(res, "ARN")))
             if loc.bucket == bucket:
                 return loc.key
     raise Malformed(f"{record.get('eventName')}: no object key")
@@ -248,19 +186,19 @@ def _object_key(record: Mapping[str, Any], bucket: str) -> str:
 
 def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     name = str(record.get("eventName"))
-    partition = _partition(record)
+    partition = fields.partition(record)
     bucket, owner = _bucket_of(record)
     _bucket_rows(bucket, owner, partition, nodes, edges)
     target = _object_rows(ids.S3Location(bucket, _object_key(record, bucket)), partition, nodes, edges)
-    cross = _cross(principal.account, owner)
+    cross = fields.cross(principal.account, owner)
     if name in S3_READ_EVENTS:
         edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", target, cross, name,
-                             _bytes(record, "bytesTransferredOut")))
+                             fields.bytes(record, "bytesTransferredOut")))
     elif name in S3_DELETE_EVENTS:
         edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "S3Object", target, cross, name))
     else:
         edges.append(EdgeRow("WROTE", principal.node_type, principal.key, "S3Object", target, cross, name,
-                             _bytes(record, "bytesTransferredIn")))
+                             fields.bytes(record, "bytesTransferredIn")))
     if name in S3_COPY_EVENTS:
         src = _copy_source(record, target)
         if src is None:
@@ -269,35 +207,35 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
         _bucket_rows(src.bucket, src_owner, partition, nodes, edges)
         source_arn = _object_rows(src, partition, nodes, edges)
         edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", source_arn,
-                             _cross(principal.account, src_owner), name))
+                             fields.cross(principal.account, src_owner), name))
         edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn, {}, name))
 
 
 def _copy_source(record: Mapping[str, Any], target_arn: str) -> ids.S3Location | None:
     """`x-amz-copy-source`, else the object resource that is not the target."""
-    copy_source = _get_ci(_params(record), "x-amz-copy-source")
+    copy_source = fields.get_ci(fields.params(record), "x-amz-copy-source")
     if isinstance(copy_source, str) and copy_source:
         return ids.parse_copy_source(copy_source)
-    for res in _resources(record):
-        arn = _get_ci(res, "ARN")
-        if _get_ci(res, "type") == "AWS::S3::Object" and ids.is_arn(arn) and arn != target_arn:
+    for res in fields.resources(record):
+        arn = fields.get_ci(res, "ARN")
+        if fields.get_ci(res, "type") == "AWS::S3::Object" and ids.is_arn(arn) and arn != target_arn:
             return ids.parse_s3_uri(arn)
     return None
 
 
 def _s3_delete_objects(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     bucket, owner = _bucket_of(record)
-    _bucket_rows(bucket, owner, _partition(record), nodes, edges)
+    _bucket_rows(bucket, owner, fields.partition(record), nodes, edges)
     edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "S3Bucket", bucket,
-                         {**_cross(principal.account, owner), "keys_unknown": True},
+                         {**fields.cross(principal.account, owner), "keys_unknown": True},
                          "DeleteObjects"))
 
 
 def _s3_list(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     bucket, owner = _bucket_of(record)
-    _bucket_rows(bucket, owner, _partition(record), nodes, edges)
+    _bucket_rows(bucket, owner, fields.partition(record), nodes, edges)
     edges.append(EdgeRow("LISTED", principal.node_type, principal.key, "S3Bucket", bucket,
-                         _cross(principal.account, owner), str(record.get("eventName"))))
+                         fields.cross(principal.account, owner), str(record.get("eventName"))))
 
 
 # --- KMS ----------------------------------------------------------------------------------------------
@@ -305,8 +243,8 @@ def _s3_list(record: Mapping[str, Any], principal: Principal, nodes: list, edges
 
 def _kms_key_resource(record: Mapping[str, Any]) -> str | None:
     """The resolved key ARN from resources[] (older records omit the resource `type`)."""
-    for res in _resources(record):
-        arn = _get_ci(res, "ARN")
+    for res in fields.resources(record):
+        arn = fields.get_ci(res, "ARN")
         if ids.is_arn(arn) and ids.parse_arn(arn).service == "kms" and ":key/" in arn:
             return arn
     return None
@@ -314,11 +252,11 @@ def _kms_key_resource(record: Mapping[str, Any]) -> str | None:
 
 def _kms_data_key(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     key_arn = _kms_key_resource(record)
-    params = _params(record)
+    params = fields.params(record)
     if not ids.is_arn(key_arn):
         key_ref = params.get("keyId") or params.get("sourceKeyId") or params.get("destinationKeyId")
         account = str(record.get("recipientAccountId") or "")
-        key_arn = kms_key_ref(key_ref, _partition(record), str(record.get("awsRegion") or ""), account)
+        key_arn = kms_key_ref(key_ref, fields.partition(record), str(record.get("awsRegion") or ""), account)
     if not key_arn:
         raise Skip("kms_key_unresolved")  # an alias alone cannot name a key
     arn = ids.parse_arn(key_arn)
@@ -329,7 +267,7 @@ def _kms_data_key(record: Mapping[str, Any], principal: Principal, nodes: list, 
     edges.append(EdgeRow("RESOURCE", "AWSAccount", arn.account, "KMSKey", key_arn))
     name = str(record.get("eventName"))
     edges.append(EdgeRow("USED_KEY", principal.node_type, principal.key, "KMSKey", key_arn,
-                         _cross(principal.account, arn.account), name))
+                         fields.cross(principal.account, arn.account), name))
     context = params.get("encryptionContext")
     s3_arn = context.get("aws:s3:arn") if isinstance(context, Mapping) else None
     if isinstance(s3_arn, str) and s3_arn.startswith("arn:"):

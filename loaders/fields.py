@@ -1,0 +1,81 @@
+"""Reading CloudTrail record fields tolerantly: shared by every CloudTrail service handler.
+
+CloudTrail renders API members in lowerCamelCase, some exporters change key case or deliver nested
+blocks as JSON strings, and older records omit fields: these helpers absorb that in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def partition(record: Mapping[str, Any]) -> str:
+    region = str(record.get("awsRegion") or "")
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def section(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A nested block; some exporters deliver it as a JSON string, which is parsed."""
+    value = record.get(name)
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def params(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    return section(record, "requestParameters")
+
+
+def get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
+    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions."""
+    lowered = {str(k).lower(): v for k, v in mapping.items()}
+    for name in names:
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+    return None
+
+
+def resources(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    resources = record.get("resources")
+    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
+
+
+def resource(record: Mapping[str, Any], resource_type: str) -> Mapping[str, Any] | None:
+    for res in resources(record):
+        if get_ci(res, "type") == resource_type:
+            return res
+    return None
+
+
+def cross(principal_account: str | None, resource_account: str | None) -> dict[str, bool]:
+    """`cross_account` when both accounts are known; unknown stays absent (never guessed)."""
+    if not principal_account or not resource_account:
+        return {}
+    return {"cross_account": principal_account != resource_account}
+
+
+def bytes(record: Mapping[str, Any], field: str) -> int:
+    value = section(record, "additionalEventData").get(field)
+    try:
+        return max(int(float(value)), 0) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def dig(mapping: Any, *path: str) -> Any:
+    """`mapping[path[0]][path[1]]...` with case-insensitive keys; None when any step is missing."""
+    value = mapping
+    for name in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = get_ci(value, name)
+    return value
