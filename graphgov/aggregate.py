@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from graphgov.schema import EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES
+from graphgov.schema import EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, UNION_PROPS
 
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
 
 
-_UNIONS = ("labels", "sources", "operations")
+_UNIONS = frozenset({"labels", "sources", "operations"}) | UNION_PROPS
 
 
 def merge_attrs(current: dict[str, Any], incoming: dict[str, Any]) -> None:
@@ -50,10 +50,12 @@ class _NodeAcc:
 
 
 class _EdgeAcc:
-    __slots__ = ("props", "sources", "operations", "event_ids", "count", "bytes", "first", "last", "aggregated")
+    __slots__ = ("props", "unions", "sources", "operations", "event_ids", "count", "bytes", "first", "last",
+                 "aggregated")
 
     def __init__(self, aggregated: bool, time: str) -> None:
         self.props: dict[str, Any] = {}
+        self.unions: dict[str, set[str]] = {}
         self.sources: set[str] = set()
         self.operations: set[str] = set()
         self.event_ids: set[str] = set()
@@ -98,7 +100,9 @@ class Aggregate:
                 acc.first, acc.last = min(acc.first, time), max(acc.last, time)
             acc.sources.add(source)
             for name, value in edge.props.items():
-                if value is not None:
+                if name in UNION_PROPS:
+                    acc.unions.setdefault(name, set()).update(value or ())
+                elif value is not None:
                     acc.props[name] = value
             if acc.aggregated:
                 acc.count += 1
@@ -126,7 +130,8 @@ class Aggregate:
     def edges(self) -> dict[EdgeId, dict[str, Any]]:
         out = {}
         for edge_id, acc in self._edges.items():
-            attrs = {**acc.props, "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last}
+            attrs = {**acc.props, **{k: sorted(v) for k, v in acc.unions.items()},
+                     "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last}
             if acc.aggregated:
                 attrs.update(count=acc.count, bytes=acc.bytes, operations=sorted(acc.operations),
                              event_ids=sorted(acc.event_ids)[:EVENT_ID_SAMPLE])

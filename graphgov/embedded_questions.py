@@ -74,8 +74,70 @@ def object_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
+def _out(graph: nx.MultiDiGraph, node: tuple, edge_type: str) -> list[tuple[tuple, dict]]:
+    return [(dst, attrs) for _, dst, key, attrs in graph.out_edges(node, keys=True, data=True) if key == edge_type]
+
+
+def _in(graph: nx.MultiDiGraph, node: tuple, edge_type: str) -> list[tuple[tuple, dict]]:
+    return [(src, attrs) for src, _, key, attrs in graph.in_edges(node, keys=True, data=True) if key == edge_type]
+
+
+def _dataset_writers(graph: nx.MultiDiGraph, dataset: Mapping[str, Any]) -> list[str]:
+    bucket = ("S3Bucket", dataset.get("bucket"))
+    if bucket not in graph:
+        return []
+    prefix, by_prefix = dataset.get("prefix", ""), dataset.get("data_type") == "S3Prefix"
+    writers = set()
+    for obj, _ in _out(graph, bucket, "CONTAINS"):
+        key = graph.nodes[obj].get("key", "")
+        if (by_prefix and key.startswith(prefix)) or key == prefix:
+            writers.update(graph.nodes[src].get("arn") for src, _ in _in(graph, obj, "WROTE")
+                           if src[0] == "AWSPrincipal")
+    return sorted(writers)
+
+
+def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
+    """(training_job, channel, dataset, dataset_writers) rows of one model; one empty row without lineage."""
+    rows = []
+    jobs = [job for artifact, _ in _out(graph, model, "FROM_ARTIFACT") for job, _ in _in(graph, artifact, "WRITES")]
+    for job in jobs:
+        reads = _out(graph, job, "READS")
+        for dataset, r in reads:
+            d = graph.nodes[dataset]
+            for channel in r.get("channels") or [None]:
+                rows.append({"training_job": graph.nodes[job].get("arn"), "channel": channel,
+                             "dataset": d.get("uri"), "dataset_writers": _dataset_writers(graph, d)})
+        if not reads:
+            rows.append({"training_job": graph.nodes[job].get("arn"), "channel": None, "dataset": None,
+                         "dataset_writers": []})
+    return rows or [{"training_job": None, "channel": None, "dataset": None, "dataset_writers": []}]
+
+
+def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    endpoint = ("Endpoint", params["endpoint"])
+    configs = _out(graph, endpoint, "USES_CONFIG") if endpoint in graph else []
+    if not configs:
+        return []
+    # the configuration set last is current; ties go to the smallest ARN, as in the Cypher
+    current = max(sorted(configs, key=lambda c: c[0][1]), key=lambda c: c[1].get("last_seen") or "")[0]
+    rows = []
+    for model, _ in _out(graph, current, "SERVES"):
+        for row in _model_lineage_rows(graph, model):
+            rows.append({"endpoint": params["endpoint"], "model": graph.nodes[model].get("arn"), **row})
+    return rows
+
+
+def model_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    model = ("Model", params["model"])
+    if model not in graph:
+        return []
+    return [{"model": params["model"], **row} for row in _model_lineage_rows(graph, model)]
+
+
 IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]] = {
     "cross-account-assumptions": cross_account_assumptions,
     "principal-activity": principal_activity,
     "object-readers": object_readers,
+    "endpoint-lineage": endpoint_lineage,
+    "model-lineage": model_lineage,
 }

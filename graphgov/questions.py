@@ -29,7 +29,7 @@ from graphgov import ids
 from graphgov.stores.base import Store
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
-ParamType = Literal["string", "principal", "bucket", "prefix", "int"]
+ParamType = Literal["string", "principal", "endpoint", "model", "bucket", "prefix", "int"]
 
 
 class QuestionError(Exception):
@@ -141,26 +141,44 @@ def _normalise(question_id: str, name: str, spec: ParamSpec, value: str, store: 
             return ids.parse_s3_uri(value).bucket if ("://" in value or value.startswith("arn:")) else value
         except ids.IdentityError as exc:
             raise QuestionError(f"{question_id}: parameter {name!r}: {exc}") from None
-    if spec.type == "principal":
-        return resolve_principal(question_id, name, value, store)
+    if spec.type in RESOLVED_TYPES:
+        return resolve_node(question_id, name, spec.type, value, store)
     return value
 
 
-def resolve_principal(question_id: str, name: str, value: str, store: Store) -> str:
-    """A principal named by ARN, session ARN or bare name -> its node key; ambiguity is an error."""
+# parameter type -> (merge label, how a given value becomes a key, how it becomes a name)
+RESOLVED_TYPES = {
+    "principal": ("AWSPrincipal", lambda v: ids.canonical_principal_arn(v), lambda v: v),
+    "endpoint": ("Endpoint", lambda v: _lower_resource_name(v), lambda v: v.lower()),
+    "model": ("Model", lambda v: _lower_resource_name(v), lambda v: v.lower()),
+}
+
+
+def _lower_resource_name(value: str) -> str:
+    """SageMaker ARNs carry lower-cased names; a user may paste a mixed-case one."""
+    if not ids.is_arn(value):
+        return value
+    arn = ids.parse_arn(value)
+    kind, sep, rest = arn.resource.partition("/")
+    return str(ids.Arn(arn.partition, arn.service, arn.region, arn.account, f"{kind}{sep}{rest.lower()}"))
+
+
+def resolve_node(question_id: str, name: str, param_type: str, value: str, store: Store) -> str:
+    """A node named by key (ARN) or by name -> its key; a name matching several is an error listing them."""
+    label, to_key, to_name = RESOLVED_TYPES[param_type]
     try:
-        arn = ids.canonical_principal_arn(value)
+        key = to_key(value)
     except ids.IdentityError as exc:
         raise QuestionError(f"{question_id}: parameter {name!r}: {exc}") from None
-    matches = store.find_principals(arn, value)
-    if arn in matches:
-        return arn
+    matches = store.find_nodes(label, key, to_name(value))
+    if key in matches:
+        return key
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise QuestionError(f"{question_id}: no principal in the graph matches {value!r}")
+        raise QuestionError(f"{question_id}: no {param_type} in the graph matches {value!r}")
     raise QuestionError(
-        f"{question_id}: {value!r} is ambiguous; it matches {len(matches)} principals: {', '.join(matches)}"
+        f"{question_id}: {value!r} is ambiguous; it matches {len(matches)} {param_type}s: {', '.join(matches)}"
     )
 
 

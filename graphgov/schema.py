@@ -34,6 +34,7 @@ class EdgeType:
     aggregated: bool
     props: tuple[str, ...]
     description: str
+    union_props: tuple[str, ...] = ()  # list-valued properties merged as sorted unions (e.g. channels)
 
 
 _PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition")
@@ -92,6 +93,55 @@ NODE_TYPES: dict[str, NodeType] = {
             "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored.",
         ),
         NodeType(
+            "Dataset",
+            "Dataset",
+            "uri",
+            ("Dataset",),
+            ("uri", "bucket", "prefix", "data_type", "membership"),
+            "Training or inference data named by a job: an S3 prefix (`s3://b/p`, matched as S3 matches "
+            "prefixes) or a manifest object (membership unknown until the manifest is read).",
+        ),
+        NodeType(
+            "TrainingJob",
+            "TrainingJob",
+            "arn",
+            ("TrainingJob",),
+            ("arn", "name", "account_id", "region", "image", "output_path"),
+            "A SageMaker training job (`arn:aws:sagemaker:<region>:<acct>:training-job/<lower-cased name>`).",
+        ),
+        NodeType(
+            "ModelArtifact",
+            "ModelArtifact",
+            "uri",
+            ("ModelArtifact",),
+            ("uri", "bucket", "key"),
+            "A trained model artifact in S3 (`s3://b/.../model.tar.gz`).",
+        ),
+        NodeType(
+            "SageMakerModel",
+            "Model",
+            "arn",
+            ("Model", "SageMakerModel"),
+            ("arn", "name", "account_id", "region", "image", "model_package"),
+            "A SageMaker model (`...:model/<lower-cased name>`).",
+        ),
+        NodeType(
+            "EndpointConfig",
+            "EndpointConfig",
+            "arn",
+            ("EndpointConfig",),
+            ("arn", "name", "account_id", "region", "data_capture_uri"),
+            "A SageMaker endpoint configuration (`...:endpoint-config/<lower-cased name>`).",
+        ),
+        NodeType(
+            "Endpoint",
+            "Endpoint",
+            "arn",
+            ("Endpoint",),
+            ("arn", "name", "account_id", "region"),
+            "A SageMaker endpoint (`...:endpoint/<lower-cased name>`).",
+        ),
+        NodeType(
             "KMSKey",
             "KMSKey",
             "arn",
@@ -146,8 +196,33 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Principal used the key for a data-key operation (Decrypt, GenerateDataKey, ...)."),
         EdgeType("ENCRYPTS", (("KMSKey", "S3Object"), ("KMSKey", "S3Bucket")), True, (),
                  "Key was used under the `aws:s3:arn` encryption context of the object (or bucket)."),
+        EdgeType("IN_BUCKET", (("Dataset", "S3Bucket"), ("ModelArtifact", "S3Bucket")), False, (),
+                 "Dataset or artifact lives in the bucket."),
+        EdgeType("READS", (("TrainingJob", "Dataset"),), False, (),
+                 "Job reads the dataset through the named input channel(s).", ("channels",)),
+        EdgeType("WRITES", (("TrainingJob", "ModelArtifact"),), False, (),
+                 "Job wrote the artifact; `evidence` says how it is known (`describe`, `state-change`, "
+                 "or only `inferred-path`: <S3OutputPath>/<job>/output/model.tar.gz).", ("evidence",)),
+        EdgeType("FROM_ARTIFACT", (("Model", "ModelArtifact"),), False, (),
+                 "Model serves the artifact (`modelDataUrl` / `modelDataSource`).", ("containers",)),
+        EdgeType("SERVES", (("EndpointConfig", "Model"),), False, (),
+                 "Endpoint configuration serves the model in the named variant(s) (`shadow:` for shadow).",
+                 ("variants",)),
+        EdgeType("USES_CONFIG", (("Endpoint", "EndpointConfig"),), False, (),
+                 "Endpoint was set to the configuration at `first_seen` (Create/UpdateEndpoint); the "
+                 "configuration set last is the current one."),
+        EdgeType("EXECUTES_AS", (("TrainingJob", "AWSPrincipal"), ("Model", "AWSPrincipal")), False, (),
+                 "Job or model runs with the role."),
+        EdgeType("ENCRYPTED_WITH", (("TrainingJob", "KMSKey"), ("EndpointConfig", "KMSKey")), False, (),
+                 "Outputs, volumes or captured data are encrypted with the key (`purposes`).", ("purposes",)),
+        EdgeType("CREATED", ((_ANY_PRINCIPAL, "TrainingJob"), (_ANY_PRINCIPAL, "Model"),
+                             (_ANY_PRINCIPAL, "EndpointConfig"), (_ANY_PRINCIPAL, "Endpoint")), True, (),
+                 "Principal created or updated the AI resource (operations say which call)."),
     )
 }
+
+MERGE_KEYS: dict[str, str] = {t.merge_label: t.key for t in NODE_TYPES.values()}
+UNION_PROPS: frozenset[str] = frozenset(p for e in EDGE_TYPES.values() for p in e.union_props)
 
 # Bookkeeping: the seen-set of evidence ids; not part of the answerable graph.
 SEEN_LABEL = "GraphgovSeenEvent"
@@ -173,7 +248,7 @@ def schema_table_markdown() -> str:
     for e in EDGE_TYPES.values():
         ends = "; ".join(f"{a} → {b}" for a, b in e.endpoints)
         base = "count, bytes, operations, event_ids, " if e.aggregated else ""
-        props = base + ", ".join((*e.props, "first_seen", "last_seen", "sources"))
+        props = base + ", ".join((*e.props, *e.union_props, "first_seen", "last_seen", "sources"))
         kind = "aggregated" if e.aggregated else "structural"
         lines.append(f"| {e.name} | {ends} | {kind} | {props} | {e.description} |")
     return "\n".join(lines)

@@ -73,6 +73,8 @@ def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) ->
         "SET r += row.props\n"
         f"{_window('r')}"
     )
+    for name in edge_type.union_props:
+        statement += f",\n    r.{name} = {_sorted_union(f'r.{name}', f'coalesce(row.{name}, [])')}"
     if edge_type.aggregated:
         statement += (
             ",\n    r.count = coalesce(r.count, 0) + row.count,\n"

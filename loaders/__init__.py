@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from loaders import cloudtrail
+from loaders import cloudtrail, eventbridge
 
 Parser = Callable[[Mapping[str, Any]], GraphDelta]
 
 REGISTRY: dict[str, Parser] = {
     cloudtrail.SOURCE: cloudtrail.parse,
+    eventbridge.SOURCE: eventbridge.parse,
 }

@@ -14,7 +14,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
-from loaders import fields
+from loaders import fields, sagemaker
 from loaders.identity import Principal, from_user_identity, role_rows
 
 SOURCE = "cloudtrail"
@@ -95,6 +95,8 @@ def _handler(source: object, name: object) -> Handler | None:
             return _s3_list
     if source == "kms.amazonaws.com" and name in KMS_DATA_KEY_EVENTS:
         return _kms_data_key
+    if source == "sagemaker.amazonaws.com" and name in sagemaker.EVENTS:
+        return sagemaker.handle
     return None
 
 

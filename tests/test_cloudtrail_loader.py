@@ -9,7 +9,7 @@ import pytest
 from helpers import CLOUDTRAIL, fixture_json, iam_guide_sts_records, kms_guide_record
 
 from graphgov.delta import Malformed, Skip
-from loaders import REGISTRY, cloudtrail
+from loaders import REGISTRY, cloudtrail, eventbridge
 from loaders.identity import from_user_identity
 
 JOHN = "arn:aws:iam::777788889999:user/JohnDoe"
@@ -30,8 +30,8 @@ def edge_tuples(delta):
     return {(e.type, e.src, e.dst, e.operation, tuple(sorted(e.props.items())), e.bytes) for e in delta.edges}
 
 
-def test_registry_names_the_cloudtrail_parser():
-    assert dict(REGISTRY) == {"cloudtrail": cloudtrail.parse}
+def test_registry_names_the_parsers():
+    assert dict(REGISTRY) == {"cloudtrail": cloudtrail.parse, "eventbridge": eventbridge.parse}
 
 
 def test_cross_account_assume_role_requester_copy():

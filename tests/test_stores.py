@@ -19,10 +19,9 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {
-    "records": 618, "loaded": 28, "quarantined": 17, "files": 18, "nodes": 58, "edges": 70,
+    "records": 642, "loaded": 41, "quarantined": 18, "files": 21, "nodes": 95, "edges": 121,
     "skipped": {"cloudtrail_digest": 3, "duplicate": 14, "failed_call": 5, "insight_event": 2,
-                "unrecognised_log_line": 4, "unrecognised_record": 28, "unsupported_event": 510,
-                "unsupported_source:eventbridge": 7},
+                "unrecognised_log_line": 4, "unrecognised_record": 28, "unsupported_event": 527},
 }
 
 
@@ -56,8 +55,9 @@ def test_all_fixtures_counts_add_up_and_quarantine_keeps_the_records(store, tmp_
     assert result == FULL_LOAD
     assert summary.records == summary.loaded + sum(summary.skipped.values()) + summary.quarantined
     lines = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
-    assert len(lines) == 17
+    assert len(lines) == 18
     assert sum(1 for q in lines if q["error"].endswith(": no eventID")) == 11
+    assert sum(1 for q in lines if q["error"] == "dataset S3Uri: not an S3 location: 'S3Uri'") == 1  # doc placeholder
     assert sum(1 for q in lines if q["error"].startswith("invalid JSON log message")) == 6
     truncated = next(q for q in lines if "cloudwatch-logs-user-guide.jsonl:1#logEvents[0]" in q["location"])
     assert truncated["record"] == '{"eventVersion":"1.03","userIdentity":{"type":"Root"}'

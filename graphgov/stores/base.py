@@ -36,8 +36,8 @@ class Store(ABC):
         """(nodes, edges) of the graph, bookkeeping excluded."""
 
     @abstractmethod
-    def find_principals(self, arn: str, name: str) -> list[str]:
-        """ARNs of principals whose key is `arn` or whose name is `name`."""
+    def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
+        """Keys of `merge_label` nodes whose key is `key` or whose `name` property is `name`."""
 
     @abstractmethod
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -108,11 +108,9 @@ class EmbeddedStore(Store):
     def totals(self) -> tuple[int, int]:
         return self.graph.number_of_nodes(), self.graph.number_of_edges()
 
-    def find_principals(self, arn: str, name: str) -> list[str]:
-        found = set()
-        for (label, key), attrs in self.graph.nodes(data=True):
-            if label == "AWSPrincipal" and (key == arn or attrs.get("name") == name):
-                found.add(key)
+    def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
+        found = {k for (label, k), attrs in self.graph.nodes(data=True)
+                 if label == merge_label and (k == key or attrs.get("name") == name)}
         return sorted(found)
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

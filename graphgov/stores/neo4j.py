@@ -14,7 +14,7 @@ from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graphgov.aggregate import Aggregate
-from graphgov.schema import EDGE_TYPES, SEEN_LABEL, node_labels
+from graphgov.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, UNION_PROPS, node_labels
 from graphgov.schema_cypher import (
     constraint_statements,
     edge_write_statement,
@@ -103,8 +103,10 @@ class Neo4jStore(Store):
         for (edge_type, src, dst), attrs in aggregate.edges.items():
             row = {
                 "src": src[1], "dst": dst[1],
-                "props": {k: v for k, v in attrs.items() if k not in _WINDOW_FIELDS + _AGGREGATED_FIELDS},
+                "props": {k: v for k, v in attrs.items()
+                          if k not in _WINDOW_FIELDS + _AGGREGATED_FIELDS and k not in UNION_PROPS},
                 **{k: attrs[k] for k in ("first_seen", "last_seen", "sources")},
+                **{k: attrs.get(k, []) for k in EDGE_TYPES[edge_type].union_props},
             }
             if EDGE_TYPES[edge_type].aggregated:
                 row.update({k: attrs[k] for k in _AGGREGATED_FIELDS})
@@ -131,13 +133,13 @@ class Neo4jStore(Store):
             ).single()["c"]
         return nodes, edges
 
-    def find_principals(self, arn: str, name: str) -> list[str]:
+    def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
+        key_prop = MERGE_KEYS[merge_label]  # label and property come from the schema, never from input
+        statement = (f"MATCH (n:{merge_label}) WHERE n.{key_prop} = $key OR n.name = $name "
+                     f"RETURN DISTINCT n.{key_prop} AS key")
         with self._session(read_only=True) as session:
-            records = session.execute_read(lambda tx: list(tx.run(
-                "MATCH (p:AWSPrincipal) WHERE p.arn = $arn OR p.name = $name RETURN DISTINCT p.arn AS arn",
-                arn=arn, name=name,
-            )))
-        return sorted(r["arn"] for r in records)
+            records = session.execute_read(lambda tx: list(tx.run(statement, key=key, name=name)))
+        return sorted(r["key"] for r in records)
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         # The one audited boundary where text read from a .cypher file becomes a query: a read-only

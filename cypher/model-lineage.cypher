@@ -1,0 +1,21 @@
+// id: model-lineage
+// title: Which data trained a model
+// description: The training job whose artifact the model loads (matched by S3 path, across accounts), each of its input channels and datasets, and the principals seen writing objects into each dataset. A model with no known training job appears once with empty job and dataset: its lineage is not evidenced.
+// severity: high
+// controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3"]
+// params: {"model": {"type": "model", "required": true, "description": "model ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
+MATCH (m:Model {arn: $model})
+OPTIONAL MATCH (m)-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(j:TrainingJob)
+OPTIONAL MATCH (j)-[r:READS]->(d:Dataset)
+WITH m, j, r, d, COLLECT {
+  MATCH (:S3Bucket {id: d.bucket})-[:CONTAINS]->(o:S3Object)<-[:WROTE]-(p:AWSPrincipal)
+  WHERE (d.data_type = 'S3Prefix' AND o.key STARTS WITH d.prefix) OR o.key = d.prefix
+  RETURN DISTINCT p.arn
+} AS writers
+UNWIND coalesce(r.channels, [null]) AS channel
+RETURN m.arn AS model,
+       j.arn AS training_job,
+       channel,
+       d.uri AS dataset,
+       writers AS dataset_writers
+ORDER BY training_job, channel, dataset

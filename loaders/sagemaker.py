@@ -1,0 +1,228 @@
+"""SageMaker lineage: training jobs, datasets per channel, artifacts, models, endpoint configs, endpoints.
+
+Pure row builders shared by the CloudTrail handlers here and the EventBridge state-change loader.
+Request keys are read case-insensitively, so the same code reads CloudTrail's lowerCamelCase
+(`inputDataConfig[].dataSource.s3DataSource.s3Uri`) and EventBridge's PascalCase documents.
+Resources referenced by name (a model in an endpoint config, a config in an endpoint) are SageMaker
+names, unique per account and Region, and lower-cased as AWS does in ARNs, so mixed-case requests
+join the ARNs other events report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphgov import ids
+from graphgov.delta import EdgeRow, Malformed, NodeRow
+from loaders import fields
+from loaders.identity import Principal, role_rows
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a SageMaker resource lives: its ARNs are built from these."""
+
+    partition: str
+    region: str
+    account: str
+
+    def arn(self, resource_type: str, name: str) -> str:
+        return ids.sagemaker_arn(self.partition, self.region, self.account, resource_type, name)
+
+
+def place_of(record: Mapping[str, Any], reported_arn: Any = None) -> Place:
+    """Account and Region of the resource: from the ARN the service reported, else the event's."""
+    if ids.is_arn(reported_arn):
+        arn = ids.parse_arn(reported_arn)
+        if arn.region and arn.account:
+            return Place(arn.partition, arn.region, arn.account)
+    region = str(record.get("awsRegion") or "")
+    account = str(record.get("recipientAccountId") or fields.dig(record, "userIdentity", "accountId") or "")
+    if not region or not account:
+        raise Malformed(f"{record.get('eventName')}: no Region or account to name the SageMaker resource")
+    return Place(fields.partition(record), region, account)
+
+
+def _required(mapping: Mapping[str, Any], *path: str) -> str:
+    value = fields.dig(mapping, *path)
+    if not isinstance(value, str) or not value:
+        raise Malformed(f"no {'.'.join(path)} in the request")
+    return value
+
+
+def _location(uri: Any, what: str) -> ids.S3Location:
+    try:
+        return ids.parse_s3_uri(uri)
+    except ids.IdentityError as exc:
+        raise Malformed(f"{what}: {exc}") from exc
+
+
+def _bucket(loc: ids.S3Location, partition: str, child_type: str, child_key: str,
+            nodes: list, edges: list) -> None:
+    nodes.append(NodeRow("S3Bucket", loc.bucket, {"id": loc.bucket, "name": loc.bucket,
+                                                  "arn": ids.s3_bucket_arn(loc.bucket, partition)}))
+    edges.append(EdgeRow("IN_BUCKET", child_type, child_key, "S3Bucket", loc.bucket))
+
+
+def dataset_rows(uri: Any, data_type: Any, partition: str, nodes: list, edges: list) -> str:
+    """A Dataset node for an S3 prefix or manifest; returns its key (`s3://bucket/prefix`)."""
+    loc = _location(uri, "dataset S3Uri")
+    kind = data_type if isinstance(data_type, str) and data_type else "S3Prefix"
+    key = loc.uri()
+    nodes.append(NodeRow("Dataset", key, {
+        "uri": key, "bucket": loc.bucket, "prefix": loc.key, "data_type": kind,
+        "membership": "prefix" if kind == "S3Prefix" else "unknown",
+    }))
+    _bucket(loc, partition, "Dataset", key, nodes, edges)
+    return key
+
+
+def artifact_rows(uri: Any, partition: str, nodes: list, edges: list) -> str:
+    loc = _location(uri, "model artifact")
+    key = loc.uri()
+    nodes.append(NodeRow("ModelArtifact", key, {"uri": key, "bucket": loc.bucket, "key": loc.key}))
+    _bucket(loc, partition, "ModelArtifact", key, nodes, edges)
+    return key
+
+
+def _key_edge(ref: Any, place: Place, src_type: str, src: str, purpose: str, nodes: list, edges: list) -> None:
+    """ENCRYPTED_WITH when the key reference resolves to a key ARN (aliases cannot be resolved from logs)."""
+    key_arn = ids.kms_key_arn(ref, place.partition, place.region, place.account) if isinstance(ref, str) else None
+    if not key_arn:
+        return
+    arn = ids.parse_arn(key_arn)
+    nodes.append(NodeRow("KMSKey", key_arn, {"arn": key_arn, "id": arn.resource.split("/", 1)[-1],
+                                             "region": arn.region, "account_id": arn.account}))
+    edges.append(EdgeRow("ENCRYPTED_WITH", src_type, src, "KMSKey", key_arn, {"purposes": [purpose]}))
+
+
+def _role_edge(role_arn: Any, src_type: str, src: str, nodes: list, edges: list) -> None:
+    if ids.is_arn(role_arn) and ":role/" in role_arn:
+        role = role_rows(role_arn)
+        nodes.extend(role.nodes)
+        edges.extend(role.edges)
+        edges.append(EdgeRow("EXECUTES_AS", src_type, src, "AWSRole", role.key))
+
+
+def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list,
+                      artifact_uri: Any = None, artifact_evidence: str = "inferred-path") -> str:
+    """A training job, every S3 input channel as a READS edge, and its artifact (given or inferred)."""
+    name = _required(request, "trainingJobName")
+    job = place.arn("training-job", name)
+    output_path = fields.dig(request, "outputDataConfig", "s3OutputPath")
+    image = fields.dig(request, "algorithmSpecification", "trainingImage") or fields.dig(
+        request, "algorithmSpecification", "algorithmName")
+    nodes.append(NodeRow("TrainingJob", job, {
+        "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region,
+        "image": image, "output_path": output_path,
+    }))
+    for channel in fields.dig(request, "inputDataConfig") or []:
+        s3 = fields.dig(channel, "dataSource", "s3DataSource")
+        if not isinstance(s3, Mapping):
+            continue  # file-system and hub-dataset channels are not S3 lineage
+        dataset = dataset_rows(fields.get_ci(s3, "s3Uri"), fields.get_ci(s3, "s3DataType"), place.partition,
+                               nodes, edges)
+        channel_name = fields.get_ci(channel, "channelName") or "unnamed"
+        edges.append(EdgeRow("READS", "TrainingJob", job, "Dataset", dataset, {"channels": [channel_name]}))
+    if artifact_uri is None and isinstance(output_path, str) and output_path:
+        # Not in CreateTrainingJob: SageMaker's layout, the job name as given (S3 keys keep case).
+        artifact_uri, artifact_evidence = f"{output_path.rstrip('/')}/{name}/output/model.tar.gz", "inferred-path"
+    if artifact_uri:
+        artifact = artifact_rows(artifact_uri, place.partition, nodes, edges)
+        edges.append(EdgeRow("WRITES", "TrainingJob", job, "ModelArtifact", artifact,
+                             {"evidence": [artifact_evidence]}))
+    _role_edge(fields.dig(request, "roleArn"), "TrainingJob", job, nodes, edges)
+    _key_edge(fields.dig(request, "outputDataConfig", "kmsKeyId"), place, "TrainingJob", job, "output", nodes,
+              edges)
+    _key_edge(fields.dig(request, "resourceConfig", "volumeKmsKeyId"), place, "TrainingJob", job, "volume",
+              nodes, edges)
+    return job
+
+
+def model_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    name = _required(request, "modelName")
+    model = place.arn("model", name)
+    primary = fields.dig(request, "primaryContainer")
+    containers = ([("primary", primary)] if isinstance(primary, Mapping) else []) + [
+        (str(fields.get_ci(c, "containerHostname") or index), c)
+        for index, c in enumerate(fields.dig(request, "containers") or []) if isinstance(c, Mapping)
+    ]
+    image = next((fields.get_ci(c, "image") for _, c in containers if fields.get_ci(c, "image")), None)
+    package = next((fields.get_ci(c, "modelPackageName") for _, c in containers
+                    if fields.get_ci(c, "modelPackageName")), None)
+    nodes.append(NodeRow("SageMakerModel", model, {
+        "arn": model, "name": name.lower(), "account_id": place.account, "region": place.region,
+        "image": image, "model_package": package,
+    }))
+    for label, container in containers:
+        uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
+                                                                      "s3Uri")
+        if uri:
+            artifact = artifact_rows(uri, place.partition, nodes, edges)
+            edges.append(EdgeRow("FROM_ARTIFACT", "SageMakerModel", model, "ModelArtifact", artifact,
+                                 {"containers": [label]}))
+    _role_edge(fields.dig(request, "executionRoleArn"), "SageMakerModel", model, nodes, edges)
+    return model
+
+
+def endpoint_config_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    name = _required(request, "endpointConfigName")
+    config = place.arn("endpoint-config", name)
+    capture = fields.dig(request, "dataCaptureConfig")
+    capture_uri = fields.get_ci(capture, "destinationS3Uri") if isinstance(capture, Mapping) else None
+    nodes.append(NodeRow("EndpointConfig", config, {
+        "arn": config, "name": name.lower(), "account_id": place.account, "region": place.region,
+        "data_capture_uri": capture_uri,
+    }))
+    for group, prefix in (("productionVariants", ""), ("shadowProductionVariants", "shadow:")):
+        for variant in fields.dig(request, group) or []:
+            model_name = fields.get_ci(variant, "modelName") if isinstance(variant, Mapping) else None
+            if not model_name:
+                continue  # inference-component variants name no model
+            model = place.arn("model", model_name)
+            nodes.append(NodeRow("SageMakerModel", model, {"arn": model, "name": model_name.lower(),
+                                                           "account_id": place.account, "region": place.region}))
+            label = prefix + str(fields.get_ci(variant, "variantName") or "unnamed")
+            edges.append(EdgeRow("SERVES", "EndpointConfig", config, "SageMakerModel", model, {"variants": [label]}))
+    _key_edge(fields.dig(request, "kmsKeyId"), place, "EndpointConfig", config, "volume", nodes, edges)
+    if isinstance(capture, Mapping):
+        _key_edge(fields.get_ci(capture, "kmsKeyId"), place, "EndpointConfig", config, "data-capture", nodes, edges)
+    return config
+
+
+def endpoint_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    name = _required(request, "endpointName")
+    config_name = _required(request, "endpointConfigName")
+    endpoint = place.arn("endpoint", name)
+    config = place.arn("endpoint-config", config_name)
+    common = {"account_id": place.account, "region": place.region}
+    nodes.append(NodeRow("Endpoint", endpoint, {"arn": endpoint, "name": name.lower(), **common}))
+    nodes.append(NodeRow("EndpointConfig", config, {"arn": config, "name": config_name.lower(), **common}))
+    edges.append(EdgeRow("USES_CONFIG", "Endpoint", endpoint, "EndpointConfig", config))
+    return endpoint
+
+
+# --- CloudTrail handlers ------------------------------------------------------------------------------
+
+_BUILDERS = {
+    "CreateTrainingJob": (training_job_rows, "TrainingJob", "trainingJobArn"),
+    "CreateModel": (model_rows, "SageMakerModel", "modelArn"),
+    "CreateEndpointConfig": (endpoint_config_rows, "EndpointConfig", "endpointConfigArn"),
+    "CreateEndpoint": (endpoint_rows, "Endpoint", "endpointArn"),
+    "UpdateEndpoint": (endpoint_rows, "Endpoint", "endpointArn"),
+}
+EVENTS = frozenset(_BUILDERS)
+
+
+def handle(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CloudTrail handler for the SageMaker calls in EVENTS (signature of loaders.cloudtrail handlers)."""
+    name = str(record.get("eventName"))
+    builder, node_type, arn_field = _BUILDERS[name]
+    request = fields.params(record)
+    if not request:
+        raise Malformed(f"{name}: no requestParameters (CloudTrail omits them above 100 KB)")
+    place = place_of(record, fields.dig(fields.section(record, "responseElements"), arn_field))
+    resource = builder(request, place, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, node_type, resource, {}, name))

@@ -1,0 +1,133 @@
+"""SageMaker lineage end to end, on both stores: data in one account, training in a second, serving in
+a third, artifacts matched by path, mixed-case names joined to lower-cased ARNs."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from helpers import FIXTURES, write_json
+
+from graphgov.pipeline import load_paths
+from graphgov.questions import QuestionError, ask
+from loaders import cloudtrail, eventbridge
+
+CHAIN = FIXTURES / "lineage/cross-account-chain.json"
+ENDPOINT = "arn:aws:sagemaker:eu-west-1:333333333333:endpoint/fraud-endpoint"
+MODEL = "arn:aws:sagemaker:eu-west-1:333333333333:model/fraudmodel"
+MODEL_V2 = "arn:aws:sagemaker:eu-west-1:333333333333:model/fraudmodel-v2"
+JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-2024"
+WRITER = "arn:aws:iam::111111111111:role/DataEngineer"
+LEGACY = "arn:aws:iam::111111111111:role/LegacyLoader"
+TRAIN_ROWS = [
+    {"training_job": JOB, "channel": "train", "dataset": "s3://acme-data-a/fraud/train",
+     "dataset_writers": [WRITER, LEGACY]},  # "fraud/train" covers "fraud/train-old/" as S3 prefixes do
+    {"training_job": JOB, "channel": "validation", "dataset": "s3://acme-data-a/fraud/validation/",
+     "dataset_writers": [WRITER]},  # the https:// channel URI lands on the same dataset key
+]
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store(request):
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def chain_records() -> list[dict]:
+    return json.loads(CHAIN.read_text())["Records"]
+
+
+def test_training_job_rows_per_channel():
+    job_record = next(r for r in chain_records() if r["eventName"] == "CreateTrainingJob")
+    delta = cloudtrail.parse(job_record)
+    edges = {(e.type, e.src, e.dst, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                   for k, v in e.props.items())))
+             for e in delta.edges if e.type not in ("RESOURCE", "SESSION_OF", "IN_BUCKET")}
+    artifact = "s3://acme-models-b/output/Fraud-XGB-2024/output/model.tar.gz"
+    assert edges == {
+        ("READS", JOB, "s3://acme-data-a/fraud/train", (("channels", ("train",)),)),
+        ("READS", JOB, "s3://acme-data-a/fraud/validation/", (("channels", ("validation",)),)),
+        ("WRITES", JOB, artifact, (("evidence", ("inferred-path",)),)),
+        ("EXECUTES_AS", JOB, "arn:aws:iam::222222222222:role/AmazonSageMaker-ExecutionRole-2024", ()),
+        ("ENCRYPTED_WITH", JOB, "arn:aws:kms:eu-west-1:222222222222:key/0b1c2d3e-1111-2222-3333-444455556666",
+         (("purposes", ("output",)),)),
+        ("CREATED", "arn:aws:iam::222222222222:role/MLEngineer", JOB, ()),
+    }
+
+
+def test_endpoint_lineage_across_three_accounts(store, tmp_path):
+    summary = load_paths([CHAIN], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded, summary.quarantined) == (11, 11, 0)
+    rows = ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"})
+    assert rows == [{"endpoint": ENDPOINT, "model": MODEL, **r} for r in TRAIN_ROWS] + [
+        {"endpoint": ENDPOINT, "model": MODEL_V2, "training_job": None, "channel": None, "dataset": None,
+         "dataset_writers": []}]
+    mixed_case_arn = "arn:aws:sagemaker:eu-west-1:333333333333:endpoint/Fraud-Endpoint"  # as a user may paste it
+    assert ask(store, "endpoint-lineage", {"endpoint": mixed_case_arn}) == rows
+    assert ask(store, "model-lineage", {"model": "FraudModel"}) == [{"model": MODEL, **r} for r in TRAIN_ROWS]
+    assert ask(store, "model-lineage", {"model": "FRAUDMODEL-V2"}) == [
+        {"model": MODEL_V2, "training_job": None, "channel": None, "dataset": None, "dataset_writers": []}]
+
+
+def test_endpoint_history_the_config_set_last_is_current(store, tmp_path):
+    records = chain_records()
+    # roll the endpoint back to v1 after v2: v1 is current again, serving only the trained model
+    rollback = copy.deepcopy(next(r for r in records if r["eventName"] == "UpdateEndpoint"))
+    rollback.update(eventID="7c1a0000-0000-4000-8000-999999999999", eventTime="2024-07-01T00:00:00Z")
+    rollback["requestParameters"]["endpointConfigName"] = "FraudConfig-v1"
+    load_paths([write_json(tmp_path / "r.json", {"Records": [*records, rollback]})], store, tmp_path / "q.jsonl")
+    rows = ask(store, "endpoint-lineage", {"endpoint": ENDPOINT})
+    assert [r["model"] for r in rows] == [MODEL, MODEL]
+
+
+def test_endpoint_name_in_two_regions_is_ambiguous(store, tmp_path):
+    records = chain_records()
+    other = copy.deepcopy(next(r for r in records if r["eventName"] == "CreateEndpoint"))
+    other.update(eventID="7c1a0000-0000-4000-8000-888888888888", awsRegion="us-east-1",
+                 responseElements={"endpointArn": "arn:aws:sagemaker:us-east-1:333333333333:endpoint/fraud-endpoint"})
+    load_paths([write_json(tmp_path / "r.json", {"Records": [*records, other]})], store, tmp_path / "q.jsonl")
+    with pytest.raises(QuestionError) as error:
+        ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"})
+    assert str(error.value) == (
+        "endpoint-lineage: 'Fraud-Endpoint' is ambiguous; it matches 2 endpoints: "
+        "arn:aws:sagemaker:eu-west-1:333333333333:endpoint/fraud-endpoint, "
+        "arn:aws:sagemaker:us-east-1:333333333333:endpoint/fraud-endpoint")
+    assert len(ask(store, "endpoint-lineage", {"endpoint": ENDPOINT})) == 3  # the ARN is never ambiguous
+
+
+def test_state_change_artifact_confirms_the_inferred_path(store, tmp_path):
+    state_change = {
+        "version": "0", "id": "5f3c0e4e-1a2b-4c5d-8e9f-000000000001",
+        "detail-type": "SageMaker Training Job State Change",
+        "source": "aws.sagemaker", "account": "222222222222", "time": "2024-05-02T11:00:00Z", "region": "eu-west-1",
+        "resources": [JOB],
+        "detail": {"TrainingJobName": "Fraud-XGB-2024", "TrainingJobArn": JOB, "TrainingJobStatus": "Completed",
+                   "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+                       "S3DataType": "S3Prefix", "S3Uri": "s3://acme-data-a/fraud/train"}}}],
+                   "OutputDataConfig": {"S3OutputPath": "s3://acme-models-b/output/"},
+                   "ModelArtifacts": {"S3ModelArtifacts":
+                                      "s3://acme-models-b/output/Fraud-XGB-2024/output/model.tar.gz"},
+                   "CreationTime": "1714640400000", "Tags": {}},
+    }
+    delta = eventbridge.parse(state_change)
+    assert {(e.type, e.dst, tuple(e.props.get("evidence", ()))) for e in delta.edges if e.type == "WRITES"} == {
+        ("WRITES", "s3://acme-models-b/output/Fraud-XGB-2024/output/model.tar.gz", ("state-change",))}
+    load_paths([CHAIN, write_json(tmp_path / "eb.json", state_change)], store, tmp_path / "q.jsonl")
+    assert [r["evidence"] for r in _writes(store)] == [["inferred-path", "state-change"]]
+
+
+def _writes(store) -> list[dict]:
+    from graph_dump import dump
+
+    return [e for e in map(json.loads, dump(store)["edges"]) if e["type"] == "WRITES"]
+
+
+def test_missing_request_parameters_are_quarantined(store, tmp_path):
+    record = copy.deepcopy(next(r for r in chain_records() if r["eventName"] == "CreateTrainingJob"))
+    record["requestParameters"] = None  # CloudTrail omits requestParameters above 100 KB
+    summary = load_paths([write_json(tmp_path / "r.json", [record])], store, tmp_path / "q.jsonl")
+    assert summary.quarantined == 1
+    entry = json.loads((tmp_path / "q.jsonl").read_text())
+    assert entry["error"] == "CreateTrainingJob: no requestParameters (CloudTrail omits them above 100 KB)"
+    with pytest.raises(QuestionError, match="no endpoint in the graph matches 'Fraud-Endpoint'"):
+        ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"})
