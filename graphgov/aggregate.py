@@ -130,7 +130,7 @@ class Aggregate:
     def edges(self) -> dict[EdgeId, dict[str, Any]]:
         out = {}
         for edge_id, acc in self._edges.items():
-            attrs = {**acc.props, **{k: sorted(v) for k, v in acc.unions.items()},
+            attrs = {**acc.props, **{k: sorted(acc.unions.get(k, ())) for k in EDGE_TYPES[edge_id[0]].union_props},
                      "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last}
             if acc.aggregated:
                 attrs.update(count=acc.count, bytes=acc.bytes, operations=sorted(acc.operations),

@@ -106,7 +106,7 @@ NODE_TYPES: dict[str, NodeType] = {
             "TrainingJob",
             "arn",
             ("TrainingJob",),
-            ("arn", "name", "account_id", "region", "image", "output_path"),
+            ("arn", "name", "account_id", "region", "image", "output_path", "output_kms_key_ref"),
             "A SageMaker training job (`arn:aws:sagemaker:<region>:<acct>:training-job/<lower-cased name>`).",
         ),
         NodeType(
@@ -126,11 +126,36 @@ NODE_TYPES: dict[str, NodeType] = {
             "A SageMaker model (`...:model/<lower-cased name>`).",
         ),
         NodeType(
+            "BedrockModel",
+            "Model",
+            "arn",
+            ("Model", "BedrockModel"),
+            ("arn", "name", "model_id", "kind", "account_id", "region"),
+            "A Bedrock model: foundation (`arn:aws:bedrock:<region>::foundation-model/<id>`, no account), "
+            "custom, provisioned, imported, or an inference profile; `kind` says which.",
+        ),
+        NodeType(
+            "CustomizationJob",
+            "CustomizationJob",
+            "arn",
+            ("CustomizationJob",),
+            ("arn", "name", "account_id", "region", "custom_model_name", "customization_type", "kms_key_ref"),
+            "A Bedrock model customization (fine-tuning, continued pre-training, distillation) job.",
+        ),
+        NodeType(
+            "BedrockLoggingConfig",
+            "BedrockLoggingConfig",
+            "id",
+            ("BedrockLoggingConfig",),
+            ("id", "account_id", "region", "cloudwatch_log_group", "s3_bucket"),
+            "Bedrock model-invocation logging of one account and Region (`<account>/<region>`).",
+        ),
+        NodeType(
             "EndpointConfig",
             "EndpointConfig",
             "arn",
             ("EndpointConfig",),
-            ("arn", "name", "account_id", "region", "data_capture_uri"),
+            ("arn", "name", "account_id", "region", "kms_key_ref", "data_capture_uri", "data_capture_kms_key_ref"),
             "A SageMaker endpoint configuration (`...:endpoint-config/<lower-cased name>`).",
         ),
         NodeType(
@@ -160,7 +185,7 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType(
             "RESOURCE",
             (("AWSAccount", "AWSPrincipal"), ("AWSAccount", "S3Bucket"), ("AWSAccount", "KMSKey"),
-             ("AWSAccount", "AWSRoleSession")),
+             ("AWSAccount", "AWSRoleSession"), ("AWSAccount", "BedrockLoggingConfig")),
             False,
             (),
             "Account owns the principal, bucket, key or session (Cartography's RESOURCE).",
@@ -189,7 +214,12 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Principal deleted the object; to the bucket with `keys_unknown` for DeleteObjects."),
         EdgeType("LISTED", ((_ANY_PRINCIPAL, "S3Bucket"),), True, ("cross_account",),
                  "Principal listed the bucket's objects."),
-        EdgeType("CONTAINS", (("S3Bucket", "S3Object"),), False, (), "Bucket holds the object."),
+        EdgeType("CONTAINS", (("S3Bucket", "S3Object"),), False, (),
+                 "Bucket holds the object; S3 event notifications add the `version_ids`, `etags` and `events` "
+                 "(e.g. ObjectCreated:Put) seen.", ("version_ids", "etags", "events")),
+        EdgeType("IN_DATASET", (("S3Object", "Dataset"),), False, (),
+                 "Object lies under the dataset's prefix, as S3 matches prefixes (plain string prefix); derived "
+                 "when either side is loaded. Manifest datasets get none: their membership is unknown."),
         EdgeType("COPIED_FROM", (("S3Object", "S3Object"),), True, (),
                  "Object was written as a copy of another (CopyObject, UploadPartCopy)."),
         EdgeType("USED_KEY", ((_ANY_PRINCIPAL, "KMSKey"),), True, ("cross_account",),
@@ -198,7 +228,7 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Key was used under the `aws:s3:arn` encryption context of the object (or bucket)."),
         EdgeType("IN_BUCKET", (("Dataset", "S3Bucket"), ("ModelArtifact", "S3Bucket")), False, (),
                  "Dataset or artifact lives in the bucket."),
-        EdgeType("READS", (("TrainingJob", "Dataset"),), False, (),
+        EdgeType("READS", (("TrainingJob", "Dataset"), ("CustomizationJob", "Dataset")), False, (),
                  "Job reads the dataset through the named input channel(s).", ("channels",)),
         EdgeType("WRITES", (("TrainingJob", "ModelArtifact"),), False, (),
                  "Job wrote the artifact; `evidence` says how it is known (`describe`, `state-change`, "
@@ -211,13 +241,28 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("USES_CONFIG", (("Endpoint", "EndpointConfig"),), False, (),
                  "Endpoint was set to the configuration at `first_seen` (Create/UpdateEndpoint); the "
                  "configuration set last is the current one."),
-        EdgeType("EXECUTES_AS", (("TrainingJob", "AWSPrincipal"), ("Model", "AWSPrincipal")), False, (),
+        EdgeType("EXECUTES_AS", (("TrainingJob", "AWSPrincipal"), ("Model", "AWSPrincipal"),
+                                 ("CustomizationJob", "AWSPrincipal")), False, (),
                  "Job or model runs with the role."),
         EdgeType("ENCRYPTED_WITH", (("TrainingJob", "KMSKey"), ("EndpointConfig", "KMSKey")), False, (),
                  "Outputs, volumes or captured data are encrypted with the key (`purposes`).", ("purposes",)),
         EdgeType("CREATED", ((_ANY_PRINCIPAL, "TrainingJob"), (_ANY_PRINCIPAL, "Model"),
-                             (_ANY_PRINCIPAL, "EndpointConfig"), (_ANY_PRINCIPAL, "Endpoint")), True, (),
+                             (_ANY_PRINCIPAL, "EndpointConfig"), (_ANY_PRINCIPAL, "Endpoint"),
+                             (_ANY_PRINCIPAL, "CustomizationJob")), True, (),
                  "Principal created or updated the AI resource (operations say which call)."),
+        EdgeType("INVOKED", ((_ANY_PRINCIPAL, "Model"),), True, (),
+                 "Principal invoked the Bedrock model (InvokeModel, Converse, and their streams); counted.",
+                 ("inference_regions",)),
+        EdgeType("ENABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
+                 "Principal put the model-invocation logging configuration."),
+        EdgeType("DISABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
+                 "Principal deleted the model-invocation logging configuration; whichever of the two was "
+                 "seen last is in force."),
+        EdgeType("BASED_ON", (("CustomizationJob", "Model"),), False, (), "Customization starts from the base model."),
+        EdgeType("PRODUCED", (("CustomizationJob", "Model"),), False, (),
+                 "Customization job produced the custom model (state change or GetModelCustomizationJob)."),
+        EdgeType("PROVISIONS", (("Model", "Model"),), False, (),
+                 "Provisioned throughput serves the (base or custom) model."),
     )
 }
 

@@ -14,7 +14,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
-from loaders import fields, sagemaker
+from loaders import bedrock, fields, sagemaker
 from loaders.identity import Principal, from_user_identity, role_rows
 
 SOURCE = "cloudtrail"
@@ -97,6 +97,8 @@ def _handler(source: object, name: object) -> Handler | None:
         return _kms_data_key
     if source == "sagemaker.amazonaws.com" and name in sagemaker.EVENTS:
         return sagemaker.handle
+    if source == "bedrock.amazonaws.com" and name in bedrock.HANDLERS:
+        return bedrock.HANDLERS[name]
     return None
 
 

@@ -117,6 +117,7 @@ def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edg
     nodes.append(NodeRow("TrainingJob", job, {
         "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region,
         "image": image, "output_path": output_path,
+        "output_kms_key_ref": fields.dig(request, "outputDataConfig", "kmsKeyId"),
     }))
     for channel in fields.dig(request, "inputDataConfig") or []:
         s3 = fields.dig(channel, "dataSource", "s3DataSource")
@@ -174,7 +175,8 @@ def endpoint_config_rows(request: Mapping[str, Any], place: Place, nodes: list, 
     capture_uri = fields.get_ci(capture, "destinationS3Uri") if isinstance(capture, Mapping) else None
     nodes.append(NodeRow("EndpointConfig", config, {
         "arn": config, "name": name.lower(), "account_id": place.account, "region": place.region,
-        "data_capture_uri": capture_uri,
+        "kms_key_ref": fields.dig(request, "kmsKeyId"), "data_capture_uri": capture_uri,
+        "data_capture_kms_key_ref": fields.get_ci(capture, "kmsKeyId") if isinstance(capture, Mapping) else None,
     }))
     for group, prefix in (("productionVariants", ""), ("shadowProductionVariants", "shadow:")):
         for variant in fields.dig(request, group) or []:
