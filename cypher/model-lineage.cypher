@@ -8,8 +8,10 @@ MATCH (m:Model {arn: $model})
 OPTIONAL MATCH (m)-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(j:TrainingJob)
 OPTIONAL MATCH (j)-[r:READS]->(d:Dataset)
 WITH m, j, r, d, COLLECT {
-  MATCH (:S3Bucket {id: d.bucket})-[:CONTAINS]->(o:S3Object)<-[:WROTE]-(p:AWSPrincipal)
-  WHERE (d.data_type = 'S3Prefix' AND o.key STARTS WITH d.prefix) OR o.key = d.prefix
+  MATCH (d)<-[:IN_DATASET]-(:S3Object)<-[:WROTE]-(p:AWSPrincipal) RETURN DISTINCT p.arn
+} + COLLECT {
+  MATCH (o:S3Object {bucket: d.bucket, key: d.prefix})<-[:WROTE]-(p:AWSPrincipal)
+  WHERE d.data_type <> 'S3Prefix'
   RETURN DISTINCT p.arn
 } AS writers
 UNWIND coalesce(r.channels, [null]) AS channel

@@ -11,6 +11,8 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.ids import s3_object_arn
+
 Rows = list[dict[str, Any]]
 ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY")
 
@@ -82,17 +84,14 @@ def _in(graph: nx.MultiDiGraph, node: tuple, edge_type: str) -> list[tuple[tuple
     return [(src, attrs) for src, _, key, attrs in graph.in_edges(node, keys=True, data=True) if key == edge_type]
 
 
-def _dataset_writers(graph: nx.MultiDiGraph, dataset: Mapping[str, Any]) -> list[str]:
-    bucket = ("S3Bucket", dataset.get("bucket"))
-    if bucket not in graph:
-        return []
-    prefix, by_prefix = dataset.get("prefix", ""), dataset.get("data_type") == "S3Prefix"
-    writers = set()
-    for obj, _ in _out(graph, bucket, "CONTAINS"):
-        key = graph.nodes[obj].get("key", "")
-        if (by_prefix and key.startswith(prefix)) or key == prefix:
-            writers.update(graph.nodes[src].get("arn") for src, _ in _in(graph, obj, "WROTE")
-                           if src[0] == "AWSPrincipal")
+def _dataset_writers(graph: nx.MultiDiGraph, dataset: tuple, attrs: Mapping[str, Any]) -> list[str]:
+    """Principals seen writing into the dataset: objects under a prefix, or the manifest object itself."""
+    if attrs.get("data_type") == "S3Prefix":
+        objects = [obj for obj, _ in _in(graph, dataset, "IN_DATASET")]
+    else:
+        objects = [("S3Object", s3_object_arn(attrs.get("bucket", ""), attrs.get("prefix", "")))]
+    writers = {graph.nodes[src].get("arn") for obj in objects if obj in graph
+               for src, _ in _in(graph, obj, "WROTE") if src[0] == "AWSPrincipal"}
     return sorted(writers)
 
 
@@ -106,7 +105,7 @@ def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
             d = graph.nodes[dataset]
             for channel in r.get("channels") or [None]:
                 rows.append({"training_job": graph.nodes[job].get("arn"), "channel": channel,
-                             "dataset": d.get("uri"), "dataset_writers": _dataset_writers(graph, d)})
+                             "dataset": d.get("uri"), "dataset_writers": _dataset_writers(graph, dataset, d)})
         if not reads:
             rows.append({"training_job": graph.nodes[job].get("arn"), "channel": None, "dataset": None,
                          "dataset_writers": []})

@@ -40,6 +40,9 @@ def constraint_statements() -> list[str]:
     statements += [
         "CREATE INDEX graphgov_awsprincipal_name IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.name)",
         "CREATE INDEX graphgov_s3object_bucket_key IF NOT EXISTS FOR (n:S3Object) ON (n.bucket, n.key)",
+        "CREATE INDEX graphgov_dataset_bucket IF NOT EXISTS FOR (n:Dataset) ON (n.bucket)",
+        "CREATE INDEX graphgov_model_name IF NOT EXISTS FOR (n:Model) ON (n.name)",
+        "CREATE INDEX graphgov_endpoint_name IF NOT EXISTS FOR (n:Endpoint) ON (n.name)",
         f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
         f"CREATE INDEX graphgov_seen_day IF NOT EXISTS FOR (n:{SEEN_LABEL}) ON (n.day)",
     ]
@@ -83,6 +86,27 @@ def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) ->
             f"    r.event_ids = {_sorted_union('r.event_ids', 'row.event_ids', EVENT_ID_SAMPLE)}"
         )
     return statement
+
+
+def dataset_link_statements() -> tuple[str, str]:
+    """IN_DATASET edges for a chunk's datasets (`$rows`: [{uri}]) and objects (`$rows`: [{arn}]).
+
+    Both directions, so the link appears whichever side is loaded first; both seek by index
+    (Dataset.bucket; S3Object (bucket, key) with a prefix on key). Manifest datasets get none.
+    """
+    by_dataset = (
+        "UNWIND $rows AS row\n"
+        "MATCH (d:Dataset {uri: row.uri}) WHERE d.data_type = 'S3Prefix'\n"
+        "MATCH (o:S3Object) WHERE o.bucket = d.bucket AND o.key STARTS WITH d.prefix\n"
+        "MERGE (o)-[:IN_DATASET]->(d)"
+    )
+    by_object = (
+        "UNWIND $rows AS row\n"
+        "MATCH (o:S3Object {arn: row.arn})\n"
+        "MATCH (d:Dataset {bucket: o.bucket}) WHERE d.data_type = 'S3Prefix' AND o.key STARTS WITH d.prefix\n"
+        "MERGE (o)-[:IN_DATASET]->(d)"
+    )
+    return by_dataset, by_object
 
 
 def seen_write_statement() -> str:

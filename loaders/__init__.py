@@ -10,11 +10,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from loaders import cloudtrail, eventbridge
+from loaders import cloudtrail, eventbridge, s3_notification
 
 Parser = Callable[[Mapping[str, Any]], GraphDelta]
 
 REGISTRY: dict[str, Parser] = {
     cloudtrail.SOURCE: cloudtrail.parse,
     eventbridge.SOURCE: eventbridge.parse,
+    s3_notification.SOURCE: s3_notification.parse,
 }

@@ -9,7 +9,7 @@ import pytest
 from helpers import CLOUDTRAIL, fixture_json, iam_guide_sts_records, kms_guide_record
 
 from graphgov.delta import Malformed, Skip
-from loaders import REGISTRY, cloudtrail, eventbridge
+from loaders import REGISTRY, cloudtrail, eventbridge, s3_notification
 from loaders.identity import from_user_identity
 
 JOHN = "arn:aws:iam::777788889999:user/JohnDoe"
@@ -31,7 +31,8 @@ def edge_tuples(delta):
 
 
 def test_registry_names_the_parsers():
-    assert dict(REGISTRY) == {"cloudtrail": cloudtrail.parse, "eventbridge": eventbridge.parse}
+    assert dict(REGISTRY) == {"cloudtrail": cloudtrail.parse, "eventbridge": eventbridge.parse,
+                              "s3_notification": s3_notification.parse}
 
 
 def test_cross_account_assume_role_requester_copy():

@@ -18,7 +18,9 @@ from typing import Any
 import networkx as nx
 
 from graphgov.aggregate import Aggregate, merge_attrs
+from graphgov.ids import s3_object_arn
 from graphgov.stores.base import Store, StoreError
+from graphgov.stores.dataset_index import DatasetIndex
 
 FORMAT = "graphgov-embedded/1"
 
@@ -34,9 +36,25 @@ class EmbeddedStore(Store):
         self.graph = nx.MultiDiGraph()
         self.seen_by_day: dict[str, set[str]] = {}
         self._seen_index: set[str] = set()
+        self._datasets = DatasetIndex()
         self._dirty = False
         if path.exists():
             self._read()
+        for node_id, attrs in self.graph.nodes(data=True):
+            self._index(node_id, attrs)
+
+    def _index(self, node_id: tuple[str, str], attrs: dict) -> None:
+        """Enter a dataset or object in the dataset index and add the IN_DATASET edges it implies."""
+        if node_id[0] == "S3Object":
+            for dataset in list(self._datasets.add_object(attrs["bucket"], attrs["key"])):
+                self._link(node_id, ("Dataset", dataset))
+        elif node_id[0] == "Dataset" and attrs.get("data_type") == "S3Prefix":
+            for key in list(self._datasets.add_dataset(attrs["bucket"], attrs["prefix"], node_id[1])):
+                self._link(("S3Object", s3_object_arn(attrs["bucket"], key)), node_id)
+
+    def _link(self, obj: tuple[str, str], dataset: tuple[str, str]) -> None:
+        if not self.graph.has_edge(obj, dataset, key="IN_DATASET"):
+            self.graph.add_edge(obj, dataset, key="IN_DATASET")
 
     # --- persistence ---------------------------------------------------------------------------------
 
@@ -93,6 +111,7 @@ class EmbeddedStore(Store):
                 merge_attrs(self.graph.nodes[node_id], attrs)
             else:
                 self.graph.add_node(node_id, **attrs)
+                self._index(node_id, attrs)
         for (edge_type, src, dst), attrs in aggregate.edges.items():
             if self.graph.has_edge(src, dst, key=edge_type):
                 merge_attrs(self.graph.edges[src, dst, edge_type], attrs)

@@ -17,6 +17,7 @@ from graphgov.aggregate import Aggregate
 from graphgov.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, UNION_PROPS, node_labels
 from graphgov.schema_cypher import (
     constraint_statements,
+    dataset_link_statements,
     edge_write_statement,
     node_write_statement,
     seen_lookup_statement,
@@ -113,6 +114,13 @@ class Neo4jStore(Store):
             edges_by_shape[(edge_type, src[0], dst[0])].append(row)
         for (edge_type, src_label, dst_label), rows in sorted(edges_by_shape.items()):
             plan.append((edge_write_statement(EDGE_TYPES[edge_type], src_label, dst_label), rows))
+        datasets = sorted(key for label, key in aggregate.nodes if label == "Dataset")
+        objects = sorted(key for label, key in aggregate.nodes if label == "S3Object")
+        by_dataset, by_object = dataset_link_statements()
+        if datasets:
+            plan.append((by_dataset, [{"uri": d} for d in datasets]))
+        if objects:
+            plan.append((by_object, [{"arn": o} for o in objects]))
         if seen:
             plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
         return plan
