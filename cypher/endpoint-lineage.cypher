@@ -8,7 +8,11 @@ MATCH (e:Endpoint {arn: $endpoint})-[u:USES_CONFIG]->(c:EndpointConfig)
 WITH e, c ORDER BY u.last_seen DESC, c.arn
 WITH e, collect(c)[0] AS current
 MATCH (current)-[:SERVES]->(m:Model)
-OPTIONAL MATCH (m)-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(j:TrainingJob)
+OPTIONAL MATCH (m)-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob)
+WITH e, m, collect(DISTINCT tj) AS trained
+OPTIONAL MATCH (m)<-[:PRODUCED]-(cj:CustomizationJob)
+WITH e, m, trained, collect(DISTINCT cj) AS customized
+UNWIND (CASE WHEN size(trained + customized) = 0 THEN [null] ELSE trained + customized END) AS j
 OPTIONAL MATCH (j)-[r:READS]->(d:Dataset)
 WITH e, m, j, r, d, COLLECT {
   MATCH (d)<-[:IN_DATASET]-(:S3Object)<-[:WROTE]-(p:AWSPrincipal) RETURN DISTINCT p.arn

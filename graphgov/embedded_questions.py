@@ -98,7 +98,8 @@ def _dataset_writers(graph: nx.MultiDiGraph, dataset: tuple, attrs: Mapping[str,
 def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
     """(training_job, channel, dataset, dataset_writers) rows of one model; one empty row without lineage."""
     rows = []
-    jobs = [job for artifact, _ in _out(graph, model, "FROM_ARTIFACT") for job, _ in _in(graph, artifact, "WRITES")]
+    jobs = sorted({job for artifact, _ in _out(graph, model, "FROM_ARTIFACT")
+                   for job, _ in _in(graph, artifact, "WRITES")} | {job for job, _ in _in(graph, model, "PRODUCED")})
     for job in jobs:
         reads = _out(graph, job, "READS")
         for dataset, r in reads:
@@ -112,13 +113,27 @@ def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
     return rows or [{"training_job": None, "channel": None, "dataset": None, "dataset_writers": []}]
 
 
+def _current_config(graph: nx.MultiDiGraph, endpoint: tuple) -> tuple | None:
+    """The configuration set last (ties: smallest ARN), as the Cypher orders them."""
+    configs = sorted(_out(graph, endpoint, "USES_CONFIG"), key=lambda c: c[0][1])
+    return max(configs, key=lambda c: c[1].get("last_seen") or "")[0] if configs else None
+
+
+def _serving_endpoints(graph: nx.MultiDiGraph) -> dict[tuple, set[str]]:
+    """Model node -> ARNs of endpoints whose current configuration serves it."""
+    serving: dict[tuple, set[str]] = {}
+    for endpoint in [n for n in graph.nodes if n[0] == "Endpoint"]:
+        current = _current_config(graph, endpoint)
+        for model, _ in _out(graph, current, "SERVES") if current else []:
+            serving.setdefault(model, set()).add(graph.nodes[endpoint].get("arn"))
+    return serving
+
+
 def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     endpoint = ("Endpoint", params["endpoint"])
-    configs = _out(graph, endpoint, "USES_CONFIG") if endpoint in graph else []
-    if not configs:
+    current = _current_config(graph, endpoint) if endpoint in graph else None
+    if current is None:
         return []
-    # the configuration set last is current; ties go to the smallest ARN, as in the Cypher
-    current = max(sorted(configs, key=lambda c: c[0][1]), key=lambda c: c[1].get("last_seen") or "")[0]
     rows = []
     for model, _ in _out(graph, current, "SERVES"):
         for row in _model_lineage_rows(graph, model):
@@ -133,10 +148,103 @@ def model_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     return [{"model": params["model"], **row} for row in _model_lineage_rows(graph, model)]
 
 
+UNTRAINED_KINDS = ("foundation-model", "inference-profile", "application-inference-profile", "provisioned-model")
+
+
+def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
+    for artifact, _ in _out(graph, model, "FROM_ARTIFACT"):
+        if any(_out(graph, job, "READS") for job, _ in _in(graph, artifact, "WRITES") if job[0] == "TrainingJob"):
+            return True
+    return any(_out(graph, job, "READS") for job, _ in _in(graph, model, "PRODUCED"))
+
+
+def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    in_use = {model: set(endpoints) for model, endpoints in _serving_endpoints(graph).items()}
+    for src, dst, key in graph.edges(keys=True):
+        if key == "INVOKED" and src[0] == "AWSPrincipal" and "BedrockModel" in graph.nodes[dst].get("labels", ()):
+            in_use.setdefault(dst, set())
+            if graph.nodes[dst].get("kind") == "provisioned-model":
+                for target, _ in _out(graph, dst, "PROVISIONS"):
+                    in_use.setdefault(target, set())
+    rows = []
+    for model, endpoints in in_use.items():
+        attrs = graph.nodes[model]
+        if "BedrockModel" in attrs.get("labels", ()) and attrs.get("kind") in UNTRAINED_KINDS:
+            continue
+        if not _has_lineage(graph, model):
+            rows.append({"model": attrs.get("arn"), "endpoints": sorted(endpoints)})
+    return rows
+
+
+ENCRYPTION_CHECKS = (
+    ("TrainingJob", "output_kms_key_ref", None, "training output without a customer KMS key"),
+    ("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key"),
+    ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri", "data capture without a customer KMS key"),
+    ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key"),
+)
+
+
+def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    rows = []
+    for (label, _), attrs in graph.nodes(data=True):
+        for check_label, key_prop, needs, issue in ENCRYPTION_CHECKS:
+            if label != check_label or attrs.get("defined") is not True or attrs.get(key_prop) is not None:
+                continue
+            if needs and attrs.get(needs) is None:
+                continue
+            rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
+                         "issue": issue})
+    return rows
+
+
+def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    totals: dict[tuple, int] = {}
+    for src, dst, key, r in graph.edges(keys=True, data=True):
+        if key == "INVOKED" and src[0] == "AWSPrincipal" and "BedrockModel" in graph.nodes[dst].get("labels", ()):
+            group = (graph.nodes[src].get("account_id"), graph.nodes[dst].get("region"), graph.nodes[dst].get("arn"))
+            totals[group] = totals.get(group, 0) + r.get("count", 0)
+    rows = []
+    for (account, region, model), invocations in totals.items():
+        config = ("BedrockLoggingConfig", f"{account}/{region}")
+        enabled = max((r.get("last_seen") for _, r in _in(graph, config, "ENABLED_LOGGING")), default=None) \
+            if config in graph else None
+        disabled = max((r.get("last_seen") for _, r in _in(graph, config, "DISABLED_LOGGING")), default=None) \
+            if config in graph else None
+        if enabled is not None and (disabled is None or enabled > disabled):
+            continue
+        rows.append({"account": account, "region": region, "model": model, "invocations": invocations,
+                     "logging": "off" if disabled is not None else "not-evidenced"})
+    return rows
+
+
+def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    dataset = ("Dataset", params["dataset"])
+    if dataset not in graph:
+        return []
+    serving = _serving_endpoints(graph)
+    rows = []
+    for job, r in _in(graph, dataset, "READS"):
+        models = {m for artifact, _ in _out(graph, job, "WRITES") for m, _ in _in(graph, artifact, "FROM_ARTIFACT")
+                  if m[0] == "Model"}
+        models |= {m for m, _ in _out(graph, job, "PRODUCED")}
+        for model in sorted(models) or [None]:
+            for channel in r.get("channels") or []:
+                rows.append({
+                    "dataset": params["dataset"], "job": graph.nodes[job].get("arn"), "job_type": job[0],
+                    "channel": channel, "model": graph.nodes[model].get("arn") if model else None,
+                    "endpoints": sorted(serving.get(model, ())) if model else [],
+                })
+    return rows
+
+
 IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]] = {
     "cross-account-assumptions": cross_account_assumptions,
     "principal-activity": principal_activity,
     "object-readers": object_readers,
     "endpoint-lineage": endpoint_lineage,
     "model-lineage": model_lineage,
+    "models-without-lineage": models_without_lineage,
+    "unencrypted-ai-artifacts": unencrypted_ai_artifacts,
+    "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
+    "dataset-consumers": dataset_consumers,
 }

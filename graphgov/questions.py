@@ -29,7 +29,7 @@ from graphgov import ids
 from graphgov.stores.base import Store
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
-ParamType = Literal["string", "principal", "endpoint", "model", "bucket", "prefix", "int"]
+ParamType = Literal["string", "principal", "endpoint", "model", "dataset", "bucket", "prefix", "int"]
 
 
 class QuestionError(Exception):
@@ -151,6 +151,7 @@ RESOLVED_TYPES = {
     "principal": ("AWSPrincipal", lambda v: ids.canonical_principal_arn(v), lambda v: v),
     "endpoint": ("Endpoint", lambda v: _lower_resource_name(v), lambda v: v.lower()),
     "model": ("Model", lambda v: _lower_resource_name(v), lambda v: v.lower()),
+    "dataset": ("Dataset", lambda v: ids.parse_s3_uri(v).uri(), lambda v: v),
 }
 
 

@@ -8,6 +8,11 @@ both graphs can share a database.
 Every node gets `first_seen` / `last_seen`. Edges are either *structural* (a fact such as "this role
 belongs to that account": first/last seen and sources) or *aggregated* (repeated events: also `count`,
 `bytes`, sorted `operations`, and the smallest few `event_ids` as provenance).
+
+AI resources carry `defined: true` once the call that defines them (CreateTrainingJob, CreateModel,
+CreateEndpointConfig, CreateModelCustomizationJob, or a state change) was seen; a node known only
+because something referenced it by name has no such property, so questions about its settings
+(encryption, data capture) do not guess.
 """
 
 from __future__ import annotations
@@ -106,7 +111,7 @@ NODE_TYPES: dict[str, NodeType] = {
             "TrainingJob",
             "arn",
             ("TrainingJob",),
-            ("arn", "name", "account_id", "region", "image", "output_path", "output_kms_key_ref"),
+            ("arn", "name", "account_id", "region", "image", "output_path", "output_kms_key_ref", "defined"),
             "A SageMaker training job (`arn:aws:sagemaker:<region>:<acct>:training-job/<lower-cased name>`).",
         ),
         NodeType(
@@ -122,7 +127,7 @@ NODE_TYPES: dict[str, NodeType] = {
             "Model",
             "arn",
             ("Model", "SageMakerModel"),
-            ("arn", "name", "account_id", "region", "image", "model_package"),
+            ("arn", "name", "account_id", "region", "image", "model_package", "defined"),
             "A SageMaker model (`...:model/<lower-cased name>`).",
         ),
         NodeType(
@@ -139,7 +144,8 @@ NODE_TYPES: dict[str, NodeType] = {
             "CustomizationJob",
             "arn",
             ("CustomizationJob",),
-            ("arn", "name", "account_id", "region", "custom_model_name", "customization_type", "kms_key_ref"),
+            ("arn", "name", "account_id", "region", "custom_model_name", "customization_type", "kms_key_ref",
+             "defined"),
             "A Bedrock model customization (fine-tuning, continued pre-training, distillation) job.",
         ),
         NodeType(
@@ -155,7 +161,8 @@ NODE_TYPES: dict[str, NodeType] = {
             "EndpointConfig",
             "arn",
             ("EndpointConfig",),
-            ("arn", "name", "account_id", "region", "kms_key_ref", "data_capture_uri", "data_capture_kms_key_ref"),
+            ("arn", "name", "account_id", "region", "kms_key_ref", "data_capture_uri", "data_capture_kms_key_ref",
+             "defined"),
             "A SageMaker endpoint configuration (`...:endpoint-config/<lower-cased name>`).",
         ),
         NodeType(

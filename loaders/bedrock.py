@@ -92,6 +92,7 @@ def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: 
         "arn": job_arn, "name": fields.get_ci(request, "jobName"), "account_id": arn.account, "region": arn.region,
         "custom_model_name": fields.get_ci(request, "customModelName"),
         "customization_type": fields.get_ci(request, "customizationType"), "kms_key_ref": custom_key,
+        "defined": True,
     }))
     training = fields.dig(request, "trainingDataConfig", "s3Uri")
     if training:

@@ -118,6 +118,7 @@ def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edg
         "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region,
         "image": image, "output_path": output_path,
         "output_kms_key_ref": fields.dig(request, "outputDataConfig", "kmsKeyId"),
+        "defined": True,
     }))
     for channel in fields.dig(request, "inputDataConfig") or []:
         s3 = fields.dig(channel, "dataSource", "s3DataSource")
@@ -156,6 +157,7 @@ def model_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: lis
     nodes.append(NodeRow("SageMakerModel", model, {
         "arn": model, "name": name.lower(), "account_id": place.account, "region": place.region,
         "image": image, "model_package": package,
+        "defined": True,
     }))
     for label, container in containers:
         uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
@@ -177,6 +179,7 @@ def endpoint_config_rows(request: Mapping[str, Any], place: Place, nodes: list, 
         "arn": config, "name": name.lower(), "account_id": place.account, "region": place.region,
         "kms_key_ref": fields.dig(request, "kmsKeyId"), "data_capture_uri": capture_uri,
         "data_capture_kms_key_ref": fields.get_ci(capture, "kmsKeyId") if isinstance(capture, Mapping) else None,
+        "defined": True,
     }))
     for group, prefix in (("productionVariants", ""), ("shadowProductionVariants", "shadow:")):
         for variant in fields.dig(request, group) or []:

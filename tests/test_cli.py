@@ -67,15 +67,17 @@ def test_query_formats(runner, tmp_path):
 
 def test_questions_listing(runner):
     listing = json.loads(runner.invoke(main, ["questions", "--format", "json"]).output)
-    assert [q["id"] for q in listing] == ["cross-account-assumptions", "endpoint-lineage", "model-lineage",
-                                          "object-readers", "principal-activity"]
-    assert listing[3]["params"]["bucket"]["required"] is True
+    assert [q["id"] for q in listing] == [
+        "bedrock-invocations-without-logging", "cross-account-assumptions", "dataset-consumers", "endpoint-lineage",
+        "model-lineage", "models-without-lineage", "object-readers", "principal-activity", "unencrypted-ai-artifacts"]
+    assert listing[6]["params"]["bucket"]["required"] is True
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["load", "/no/such/path"], "Error: no such file or directory: /no/such/path"),
-    (["query", "nope"], "Error: unknown question 'nope' (known: cross-account-assumptions, endpoint-lineage, "
-                        "model-lineage, object-readers, principal-activity)"),
+    (["query", "nope"], "Error: unknown question 'nope' (known: bedrock-invocations-without-logging, "
+                        "cross-account-assumptions, dataset-consumers, endpoint-lineage, model-lineage, "
+                        "models-without-lineage, object-readers, principal-activity, unencrypted-ai-artifacts)"),
     (["query", "object-readers"], "Error: object-readers: missing required parameter 'bucket' "
                                   "(bucket name, arn:aws:s3:::name or s3://name)"),
     (["query", "object-readers", "--param", "bucket"], "Error: Invalid value for --param: expected K=V, got 'bucket'"),

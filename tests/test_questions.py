@@ -14,8 +14,9 @@ from graphgov.questions import QuestionError, ask, bind_params, catalog, get_que
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_IDS = ["cross-account-assumptions", "endpoint-lineage", "model-lineage", "object-readers",
-                "principal-activity"]
+EXPECTED_IDS = ["bedrock-invocations-without-logging", "cross-account-assumptions", "dataset-consumers",
+                "endpoint-lineage", "model-lineage", "models-without-lineage", "object-readers", "principal-activity",
+                "unencrypted-ai-artifacts"]
 
 # Every question with parameter sets that exercise it on the full fixture graph.
 PARITY_CASES = [
@@ -31,6 +32,13 @@ PARITY_CASES = [
     ("endpoint-lineage", {"endpoint": "arn:aws:sagemaker:us-west-2:123456789012:endpoint/exampleendpoint"}),
     ("model-lineage", {"model": "FraudModel"}),
     ("model-lineage", {"model": "fraudmodel-v2"}),
+    ("model-lineage", {"model": "arn:aws:bedrock:us-east-1:222222222222:custom-model/"
+                                "amazon.titan-text-express-v1:0:8k/abcdefghijkl"}),
+    ("models-without-lineage", {}),
+    ("unencrypted-ai-artifacts", {}),
+    ("bedrock-invocations-without-logging", {}),
+    ("dataset-consumers", {"dataset": "https://acme-data-a.s3.eu-west-1.amazonaws.com/fraud/validation/"}),
+    ("dataset-consumers", {"dataset": "s3://acme-data-a/chat/train.jsonl"}),
 ]
 
 
@@ -40,7 +48,8 @@ def test_catalogue_ids_files_and_metadata():
         assert (ROOT / "cypher" / f"{question.id}.cypher").exists()
         assert question.controls and all(":" in c for c in question.controls)
         declared = set(question.params)
-        assert question.cypher.startswith("MATCH")
+        writes = re.search(r"\b(CREATE|MERGE|SET|DELETE|REMOVE|DETACH|FOREACH|LOAD\s+CSV)\b", question.cypher, re.I)
+        assert writes is None, (question.id, writes)
         assert set(re.findall(r"\$(\w+)", question.cypher)) == declared, question.id  # parameters only
 
 
@@ -100,7 +109,7 @@ def test_parity_cases_are_not_all_empty(both_loaded):
     embedded, _ = both_loaded
     sizes = [len(ask(embedded, q, p)) for q, p in PARITY_CASES]
     # the guide's example endpoint has a config but no CreateEndpointConfig: no model, no rows
-    assert sizes == [1, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1]
+    assert sizes == [1, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 2, 5, 3, 1, 1]
 
 
 def test_questions_run_read_only_on_neo4j(both_loaded):

@@ -38,7 +38,8 @@ class Neo4jStore(Store):
         auth = (username or "neo4j", password) if password else None
         self.database = database
         try:
-            self.driver = GraphDatabase.driver(uri, auth=auth)
+            # Notifications (unknown labels in an empty graph, deprecations) are not the user's business.
+            self.driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
             self.driver.verify_connectivity()
         except (ServiceUnavailable, AuthError, Neo4jError, ValueError, OSError) as exc:
             reason = " ".join(str(exc).split())  # the driver's message spans lines; errors here are one line
