@@ -178,6 +178,9 @@ def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
 
 ENCRYPTION_CHECKS = (
     ("TrainingJob", "output_kms_key_ref", None, "training output without a customer KMS key"),
+    ("TuningJob", "output_kms_key_ref", None, "training output without a customer KMS key"),
+    ("ProcessingJob", "output_kms_key_ref", None, "processing output without a customer KMS key"),
+    ("TransformJob", "output_kms_key_ref", None, "transform output without a customer KMS key"),
     ("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key"),
     ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri", "data capture without a customer KMS key"),
     ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key"),
@@ -217,23 +220,35 @@ def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[
     return rows
 
 
+def _prepared_from(graph: nx.MultiDiGraph, start: tuple, max_steps: int = 5) -> list[tuple]:
+    """The dataset and every dataset processing jobs wrote from it, up to `max_steps` steps."""
+    seen, frontier = {start}, [start]
+    for _ in range(max_steps):
+        frontier = [out for dataset in frontier for job, _ in _in(graph, dataset, "READS") if job[0] == "ProcessingJob"
+                    for out, _ in _out(graph, job, "WRITES") if out[0] == "Dataset" and out not in seen]
+        seen.update(frontier)
+    return sorted(seen)
+
+
 def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
-    dataset = ("Dataset", params["dataset"])
-    if dataset not in graph:
+    start = ("Dataset", params["dataset"])
+    if start not in graph:
         return []
     serving = _serving_endpoints(graph)
     rows = []
-    for job, r in _in(graph, dataset, "READS"):
-        models = {m for artifact, _ in _out(graph, job, "WRITES") for m, _ in _in(graph, artifact, "FROM_ARTIFACT")
-                  if m[0] == "Model"}
-        models |= {m for m, _ in _out(graph, job, "PRODUCED")}
-        for model in sorted(models) or [None]:
-            for channel in r.get("channels") or []:
-                rows.append({
-                    "dataset": params["dataset"], "job": graph.nodes[job].get("arn"), "job_type": job[0],
-                    "channel": channel, "model": graph.nodes[model].get("arn") if model else None,
-                    "endpoints": sorted(serving.get(model, ())) if model else [],
-                })
+    for dataset in _prepared_from(graph, start):
+        for job, r in _in(graph, dataset, "READS"):
+            models = {m for artifact, _ in _out(graph, job, "WRITES") for m, _ in _in(graph, artifact, "FROM_ARTIFACT")
+                      if m[0] == "Model"}
+            models |= {m for m, _ in _out(graph, job, "PRODUCED")}
+            for model in sorted(models) or [None]:
+                for channel in r.get("channels") or []:
+                    rows.append({
+                        "dataset": params["dataset"], "read_dataset": dataset[1], "job": graph.nodes[job].get("arn"),
+                        "job_type": job[0], "channel": channel,
+                        "model": graph.nodes[model].get("arn") if model else None,
+                        "endpoints": sorted(serving.get(model, ())) if model else [],
+                    })
     return rows
 
 

@@ -209,6 +209,97 @@ def endpoint_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: 
     return endpoint
 
 
+def processing_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    """A processing job: S3 inputs it READS and S3 outputs it WRITES (data preparation, Art. 10(2)(c))."""
+    name = _required(request, "processingJobName")
+    job = place.arn("processing-job", name)
+    nodes.append(NodeRow("ProcessingJob", job, {
+        "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region,
+        "image": fields.dig(request, "appSpecification", "imageUri"), "defined": True,
+        "output_kms_key_ref": fields.dig(request, "processingOutputConfig", "kmsKeyId"),
+    }))
+    for item in fields.dig(request, "processingInputs") or []:
+        s3 = fields.get_ci(item, "s3Input") if isinstance(item, Mapping) else None
+        if isinstance(s3, Mapping) and fields.get_ci(s3, "s3Uri"):
+            dataset = dataset_rows(fields.get_ci(s3, "s3Uri"), fields.get_ci(s3, "s3DataType"), place.partition,
+                                   nodes, edges)
+            edges.append(EdgeRow("READS", "ProcessingJob", job, "Dataset", dataset,
+                                 {"channels": [str(fields.get_ci(item, "inputName") or "input")]}))
+    for item in fields.dig(request, "processingOutputConfig", "outputs") or []:
+        uri = fields.dig(item, "s3Output", "s3Uri") if isinstance(item, Mapping) else None
+        if uri:
+            dataset = dataset_rows(uri, "S3Prefix", place.partition, nodes, edges)
+            output_name = str(fields.get_ci(item, "outputName") or "output")
+            edges.append(EdgeRow("WRITES", "ProcessingJob", job, "Dataset", dataset,
+                                 {"evidence": ["request"], "channels": [output_name]}))
+    _role_edge(fields.dig(request, "roleArn"), "ProcessingJob", job, nodes, edges)
+    return job
+
+
+def transform_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    """A batch transform: the model it runs, the dataset it READS and the dataset it WRITES."""
+    name = _required(request, "transformJobName")
+    job = place.arn("transform-job", name)
+    nodes.append(NodeRow("TransformJob", job, {
+        "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region, "defined": True,
+        "output_kms_key_ref": fields.dig(request, "transformOutput", "kmsKeyId"),
+    }))
+    s3 = fields.dig(request, "transformInput", "dataSource", "s3DataSource")
+    if isinstance(s3, Mapping) and fields.get_ci(s3, "s3Uri"):
+        dataset = dataset_rows(fields.get_ci(s3, "s3Uri"), fields.get_ci(s3, "s3DataType"), place.partition,
+                               nodes, edges)
+        edges.append(EdgeRow("READS", "TransformJob", job, "Dataset", dataset, {"channels": ["input"]}))
+    output = fields.dig(request, "transformOutput", "s3OutputPath")
+    if output:
+        dataset = dataset_rows(output, "S3Prefix", place.partition, nodes, edges)
+        edges.append(EdgeRow("WRITES", "TransformJob", job, "Dataset", dataset,
+                             {"evidence": ["request"], "channels": ["output"]}))
+    model_name = fields.get_ci(request, "modelName")
+    if isinstance(model_name, str) and model_name:
+        model = place.arn("model", model_name)
+        nodes.append(NodeRow("SageMakerModel", model, {"arn": model, "name": model_name.lower(),
+                                                       "account_id": place.account, "region": place.region}))
+        edges.append(EdgeRow("RUNS_MODEL", "TransformJob", job, "SageMakerModel", model))
+    return job
+
+
+def tuning_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    """A hyperparameter tuning job: the training jobs it starts appear in CloudTrail only as service
+    events, so its own definition (channels, output path) is where their data lineage is recorded."""
+    name = _required(request, "hyperParameterTuningJobName")
+    job = place.arn("hyper-parameter-tuning-job", name)
+    definitions = [d for d in [fields.get_ci(request, "trainingJobDefinition"),
+                               *(fields.get_ci(request, "trainingJobDefinitions") or [])] if isinstance(d, Mapping)]
+    output = next((fields.dig(d, "outputDataConfig", "s3OutputPath") for d in definitions
+                   if fields.dig(d, "outputDataConfig", "s3OutputPath")), None)
+    nodes.append(NodeRow("TuningJob", job, {
+        "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region, "defined": True,
+        "output_path": output,
+        "output_kms_key_ref": next((fields.dig(d, "outputDataConfig", "kmsKeyId") for d in definitions
+                                    if fields.dig(d, "outputDataConfig", "kmsKeyId")), None),
+    }))
+    for definition in definitions:
+        for channel in fields.dig(definition, "inputDataConfig") or []:
+            s3 = fields.dig(channel, "dataSource", "s3DataSource")
+            if isinstance(s3, Mapping):
+                dataset = dataset_rows(fields.get_ci(s3, "s3Uri"), fields.get_ci(s3, "s3DataType"), place.partition,
+                                       nodes, edges)
+                edges.append(EdgeRow("READS", "TuningJob", job, "Dataset", dataset,
+                                     {"channels": [fields.get_ci(channel, "channelName") or "unnamed"]}))
+        _role_edge(fields.dig(definition, "roleArn"), "TuningJob", job, nodes, edges)
+    return job
+
+
+def _delete_rows(resource_type: str, node_type: str, field: str):  # noqa: ANN202 - builder
+    def build(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+        name = _required(request, field)
+        arn = place.arn(resource_type, name)
+        nodes.append(NodeRow(node_type, arn, {"arn": arn, "name": name.lower(), "account_id": place.account,
+                                              "region": place.region}))
+        return arn
+    return build
+
+
 # --- CloudTrail handlers ------------------------------------------------------------------------------
 
 _BUILDERS = {
@@ -217,7 +308,13 @@ _BUILDERS = {
     "CreateEndpointConfig": (endpoint_config_rows, "EndpointConfig", "endpointConfigArn"),
     "CreateEndpoint": (endpoint_rows, "Endpoint", "endpointArn"),
     "UpdateEndpoint": (endpoint_rows, "Endpoint", "endpointArn"),
+    "CreateProcessingJob": (processing_job_rows, "ProcessingJob", "processingJobArn"),
+    "CreateTransformJob": (transform_job_rows, "TransformJob", "transformJobArn"),
+    "CreateHyperParameterTuningJob": (tuning_job_rows, "TuningJob", "hyperParameterTuningJobArn"),
+    "DeleteEndpoint": (_delete_rows("endpoint", "Endpoint", "endpointName"), "Endpoint", "endpointArn"),
+    "DeleteModel": (_delete_rows("model", "SageMakerModel", "modelName"), "SageMakerModel", "modelArn"),
 }
+_DELETES = frozenset({"DeleteEndpoint", "DeleteModel"})
 EVENTS = frozenset(_BUILDERS)
 
 
@@ -230,4 +327,5 @@ def handle(record: Mapping[str, Any], principal: Principal, nodes: list, edges: 
         raise Malformed(f"{name}: no requestParameters (CloudTrail omits them above 100 KB)")
     place = place_of(record, fields.dig(fields.section(record, "responseElements"), arn_field))
     resource = builder(request, place, nodes, edges)
-    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, node_type, resource, {}, name))
+    edge_type = "DELETED" if name in _DELETES else "CREATED"
+    edges.append(EdgeRow(edge_type, principal.node_type, principal.key, node_type, resource, {}, name))

@@ -58,7 +58,8 @@ def test_custom_model_lineage_through_its_customization_job(store):
          "dataset_writers": []},
     ]
     assert ask(store, "dataset-consumers", {"dataset": "s3://acme-data-a/chat/train.jsonl"}) == [
-        {"dataset": "s3://acme-data-a/chat/train.jsonl", "job": JOB, "job_type": "CustomizationJob",
+        {"dataset": "s3://acme-data-a/chat/train.jsonl", "read_dataset": "s3://acme-data-a/chat/train.jsonl",
+         "job": JOB, "job_type": "CustomizationJob",
          "channel": "training", "model": CUSTOM, "endpoints": []}]
 
 

@@ -131,3 +131,40 @@ def test_missing_request_parameters_are_quarantined(store, tmp_path):
     assert entry["error"] == "CreateTrainingJob: no requestParameters (CloudTrail omits them above 100 KB)"
     with pytest.raises(QuestionError, match="no endpoint in the graph matches 'Fraud-Endpoint'"):
         ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"})
+
+
+PREP = FIXTURES / "lineage/sagemaker-prep.json"
+B_ = "arn:aws:sagemaker:eu-west-1:222222222222:"
+
+
+def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_path):
+    summary = load_paths([CHAIN, PREP], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded) == (15, 15)
+    raw = "s3://acme-data-a/raw/transactions/"
+    assert ask(store, "dataset-consumers", {"dataset": raw}) == [
+        {"dataset": raw, "read_dataset": "s3://acme-data-a/fraud/train",
+         "job": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "job_type": "TuningJob", "channel": "train",
+         "model": None, "endpoints": []},
+        {"dataset": raw, "read_dataset": "s3://acme-data-a/fraud/train", "job": JOB, "job_type": "TrainingJob",
+         "channel": "train", "model": MODEL, "endpoints": [ENDPOINT]},
+        {"dataset": raw, "read_dataset": "s3://acme-data-a/fraud/validation/", "job": JOB, "job_type": "TrainingJob",
+         "channel": "validation", "model": MODEL, "endpoints": [ENDPOINT]},
+        {"dataset": raw, "read_dataset": raw, "job": B_ + "processing-job/fraud-prep-0430", "job_type": "ProcessingJob",
+         "channel": "raw", "model": None, "endpoints": []},
+    ]
+    assert ask(store, "unencrypted-ai-artifacts") == [
+        {"resource": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "resource_type": "TuningJob",
+         "account": "222222222222", "issue": "training output without a customer KMS key"},
+        {"resource": B_ + "transform-job/fraud-batch-score", "resource_type": "TransformJob",
+         "account": "222222222222", "issue": "transform output without a customer KMS key"},
+        {"resource": "arn:aws:sagemaker:eu-west-1:333333333333:endpoint-config/fraudconfig-v1",
+         "resource_type": "EndpointConfig", "account": "333333333333",
+         "issue": "endpoint storage volume without a customer KMS key"},
+        {"resource": "arn:aws:sagemaker:eu-west-1:333333333333:endpoint-config/fraudconfig-v2",
+         "resource_type": "EndpointConfig", "account": "333333333333",
+         "issue": "data capture without a customer KMS key"},
+        {"resource": "arn:aws:sagemaker:eu-west-1:333333333333:endpoint-config/fraudconfig-v2",
+         "resource_type": "EndpointConfig", "account": "333333333333",
+         "issue": "endpoint storage volume without a customer KMS key"},
+    ]  # the processing job and the training job name customer keys
+    assert ask(store, "models-without-lineage") == [{"model": MODEL_V2, "endpoints": [ENDPOINT]}]
