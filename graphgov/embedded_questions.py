@@ -14,7 +14,8 @@ import networkx as nx
 from graphgov.ids import s3_object_arn
 
 Rows = list[dict[str, Any]]
-ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY")
+ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY", "CREATED", "INVOKED",
+                  "ENABLED_LOGGING", "DISABLED_LOGGING", "STARTED_INGESTION")
 
 
 def _has_label(attrs: Mapping[str, Any], label: str) -> bool:
@@ -46,7 +47,8 @@ def principal_activity(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Row
         if edge_type not in ACTIVITY_EDGES:
             continue
         rows.append({
-            "principal": p.get("arn"), "action": edge_type, "target": graph.nodes[dst].get("arn"),
+            "principal": p.get("arn"), "action": edge_type,
+            "target": graph.nodes[dst].get("arn") or graph.nodes[dst].get("id"),
             "count": r.get("count"), "bytes": r.get("bytes"), "cross_account": r.get("cross_account"),
             "first_seen": r.get("first_seen"), "last_seen": r.get("last_seen"), "operations": r.get("operations"),
         })

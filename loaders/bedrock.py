@@ -8,6 +8,10 @@
   The custom model's ARN is not in the create call; the Model Customization Job State Change event (or
   GetModelCustomizationJob) links the job to the model it PRODUCED.
 - CreateProvisionedModelThroughput: the provisioned model and the model it PROVISIONS.
+- CreateKnowledgeBase / CreateDataSource / StartIngestionJob: what a knowledge base reads, from whose
+  bucket, and who started ingestions.
+- CreateModelImportJob and CreateModelInvocationJob (batch inference): imported weights, batch input,
+  output and model.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow
+from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
 from loaders import fields
 from loaders.identity import Principal, role_rows
-from loaders.sagemaker import dataset_rows
+from loaders.sagemaker import artifact_rows, dataset_rows
 
 INVOKE_EVENTS = frozenset({"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"})
 _MODEL_KINDS = ("foundation-model", "custom-model", "provisioned-model", "imported-model", "inference-profile",
@@ -109,12 +113,7 @@ def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: 
         model = model_node(base, arn.region, arn.account, partition)
         nodes.append(model)
         edges.append(EdgeRow("BASED_ON", "CustomizationJob", job_arn, "BedrockModel", model.key))
-    role = fields.get_ci(request, "roleArn")
-    if ids.is_arn(role) and ":role/" in role:
-        principal = role_rows(role)
-        nodes.extend(principal.nodes)
-        edges.extend(principal.edges)
-        edges.append(EdgeRow("EXECUTES_AS", "CustomizationJob", job_arn, "AWSRole", principal.key))
+    _role_edge(fields.get_ci(request, "roleArn"), "CustomizationJob", job_arn, nodes, edges)
 
 
 def customization_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -144,10 +143,138 @@ def provisioned_throughput(record: Mapping[str, Any], principal: Principal, node
                          "CreateProvisionedModelThroughput"))
 
 
+def _kb_arn(kb_id: Any, partition: str, region: str, account: str) -> str:
+    if not isinstance(kb_id, str) or not kb_id:
+        raise Malformed("no knowledgeBaseId")
+    return f"arn:{partition}:bedrock:{region}:{account}:knowledge-base/{kb_id}"
+
+
+def _role_edge(role: Any, src_type: str, src: str, nodes: list, edges: list) -> None:
+    if ids.is_arn(role) and ":role/" in role:
+        principal = role_rows(role)
+        nodes.extend(principal.nodes)
+        edges.extend(principal.edges)
+        edges.append(EdgeRow("EXECUTES_AS", src_type, src, "AWSRole", principal.key))
+
+
+def knowledge_base(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateKnowledgeBase: the knowledge base, its role and its embedding model."""
+    partition, region, account = _place(record)
+    kb = fields.dig(fields.section(record, "responseElements"), "knowledgeBase") or {}
+    arn = fields.get_ci(kb, "knowledgeBaseArn") if isinstance(kb, Mapping) else None
+    if not ids.is_arn(arn):
+        raise Malformed("CreateKnowledgeBase: no responseElements.knowledgeBase.knowledgeBaseArn")
+    nodes.append(NodeRow("KnowledgeBase", arn, {"arn": arn, "id": fields.get_ci(kb, "knowledgeBaseId"),
+                                                "name": fields.get_ci(kb, "name"), "account_id": account,
+                                                "region": region, "defined": True}))
+    embedding = fields.dig(kb, "knowledgeBaseConfiguration", "vectorKnowledgeBaseConfiguration", "embeddingModelArn")
+    if embedding:
+        model = model_node(embedding, region, account, partition)
+        nodes.append(model)
+        edges.append(EdgeRow("USES_MODEL", "KnowledgeBase", arn, "BedrockModel", model.key))
+    _role_edge(fields.get_ci(kb, "roleArn"), "KnowledgeBase", arn, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "KnowledgeBase", arn, {},
+                         "CreateKnowledgeBase"))
+
+
+def data_source(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateDataSource: the S3 prefixes a knowledge base reads, and who owns that bucket
+    (`bucketOwnerAccountId` is the cross-account signal)."""
+    partition, region, account = _place(record)
+    source = fields.dig(fields.section(record, "responseElements"), "dataSource")
+    request = fields.params(record)
+    source = source if isinstance(source, Mapping) else request
+    kb = _kb_arn(fields.get_ci(source, "knowledgeBaseId") or fields.get_ci(request, "knowledgeBaseId"),
+                 partition, region, account)
+    s3 = fields.dig(source, "dataSourceConfiguration", "s3Configuration") or fields.dig(
+        request, "dataSourceConfiguration", "s3Configuration")
+    if not isinstance(s3, Mapping) or not ids.is_arn(fields.get_ci(s3, "bucketArn")):
+        raise Skip("unsupported_data_source")  # web, Confluence, SharePoint... sources hold no S3 lineage
+    bucket = ids.parse_s3_uri(fields.get_ci(s3, "bucketArn")).bucket
+    owner = fields.get_ci(s3, "bucketOwnerAccountId")
+    nodes.append(NodeRow("KnowledgeBase", kb, {"arn": kb, "id": kb.rsplit("/", 1)[-1], "account_id": account,
+                                               "region": region}))
+    label = str(fields.get_ci(source, "dataSourceId") or fields.get_ci(source, "name") or "data-source")
+    for prefix in fields.get_ci(s3, "inclusionPrefixes") or [""]:
+        dataset = dataset_rows(f"s3://{bucket}/{prefix}", "S3Prefix", partition, nodes, edges)
+        edges.append(EdgeRow("READS", "KnowledgeBase", kb, "Dataset", dataset, {"channels": [label]}))
+    if isinstance(owner, str) and owner:
+        nodes.append(NodeRow("AWSAccount", owner, {"id": owner}))
+        nodes.append(NodeRow("S3Bucket", bucket, {"id": bucket, "account_id": owner}))
+        edges.append(EdgeRow("RESOURCE", "AWSAccount", owner, "S3Bucket", bucket))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "KnowledgeBase", kb, {}, "CreateDataSource"))
+
+
+def ingestion(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    partition, region, account = _place(record)
+    kb = _kb_arn(fields.get_ci(fields.params(record), "knowledgeBaseId"), partition, region, account)
+    nodes.append(NodeRow("KnowledgeBase", kb, {"arn": kb, "id": kb.rsplit("/", 1)[-1], "account_id": account,
+                                               "region": region}))
+    edges.append(EdgeRow("STARTED_INGESTION", principal.node_type, principal.key, "KnowledgeBase", kb, {},
+                         "StartIngestionJob"))
+
+
+def _job_arn(record: Mapping[str, Any]) -> str:
+    arn = fields.get_ci(fields.section(record, "responseElements"), "jobArn")
+    if not ids.is_arn(arn):
+        raise Malformed(f"{record.get('eventName')}: no responseElements.jobArn")
+    return arn
+
+
+def model_import_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateModelImportJob: the job and the S3 model weights it imports."""
+    job = _job_arn(record)
+    request = fields.params(record)
+    arn = ids.parse_arn(job)
+    nodes.append(NodeRow("ModelImportJob", job, {
+        "arn": job, "name": fields.get_ci(request, "jobName"), "account_id": arn.account, "region": arn.region,
+        "imported_model_name": fields.get_ci(request, "importedModelName"),
+        "kms_key_ref": fields.get_ci(request, "importedModelKmsKeyId"), "defined": True}))
+    uri = fields.dig(request, "modelDataSource", "s3DataSource", "s3Uri")
+    if uri:
+        artifact = artifact_rows(uri, arn.partition, nodes, edges)
+        edges.append(EdgeRow("IMPORTS", "ModelImportJob", job, "ModelArtifact", artifact))
+    _role_edge(fields.get_ci(request, "roleArn"), "ModelImportJob", job, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ModelImportJob", job, {},
+                         "CreateModelImportJob"))
+
+
+def batch_inference_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateModelInvocationJob (batch inference): the model it runs over an input and an output prefix."""
+    job = _job_arn(record)
+    request = fields.params(record)
+    arn = ids.parse_arn(job)
+    nodes.append(NodeRow("BatchInferenceJob", job, {
+        "arn": job, "name": fields.get_ci(request, "jobName"), "account_id": arn.account, "region": arn.region,
+        "defined": True}))
+    source = fields.dig(request, "inputDataConfig", "s3InputDataConfig", "s3Uri")
+    if source:
+        dataset = dataset_rows(source, "S3Prefix", arn.partition, nodes, edges)
+        edges.append(EdgeRow("READS", "BatchInferenceJob", job, "Dataset", dataset, {"channels": ["input"]}))
+    target = fields.dig(request, "outputDataConfig", "s3OutputDataConfig", "s3Uri")
+    if target:
+        dataset = dataset_rows(target, "S3Prefix", arn.partition, nodes, edges)
+        edges.append(EdgeRow("WRITES", "BatchInferenceJob", job, "Dataset", dataset,
+                             {"evidence": ["request"], "channels": ["output"]}))
+    model_id = fields.get_ci(request, "modelId")
+    if model_id:
+        model = model_node(model_id, arn.region, arn.account, arn.partition)
+        nodes.append(model)
+        edges.append(EdgeRow("RUNS_MODEL", "BatchInferenceJob", job, "BedrockModel", model.key))
+    _role_edge(fields.get_ci(request, "roleArn"), "BatchInferenceJob", job, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BatchInferenceJob", job, {},
+                         "CreateModelInvocationJob"))
+
+
 HANDLERS = {
     **dict.fromkeys(INVOKE_EVENTS, invoke),
     "PutModelInvocationLoggingConfiguration": logging_config,
     "DeleteModelInvocationLoggingConfiguration": logging_config,
     "CreateModelCustomizationJob": customization_job,
     "CreateProvisionedModelThroughput": provisioned_throughput,
+    "CreateKnowledgeBase": knowledge_base,
+    "CreateDataSource": data_source,
+    "StartIngestionJob": ingestion,
+    "CreateModelImportJob": model_import_job,
+    "CreateModelInvocationJob": batch_inference_job,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import FIXTURES
 
@@ -72,3 +74,32 @@ def test_unencrypted_custom_model(store):
     assert ask(store, "unencrypted-ai-artifacts") == [
         {"resource": JOB, "resource_type": "CustomizationJob", "account": B,
          "issue": "custom model without a customer KMS key"}]
+
+
+KB_FILE = FIXTURES / "lineage/bedrock-knowledge-base.json"
+
+
+@pytest.mark.parametrize("kind", ["embedded", "neo4j"])
+def test_knowledge_base_reads_another_accounts_bucket(request, tmp_path, kind):
+    store = request.getfixturevalue(f"{kind}_store")
+    summary = load_paths([KB_FILE], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded) == (5, 5)
+    kb = f"arn:aws:bedrock:us-east-1:{B}:knowledge-base/KBID123456"
+    tickets = "s3://acme-data-a/support/tickets/"
+    assert ask(store, "dataset-consumers", {"dataset": tickets}) == [
+        {"dataset": tickets, "read_dataset": tickets, "job": kb, "job_type": "KnowledgeBase", "channel": "DSID000001",
+         "model": None, "endpoints": []}]
+    batch_in = "s3://acme-data-a/support/batch-in/"
+    assert [r["job"] for r in ask(store, "dataset-consumers", {"dataset": batch_in})] == [
+        f"arn:aws:bedrock:us-east-1:{B}:model-invocation-job/batchjob0001"]
+    activity = ask(store, "principal-activity", {"principal": "PlatformAdmin"})
+    assert [(r["action"], r["target"], r["operations"]) for r in activity] == [
+        ("CREATED", kb, ["CreateDataSource", "CreateKnowledgeBase"]),
+        ("CREATED", f"arn:aws:bedrock:us-east-1:{B}:model-import-job/importjob001", ["CreateModelImportJob"]),
+        ("CREATED", f"arn:aws:bedrock:us-east-1:{B}:model-invocation-job/batchjob0001", ["CreateModelInvocationJob"]),
+        ("STARTED_INGESTION", kb, ["StartIngestionJob"]),
+    ]
+    from graph_dump import dump
+
+    owners = [e for e in map(json.loads, dump(store)["edges"]) if e["type"] == "RESOURCE" and e["dst"] == "acme-data-a"]
+    assert [o["src"] for o in owners] == ["111111111111"]  # bucketOwnerAccountId: the data is another account's
