@@ -104,14 +104,14 @@ class Aggregate:
                     acc.unions.setdefault(name, set()).update(value or ())
                 elif value is not None:
                     acc.props[name] = value
+            acc.event_ids.add(delta.event_id)  # every edge names (a sample of) the events that made it
+            if len(acc.event_ids) > 4 * EVENT_ID_SAMPLE:  # keep the sample bounded
+                acc.event_ids = set(sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
             if acc.aggregated:
                 acc.count += 1
                 acc.bytes += edge.bytes
                 if edge.operation:
                     acc.operations.add(edge.operation)
-                acc.event_ids.add(delta.event_id)
-                if len(acc.event_ids) > 4 * EVENT_ID_SAMPLE:  # keep the sample bounded
-                    acc.event_ids = set(sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
 
     def extend(self, deltas: Iterable[GraphDelta]) -> Aggregate:
         for delta in deltas:
@@ -131,10 +131,10 @@ class Aggregate:
         out = {}
         for edge_id, acc in self._edges.items():
             attrs = {**acc.props, **{k: sorted(acc.unions.get(k, ())) for k in EDGE_TYPES[edge_id[0]].union_props},
-                     "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last}
+                     "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last,
+                     "event_ids": sorted(acc.event_ids)[:EVENT_ID_SAMPLE]}
             if acc.aggregated:
-                attrs.update(count=acc.count, bytes=acc.bytes, operations=sorted(acc.operations),
-                             event_ids=sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
+                attrs.update(count=acc.count, bytes=acc.bytes, operations=sorted(acc.operations))
             out[edge_id] = attrs
         return out
 

@@ -5,9 +5,10 @@ write statements (graphgov.stores.neo4j), the embedded networkx build (graphgov.
 the schema table in the README (`graphgov schema`). Labels follow Cartography's where it has one, so
 both graphs can share a database.
 
-Every node gets `first_seen` / `last_seen`. Edges are either *structural* (a fact such as "this role
-belongs to that account": first/last seen and sources) or *aggregated* (repeated events: also `count`,
-`bytes`, sorted `operations`, and the smallest few `event_ids` as provenance).
+Every node gets `first_seen` / `last_seen` and `sources`. Every edge also carries, as provenance, the
+smallest few `event_ids` of the events that made it. Edges are either *structural* (a fact such as
+"this role belongs to that account") or *aggregated* (repeated events: also `count`, `bytes` and
+sorted `operations`).
 
 AI resources carry `defined: true` once the call that defines them (CreateTrainingJob, CreateModel,
 CreateEndpointConfig, CreateModelCustomizationJob, or a state change) was seen; a node known only
@@ -364,8 +365,8 @@ def schema_table_markdown() -> str:
     lines += ["", "| edge type | from → to | kind | properties | meaning |", "|---|---|---|---|---|"]
     for e in EDGE_TYPES.values():
         ends = "; ".join(f"{a} → {b}" for a, b in e.endpoints)
-        base = "count, bytes, operations, event_ids, " if e.aggregated else ""
-        props = base + ", ".join((*e.props, *e.union_props, "first_seen", "last_seen", "sources"))
+        base = "count, bytes, operations, " if e.aggregated else ""
+        props = base + ", ".join((*e.props, *e.union_props, "first_seen", "last_seen", "sources", "event_ids"))
         kind = "aggregated" if e.aggregated else "structural"
         lines.append(f"| {e.name} | {ends} | {kind} | {props} | {e.description} |")
     return "\n".join(lines)

@@ -65,7 +65,7 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
 
 
 def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) -> str:
-    """`$rows`: [{src, dst, props, first_seen, last_seen, sources[, count, bytes, operations, event_ids]}]."""
+    """`$rows`: [{src, dst, props, first_seen, last_seen, sources, event_ids[, count, bytes, operations]}]."""
     src_key = _key_of(src_label)
     dst_key = _key_of(dst_label)
     statement = (
@@ -74,7 +74,8 @@ def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) ->
         f"MATCH (b:{dst_label} {{{dst_key}: row.dst}})\n"
         f"MERGE (a)-[r:{edge_type.name}]->(b)\n"
         "SET r += row.props\n"
-        f"{_window('r')}"
+        f"{_window('r')},\n"
+        f"    r.event_ids = {_sorted_union('r.event_ids', 'row.event_ids', EVENT_ID_SAMPLE)}"
     )
     for name in edge_type.union_props:
         statement += f",\n    r.{name} = {_sorted_union(f'r.{name}', f'coalesce(row.{name}, [])')}"
@@ -82,8 +83,7 @@ def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) ->
         statement += (
             ",\n    r.count = coalesce(r.count, 0) + row.count,\n"
             "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
-            f"    r.operations = {_sorted_union('r.operations', 'row.operations')},\n"
-            f"    r.event_ids = {_sorted_union('r.event_ids', 'row.event_ids', EVENT_ID_SAMPLE)}"
+            f"    r.operations = {_sorted_union('r.operations', 'row.operations')}"
         )
     return statement
 

@@ -67,15 +67,16 @@ def test_generated_aggregated_edge_write():
         "SET r += row.props\n"
     )
     assert statement.endswith(
+        "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + row.event_ids AS x "
+        "WITH DISTINCT x ORDER BY x LIMIT 5 RETURN x },\n"
         "    r.count = coalesce(r.count, 0) + row.count,\n"
         "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
         "    r.operations = COLLECT { UNWIND coalesce(r.operations, []) + row.operations AS x "
-        "WITH DISTINCT x ORDER BY x RETURN x },\n"
-        "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + row.event_ids AS x "
-        "WITH DISTINCT x ORDER BY x LIMIT 5 RETURN x }"
+        "WITH DISTINCT x ORDER BY x RETURN x }"
     )
     structural = edge_write_statement(EDGE_TYPES["CONTAINS"], "S3Bucket", "S3Object")
     assert "count" not in structural and "MATCH (a:S3Bucket {id: row.src})" in structural
+    assert "r.event_ids" in structural  # every edge keeps provenance
 
 
 def test_labels_never_come_from_data():

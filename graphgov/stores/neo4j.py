@@ -27,8 +27,8 @@ from graphgov.stores.base import Store, StoreError
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
-_AGGREGATED_FIELDS = ("count", "bytes", "operations", "event_ids")
-_WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels")
+_AGGREGATED_FIELDS = ("count", "bytes", "operations")
+_WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels", "event_ids")
 
 
 class Neo4jStore(Store):
@@ -107,7 +107,7 @@ class Neo4jStore(Store):
                 "src": src[1], "dst": dst[1],
                 "props": {k: v for k, v in attrs.items()
                           if k not in _WINDOW_FIELDS + _AGGREGATED_FIELDS and k not in UNION_PROPS},
-                **{k: attrs[k] for k in ("first_seen", "last_seen", "sources")},
+                **{k: attrs[k] for k in ("first_seen", "last_seen", "sources", "event_ids")},
                 **{k: attrs.get(k, []) for k in EDGE_TYPES[edge_type].union_props},
             }
             if EDGE_TYPES[edge_type].aggregated:
