@@ -8,7 +8,7 @@ MATCH (start:Dataset {uri: $dataset})
 MATCH (start) (()<-[:READS]-(:ProcessingJob)-[:WRITES]->(:Dataset)){0,5} (d:Dataset)
 WITH DISTINCT start, d
 MATCH (d)<-[r:READS]-(j)
-OPTIONAL MATCH (j)-[:WRITES]->(:ModelArtifact)<-[:FROM_ARTIFACT]-(sm:Model)
+OPTIONAL MATCH (j)-[:WRITES]->(:ModelArtifact)<-[:FROM_ARTIFACT]-() (()<-[:FROM_PACKAGE]-()){0,1} (sm:Model)
 WITH start, d, r, j, collect(DISTINCT sm) AS made
 OPTIONAL MATCH (j)-[:PRODUCED]->(bm:Model)
 WITH start, d, r, j, made, collect(DISTINCT bm) AS produced

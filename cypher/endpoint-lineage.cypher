@@ -1,6 +1,6 @@
 // id: endpoint-lineage
 // title: Which data trained the model behind an endpoint
-// description: For the endpoint's current configuration (the one set last by CreateEndpoint or UpdateEndpoint), every model it serves, the training job whose artifact the model loads (matched by S3 path, across accounts), each input channel and its dataset, and the principals seen writing objects into that dataset. A model with no known training job appears with empty job and dataset: its lineage is not evidenced. Manifest datasets list the writers of the manifest object only (their members are unknown until the manifest is read).
+// description: For the endpoint's current configuration (the one set last by CreateEndpoint or UpdateEndpoint), every model it serves, the training job whose artifact the model loads, directly or through its model-registry package (matched by S3 path, across accounts), each input channel and its dataset, and the principals seen writing objects into that dataset. A model with no known training job appears with empty job and dataset: its lineage is not evidenced. Manifest datasets list the writers of the manifest object only (their members are unknown until the manifest is read).
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3", "nist-ai-rmf:GOVERN 1.6"]
 // params: {"endpoint": {"type": "endpoint", "required": true, "description": "endpoint ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
@@ -8,7 +8,7 @@ MATCH (e:Endpoint {arn: $endpoint})-[u:USES_CONFIG]->(c:EndpointConfig)
 WITH e, c ORDER BY u.last_seen DESC, c.arn
 WITH e, collect(c)[0] AS current
 MATCH (current)-[:SERVES]->(m:Model)
-OPTIONAL MATCH (m)-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob)
+OPTIONAL MATCH (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob)
 WITH e, m, collect(DISTINCT tj) AS trained
 OPTIONAL MATCH (m)<-[:PRODUCED]-(cj:CustomizationJob)
 WITH e, m, trained, collect(DISTINCT cj) AS customized

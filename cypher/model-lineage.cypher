@@ -1,11 +1,11 @@
 // id: model-lineage
 // title: Which data trained a model
-// description: The training job whose artifact a SageMaker model loads (matched by S3 path, across accounts), or the customization job that produced a Bedrock custom model, each of its input channels and datasets, and the principals seen writing objects into each dataset. A model with no known training job appears once with empty job and dataset: its lineage is not evidenced.
+// description: The training job whose artifact a SageMaker model loads, directly or through its model-registry package (matched by S3 path, across accounts), or the customization job that produced a Bedrock custom model, each of its input channels and datasets, and the principals seen writing objects into each dataset. A model with no known training job appears once with empty job and dataset: its lineage is not evidenced.
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3"]
 // params: {"model": {"type": "model", "required": true, "description": "model ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
 MATCH (m:Model {arn: $model})
-OPTIONAL MATCH (m)-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob)
+OPTIONAL MATCH (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob)
 WITH m, collect(DISTINCT tj) AS trained
 OPTIONAL MATCH (m)<-[:PRODUCED]-(cj:CustomizationJob)
 WITH m, trained, collect(DISTINCT cj) AS customized

@@ -97,11 +97,28 @@ def _dataset_writers(graph: nx.MultiDiGraph, dataset: tuple, attrs: Mapping[str,
     return sorted(writers)
 
 
+def _artifacts_of(graph: nx.MultiDiGraph, model: tuple) -> set[tuple]:
+    """Artifacts a model loads, directly or through its model-registry packages."""
+    sources = [model, *(package for package, _ in _out(graph, model, "FROM_PACKAGE"))]
+    return {artifact for source in sources for artifact, _ in _out(graph, source, "FROM_ARTIFACT")}
+
+
+def _models_loading(graph: nx.MultiDiGraph, artifact: tuple) -> set[tuple]:
+    """Models loading the artifact, directly or through a model-registry package."""
+    models = set()
+    for source, _ in _in(graph, artifact, "FROM_ARTIFACT"):
+        if source[0] == "Model":
+            models.add(source)
+        models.update(m for m, _ in _in(graph, source, "FROM_PACKAGE"))
+    return models
+
+
 def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
     """(training_job, channel, dataset, dataset_writers) rows of one model; one empty row without lineage."""
     rows = []
-    jobs = sorted({job for artifact, _ in _out(graph, model, "FROM_ARTIFACT")
-                   for job, _ in _in(graph, artifact, "WRITES")} | {job for job, _ in _in(graph, model, "PRODUCED")})
+    jobs = sorted({job for artifact in _artifacts_of(graph, model)
+                   for job, _ in _in(graph, artifact, "WRITES") if job[0] == "TrainingJob"}
+                  | {job for job, _ in _in(graph, model, "PRODUCED")})
     for job in jobs:
         reads = _out(graph, job, "READS")
         for dataset, r in reads:
@@ -154,7 +171,7 @@ UNTRAINED_KINDS = ("foundation-model", "inference-profile", "application-inferen
 
 
 def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
-    for artifact, _ in _out(graph, model, "FROM_ARTIFACT"):
+    for artifact in _artifacts_of(graph, model):
         if any(_out(graph, job, "READS") for job, _ in _in(graph, artifact, "WRITES") if job[0] == "TrainingJob"):
             return True
     return any(_out(graph, job, "READS") for job, _ in _in(graph, model, "PRODUCED"))
@@ -240,8 +257,8 @@ def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows
     rows = []
     for dataset in _prepared_from(graph, start):
         for job, r in _in(graph, dataset, "READS"):
-            models = {m for artifact, _ in _out(graph, job, "WRITES") for m, _ in _in(graph, artifact, "FROM_ARTIFACT")
-                      if m[0] == "Model"}
+            models = {m for artifact, _ in _out(graph, job, "WRITES") if artifact[0] == "ModelArtifact"
+                      for m in _models_loading(graph, artifact)}
             models |= {m for m, _ in _out(graph, job, "PRODUCED")}
             for model in sorted(models) or [None]:
                 for channel in r.get("channels") or []:

@@ -160,6 +160,13 @@ def model_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: lis
         "defined": True,
     }))
     for label, container in containers:
+        package_ref = fields.get_ci(container, "modelPackageName")
+        if isinstance(package_ref, str) and package_ref:
+            package = package_ref if ids.is_arn(package_ref) else place.arn("model-package", package_ref)
+            nodes.append(NodeRow("ModelPackage", package, {"arn": package, "account_id": place.account,
+                                                           "region": place.region}))
+            edges.append(EdgeRow("FROM_PACKAGE", "SageMakerModel", model, "ModelPackage", package,
+                                 {"containers": [label]}))
         uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
                                                                       "s3Uri")
         if uri:
@@ -300,6 +307,67 @@ def _delete_rows(resource_type: str, node_type: str, field: str):  # noqa: ANN20
     return build
 
 
+APPROVAL_EDGES = {"Approved": "APPROVED", "Rejected": "REJECTED", "PendingManualApproval": "PENDING_APPROVAL"}
+
+
+def model_package_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list,
+                       package: str | None = None) -> str:
+    """A model package (registry version): its group, the artifacts its containers load."""
+    group_ref = fields.get_ci(request, "modelPackageGroupName")
+    if package is None:
+        name = fields.get_ci(request, "modelPackageName")
+        if not isinstance(name, str) or not name:
+            raise Malformed("no modelPackageArn in the response and no modelPackageName in the request")
+        package = place.arn("model-package", name)
+    nodes.append(NodeRow("ModelPackage", package, {"arn": package, "account_id": place.account,
+                                                   "region": place.region, "defined": True}))
+    if isinstance(group_ref, str) and group_ref:
+        group = group_ref if ids.is_arn(group_ref) else place.arn("model-package-group", group_ref)
+        nodes.append(NodeRow("ModelPackageGroup", group, {"arn": group, "name": group.rsplit("/", 1)[-1],
+                                                          "account_id": place.account, "region": place.region}))
+        edges.append(EdgeRow("IN_GROUP", "ModelPackage", package, "ModelPackageGroup", group))
+    for index, container in enumerate(fields.dig(request, "inferenceSpecification", "containers") or []):
+        uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
+                                                                      "s3Uri")
+        if uri:
+            artifact = artifact_rows(uri, place.partition, nodes, edges)
+            edges.append(EdgeRow("FROM_ARTIFACT", "ModelPackage", package, "ModelArtifact", artifact,
+                                 {"containers": [str(index)]}))
+    return package
+
+
+def model_package_group_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
+    name = _required(request, "modelPackageGroupName")
+    group = place.arn("model-package-group", name)
+    nodes.append(NodeRow("ModelPackageGroup", group, {"arn": group, "name": name.lower(),
+                                                      "account_id": place.account, "region": place.region}))
+    return group
+
+
+def _model_package(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateModelPackage / UpdateModelPackage: the package, and who set which approval status when
+    (the status seen last is the one in force)."""
+    name = str(record.get("eventName"))
+    request = fields.params(record)
+    reported = fields.get_ci(fields.section(record, "responseElements"), "modelPackageArn")
+    if not ids.is_arn(reported):
+        reported = fields.get_ci(request, "modelPackageArn")
+    place = place_of(record, reported if ids.is_arn(reported) else None)
+    if name == "CreateModelPackage":
+        package = model_package_rows(request, place, nodes, edges, reported if ids.is_arn(reported) else None)
+    else:
+        if not ids.is_arn(reported):
+            raise Malformed("UpdateModelPackage: no modelPackageArn")
+        package = reported
+        nodes.append(NodeRow("ModelPackage", package, {"arn": package, "account_id": place.account,
+                                                       "region": place.region}))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ModelPackage", package, {}, name))
+    status = fields.get_ci(request, "modelApprovalStatus")
+    if status in APPROVAL_EDGES:
+        edges.append(EdgeRow(APPROVAL_EDGES[status], principal.node_type, principal.key, "ModelPackage", package,
+                             {}, name))
+
+
 # --- CloudTrail handlers ------------------------------------------------------------------------------
 
 _BUILDERS = {
@@ -313,14 +381,18 @@ _BUILDERS = {
     "CreateHyperParameterTuningJob": (tuning_job_rows, "TuningJob", "hyperParameterTuningJobArn"),
     "DeleteEndpoint": (_delete_rows("endpoint", "Endpoint", "endpointName"), "Endpoint", "endpointArn"),
     "DeleteModel": (_delete_rows("model", "SageMakerModel", "modelName"), "SageMakerModel", "modelArn"),
+    "CreateModelPackageGroup": (model_package_group_rows, "ModelPackageGroup", "modelPackageGroupArn"),
 }
 _DELETES = frozenset({"DeleteEndpoint", "DeleteModel"})
-EVENTS = frozenset(_BUILDERS)
+EVENTS = frozenset(_BUILDERS) | {"CreateModelPackage", "UpdateModelPackage"}
 
 
 def handle(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CloudTrail handler for the SageMaker calls in EVENTS (signature of loaders.cloudtrail handlers)."""
     name = str(record.get("eventName"))
+    if name in ("CreateModelPackage", "UpdateModelPackage"):
+        _model_package(record, principal, nodes, edges)
+        return
     builder, node_type, arn_field = _BUILDERS[name]
     request = fields.params(record)
     if not request:

@@ -168,3 +168,22 @@ def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_
          "issue": "endpoint storage volume without a customer KMS key"},
     ]  # the processing job and the training job name customer keys
     assert ask(store, "models-without-lineage") == [{"model": MODEL_V2, "endpoints": [ENDPOINT]}]
+
+
+REGISTRY = FIXTURES / "lineage/sagemaker-registry.json"
+PACKAGE = B_ + "model-package/fraud-models/1"
+
+
+def test_lineage_through_the_model_registry(store, tmp_path):
+    summary = load_paths([CHAIN, REGISTRY], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded) == (15, 15)
+    from_registry = "arn:aws:sagemaker:eu-west-1:333333333333:model/fraud-from-registry"
+    assert ask(store, "model-lineage", {"model": "Fraud-From-Registry"}) == [
+        {"model": from_registry, **row} for row in TRAIN_ROWS]
+    consumers = ask(store, "dataset-consumers", {"dataset": "s3://acme-data-a/fraud/train"})
+    assert [r["model"] for r in consumers] == [from_registry, MODEL]
+    from graph_dump import dump
+
+    approvals = sorted((e["type"], e["last_seen"]) for e in map(json.loads, dump(store)["edges"])
+                       if e["type"] in ("APPROVED", "REJECTED", "PENDING_APPROVAL") and e["dst"] == PACKAGE)
+    assert approvals == [("APPROVED", "2024-05-02T15:00:00Z"), ("PENDING_APPROVAL", "2024-05-02T12:05:00Z")]
