@@ -4,6 +4,8 @@
   when it carries them, the trained artifacts (`ModelArtifacts.S3ModelArtifacts`), which
   CreateTrainingJob never does.
 - Bedrock Model Customization Job State Change: the custom model a completed job produced.
+- SageMaker Processing / Transform Job, Endpoint and Model Package State Change: the same facts as
+  the create calls (an endpoint's state change names its configuration).
 - S3 Object Created / Object Deleted (see loaders.s3_notification).
 Other detail-types are skipped as `unsupported_event`.
 """
@@ -23,13 +25,35 @@ SOURCE = "eventbridge"
 
 def parse(event: Mapping[str, Any]) -> GraphDelta:
     source, detail_type = event.get("source"), event.get("detail-type")
+    if isinstance(source, list) and len(source) == 1:
+        source = source[0]  # the SageMaker guide's Model Package sample writes ["aws.sagemaker"]
     if source == "aws.s3" and detail_type in s3_notification.S3_DETAIL_TYPES:
         return s3_notification.parse_eventbridge(event)
     if source == "aws.bedrock" and detail_type == "Model Customization Job State Change":
         return _customization_state(event)
-    if source != "aws.sagemaker" or detail_type != "SageMaker Training Job State Change":
-        raise Skip("unsupported_event")
-    return _training_state(event)
+    if source == "aws.sagemaker" and detail_type in _SAGEMAKER:
+        return _sagemaker_state(event, *_SAGEMAKER[detail_type])
+    raise Skip("unsupported_event")
+
+
+def _training(request: Mapping[str, Any], place: sagemaker.Place, nodes: list, edges: list) -> str:
+    artifact = fields.dig(request, "ModelArtifacts", "S3ModelArtifacts")
+    return sagemaker.training_job_rows(request, place, nodes, edges, artifact_uri=artifact or None,
+                                       artifact_evidence="state-change")
+
+
+def _package(request: Mapping[str, Any], place: sagemaker.Place, nodes: list, edges: list) -> str:
+    return sagemaker.model_package_rows(request, place, nodes, edges, fields.get_ci(request, "ModelPackageArn"))
+
+
+# detail-type -> (row builder, ARN field, name field) for SageMaker's DescribeX-like state-change details
+_SAGEMAKER = {
+    "SageMaker Training Job State Change": (_training, "TrainingJobArn", "TrainingJobName"),
+    "SageMaker Processing Job State Change": (sagemaker.processing_job_rows, "ProcessingJobArn", "ProcessingJobName"),
+    "SageMaker Transform Job State Change": (sagemaker.transform_job_rows, "TransformJobArn", "TransformJobName"),
+    "SageMaker Endpoint State Change": (sagemaker.endpoint_rows, "EndpointArn", "EndpointName"),
+    "SageMaker Model Package State Change": (_package, "ModelPackageArn", None),
+}
 
 
 def _identity(event: Mapping[str, Any]) -> tuple[str, str]:
@@ -62,21 +86,20 @@ def _customization_state(event: Mapping[str, Any]) -> GraphDelta:
                       time=time, nodes=tuple(nodes), edges=tuple(edges))
 
 
-def _training_state(event: Mapping[str, Any]) -> GraphDelta:
-    detail = event.get("detail")
+def _sagemaker_state(event: Mapping[str, Any], builder: Any, arn_field: str, name_field: str | None) -> GraphDelta:
     event_id, time = _identity(event)
-    reported = fields.get_ci(detail, "TrainingJobArn")
+    detail = event["detail"]
+    reported = fields.get_ci(detail, arn_field)
     if not ids.is_arn(reported):
-        raise Malformed("Training Job State Change without TrainingJobArn")
-    place = sagemaker.Place(*(lambda a: (a.partition, a.region, a.account))(ids.parse_arn(reported)))
+        raise Malformed(f"{event.get('detail-type')} without {arn_field}")
+    arn = ids.parse_arn(reported)
+    place = sagemaker.Place(arn.partition, arn.region, arn.account)
     request = dict(detail)
-    arn_name = ids.parse_arn(reported).resource.split("/", 1)[1]
-    if str(fields.get_ci(detail, "TrainingJobName") or "").lower() != arn_name:
-        request["TrainingJobName"] = arn_name  # the ARN is the job's identity
+    arn_name = arn.resource.split("/", 1)[1]
+    if name_field and str(fields.get_ci(detail, name_field) or "").lower() != arn_name:
+        request[name_field] = arn_name  # the ARN is the resource's identity
     nodes: list = []
     edges: list = []
-    artifact = fields.dig(detail, "ModelArtifacts", "S3ModelArtifacts")
-    sagemaker.training_job_rows(request, place, nodes, edges, artifact_uri=artifact or None,
-                                artifact_evidence="state-change")
+    builder(request, place, nodes, edges)
     return GraphDelta(source=SOURCE, event_id=event_id, event_key=f"eb:{event_id}", action_key=f"eb:{event_id}",
                       time=time, nodes=tuple(nodes), edges=tuple(edges))

@@ -187,3 +187,25 @@ def test_lineage_through_the_model_registry(store, tmp_path):
     approvals = sorted((e["type"], e["last_seen"]) for e in map(json.loads, dump(store)["edges"])
                        if e["type"] in ("APPROVED", "REJECTED", "PENDING_APPROVAL") and e["dst"] == PACKAGE)
     assert approvals == [("APPROVED", "2024-05-02T15:00:00Z"), ("PENDING_APPROVAL", "2024-05-02T12:05:00Z")]
+
+
+def test_sagemaker_guide_state_change_samples(store, tmp_path):
+    summary = load_paths([FIXTURES / "eventbridge/sagemaker-dev-guide-events.jsonl"], store, tmp_path / "q.jsonl")
+    # endpoint and model-package changes load; the training and transform samples hold placeholder
+    # URIs ("S3Uri") and are quarantined with that error; the other 7 detail-types are not modelled
+    assert (summary.records, summary.loaded, dict(summary.skipped), summary.quarantined) == (
+        11, 2, {"unsupported_event": 7}, 2)
+    errors = sorted(json.loads(x)["error"] for x in (tmp_path / "q.jsonl").read_text().splitlines())
+    assert errors == ["dataset S3Uri: not an S3 location: 'S3Uri'", "dataset S3Uri: not an S3 location: 's3Uri'"]
+    from graph_dump import dump
+
+    edges = {(e["type"], e["src"], e["dst"]) for e in map(json.loads, dump(store)["edges"]) if e["type"] != "IN_BUCKET"}
+    package = "arn:aws:sagemaker:us-east-2:123456789012:model-package/versionedmp-p-idy6c3e1fiqj/2"
+    assert edges == {
+        ("USES_CONFIG", "arn:aws:sagemaker:us-west-2:123456789012:endpoint/myendpoint",
+         "arn:aws:sagemaker:us-west-2:123456789012:endpoint-config/myendpointconfig"),
+        ("IN_GROUP", package,
+         "arn:aws:sagemaker:us-east-2:123456789012:model-package-group/versionedmp-p-idy6c3e1fiqj"),
+        ("FROM_ARTIFACT", package, "s3://sagemaker-project-p-idy6c3e1fiqj/versionedmp-p-idy6c3e1fiqj/AbaloneTrain/"
+                                   "pipelines-4r83jejmhorv-TrainAbaloneModel-xw869y8C4a/output/model.tar.gz"),
+    }
