@@ -289,8 +289,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("LISTED", ((_ANY_PRINCIPAL, "S3Bucket"),), True, ("cross_account",),
                  "Principal listed the bucket's objects."),
         EdgeType("CONTAINS", (("S3Bucket", "S3Object"),), False, (),
-                 "Bucket holds the object; S3 event notifications add the `version_ids`, `etags` and `events` "
-                 "(e.g. ObjectCreated:Put) seen.", ("version_ids", "etags", "events")),
+                 "Bucket holds the object; S3 event notifications add the `version_ids`, `etags`, `sequencers` "
+                 "and `events` (e.g. ObjectCreated:Put) seen.", ("version_ids", "etags", "sequencers", "events")),
         EdgeType("IN_DATASET", (("S3Object", "Dataset"),), False, (),
                  "Object lies under the dataset's prefix, as S3 matches prefixes (plain string prefix); derived "
                  "when either side is loaded. Manifest datasets get none: their membership is unknown."),

@@ -47,6 +47,8 @@ def object_delta(bucket: Any, key: Any, event: str, time_value: Any, request_id:
         props["version_ids"] = [str(version_id)]
     if etag:
         props["etags"] = [str(etag).strip('"')]
+    if sequencer:
+        props["sequencers"] = [str(sequencer)]  # order changes of one key (compare right-padded hex)
     return GraphDelta(
         source=source, event_id=event_id or action, event_key=action, action_key=action, time=time,
         nodes=(NodeRow("S3Bucket", bucket, {"id": bucket, "name": bucket, "arn": ids.s3_bucket_arn(bucket)}),

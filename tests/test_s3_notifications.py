@@ -20,7 +20,7 @@ def store(request):
 
 
 def contains_edges(store) -> dict[str, dict]:
-    return {e["dst"]: {k: e[k] for k in ("events", "version_ids", "etags")}
+    return {e["dst"]: {k: e[k] for k in ("events", "version_ids", "etags", "sequencers")}
             for e in map(json.loads, dump(store)["edges"]) if e["type"] == "CONTAINS"}
 
 
@@ -47,10 +47,12 @@ def test_every_wrapper_loads_and_redeliveries_are_recognised(store, tmp_path):
     assert contains_edges(store) == {
         "arn:aws:s3:::sourcebucket/Happy Face.jpg": {
             "events": ["ObjectCreated:Put"], "version_ids": ["version"],
-            "etags": ["d41d8cd98f00b204e9800998ecf8427e"]},
-        "arn:aws:s3:::my-bucket/my-key.log": {"events": ["ObjectCreated:Put"], "version_ids": [], "etags": []},
+            "etags": ["d41d8cd98f00b204e9800998ecf8427e"], "sequencers": ["Happy Sequencer"]},
+        "arn:aws:s3:::my-bucket/my-key.log": {"events": ["ObjectCreated:Put"], "version_ids": [], "etags": [],
+                                              "sequencers": []},
         "arn:aws:s3:::example-bucket/IMG_m7fzo3.jpg": {
-            "events": ["Object Created:PutObject"], "version_ids": [], "etags": ["4e68adba0abe2dc8653dc3354e14c01d"]},
+            "events": ["Object Created:PutObject"], "version_ids": [], "etags": ["4e68adba0abe2dc8653dc3354e14c01d"],
+            "sequencers": ["006408CAD69598B05E"]},
     }
 
 
