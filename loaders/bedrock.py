@@ -22,7 +22,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
 from loaders import fields
-from loaders.identity import Principal, role_rows
+from loaders.identity import Principal, executes_as
 from loaders.sagemaker import artifact_rows, dataset_rows
 
 INVOKE_EVENTS = frozenset({"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"})
@@ -113,7 +113,7 @@ def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: 
         model = model_node(base, arn.region, arn.account, partition)
         nodes.append(model)
         edges.append(EdgeRow("BASED_ON", "CustomizationJob", job_arn, "BedrockModel", model.key))
-    _role_edge(fields.get_ci(request, "roleArn"), "CustomizationJob", job_arn, nodes, edges)
+    executes_as(fields.get_ci(request, "roleArn"), "CustomizationJob", job_arn, nodes, edges)
 
 
 def customization_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -149,14 +149,6 @@ def _kb_arn(kb_id: Any, partition: str, region: str, account: str) -> str:
     return f"arn:{partition}:bedrock:{region}:{account}:knowledge-base/{kb_id}"
 
 
-def _role_edge(role: Any, src_type: str, src: str, nodes: list, edges: list) -> None:
-    if ids.is_arn(role) and ":role/" in role:
-        principal = role_rows(role)
-        nodes.extend(principal.nodes)
-        edges.extend(principal.edges)
-        edges.append(EdgeRow("EXECUTES_AS", src_type, src, "AWSRole", principal.key))
-
-
 def knowledge_base(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateKnowledgeBase: the knowledge base, its role and its embedding model."""
     partition, region, account = _place(record)
@@ -172,7 +164,7 @@ def knowledge_base(record: Mapping[str, Any], principal: Principal, nodes: list,
         model = model_node(embedding, region, account, partition)
         nodes.append(model)
         edges.append(EdgeRow("USES_MODEL", "KnowledgeBase", arn, "BedrockModel", model.key))
-    _role_edge(fields.get_ci(kb, "roleArn"), "KnowledgeBase", arn, nodes, edges)
+    executes_as(fields.get_ci(kb, "roleArn"), "KnowledgeBase", arn, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "KnowledgeBase", arn, {},
                          "CreateKnowledgeBase"))
 
@@ -234,7 +226,7 @@ def model_import_job(record: Mapping[str, Any], principal: Principal, nodes: lis
     if uri:
         artifact = artifact_rows(uri, arn.partition, nodes, edges)
         edges.append(EdgeRow("IMPORTS", "ModelImportJob", job, "ModelArtifact", artifact))
-    _role_edge(fields.get_ci(request, "roleArn"), "ModelImportJob", job, nodes, edges)
+    executes_as(fields.get_ci(request, "roleArn"), "ModelImportJob", job, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ModelImportJob", job, {},
                          "CreateModelImportJob"))
 
@@ -261,7 +253,7 @@ def batch_inference_job(record: Mapping[str, Any], principal: Principal, nodes: 
         model = model_node(model_id, arn.region, arn.account, arn.partition)
         nodes.append(model)
         edges.append(EdgeRow("RUNS_MODEL", "BatchInferenceJob", job, "BedrockModel", model.key))
-    _role_edge(fields.get_ci(request, "roleArn"), "BatchInferenceJob", job, nodes, edges)
+    executes_as(fields.get_ci(request, "roleArn"), "BatchInferenceJob", job, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BatchInferenceJob", job, {},
                          "CreateModelInvocationJob"))
 

@@ -57,6 +57,15 @@ def role_rows(role_arn: str, account_hint: str | None = None) -> Principal:
     return Principal(key, "AWSRole", account, nodes + tuple(acct_nodes), tuple(acct_edges), True)
 
 
+def executes_as(role_arn: Any, src_type: str, src: str, nodes: list, edges: list) -> None:
+    """EXECUTES_AS from a job, model or knowledge base to the role it runs with, when the ARN is a role's."""
+    if ids.is_arn(role_arn) and ":role/" in role_arn:
+        role = role_rows(role_arn)
+        nodes.extend(role.nodes)
+        edges.extend(role.edges)
+        edges.append(EdgeRow("EXECUTES_AS", src_type, src, "AWSRole", role.key))
+
+
 def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws") -> Principal:
     """Resolve a CloudTrail userIdentity block; Malformed when it names no one, Skip when unattributable."""
     if not isinstance(ui, Mapping) or not ui:

@@ -17,7 +17,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, Malformed, NodeRow
 from loaders import fields
-from loaders.identity import Principal, role_rows
+from loaders.identity import Principal, executes_as
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,6 @@ def _key_edge(ref: Any, place: Place, src_type: str, src: str, purpose: str, nod
     edges.append(EdgeRow("ENCRYPTED_WITH", src_type, src, "KMSKey", key_arn, {"purposes": [purpose]}))
 
 
-def _role_edge(role_arn: Any, src_type: str, src: str, nodes: list, edges: list) -> None:
-    if ids.is_arn(role_arn) and ":role/" in role_arn:
-        role = role_rows(role_arn)
-        nodes.extend(role.nodes)
-        edges.extend(role.edges)
-        edges.append(EdgeRow("EXECUTES_AS", src_type, src, "AWSRole", role.key))
-
-
 def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list,
                       artifact_uri: Any = None, artifact_evidence: str = "inferred-path") -> str:
     """A training job, every S3 input channel as a READS edge, and its artifact (given or inferred)."""
@@ -135,7 +127,7 @@ def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edg
         artifact = artifact_rows(artifact_uri, place.partition, nodes, edges)
         edges.append(EdgeRow("WRITES", "TrainingJob", job, "ModelArtifact", artifact,
                              {"evidence": [artifact_evidence]}))
-    _role_edge(fields.dig(request, "roleArn"), "TrainingJob", job, nodes, edges)
+    executes_as(fields.dig(request, "roleArn"), "TrainingJob", job, nodes, edges)
     _key_edge(fields.dig(request, "outputDataConfig", "kmsKeyId"), place, "TrainingJob", job, "output", nodes,
               edges)
     _key_edge(fields.dig(request, "resourceConfig", "volumeKmsKeyId"), place, "TrainingJob", job, "volume",
@@ -173,7 +165,7 @@ def model_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: lis
             artifact = artifact_rows(uri, place.partition, nodes, edges)
             edges.append(EdgeRow("FROM_ARTIFACT", "SageMakerModel", model, "ModelArtifact", artifact,
                                  {"containers": [label]}))
-    _role_edge(fields.dig(request, "executionRoleArn"), "SageMakerModel", model, nodes, edges)
+    executes_as(fields.dig(request, "executionRoleArn"), "SageMakerModel", model, nodes, edges)
     return model
 
 
@@ -239,7 +231,7 @@ def processing_job_rows(request: Mapping[str, Any], place: Place, nodes: list, e
             output_name = str(fields.get_ci(item, "outputName") or "output")
             edges.append(EdgeRow("WRITES", "ProcessingJob", job, "Dataset", dataset,
                                  {"evidence": ["request"], "channels": [output_name]}))
-    _role_edge(fields.dig(request, "roleArn"), "ProcessingJob", job, nodes, edges)
+    executes_as(fields.dig(request, "roleArn"), "ProcessingJob", job, nodes, edges)
     return job
 
 
@@ -293,7 +285,7 @@ def tuning_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges
                                        nodes, edges)
                 edges.append(EdgeRow("READS", "TuningJob", job, "Dataset", dataset,
                                      {"channels": [fields.get_ci(channel, "channelName") or "unnamed"]}))
-        _role_edge(fields.dig(definition, "roleArn"), "TuningJob", job, nodes, edges)
+        executes_as(fields.dig(definition, "roleArn"), "TuningJob", job, nodes, edges)
     return job
 
 
