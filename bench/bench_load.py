@@ -2,7 +2,11 @@
 
     python bench/bench_load.py [--records 200000] [--neo4j bolt://127.0.0.1:7687]
 
-1. parse+aggregate: records/s through reader -> CloudTrail loader -> Aggregate, no store.
+Workload: by default the output of `graphgov generate` (a multi-account AI platform's logs in AWS's
+formats and delivery layouts: CloudTrail, EventBridge, S3 notifications, Bedrock invocation logs);
+`--workload synthetic` uses the simpler CloudTrail-only generator below.
+
+1. parse+aggregate: records/s through readers -> loaders -> Aggregate, no store.
 2. embedded load: records/s of a full `load` into a fresh embedded store.
 3. Neo4j write (with --neo4j): rows/s written (node, edge and seen-set rows) and records/s overall.
 Also the peak Python heap while reading+parsing (without aggregation) for N/4 and N records, to show
@@ -32,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from graphgov.aggregate import Aggregate  # noqa: E402
 from graphgov.delta import Malformed, Skip  # noqa: E402
 from graphgov.pipeline import load_paths, parse_record  # noqa: E402
-from graphgov.readers import read_path  # noqa: E402
+from graphgov.readers import expand_paths, read_path  # noqa: E402
 
 
 def _identity(rng: random.Random, account: str) -> dict:
@@ -93,20 +97,25 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
             out.write(json.dumps(base) + "\n")
 
 
+def _raw_records(path: Path):  # noqa: ANN202 - generator of RawRecord
+    for file in expand_paths([path]):
+        yield from read_path(file)
+
+
 def parse_aggregate(path: Path) -> tuple[int, float, int]:
     start, records = time.perf_counter(), 0
     aggregate = Aggregate()
-    for raw in read_path(path):
+    for raw in _raw_records(path):
         records += 1
         with contextlib.suppress(Skip, Malformed):
             aggregate.add(parse_record(raw))
-    return records, time.perf_counter() - start, len(aggregate.nodes) + len(aggregate.edges)
+    return records, time.perf_counter() - start, len(aggregate)
 
 
 def streaming_peak(path: Path) -> int:
     """Peak traced heap while reading and parsing every record (nothing kept)."""
     tracemalloc.start()
-    for raw in read_path(path):
+    for raw in _raw_records(path):
         with contextlib.suppress(Skip, Malformed):
             parse_record(raw)
     peak = tracemalloc.get_traced_memory()[1]
@@ -134,20 +143,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--neo4j", default=None, help="bolt:// URI of an empty or scratch Neo4j database")
+    parser.add_argument("--workload", choices=["generator", "synthetic"], default="generator")
+    parser.add_argument("--skip-load", action="store_true", help="only parse+aggregate and memory figures")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        small, big = tmp_path / "small.jsonl.gz", tmp_path / "big.jsonl.gz"
-        generate(big, args.records)
-        generate(small, args.records // 4, seed=8)
-        print(f"generated {args.records} CloudTrail records ({big.stat().st_size / 1e6:.1f} MB gzip)")
+        if args.workload == "generator":
+            from graphgov.generate import generate as generate_platform
+
+            small, big = tmp_path / "small", tmp_path / "big"
+            start = time.perf_counter()
+            generate_platform(big, seed=0, records=args.records)
+            took = time.perf_counter() - start
+            generate_platform(small, seed=0, records=args.records // 4)
+            size = sum(f.stat().st_size for f in big.rglob("*") if f.is_file())
+            print(f"generated {args.records} records with graphgov generate in {took:.1f} s ({size / 1e6:.1f} MB)")
+        else:
+            small, big = tmp_path / "small.jsonl.gz", tmp_path / "big.jsonl.gz"
+            generate(big, args.records)
+            generate(small, args.records // 4, seed=8)
+            print(f"generated {args.records} CloudTrail records ({big.stat().st_size / 1e6:.1f} MB gzip)")
 
         records, seconds, rows = parse_aggregate(big)
         print(f"parse+aggregate: {records / seconds:,.0f} records/s ({records} records, {seconds:.1f} s, "
               f"{rows} aggregated rows)")
         print(f"streaming read+parse peak heap: {streaming_peak(small) / 1e6:.1f} MB for {args.records // 4} "
               f"records, {streaming_peak(big) / 1e6:.1f} MB for {args.records} records")
+        if args.skip_load:
+            return
 
         from graphgov.stores.embedded import EmbeddedStore
 

@@ -102,7 +102,11 @@ def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: 
     if training:
         dataset = dataset_rows(training, "S3Prefix", partition, nodes, edges)
         edges.append(EdgeRow("READS", "CustomizationJob", job_arn, "Dataset", dataset, {"channels": ["training"]}))
-    for index, validator in enumerate(fields.dig(request, "validationDataConfig", "validators") or []):
+    validation = fields.dig(request, "validationDataConfig")
+    validators = fields.get_ci(validation, "validators") if isinstance(validation, Mapping) else None
+    if validators is None and isinstance(validation, Mapping) and fields.get_ci(validation, "s3Uri"):
+        validators = [validation]  # the guide's state-change sample writes {"s3Uri": ...} without validators
+    for index, validator in enumerate(validators or []):
         uri = fields.get_ci(validator, "s3Uri") if isinstance(validator, Mapping) else None
         if uri:
             dataset = dataset_rows(uri, "S3Prefix", partition, nodes, edges)

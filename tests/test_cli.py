@@ -103,11 +103,15 @@ def test_corrupt_embedded_store_is_a_clear_error(runner, tmp_path):
     assert result.exit_code == 1 and result.output.startswith(f"Error: cannot read embedded store {bad}")
 
 
-def test_demo_runs_on_the_bundled_samples(runner):
+def test_demo_generates_loads_and_reports_findings(runner):
     with runner.isolated_filesystem():
         result = runner.invoke(main, ["demo"])
         assert result.exit_code == 0, result.output
         out = result.output
-        assert "103 records from 5 files: 21 loaded, 82 skipped, 0 quarantined" in out
-        assert "arn:aws:iam::777788889999:user/JohnDoe" in out
-        assert "(1 rows)" in out
+        assert "  2115 records from 170 files: 1640 loaded, 472 skipped, 3 quarantined" in out
+        assert "# Models in use with no known training data [high]: 1 rows" in out
+        assert "arn:aws:sagemaker:eu-west-1:333333333333:model/fraud-manual-model-002" in out
+        assert "# Which data trained the model behind an endpoint [high]: 4 rows" in out
+        assert "arn:aws:iam::777788889999:user/JohnDoe" in out  # from the bundled real samples
+        again = runner.invoke(main, ["demo"])  # a second run replaces the first: same answers
+        assert again.exit_code == 0 and again.output == out
