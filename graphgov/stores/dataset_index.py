@@ -1,8 +1,10 @@
 """Which datasets an object falls under, by index: the embedded store's twin of Neo4j's range index.
 
 A dataset is an S3 prefix; an object belongs to every dataset whose prefix its key starts with, as S3
-matches prefixes (so `train` also covers `train-old/`). Object keys are kept sorted per bucket, so a new
-dataset finds its objects by binary search, and a new object checks only its own bucket's prefixes.
+matches prefixes (so `train` also covers `train-old/`). A new object checks only its own bucket's
+prefixes (few). A new dataset finds its objects by binary search over the bucket's keys, which are
+kept as an append-only list and sorted lazily when a dataset asks (Timsort on a sorted run plus a
+short tail is close to linear), so millions of object inserts stay O(1) each.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from collections.abc import Iterator
 
 class DatasetIndex:
     def __init__(self) -> None:
-        self._keys: dict[str, list[str]] = defaultdict(list)  # bucket -> sorted object keys
+        self._keys: dict[str, list[str]] = defaultdict(list)  # bucket -> object keys (sorted when clean)
+        self._known: dict[str, set[str]] = defaultdict(set)  # bucket -> object keys, for membership
+        self._unsorted: set[str] = set()  # buckets whose key list has an unsorted tail
         self._prefixes: dict[str, dict[str, str]] = defaultdict(dict)  # bucket -> prefix -> dataset id
 
     def add_object(self, bucket: str, key: str) -> Iterator[str]:
         """Record the object; yield the ids of datasets it falls under."""
-        keys = self._keys[bucket]
-        at = bisect.bisect_left(keys, key)
-        if at == len(keys) or keys[at] != key:
-            keys.insert(at, key)
+        if key not in self._known[bucket]:
+            self._known[bucket].add(key)
+            self._keys[bucket].append(key)
+            self._unsorted.add(bucket)
         for prefix, dataset in self._prefixes.get(bucket, {}).items():
             if key.startswith(prefix):
                 yield dataset
@@ -31,6 +35,9 @@ class DatasetIndex:
         """Record the prefix dataset; yield the keys of objects already known under it."""
         self._prefixes[bucket][prefix] = dataset
         keys = self._keys.get(bucket, [])
+        if bucket in self._unsorted:
+            keys.sort()
+            self._unsorted.discard(bucket)
         at = bisect.bisect_left(keys, prefix)
         while at < len(keys) and keys[at].startswith(prefix):
             yield keys[at]
