@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from graphgov.aggregate import Aggregate  # noqa: E402
 from graphgov.delta import Malformed, Skip  # noqa: E402
 from graphgov.pipeline import load_paths, parse_record  # noqa: E402
-from graphgov.readers import expand_paths, read_path  # noqa: E402
+from graphgov.readers import iter_paths, read_path  # noqa: E402
 
 
 def _identity(rng: random.Random, account: str) -> dict:
@@ -98,7 +98,7 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
 
 
 def _raw_records(path: Path):  # noqa: ANN202 - generator of RawRecord
-    for file in expand_paths([path]):
+    for file in iter_paths([path]):
         yield from read_path(file)
 
 

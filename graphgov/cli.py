@@ -21,7 +21,7 @@ import click
 from graphgov import __version__
 from graphgov.pipeline import LoadSummary, load_paths
 from graphgov.questions import QuestionError, ask, catalog, get_question
-from graphgov.readers import ReadError, expand_paths
+from graphgov.readers import ReadError, check_paths
 from graphgov.schema import schema_table_markdown
 from graphgov.stores import Store, StoreError, open_store
 
@@ -71,13 +71,27 @@ def main() -> None:
 @friendly_errors
 def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path) -> None:
     """Load log files or directories (CloudTrail and its wrappers; format detected per file)."""
-    files = expand_paths(paths)  # fail on a bad path before touching the store
+    check_paths(paths)  # fail on a bad path before touching the store
     with store_from(store_spec) as store:
-        show_bar = output_format == "text" and sys.stderr.isatty() and len(files) > 1
-        with click.progressbar(length=len(files), label="loading", file=sys.stderr,
-                               hidden=not show_bar) as bar:
-            summary = load_paths(files, store, quarantine_path, on_file=lambda _: bar.update(1))
+        progress = _progress(output_format == "text" and sys.stderr.isatty())
+        summary = load_paths(paths, store, quarantine_path, on_file=progress)
+        if output_format == "text" and sys.stderr.isatty():
+            click.echo("", err=True)
     _print_summary(summary, output_format, store.description)
+
+
+def _progress(on_terminal: bool) -> Callable[[Path], None] | None:
+    """A one-line file counter on a terminal (the tree is walked lazily, so no total is known)."""
+    if not on_terminal:
+        return None
+    count = 0
+
+    def tick(path: Path) -> None:
+        nonlocal count
+        count += 1
+        click.echo(f"\rloading: {count} files ({path.name[:60]})".ljust(100), nl=False, err=True)
+
+    return tick
 
 
 def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None:

@@ -23,7 +23,7 @@ from typing import IO, Any
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
-from graphgov.readers import RawRecord, expand_paths, read_path
+from graphgov.readers import RawRecord, iter_paths, read_path
 from graphgov.stores.base import Store
 from loaders import REGISTRY
 
@@ -141,7 +141,7 @@ def load_paths(
     on_file: Callable[[Path], None] | None = None,
 ) -> LoadSummary:
     """Load every record under `paths` into `store`; returns the summary (store totals included)."""
-    files = expand_paths(paths)
+    files = iter_paths(paths)
     summary = LoadSummary(quarantine_file=str(quarantine_path))
     quarantine = Quarantine(quarantine_path)
     chunk = _Chunk()

@@ -42,23 +42,32 @@ class RawRecord:
     error: str | None = None
 
 
-def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files to read, in a stable order: explicit files as given, directories walked recursively."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = [
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.name.lower().endswith(DIRECTORY_SUFFIXES)
-            ]
-            files.extend(sorted(found))
-        elif path.is_file():
-            files.append(path)
-        else:
+def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The given paths, each an existing file or directory; ReadError names the first that is not."""
+    checked = [Path(raw) for raw in paths]
+    for path in checked:
+        if not path.is_file() and not path.is_dir():
             raise ReadError(f"no such file or directory: {path}")
-    return files
+    return checked
+
+
+def iter_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files to read, lazily and in a stable order: explicit files as given, directories walked
+    depth-first with sorted names, so a tree of millions of delivery files is never listed whole."""
+    for path in check_paths(paths):
+        if path.is_file():
+            yield path
+            continue
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and name.lower().endswith(DIRECTORY_SUFFIXES):
+                    yield Path(folder) / name
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """All files `iter_paths` would read, as a list (for callers that want a count)."""
+    return list(iter_paths(paths))
 
 
 def read_path(path: Path) -> Iterator[RawRecord]:
