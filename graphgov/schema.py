@@ -165,6 +165,14 @@ NODE_TYPES: dict[str, NodeType] = {
             "custom, provisioned, imported, or an inference profile; `kind` says which.",
         ),
         NodeType(
+            "ProvisionedThroughput",
+            "Model",
+            "arn",
+            ("Model", "BedrockModel", "ProvisionedThroughput"),
+            ("arn", "name", "model_id", "kind", "account_id", "region"),
+            "Bedrock provisioned throughput (`...:provisioned-model/<id>`): a model that PROVISIONS another.",
+        ),
+        NodeType(
             "CustomizationJob",
             "CustomizationJob",
             "arn",
@@ -331,9 +339,9 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("SERVES", (("EndpointConfig", "Model"),), False, (),
                  "Endpoint configuration serves the model in the named variant(s) (`shadow:` for shadow).",
                  ("variants",)),
-        EdgeType("USES_CONFIG", (("Endpoint", "EndpointConfig"),), False, (),
-                 "Endpoint was set to the configuration at `first_seen` (Create/UpdateEndpoint); the "
-                 "configuration set last is the current one."),
+        EdgeType("USES_CONFIG", (("Endpoint", "EndpointConfig"),), False, ("since", "until", "current"),
+                 "Endpoint was set to the configuration (Create/UpdateEndpoint, state changes): `since` it was "
+                 "last set to it, `until` the next configuration was set, `current` for the one set last."),
         EdgeType("EXECUTES_AS", (("TrainingJob", "AWSPrincipal"), ("Model", "AWSPrincipal"),
                                  ("CustomizationJob", "AWSPrincipal"), ("ProcessingJob", "AWSPrincipal"),
                                  ("TuningJob", "AWSPrincipal"), ("KnowledgeBase", "AWSPrincipal"),

@@ -109,6 +109,23 @@ def dataset_link_statements() -> tuple[str, str]:
     return by_dataset, by_object
 
 
+def endpoint_history_statement() -> str:
+    """`$rows`: [{arn}] endpoints whose configurations changed: since/until/current on USES_CONFIG.
+
+    `since` is when the endpoint was last set to the configuration, `until` when the next one was set,
+    and `current` marks the one set last; derived from the times alone, so load order does not matter.
+    """
+    return (
+        "UNWIND $rows AS row\n"
+        "MATCH (e:Endpoint {arn: row.arn})-[u:USES_CONFIG]->(c:EndpointConfig)\n"
+        "WITH e, u, c ORDER BY u.last_seen, c.arn\n"
+        "WITH e, collect(u) AS uses\n"
+        "UNWIND range(0, size(uses) - 1) AS i\n"
+        "WITH uses[i] AS u, CASE WHEN i + 1 < size(uses) THEN uses[i + 1].last_seen END AS until\n"
+        "SET u.since = u.last_seen, u.until = until, u.current = until IS NULL"
+    )
+
+
 def seen_write_statement() -> str:
     return f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\nON CREATE SET s.day = row.day"
 

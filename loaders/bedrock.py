@@ -138,12 +138,13 @@ def provisioned_throughput(record: Mapping[str, Any], principal: Principal, node
     if not ids.is_arn(arn):
         raise Malformed("CreateProvisionedModelThroughput: no responseElements.provisionedModelArn")
     request = fields.params(record)
-    nodes.append(model_node(arn, region, account, partition))
-    nodes.append(NodeRow("BedrockModel", arn, {"name": fields.get_ci(request, "provisionedModelName")}))
+    provisioned = model_node(arn, region, account, partition)
+    nodes.append(NodeRow("ProvisionedThroughput", arn, {**provisioned.props,
+                                                        "name": fields.get_ci(request, "provisionedModelName")}))
     target = model_node(fields.get_ci(request, "modelId"), region, account, partition)
     nodes.append(target)
-    edges.append(EdgeRow("PROVISIONS", "BedrockModel", arn, "BedrockModel", target.key))
-    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BedrockModel", arn, {},
+    edges.append(EdgeRow("PROVISIONS", "ProvisionedThroughput", arn, "BedrockModel", target.key))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ProvisionedThroughput", arn, {},
                          "CreateProvisionedModelThroughput"))
 
 

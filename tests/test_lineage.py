@@ -78,6 +78,14 @@ def test_endpoint_history_the_config_set_last_is_current(store, tmp_path):
     load_paths([write_json(tmp_path / "r.json", {"Records": [*records, rollback]})], store, tmp_path / "q.jsonl")
     rows = ask(store, "endpoint-lineage", {"endpoint": ENDPOINT})
     assert [r["model"] for r in rows] == [MODEL, MODEL]
+    from graph_dump import dump
+
+    history = sorted((e["dst"].rsplit("/", 1)[1], e["since"], e.get("until"), e["current"])
+                     for e in map(json.loads, dump(store)["edges"]) if e["type"] == "USES_CONFIG")
+    assert history == [  # v1 set at creation and again by the rollback: its latest period is kept
+        ("fraudconfig-v1", "2024-07-01T00:00:00Z", None, True),
+        ("fraudconfig-v2", "2024-06-01T08:10:00Z", "2024-07-01T00:00:00Z", False),
+    ]
 
 
 def test_endpoint_name_in_two_regions_is_ambiguous(store, tmp_path):

@@ -52,6 +52,20 @@ class EmbeddedStore(Store):
             for key in list(self._datasets.add_dataset(attrs["bucket"], attrs["prefix"], node_id[1])):
                 self._link(("S3Object", s3_object_arn(attrs["bucket"], key)), node_id)
 
+    def _endpoint_history(self, endpoint: tuple[str, str]) -> None:
+        """Mark the endpoint's configurations: `since` it was last set to each, `until` the next one
+        was set, and `current` for the one set last (ties: smallest ARN), as Neo4j's statement does."""
+        uses = sorted(((attrs["last_seen"], config[1], attrs) for _, config, key, attrs
+                       in self.graph.out_edges(endpoint, keys=True, data=True) if key == "USES_CONFIG"),
+                      key=lambda u: (u[0], u[1]))
+        for index, (since, _, attrs) in enumerate(uses):
+            until = uses[index + 1][0] if index + 1 < len(uses) else None
+            attrs.update(since=since, current=until is None)
+            if until is None:
+                attrs.pop("until", None)
+            else:
+                attrs["until"] = until
+
     def _link(self, obj: tuple[str, str], dataset: tuple[str, str]) -> None:
         if not self.graph.has_edge(obj, dataset, key="IN_DATASET"):
             self.graph.add_edge(obj, dataset, key="IN_DATASET")
@@ -112,11 +126,16 @@ class EmbeddedStore(Store):
             else:
                 self.graph.add_node(node_id, **attrs)
                 self._index(node_id, attrs)
+        endpoints = set()
         for (edge_type, src, dst), attrs in aggregate.edges.items():
             if self.graph.has_edge(src, dst, key=edge_type):
                 merge_attrs(self.graph.edges[src, dst, edge_type], attrs)
             else:
                 self.graph.add_edge(src, dst, key=edge_type, **attrs)
+            if edge_type == "USES_CONFIG":
+                endpoints.add(src)
+        for endpoint in sorted(endpoints):
+            self._endpoint_history(endpoint)
         for key, day in seen.items():
             self.seen_by_day.setdefault(day, set()).add(key)
             self._seen_index.add(key)

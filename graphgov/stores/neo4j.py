@@ -19,6 +19,7 @@ from graphgov.schema_cypher import (
     constraint_statements,
     dataset_link_statements,
     edge_write_statement,
+    endpoint_history_statement,
     node_write_statement,
     seen_lookup_statement,
     seen_write_statement,
@@ -122,6 +123,9 @@ class Neo4jStore(Store):
             plan.append((by_dataset, [{"uri": d} for d in datasets]))
         if objects:
             plan.append((by_object, [{"arn": o} for o in objects]))
+        endpoints = sorted({src[1] for edge_type, src, _ in aggregate.edges if edge_type == "USES_CONFIG"})
+        if endpoints:
+            plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
         if seen:
             plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
         return plan
