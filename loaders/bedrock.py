@@ -211,22 +211,25 @@ def ingestion(record: Mapping[str, Any], principal: Principal, nodes: list, edge
                          "StartIngestionJob"))
 
 
-def _job_arn(record: Mapping[str, Any]) -> str:
-    arn = fields.get_ci(fields.section(record, "responseElements"), "jobArn")
-    if not ids.is_arn(arn):
+def _job(record: Mapping[str, Any], node_type: str, nodes: list, **props: Any) -> tuple[str, ids.Arn, Mapping]:
+    """The job node of a Create*Job call, keyed by the responseElements.jobArn it returned."""
+    job = fields.get_ci(fields.section(record, "responseElements"), "jobArn")
+    if not ids.is_arn(job):
         raise Malformed(f"{record.get('eventName')}: no responseElements.jobArn")
-    return arn
+    request = fields.params(record)
+    arn = ids.parse_arn(job)
+    nodes.append(NodeRow(node_type, job, {
+        "arn": job, "name": fields.get_ci(request, "jobName"), "account_id": arn.account, "region": arn.region,
+        "defined": True, **props}))
+    return job, arn, request
 
 
 def model_import_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateModelImportJob: the job and the S3 model weights it imports."""
-    job = _job_arn(record)
     request = fields.params(record)
-    arn = ids.parse_arn(job)
-    nodes.append(NodeRow("ModelImportJob", job, {
-        "arn": job, "name": fields.get_ci(request, "jobName"), "account_id": arn.account, "region": arn.region,
-        "imported_model_name": fields.get_ci(request, "importedModelName"),
-        "kms_key_ref": fields.get_ci(request, "importedModelKmsKeyId"), "defined": True}))
+    job, arn, _ = _job(record, "ModelImportJob", nodes,
+                       imported_model_name=fields.get_ci(request, "importedModelName"),
+                       kms_key_ref=fields.get_ci(request, "importedModelKmsKeyId"))
     uri = fields.dig(request, "modelDataSource", "s3DataSource", "s3Uri")
     if uri:
         artifact = artifact_rows(uri, arn.partition, nodes, edges)
@@ -238,12 +241,7 @@ def model_import_job(record: Mapping[str, Any], principal: Principal, nodes: lis
 
 def batch_inference_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateModelInvocationJob (batch inference): the model it runs over an input and an output prefix."""
-    job = _job_arn(record)
-    request = fields.params(record)
-    arn = ids.parse_arn(job)
-    nodes.append(NodeRow("BatchInferenceJob", job, {
-        "arn": job, "name": fields.get_ci(request, "jobName"), "account_id": arn.account, "region": arn.region,
-        "defined": True}))
+    job, arn, request = _job(record, "BatchInferenceJob", nodes)
     source = fields.dig(request, "inputDataConfig", "s3InputDataConfig", "s3Uri")
     if source:
         dataset = dataset_rows(source, "S3Prefix", arn.partition, nodes, edges)
