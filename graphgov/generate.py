@@ -1545,7 +1545,9 @@ class _Platform:
                          "instanceType": instance, "initialVariantWeight": 1.0}]
         params: dict[str, Any] = {"endpointConfigName": config, "productionVariants": variants}
         if project.manual:
-            params["shadowProductionVariants"] = [{"variantName": "Challenger", "modelName": project.manual_model,
+            family["manual"] = project.manual_model
+        if family.get("manual"):  # once shadowed, the untrained challenger stays in every later config
+            params["shadowProductionVariants"] = [{"variantName": "Challenger", "modelName": family["manual"],
                                                    "initialInstanceCount": 1, "instanceType": instance,
                                                    "initialVariantWeight": 1.0}]
         if project.capture:

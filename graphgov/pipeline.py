@@ -6,16 +6,19 @@ Every record read ends in exactly one bucket: loaded, skipped (with a named reas
 De-duplication works at two levels. A record whose `eventID` was loaded before (CloudTrail delivers
 some twice; a file may be loaded again) is skipped as `duplicate`. The two copies of one cross-account
 call (different `eventID`s, same `sharedEventID`) are one action: the richer copy (the one naming the
-caller by ARN) is loaded, the other is skipped as `shared_event_copy`. Within a chunk the choice is
-order-independent; across chunks and runs the copy loaded first stands.
+caller by ARN) is loaded, the other is skipped as `shared_event_copy`, whatever order the files come in
+within one run (the poorer copies wait on disk until the run's end). Across runs, a copy loaded in an
+earlier run stands.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -98,11 +101,42 @@ def parse_record(raw: RawRecord) -> GraphDelta:
     return parser(raw.record)
 
 
+class _Deferred:
+    """Poorer copies of shared actions, spilled to a temporary file until the run's end.
+
+    The role owner's copy of a cross-account call names only the caller's account; the caller's copy
+    names the caller. Loading whichever comes first would make attribution depend on file order, so
+    poorer copies wait (on disk: memory stays flat) and load at the end only if no richer copy of
+    their action arrived during the run.
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+
+    def add(self, delta: GraphDelta) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives until the load ends
+        pickle.dump(delta, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def drain(self) -> Iterator[GraphDelta]:
+        if self._file is None:
+            return
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)  # noqa: S301 - our own spill file
+            except EOFError:
+                break
+        self._file.close()
+        self._file = None
+
+
 class _Chunk:
     """Parsed deltas waiting to be de-duplicated and written together."""
 
-    def __init__(self) -> None:
+    def __init__(self, deferred: _Deferred | None = None) -> None:
         self.deltas: list[GraphDelta] = []
+        self.deferred = deferred
 
     def flush(self, store: Store, summary: LoadSummary) -> None:
         if not self.deltas:
@@ -123,6 +157,8 @@ class _Chunk:
             elif delta is not winner or delta.action_key not in unseen:
                 summary.skipped["shared_event_copy"] += 1
                 seen[delta.event_key] = delta.day
+            elif self.deferred is not None and delta.rank > 0 and delta.action_key != delta.event_key:
+                self.deferred.add(delta)  # a richer copy may still come later in this run
             else:
                 aggregate.add(delta)
                 loaded_events.add(delta.event_key)
@@ -144,7 +180,8 @@ def load_paths(
     files = iter_paths(paths)
     summary = LoadSummary(quarantine_file=str(quarantine_path))
     quarantine = Quarantine(quarantine_path)
-    chunk = _Chunk()
+    deferred = _Deferred()
+    chunk = _Chunk(deferred)
     last_checkpoint = time.monotonic()
     try:
         for path in files:
@@ -159,6 +196,12 @@ def load_paths(
             if on_file:
                 on_file(path)
         chunk.flush(store, summary)
+        final = _Chunk()  # the poorer copies whose action no richer copy claimed
+        for delta in deferred.drain():
+            final.deltas.append(delta)
+            if len(final.deltas) >= chunk_records:
+                final.flush(store, summary)
+        final.flush(store, summary)
         store.commit()
     finally:
         quarantine.close()

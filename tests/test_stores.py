@@ -105,17 +105,27 @@ def _two_trail_copies():
     return requester, owner
 
 
+@pytest.mark.parametrize("chunk_records", [1, 5000])  # 1: the copies are flushed in separate chunks
 @pytest.mark.parametrize("order", ["requester-first", "owner-first"])
-def test_two_trail_copies_count_as_one_action(store, tmp_path, order):
+def test_two_trail_copies_count_as_one_action(store, tmp_path, order, chunk_records):
     requester, owner = _two_trail_copies()
     records = [requester, owner] if order == "requester-first" else [owner, requester]
-    summary = load(store, tmp_path, write_json(tmp_path / "copies.json", {"Records": records}))
+    summary = load(store, tmp_path, write_json(tmp_path / "copies.json", {"Records": records}),
+                   chunk_records=chunk_records)
     assert (summary.loaded, dict(summary.skipped)) == (1, {"shared_event_copy": 1})
     rows = ask(store, "cross-account-assumptions")
     assert [(r["principal"], r["count"], r["event_ids"]) for r in rows] == [
         ("arn:aws:iam::777788889999:user/JohnDoe", 1, ["dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE"])]
     again = load(store, tmp_path, write_json(tmp_path / "copies.json", {"Records": records}))
     assert (again.loaded, dict(again.skipped)) == (0, {"duplicate": 2})
+
+
+def test_owner_copy_alone_is_still_evidence(store, tmp_path):
+    _, owner = _two_trail_copies()  # only the role owner's trail was collected
+    summary = load(store, tmp_path, write_json(tmp_path / "owner.json", [owner]))
+    assert (summary.loaded, dict(summary.skipped)) == (1, {})
+    assert [(r["principal"], r["principal_type"], r["count"]) for r in ask(store, "cross-account-assumptions")] == [
+        ("arn:aws:iam::777788889999:root", "AWSAccount", 1)]
 
 
 def test_shared_copy_arriving_in_a_later_load_is_not_counted_again(store, tmp_path):
