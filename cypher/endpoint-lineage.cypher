@@ -8,7 +8,7 @@ MATCH (e:Endpoint {arn: $endpoint})-[u:USES_CONFIG]->(c:EndpointConfig)
 WITH e, c ORDER BY u.last_seen DESC, c.arn
 WITH e, collect(c)[0] AS current
 MATCH (current)-[:SERVES]->(m:Model)
-OPTIONAL MATCH (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob)
+OPTIONAL MATCH (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob|TuningJob)
 WITH e, m, collect(DISTINCT tj) AS trained
 OPTIONAL MATCH (m)<-[:PRODUCED]-(cj:CustomizationJob)
 WITH e, m, trained, collect(DISTINCT cj) AS customized

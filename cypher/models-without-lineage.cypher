@@ -19,7 +19,7 @@ CALL () {
 }
 WITH m, collect(endpoint) AS endpoints
 WHERE NOT (m:BedrockModel AND m.kind IN ['foundation-model', 'inference-profile', 'application-inference-profile', 'provisioned-model'])
-  AND NOT EXISTS { (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(:TrainingJob)-[:READS]->(:Dataset) }
+  AND NOT EXISTS { (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(:TrainingJob|TuningJob)-[:READS]->(:Dataset) }
   AND NOT EXISTS { (m)<-[:PRODUCED]-(:CustomizationJob)-[:READS]->(:Dataset) }
 RETURN m.arn AS model, endpoints
 ORDER BY model

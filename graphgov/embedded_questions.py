@@ -14,6 +14,7 @@ import networkx as nx
 from graphgov.ids import s3_object_arn
 
 Rows = list[dict[str, Any]]
+TRAINING_JOBS = ("TrainingJob", "TuningJob")  # a tuning job's artifacts are those of the jobs it started
 ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY", "CREATED", "INVOKED",
                   "ENABLED_LOGGING", "DISABLED_LOGGING", "STARTED_INGESTION")
 
@@ -117,7 +118,7 @@ def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
     """(training_job, channel, dataset, dataset_writers) rows of one model; one empty row without lineage."""
     rows = []
     jobs = sorted({job for artifact in _artifacts_of(graph, model)
-                   for job, _ in _in(graph, artifact, "WRITES") if job[0] == "TrainingJob"}
+                   for job, _ in _in(graph, artifact, "WRITES") if job[0] in TRAINING_JOBS}
                   | {job for job, _ in _in(graph, model, "PRODUCED")})
     for job in jobs:
         reads = _out(graph, job, "READS")
@@ -172,7 +173,7 @@ UNTRAINED_KINDS = ("foundation-model", "inference-profile", "application-inferen
 
 def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
     for artifact in _artifacts_of(graph, model):
-        if any(_out(graph, job, "READS") for job, _ in _in(graph, artifact, "WRITES") if job[0] == "TrainingJob"):
+        if any(_out(graph, job, "READS") for job, _ in _in(graph, artifact, "WRITES") if job[0] in TRAINING_JOBS):
             return True
     return any(_out(graph, job, "READS") for job, _ in _in(graph, model, "PRODUCED"))
 

@@ -136,8 +136,9 @@ NODE_TYPES: dict[str, NodeType] = {
             "TuningJob",
             "arn",
             ("TuningJob",),
-            ("arn", "name", "account_id", "region", "output_path", "output_kms_key_ref", "defined"),
-            "A SageMaker hyperparameter tuning job and the datasets its training jobs read.",
+            ("arn", "name", "account_id", "region", "output_path", "artifact_prefix", "output_kms_key_ref", "defined"),
+            "A SageMaker hyperparameter tuning job, the datasets its training jobs read, and (WRITES) the artifacts "
+            "under `artifact_prefix` (`<S3OutputPath>/<tuning job>-`) that they wrote.",
         ),
         NodeType(
             "ModelArtifact",
@@ -314,8 +315,9 @@ EDGE_TYPES: dict[str, EdgeType] = {
                            ("TransformJob", "Dataset"), ("TuningJob", "Dataset"), ("KnowledgeBase", "Dataset"),
                            ("BatchInferenceJob", "Dataset")), False, (),
                  "Job reads the dataset through the named input channel(s).", ("channels",)),
-        EdgeType("WRITES", (("TrainingJob", "ModelArtifact"), ("ProcessingJob", "Dataset"),
-                            ("TransformJob", "Dataset"), ("BatchInferenceJob", "Dataset")), False, (),
+        EdgeType("WRITES", (("TrainingJob", "ModelArtifact"), ("TuningJob", "ModelArtifact"),
+                            ("ProcessingJob", "Dataset"), ("TransformJob", "Dataset"),
+                            ("BatchInferenceJob", "Dataset")), False, (),
                  "Job wrote the artifact or output dataset; `evidence` says how it is known (`request`, `describe`, "
                  "`state-change`, or only `inferred-path`: <S3OutputPath>/<job>/output/model.tar.gz).",
                  ("evidence", "channels")),

@@ -109,6 +109,24 @@ def dataset_link_statements() -> tuple[str, str]:
     return by_dataset, by_object
 
 
+def tuning_output_statements() -> tuple[str, str]:
+    """WRITES from a tuning job to each artifact under its `artifact_prefix`, for a chunk's tuning jobs
+    (`$rows`: [{arn}]) and artifacts (`$rows`: [{uri}]); the first seeks the ModelArtifact.uri index."""
+    by_job = (
+        "UNWIND $rows AS row\n"
+        "MATCH (t:TuningJob {arn: row.arn}) WHERE t.artifact_prefix IS NOT NULL\n"
+        "MATCH (a:ModelArtifact) WHERE a.uri STARTS WITH t.artifact_prefix\n"
+        "MERGE (t)-[w:WRITES]->(a) ON CREATE SET w.evidence = ['tuning-output-prefix']"
+    )
+    by_artifact = (
+        "UNWIND $rows AS row\n"
+        "MATCH (a:ModelArtifact {uri: row.uri})\n"
+        "MATCH (t:TuningJob) WHERE t.artifact_prefix IS NOT NULL AND a.uri STARTS WITH t.artifact_prefix\n"
+        "MERGE (t)-[w:WRITES]->(a) ON CREATE SET w.evidence = ['tuning-output-prefix']"
+    )
+    return by_job, by_artifact
+
+
 def endpoint_history_statement() -> str:
     """`$rows`: [{arn}] endpoints whose configurations changed: since/until/current on USES_CONFIG.
 

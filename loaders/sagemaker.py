@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow
+from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
 from loaders import fields
 from loaders.identity import Principal, executes_as
 
@@ -264,16 +264,19 @@ def transform_job_rows(request: Mapping[str, Any], place: Place, nodes: list, ed
 
 def tuning_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list) -> str:
     """A hyperparameter tuning job: the training jobs it starts appear in CloudTrail only as service
-    events, so its own definition (channels, output path) is where their data lineage is recorded."""
+    events, so its own definition (channels, output path) is where their data lineage is recorded;
+    the stores link it to every artifact under `artifact_prefix` (WRITES, evidence `tuning-output-prefix`)."""
     name = _required(request, "hyperParameterTuningJobName")
     job = place.arn("hyper-parameter-tuning-job", name)
     definitions = [d for d in [fields.get_ci(request, "trainingJobDefinition"),
                                *(fields.get_ci(request, "trainingJobDefinitions") or [])] if isinstance(d, Mapping)]
     output = next((fields.dig(d, "outputDataConfig", "s3OutputPath") for d in definitions
                    if fields.dig(d, "outputDataConfig", "s3OutputPath")), None)
+    # The jobs it starts are named <tuning job>-<NNN>-<8 hex>, so their artifacts share this prefix.
+    prefix = f"{output.rstrip('/')}/{name}-" if isinstance(output, str) and output else None
     nodes.append(NodeRow("TuningJob", job, {
         "arn": job, "name": name.lower(), "account_id": place.account, "region": place.region, "defined": True,
-        "output_path": output,
+        "output_path": output, "artifact_prefix": ids.parse_s3_uri(prefix).uri() if prefix else None,
         "output_kms_key_ref": next((fields.dig(d, "outputDataConfig", "kmsKeyId") for d in definitions
                                     if fields.dig(d, "outputDataConfig", "kmsKeyId")), None),
     }))
@@ -387,6 +390,8 @@ def handle(record: Mapping[str, Any], principal: Principal, nodes: list, edges: 
         return
     builder, node_type, arn_field = _BUILDERS[name]
     request = fields.params(record)
+    if not request and record.get("eventType") == "AwsServiceEvent":
+        raise Skip("service_event_without_request")  # e.g. jobs a tuning job started: see its own record
     if not request:
         raise Malformed(f"{name}: no requestParameters (CloudTrail omits them above 100 KB)")
     place = place_of(record, fields.dig(fields.section(record, "responseElements"), arn_field))

@@ -217,3 +217,22 @@ def test_sagemaker_guide_state_change_samples(store, tmp_path):
         ("FROM_ARTIFACT", package, "s3://sagemaker-project-p-idy6c3e1fiqj/versionedmp-p-idy6c3e1fiqj/AbaloneTrain/"
                                    "pipelines-4r83jejmhorv-TrainAbaloneModel-xw869y8C4a/output/model.tar.gz"),
     }
+
+
+TUNING = FIXTURES / "lineage/sagemaker-tuning.json"
+
+
+@pytest.mark.parametrize("order", ["tuning-first", "model-first"])
+def test_models_from_tuning_jobs_keep_their_lineage(store, tmp_path, order):
+    paths = [CHAIN, PREP, TUNING] if order == "tuning-first" else [TUNING, CHAIN, PREP]
+    for path in paths:
+        load_paths([path], store, tmp_path / "q.jsonl")
+    best = "arn:aws:sagemaker:eu-west-1:333333333333:model/fraud-hpo-best"
+    assert ask(store, "model-lineage", {"model": "Fraud-HPO-Best"}) == [
+        {"model": best, "training_job": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "channel": "train",
+         "dataset": "s3://acme-data-a/fraud/train", "dataset_writers": [WRITER, LEGACY]}]
+
+
+def test_service_started_training_job_without_request_is_skipped_with_reason(store, tmp_path):
+    summary = load_paths([TUNING], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded, dict(summary.skipped)) == (2, 1, {"service_event_without_request": 1})

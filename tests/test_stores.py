@@ -19,9 +19,10 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {
-    "records": 672, "loaded": 77, "quarantined": 19, "files": 31, "nodes": 161, "edges": 214,
+    "records": 674, "loaded": 78, "quarantined": 19, "files": 32, "nodes": 163, "edges": 219,
     "skipped": {"cloudtrail_digest": 3, "duplicate": 16, "failed_call": 5, "insight_event": 2,
-                "unrecognised_log_line": 4, "unrecognised_record": 28, "unsupported_event": 518},
+                "service_event_without_request": 1, "unrecognised_log_line": 4, "unrecognised_record": 28,
+                "unsupported_event": 518},
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from graphgov.aggregate import Aggregate, merge_attrs
-from graphgov.ids import s3_object_arn
+from graphgov.ids import parse_s3_uri, s3_object_arn
 from graphgov.stores.base import Store, StoreError
 from graphgov.stores.dataset_index import DatasetIndex
 
@@ -37,6 +37,7 @@ class EmbeddedStore(Store):
         self.seen_by_day: dict[str, set[str]] = {}
         self._seen_index: set[str] = set()
         self._datasets = DatasetIndex()
+        self._tuning_outputs = DatasetIndex()  # same prefix logic: tuning-job output prefixes over artifacts
         self._dirty = False
         if path.exists():
             self._read()
@@ -51,6 +52,18 @@ class EmbeddedStore(Store):
         elif node_id[0] == "Dataset" and attrs.get("data_type") == "S3Prefix":
             for key in list(self._datasets.add_dataset(attrs["bucket"], attrs["prefix"], node_id[1])):
                 self._link(("S3Object", s3_object_arn(attrs["bucket"], key)), node_id)
+        elif node_id[0] == "ModelArtifact":
+            for job in list(self._tuning_outputs.add_object(attrs["bucket"], attrs["key"])):
+                self._link_tuning(("TuningJob", job), node_id)
+        elif node_id[0] == "TuningJob" and attrs.get("artifact_prefix"):
+            loc = parse_s3_uri(attrs["artifact_prefix"])
+            for key in list(self._tuning_outputs.add_dataset(loc.bucket, loc.key, node_id[1])):
+                self._link_tuning(node_id, ("ModelArtifact", f"s3://{loc.bucket}/{key}"))
+
+    def _link_tuning(self, job: tuple[str, str], artifact: tuple[str, str]) -> None:
+        """A tuning job WRITES the artifacts under its output prefix (those of the jobs it started)."""
+        if not self.graph.has_edge(job, artifact, key="WRITES"):
+            self.graph.add_edge(job, artifact, key="WRITES", evidence=["tuning-output-prefix"])
 
     def _endpoint_history(self, endpoint: tuple[str, str]) -> None:
         """Mark the endpoint's configurations: `since` it was last set to each, `until` the next one

@@ -23,6 +23,7 @@ from graphgov.schema_cypher import (
     node_write_statement,
     seen_lookup_statement,
     seen_write_statement,
+    tuning_output_statements,
 )
 from graphgov.stores.base import Store, StoreError
 
@@ -123,6 +124,13 @@ class Neo4jStore(Store):
             plan.append((by_dataset, [{"uri": d} for d in datasets]))
         if objects:
             plan.append((by_object, [{"arn": o} for o in objects]))
+        tunings = sorted(key for label, key in aggregate.nodes if label == "TuningJob")
+        artifacts = sorted(key for label, key in aggregate.nodes if label == "ModelArtifact")
+        by_job, by_artifact = tuning_output_statements()
+        if tunings:
+            plan.append((by_job, [{"arn": t} for t in tunings]))
+        if artifacts:
+            plan.append((by_artifact, [{"uri": a} for a in artifacts]))
         endpoints = sorted({src[1] for edge_type, src, _ in aggregate.edges if edge_type == "USES_CONFIG"})
         if endpoints:
             plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
