@@ -94,7 +94,8 @@ class Neo4jStore(Store):
     def _plan(aggregate: Aggregate, seen: Mapping[str, str]) -> list[tuple[str, list[dict[str, Any]]]]:
         """Statements in dependency order (nodes, then edges, then seen keys) with their rows."""
         nodes_by_type: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
-        for (label, key), attrs in aggregate.nodes.items():
+        nodes, edges = aggregate.nodes, aggregate.edges  # each property builds its rows: take them once
+        for (label, key), attrs in nodes.items():
             nodes_by_type[(label, tuple(attrs["labels"]))].append({
                 "key": key,
                 "props": {k: v for k, v in attrs.items() if k not in _WINDOW_FIELDS},
@@ -104,7 +105,7 @@ class Neo4jStore(Store):
         for (label, labels), rows in sorted(nodes_by_type.items()):
             plan.append((node_write_statement(label, labels), rows))
         edges_by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for (edge_type, src, dst), attrs in aggregate.edges.items():
+        for (edge_type, src, dst), attrs in edges.items():
             row = {
                 "src": src[1], "dst": dst[1],
                 "props": {k: v for k, v in attrs.items()
@@ -117,21 +118,15 @@ class Neo4jStore(Store):
             edges_by_shape[(edge_type, src[0], dst[0])].append(row)
         for (edge_type, src_label, dst_label), rows in sorted(edges_by_shape.items()):
             plan.append((edge_write_statement(EDGE_TYPES[edge_type], src_label, dst_label), rows))
-        datasets = sorted(key for label, key in aggregate.nodes if label == "Dataset")
-        objects = sorted(key for label, key in aggregate.nodes if label == "S3Object")
+        # links derived from keys alone (dataset membership, tuning outputs), in both directions
         by_dataset, by_object = dataset_link_statements()
-        if datasets:
-            plan.append((by_dataset, [{"uri": d} for d in datasets]))
-        if objects:
-            plan.append((by_object, [{"arn": o} for o in objects]))
-        tunings = sorted(key for label, key in aggregate.nodes if label == "TuningJob")
-        artifacts = sorted(key for label, key in aggregate.nodes if label == "ModelArtifact")
         by_job, by_artifact = tuning_output_statements()
-        if tunings:
-            plan.append((by_job, [{"arn": t} for t in tunings]))
-        if artifacts:
-            plan.append((by_artifact, [{"uri": a} for a in artifacts]))
-        endpoints = sorted({src[1] for edge_type, src, _ in aggregate.edges if edge_type == "USES_CONFIG"})
+        for label, field, statement in (("Dataset", "uri", by_dataset), ("S3Object", "arn", by_object),
+                                        ("TuningJob", "arn", by_job), ("ModelArtifact", "uri", by_artifact)):
+            keys = sorted(key for node_label, key in nodes if node_label == label)
+            if keys:
+                plan.append((statement, [{field: key} for key in keys]))
+        endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
             plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
         if seen:
