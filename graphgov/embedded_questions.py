@@ -178,18 +178,24 @@ def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
     return any(_out(graph, job, "READS") for job, _ in _in(graph, model, "PRODUCED"))
 
 
+def _bedrock_invocations(graph: nx.MultiDiGraph):  # noqa: ANN202 - iterator of edges
+    """INVOKED edges from principals to Bedrock models: (principal, model, edge attributes)."""
+    for src, dst, key, attrs in graph.edges(keys=True, data=True):
+        if key == "INVOKED" and src[0] == "AWSPrincipal" and _has_label(graph.nodes[dst], "BedrockModel"):
+            yield src, dst, attrs
+
+
 def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     in_use = {model: set(endpoints) for model, endpoints in _serving_endpoints(graph).items()}
-    for src, dst, key in graph.edges(keys=True):
-        if key == "INVOKED" and src[0] == "AWSPrincipal" and "BedrockModel" in graph.nodes[dst].get("labels", ()):
-            in_use.setdefault(dst, set())
-            if graph.nodes[dst].get("kind") == "provisioned-model":
-                for target, _ in _out(graph, dst, "PROVISIONS"):
-                    in_use.setdefault(target, set())
+    for _, model, _ in _bedrock_invocations(graph):
+        in_use.setdefault(model, set())
+        if graph.nodes[model].get("kind") == "provisioned-model":
+            for target, _ in _out(graph, model, "PROVISIONS"):
+                in_use.setdefault(target, set())
     rows = []
     for model, endpoints in in_use.items():
         attrs = graph.nodes[model]
-        if "BedrockModel" in attrs.get("labels", ()) and attrs.get("kind") in UNTRAINED_KINDS:
+        if _has_label(attrs, "BedrockModel") and attrs.get("kind") in UNTRAINED_KINDS:
             continue
         if not _has_lineage(graph, model):
             rows.append({"model": attrs.get("arn"), "endpoints": sorted(endpoints)})
@@ -222,10 +228,9 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
 
 def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     totals: dict[tuple, int] = {}
-    for src, dst, key, r in graph.edges(keys=True, data=True):
-        if key == "INVOKED" and src[0] == "AWSPrincipal" and "BedrockModel" in graph.nodes[dst].get("labels", ()):
-            group = (graph.nodes[src].get("account_id"), graph.nodes[dst].get("region"), graph.nodes[dst].get("arn"))
-            totals[group] = totals.get(group, 0) + r.get("count", 0)
+    for src, dst, r in _bedrock_invocations(graph):
+        group = (graph.nodes[src].get("account_id"), graph.nodes[dst].get("region"), graph.nodes[dst].get("arn"))
+        totals[group] = totals.get(group, 0) + r.get("count", 0)
     rows = []
     for (account, region, model), invocations in totals.items():
         config = ("BedrockLoggingConfig", f"{account}/{region}")

@@ -56,7 +56,7 @@ def is_arn(value: object) -> bool:
     return isinstance(value, str) and ARN_RE.match(value) is not None
 
 
-def _strip_path(resource_kind: str, rest: str) -> tuple[str, str]:
+def _strip_path(rest: str) -> tuple[str, str]:
     """`service-role/x/Name` -> (`/service-role/x/`, `Name`)."""
     parts = rest.split("/")
     name = parts[-1]
@@ -80,7 +80,7 @@ def canonical_iam_arn(value: str) -> tuple[str, str | None]:
     kind, _, rest = arn.resource.partition("/")
     if kind not in ("role", "user") or not rest:
         return value, None
-    path, name = _strip_path(kind, rest)
+    path, name = _strip_path(rest)
     return iam_arn(arn.partition, arn.account, kind, name), path
 
 

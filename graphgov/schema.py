@@ -382,10 +382,6 @@ UNION_PROPS: frozenset[str] = frozenset(p for e in EDGE_TYPES.values() for p in 
 SEEN_LABEL = "GraphgovSeenEvent"
 
 
-def merge_label(node_type: str) -> str:
-    return NODE_TYPES[node_type].merge_label
-
-
 def node_labels() -> list[str]:
     return sorted({label for t in NODE_TYPES.values() for label in t.labels})
 

@@ -8,7 +8,7 @@ Everything here works on Neo4j Community (uniqueness constraints and range index
 
 from __future__ import annotations
 
-from graphgov.schema import EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, SEEN_LABEL, EdgeType, node_labels
+from graphgov.schema import EVENT_ID_SAMPLE, MERGE_KEYS, SEEN_LABEL, EdgeType, node_labels
 
 
 def _sorted_union(target: str, incoming: str, limit: int | None = None) -> str:
@@ -32,7 +32,7 @@ def _window(var: str) -> str:
 def constraint_statements() -> list[str]:
     """Uniqueness constraints on every merge key, plus lookup indexes the questions use."""
     statements = []
-    for label, key in sorted({(t.merge_label, t.key) for t in NODE_TYPES.values()}):
+    for label, key in sorted(MERGE_KEYS.items()):
         statements.append(
             f"CREATE CONSTRAINT graphgov_{label.lower()}_{key} IF NOT EXISTS "
             f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
@@ -58,7 +58,7 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
     set_labels = f"\nSET n:{':'.join(extra)}" if extra else ""
     return (
         "UNWIND $rows AS row\n"
-        f"MERGE (n:{merge_label} {{{_key_of(merge_label)}: row.key}})\n"
+        f"MERGE (n:{merge_label} {{{MERGE_KEYS[merge_label]}: row.key}})\n"
         f"SET n += row.props{set_labels}\n"
         f"{_window('n')}"
     )
@@ -66,8 +66,8 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
 
 def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) -> str:
     """`$rows`: [{src, dst, props, first_seen, last_seen, sources, event_ids[, count, bytes, operations]}]."""
-    src_key = _key_of(src_label)
-    dst_key = _key_of(dst_label)
+    src_key = MERGE_KEYS[src_label]
+    dst_key = MERGE_KEYS[dst_label]
     statement = (
         "UNWIND $rows AS row\n"
         f"MATCH (a:{src_label} {{{src_key}: row.src}})\n"
@@ -150,15 +150,3 @@ def seen_write_statement() -> str:
 
 def seen_lookup_statement() -> str:
     return f"UNWIND $keys AS k\nMATCH (s:{SEEN_LABEL} {{key: k}})\nRETURN s.key AS key"
-
-
-def _key_of(merge_label: str) -> str:
-    for node_type in NODE_TYPES.values():
-        if node_type.merge_label == merge_label:
-            return node_type.key
-    raise KeyError(merge_label)
-
-
-def edge_endpoint_labels() -> list[tuple[str, str, str]]:
-    """(edge type, source merge label, target merge label) for every declared endpoint pair."""
-    return [(e.name, a, b) for e in EDGE_TYPES.values() for a, b in e.endpoints]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphgov.schema import EDGE_TYPES, NODE_TYPES, SEEN_LABEL
+from graphgov.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL
 from graphgov.stores.embedded import EmbeddedStore
-
-MERGE_KEYS = {t.merge_label: t.key for t in NODE_TYPES.values()}
 
 
 def _key(labels: list[str], props: dict[str, Any]) -> str:
