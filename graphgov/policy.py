@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import unquote
 
 from graphgov import ids
+from graphgov.conditions import compile_block
 
 Effect = Literal["Allow", "Deny"]
 Outcome = Literal["allow", "deny", "conditional", "implicit-deny"]
@@ -115,14 +116,32 @@ def _pattern(glob: str, case_sensitive: bool) -> re.Pattern[str]:
     return re.compile(f"^{body}$", 0 if case_sensitive else re.IGNORECASE)
 
 
+def _always(_value: str) -> bool:
+    return True
+
+
+@lru_cache(maxsize=8192)
+def _matcher(patterns: tuple[str, ...], case_sensitive: bool) -> Callable[[str], bool]:
+    """One compiled test for a list of glob patterns (shared by every statement that lists them)."""
+    if "*" in patterns:
+        return _always
+    if not any("*" in p or "?" in p for p in patterns):
+        if case_sensitive:
+            return frozenset(patterns).__contains__
+        folded = frozenset(p.lower() for p in patterns)
+        return lambda value: value.lower() in folded
+    body = "|".join("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in p) for p in patterns)
+    return re.compile(f"(?:{body})", re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE).fullmatch
+
+
 def action_matches(patterns: Iterable[str], action: str) -> bool:
     """`s3:Get*` matches `s3:GetObject`; action names are case-insensitive."""
-    return any(_pattern(p, False).match(action) for p in patterns)
+    return bool(_matcher(tuple(patterns), False)(action))
 
 
 def resource_matches(patterns: Iterable[str], arn: str) -> bool:
     """`arn:aws:s3:::bucket/train/*` matches objects under train/; ARNs are case-sensitive."""
-    return any(_pattern(p, True).match(arn) for p in patterns)
+    return bool(_matcher(tuple(patterns), True)(arn))
 
 
 def _account_of(principal: str) -> str | None:
@@ -130,21 +149,65 @@ def _account_of(principal: str) -> str | None:
     return parts[4] if principal.startswith("arn:") and len(parts) > 4 and parts[4] else None
 
 
+_ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+@dataclass(frozen=True)
+class PrincipalSet:
+    """A Principal (or NotPrincipal) block compiled for set lookups.
+
+    `arns` holds path-less IAM user/role ARNs named directly; `sessions` the roles named through one
+    of their assumed-role sessions; `accounts` the accounts named whole (`<id>` or `...:root`).
+    """
+
+    anyone: bool = False
+    arns: frozenset[str] = frozenset()
+    sessions: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    others: frozenset[str] = frozenset()  # Service, Federated and CanonicalUser names, matched exactly
+
+    def level(self, principal: str, canonical: str, account: str | None) -> int:
+        """2: named directly (or by `*`); 1: named through its account; 0: not named."""
+        if self.anyone or canonical in self.arns or principal in self.others:
+            return 2
+        if account is not None and account in self.accounts:
+            return 1
+        return 0
+
+
+@lru_cache(maxsize=16384)
+def _principal_set(items: tuple[tuple[str, tuple[str, ...]], ...]) -> PrincipalSet:
+    anyone = False
+    arns: set[str] = set()
+    sessions: set[str] = set()
+    accounts: set[str] = set()
+    others: set[str] = set()
+    for kind, names in items:
+        for name in names:
+            if kind == "AWS":
+                if name == "*":
+                    anyone = True
+                    continue
+                account = name if _ACCOUNT_ID.fullmatch(name) else _root_account(name)
+                if account:
+                    accounts.add(account)
+                    continue
+                canonical = _canonical(name)
+                arns.add(canonical)
+                if canonical != name and ":assumed-role/" in name:
+                    sessions.add(canonical)
+            elif kind in ("Service", "Federated", "CanonicalUser"):
+                others.add(name)
+    return PrincipalSet(anyone, frozenset(arns), frozenset(sessions), frozenset(accounts), frozenset(others))
+
+
+def principal_set(block: Mapping[str, tuple[str, ...]]) -> PrincipalSet:
+    return _principal_set(tuple(sorted((str(k), tuple(v)) for k, v in block.items())))
+
+
 def principal_matches(block: Mapping[str, tuple[str, ...]], principal: str) -> bool:
     """Whether a Principal block names the principal (an ARN, a service name or a provider ARN)."""
-    for kind, names in block.items():
-        for name in names:
-            if name == "*" and kind == "AWS":
-                return True
-            if kind == "AWS":
-                if _canonical(name) == _canonical(principal):
-                    return True
-                account = name if re.fullmatch(r"\d{12}", name) else _root_account(name)
-                if account and _account_of(principal) == account:
-                    return True
-            elif kind in ("Service", "Federated", "CanonicalUser") and name == principal:
-                return True
-    return False
+    return principal_set(block).level(principal, _canonical(principal), _account_of(principal)) > 0
 
 
 def _canonical(name: str) -> str:
@@ -160,6 +223,55 @@ def _root_account(name: str) -> str | None:
     return match.group(1) if match else None
 
 
+class CompiledStatement:
+    """A statement's matching parts compiled once (cached on the statement): the evaluators' hot path."""
+
+    __slots__ = ("statement", "deny", "action", "resource", "principals", "not_principals", "condition")
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        self.deny = statement.effect == "Deny"
+        actions, not_actions = statement.actions, statement.not_actions
+        self.action: Callable[[str], bool] | None
+        if actions and not_actions:
+            positive, negative = _matcher(actions, False), _matcher(not_actions, False)
+            self.action = lambda a: bool(positive(a)) and not negative(a)
+        elif actions:
+            self.action = _matcher(actions, False)
+        elif not_actions:
+            negative = _matcher(not_actions, False)
+            self.action = lambda a: not negative(a)
+        else:
+            self.action = None  # neither Action nor NotAction: the statement covers nothing
+        resources, not_resources = statement.resources, statement.not_resources
+        if resources and not_resources:
+            positive_r, negative_r = _matcher(resources, True), _matcher(not_resources, True)
+            self.resource = lambda r: bool(positive_r(r)) and not negative_r(r)
+        elif resources:
+            self.resource = _matcher(resources, True)
+        elif not_resources:
+            negative_r = _matcher(not_resources, True)
+            self.resource = lambda r: not negative_r(r)
+        else:
+            self.resource = _always
+        self.principals = principal_set(statement.principals) if statement.principals is not None else None
+        self.not_principals = (principal_set(statement.not_principals) if statement.not_principals is not None
+                               else None)
+        self.condition = compile_block(statement.conditions) if statement.conditions else None
+
+    def covers(self, action: str, resource: str) -> bool:
+        """Action and resource match, principal and conditions aside."""
+        return self.action is not None and bool(self.action(action)) and bool(self.resource(resource))
+
+
+def compiled(statement: Statement) -> CompiledStatement:
+    """The statement's compiled form, built on first use and kept on the (immutable) statement."""
+    found = statement.__dict__.get("_compiled")
+    if found is None:
+        found = statement.__dict__["_compiled"] = CompiledStatement(statement)
+    return found
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: Outcome
@@ -170,21 +282,14 @@ class Decision:
 
 def statement_applies(statement: Statement, action: str, resource: str, principal: str | None) -> bool:
     """Whether the statement covers the request, conditions aside."""
-    if statement.actions and not action_matches(statement.actions, action):
+    form = compiled(statement)
+    if not form.covers(action, resource):
         return False
-    if statement.not_actions and action_matches(statement.not_actions, action):
+    if form.principals is not None and (principal is None or not principal_matches(statement.principals or {},
+                                                                                    principal)):
         return False
-    if not statement.actions and not statement.not_actions:
-        return False
-    if statement.resources and not resource_matches(statement.resources, resource):
-        return False
-    if statement.not_resources and resource_matches(statement.not_resources, resource):
-        return False
-    if statement.principals is not None and (principal is None or not principal_matches(statement.principals,
-                                                                                        principal)):
-        return False
-    return not (statement.not_principals is not None and principal is not None
-                and principal_matches(statement.not_principals, principal))
+    return not (form.not_principals is not None and principal is not None
+                and principal_matches(statement.not_principals or {}, principal))
 
 
 def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str, principal: str | None = None,
@@ -200,8 +305,9 @@ def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str, pr
         for statement in document.statements:
             if not statement_applies(statement, action, resource, principal):
                 continue
-            if statement.conditions:
-                verdict = settled.get(json.dumps(statement.conditions, sort_keys=True))
+            condition = compiled(statement).condition
+            if condition is not None:
+                verdict = settled.get(condition.text)
                 if verdict is None:
                     conditional.append(statement)
                     continue
