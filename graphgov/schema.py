@@ -5,10 +5,11 @@ write statements (graphgov.stores.neo4j), the embedded networkx build (graphgov.
 the schema table in the README (`graphgov schema`). Labels follow Cartography's where it has one, so
 both graphs can share a database.
 
-Every node gets `first_seen` / `last_seen` and `sources`. Every edge also carries, as provenance, the
-smallest few `event_ids` of the events that made it. Edges are either *structural* (a fact such as
-"this role belongs to that account") or *aggregated* (repeated events: also `count`, `bytes` and
-sorted `operations`).
+Every node gets `first_seen` / `last_seen` and `sources`. Every edge read from evidence also carries,
+as provenance, the smallest few `event_ids` of the events that made it. Edges are *structural* (a
+fact such as "this role belongs to that account"), *aggregated* (repeated events: also `count`,
+`bytes` and sorted `operations`) or *derived* (computed from the policy states by graphgov.access and
+replaced whole after every load: CAN_* and INPUT_READABLE_BY).
 
 AI resources carry `defined: true` once the call that defines them (CreateTrainingJob, CreateModel,
 CreateEndpointConfig, CreateModelCustomizationJob, or a state change) was seen; a node known only
@@ -248,6 +249,35 @@ NODE_TYPES: dict[str, NodeType] = {
             "A SageMaker endpoint (`...:endpoint/<lower-cased name>`).",
         ),
         NodeType(
+            "AWSGroup",
+            "AWSGroup",
+            "arn",
+            ("AWSGroup",),
+            ("arn", "name", "account_id", "path"),
+            "An IAM group (`arn:aws:iam::<acct>:group/<name>`, path-less); users are members through PolicyState.",
+        ),
+        NodeType(
+            "AWSPolicy",
+            "AWSPolicy",
+            "id",
+            ("AWSPolicy",),
+            ("id", "arn", "name", "policy_type", "account_id"),
+            "A managed IAM policy (key: its ARN, as in Cartography) or an Organizations SCP/RCP (key: `p-...` id); "
+            "`policy_type` is `managed`, `aws-managed`, `scp` or `rcp`.",
+        ),
+        NodeType(
+            "PolicyState",
+            "PolicyState",
+            "id",
+            ("PolicyState",),
+            ("id", "subject", "subject_type", "slot", "kind", "document", "doc_hash", "target", "deleted",
+             "evidence", "operation", "actor", "event_id", "valid_from", "valid_to", "current"),
+            "One state of one policy slot of a subject (an inline or trust policy, a managed-policy version, an "
+            "attachment, a group membership, a bucket or key policy, an ACL, a Block Public Access setting...). "
+            "`valid_from` is the change's time (none for a snapshot: its start is unknown), `valid_to` the next "
+            "change's; `current` marks the state in force at the end of the evidence.",
+        ),
+        NodeType(
             "KMSKey",
             "KMSKey",
             "arn",
@@ -259,6 +289,10 @@ NODE_TYPES: dict[str, NodeType] = {
 }
 
 _ANY_PRINCIPAL = "AWSPrincipal"
+# Derived access edges are recomputed whole from the policy states after every load (graphgov.access):
+# `access` is `potential` or `conditional`, `via` names the granting statements (and role chain),
+# `conditions` the condition blocks that could not be settled, `actions` the actions allowed.
+DERIVED_PROPS = ("access", "via", "conditions", "actions", "as_of")
 
 EDGE_TYPES: dict[str, EdgeType] = {
     t.name: t
@@ -266,10 +300,12 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType(
             "RESOURCE",
             (("AWSAccount", "AWSPrincipal"), ("AWSAccount", "S3Bucket"), ("AWSAccount", "KMSKey"),
-             ("AWSAccount", "AWSRoleSession"), ("AWSAccount", "BedrockLoggingConfig")),
+             ("AWSAccount", "AWSRoleSession"), ("AWSAccount", "BedrockLoggingConfig"), ("AWSAccount", "AWSGroup"),
+             ("AWSAccount", "AWSPolicy")),
             False,
             (),
-            "Account owns the principal, bucket, key or session (Cartography's RESOURCE).",
+            "Account owns the principal, bucket, key, session, group or customer-managed policy (Cartography's "
+            "RESOURCE).",
         ),
         EdgeType("SESSION_OF", (("AWSRoleSession", "AWSPrincipal"),), False, (), "Session of a role."),
         EdgeType(
@@ -372,8 +408,37 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Customization job produced the custom model (state change or GetModelCustomizationJob)."),
         EdgeType("PROVISIONS", (("Model", "Model"),), False, (),
                  "Provisioned throughput serves the (base or custom) model."),
+        EdgeType("HAS_POLICY", ((_ANY_PRINCIPAL, "PolicyState"), ("AWSGroup", "PolicyState"),
+                                ("AWSPolicy", "PolicyState"), ("S3Bucket", "PolicyState"), ("S3Object", "PolicyState"),
+                                ("KMSKey", "PolicyState"), ("AWSAccount", "PolicyState"),
+                                ("ModelPackageGroup", "PolicyState")), False, (),
+                 "Subject had the policy state (one per change event, or per distinct snapshot)."),
+        EdgeType("CAN_ASSUME", ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),), False, DERIVED_PROPS,
+                 "Derived: the principal may assume the role (its trust policy, and its identity policy across "
+                 "accounts)."),
+        EdgeType("CAN_READ", ((_ANY_PRINCIPAL, "Dataset"), (_ANY_PRINCIPAL, "ModelArtifact"),
+                              (_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "ModelPackageGroup")), False,
+                 DERIVED_PROPS, "Derived: the principal may read the data (s3:GetObject on every object under the "
+                                "prefix, with the key's kms:Decrypt for SSE-KMS data; an object only through a public "
+                                "ACL) or the registry group's packages."),
+        EdgeType("CAN_WRITE", ((_ANY_PRINCIPAL, "Dataset"), (_ANY_PRINCIPAL, "ModelArtifact")), False, DERIVED_PROPS,
+                 "Derived: the principal may write the data (s3:PutObject)."),
+        EdgeType("CAN_DECRYPT", ((_ANY_PRINCIPAL, "KMSKey"),), False, DERIVED_PROPS,
+                 "Derived: the principal may use the key (kms:Decrypt; `actions` lists the allowed key actions)."),
+        EdgeType("CAN_INVOKE", ((_ANY_PRINCIPAL, "Endpoint"), (_ANY_PRINCIPAL, "Model")), False, DERIVED_PROPS,
+                 "Derived: the principal may invoke the endpoint (sagemaker:InvokeEndpoint) or the Bedrock model "
+                 "(bedrock:InvokeModel)."),
+        EdgeType("INPUT_READABLE_BY", (("TrainingJob", _ANY_PRINCIPAL), ("CustomizationJob", _ANY_PRINCIPAL)), False,
+                 ("datasets", "accesses", "vias", "conditions", "chain", "as_of"),
+                 "Derived: the principal could read the job's input `datasets` at the job's start (`as_of`), "
+                 "directly or by assuming the roles in `chain`; `accesses[i]` is the access to `datasets[i]` "
+                 "(`unknown` when the policies of then are only known from later evidence), `vias[i]` its grants "
+                 "and roles, one per line."),
     )
 }
+
+DERIVED_EDGE_TYPES: tuple[str, ...] = ("CAN_ASSUME", "CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE",
+                                       "INPUT_READABLE_BY")
 
 MERGE_KEYS: dict[str, str] = {t.merge_label: t.key for t in NODE_TYPES.values()}
 UNION_PROPS: frozenset[str] = frozenset(p for e in EDGE_TYPES.values() for p in e.union_props)
@@ -398,7 +463,8 @@ def schema_table_markdown() -> str:
     for e in EDGE_TYPES.values():
         ends = "; ".join(f"{a} → {b}" for a, b in e.endpoints)
         base = "count, bytes, operations, " if e.aggregated else ""
-        props = base + ", ".join((*e.props, *e.union_props, "first_seen", "last_seen", "sources", "event_ids"))
-        kind = "aggregated" if e.aggregated else "structural"
+        window = () if e.name in DERIVED_EDGE_TYPES else ("first_seen", "last_seen", "sources", "event_ids")
+        props = base + ", ".join((*e.props, *e.union_props, *window))
+        kind = "derived" if e.name in DERIVED_EDGE_TYPES else "aggregated" if e.aggregated else "structural"
         lines.append(f"| {e.name} | {ends} | {kind} | {props} | {e.description} |")
     return "\n".join(lines)

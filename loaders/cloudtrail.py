@@ -14,7 +14,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
-from loaders import bedrock, fields, sagemaker
+from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker
 from loaders.identity import Principal, from_user_identity, role_rows
 
 SOURCE = "cloudtrail"
@@ -87,6 +87,8 @@ def _handler(source: object, name: object) -> Handler | None:
     if source == "sts.amazonaws.com" and name in ASSUME_ROLE_EVENTS:
         return _assume_role
     if source == "s3.amazonaws.com":
+        if name in resource_policies.S3_HANDLERS:
+            return resource_policies.S3_HANDLERS[name]
         if name in S3_READ_EVENTS | S3_WRITE_EVENTS | S3_COPY_EVENTS | S3_DELETE_EVENTS:
             return _s3_object
         if name == "DeleteObjects":
@@ -95,6 +97,15 @@ def _handler(source: object, name: object) -> Handler | None:
             return _s3_list
     if source == "kms.amazonaws.com" and name in KMS_DATA_KEY_EVENTS:
         return _kms_data_key
+    if source == "kms.amazonaws.com" and name in resource_policies.KMS_HANDLERS:
+        return resource_policies.KMS_HANDLERS[name]
+    if source == "iam.amazonaws.com" and name in iam_changes.HANDLERS:
+        return iam_changes.HANDLERS[name]
+    if source == "organizations.amazonaws.com" and name in organizations.HANDLERS:
+        return organizations.HANDLERS[name]
+    # Registry policies are access changes, not lineage: checked before SageMaker's own events.
+    if source == "sagemaker.amazonaws.com" and name in resource_policies.SAGEMAKER_HANDLERS:
+        return resource_policies.SAGEMAKER_HANDLERS[name]
     if source == "sagemaker.amazonaws.com" and name in sagemaker.EVENTS:
         return sagemaker.handle
     if source == "bedrock.amazonaws.com" and name in bedrock.HANDLERS:

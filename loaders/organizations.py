@@ -1,0 +1,116 @@
+"""CloudTrail AWS Organizations policy changes -> policy states: SCP and RCP content, and what each is
+attached to (an account directly, or an OU or the root, which the evaluator expands to accounts).
+
+Organizations policies are keyed by their `p-...` id (the id every attachment call uses). Only
+service and resource control policies limit access; the other types (tag, backup, AI opt-out...) are
+skipped where the record says its type. AttachPolicy and UpdatePolicy requests carry no type, so a
+policy first seen there has no `policy_type` until its CreatePolicy or a snapshot supplies it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphgov import ids
+from graphgov.delta import Malformed, NodeRow, Skip
+from graphgov.policy_facts import policy_row
+from loaders import fields
+from loaders.iam_changes import add_state, required, text
+from loaders.identity import Principal
+
+Handler = Callable[[Mapping[str, Any], Principal, list, list], None]
+
+POLICY_TYPES = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
+AWS_MANAGED = {"p-FullAWSAccess": "scp", "p-RCPFullAWSAccess": "rcp"}  # attached everywhere by default
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+_OU_OR_ROOT_RE = re.compile(r"^(?:ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+
+
+def _summary(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    summary = fields.dig(fields.section(record, "responseElements"), "policy", "policySummary")
+    return summary if isinstance(summary, Mapping) else {}
+
+
+def _policy_type(record: Mapping[str, Any], policy_id: str | None = None) -> str | None:
+    """`scp`/`rcp` when the record names the type (or the id is an AWS-managed full-access policy's); Skip
+    for other types; None when it does not say."""
+    raw = text(_summary(record), "type") or text(fields.params(record), "type")
+    if raw is None:
+        return AWS_MANAGED.get(policy_id or "")
+    policy_type = POLICY_TYPES.get(raw.upper())
+    if policy_type is None:
+        raise Skip("unsupported_org_policy_type")
+    return policy_type
+
+
+def _policy_rows(record: Mapping[str, Any], policy_id: str, nodes: list) -> str:
+    summary = _summary(record)
+    arn, name = text(summary, "arn"), text(summary, "name") or text(fields.params(record), "name")
+    account = ids.parse_arn(arn).account if ids.is_arn(arn) else None  # the management account
+    policy_type = _policy_type(record, policy_id)
+    if policy_type:
+        nodes.append(policy_row(policy_id, policy_type, arn=arn, name=name, account=account or None))
+    else:
+        props = {"id": policy_id, "arn": arn, "name": name, "account_id": account or None}
+        nodes.append(NodeRow("AWSPolicy", policy_id, {k: v for k, v in props.items() if v is not None}))
+    return policy_id
+
+
+def _content(record: Mapping[str, Any]) -> Any:
+    content = fields.get_ci(fields.params(record), "content")
+    return None if content in (None, "") else content
+
+
+def _create_policy(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    if _policy_type(record) is None:
+        raise Malformed("CreatePolicy: no policy type in requestParameters or responseElements")
+    policy_id = text(_summary(record), "id")
+    if not policy_id:
+        raise Malformed("CreatePolicy: no policy.policySummary.id in responseElements")
+    content = _content(record)
+    if content is None:
+        raise Malformed("CreatePolicy: no content in requestParameters")
+    policy = _policy_rows(record, policy_id, nodes)
+    add_state(record, principal, nodes, edges, "AWSPolicy", policy, "lifecycle", "lifecycle")
+    add_state(record, principal, nodes, edges, "AWSPolicy", policy, "content", "org-policy", document=content)
+
+
+def _update_policy(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    content = _content(record)
+    if content is None:
+        raise Skip("org_policy_metadata_only")  # a new name or description: access is unchanged
+    policy = _policy_rows(record, required(fields.params(record), record, "policyId"), nodes)
+    add_state(record, principal, nodes, edges, "AWSPolicy", policy, "content", "org-policy", document=content)
+
+
+def _delete_policy(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    policy = _policy_rows(record, required(fields.params(record), record, "policyId"), nodes)
+    add_state(record, principal, nodes, edges, "AWSPolicy", policy, "lifecycle", "lifecycle", deleted=True)
+
+
+def _attachment(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """Attach/DetachPolicy: on the account (`org-policy:<id>`) or on the policy (`target:<ou-/r- id>`)."""
+    params = fields.params(record)
+    policy = _policy_rows(record, required(params, record, "policyId"), nodes)
+    target = required(params, record, "targetId")
+    deleted = record.get("eventName") == "DetachPolicy"
+    if ACCOUNT_RE.match(target):
+        nodes.append(NodeRow("AWSAccount", target, {"id": target}))
+        add_state(record, principal, nodes, edges, "AWSAccount", target, f"org-policy:{policy}", "org-attachment",
+                  target=policy, deleted=deleted)
+    elif _OU_OR_ROOT_RE.match(target):
+        add_state(record, principal, nodes, edges, "AWSPolicy", policy, f"target:{target}", "org-attachment",
+                  target=target, deleted=deleted)
+    else:
+        raise Malformed(f"{record.get('eventName')}: targetId {target!r} is not an account, OU or root id")
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreatePolicy": _create_policy,
+    "UpdatePolicy": _update_policy,
+    "DeletePolicy": _delete_policy,
+    "AttachPolicy": _attachment,
+    "DetachPolicy": _attachment,
+}
