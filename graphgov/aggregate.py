@@ -21,13 +21,14 @@ NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
 
 
-_UNIONS = frozenset({"labels", "sources", "operations"}) | UNION_PROPS
+EDGE_UNIONS = frozenset({"sources", "operations"}) | UNION_PROPS
+NODE_UNIONS = frozenset({"labels", "sources"})  # a node property may share an edge union's name (`evidence`)
 
 
-def merge_attrs(current: dict[str, Any], incoming: dict[str, Any]) -> None:
-    """Fold `incoming` node or edge attributes into `current` in place."""
+def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: frozenset[str] = EDGE_UNIONS) -> None:
+    """Fold `incoming` edge (or, with NODE_UNIONS, node) attributes into `current` in place."""
     for name, value in incoming.items():
-        if name in _UNIONS:
+        if name in unions:
             current[name] = sorted(set(current.get(name, [])) | set(value))
         elif name == "event_ids":
             current[name] = sorted(set(current.get(name, [])) | set(value))[:EVENT_ID_SAMPLE]

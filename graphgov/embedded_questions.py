@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.embedded_access_questions import IMPLEMENTATIONS as ACCESS_IMPLEMENTATIONS
 from graphgov.ids import s3_object_arn
 
 Rows = list[dict[str, Any]]
@@ -287,4 +288,5 @@ IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]]
     "unencrypted-ai-artifacts": unencrypted_ai_artifacts,
     "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
     "dataset-consumers": dataset_consumers,
+    **ACCESS_IMPLEMENTATIONS,
 }

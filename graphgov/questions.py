@@ -29,7 +29,7 @@ from graphgov import ids
 from graphgov.stores.base import Store
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
-ParamType = Literal["string", "principal", "endpoint", "model", "dataset", "bucket", "prefix", "int"]
+ParamType = Literal["string", "principal", "endpoint", "model", "dataset", "job", "bucket", "prefix", "int"]
 
 
 class QuestionError(Exception):
@@ -146,12 +146,14 @@ def _normalise(question_id: str, name: str, spec: ParamSpec, value: str, store: 
     return value
 
 
-# parameter type -> (merge label, how a given value becomes a key, how it becomes a name)
+# parameter type -> (merge labels, how a given value becomes a key, how it becomes a name)
 RESOLVED_TYPES = {
-    "principal": ("AWSPrincipal", lambda v: ids.canonical_principal_arn(v), lambda v: v),
-    "endpoint": ("Endpoint", lambda v: _lower_resource_name(v), lambda v: v.lower()),
-    "model": ("Model", lambda v: _lower_resource_name(v), lambda v: v.lower()),
-    "dataset": ("Dataset", lambda v: ids.parse_s3_uri(v).uri(), lambda v: v),
+    "principal": (("AWSPrincipal",), lambda v: ids.canonical_principal_arn(v), lambda v: v),
+    "endpoint": (("Endpoint",), lambda v: _lower_resource_name(v), lambda v: v.lower()),
+    "model": (("Model",), lambda v: _lower_resource_name(v), lambda v: v.lower()),
+    "dataset": (("Dataset",), lambda v: ids.parse_s3_uri(v).uri(), lambda v: v),
+    "job": (("TrainingJob", "CustomizationJob"), lambda v: _lower_resource_name(v) if ":sagemaker:" in v else v,
+            lambda v: v),
 }
 
 
@@ -166,12 +168,12 @@ def _lower_resource_name(value: str) -> str:
 
 def resolve_node(question_id: str, name: str, param_type: str, value: str, store: Store) -> str:
     """A node named by key (ARN) or by name -> its key; a name matching several is an error listing them."""
-    label, to_key, to_name = RESOLVED_TYPES[param_type]
+    labels, to_key, to_name = RESOLVED_TYPES[param_type]
     try:
         key = to_key(value)
     except ids.IdentityError as exc:
         raise QuestionError(f"{question_id}: parameter {name!r}: {exc}") from None
-    matches = store.find_nodes(label, key, to_name(value))
+    matches = sorted({m for label in labels for m in store.find_nodes(label, key, to_name(value))})
     if key in matches:
         return key
     if len(matches) == 1:

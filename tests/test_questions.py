@@ -14,9 +14,10 @@ from graphgov.questions import QuestionError, ask, bind_params, catalog, get_que
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_IDS = ["bedrock-invocations-without-logging", "cross-account-assumptions", "dataset-consumers",
-                "endpoint-lineage", "model-lineage", "models-without-lineage", "object-readers", "principal-activity",
-                "unencrypted-ai-artifacts"]
+EXPECTED_IDS = ["access-at-training-time", "bedrock-invocations-without-logging", "cross-account-assumptions",
+                "cross-account-exposure", "dataset-consumers", "endpoint-lineage", "iam-changes-on-ai-roles",
+                "model-lineage", "models-without-lineage", "object-readers", "principal-activity", "public-ai-data",
+                "training-data-readers", "unencrypted-ai-artifacts"]
 
 # Every question with parameter sets that exercise it on the full fixture graph.
 PARITY_CASES = [
@@ -40,6 +41,13 @@ PARITY_CASES = [
     ("dataset-consumers", {"dataset": "https://acme-data-a.s3.eu-west-1.amazonaws.com/fraud/validation/"}),
     ("dataset-consumers", {"dataset": "s3://acme-data-a/chat/train.jsonl"}),
     ("dataset-consumers", {"dataset": "s3://acme-data-a/raw/transactions/"}),
+    ("training-data-readers", {}),
+    ("training-data-readers", {"dataset": "s3://acme-training-data/shared/"}),
+    ("cross-account-exposure", {}),
+    ("public-ai-data", {}),
+    ("iam-changes-on-ai-roles", {}),
+    ("access-at-training-time", {"job": "fraud-train"}),
+    ("access-at-training-time", {"job": "arn:aws:sagemaker:eu-west-1:111111111111:training-job/Fraud-Train"}),
 ]
 
 
@@ -110,7 +118,7 @@ def test_parity_cases_are_not_all_empty(both_loaded):
     embedded, _ = both_loaded
     sizes = [len(ask(embedded, q, p)) for q, p in PARITY_CASES]
     # the guide's example endpoint has a config but no CreateEndpointConfig: no model, no rows
-    assert sizes == [1, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 2, 7, 3, 2, 1, 6]
+    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 2, 9, 3, 2, 1, 6, 18, 5, 12, 4, 9, 5, 5]
 
 
 def test_questions_run_read_only_on_neo4j(both_loaded):

@@ -19,10 +19,13 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {
-    "records": 674, "loaded": 78, "quarantined": 19, "files": 32, "nodes": 163, "edges": 219,
-    "skipped": {"cloudtrail_digest": 3, "duplicate": 16, "failed_call": 5, "insight_event": 2,
+    "records": 770, "loaded": 185, "quarantined": 33, "files": 40, "nodes": 358, "edges": 443,
+    "skipped": {"cloudtrail_digest": 3, "duplicate": 45, "failed_call": 15, "grant_unidentified": 1,
+                "insight_event": 2, "kms_key_unresolved": 1, "org_policy_metadata_only": 1, "root_access_key": 1,
                 "service_event_without_request": 1, "unrecognised_log_line": 4, "unrecognised_record": 28,
-                "unsupported_event": 518},
+                "unsupported_event": 449, "unsupported_org_policy_type": 1},
+    "access": {"policy_states": 125, "principals": 59, "targets": 69, "decisions": 348,
+               "edges": {"CAN_ASSUME": 6, "CAN_DECRYPT": 6, "CAN_READ": 10, "CAN_WRITE": 2, "INPUT_READABLE_BY": 12}},
 }
 
 
@@ -40,7 +43,8 @@ def test_iam_guide_sts_loads_exactly(store, tmp_path):
     # requester copy and chaining loaded; the owner's copy reuses the requester's eventID in the guide
     assert summary.as_dict() | {"quarantine_file": None} == {
         "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
-        "nodes": 8, "edges": 7, "quarantine_file": None}
+        "nodes": 8, "edges": 7, "quarantine_file": None,
+        "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
     assert ask(store, "cross-account-assumptions") == [{
         "principal": "arn:aws:iam::777788889999:user/JohnDoe", "principal_type": "IAMUser",
         "principal_account": "777788889999", "role": "arn:aws:iam::111122223333:role/EC2-dev",
@@ -56,8 +60,8 @@ def test_all_fixtures_counts_add_up_and_quarantine_keeps_the_records(store, tmp_
     assert result == FULL_LOAD
     assert summary.records == summary.loaded + sum(summary.skipped.values()) + summary.quarantined
     lines = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
-    assert len(lines) == 19
-    assert sum(1 for q in lines if q["error"].endswith(": no eventID")) == 11
+    assert len(lines) == 33
+    assert sum(1 for q in lines if q["error"].endswith(": no eventID")) == 13
     placeholders = {"dataset S3Uri: not an S3 location: 'S3Uri'", "dataset S3Uri: not an S3 location: 's3Uri'"}
     assert sum(1 for q in lines if q["error"] in placeholders) == 2  # the SageMaker guide's placeholder samples
     assert sum(1 for q in lines if q["error"].startswith("invalid JSON log message")) == 6

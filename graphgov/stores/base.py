@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from graphgov.aggregate import Aggregate
+from graphgov.aggregate import Aggregate, NodeId
 
 
 class StoreError(Exception):
     """The store cannot be reached, opened or written; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class DerivedEdge:
+    """An edge computed from the graph (graphgov.access), replaced whole on every derivation."""
+
+    type: str
+    src: NodeId
+    dst: NodeId
+    props: Mapping[str, Any]
 
 
 class Store(ABC):
@@ -38,6 +49,18 @@ class Store(ABC):
     @abstractmethod
     def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
         """Keys of `merge_label` nodes whose key is `key` or whose `name` property is `name`."""
+
+    @abstractmethod
+    def scan_nodes(self, merge_label: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, attributes incl. `labels`) of every node with the merge label."""
+
+    @abstractmethod
+    def scan_edges(self, edge_type: str) -> Iterator[tuple[NodeId, NodeId, dict[str, Any]]]:
+        """(source, target, attributes) of every edge of the type; node ids are (merge label, key)."""
+
+    @abstractmethod
+    def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
+        """Swap every derived edge for `edges` and set the derived node properties, all or nothing."""
 
     @abstractmethod
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -11,15 +11,16 @@ import gzip
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from graphgov.aggregate import Aggregate, merge_attrs
+from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
 from graphgov.ids import parse_s3_uri, s3_object_arn
-from graphgov.stores.base import Store, StoreError
+from graphgov.schema import DERIVED_EDGE_TYPES
+from graphgov.stores.base import DerivedEdge, Store, StoreError
 from graphgov.stores.dataset_index import DatasetIndex
 
 FORMAT = "graphgov-embedded/1"
@@ -135,7 +136,7 @@ class EmbeddedStore(Store):
     def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
         for node_id, attrs in aggregate.nodes.items():
             if node_id in self.graph:
-                merge_attrs(self.graph.nodes[node_id], attrs)
+                merge_attrs(self.graph.nodes[node_id], attrs, NODE_UNIONS)
             else:
                 self.graph.add_node(node_id, **attrs)
                 self._index(node_id, attrs)
@@ -154,7 +155,34 @@ class EmbeddedStore(Store):
             self._seen_index.add(key)
         self._dirty = self._dirty or bool(aggregate) or bool(seen)
 
+    def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
+        derived = set(DERIVED_EDGE_TYPES)
+        stale = [(u, v, k) for u, v, k in self.graph.edges(keys=True) if k in derived]
+        self.graph.remove_edges_from(stale)
+        for edge in edges:
+            self.graph.add_edge(edge.src, edge.dst, key=edge.type, **dict(edge.props))
+        for node_id, props in node_updates:
+            if node_id not in self.graph:
+                continue
+            attrs = self.graph.nodes[node_id]
+            for name, value in props.items():
+                if value is None:
+                    attrs.pop(name, None)
+                else:
+                    attrs[name] = value
+        self._dirty = self._dirty or bool(stale or edges or node_updates)
+
     # --- reads ---------------------------------------------------------------------------------------
+
+    def scan_nodes(self, merge_label: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for (label, key), attrs in self.graph.nodes(data=True):
+            if label == merge_label:
+                yield key, attrs
+
+    def scan_edges(self, edge_type: str) -> Iterator[tuple[NodeId, NodeId, dict[str, Any]]]:
+        for src, dst, key, attrs in self.graph.edges(keys=True, data=True):
+            if key == edge_type:
+                yield src, dst, attrs
 
     def totals(self) -> tuple[int, int]:
         return self.graph.number_of_nodes(), self.graph.number_of_edges()

@@ -7,14 +7,14 @@ stops half-way can simply be run again: committed chunks are recognised as seen,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
-from graphgov.aggregate import Aggregate
-from graphgov.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, UNION_PROPS, node_labels
+from graphgov.aggregate import Aggregate, NodeId
+from graphgov.schema import DERIVED_EDGE_TYPES, EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, UNION_PROPS, node_labels
 from graphgov.schema_cypher import (
     constraint_statements,
     dataset_link_statements,
@@ -25,7 +25,7 @@ from graphgov.schema_cypher import (
     seen_write_statement,
     tuning_output_statements,
 )
-from graphgov.stores.base import Store, StoreError
+from graphgov.stores.base import DerivedEdge, Store, StoreError
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
@@ -136,6 +136,35 @@ class Neo4jStore(Store):
     def commit(self) -> None:
         """Every write is already its own committed transaction."""
 
+    def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
+        plan: list[tuple[str, list[dict[str, Any]]]] = []
+        by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for edge in edges:
+            by_shape[(edge.type, edge.src[0], edge.dst[0])].append(
+                {"src": edge.src[1], "dst": edge.dst[1], "props": dict(edge.props)})
+        for (edge_type, src_label, dst_label), rows in sorted(by_shape.items()):
+            if edge_type not in DERIVED_EDGE_TYPES:
+                raise ValueError(f"{edge_type} is not a derived edge type")
+            plan.append((
+                "UNWIND $rows AS row\n"
+                f"MATCH (a:{src_label} {{{MERGE_KEYS[src_label]}: row.src}})\n"
+                f"MATCH (b:{dst_label} {{{MERGE_KEYS[dst_label]}: row.dst}})\n"
+                f"CREATE (a)-[r:{edge_type}]->(b) SET r = row.props", rows))
+        updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for (label, key), props in node_updates:
+            updates[label].append({"key": key, "props": dict(props)})
+        for label, rows in sorted(updates.items()):
+            plan.append((f"UNWIND $rows AS row MATCH (n:{label} {{{MERGE_KEYS[label]}: row.key}}) SET n += row.props",
+                         rows))
+        delete = f"MATCH ()-[r:{'|'.join(DERIVED_EDGE_TYPES)}]->() DELETE r"
+
+        def work(tx: Any) -> None:
+            tx.run(delete).consume()
+            self._apply(tx, plan)
+
+        with self._session() as session:
+            session.execute_write(work)
+
     # --- reads ---------------------------------------------------------------------------------------
 
     def totals(self) -> tuple[int, int]:
@@ -148,6 +177,26 @@ class Neo4jStore(Store):
                 "MATCH ()-[r]->() WHERE type(r) IN $types RETURN count(r) AS c", types=sorted(EDGE_TYPES),
             ).single()["c"]
         return nodes, edges
+
+    def scan_nodes(self, merge_label: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        statement = f"MATCH (n:{merge_label}) RETURN n.{MERGE_KEYS[merge_label]} AS key, n {{.*}} AS props, " \
+                    "labels(n) AS labels"
+        with self._session(read_only=True) as session:
+            records = session.execute_read(lambda tx: [r.data() for r in tx.run(statement)])
+        for record in records:
+            yield record["key"], {**record["props"], "labels": sorted(record["labels"])}
+
+    def scan_edges(self, edge_type: str) -> Iterator[tuple[NodeId, NodeId, dict[str, Any]]]:
+        statement = (
+            f"MATCH (a)-[r:{edge_type}]->(b)\n"
+            "WITH a, r, b, [l IN labels(a) WHERE l IN $labels][0] AS la, [l IN labels(b) WHERE l IN $labels][0] AS lb\n"
+            "RETURN la, a[$keys[la]] AS ka, lb, b[$keys[lb]] AS kb, r {.*} AS props"
+        )
+        with self._session(read_only=True) as session:
+            records = session.execute_read(lambda tx: [r.data() for r in tx.run(
+                statement, labels=sorted(MERGE_KEYS), keys=MERGE_KEYS)])
+        for record in records:
+            yield (record["la"], record["ka"]), (record["lb"], record["kb"]), record["props"]
 
     def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
         key_prop = MERGE_KEYS[merge_label]  # label and property come from the schema, never from input

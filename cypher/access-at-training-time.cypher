@@ -1,0 +1,12 @@
+// id: access-at-training-time
+// title: Who could read a job's training data when it ran
+// description: For one training or customization job, each principal that could read each of its input datasets at the job's start (`as_of`), under the policies in force then, directly or by assuming roles (up to three steps). `access` is potential, conditional (a condition could not be settled), or unknown when the policies of that time are only known from later evidence (a snapshot, or a change seen after the job) — never granted by guess.
+// severity: high
+// controls: ["eu-ai-act:Art.10(5)(c)", "eu-ai-act:Art.12(2)(a)", "iso-42001:A.7.3", "soc2:CC6.1"]
+// params: {"job": {"type": "job", "required": true, "description": "the training or customization job's ARN or name"}}
+MATCH (j)-[e:INPUT_READABLE_BY]->(p:AWSPrincipal)
+WHERE (j:TrainingJob OR j:CustomizationJob) AND j.arn = $job
+UNWIND range(0, size(e.datasets) - 1) AS i
+RETURN j.arn AS job, e.as_of AS as_of, e.datasets[i] AS dataset, p.arn AS principal, p.account_id AS account,
+       e.accesses[i] AS access, split(e.vias[i], '\n') AS via
+ORDER BY dataset, principal

@@ -1,0 +1,53 @@
+// id: cross-account-exposure
+// title: AI assets exposed to other accounts
+// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential, or conditional), directly or by assuming roles (up to three steps). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals are left out.
+// severity: high
+// controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
+// params: {}
+CALL () {
+  MATCH (x:Dataset) WHERE EXISTS { (x)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
+  MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)
+  RETURN x, b.account_id AS account
+  UNION
+  MATCH (x:ModelArtifact)-[:IN_BUCKET]->(b:S3Bucket)
+  RETURN x, b.account_id AS account
+  UNION
+  MATCH (x) WHERE x:KMSKey OR x:Endpoint OR x:ModelPackageGroup
+    OR (x:Model AND x.kind IN ['custom-model', 'provisioned-model', 'imported-model', 'custom-model-deployment'])
+  RETURN x, x.account_id AS account
+}
+WITH x, account WHERE account IS NOT NULL
+CALL (x, account) {
+  MATCH (p:AWSPrincipal)-[c:CAN_READ|CAN_WRITE|CAN_DECRYPT|CAN_INVOKE]->(x)
+  RETURN p, c.access AS access, c.via AS via
+  UNION
+  MATCH path = (p:AWSPrincipal)-[:CAN_ASSUME]->{1,3}(:AWSPrincipal)-[c:CAN_READ|CAN_WRITE|CAN_DECRYPT|CAN_INVOKE]->(x)
+  WITH p, c, relationships(path) AS rels, nodes(path) AS hops
+  WHERE all(i IN range(0, size(hops) - 2) WHERE NOT hops[i] IN hops[i + 1..])
+  RETURN p,
+         CASE WHEN all(r IN rels WHERE r.access = 'potential') THEN 'potential' ELSE 'conditional' END AS access,
+         [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
+  UNION
+  MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
+  UNWIND r.operations AS op
+  RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+  UNION
+  MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(o:S3Object) WHERE x:ModelArtifact AND o.bucket = x.bucket AND o.key = x.key
+  UNWIND r.operations AS op
+  RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+  UNION
+  MATCH (p:AWSPrincipal)-[r:USED_KEY|INVOKED]->(x)
+  UNWIND r.operations AS op
+  RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+  UNION
+  MATCH (p:AWSPrincipal)-[:ASSUMED_ROLE]->(role:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
+  UNWIND r.operations AS op
+  RETURN p, 'observed' AS access, ['assume:' + role.arn, 'cloudtrail:' + op] AS via
+}
+WITH x, account, p, access, via
+WHERE NOT p:AWSServicePrincipal AND (p.account_id IS NULL OR p.account_id <> account)
+WITH x, account, p, access, collect(via) AS vias
+RETURN coalesce(x.uri, x.arn) AS resource, account AS resource_account, p.arn AS principal,
+       p.account_id AS principal_account, access,
+       COLLECT { UNWIND vias AS v UNWIND v AS y WITH DISTINCT y ORDER BY y RETURN y } AS via
+ORDER BY resource, principal, access

@@ -1,0 +1,33 @@
+// id: iam-changes-on-ai-roles
+// title: IAM changes to roles that run AI jobs, serve models or read training data
+// description: Every recorded change (from CloudTrail: creation, trust policy, inline and attached policies, permissions boundary, deletion) to a role that runs jobs, serves models, may read training data or was seen reading it, and every new version of a managed policy attached to such a role or used as its boundary, with the actor and the time. `reasons` says why the role matters; `changed` is the role or the managed policy changed.
+// severity: medium
+// controls: ["eu-ai-act:Art.12(2)(a)", "soc2:CC6.3", "soc2:CC8.1", "nist-ai-rmf:GOVERN 6.1", "iso-42001:A.6.2.8"]
+// params: {}
+MATCH (role:AWSRole)
+CALL (role) {
+  MATCH (role)<-[:EXECUTES_AS]-(j) WHERE NOT j:Model
+  RETURN 'runs-jobs' AS reason
+  UNION
+  MATCH (role)<-[:EXECUTES_AS]-(:Model)
+  RETURN 'serves-models' AS reason
+  UNION
+  MATCH (role)-[:CAN_READ]->(d:Dataset) WHERE EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
+  RETURN 'can-read-training-data' AS reason
+  UNION
+  MATCH (role)-[:READ]->(:S3Object)-[:IN_DATASET]->(d:Dataset)
+  WHERE EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
+  RETURN 'read-training-data' AS reason
+}
+WITH role, collect(reason) AS reasons
+CALL (role) {
+  MATCH (role)-[:HAS_POLICY]->(s:PolicyState {evidence: 'event'})
+  RETURN s, role.arn AS changed
+  UNION
+  MATCH (role)-[:HAS_POLICY]->(a:PolicyState) WHERE a.kind IN ['attachment', 'boundary'] AND a.target IS NOT NULL
+  MATCH (:AWSPolicy {id: a.target})-[:HAS_POLICY]->(s:PolicyState {evidence: 'event'})
+  RETURN s, a.target AS changed
+}
+RETURN role.arn AS role, reasons, changed, s.operation AS operation, s.slot AS slot, s.actor AS actor,
+       s.valid_from AS time, s.event_id AS event_id
+ORDER BY role, time, event_id

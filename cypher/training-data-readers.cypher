@@ -1,0 +1,27 @@
+// id: training-data-readers
+// title: Who can read and who did read the training data
+// description: For every dataset a training, tuning or customization job read (or the one dataset asked about): each principal that read its objects (observed, from CloudTrail data events), and each that may read all of it under the policies in force (potential, or conditional when a condition could not be settled), directly or by assuming roles (up to three steps). `via` names the reads seen, the granting statements and the roles assumed. The anyone principal `*` means public.
+// severity: high
+// controls: ["eu-ai-act:Art.10(5)(c)", "iso-42001:A.7.3", "soc2:CC6.1", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(d)"]
+// params: {"dataset": {"type": "dataset", "required": false, "description": "only this dataset (its S3 URI as jobs name it); every dataset may be asked about"}}
+MATCH (d:Dataset)
+WHERE ($dataset IS NULL AND EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }) OR d.uri = $dataset
+CALL (d) {
+  MATCH (p:AWSPrincipal)-[r:READ]->(:S3Object)-[:IN_DATASET]->(d)
+  UNWIND r.operations AS op
+  RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+  UNION
+  MATCH (p:AWSPrincipal)-[c:CAN_READ]->(d)
+  RETURN p, c.access AS access, c.via AS via
+  UNION
+  MATCH path = (p:AWSPrincipal)-[:CAN_ASSUME]->{1,3}(:AWSPrincipal)-[c:CAN_READ]->(d)
+  WITH p, c, relationships(path) AS rels, nodes(path) AS hops
+  WHERE all(i IN range(0, size(hops) - 2) WHERE NOT hops[i] IN hops[i + 1..])
+  RETURN p,
+         CASE WHEN all(x IN rels WHERE x.access = 'potential') THEN 'potential' ELSE 'conditional' END AS access,
+         [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
+}
+WITH d, p, access, collect(via) AS vias
+RETURN d.uri AS dataset, p.arn AS principal, p.account_id AS account, access,
+       COLLECT { UNWIND vias AS v UNWIND v AS x WITH DISTINCT x ORDER BY x RETURN x } AS via
+ORDER BY dataset, principal, access

@@ -1,0 +1,371 @@
+"""Derived access: CAN_* edges for the policies in force, and who could read each job's inputs when it ran.
+
+Run after every load and pull (`refresh_access`). It reads the policy states and the AI resources
+from the store, evaluates each relevant (principal, resource) pair with graphgov.access_model, and
+replaces the derived edges whole, so a revoked grant disappears and the result never depends on the
+order evidence arrived in. It also stamps each PolicyState with `valid_to` and `current`.
+
+Derived edges: CAN_ASSUME (role trust), CAN_READ / CAN_WRITE (datasets, model artifacts, public
+objects, registry groups), CAN_DECRYPT (KMS keys), CAN_INVOKE (endpoints, non-foundation Bedrock models),
+each with `access` (`potential` | `conditional`), `via` (the granting statements), `conditions` (the
+condition blocks not settled), `actions` and `as_of` (the latest evidence time). INPUT_READABLE_BY links
+a training or customization job to each principal that could read its input datasets at the job's
+start, directly or through a chain of role assumptions (`access` may then also be `unknown`).
+"""
+
+from __future__ import annotations
+
+import time as wallclock
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from graphgov import ids
+from graphgov.access_model import (
+    ANYONE,
+    PROBE,
+    RANK,
+    AccessModel,
+    Outcome,
+    Target,
+    account_of,
+    principal_kind,
+    principals_named,
+)
+from graphgov.aggregate import Aggregate
+from graphgov.delta import GraphDelta, NodeRow
+from graphgov.policy_timeline import END_OF_TIME, State, Timeline
+from graphgov.stores.base import DerivedEdge, Store
+
+CHAIN_DEPTH = 3  # role assumptions followed from a reader back to who could reach it
+JOB_LABELS = ("TrainingJob", "CustomizationJob")
+_INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
+_ACCESS_NAME = {"allow": "potential", "conditional": "conditional", "unknown": "unknown"}
+
+
+@dataclass
+class AccessSummary:
+    policy_states: int = 0
+    principals: int = 0
+    targets: int = 0
+    decisions: int = 0
+    edges: dict[str, int] | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"policy_states": self.policy_states, "principals": self.principals, "targets": self.targets,
+                "decisions": self.decisions, "edges": dict(sorted((self.edges or {}).items()))}
+
+
+@dataclass
+class _Facts:
+    states: list[State]
+    principals: dict[str, tuple[str, ...]]  # key -> labels
+    org_policy_types: dict[str, str]
+    buckets: dict[str, str | None]  # name -> owner account
+    datasets: dict[str, dict[str, Any]]
+    artifacts: dict[str, dict[str, Any]]
+    keys: dict[str, dict[str, Any]]
+    endpoints: dict[str, dict[str, Any]]
+    models: dict[str, dict[str, Any]]
+    groups: dict[str, dict[str, Any]]
+    encrypted_buckets: dict[str, str]  # bucket -> key seen encrypting it (or its objects)
+    job_inputs: dict[tuple[str, str], set[str]]  # (label, job) -> dataset uris
+    job_starts: dict[tuple[str, str], str]
+
+
+def _read_facts(store: Store) -> _Facts:
+    nodes = {label: dict(store.scan_nodes(label)) for label in (
+        "PolicyState", "AWSPrincipal", "AWSPolicy", "S3Bucket", "Dataset", "ModelArtifact", "KMSKey", "Endpoint",
+        "Model", "ModelPackageGroup", *JOB_LABELS)}
+    encrypted: dict[str, str] = {}
+    for (_, key), (dst_label, dst), _attrs in store.scan_edges("ENCRYPTS"):
+        bucket = dst if dst_label == "S3Bucket" else ids.parse_s3_uri(dst).bucket
+        encrypted.setdefault(bucket, key)
+    job_inputs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for src, (dst_label, dst), _attrs in store.scan_edges("READS"):
+        if src[0] in JOB_LABELS and dst_label == "Dataset":
+            job_inputs[src].add(dst)
+    job_starts: dict[tuple[str, str], str] = {}
+    for label in JOB_LABELS:
+        for key, attrs in nodes[label].items():
+            job_starts[(label, key)] = attrs["first_seen"]
+    for _src, dst, attrs in store.scan_edges("CREATED"):
+        if dst in job_starts:
+            job_starts[dst] = min(job_starts[dst], attrs["first_seen"])
+    return _Facts(
+        states=[State.from_node(a) for a in nodes["PolicyState"].values()],
+        principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
+        org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
+        buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
+        datasets=nodes["Dataset"], artifacts=nodes["ModelArtifact"], keys=nodes["KMSKey"],
+        endpoints=nodes["Endpoint"],
+        models={k: a for k, a in nodes["Model"].items() if a.get("kind") in _INVOCABLE_KINDS},
+        groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
+        job_starts=job_starts,
+    )
+
+
+class _Deriver:
+    def __init__(self, facts: _Facts) -> None:
+        self.facts = facts
+        self.timeline = Timeline(facts.states)
+        known_principals = {s.subject for s in facts.states if s.subject_type in ("AWSRole", "AWSUser")}
+        self.known_accounts = {account_of(p) for p in known_principals} - {None}
+        self.model = AccessModel(self.timeline, facts.principals, facts.org_policy_types, self.known_accounts)
+        self.known_principals = sorted(known_principals)
+        self.decisions = 0
+
+    # --- targets -----------------------------------------------------------------------------------
+
+    def _bucket_key(self, bucket: str, time: str) -> str | None:
+        """The SSE-KMS key guarding the bucket's objects at `time`: its default encryption, else one seen."""
+        resolved = self.timeline.slot_at(bucket, "encryption", time)
+        if resolved is not None and resolved.state is not None and resolved.state.target:
+            return resolved.state.target
+        return self.facts.encrypted_buckets.get(bucket)
+
+    def s3_targets(self, label: str, key: str, bucket: str, object_key: str, prefix: bool, time: str) -> list[Target]:
+        arn = ids.s3_object_arn(bucket, object_key + (PROBE if prefix else ""))
+        owner = self.facts.buckets.get(bucket)
+        kms_key = self._bucket_key(bucket, time)
+        return [Target(label, key, "CAN_READ", ("s3:GetObject",), arn, owner, "s3", bucket, kms_key, bucket),
+                Target(label, key, "CAN_WRITE", ("s3:PutObject",), arn, owner, "s3", bucket, kms_key, bucket)]
+
+    def dataset_targets(self, uri: str, time: str) -> list[Target]:
+        attrs = self.facts.datasets[uri]
+        prefix = attrs.get("data_type", "S3Prefix") == "S3Prefix"
+        return self.s3_targets("Dataset", uri, attrs["bucket"], attrs.get("prefix") or "", prefix, time)
+
+    def targets(self, time: str = END_OF_TIME) -> list[Target]:
+        out: list[Target] = []
+        for uri in sorted(self.facts.datasets):
+            out += self.dataset_targets(uri, time)
+        for uri, attrs in sorted(self.facts.artifacts.items()):
+            out += self.s3_targets("ModelArtifact", uri, attrs["bucket"], attrs["key"], False, time)
+        for arn, attrs in sorted(self.facts.keys.items()):
+            out.append(Target("KMSKey", arn, "CAN_DECRYPT", ("kms:Decrypt", "kms:GenerateDataKey"), arn,
+                              attrs.get("account_id") or account_of(arn), "kms", arn))
+        for arn in self.roles():
+            out.append(Target("AWSPrincipal", arn, "CAN_ASSUME", ("sts:AssumeRole",), arn, account_of(arn), "trust",
+                              arn))
+        for arn, attrs in sorted(self.facts.endpoints.items()):
+            out.append(Target("Endpoint", arn, "CAN_INVOKE", ("sagemaker:InvokeEndpoint",), arn,
+                              attrs.get("account_id") or account_of(arn), "other"))
+        for arn, attrs in sorted(self.facts.models.items()):
+            out.append(Target("Model", arn, "CAN_INVOKE", ("bedrock:InvokeModel",), arn,
+                              attrs.get("account_id") or account_of(arn), "other"))
+        for arn, attrs in sorted(self.facts.groups.items()):
+            package = arn.replace(":model-package-group/", ":model-package/") + "/1"
+            out.append(Target("ModelPackageGroup", arn, "CAN_READ", ("sagemaker:DescribeModelPackage",), package,
+                              attrs.get("account_id") or account_of(arn), "other", arn))
+        return out
+
+    def roles(self) -> list[str]:
+        roles = {s.subject for s in self.facts.states if s.slot == "trust"}
+        return sorted(roles)
+
+    # --- candidates --------------------------------------------------------------------------------
+
+    def candidates(self, target: Target, time: str) -> list[str]:
+        """Principals worth asking about: the target account's own, and those its policy names."""
+        docs, _known, _extra = self.model.resource_docs(target, time)
+        named, accounts, anyone = principals_named(d.document for d in docs)
+        out = set(named)
+        for principal in self.known_principals:
+            account = account_of(principal)
+            if target.account is None or account == target.account or account in accounts or anyone:
+                out.add(principal)
+        if anyone:
+            out.add(ANYONE)
+        if target.account:
+            out.discard(ids.account_root_arn("aws", target.account))  # the owner account itself: not news
+        if target.edge == "CAN_ASSUME":
+            out.discard(target.key)
+        return sorted(out)
+
+    def decide(self, principal: str, target: Target, time: str) -> Outcome:
+        self.decisions += 1
+        kind = principal_kind(principal, self.facts.principals.get(principal, ()))
+        if target.edge == "CAN_ASSUME" and kind == "federated":
+            action = "sts:AssumeRoleWithSAML" if ":saml-provider/" in principal else "sts:AssumeRoleWithWebIdentity"
+            target = replace(target, actions=(action,))
+        outcome = self.model.decide_at(principal, target, time)
+        if principal == ANYONE and target.bucket and RANK[outcome.access] > 0:
+            block = self.model.public_block(target.bucket, target.account, time)
+            if block["RestrictPublicBuckets"]:
+                return Outcome("deny", ["public-access-block:RestrictPublicBuckets"])
+        return outcome
+
+    def public_acl_edges(self, as_of: str) -> list[DerivedEdge]:
+        """Objects and buckets an ACL opens to everyone, unless ACLs are disabled or ignored."""
+        edges: list[DerivedEdge] = []
+        for subject_type, subject in sorted({(s.subject_type, s.subject) for s in self.facts.states
+                                             if s.kind == "acl"}):
+            bucket = subject if subject_type == "S3Bucket" else ids.parse_s3_uri(subject).bucket
+            owner = self.facts.buckets.get(bucket)
+            block = self.model.public_block(bucket, owner, END_OF_TIME)
+            if block["IgnorePublicAcls"] or self.model.acls_disabled(bucket, END_OF_TIME):
+                continue
+            grants = self.model.public_acl_grants(subject, END_OF_TIME)
+            reads = [f"acl:{subject}#{g}" for g in grants if g.endswith((":READ", ":FULL_CONTROL"))]
+            writes = [f"acl:{subject}#{g}" for g in grants if g.endswith((":WRITE", ":FULL_CONTROL"))]
+            props = {"access": "potential", "conditions": [], "as_of": as_of}
+            if subject_type == "S3Object" and reads:  # a bucket's READ grant lists keys; it reads no object
+                edges.append(DerivedEdge("CAN_READ", ("AWSPrincipal", ANYONE), ("S3Object", subject),
+                                         {**props, "via": reads, "actions": ["s3:GetObject"]}))
+            if subject_type == "S3Bucket" and writes:
+                for uri, attrs in sorted(self.facts.datasets.items()):
+                    if attrs["bucket"] == bucket:
+                        edges.append(DerivedEdge("CAN_WRITE", ("AWSPrincipal", ANYONE), ("Dataset", uri),
+                                                 {**props, "via": writes, "actions": ["s3:PutObject"]}))
+        return edges
+
+    # --- the two derivations -----------------------------------------------------------------------
+
+    def current_edges(self, as_of: str) -> list[DerivedEdge]:
+        edges: list[DerivedEdge] = []
+        for target in self.targets():
+            for principal in self.candidates(target, END_OF_TIME):
+                outcome = self.decide(principal, target, END_OF_TIME)
+                if outcome.access in ("allow", "conditional"):
+                    edges.append(DerivedEdge(target.edge, ("AWSPrincipal", principal), (target.label, target.key), {
+                        "access": _ACCESS_NAME[outcome.access], "via": outcome.via, "conditions": outcome.conditions,
+                        "actions": outcome.actions, "as_of": as_of}))
+        edges += self.public_acl_edges(as_of)
+        return _merged(edges)
+
+    def assumers_at(self, role: str, time: str) -> list[tuple[str, Outcome]]:
+        target = Target("AWSPrincipal", role, "CAN_ASSUME", ("sts:AssumeRole",), role, account_of(role), "trust", role)
+        out = []
+        for principal in self.candidates(target, time):
+            outcome = self.decide(principal, target, time)
+            if RANK[outcome.access] > 0:
+                out.append((principal, outcome))
+        return out
+
+    def readers_at_start(self, job: tuple[str, str]) -> list[DerivedEdge]:
+        """Who could read the job's inputs when it started, directly or through role chains."""
+        start = self.facts.job_starts.get(job)
+        if not start:
+            return []
+        found: dict[str, dict[str, Any]] = {}
+        for uri in sorted(self.facts.job_inputs.get(job, ())):
+            if uri not in self.facts.datasets:
+                continue
+            read = next(t for t in self.dataset_targets(uri, start) if t.edge == "CAN_READ")
+            frontier: list[tuple[str, Outcome, list[str]]] = []
+            for principal in self.candidates(read, start):
+                outcome = self.decide(principal, read, start)
+                if RANK[outcome.access] > 0:
+                    frontier.append((principal, outcome, []))
+            seen = {p for p, _, _ in frontier}
+            depth = 0
+            while frontier:
+                next_frontier = []
+                for principal, outcome, chain in frontier:
+                    _record(found, principal, uri, outcome, chain)
+                    if depth >= CHAIN_DEPTH or principal_kind(principal) != "role":
+                        continue
+                    for assumer, assumed in self.assumers_at(principal, start):
+                        if assumer not in seen:
+                            seen.add(assumer)
+                            combined = Outcome(min(outcome.access, assumed.access, key=lambda a: RANK[a]),
+                                               sorted(set(outcome.via) | set(assumed.via)),
+                                               sorted(set(outcome.conditions) | set(assumed.conditions)))
+                            next_frontier.append((assumer, combined, [principal, *chain]))
+                frontier = next_frontier
+                depth += 1
+        return [DerivedEdge("INPUT_READABLE_BY", job, ("AWSPrincipal", principal), _readable_props(row, start))
+                for principal, row in sorted(found.items())]
+
+
+def _record(found: dict[str, dict[str, Any]], principal: str, uri: str, outcome: Outcome, chain: list[str]) -> None:
+    """Keep, per principal and input dataset, the best access and every grant and role on the way."""
+    row = found.setdefault(principal, {"access": {}, "via": defaultdict(set), "conditions": set(), "chain": chain})
+    best = row["access"].get(uri)
+    if best is None or RANK[outcome.access] > RANK[best]:
+        row["access"][uri] = outcome.access
+    row["via"][uri].update(outcome.via, (f"assume:{r}" for r in chain))
+    row["conditions"].update(outcome.conditions)
+    if len(chain) < len(row["chain"]):
+        row["chain"] = chain
+
+
+def _readable_props(row: dict[str, Any], as_of: str) -> dict[str, Any]:
+    """Parallel lists per input dataset (a property cannot hold a list of lists: `vias[i]` is one line each)."""
+    datasets = sorted(row["access"])
+    return {"datasets": datasets, "accesses": [_ACCESS_NAME[row["access"][d]] for d in datasets],
+            "vias": ["\n".join(sorted(row["via"][d])) for d in datasets], "conditions": sorted(row["conditions"]),
+            "chain": row["chain"], "as_of": as_of}
+
+
+def _merged(edges: list[DerivedEdge]) -> list[DerivedEdge]:
+    """One edge per (type, principal, resource): the strongest access, the union of grants."""
+    merged: dict[tuple, DerivedEdge] = {}
+    for edge in edges:
+        key = (edge.type, edge.src, edge.dst)
+        current = merged.get(key)
+        if current is None:
+            merged[key] = edge
+            continue
+        props = dict(current.props)
+        if edge.props["access"] == "potential":
+            props["access"] = "potential"
+        for name in ("via", "conditions", "actions"):
+            props[name] = sorted({*props.get(name, []), *edge.props.get(name, [])})
+        merged[key] = DerivedEdge(edge.type, edge.src, edge.dst, props)
+    return [merged[k] for k in sorted(merged)]
+
+
+def _principal_rows(keys: Iterable[str], existing: Mapping[str, Any]) -> list[NodeRow]:
+    """Nodes for principals named only in policies (another account, a service, a provider, anyone)."""
+    rows = []
+    for key in sorted(set(keys) - set(existing)):
+        kind = principal_kind(key)
+        account = account_of(key)
+        props: dict[str, Any] = {"arn": key, "id": key}
+        if account:
+            props["account_id"] = account
+        if kind == "anyone":
+            rows.append(NodeRow("AWSPrincipal", key, {**props, "name": "anyone", "principal_type": "Anyone"}))
+        elif kind == "service":
+            rows.append(NodeRow("AWSServicePrincipal", key, {**props, "name": key, "principal_type": "AWSService"}))
+        elif kind == "role":
+            rows.append(NodeRow("AWSRole", key, {**props, "name": key.rsplit("/", 1)[-1], "principal_type": "Role"}))
+        elif kind == "user":
+            rows.append(NodeRow("AWSUser", key, {**props, "name": key.rsplit("/", 1)[-1], "principal_type": "IAMUser"}))
+        elif kind == "root":
+            rows.append(NodeRow("AWSPrincipal", key, {**props, "name": account or key, "principal_type": "Account"}))
+        else:
+            rows.append(NodeRow("AWSPrincipal", key, {**props, "name": key.rsplit("/", 1)[-1],
+                                                      "principal_type": "FederatedProvider" if kind == "federated"
+                                                      else "Principal"}))
+    return rows
+
+
+def refresh_access(store: Store) -> AccessSummary:
+    """Recompute every derived access edge and policy-state validity from what the store holds."""
+    started = wallclock.monotonic()
+    facts = _read_facts(store)
+    deriver = _Deriver(facts)
+    as_of = deriver.timeline.as_of or ""
+    edges = deriver.current_edges(as_of)
+    for job in sorted(facts.job_inputs):
+        edges += deriver.readers_at_start(job)
+    referenced = {e.src[1] for e in edges} | {e.dst[1] for e in edges if e.dst[0] == "AWSPrincipal"}
+    rows = _principal_rows(referenced, facts.principals)
+    if rows:
+        aggregate = Aggregate()
+        aggregate.add(GraphDelta("policy", "derived", "derived", "derived", as_of or "1970-01-01T00:00:00Z",
+                                 tuple(rows)))
+        store.write(aggregate, {})
+    updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())]
+    store.replace_derived(edges, updates)
+    store.commit()
+    counts: dict[str, int] = defaultdict(int)
+    for edge in edges:
+        counts[edge.type] += 1
+    return AccessSummary(len(facts.states), len(facts.principals), len(deriver.targets()), deriver.decisions,
+                         dict(counts), wallclock.monotonic() - started)

@@ -1,0 +1,399 @@
+"""Who may do what, at a given time: policy states assembled into the evaluator's policy sets.
+
+`AccessModel` knows the principals, the AI-relevant resources (datasets, artifacts, keys, roles,
+endpoints, custom models, registry groups) and the policy timeline. `decide_at` asks graphgov.effective
+for one (principal, target, time), after assembling what applied then: the principal's inline,
+managed and group policies and its boundary; the resource's bucket, key (with grants), trust or
+registry policy; the accounts' SCPs/RCPs attached directly; the SSE-KMS key as a second gate; the key's
+state. What the evidence does not cover makes the answer `unknown` (before the earliest evidence) or
+`conditional` (an unknown key policy, an unknown bucket owner), never a grant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from graphgov import ids
+from graphgov.effective import EffectiveDecision, Labeled, PolicySet, Request, decide
+from graphgov.policy import PolicyDocument, PolicyError, parse_policy
+from graphgov.policy_timeline import END_OF_TIME, Resolved, Timeline
+
+# An object key no policy names, standing for "any object under this prefix": a pattern grants the
+# whole prefix exactly when it matches this probe (wildcards only).
+PROBE = "\u2063graphgov-any-object"
+ANYONE = "*"
+RANK = {"allow": 3, "conditional": 2, "unknown": 1, "implicit-deny": 0, "deny": 0}
+_ALLOW_ALL = parse_policy({"Statement": [{"Sid": "assumed", "Effect": "Allow", "Action": "*", "Resource": "*"}]})
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (resource, access kind) pair the derivation asks about."""
+
+    label: str  # merge label of the resource node
+    key: str
+    edge: str  # CAN_READ, CAN_WRITE, CAN_DECRYPT, CAN_ASSUME, CAN_INVOKE
+    actions: tuple[str, ...]  # the first decides the edge; the others are reported when also allowed
+    arn: str
+    account: str | None
+    kind: str  # effective.PolicySet.resource_kind
+    policy_subject: str | None = None  # whose resource policy applies (bucket name, key ARN, role ARN, group ARN)
+    kms_key: str | None = None  # SSE-KMS key whose kms:Decrypt / GenerateDataKey also gates the access
+    bucket: str | None = None
+
+
+@dataclass
+class Outcome:
+    access: str  # allow | conditional | unknown | deny
+    via: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+
+
+def _combine(first: Outcome, second: Outcome) -> Outcome:
+    """Both gates must pass: the weaker outcome wins; grants and conditions of both are kept."""
+    access = min(first.access, second.access, key=lambda a: RANK[a])
+    return Outcome(access, sorted(set(first.via) | set(second.via)),
+                   sorted(set(first.conditions) | set(second.conditions)), first.actions)
+
+
+@lru_cache(maxsize=65536)
+def _document(text: str) -> PolicyDocument | None:
+    try:
+        return parse_policy(text)
+    except PolicyError:
+        return None
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
+
+
+def principal_kind(key: str, labels: Iterable[str] = ()) -> str:
+    labels = set(labels)
+    if key == ANYONE:
+        return "anyone"
+    if "AWSServicePrincipal" in labels or key.endswith(".amazonaws.com"):
+        return "service"
+    if ":saml-provider/" in key or ":oidc-provider/" in key:
+        return "federated"
+    if key.endswith(":root"):
+        return "root"
+    if "AWSRole" in labels or ":role/" in key:
+        return "role"
+    if "AWSUser" in labels or ":user/" in key:
+        return "user"
+    return "other"
+
+
+def account_of(key: str) -> str | None:
+    if ids.is_arn(key):
+        account = ids.parse_arn(key).account
+        return account or None
+    return None
+
+
+def principals_named(documents: Iterable[PolicyDocument]) -> tuple[set[str], set[str], bool]:
+    """(principal keys, account ids, anyone?) named in Principal blocks of Allow statements."""
+    keys: set[str] = set()
+    accounts: set[str] = set()
+    anyone = False
+    for document in documents:
+        for statement in document.statements:
+            if statement.effect != "Allow" or not statement.principals:
+                continue
+            for kind, names in statement.principals.items():
+                for name in names:
+                    if name == "*":
+                        anyone = True
+                    elif kind == "AWS" and name.isdigit() and len(name) == 12:
+                        accounts.add(name)
+                        keys.add(ids.account_root_arn("aws", name))
+                    elif kind == "AWS" and ids.is_arn(name):
+                        try:
+                            key = ids.canonical_principal_arn(name)
+                        except ids.IdentityError:
+                            continue
+                        keys.add(key)
+                        if key.endswith(":root") and account_of(key):
+                            accounts.add(account_of(key) or "")
+                    elif kind in ("Service", "Federated"):
+                        keys.add(name)
+    return keys, accounts, anyone
+
+
+class AccessModel:
+    """Policy timeline + principals + targets, queried at any time."""
+
+    def __init__(self, timeline: Timeline, principals: Mapping[str, tuple[str, ...]],
+                 org_policy_types: Mapping[str, str] | None = None, known_accounts: Iterable[str] = ()) -> None:
+        self.timeline = timeline
+        self.principal_labels = dict(principals)
+        self.org_policy_types = dict(org_policy_types or {})
+        # Accounts whose identity policies the evidence covers; a principal of any other account is
+        # judged as its account root is: by what the resource side grants it.
+        self.known_accounts = set(known_accounts)
+        self._cache: dict[tuple[int, str, Target], Outcome] = {}
+
+    # --- the principal's side ----------------------------------------------------------------------
+
+    def _managed(self, policy: str, time: str, via_prefix: str) -> tuple[Labeled | None, bool, bool]:
+        """A managed policy's default version at `time`: (document, known?, extrapolated?)."""
+        default = self.timeline.slot_at(policy, "default", time)
+        if default is None or default.state is None:
+            return None, False, False
+        text, extrapolated = default.state.document, default.extrapolated
+        if text is None and default.state.target:
+            version = self.timeline.slot_at(policy, f"version:{default.state.target}", time)
+            if version is None or version.state is None:
+                return None, False, extrapolated
+            text, extrapolated = version.state.document, extrapolated or version.extrapolated
+        document = _document(text) if text else None
+        if document is None:
+            return None, False, extrapolated
+        return Labeled(f"{via_prefix}{policy}", document), True, extrapolated
+
+    def _identity_docs(self, subject: str, time: str) -> tuple[list[Labeled], bool, bool]:
+        """Inline and attached policies of a user, role or group: (documents, complete?, extrapolated?)."""
+        docs: list[Labeled] = []
+        complete, extrapolated = True, False
+        for slot, resolved in self.timeline.subject_at(subject, time).items():
+            extrapolated = extrapolated or (resolved.extrapolated and slot != "lifecycle")
+            state = resolved.state
+            if state is None:
+                continue
+            if state.kind == "identity":
+                document = _document(state.document or "")
+                if document is None:
+                    complete = False
+                else:
+                    docs.append(Labeled(f"{subject}#{slot}", document))
+            elif state.kind == "attachment" and state.target:
+                managed, known, extra = self._managed(state.target, time, f"{subject}#attached:")
+                extrapolated = extrapolated or extra
+                if managed:
+                    docs.append(managed)
+                complete = complete and known
+        return docs, complete, extrapolated
+
+    def identity(self, principal: str, time: str) -> tuple[PolicySet, bool, bool]:
+        """(policy set with identity and boundary filled, identity complete?, extrapolated?)."""
+        if not self.timeline.known(principal):
+            return PolicySet(identity=None), False, False
+        docs, complete, extrapolated = self._identity_docs(principal, time)
+        for resolved in self.timeline.subject_at(principal, time, "group:").values():
+            if resolved.state is not None and resolved.state.kind == "membership" and resolved.state.target:
+                group_docs, group_complete, group_extra = self._identity_docs(resolved.state.target, time)
+                docs += group_docs
+                complete = complete and group_complete
+                extrapolated = extrapolated or group_extra or resolved.extrapolated
+        boundary = None
+        resolved = self.timeline.slot_at(principal, "boundary", time)
+        if resolved is not None and resolved.state is not None and resolved.state.target:
+            managed, known, extra = self._managed(resolved.state.target, time, f"{principal}#boundary:")
+            extrapolated = extrapolated or extra or resolved.extrapolated
+            boundary = (managed,) if managed else ()
+            complete = complete and known
+        return PolicySet(identity=tuple(docs), boundary=boundary), complete, extrapolated
+
+    def _org_levels(self, account: str | None, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
+        """The SCPs or RCPs attached directly to the account, as one level of Deny-bearing documents.
+
+        Levels above the account (root, OUs) are not in the logs; their FullAWSAccess default is
+        assumed, so an account-level allow-list is only applied together with an allow-all level.
+        """
+        if not account:
+            return ()
+        docs = []
+        for _slot, resolved in self.timeline.subject_at(account, time, "org-policy:").items():
+            state = resolved.state
+            if state is None or not state.target or self.org_policy_types.get(state.target) != kind:
+                continue
+            content = self.timeline.slot_at(state.target, "content", time)
+            document = _document(content.state.document or "") if content and content.state else None
+            if document is not None:
+                docs.append(Labeled(f"{kind}:{state.target}", document))
+        if not docs:
+            return ()
+        return (tuple(docs) + (Labeled(f"{kind}:assumed-FullAWSAccess", _ALLOW_ALL),),)
+
+    # --- the resource's side -----------------------------------------------------------------------
+
+    def resource_docs(self, target: Target, time: str) -> tuple[list[Labeled], bool, bool]:
+        """(resource policy documents, known?, extrapolated?) for the target."""
+        subject = target.policy_subject
+        if subject is None:
+            return [], True, False
+        if target.kind == "kms":
+            return self._key_docs(subject, time)
+        slot = {"trust": "trust", "s3": "bucket-policy"}.get(target.kind, "group-policy")
+        resolved = self.timeline.slot_at(subject, slot, time)
+        if resolved is None:
+            return [], target.kind != "trust", False
+        if resolved.state is None:
+            return [], True, resolved.extrapolated
+        document = _document(resolved.state.document or "")
+        return ([Labeled(f"{slot}:{subject}", document)] if document else []), document is not None, \
+            resolved.extrapolated
+
+    def _key_docs(self, key: str, time: str) -> tuple[list[Labeled], bool, bool]:
+        docs: list[Labeled] = []
+        resolved = self.timeline.slot_at(key, "key-policy", time)
+        known = resolved is not None and resolved.state is not None
+        extrapolated = bool(resolved and resolved.extrapolated)
+        if known and resolved and resolved.state:
+            document = _document(resolved.state.document or "")
+            if document:
+                docs.append(Labeled(f"key-policy:{key}", document))
+            else:
+                known = False
+        for slot, grant in self.timeline.subject_at(key, time, "grant:").items():
+            rendered = _grant_document(grant)
+            if rendered:
+                docs.append(Labeled(f"{slot}:{key}", rendered))
+        return docs, known, extrapolated
+
+    def key_disabled(self, key: str, time: str) -> str | None:
+        resolved = self.timeline.slot_at(key, "key-state", time)
+        if resolved is None or resolved.state is None:
+            return None
+        state = (_json(resolved.state.document) or {}).get("KeyState")
+        return state if state in ("PendingDeletion", "Disabled", "PendingReplicaDeletion") else None
+
+    # --- decisions ---------------------------------------------------------------------------------
+
+    def decide_at(self, principal: str, target: Target, time: str = END_OF_TIME) -> Outcome:
+        """The principal's access to the target at `time` (cached per state epoch)."""
+        cache_key = (self.timeline.epoch(time), principal, target)
+        cached = self._cache.get(cache_key)
+        if cached is None:
+            cached = self._cache[cache_key] = self._decide(principal, target, time)
+        return cached
+
+    def _decide(self, principal: str, target: Target, time: str) -> Outcome:
+        outcome = self._decide_one(principal, target, target.actions[0], target.arn, time)
+        if RANK[outcome.access] == 0:
+            return outcome
+        allowed = [a for a in target.actions[1:]
+                   if RANK[self._decide_one(principal, target, a, target.arn, time).access] > 0]
+        outcome.actions = [target.actions[0], *allowed]
+        if target.kms_key:
+            key_target = Target("KMSKey", target.kms_key, "CAN_DECRYPT", (_kms_action(target.edge),), target.kms_key,
+                                account_of(target.kms_key), "kms", target.kms_key)
+            gate = self._decide_one(principal, key_target, key_target.actions[0], target.kms_key, time)
+            outcome = _combine(outcome, gate)
+        return outcome
+
+    def _decide_one(self, principal: str, target: Target, action: str, resource: str, time: str) -> Outcome:
+        kind = principal_kind(principal, self.principal_labels.get(principal, ()))
+        if kind == "anyone" or kind in ("root", "service", "federated"):
+            policies, complete, extrapolated = PolicySet(identity=()), True, False
+        elif account_of(principal) not in self.known_accounts:
+            policies, complete, extrapolated = PolicySet(identity=(Labeled(
+                f"identity-not-known:{account_of(principal)}", _ALLOW_ALL),)), True, False
+        else:
+            policies, complete, extrapolated = self.identity(principal, time)
+        resource_docs, resource_known, resource_extra = self.resource_docs(target, time)
+        if target.kind == "kms":
+            disabled = self.key_disabled(target.policy_subject or "", time)
+            if disabled:
+                return Outcome("deny", [f"key-state:{disabled}"])
+        principal_account = account_of(principal) if kind != "anyone" else None
+        policies = replace(
+            policies, resource=tuple(resource_docs), resource_kind=target.kind,
+            scp_levels=self._org_levels(principal_account, "scp", time) if kind in ("role", "user") else (),
+            rcp_levels=self._org_levels(target.account, "rcp", time),
+        )
+        request = Request(principal=principal, action=action, resource=resource,
+                          resource_account=target.account, principal_account=principal_account)
+        decision: EffectiveDecision = decide(request, policies)
+        outcome = Outcome(_access(decision.outcome), list(decision.via), list(decision.conditions))
+        if outcome.access == "deny" and decision.denied_by:
+            outcome.via = list(decision.denied_by)
+        if RANK[outcome.access] == 0 and decision.outcome == "implicit-deny" and not complete:
+            outcome.access = "unknown"  # a policy whose document is not known might have allowed it
+        if not resource_known and RANK[outcome.access] > 0 and target.kind == "kms":
+            outcome.access = "conditional"
+            outcome.conditions = sorted({*outcome.conditions, '{"graphgov:unknown":"key-policy"}'})
+        if (extrapolated or resource_extra) and RANK[outcome.access] > 1:
+            outcome.access = "unknown"  # the states used were only known later than `time`
+        return outcome
+
+    # --- public access, as AWS judges it -----------------------------------------------------------
+
+    def public_block(self, bucket: str, account: str | None, time: str) -> dict[str, bool]:
+        """Block Public Access in force for the bucket: bucket and account settings combined (either wins)."""
+        flags = {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+                 "RestrictPublicBuckets": False}
+        for subject in (bucket, account):
+            if not subject:
+                continue
+            resolved = self.timeline.slot_at(subject, "public-access-block", time)
+            if resolved is None or resolved.state is None:
+                continue
+            for name, value in (_json(resolved.state.document) or {}).items():
+                if name in flags and value is True:
+                    flags[name] = True
+        return flags
+
+    def acls_disabled(self, bucket: str, time: str) -> bool:
+        resolved = self.timeline.slot_at(bucket, "ownership", time)
+        if resolved is None or resolved.state is None:
+            return False
+        return (_json(resolved.state.document) or {}).get("ObjectOwnership") == "BucketOwnerEnforced"
+
+    def public_acl_grants(self, subject: str, time: str) -> list[str]:
+        """Permissions an ACL gives to everyone (AllUsers) or to any AWS account (AuthenticatedUsers)."""
+        resolved = self.timeline.slot_at(subject, "acl", time)
+        if resolved is None or resolved.state is None:
+            return []
+        grants = (_json(resolved.state.document) or {}).get("Grants") or []
+        out = []
+        for grant in grants:
+            grantee = grant.get("Grantee") or {} if isinstance(grant, Mapping) else {}
+            if grantee.get("URI") in (ALL_USERS, AUTHENTICATED_USERS):
+                out.append(f"{grantee['URI'].rsplit('/', 1)[-1]}:{grant.get('Permission')}")
+        return sorted(out)
+
+
+def _kms_action(edge: str) -> str:
+    return "kms:GenerateDataKey" if edge == "CAN_WRITE" else "kms:Decrypt"
+
+
+def _access(outcome: str) -> str:
+    return {"allow": "allow", "conditional": "conditional", "unknown": "unknown"}.get(outcome, "deny")
+
+
+def _grant_document(resolved: Resolved) -> PolicyDocument | None:
+    """A KMS grant as the Allow statement it amounts to (its constraints become conditions)."""
+    if resolved.state is None:
+        return None
+    grant = _json(resolved.state.document) or {}
+    grantee = grant.get("GranteePrincipal")
+    operations = [f"kms:{op}" for op in grant.get("Operations") or [] if isinstance(op, str)]
+    if not isinstance(grantee, str) or not operations:
+        return None
+    principal = {"Service": grantee} if grantee.endswith(".amazonaws.com") else {"AWS": grantee}
+    statement: dict[str, Any] = {"Sid": resolved.state.slot, "Effect": "Allow", "Principal": principal,
+                                 "Action": operations, "Resource": "*"}
+    constraints = grant.get("Constraints") or {}
+    condition: dict[str, dict[str, str]] = defaultdict(dict)
+    for name, operator in (("EncryptionContextEquals", "StringEquals"), ("EncryptionContextSubset", "StringEquals")):
+        for context_key, value in (constraints.get(name) or {}).items():
+            condition[operator][f"kms:EncryptionContext:{context_key}"] = value
+    if condition:
+        statement["Condition"] = dict(condition)
+    try:
+        return parse_policy({"Version": "2012-10-17", "Statement": [statement]})
+    except PolicyError:
+        return None

@@ -1,0 +1,150 @@
+"""Replaying policy states in time order: what each slot of each subject held at any moment.
+
+Observations come from change events (one instant each: the change's time) and from snapshots (an
+unchanged value seen by several pulls is one state observed at its first and last pull). The state
+of a slot at time T is the one observed last at or before T. Before a slot's earliest observation
+the slot is *absent* when the subject's creation was seen before T (a new role has no inline
+policies), and otherwise *unknown*: the earliest known state is then used, flagged as extrapolated,
+so a question can answer "unknown" rather than "granted".
+
+A snapshot's `inventory` state lists the slots the subject had when it was taken; a slot missing from
+it was absent at that observation.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+END_OF_TIME = "9999-12-31T23:59:59Z"
+
+
+@dataclass(frozen=True)
+class State:
+    """One PolicyState node, as the evaluator needs it."""
+
+    id: str
+    subject: str
+    subject_type: str
+    slot: str
+    kind: str
+    document: str | None
+    target: str | None
+    deleted: bool
+    evidence: str
+    observed: tuple[str, ...]  # the instants it was seen in force
+
+    @classmethod
+    def from_node(cls, attrs: Mapping[str, Any]) -> State:
+        if attrs.get("evidence") == "snapshot":
+            observed = tuple(sorted({attrs["first_seen"], attrs["last_seen"]}))
+        else:
+            observed = (attrs.get("valid_from") or attrs["first_seen"],)
+        return cls(attrs["id"], attrs["subject"], attrs.get("subject_type", ""), attrs["slot"], attrs["kind"],
+                   attrs.get("document"), attrs.get("target"), bool(attrs.get("deleted")),
+                   attrs.get("evidence", "event"), observed)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A slot's state at some time: `state` None means absent; `extrapolated` means it was not known then."""
+
+    state: State | None
+    extrapolated: bool = False
+
+
+_ABSENT = None
+
+
+class Timeline:
+    """Every slot of every subject, replayable at any time."""
+
+    def __init__(self, states: Iterable[State]) -> None:
+        self.states: dict[str, State] = {}
+        obs: dict[tuple[str, str], list[tuple[str, int, str, State | None]]] = defaultdict(list)
+        slots_of: dict[str, set[str]] = defaultdict(set)
+        inventories: list[State] = []
+        for state in states:
+            self.states[state.id] = state
+            if state.kind == "inventory":
+                inventories.append(state)
+                continue
+            slots_of[state.subject].add(state.slot)
+            value = None if state.deleted else state
+            # at one instant an event (priority 1) outranks a snapshot (0): the change happened then
+            priority = 1 if state.evidence == "event" else 0
+            for instant in state.observed:
+                obs[(state.subject, state.slot)].append((instant, priority, state.id, value))
+        for inventory in inventories:
+            present = set(_json_list(inventory.document))
+            for slot in slots_of[inventory.subject] - present:
+                for instant in inventory.observed:
+                    obs[(inventory.subject, slot)].append((instant, 0, inventory.id, _ABSENT))
+        self._obs = {key: sorted(values, key=lambda o: (o[0], o[1], o[2])) for key, values in obs.items()}
+        self._times = {key: [o[0] for o in values] for key, values in self._obs.items()}
+        self.slots_of = {subject: sorted(slots) for subject, slots in slots_of.items()}
+        self.instants = sorted({o[0] for values in self._obs.values() for o in values})
+        self.as_of = self.instants[-1] if self.instants else None
+
+    def slot_at(self, subject: str, slot: str, time: str = END_OF_TIME) -> Resolved | None:
+        """The slot's state at `time`; None when nothing at all is known of this slot."""
+        values = self._obs.get((subject, slot))
+        if not values:
+            return None
+        index = bisect.bisect_right(self._times[(subject, slot)], time)
+        if index:
+            return Resolved(values[index - 1][3])
+        if slot != "lifecycle" and self.created_by(subject, time):
+            return Resolved(_ABSENT)
+        return Resolved(values[0][3], extrapolated=True)
+
+    def created_by(self, subject: str, time: str) -> bool:
+        """Whether the subject's creation was seen at or before `time` (so its slots started empty)."""
+        values = self._obs.get((subject, "lifecycle"))
+        if not values:
+            return False
+        return any(o[0] <= time and o[3] is not None and o[3].evidence == "event" for o in values)
+
+    def subject_at(self, subject: str, time: str = END_OF_TIME, prefix: str = "") -> dict[str, Resolved]:
+        """Every slot of the subject (optionally those starting with `prefix`) at `time`."""
+        out = {}
+        for slot in self.slots_of.get(subject, ()):
+            if slot.startswith(prefix):
+                resolved = self.slot_at(subject, slot, time)
+                if resolved is not None:
+                    out[slot] = resolved
+        return out
+
+    def known(self, subject: str) -> bool:
+        return subject in self.slots_of
+
+    def epoch(self, time: str) -> int:
+        """States change only at observation instants: equal epochs mean equal states everywhere."""
+        return bisect.bisect_right(self.instants, time)
+
+    def validity(self) -> dict[str, dict[str, Any]]:
+        """Per state id: `valid_to` (when the slot next changed) and `current` (in force at the end)."""
+        out: dict[str, dict[str, Any]] = {}
+        for values in self._obs.values():
+            last_seen_of: dict[str, int] = {}
+            for index, (_, _, state_id, _) in enumerate(values):
+                last_seen_of[state_id] = index
+            for state_id, index in last_seen_of.items():
+                if state_id not in self.states or self.states[state_id].kind == "inventory":
+                    continue
+                following = next((o for o in values[index + 1:] if o[2] != state_id), None)
+                out[state_id] = {"valid_to": following[0] if following else None,
+                                 "current": following is None}
+        return out
+
+
+def _json_list(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
