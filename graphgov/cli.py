@@ -99,12 +99,59 @@ def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
     click.echo(f"{summary.records} records from {summary.files} files into {where}")
+    _print_counts(summary)
+
+
+def _print_counts(summary: LoadSummary) -> None:
     click.echo(f"  loaded       {summary.loaded}")
     for reason, count in sorted(summary.skipped.items()):
         click.echo(f"  skipped      {count:<6} {reason}")
     click.echo(f"  quarantined  {summary.quarantined}" +
                (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
+    if summary.access and summary.access["policy_states"]:
+        derived = ", ".join(f"{k} {v}" for k, v in summary.access["edges"].items()) or "none"
+        click.echo(f"  access       {summary.access['policy_states']} policy states; derived edges: {derived}")
     click.echo(f"graph now holds {summary.nodes} nodes and {summary.edges} edges")
+
+
+@main.group()
+def pull() -> None:
+    """Read the current state of an AWS account into the graph (a snapshot; pull again to see changes)."""
+
+
+@pull.command("iam")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
+              default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
+              help="Where objects that cannot be read are appended, with their error.")
+@click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration].")
+@click.option("--region", "regions", multiple=True,
+              help="Region whose KMS keys are read (repeatable) [default: the session's region].")
+@friendly_errors
+def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
+                     regions: tuple[str, ...]) -> None:
+    """Pull the IAM users, groups, roles and managed policies, bucket and key policies in force now.
+
+    Credentials, Region and endpoint come from the standard AWS configuration (profile, environment
+    including AWS_ENDPOINT_URL); the caller needs read access such as the SecurityAudit policy.
+    """
+    from graphgov.pull_iam import PullError, aws_session, pull_iam
+
+    try:
+        session = aws_session(profile)
+        with store_from(store_spec) as store:
+            summary = pull_iam(session, store, quarantine_path, regions=regions)
+    except PullError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    click.echo(f"{summary.records} objects read from account {summary.account} at {summary.time} "
+               f"into {store.description}")
+    for kind, count in sorted(summary.objects.items()):
+        click.echo(f"  read         {count:<6} {kind}")
+    _print_counts(summary)
 
 
 @main.command()

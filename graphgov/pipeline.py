@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from graphgov.access import refresh_access
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
@@ -43,6 +44,7 @@ class LoadSummary:
     nodes: int = 0
     edges: int = 0
     quarantine_file: str | None = None
+    access: dict[str, Any] | None = None  # what the access derivation that follows every load found
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class LoadSummary:
             "nodes": self.nodes,
             "edges": self.edges,
             "quarantine_file": self.quarantine_file,
+            "access": self.access,
         }
 
     @property
@@ -169,6 +172,53 @@ class _Chunk:
         self.deltas = []
 
 
+class _Run:
+    """One load: the chunk being filled, the poorer copies held back, the quarantine and the account."""
+
+    def __init__(self, store: Store, quarantine_path: Path, chunk_records: int) -> None:
+        self.store = store
+        self.chunk_records = chunk_records
+        self.summary = LoadSummary(quarantine_file=str(quarantine_path))
+        self.quarantine = Quarantine(quarantine_path)
+        self.deferred = _Deferred()
+        self.chunk = _Chunk(self.deferred)
+        self.last_checkpoint = time.monotonic()
+
+    def add_raw(self, raw: RawRecord) -> None:
+        _account(raw, self.chunk, self.summary, self.quarantine)
+        self._maybe_flush()
+
+    def add_delta(self, delta: GraphDelta) -> None:
+        self.summary.records += 1
+        self.chunk.deltas.append(delta)
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if len(self.chunk.deltas) >= self.chunk_records:
+            self.chunk.flush(self.store, self.summary)
+            if time.monotonic() - self.last_checkpoint > self.store.checkpoint_seconds:
+                self.store.commit()
+                self.last_checkpoint = time.monotonic()
+
+    def finish(self) -> None:
+        self.chunk.flush(self.store, self.summary)
+        final = _Chunk()  # the poorer copies whose action no richer copy claimed
+        for delta in self.deferred.drain():
+            final.deltas.append(delta)
+            if len(final.deltas) >= self.chunk_records:
+                final.flush(self.store, self.summary)
+        final.flush(self.store, self.summary)
+        self.store.commit()
+        # derived access depends on the whole graph: recomputed once the evidence is in
+        self.summary.access = refresh_access(self.store).as_dict()
+
+    def result(self) -> LoadSummary:
+        if self.summary.quarantined == 0:
+            self.summary.quarantine_file = None
+        self.summary.nodes, self.summary.edges = self.store.totals()
+        return self.summary
+
+
 def load_paths(
     paths: Iterable[str | Path],
     store: Store,
@@ -178,37 +228,44 @@ def load_paths(
 ) -> LoadSummary:
     """Load every record under `paths` into `store`; returns the summary (store totals included)."""
     files = iter_paths(paths)
-    summary = LoadSummary(quarantine_file=str(quarantine_path))
-    quarantine = Quarantine(quarantine_path)
-    deferred = _Deferred()
-    chunk = _Chunk(deferred)
-    last_checkpoint = time.monotonic()
+    run = _Run(store, quarantine_path, chunk_records)
     try:
         for path in files:
-            summary.files += 1
+            run.summary.files += 1
             for raw in read_path(path):
-                _account(raw, chunk, summary, quarantine)
-                if len(chunk.deltas) >= chunk_records:
-                    chunk.flush(store, summary)
-                    if time.monotonic() - last_checkpoint > store.checkpoint_seconds:
-                        store.commit()
-                        last_checkpoint = time.monotonic()
+                run.add_raw(raw)
             if on_file:
                 on_file(path)
-        chunk.flush(store, summary)
-        final = _Chunk()  # the poorer copies whose action no richer copy claimed
-        for delta in deferred.drain():
-            final.deltas.append(delta)
-            if len(final.deltas) >= chunk_records:
-                final.flush(store, summary)
-        final.flush(store, summary)
-        store.commit()
+        run.finish()
     finally:
-        quarantine.close()
-    if summary.quarantined == 0:
-        summary.quarantine_file = None
-    summary.nodes, summary.edges = store.totals()
-    return summary
+        run.quarantine.close()
+    return run.result()
+
+
+def load_deltas(
+    items: Iterable[GraphDelta | RawRecord],
+    store: Store,
+    quarantine_path: Path,
+    chunk_records: int = CHUNK_RECORDS,
+) -> LoadSummary:
+    """Load deltas made by something other than a file reader (`graphgov pull`), with the same
+    de-duplication and account as `load_paths`.
+
+    Each item is one record: a GraphDelta is loaded (or skipped as a duplicate); a RawRecord is
+    accounted as `load_paths` accounts it, so a producer reports what it could not turn into a delta
+    as a RawRecord with a `skip` reason or an `error` (quarantined) and the counts still add up.
+    """
+    run = _Run(store, quarantine_path, chunk_records)
+    try:
+        for item in items:
+            if isinstance(item, GraphDelta):
+                run.add_delta(item)
+            else:
+                run.add_raw(item)
+        run.finish()
+    finally:
+        run.quarantine.close()
+    return run.result()
 
 
 def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine) -> None:

@@ -27,7 +27,8 @@ def test_load_json_summary_and_default_store(runner):
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output)
         assert summary == {"records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
-                           "nodes": 8, "edges": 7, "quarantine_file": None}
+                           "nodes": 8, "edges": 7, "quarantine_file": None,
+                           "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
         import os
 
         assert os.path.exists(".graphgov/graph.json.gz")  # the documented default
@@ -68,16 +69,20 @@ def test_query_formats(runner, tmp_path):
 def test_questions_listing(runner):
     listing = json.loads(runner.invoke(main, ["questions", "--format", "json"]).output)
     assert [q["id"] for q in listing] == [
-        "bedrock-invocations-without-logging", "cross-account-assumptions", "dataset-consumers", "endpoint-lineage",
-        "model-lineage", "models-without-lineage", "object-readers", "principal-activity", "unencrypted-ai-artifacts"]
-    assert listing[6]["params"]["bucket"]["required"] is True
+        "access-at-training-time", "bedrock-invocations-without-logging", "cross-account-assumptions",
+        "cross-account-exposure", "dataset-consumers", "endpoint-lineage", "iam-changes-on-ai-roles", "model-lineage",
+        "models-without-lineage", "object-readers", "principal-activity", "public-ai-data", "training-data-readers",
+        "unencrypted-ai-artifacts"]
+    assert listing[9]["params"]["bucket"]["required"] is True
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["load", "/no/such/path"], "Error: no such file or directory: /no/such/path"),
-    (["query", "nope"], "Error: unknown question 'nope' (known: bedrock-invocations-without-logging, "
-                        "cross-account-assumptions, dataset-consumers, endpoint-lineage, model-lineage, "
-                        "models-without-lineage, object-readers, principal-activity, unencrypted-ai-artifacts)"),
+    (["query", "nope"], "Error: unknown question 'nope' (known: access-at-training-time, "
+                        "bedrock-invocations-without-logging, cross-account-assumptions, cross-account-exposure, "
+                        "dataset-consumers, endpoint-lineage, iam-changes-on-ai-roles, model-lineage, "
+                        "models-without-lineage, object-readers, principal-activity, public-ai-data, "
+                        "training-data-readers, unencrypted-ai-artifacts)"),
     (["query", "object-readers"], "Error: object-readers: missing required parameter 'bucket' "
                                   "(bucket name, arn:aws:s3:::name or s3://name)"),
     (["query", "object-readers", "--param", "bucket"], "Error: Invalid value for --param: expected K=V, got 'bucket'"),

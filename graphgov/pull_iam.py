@@ -1,0 +1,617 @@
+"""`graphgov pull iam`: a snapshot of the policies in force in one AWS account, read with boto3.
+
+CloudTrail says what changed and when; only the account itself says what holds now, including what
+was set before the trail began. Each pull reads the current state of every policy slot (the slots of
+graphgov.policy_facts) and records it as a snapshot PolicyState, keyed by its value: pulling an
+unchanged account again adds nothing (the same states, a later `last_seen`), and a changed policy
+adds a new state beside the old one, so the history of values stays.
+
+One GraphDelta per API object read (a user, group, role, managed policy, bucket, key, the account's
+Block Public Access), with evidence keys unique per (pull time, object), so a later pull is never
+mistaken for a duplicate of an earlier one. Every object but the account also gets a `lifecycle`
+state (it exists) and an `inventory` state listing the slots it had, so a slot that is gone is known
+to be gone. The access timeline applies an inventory to every slot of its subject, whatever its
+source, so the pull reads every slot family the table gives for those subjects (INVENTORIED_SLOTS),
+users' access keys included. The account gets no inventory: its Organizations slots are not read
+here. The fixed slots of a bucket and the account's Block Public Access get a `deleted` state when
+they are not set.
+
+An object whose read fails is not loaded: AccessDenied (and an object gone while being read) is
+skipped with a named reason (`access_denied:s3:GetBucketAcl`), any other error quarantines it with
+the error. A failed listing counts as one record of the kind it lists. Credentials or an endpoint that
+cannot be used at all stop the pull with a PullError (one line for the user).
+
+SageMaker model package group policies are not read: moto (the test server) does not implement
+GetModelPackageGroupPolicy, so that code could not be tested.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from graphgov import ids
+from graphgov.delta import EdgeRow, GraphDelta, NodeRow
+from graphgov.pipeline import LoadSummary, load_deltas
+from graphgov.policy_facts import group_row, policy_row, policy_state
+from graphgov.readers import RawRecord
+from graphgov.stores.base import Store
+from graphgov.times import to_utc_iso
+from loaders.identity import principal_node, role_rows
+
+SOURCE = "pull:iam"
+Clock = Callable[[], datetime]
+
+# The slot families a pull reads for each subject type: an `inventory` state vouches for these (and
+# lifecycle: the subject exists), so the access timeline may take a slot missing from it as gone.
+INVENTORIED_SLOTS: dict[str, tuple[str, ...]] = {
+    "AWSUser": ("lifecycle", "inline:", "attached:", "group:", "boundary", "access-key:"),
+    "AWSRole": ("lifecycle", "inline:", "attached:", "boundary", "trust"),
+    "AWSGroup": ("lifecycle", "inline:", "attached:"),
+    "AWSPolicy": ("lifecycle", "version:", "default"),
+    "S3Bucket": ("lifecycle", "bucket-policy", "acl", "public-access-block", "ownership", "encryption"),
+    "KMSKey": ("lifecycle", "key-policy", "grant:", "key-state"),
+}
+
+ACCESS_DENIED_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+    "AllAccessDisabled",
+})
+GONE_CODES = frozenset({"NoSuchBucket", "NoSuchEntity", "NotFoundException", "NoSuchKey"})
+CREDENTIAL_CODES = frozenset({
+    "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidToken", "AuthFailure",
+})
+BUCKET_PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+class PullError(Exception):
+    """The account cannot be read at all (no credentials, endpoint unreachable); meant for the user."""
+
+
+@dataclass
+class PullSummary(LoadSummary):
+    """A load summary plus what was read, per kind of object (their sum is `records`)."""
+
+    objects: Counter = field(default_factory=Counter)
+    account: str | None = None
+    time: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "objects": dict(sorted(self.objects.items()))}
+
+
+@dataclass(frozen=True)
+class PullContext:
+    """Who was read and when: the account, its partition and the pull time (UTC ISO-8601)."""
+
+    account: str
+    partition: str
+    time: str
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime | str) -> str:
+    """A time in the graph's one format (`YYYY-MM-DDTHH:MM:SSZ`); a naive datetime is taken as UTC."""
+    if isinstance(moment, str):
+        return to_utc_iso(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pull_time(clock: Clock) -> str:
+    """The clock's reading, the time of every delta of one pull."""
+    return _iso(clock())
+
+
+def aws_session(profile: str | None = None) -> boto3.Session:
+    """A boto3 session from the standard configuration (environment, profile, AWS_ENDPOINT_URL...)."""
+    try:
+        return boto3.Session(profile_name=profile)
+    except BotoCoreError as exc:
+        raise PullError(f"cannot use AWS profile: {exc}") from None
+
+
+# --- the objects as graph rows (pure: API responses in, one delta out) --------------------------------
+
+
+class _Subject:
+    """The rows of one object: its own nodes and edges, then one snapshot state per slot read."""
+
+    def __init__(self, ctx: PullContext, subject_type: str, key: str, nodes: Iterable[NodeRow] = (),
+                 edges: Iterable[EdgeRow] = ()) -> None:
+        self.ctx, self.subject_type, self.key = ctx, subject_type, key
+        self.nodes, self.edges = list(nodes), list(edges)
+        self.present: list[str] = []
+
+    def state(self, slot: str, kind: str, *, document: Any = None, target: str | None = None,
+              deleted: bool = False) -> None:
+        node, edge = policy_state(self.subject_type, self.key, slot, kind, evidence="snapshot", time=self.ctx.time,
+                                  document=document, target=target, deleted=deleted)
+        self.nodes.append(node)
+        self.edges.append(edge)
+        if not deleted:
+            self.present.append(slot)
+
+    def delta(self, inventory: bool = True) -> GraphDelta:
+        if inventory:
+            families = INVENTORIED_SLOTS[self.subject_type]
+            stray = [slot for slot in self.present if not slot.startswith(families)]
+            if stray:  # an inventory vouches only for the families it names
+                raise ValueError(f"{self.subject_type} slots {stray} are not in INVENTORIED_SLOTS")
+            self.state("inventory", "inventory", document=sorted(self.present))
+        key = f"pull-iam:{self.ctx.account}:{self.ctx.time}:{self.key}"
+        return GraphDelta(SOURCE, key, key, key, self.ctx.time, tuple(self.nodes), tuple(self.edges))
+
+
+def _account_rows(account: str | None, node_type: str, key: str) -> tuple[list[NodeRow], list[EdgeRow]]:
+    if not account:
+        return [], []
+    return ([NodeRow("AWSAccount", account, {"id": account})],
+            [EdgeRow("RESOURCE", "AWSAccount", account, node_type, key)])
+
+
+def _identity_states(subject: _Subject, inline: Iterable[Mapping[str, Any]],
+                     attached: Iterable[Mapping[str, Any]], boundary: Mapping[str, Any] | None) -> None:
+    for policy in inline:
+        subject.state(f"inline:{policy['PolicyName']}", "identity", document=policy.get("PolicyDocument"))
+    for policy in attached:
+        subject.state(f"attached:{policy['PolicyArn']}", "attachment", target=policy["PolicyArn"])
+    if boundary and boundary.get("PermissionsBoundaryArn"):
+        subject.state("boundary", "boundary", target=boundary["PermissionsBoundaryArn"])
+
+
+def user_delta(detail: Mapping[str, Any], ctx: PullContext,
+               access_keys: Iterable[Mapping[str, Any]] = ()) -> GraphDelta:
+    """A GetAccountAuthorizationDetails UserDetail (and the user's ListAccessKeys entries)."""
+    key, path = ids.canonical_iam_arn(detail["Arn"])
+    nodes = principal_node("AWSUser", key, ctx.account, name=detail["UserName"], principal_type="IAMUser",
+                           path=path or detail.get("Path"), partition=ctx.partition)
+    acct_nodes, acct_edges = _account_rows(ctx.account, "AWSUser", key)
+    subject = _Subject(ctx, "AWSUser", key, (*nodes, *acct_nodes), acct_edges)
+    subject.state("lifecycle", "lifecycle")
+    _identity_states(subject, detail.get("UserPolicyList") or (), detail.get("AttachedManagedPolicies") or (),
+                     detail.get("PermissionsBoundary"))
+    for group in detail.get("GroupList") or ():
+        group_arn = ids.iam_arn(ctx.partition, ctx.account, "group", group)
+        subject.state(f"group:{group_arn}", "membership", target=group_arn)
+    for access_key in access_keys:
+        subject.state(f"access-key:{access_key['AccessKeyId']}", "credential",
+                      document={"AccessKeyId": access_key["AccessKeyId"], "Status": access_key.get("Status")})
+    return subject.delta()
+
+
+def group_delta(detail: Mapping[str, Any], ctx: PullContext) -> GraphDelta:
+    """A GroupDetail; the group's key is its path-less ARN, as users' memberships name it."""
+    key = ids.iam_arn(ctx.partition, ctx.account, "group", detail["GroupName"])
+    acct_nodes, acct_edges = _account_rows(ctx.account, "AWSGroup", key)
+    subject = _Subject(ctx, "AWSGroup", key, (group_row(key, ctx.account, detail["GroupName"], detail.get("Path")),
+                                              *acct_nodes), acct_edges)
+    subject.state("lifecycle", "lifecycle")
+    _identity_states(subject, detail.get("GroupPolicyList") or (), detail.get("AttachedManagedPolicies") or (), None)
+    return subject.delta()
+
+
+def role_delta(detail: Mapping[str, Any], ctx: PullContext) -> GraphDelta:
+    """A RoleDetail: trust policy, inline and attached policies, boundary."""
+    role = role_rows(detail["Arn"], ctx.account)
+    subject = _Subject(ctx, "AWSRole", role.key, role.nodes, role.edges)
+    subject.state("lifecycle", "lifecycle")
+    subject.state("trust", "trust", document=detail.get("AssumeRolePolicyDocument"))
+    _identity_states(subject, detail.get("RolePolicyList") or (), detail.get("AttachedManagedPolicies") or (),
+                     detail.get("PermissionsBoundary"))
+    return subject.delta()
+
+
+def is_aws_managed(policy_arn: str) -> bool:
+    return ids.parse_arn(policy_arn).account == "aws"
+
+
+def policy_delta(detail: Mapping[str, Any], ctx: PullContext) -> GraphDelta:
+    """A ManagedPolicyDetail: every version's document, and the default version (document and id)."""
+    arn = detail["Arn"]
+    aws_managed = is_aws_managed(arn)
+    owner = None if aws_managed else ctx.account  # AWS managed policies belong to no account
+    node = policy_row(arn, "aws-managed" if aws_managed else "managed", arn=arn, name=detail.get("PolicyName"),
+                      account=owner)
+    acct_nodes, acct_edges = _account_rows(owner, "AWSPolicy", arn)
+    subject = _Subject(ctx, "AWSPolicy", arn, (node, *acct_nodes), acct_edges)
+    subject.state("lifecycle", "lifecycle")
+    default_id, default_document = detail.get("DefaultVersionId"), None
+    for version in detail.get("PolicyVersionList") or ():
+        subject.state(f"version:{version['VersionId']}", "policy-version", document=version.get("Document"))
+        if version["VersionId"] == default_id or (default_id is None and version.get("IsDefaultVersion")):
+            default_id, default_document = version["VersionId"], version.get("Document")
+    if default_id:
+        subject.state("default", "default-version", document=default_document, target=default_id)
+    return subject.delta()
+
+
+def _bucket_subject(name: str, ctx: PullContext) -> _Subject:
+    props = {"id": name, "name": name, "arn": ids.s3_bucket_arn(name, ctx.partition), "account_id": ctx.account}
+    acct_nodes, acct_edges = _account_rows(ctx.account, "S3Bucket", name)
+    return _Subject(ctx, "S3Bucket", name, (NodeRow("S3Bucket", name, props), *acct_nodes), acct_edges)
+
+
+def acl_document(acl: Mapping[str, Any]) -> dict[str, Any]:
+    """GetBucketAcl without the owner and display names (they change nothing about access), in a stable order."""
+    grants = []
+    for grant in acl.get("Grants") or ():
+        grantee = grant.get("Grantee") or {}
+        kept = {k: grantee[k] for k in ("Type", "ID", "URI", "EmailAddress") if grantee.get(k) is not None}
+        grants.append({"Grantee": kept, "Permission": grant.get("Permission")})
+    grants.sort(key=lambda g: (g["Grantee"].get("Type", ""), g["Grantee"].get("ID", ""), g["Grantee"].get("URI", ""),
+                               g["Grantee"].get("EmailAddress", ""), g["Permission"] or ""))
+    return {"Grants": grants}
+
+
+def public_access_block_document(config: Mapping[str, Any]) -> dict[str, bool]:
+    return {flag: bool(config.get(flag)) for flag in BUCKET_PAB_FLAGS}
+
+
+def encryption_document(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first rule's default encryption (S3 applies one); None when no rule sets a default."""
+    for rule in config.get("Rules") or ():
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        if default:
+            doc = {"SSEAlgorithm": default.get("SSEAlgorithm"), "KMSMasterKeyID": default.get("KMSMasterKeyID"),
+                   "BucketKeyEnabled": rule.get("BucketKeyEnabled")}
+            return {k: v for k, v in doc.items() if v is not None}
+    return None
+
+
+@dataclass(frozen=True)
+class BucketConfig:
+    """What S3 answered for one bucket; None where the configuration is not set."""
+
+    acl: Mapping[str, Any]
+    policy: str | None = None
+    public_access_block: Mapping[str, Any] | None = None
+    ownership: Mapping[str, Any] | None = None
+    encryption: Mapping[str, Any] | None = None
+
+
+def bucket_delta(name: str, config: BucketConfig, ctx: PullContext,
+                 key_arn: Callable[[str], str | None] = lambda _ref: None) -> GraphDelta:
+    """A bucket's policy, ACL, Block Public Access, ownership and default encryption (absent ones deleted)."""
+    subject = _bucket_subject(name, ctx)
+    subject.state("lifecycle", "lifecycle")
+    if config.policy is None:
+        subject.state("bucket-policy", "resource", deleted=True)
+    else:
+        subject.state("bucket-policy", "resource", document=config.policy)
+    subject.state("acl", "acl", document=acl_document(config.acl))
+    if config.public_access_block is None:
+        subject.state("public-access-block", "public-access-block", deleted=True)
+    else:
+        subject.state("public-access-block", "public-access-block",
+                      document=public_access_block_document(config.public_access_block))
+    rules = (config.ownership or {}).get("Rules") or ()
+    if not rules:
+        subject.state("ownership", "ownership", deleted=True)
+    else:
+        subject.state("ownership", "ownership", document={"ObjectOwnership": rules[0].get("ObjectOwnership")})
+    encryption = encryption_document(config.encryption or {})
+    if encryption is None:
+        subject.state("encryption", "encryption", deleted=True)
+    else:
+        key_ref = encryption.get("KMSMasterKeyID")
+        subject.state("encryption", "encryption", document=encryption,
+                      target=key_arn(key_ref) if key_ref else None)
+    return subject.delta()
+
+
+def account_public_access_block_delta(config: Mapping[str, Any] | None, ctx: PullContext) -> GraphDelta:
+    """The account-wide Block Public Access (deleted when not set). No inventory: see the module doc."""
+    subject = _Subject(ctx, "AWSAccount", ctx.account, (NodeRow("AWSAccount", ctx.account, {"id": ctx.account}),))
+    if config is None:
+        subject.state("public-access-block", "public-access-block", deleted=True)
+    else:
+        subject.state("public-access-block", "public-access-block",
+                      document=public_access_block_document(config))
+    return subject.delta(inventory=False)
+
+
+def key_delta(metadata: Mapping[str, Any], policy: str | None, grants: Iterable[Mapping[str, Any]],
+              ctx: PullContext) -> GraphDelta:
+    """A KMS key: its state, its key policy and one state per grant."""
+    arn = metadata["Arn"]
+    parsed = ids.parse_arn(arn)
+    props = {"arn": arn, "id": metadata.get("KeyId") or parsed.resource.split("/", 1)[-1], "region": parsed.region,
+             "account_id": parsed.account}
+    acct_nodes, acct_edges = _account_rows(parsed.account, "KMSKey", arn)
+    subject = _Subject(ctx, "KMSKey", arn, (NodeRow("KMSKey", arn, props), *acct_nodes), acct_edges)
+    subject.state("lifecycle", "lifecycle")
+    state = {"KeyState": metadata.get("KeyState")}
+    if metadata.get("DeletionDate"):
+        state["DeletionDate"] = _iso(metadata["DeletionDate"])
+    subject.state("key-state", "key-state", document=state)
+    if policy is not None:
+        subject.state("key-policy", "key-policy", document=policy)
+    for grant in grants:
+        doc = {"GranteePrincipal": grant.get("GranteePrincipal"), "RetiringPrincipal": grant.get("RetiringPrincipal"),
+               "Operations": sorted(grant.get("Operations") or ()), "Constraints": grant.get("Constraints")}
+        subject.state(f"grant:{grant['GrantId']}", "grant", document={k: v for k, v in doc.items() if v is not None})
+    return subject.delta()
+
+
+# --- reading the account -------------------------------------------------------------------------------
+
+
+class _Skipped(Exception):  # noqa: N818 - a control-flow signal
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Failed(Exception):  # noqa: N818
+    pass
+
+
+class _Absent(Exception):  # noqa: N818 - the configuration is not set: a state, not an error
+    pass
+
+
+def _unprefix_local_endpoint(request: Any, **_: Any) -> None:
+    """S3 Control puts the account id in front of the endpoint's host name (`<account>.host`); an IP
+    address or `localhost` (a local emulator given as AWS_ENDPOINT_URL) cannot take one, so drop it."""
+    parts = urlsplit(request.url)
+    host = parts.hostname or ""
+    prefix, _, rest = host.partition(".")
+    if not (prefix.isdigit() and len(prefix) == 12 and rest):
+        return
+    try:
+        ipaddress.ip_address(rest)
+    except ValueError:
+        if rest != "localhost":
+            return
+    netloc = parts.netloc.replace(f"{prefix}.", "", 1)
+    request.url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class _Pull:
+    """One pull of one account: the clients, the pull's context and the objects read, as (kind, item)."""
+
+    def __init__(self, session: boto3.Session, regions: Iterable[str] | None, clock: Clock) -> None:
+        self.session = session
+        self.regions = list(dict.fromkeys(regions or ())) or ([session.region_name] if session.region_name else [])
+        if not self.regions:
+            raise PullError("no AWS region: pass --region or set AWS_REGION (or a profile's region)")
+        self.clock = clock
+        self.ctx: PullContext | None = None
+        self._clients: dict[tuple[str, str], BaseClient] = {}
+        self.key_arns: dict[str, str] = {}
+
+    def client(self, service: str, region: str | None = None) -> BaseClient:
+        region = region or self.regions[0]
+        client = self._clients.get((service, region))
+        if client is None:
+            try:
+                client = self.session.client(service, region_name=region,
+                                             config=Config(user_agent_extra="graphgov-pull"))
+            except BotoCoreError as exc:
+                raise PullError(f"cannot create the AWS {service} client: {exc}") from None
+            if service == "s3control":
+                client.meta.events.register("before-sign.s3-control", _unprefix_local_endpoint)
+            self._clients[(service, region)] = client
+        return client
+
+    def call(self, client: BaseClient, operation: str, absent: str | None = None, **params: Any) -> Any:
+        """One API call; `_Absent` when it answers the error code `absent` (the configuration is not set)."""
+        try:
+            response = getattr(client, operation)(**params)
+        except ClientError as exc:
+            raise self._classify(client, exc, absent) from None
+        except BotoCoreError as exc:
+            raise PullError(f"cannot read AWS: {exc}") from None
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def paginate(self, client: BaseClient, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        try:
+            if client.can_paginate(operation):
+                yield from client.get_paginator(operation).paginate(**params)
+            else:  # an older botocore without this paginator (ListBuckets was not paginated before 2024)
+                yield getattr(client, operation)(**params)
+        except ClientError as exc:
+            raise self._classify(client, exc, None) from None
+        except BotoCoreError as exc:
+            raise PullError(f"cannot read AWS: {exc}") from None
+
+    def _classify(self, client: BaseClient, exc: ClientError, absent: str | None) -> Exception:
+        error = exc.response.get("Error") or {}
+        code = str(error.get("Code") or "")
+        name = f"{client.meta.service_model.service_name}:{exc.operation_name}"
+        if absent and code == absent:
+            return _Absent()
+        if code in CREDENTIAL_CODES:
+            return PullError(f"AWS refused the credentials ({code}): {error.get('Message') or exc}")
+        if code in ACCESS_DENIED_CODES:
+            return _Skipped(f"access_denied:{name}")
+        if code in GONE_CODES:
+            return _Skipped(f"gone:{name}")
+        return _Failed(f"{name} failed: {code or 'error'}: {error.get('Message') or exc}")
+
+    def _absent_or(self, client: BaseClient, operation: str, absent: str, **params: Any) -> Any:
+        try:
+            return self.call(client, operation, absent=absent, **params)
+        except _Absent:
+            return None
+
+    def one(self, kind: str, location: str, record: Any, build: Callable[[], GraphDelta]
+            ) -> tuple[str, GraphDelta | RawRecord]:
+        """Build one object's delta; its failure becomes a skipped or quarantined record, never a stop."""
+        try:
+            return kind, build()
+        except _Skipped as skip:
+            return kind, RawRecord(kind, record, location, skip=skip.reason)
+        except _Failed as failed:
+            return kind, RawRecord(kind, record, location, error=str(failed))
+        except PullError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a mapping bug must not lose the object or stop the pull
+            return kind, RawRecord(kind, record, location, error=f"pull error {type(exc).__name__}: {exc}")
+
+    # --- the walk --------------------------------------------------------------------------------------
+
+    def items(self) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        sts = self.client("sts")
+        try:
+            identity = self.call(sts, "get_caller_identity")
+        except (_Skipped, _Failed) as exc:
+            raise PullError(f"cannot identify the AWS caller: {exc}") from None
+        account = identity["Account"]
+        self.ctx = PullContext(account, ids.parse_arn(identity["Arn"]).partition, pull_time(self.clock))
+        yield from self._iam()
+        for region in self.regions:
+            yield from self._kms(region)
+        yield from self._s3()
+
+    def _listing(self, kind: str, location: str, pages: Iterator[dict[str, Any]],
+                 each: Callable[[dict[str, Any]], Iterator[tuple[str, GraphDelta | RawRecord]]]
+                 ) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        """Walk a listing's pages; a listing that fails counts as one record of the kind it lists."""
+        try:
+            for page in pages:
+                yield from each(page)
+        except _Skipped as skip:
+            yield kind, RawRecord(kind, None, location, skip=skip.reason)
+        except _Failed as failed:
+            yield kind, RawRecord(kind, None, location, error=str(failed))
+
+    def _iam(self) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        iam, ctx = self.client("iam"), self.ctx
+        assert ctx is not None
+        pages = self.paginate(iam, "get_account_authorization_details",
+                              Filter=["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"])
+
+        def each(page: dict[str, Any]) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+            for user in page.get("UserDetailList") or ():
+                yield self.one("user", user["Arn"], user, lambda u=user: user_delta(u, ctx, self._access_keys(u)))
+            for group in page.get("GroupDetailList") or ():
+                yield self.one("group", group["Arn"], group, lambda g=group: group_delta(g, ctx))
+            for role in page.get("RoleDetailList") or ():
+                yield self.one("role", role["Arn"], role, lambda r=role: role_delta(r, ctx))
+            for policy in page.get("Policies") or ():
+                if is_aws_managed(policy["Arn"]) and not (policy.get("AttachmentCount")
+                                                          or policy.get("PermissionsBoundaryUsageCount")):
+                    yield "policy", RawRecord("policy", None, policy["Arn"], skip="aws_managed_policy_unused")
+                    continue
+                yield self.one("policy", policy["Arn"], policy, lambda p=policy: policy_delta(p, ctx))
+
+        yield from self._listing("authorization-details", "iam:GetAccountAuthorizationDetails", pages, each)
+
+    def _access_keys(self, user: Mapping[str, Any]) -> list[dict[str, Any]]:
+        pages = self.paginate(self.client("iam"), "list_access_keys", UserName=user["UserName"])
+        return [key for page in pages for key in page.get("AccessKeyMetadata") or ()]
+
+    def _kms(self, region: str) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        kms, ctx = self.client("kms", region), self.ctx
+        assert ctx is not None
+
+        def each(page: dict[str, Any]) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+            for entry in page.get("Keys") or ():
+                arn = entry.get("KeyArn") or f"arn:{ctx.partition}:kms:{region}:{ctx.account}:key/{entry['KeyId']}"
+                self.key_arns[entry["KeyId"]] = arn
+                yield self.one("key", arn, entry, lambda e=entry: self._key(kms, e["KeyId"]))
+
+        yield from self._listing("key", f"kms:ListKeys:{region}", self.paginate(kms, "list_keys"), each)
+
+    def _key(self, kms: BaseClient, key_id: str) -> GraphDelta:
+        assert self.ctx is not None
+        metadata = self.call(kms, "describe_key", KeyId=key_id)["KeyMetadata"]
+        policy = self.call(kms, "get_key_policy", KeyId=key_id, PolicyName="default").get("Policy")
+        grants = [g for page in self.paginate(kms, "list_grants", KeyId=key_id) for g in page.get("Grants") or ()]
+        return key_delta(metadata, policy, grants, self.ctx)
+
+    def _s3(self) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        ctx = self.ctx
+        assert ctx is not None
+        s3control = self.client("s3control")
+        yield self.one("account", f"s3control:{ctx.account}", None, lambda: account_public_access_block_delta(
+            (self._absent_or(s3control, "get_public_access_block", "NoSuchPublicAccessBlockConfiguration",
+                             AccountId=ctx.account) or {}).get("PublicAccessBlockConfiguration"), ctx))
+        s3 = self.client("s3")
+
+        def each(page: dict[str, Any]) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+            for bucket in page.get("Buckets") or ():
+                yield self.one("bucket", ids.s3_bucket_arn(bucket["Name"], ctx.partition), bucket,
+                               lambda b=bucket: self._bucket(s3, b))
+
+        yield from self._listing("bucket", "s3:ListBuckets", self.paginate(s3, "list_buckets"), each)
+
+    def _bucket(self, s3: BaseClient, bucket: Mapping[str, Any]) -> GraphDelta:
+        assert self.ctx is not None
+        name = bucket["Name"]
+        policy = self._absent_or(s3, "get_bucket_policy", "NoSuchBucketPolicy", Bucket=name)
+        acl = self.call(s3, "get_bucket_acl", Bucket=name)
+        pab = self._absent_or(s3, "get_public_access_block", "NoSuchPublicAccessBlockConfiguration", Bucket=name)
+        ownership = self._absent_or(s3, "get_bucket_ownership_controls", "OwnershipControlsNotFoundError", Bucket=name)
+        encryption = self._absent_or(s3, "get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError",
+                                     Bucket=name)
+        config = BucketConfig(
+            acl=acl,
+            policy=policy.get("Policy") if policy else None,
+            public_access_block=pab.get("PublicAccessBlockConfiguration") if pab else None,
+            ownership=ownership.get("OwnershipControls") if ownership else None,
+            encryption=encryption.get("ServerSideEncryptionConfiguration") if encryption else None,
+        )
+        return bucket_delta(name, config, self.ctx, lambda ref: self._key_arn(ref, bucket.get("BucketRegion")))
+
+    def _key_arn(self, key_ref: str, region: str | None) -> str | None:
+        """The key a bucket's default encryption names: a key ARN, or a key id of a key read by this pull
+        (or in the bucket's Region); aliases are left unresolved."""
+        assert self.ctx is not None
+        if key_ref in self.key_arns:
+            return self.key_arns[key_ref]
+        if ids.is_arn(key_ref) or region:
+            return ids.kms_key_arn(key_ref, self.ctx.partition, region or "", self.ctx.account)
+        return None
+
+
+def _items(session: boto3.Session, regions: Iterable[str] | None, clock: Clock
+           ) -> tuple[_Pull, Iterator[tuple[str, GraphDelta | RawRecord]]]:
+    pull = _Pull(session, regions, clock)
+    return pull, pull.items()
+
+
+def iam_deltas(session: boto3.Session, regions: Iterable[str] | None = None, clock: Clock = utc_now
+               ) -> Iterator[GraphDelta | RawRecord]:
+    """The snapshot as deltas, one per object read; objects that could not be read come as RawRecords
+    with a `skip` reason or an `error`, so `load_deltas` accounts for them."""
+    _, items = _items(session, regions, clock)
+    for _kind, item in items:
+        yield item
+
+
+def pull_iam(session: boto3.Session, store: Store, quarantine_path: Path, regions: Iterable[str] | None = None,
+             clock: Clock = utc_now) -> PullSummary:
+    """Pull one account's policies into `store`; the summary adds the objects read, per kind."""
+    pull, items = _items(session, regions, clock)
+    objects: Counter = Counter()
+
+    def counted() -> Iterator[GraphDelta | RawRecord]:
+        for kind, item in items:
+            objects[kind] += 1
+            yield item
+
+    loaded = load_deltas(counted(), store, quarantine_path)
+    summary = PullSummary(**vars(loaded), objects=objects)
+    if pull.ctx is not None:
+        summary.account, summary.time = pull.ctx.account, pull.ctx.time
+    return summary
