@@ -19,6 +19,36 @@ Bedrock invocation logging switched on in some account/Regions but not in one wh
 prompts with e-mail addresses and phone numbers, duplicate deliveries and a few malformed records.
 Larger sizes add projects (datasets, jobs, models, endpoint versions), objects and invocations.
 
+The access history is in the same trails (IAM in us-east-1, S3 and KMS in the resource's Region, each
+in the account it changes). Before anything uses them, each account's administrator (alice.admin,
+bob.ml, carol.ops, with Terraform) creates every long-lived role with its trust policy (the services,
+users, roles or identity providers the AssumeRole calls show) and a least-privilege inline policy
+(and AWS managed policies where usual); IAM Identity Center provisions the analysts' SSO role (trust:
+the SAML provider; analysts sign in with AssumeRoleWithSAML) with the customer managed policy
+DatasetReadOnly; users etl-bot and contractor-upload get a group with a group policy and an access
+key; the KMS keys are created with policies delegating to the account and naming the roles that use
+them; the dataset and model buckets get default encryption (SSE-KMS with the account's key for
+datasets), Block Public Access (all but acme-models-training-use1), BucketOwnerEnforced and a policy
+denying non-TLS access (plus the cross-account grants: Bedrock customization reads the transcripts,
+the serving account reads model artifacts). Each project gets its own SageMaker execution role
+(CreateRole, PutRolePolicy, AttachRolePolicy of SageMakerTrainingBase) when it opens, and the data
+account's TrainingDataAccess trust policy is updated to the execution roles of the jobs that may
+still run; halfway through, DatasetReadOnly gets a v2 (CreatePolicyVersion, setAsDefault). So the
+number of roles and IAM changes grows with the platform.
+
+Planted access mistakes, each found by a saved question (tests/test_generate.py asserts them):
+1. At N/6 alice.admin (console) adds to acme-data-1's bucket policy a grant of `fraud/*` (training
+   datasets) to the shadow account 444444444444, and adds that account to the data key's policy
+   (PutKeyPolicy) so the reads would work: cross-account-exposure, training-data-readers.
+2. In project 2, after the contractor uploads a model by hand, carol.ops (console) deletes
+   acme-models-serving's Block Public Access (DeleteBucketPublicAccessBlock) and puts a bucket policy
+   letting Principal "*" read `manual-upload/*` with no condition: public-ai-data.
+3. In project 0, after its training job started, bob.ml (console) adds an inline policy DebugS3Access
+   (`s3:*` on every acme-* bucket) to that project's execution role: iam-changes-on-ai-roles.
+4. At N/4 alice.admin creates LabelingVendorAccess, whose trust lets the vendor account 555555555555
+   assume it on an sts:ExternalId condition, with read on acme-data-2 `credit/*`; the vendor assumes
+   it once. Conditional access to training data: training-data-readers, cross-account-exposure.
+
 Memory does not grow with `records`: records are written as they are produced; only bounded buffers (one
 CloudTrail file per account and Region, one digest hour, small batches) and the state of the current
 projects are held. Output depends only on `seed` and `records` (one `random.Random(seed)`, gzip with
@@ -45,6 +75,7 @@ import os
 import time as _time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -58,10 +89,15 @@ MALFORMED = {"cloudtrail_without_event_id": 1, "truncated_eventbridge_line": 1, 
 
 ORG = "o-exampleorg1"
 DATA, TRAIN, SERVE, SHADOW = "111111111111", "222222222222", "333333333333", "444444444444"
+VENDOR = "555555555555"  # a labelling vendor outside the organization
+VENDOR_EXTERNAL_ID = "acme-labeling-7f3a9c2e"
+SSO_PROVIDER = f"arn:aws:iam::{DATA}:saml-provider/AWSSSO_5e2b7c1d9a8f4e36_DO_NOT_DELETE"
+GITHUB_OIDC = "token.actions.githubusercontent.com"
 EU, US = "eu-west-1", "us-east-1"
 TRAIL, TRAIL_BUCKET = "org-trail", "acme-org-cloudtrail"
 CT_FILE_MAX, CT_WINDOW = 500, 300  # records per CloudTrail file; seconds a file collects records
 MIX = (("s3", 0.55), ("bedrock", 0.15), ("noise", 0.10), ("notif", 0.10), ("sts", 0.05), ("control", 0.05))
+ACCESS = "iam"  # the access history (IAM, bucket and key policies): story steps only, outside MIX
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -78,6 +114,9 @@ UA_JAVA = ("aws-sdk-java/2.29.43 Linux/5.10.230-223.885.amzn2.x86_64 OpenJDK_64-
 UA_SM_SDK = UA_BOTO + " sagemaker-python-sdk/2.237.1"
 UA_CONSOLE = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
               "Version/18.2 Safari/605.1.15")
+UA_TERRAFORM = ("APN/1.0 HashiCorp/1.0 Terraform/1.10.3 (+https://www.terraform.io) terraform-provider-aws/5.82.2 "
+                "(+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.7 ua/2.1 os/linux "
+                "lang/go#1.23.4 md/GOOS#linux md/GOARCH#amd64")
 TLS = ("TLSv1.3", "TLS_AES_128_GCM_SHA256")
 
 
@@ -138,6 +177,36 @@ def _human(t: int) -> str:
         "AM" if g.tm_hour < 12 else "PM")
 
 
+def _iam_date(t: int) -> str:
+    """The `Jan 5, 2026 1:00:00 AM` form IAM uses for createDate in responseElements."""
+    g = _time.gmtime(t)
+    hour = g.tm_hour % 12 or 12
+    return f"{_MONTHS[g.tm_mon - 1]} {g.tm_mday}, {g.tm_year} {hour}:{g.tm_min:02d}:{g.tm_sec:02d} " + (
+        "AM" if g.tm_hour < 12 else "PM")
+
+
+def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _allow(sid: str, actions: str | list[str], resources: str | list[str], **extra: Any) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+def _trust(sid: str, principal: dict[str, Any], action: str | list[str] = "sts:AssumeRole",
+           condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _deny_insecure_transport(bucket: str) -> dict[str, Any]:
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
 def _gz(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
@@ -164,12 +233,13 @@ class Role:
 
 
 class User:
-    __slots__ = ("account", "name", "arn", "id")
+    __slots__ = ("account", "name", "arn", "id", "access_key")
 
     def __init__(self, account: str, name: str):
         self.account, self.name = account, name
         self.arn = f"arn:aws:iam::{account}:user/{name}"
         self.id = "AIDA" + _stable_id(f"user:{account}:{name}")
+        self.access_key = "AKIA" + _stable_id(f"access-key:{self.arn}", 16)  # the key the user signs with
 
 
 class Actor:
@@ -519,16 +589,36 @@ IMAGES = {
              "gpu-py310-cu118-ubuntu20.04"),
 }
 SECONDARY = ("Downloading", "Training", "Uploading")
+S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+TRANSCRIPTS = "arn:aws:s3:::acme-data-3/support/chat-transcripts/*"
+DATASET_READ_ONLY = f"arn:aws:iam::{DATA}:policy/DatasetReadOnly"  # analysts' managed policy (v1, later v2)
+TRAINING_BASE = f"arn:aws:iam::{TRAIN}:policy/ml-platform/SageMakerTrainingBase"  # on every execution role
+TRAINING_BASE_DOCUMENT = _policy(
+    _allow("TrainingLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                            "logs:DescribeLogStreams"], f"arn:aws:logs:{EU}:{TRAIN}:log-group:/aws/sagemaker/*"),
+    _allow("PullTrainingImages", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+           [f"arn:aws:ecr:{EU}:141502667606:repository/sagemaker-xgboost",
+            f"arn:aws:ecr:{EU}:763104351884:repository/huggingface-pytorch-training"]),
+    _allow("EcrAuthorization", "ecr:GetAuthorizationToken", "*"),
+    _allow("TrainingMetrics", "cloudwatch:PutMetricData", "*",
+           Condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
+)
+
+
+def _dataset_bucket(p: int) -> str:
+    return "acme-data-1" if p % 2 == 0 else "acme-data-2"
 
 
 class _Project:
     """One ML project: a dataset (train/validation/test), a training job, model(s), a config, an endpoint."""
 
-    def __init__(self, p: int, team: str, version: int, start: int, length: int, serving_account: str):
+    def __init__(self, p: int, team: str, version: int, start: int, length: int, serving_account: str,
+                 exec_role: Role):
         self.p, self.team, self.start, self.length = p, team, start, length
+        self.exec_role = exec_role  # its own SageMaker execution role, created when the project opens
         self.title = team.capitalize()
         self.algo = ALGOS[team]
-        self.bucket = "acme-data-1" if p % 2 == 0 else "acme-data-2"
+        self.bucket = _dataset_bucket(p)
         self.dataset = f"{DATASETS[team]}-v{version}"
         self.prefix = f"{team}/{self.dataset}/"
         self.date = _fmt(START + start, "%Y-%m-%d")
@@ -572,7 +662,9 @@ class _Platform:
 
     The main loop emits, at each step, either a story step that has come due (scheduled per project at
     fractions of the project's share of the run) or one unit of the category furthest behind its share
-    of MIX. Every step and unit writes at least one record and never more than remain.
+    of MIX. Every step and unit writes at least one record and never more than remain. The access
+    history (category ACCESS) is story steps only and counts toward no share of MIX, so the categories of
+    MIX keep their proportions to each other at every size.
     """
 
     def __init__(self, outdir: Path, seed: int, records: int):
@@ -582,7 +674,7 @@ class _Platform:
         self.hkey = hashlib.sha256(f"graphgov-generate:{seed}".encode()).digest()
         self.P = max(3, records // 4000)
         self._roles()
-        self.done = dict.fromkeys((c for c, _ in MIX), 0)
+        self.done = dict.fromkeys((*(c for c, _ in MIX), ACCESS), 0)
         self.heap: list[tuple[int, int, str, Callable[..., None], tuple]] = []
         self.seq = 0
         self.projects: dict[int, _Project] = {}
@@ -607,7 +699,6 @@ class _Platform:
         self.analyst = Role(DATA, "AWSReservedSSO_DataAnalyst_5e2b7c1d9a8f4e36", sso_path)
         self.data_access = Role(DATA, "TrainingDataAccess", "/cross-account/")
         self.ml_engineer = Role(TRAIN, "MLEngineer")
-        self.exec_role = Role(TRAIN, "AmazonSageMaker-ExecutionRole-20260105T000000", "/service-role/")
         self.bedrock_role = Role(TRAIN, "BedrockCustomizationRole", "/service-role/")
         self.cw_role = Role(TRAIN, "BedrockInvocationLoggingRole", "/service-role/")
         self.mlops = Role(SERVE, "MLOps")
@@ -616,6 +707,8 @@ class _Platform:
         self.app = Role(SERVE, "AppBackend")
         self.support_bot = Role(SERVE, "SupportBot")
         self.deploy = Role(SERVE, "GitHubDeploy", "/ci/")
+        self.vendor_role = Role(DATA, "LabelingVendorAccess", "/cross-account/")
+        self.sso_service = Role(DATA, "AWSServiceRoleForSSO", "/aws-service-role/sso.amazonaws.com/")
         self.etl_bot = User(DATA, "etl-bot")
         self.alice = User(DATA, "alice.admin")
         self.bob = User(TRAIN, "bob.ml")
@@ -628,6 +721,7 @@ class _Platform:
             Bucket("acme-data-3", DATA, US, _kms_arn(DATA, US, "data")),
             Bucket("acme-models-training", TRAIN, EU, None),
             Bucket("acme-models-serving", SERVE, EU, None),
+            Bucket("acme-models-training-use1", TRAIN, US, None),
         )}
         self.keys = {
             TRAIN: _kms_arn(TRAIN, EU, "models"), SERVE: _kms_arn(SERVE, EU, "endpoints"),
@@ -654,10 +748,21 @@ class _Platform:
                          UA_SM_SDK)
         if which == "mlops":
             return Actor(self.mlops, choice(("carol.ops", "deploy-pipeline")), self._corp_ip(), UA_SM_SDK)
-        if which == "exec":
-            return Actor(self.exec_role, "SageMaker", f"10.30.{rng.randrange(1, 4)}.{rng.randrange(10, 250)}",
-                         UA_JAVA)
         raise KeyError(which)  # pragma: no cover
+
+    def _exec_role(self, p: int) -> Role:
+        """Project p's SageMaker execution role, named (as the console names them) for when it was made."""
+        stamp = _fmt(START + self._seg_start(p), "%Y%m%dT%H%M%S")
+        return Role(TRAIN, f"AmazonSageMaker-ExecutionRole-{stamp}", "/service-role/")
+
+    def _exec_actor(self, project: _Project) -> Actor:
+        rng = self.rng
+        return Actor(project.exec_role, "SageMaker", f"10.30.{rng.randrange(1, 4)}.{rng.randrange(10, 250)}",
+                     UA_JAVA)
+
+    def _current_project(self) -> _Project:
+        """The project whose job runs now, else the newest one opened."""
+        return self.training or self._project(min(self.next_project - 1, self.P - 1))
 
     # CloudTrail record shapes -----------------------------------------------------------------------
 
@@ -668,7 +773,7 @@ class _Platform:
         if actor.user is not None:
             user = actor.user
             return {"type": "IAMUser", "principalId": user.id, "arn": user.arn, "accountId": user.account,
-                    "accessKeyId": self._access_key("AKIA"), "userName": user.name}
+                    "accessKeyId": user.access_key, "userName": user.name}
         role = actor.role
         assert role is not None
         return {"type": "AssumedRole", "principalId": actor.principal_id, "arn": actor.arn, "accountId": role.account,
@@ -826,6 +931,7 @@ class _Platform:
 
     def _pick(self, n: int) -> str:
         rng = self.rng.random
+        n -= self.done[ACCESS]  # the shares are of the records MIX accounts for
         best, best_score = "s3", -1e18
         for category, share in MIX:
             score = share * (n + 1) - self.done[category] + 2 * rng()
@@ -842,6 +948,8 @@ class _Platform:
 
     def _schedule_globals(self) -> None:
         n = self.N
+        for make in self._estate_setup():  # first of all: the estate every later call relies on
+            self._at(0, ACCESS, self._step_call, make)
         self._at(0, "control", self._step_logging_config, SERVE, EU)
         self._at(0, "control", self._step_logging_config, TRAIN, US)
         self._at(n // 4, "noise", self._step_duplicate_noise)
@@ -849,6 +957,10 @@ class _Platform:
         self._at(n // 2, "notif", self._step_truncated_eventbridge)
         self._at(n // 2 + 5, "bedrock", self._step_truncated_invocation_log)
         self._at(3 * n // 4, "s3", self._step_duplicate_read)
+        self._at(n // 6, ACCESS, self._step_shadow_share)
+        self._at(n // 4, ACCESS, self._step_vendor_role)
+        self._at(n // 4 + 40, "sts", self._step_vendor_assume)
+        self._at(n // 2, ACCESS, self._step_call, self._dataset_policy_v2)
 
     def _project(self, p: int) -> _Project:
         project = self.projects.get(p)
@@ -858,7 +970,7 @@ class _Platform:
             self.team_versions[team] = version
             start = self._seg_start(p)
             length = self._seg_start(p + 1) - start
-            project = _Project(p, team, version, start, length, TRAIN if p % 3 == 1 else SERVE)
+            project = _Project(p, team, version, start, length, TRAIN if p % 3 == 1 else SERVE, self._exec_role(p))
             self.projects[p] = project
             for old in [q for q in self.projects if q < p - 2]:
                 del self.projects[old]  # bounded: only the projects still being written, read or deployed
@@ -867,6 +979,9 @@ class _Platform:
     def _open_project(self, p: int) -> None:
         project = self._project(p)
         at = lambda f: project.start + int(f * project.length)  # noqa: E731
+        for make in (self._create_exec_role, self._exec_role_policy, self._exec_role_attach,
+                     self._data_access_trust):
+            self._at(at(0.0), ACCESS, self._step_call, make, project)
         self._at(at(0.02), "s3", self._step_seed_write, project, "train")
         self._at(at(0.03), "s3", self._step_seed_write, project, "validation")
         if project.has_test:
@@ -885,9 +1000,9 @@ class _Platform:
             if c % 2 == 0:
                 self._at(at(0.62), "control", self._step_provisioned_throughput, c)
         self._at(at(0.45), "control", self._step_training_job, project)
-        self._at(at(0.46), "sts", self._step_service_assume, "sagemaker.amazonaws.com", self.exec_role,
+        self._at(at(0.46), "sts", self._step_service_assume, "sagemaker.amazonaws.com", project.exec_role,
                  "SageMaker", EU)
-        self._at(at(0.47), "sts", self._step_cross_account, project.job_name.lower())
+        self._at(at(0.47), "sts", self._step_cross_account, project.job_name.lower(), project)
         if project.eventbridge:
             self._at(at(0.50), "control", self._step_training_state, project, "InProgress", "Starting")
         self._at(at(0.72), "s3", self._step_artifact, project)
@@ -895,6 +1010,10 @@ class _Platform:
             self._at(at(0.73), "control", self._step_training_state, project, "Completed", "Completed")
         if project.manual:
             self._at(at(0.78), "s3", self._step_manual_artifact, project)
+        if p == 0:
+            self._at(at(0.60), ACCESS, self._step_call, self._debug_policy, project)
+        if p == 2:
+            self._at(at(0.79), ACCESS, self._step_public_share)
         self._at(at(0.80), "control", self._step_create_model, project, False)
         if project.manual:
             self._at(at(0.81), "control", self._step_create_model, project, True)
@@ -1039,16 +1158,21 @@ class _Platform:
         roll = rng.random()
         if roll < 0.35 and remaining >= 2:
             training = self.training
-            self._step_cross_account(remaining, training.job_name.lower() if training and rng.random() < 0.6
-                                     else "ml-exploration")
+            if training and rng.random() < 0.6:
+                self._step_cross_account(remaining, training.job_name.lower(), training)
+            else:
+                self._step_cross_account(remaining, "ml-exploration")
         elif roll < 0.70:
             user, role, session = rng.choice((
                 (self.alice, self.data_engineer, "alice.admin"), (self.alice, self.analyst, "alice.admin"),
                 (self.bob, self.ml_engineer, "bob.ml"), (self.carol, self.mlops, "carol.ops")))
-            self._assume(Actor(user, None, self._corp_ip(), UA_CLI), role, session)
+            if role is self.analyst:  # an SSO role: only IAM Identity Center's SAML sign-in may assume it
+                self._saml_assume()
+            else:
+                self._assume(Actor(user, None, self._corp_ip(), UA_CLI), role, session)
         elif roll < 0.90:
             service, role, session, region = rng.choice((
-                ("sagemaker.amazonaws.com", self.exec_role, "SageMaker", EU),
+                ("sagemaker.amazonaws.com", self._current_project().exec_role, "SageMaker", EU),
                 ("ec2.amazonaws.com", self.app, rng.choice(("i-0a1b2c3d4e5f60718", "i-0f9e8d7c6b5a49382")), EU),
                 ("lambda.amazonaws.com", self.support_bot, "support-bot-handler", US),
                 ("glue.amazonaws.com", self.pipeline, "glue-job-ingest", EU)))
@@ -1380,14 +1504,14 @@ class _Platform:
                                 response=self._assume_response(role, session, t), recipient=role.account,
                                 read_only=True, resources=self._role_resource(role), shared=self.out.uuid()))
 
-    def _step_cross_account(self, remaining: int, session: str) -> None:
+    def _step_cross_account(self, remaining: int, session: str, project: _Project | None = None) -> None:
         """A training-account principal assumes the data account's role: both trail copies (2 records)."""
         if remaining < 2:
             self._assume(Actor(self.alice, None, self._corp_ip(), UA_CLI), self.data_engineer, "alice.admin")
             return
         t = self.now
         rng = self.rng
-        caller = self._actor("exec") if session != "ml-exploration" else self._actor("ml")
+        caller = self._exec_actor(project) if project is not None else self._actor("ml")
         role = self.data_access
         params = {"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600,
                   "externalId": "acme-training-2026"}
@@ -1428,7 +1552,7 @@ class _Platform:
             "trainingJobName": project.job_name, "hyperParameters": hyper,
             "algorithmSpecification": {"trainingImage": IMAGES[project.algo][0], "trainingInputMode": "File",
                                        "enableSageMakerMetricsTimeSeries": False},
-            "roleArn": self.exec_role.arn,
+            "roleArn": project.exec_role.arn,
             "inputDataConfig": [{"channelName": name, "dataSource": {"s3DataSource": {
                 "s3DataType": kind, "s3Uri": uri, "s3DataDistributionType": "FullyReplicated"}},
                 "contentType": content, "compressionType": "None"} for name, kind, uri in channels],
@@ -1467,7 +1591,7 @@ class _Platform:
             "TrainingJobStatus": status, "SecondaryStatus": secondary,
             "HyperParameters": request["hyperParameters"],
             "AlgorithmSpecification": {"TrainingImage": IMAGES[project.algo][0], "TrainingInputMode": "File"},
-            "RoleArn": self.exec_role.arn,
+            "RoleArn": project.exec_role.arn,
             "InputDataConfig": [{"ChannelName": c["channelName"], "DataSource": {"S3DataSource": {
                 "S3DataType": c["dataSource"]["s3DataSource"]["s3DataType"],
                 "S3Uri": c["dataSource"]["s3DataSource"]["s3Uri"], "S3DataDistributionType": "FullyReplicated"}},
@@ -1495,7 +1619,7 @@ class _Platform:
 
     def _step_artifact(self, remaining: int, project: _Project) -> None:
         key = self._artifact_uri(project).split("/", 3)[3]
-        self._put_object(self._actor("exec"), self.buckets["acme-models-training"], key, 20_000_000, 900_000_000,
+        self._put_object(self._exec_actor(project), self.buckets["acme-models-training"], key, 20_000_000, 900_000_000,
                          sse=self.keys[TRAIN] if project.kms else "")
 
     def _step_manual_artifact(self, remaining: int, project: _Project) -> None:
@@ -1643,12 +1767,488 @@ class _Platform:
                              {"provisionedModelArn": arn}))
         self.provisioned = arn
 
+    # IAM, bucket and key policies: the estate's access history ------------------------------------
+
+    def _step_call(self, remaining: int, make: Callable[..., None], *args: Any) -> None:
+        """A story step that is one call (one record)."""
+        make(*args)
+
+    def _admin(self, account: str, console: bool = False) -> Actor:
+        """The account's administrator (an IAM user): Terraform from a laptop, or the console."""
+        user = {DATA: self.alice, TRAIN: self.bob, SERVE: self.carol}[account]
+        return Actor(user, None, self._corp_ip(), UA_CONSOLE if console else UA_TERRAFORM)
+
+    def _iam(self, actor: Actor, name: str, params: dict[str, Any], response: Any = None,
+             invoked_by: str | None = None) -> None:
+        """One IAM call: a global service, logged in us-east-1 of the account it changes."""
+        rec = self._api(actor, self.now, "iam", name, US, params, response, host="iam.amazonaws.com")
+        if invoked_by:
+            rec["userIdentity"]["invokedBy"] = invoked_by
+        self._emit(rec)
+
+    def _create_role(self, actor: Actor, role: Role, trust: dict[str, Any], description: str,
+                     invoked_by: str | None = None, max_session: int = 3600) -> None:
+        document = _dumps(trust)
+        response = {"role": {"path": role.path, "roleName": role.name, "roleId": role.id, "arn": role.arn,
+                             "createDate": _iam_date(self.now), "assumeRolePolicyDocument": quote(document, safe="")}}
+        self._iam(actor, "CreateRole", {"roleName": role.name, "path": role.path, "assumeRolePolicyDocument": document,
+                                        "description": description, "maxSessionDuration": max_session},
+                  response, invoked_by)
+
+    def _put_role_policy(self, actor: Actor, role: Role, name: str, document: dict[str, Any],
+                         invoked_by: str | None = None) -> None:
+        self._iam(actor, "PutRolePolicy", {"roleName": role.name, "policyName": name,
+                                           "policyDocument": _dumps(document)}, None, invoked_by)
+
+    def _attach_role_policy(self, actor: Actor, role: Role, policy_arn: str, invoked_by: str | None = None) -> None:
+        self._iam(actor, "AttachRolePolicy", {"roleName": role.name, "policyArn": policy_arn}, None, invoked_by)
+
+    def _create_policy(self, actor: Actor, arn: str, description: str, document: dict[str, Any]) -> None:
+        t = self.now
+        folder, _, name = arn.split(":policy/", 1)[1].rpartition("/")
+        path = f"/{folder}/" if folder else "/"
+        self._iam(actor, "CreatePolicy", {"policyName": name, "path": path, "policyDocument": _dumps(document),
+                                          "description": description},
+                  {"policy": {"policyName": name, "policyId": "ANPA" + _stable_id(f"policy:{arn}"), "arn": arn,
+                              "path": path, "defaultVersionId": "v1", "attachmentCount": 0,
+                              "permissionsBoundaryUsageCount": 0, "isAttachable": True, "createDate": _iam_date(t),
+                              "updateDate": _iam_date(t)}})
+
+    def _user_with_group(self, account: str, user: User, group: str, policy_name: str,
+                         document: dict[str, Any]) -> list[Callable[[], None]]:
+        """CreateGroup, PutGroupPolicy, CreateUser, AddUserToGroup and CreateAccessKey (one call each)."""
+        def create_group() -> None:
+            arn = f"arn:aws:iam::{account}:group/{group}"
+            self._iam(self._admin(account), "CreateGroup", {"groupName": group, "path": "/"},
+                      {"group": {"path": "/", "groupName": group, "groupId": "AGPA" + _stable_id(f"group:{arn}"),
+                                 "arn": arn, "createDate": _iam_date(self.now)}})
+
+        def create_user() -> None:
+            self._iam(self._admin(account), "CreateUser", {"userName": user.name, "path": "/"},
+                      {"user": {"path": "/", "userName": user.name, "userId": user.id, "arn": user.arn,
+                                "createDate": _iam_date(self.now)}})
+
+        def access_key() -> None:
+            self._iam(self._admin(account), "CreateAccessKey", {"userName": user.name},
+                      {"accessKey": {"userName": user.name, "accessKeyId": user.access_key, "status": "Active",
+                                     "createDate": _iam_date(self.now)}})
+
+        return [create_group,
+                lambda: self._iam(self._admin(account), "PutGroupPolicy", {
+                    "groupName": group, "policyName": policy_name, "policyDocument": _dumps(document)}),
+                create_user,
+                lambda: self._iam(self._admin(account), "AddUserToGroup", {"groupName": group, "userName": user.name}),
+                access_key]
+
+    def _key_policy(self, account: str, users: list[str], *extra: dict[str, Any]) -> dict[str, Any]:
+        """The usual key policy: the account (its IAM policies) administers and may use the key, and
+        the roles that encrypt and decrypt with it are named."""
+        statements = [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]
+        if users:
+            statements.append({"Sid": "Allow use of the key", "Effect": "Allow", "Principal": {"AWS": users},
+                               "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                                          "kms:DescribeKey"], "Resource": "*"})
+        return _policy(*statements, *extra)
+
+    def _kms(self, actor: Actor, key_arn: str, name: str, params: dict[str, Any], response: Any) -> None:
+        _, _, _, region, account, _ = key_arn.split(":", 5)
+        self._emit(self._api(actor, self.now, "kms", name, region, params, response,
+                             resources=[{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}]))
+
+    def _create_key(self, key_arn: str, description: str, policy: dict[str, Any]) -> None:
+        account, key_id = key_arn.split(":")[4], key_arn.rsplit("/", 1)[1]
+        self._kms(self._admin(account), key_arn, "CreateKey", {
+            "policy": _dumps(policy), "description": description, "keyUsage": "ENCRYPT_DECRYPT",
+            "keySpec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS", "bypassPolicyLockoutSafetyCheck": False, "tags": []},
+            {"keyMetadata": {"aWSAccountId": account, "keyId": key_id, "arn": key_arn, "creationDate": _human(self.now),
+                             "enabled": True, "description": description, "keyUsage": "ENCRYPT_DECRYPT",
+                             "keyState": "Enabled", "origin": "AWS_KMS", "keyManager": "CUSTOMER",
+                             "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keySpec": "SYMMETRIC_DEFAULT",
+                             "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "multiRegion": False}})
+
+    def _bucket_call(self, actor: Actor, bucket: Bucket, name: str, params: dict[str, Any]) -> None:
+        """A bucket-level S3 call: a management event, delivered to the bucket owner."""
+        rng = self.rng
+        t = self.now
+        host = f"{bucket.name}.s3.{bucket.region}.amazonaws.com"
+        request = {"bucketName": bucket.name, "Host": host, **params}
+        extra = {"SignatureVersion": "SigV4", "CipherSuite": TLS[1], "bytesTransferredIn": len(_dumps(params)),
+                 "AuthenticationMethod": "AuthHeader", "x-amz-id-2": base64.b64encode(rng.randbytes(56)).decode(),
+                 "bytesTransferredOut": 0}
+        self._emit(self._record(
+            identity=self._identity(actor, t), t=t, source="s3.amazonaws.com", name=name, region=bucket.region,
+            ip=actor.ip, ua=actor.ua, params=request, response=None, recipient=bucket.account, read_only=False,
+            host=host, resources=[{"accountId": bucket.account, "type": "AWS::S3::Bucket",
+                                   "ARN": f"arn:aws:s3:::{bucket.name}"}],
+            extra=extra, request_id=f"{rng.getrandbits(64):016X}"))
+
+    def _bucket_setup(self, name: str, statements: list[dict[str, Any]],
+                      block_public: bool = True) -> list[Callable[[], None]]:
+        """Default encryption, Block Public Access (all four), ACLs disabled, then the bucket policy."""
+        bucket = self.buckets[name]
+        if bucket.kms_key:
+            default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": bucket.kms_key}
+        else:
+            default = {"SSEAlgorithm": "AES256"}
+        calls = [lambda: self._bucket_call(self._admin(bucket.account), bucket, "PutBucketEncryption", {
+            "encryption": [""], "ServerSideEncryptionConfiguration": {"xmlns": S3_XMLNS, "Rule": {
+                "ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bucket.bucket_key}}})]
+        if block_public:
+            calls.append(lambda: self._bucket_call(self._admin(bucket.account), bucket, "PutBucketPublicAccessBlock", {
+                "publicAccessBlock": [""], "PublicAccessBlockConfiguration": {
+                    "xmlns": S3_XMLNS, "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True}}))
+        calls.append(lambda: self._bucket_call(self._admin(bucket.account), bucket, "PutBucketOwnershipControls", {
+            "ownershipControls": [""], "OwnershipControls": {"xmlns": S3_XMLNS,
+                                                              "Rule": {"ObjectOwnership": "BucketOwnerEnforced"}}}))
+        calls.append(lambda: self._put_bucket_policy(self._admin(bucket.account), name, statements))
+        return calls
+
+    def _put_bucket_policy(self, actor: Actor, name: str, statements: list[dict[str, Any]]) -> None:
+        self._bucket_call(actor, self.buckets[name], "PutBucketPolicy", {
+            "bucketPolicy": _policy(_deny_insecure_transport(name), *statements), "policy": [""]})
+
+    def _dataset_objects(self, *buckets: str) -> list[str]:
+        """The team prefixes the projects write to, per dataset bucket (`fraud/*`, `risk/*`...)."""
+        return [f"arn:aws:s3:::{bucket}/{team}/*" for bucket in buckets
+                for team in sorted({TEAMS[p] for p in range(len(TEAMS)) if _dataset_bucket(p) == bucket})]
+
+    def _dataset_read_only(self, version: int) -> dict[str, Any]:
+        """The analysts' managed policy; v2 adds the support chat transcripts Bedrock is fine-tuned on."""
+        objects = self._dataset_objects("acme-data-1", "acme-data-2")
+        buckets = ["arn:aws:s3:::acme-data-1", "arn:aws:s3:::acme-data-2"]
+        keys = [self.buckets["acme-data-1"].kms_key]
+        if version > 1:
+            objects.append(TRANSCRIPTS)
+            buckets.append("arn:aws:s3:::acme-data-3")
+            keys.append(self.buckets["acme-data-3"].kms_key)
+        return _policy(_allow("ReadDatasets", "s3:GetObject", objects),
+                       _allow("ListDatasetBuckets", "s3:ListBucket", buckets),
+                       _allow("DecryptDatasets", "kms:Decrypt", keys))
+
+    def _role_specs(self) -> dict[str, list[tuple[Role, dict[str, Any], str, dict[str, Any], list[str], str]]]:
+        """Per account, (role, trust, inline policy name, its document, attached managed policies,
+        description) of each long-lived role, in an order they can be created in (a trust policy may
+        only name principals that exist)."""
+        data_eu, data_us = self.buckets["acme-data-1"].kms_key, self.buckets["acme-data-3"].kms_key
+        keys = self.keys
+        sagemaker = _policy(_trust("SageMaker", {"Service": "sagemaker.amazonaws.com"}))
+
+        def bedrock(source: str) -> dict[str, Any]:
+            return _policy(_trust("Bedrock", {"Service": "bedrock.amazonaws.com"}, condition={
+                "StringEquals": {"aws:SourceAccount": TRAIN}, "ArnLike": {"aws:SourceArn": source}}))
+
+        sagemaker_deploy = ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
+                            "sagemaker:UpdateEndpoint", "sagemaker:AddTags", "sagemaker:Describe*", "sagemaker:List*"]
+        dataset_buckets = ["arn:aws:s3:::acme-data-1", "arn:aws:s3:::acme-data-2"]
+        invocable = ["arn:aws:bedrock:*::foundation-model/*", f"arn:aws:bedrock:*:{SERVE}:inference-profile/*"]
+        return {SERVE: [
+            (self.serving_role, sagemaker, "ServeModels", _policy(
+                _allow("ReadModelArtifacts", "s3:GetObject",
+                       ["arn:aws:s3:::acme-models-training/*", "arn:aws:s3:::acme-models-serving/*"]),
+                _allow("DecryptModelArtifacts", "kms:Decrypt", keys[TRAIN]),
+                _allow("WriteDataCapture", "s3:PutObject", "arn:aws:s3:::acme-capture-serving/*"),
+                _allow("UseEndpointKeys", ["kms:Decrypt", "kms:GenerateDataKey"],
+                       [keys[SERVE], keys["capture-" + SERVE]])), [], "SageMaker models and endpoints in serving"),
+            (self.deploy, _policy(_trust("GitHubActions", {"Federated": f"arn:aws:iam::{SERVE}:oidc-provider/"
+                                                                        f"{GITHUB_OIDC}"},
+                                         "sts:AssumeRoleWithWebIdentity", {
+                                             "StringEquals": {f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"},
+                                             "StringLike": {f"{GITHUB_OIDC}:sub": "repo:acme/ml-serving:*"}})),
+             "DeployServing", _policy(
+                _allow("DeployEndpoints", sagemaker_deploy, "*"),
+                _allow("PassServingRole", "iam:PassRole", self.serving_role.arn),
+                _allow("AssumeMLOps", "sts:AssumeRole", self.mlops.arn)), [], "GitHub Actions deployments"),
+            (self.mlops, _policy(_trust("Operators", {"AWS": [self.carol.arn, self.deploy.arn]})),
+             "ModelDeployment", _policy(
+                _allow("DeployEndpoints", sagemaker_deploy, "*"),
+                _allow("PassServingRole", "iam:PassRole", self.serving_role.arn),
+                _allow("InvocationLogging", ["bedrock:PutModelInvocationLoggingConfiguration",
+                                             "bedrock:GetModelInvocationLoggingConfiguration", "bedrock:Get*",
+                                             "bedrock:List*"], "*"),
+                _allow("ReadServingArtifacts", "s3:GetObject", "arn:aws:s3:::acme-models-serving/*")), [],
+             "Model operations"),
+            (self.app, _policy(_trust("EC2", {"Service": "ec2.amazonaws.com"})), "InvokeModels", _policy(
+                _allow("InvokeBedrock", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], invocable),
+                _allow("InvokeEndpoints", "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{EU}:{SERVE}:endpoint/*")),
+             [], "Application backend on EC2"),
+            (self.support_bot, _policy(_trust("Lambda", {"Service": "lambda.amazonaws.com"})), "SupportAssistant",
+             _policy(_allow("InvokeBedrock", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                            invocable),
+                     _allow("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            f"arn:aws:logs:{US}:{SERVE}:log-group:/aws/lambda/support-bot*")),
+             ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"], "Support bot Lambda function"),
+        ], TRAIN: [
+            (self.ml_engineer, _policy(_trust("MLPlatformUser", {"AWS": self.bob.arn})), "MLEngineering", _policy(
+                _allow("SageMaker", ["sagemaker:CreateTrainingJob", *sagemaker_deploy], "*"),
+                _allow("Bedrock", ["bedrock:CreateModelCustomizationJob", "bedrock:CreateProvisionedModelThroughput",
+                                   "bedrock:PutModelInvocationLoggingConfiguration", "bedrock:InvokeModel",
+                                   "bedrock:InvokeModelWithResponseStream", "bedrock:Get*", "bedrock:List*"], "*"),
+                _allow("PassPlatformRoles", "iam:PassRole", [
+                    f"arn:aws:iam::{TRAIN}:role/service-role/AmazonSageMaker-ExecutionRole-*", self.bedrock_role.arn,
+                    self.cw_role.arn, self.staging_role.arn]),
+                _allow("AssumeTrainingDataAccess", "sts:AssumeRole", self.data_access.arn),
+                _allow("ReadModelArtifacts", ["s3:GetObject", "s3:ListBucket"],
+                       ["arn:aws:s3:::acme-models-training", "arn:aws:s3:::acme-models-training/*"])), [],
+             "ML engineers"),
+            (self.bedrock_role, bedrock(f"arn:aws:bedrock:{US}:{TRAIN}:model-customization-job/*"),
+             "CustomizationData", _policy(
+                _allow("ReadFineTuneData", "s3:GetObject", TRANSCRIPTS),
+                _allow("ListFineTuneData", "s3:ListBucket", "arn:aws:s3:::acme-data-3"),
+                _allow("WriteCustomizationOutput", "s3:PutObject",
+                       "arn:aws:s3:::acme-models-training-use1/bedrock-customization/*"),
+                _allow("DecryptFineTuneData", "kms:Decrypt", data_us),
+                _allow("UseCustomModelKey", ["kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant",
+                                             "kms:DescribeKey"], keys["bedrock"])), [], "Bedrock model customization"),
+            (self.cw_role, bedrock(f"arn:aws:bedrock:{US}:{TRAIN}:*"), "InvocationLogDelivery", _policy(
+                _allow("WriteInvocationLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       f"arn:aws:logs:{US}:{TRAIN}:log-group:/aws/bedrock/modelinvocations:*"),
+                _allow("WriteLargeData", "s3:PutObject", f"arn:aws:s3:::acme-bedrock-large-{TRAIN}/large-data/*")),
+             [], "Bedrock model invocation logging"),
+            (self.staging_role, sagemaker, "StagingEndpoints", _policy(
+                _allow("ReadModelArtifacts", "s3:GetObject", "arn:aws:s3:::acme-models-training/*"),
+                _allow("DecryptModelArtifacts", "kms:Decrypt", keys[TRAIN]),
+                _allow("WriteDataCapture", "s3:PutObject", "arn:aws:s3:::acme-capture-training/*"),
+                _allow("UseCaptureKey", "kms:GenerateDataKey", keys["capture-" + TRAIN])), [],
+             "SageMaker staging endpoints"),
+        ], DATA: [
+            (self.data_engineer, _policy(_trust("DataPlatformAdmin", {"AWS": self.alice.arn})), "DatasetAuthoring",
+             _policy(_allow("ReadWriteDatasets", ["s3:GetObject", "s3:PutObject"],
+                            [*self._dataset_objects("acme-data-1", "acme-data-2"), TRANSCRIPTS]),
+                     _allow("ListDatasetBuckets", "s3:ListBucket", [*dataset_buckets, "arn:aws:s3:::acme-data-3"]),
+                     _allow("UseDatasetKeys", ["kms:Decrypt", "kms:GenerateDataKey"], [data_eu, data_us])), [],
+             "Data engineers"),
+            (self.pipeline, _policy(_trust("GlueAndAirflow", {"Service": ["glue.amazonaws.com", "ec2.amazonaws.com"]})),
+             "DatasetPipeline", _policy(
+                _allow("ReadLanding", "s3:GetObject", "arn:aws:s3:::acme-data-1/landing/*"),
+                _allow("WriteDatasets", ["s3:PutObject", "s3:AbortMultipartUpload"],
+                       self._dataset_objects("acme-data-1", "acme-data-2")),
+                _allow("ListDatasetBuckets", "s3:ListBucket", dataset_buckets),
+                _allow("UseDatasetKey", ["kms:Decrypt", "kms:GenerateDataKey"], data_eu)),
+             ["arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"], "Ingestion pipelines"),
+            (self.data_access, _policy(_trust("TrainingAccount", {"AWS": [self.ml_engineer.arn]})),
+             "ReadTrainingDatasets", _policy(
+                _allow("ReadTrainingDatasets", "s3:GetObject", self._dataset_objects("acme-data-1", "acme-data-2")),
+                _allow("ListDatasetBuckets", "s3:ListBucket", dataset_buckets),
+                _allow("DecryptDatasets", "kms:Decrypt", data_eu)), [], "Training jobs in 222222222222 read datasets"),
+        ]}
+
+    def _role_calls(self, role: Role, trust: dict[str, Any], policy_name: str, document: dict[str, Any],
+                    attached: list[str], description: str) -> list[Callable[[], None]]:
+        """CreateRole, PutRolePolicy and AttachRolePolicy calls by the account's administrator."""
+        admin = partial(self._admin, role.account)
+        return [lambda: self._create_role(admin(), role, trust, description),
+                lambda: self._put_role_policy(admin(), role, policy_name, document),
+                *(partial(lambda arn: self._attach_role_policy(admin(), role, arn), arn) for arn in attached)]
+
+    def _estate_setup(self) -> list[Callable[[], None]]:
+        """Every call that builds the estate, one record each, before anything uses it: roles (trust and
+        least-privilege permissions), managed policies, users and groups, KMS keys, then each bucket's
+        encryption, Block Public Access, Object Ownership and policy."""
+        calls: list[Callable[[], None]] = []
+        specs = self._role_specs()
+        for spec in specs[SERVE]:  # serving first: the other accounts' policies name its roles
+            calls += self._role_calls(*spec)
+        calls += self._user_with_group(SERVE, self.contractor, "ModelUploaders", "ManualModelUpload", _policy(
+            _allow("UploadManualModels", "s3:PutObject", "arn:aws:s3:::acme-models-serving/manual-upload/*")))
+        for spec in specs[TRAIN]:
+            calls += self._role_calls(*spec)
+        calls.append(lambda: self._create_policy(self._admin(TRAIN), TRAINING_BASE,
+                                                 "Logs, images and metrics for SageMaker training jobs",
+                                                 TRAINING_BASE_DOCUMENT))
+        calls.append(lambda: self._create_policy(self._admin(DATA), DATASET_READ_ONLY, "Read the training datasets",
+                                                 self._dataset_read_only(1)))
+        calls += self._sso_role()
+        for spec in specs[DATA]:
+            calls += self._role_calls(*spec)
+        calls += self._user_with_group(DATA, self.etl_bot, "DataIngest", "LandingZoneWrite", _policy(
+            _allow("WriteLanding", "s3:PutObject", "arn:aws:s3:::acme-data-1/landing/*"),
+            _allow("EncryptLanding", "kms:GenerateDataKey", self.buckets["acme-data-1"].kms_key)))
+        no_extra: tuple[dict[str, Any], ...] = ()
+        for key_arn, description, users, extra in (
+                (self.buckets["acme-data-1"].kms_key, "Datasets (eu-west-1)",
+                 [self.data_engineer.arn, self.pipeline.arn, self.data_access.arn], no_extra),
+                (self.buckets["acme-data-3"].kms_key, "Datasets (us-east-1)", [self.data_engineer.arn], (
+                    {"Sid": "AllowBedrockCustomizationDecrypt", "Effect": "Allow",
+                     "Principal": {"AWS": self.bedrock_role.arn}, "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                     "Resource": "*"},)),
+                (self.keys[TRAIN], "Model artifacts", [self.staging_role.arn], (
+                    {"Sid": "AllowServingAccountDecrypt", "Effect": "Allow",
+                     "Principal": {"AWS": self.serving_role.arn}, "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                     "Resource": "*"},)),
+                (self.keys["capture-" + TRAIN], "Staging endpoint data capture", [self.staging_role.arn], no_extra),
+                (self.keys["bedrock"], "Bedrock custom models", [self.bedrock_role.arn], no_extra),
+                (self.keys[SERVE], "Endpoints", [self.serving_role.arn], no_extra),
+                (self.keys["capture-" + SERVE], "Endpoint data capture", [self.serving_role.arn], no_extra)):
+            account = key_arn.split(":")[4]
+            calls.append(partial(self._create_key, key_arn, description, self._key_policy(account, users, *extra)))
+        models_read = {"Sid": "AllowServingAccountRead", "Effect": "Allow", "Principal": {"AWS": self.serving_role.arn},
+                       "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-models-training/*"}
+        calls += self._bucket_setup("acme-data-1", [])
+        calls += self._bucket_setup("acme-data-2", [])
+        calls += self._bucket_setup("acme-data-3", [
+            {"Sid": "AllowBedrockCustomizationRead", "Effect": "Allow", "Principal": {"AWS": self.bedrock_role.arn},
+             "Action": "s3:GetObject", "Resource": TRANSCRIPTS},
+            {"Sid": "AllowBedrockCustomizationList", "Effect": "Allow", "Principal": {"AWS": self.bedrock_role.arn},
+             "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::acme-data-3",
+             "Condition": {"StringLike": {"s3:prefix": "support/chat-transcripts/*"}}}])
+        calls += self._bucket_setup("acme-models-training", [models_read])
+        calls += self._bucket_setup("acme-models-training-use1", [], block_public=False)
+        calls += self._bucket_setup("acme-models-serving", [])
+        return calls
+
+    def _sso_role(self) -> list[Callable[[], None]]:
+        """IAM Identity Center provisions the analysts' permission set: the role, its inline policy and
+        the customer managed policy it references."""
+        role = self.analyst
+
+        def actor() -> Actor:
+            return Actor(self.sso_service, "AWS-SSO", "sso.amazonaws.com", "sso.amazonaws.com")
+
+        trust = _policy({"Effect": "Allow", "Principal": {"Federated": SSO_PROVIDER},
+                         "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                         "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}})
+        inline = _policy(_allow("BrowseDatasetBuckets", ["s3:ListAllMyBuckets", "s3:GetBucketLocation"], "*"))
+        sso = "sso.amazonaws.com"
+        return [lambda: self._create_role(actor(), role, trust, "Analysts (IAM Identity Center permission set)",
+                                          sso, 43200),
+                lambda: self._put_role_policy(actor(), role, "AwsSSOInlinePolicy", inline, sso),
+                lambda: self._attach_role_policy(actor(), role, DATASET_READ_ONLY, sso)]
+
+    # per project: its execution role, and the data account's trust follows the running jobs
+
+    def _create_exec_role(self, project: _Project) -> None:
+        self._create_role(self._admin(TRAIN), project.exec_role,
+                          _policy(_trust("SageMaker", {"Service": "sagemaker.amazonaws.com"})),
+                          f"SageMaker execution role for the {project.dataset} training job")
+
+    def _exec_role_policy(self, project: _Project) -> None:
+        """Least privilege for one job: assume the data-access role, write its own output, use the key."""
+        statements = [
+            _allow("AssumeTrainingDataAccess", "sts:AssumeRole", self.data_access.arn),
+            _allow("WriteModelArtifacts", "s3:PutObject",
+                   f"arn:aws:s3:::acme-models-training/{project.team}/{project.job_name}/*"),
+            _allow("ListModelBucket", "s3:ListBucket", "arn:aws:s3:::acme-models-training",
+                   Condition={"StringLike": {"s3:prefix": f"{project.team}/*"}}),
+        ]
+        if project.kms:
+            statements.append(_allow("UseModelKey", ["kms:GenerateDataKey", "kms:Decrypt", "kms:CreateGrant",
+                                                     "kms:DescribeKey"], self.keys[TRAIN]))
+        self._put_role_policy(self._admin(TRAIN), project.exec_role, "SageMakerTrainingJobAccess",
+                              _policy(*statements))
+
+    def _exec_role_attach(self, project: _Project) -> None:
+        self._attach_role_policy(self._admin(TRAIN), project.exec_role, TRAINING_BASE)
+
+    def _data_access_trust(self, project: _Project) -> None:
+        """The data-access role trusts the previous project's role (its job may still run) and this one's."""
+        trusted = [self._exec_role(project.p - 1).arn] if project.p else []
+        trusted += [project.exec_role.arn, self.ml_engineer.arn]
+        self._iam(self._admin(DATA), "UpdateAssumeRolePolicy", {
+            "roleName": self.data_access.name,
+            "policyDocument": _dumps(_policy(_trust("TrainingAccount", {"AWS": trusted})))})
+
+    # later changes, the planted mistakes among them
+
+    def _dataset_policy_v2(self) -> None:
+        self._iam(self._admin(DATA), "CreatePolicyVersion", {
+            "policyArn": DATASET_READ_ONLY, "policyDocument": _dumps(self._dataset_read_only(2)), "setAsDefault": True},
+            {"policyVersion": {"versionId": "v2", "isDefaultVersion": True, "createDate": _iam_date(self.now)}})
+
+    def _step_shadow_share(self, remaining: int) -> None:
+        """Mistake: the fraud datasets' prefix is shared with the ungoverned hackathon account, in the bucket
+        policy and (so that the reads would work) in the key policy (2 records)."""
+        actor = self._admin(DATA, console=True)
+        shadow = f"arn:aws:iam::{SHADOW}:root"
+        self._put_bucket_policy(actor, "acme-data-1", [
+            {"Sid": "HackathonFraudSampleRead", "Effect": "Allow", "Principal": {"AWS": shadow},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data-1/fraud/*"},
+            {"Sid": "HackathonFraudSampleList", "Effect": "Allow", "Principal": {"AWS": shadow},
+             "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::acme-data-1",
+             "Condition": {"StringLike": {"s3:prefix": "fraud/*"}}}])
+        if remaining < 2:
+            return
+        key = self.buckets["acme-data-1"].kms_key
+        policy = self._key_policy(DATA, [self.data_engineer.arn, self.pipeline.arn, self.data_access.arn], {
+            "Sid": "AllowHackathonDecrypt", "Effect": "Allow", "Principal": {"AWS": shadow},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"})
+        self._kms(actor, key, "PutKeyPolicy", {"keyId": key.rsplit("/", 1)[1], "policyName": "default",
+                                               "policy": _dumps(policy), "bypassPolicyLockoutSafetyCheck": False},
+                  None)
+
+    def _step_vendor_role(self, remaining: int) -> None:
+        """Mistake (conditional access): a labelling vendor's account may assume a role that reads the credit
+        datasets, on an external id alone (2 records)."""
+        actor = self._admin(DATA)
+        role = self.vendor_role
+        self._create_role(actor, role, _policy(_trust(
+            "LabelingVendor", {"AWS": f"arn:aws:iam::{VENDOR}:root"},
+            condition={"StringEquals": {"sts:ExternalId": VENDOR_EXTERNAL_ID}})), "Labelling vendor access")
+        if remaining < 2:
+            return
+        self._put_role_policy(actor, role, "VendorLabelingRead", _policy(
+            _allow("ReadCreditDatasets", "s3:GetObject", "arn:aws:s3:::acme-data-2/credit/*"),
+            _allow("ListCreditDatasets", "s3:ListBucket", "arn:aws:s3:::acme-data-2",
+                   Condition={"StringLike": {"s3:prefix": "credit/*"}}),
+            _allow("DecryptDatasets", "kms:Decrypt", self.buckets["acme-data-2"].kms_key)))
+
+    def _step_vendor_assume(self, remaining: int) -> None:
+        """The vendor assumes the role: only the data account's copy is in the organization trail."""
+        t = self.now
+        role, session = self.vendor_role, "labeling-batch-0001"
+        identity = {"type": "AWSAccount", "principalId": "AIDA" + _stable_id(f"user:{VENDOR}:labeling-sync"),
+                    "accountId": VENDOR}
+        self._emit(self._record(
+            identity=identity, t=t, source="sts.amazonaws.com", name="AssumeRole", region=EU, ip="203.0.113.201",
+            ua=UA_BOTO, params={"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600,
+                                "externalId": VENDOR_EXTERNAL_ID},
+            response=self._assume_response(role, session, t), recipient=DATA, read_only=True,
+            host=f"sts.{EU}.amazonaws.com", resources=self._role_resource(role), shared=self.out.uuid()))
+
+    def _debug_policy(self, project: _Project) -> None:
+        """Mistake: an engineer, by hand, broadens a training role's S3 access after its job started."""
+        self._put_role_policy(self._admin(TRAIN, console=True), project.exec_role, "DebugS3Access", _policy(
+            _allow("DebugReadWriteAnyBucket", "s3:*", ["arn:aws:s3:::acme-*", "arn:aws:s3:::acme-*/*"])))
+
+    def _step_public_share(self, remaining: int) -> None:
+        """Mistake: the serving account's model bucket loses Block Public Access and gets a policy letting
+        anyone download the manually uploaded models (2 records)."""
+        actor = self._admin(SERVE, console=True)
+        self._bucket_call(actor, self.buckets["acme-models-serving"], "DeleteBucketPublicAccessBlock",
+                          {"publicAccessBlock": [""]})
+        if remaining >= 2:
+            self._put_bucket_policy(actor, "acme-models-serving", [
+                {"Sid": "PublicReadManualModels", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::acme-models-serving/manual-upload/*"}])
+
+    def _saml_assume(self) -> None:
+        """An analyst signs in through IAM Identity Center: AssumeRoleWithSAML into the SSO role."""
+        t = self.now
+        role = self.analyst
+        user = self.rng.choice(("jdoe", "asmith"))
+        qualifier = base64.b64encode(hashlib.sha256(SSO_PROVIDER.encode()).digest()[:20]).decode()
+        subject = f"{user}@acme.example"
+        response = self._assume_response(role, user, t)
+        response.update({"subject": subject, "subjectType": "persistent",
+                         "issuer": "https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/NWUyYjdjMWQ5YThm",
+                         "audience": "https://signin.aws.amazon.com/saml", "nameQualifier": qualifier})
+        self._emit(self._record(
+            identity={"type": "SAMLUser", "principalId": f"{qualifier}:{subject}", "userName": subject,
+                      "identityProvider": qualifier},
+            t=t, source="sts.amazonaws.com", name="AssumeRoleWithSAML", region=EU, ip=self._corp_ip(), ua=UA_CONSOLE,
+            params={"sAMLAssertionID": "_" + self.out.hex(16), "roleSessionName": user, "durationSeconds": 3600,
+                    "roleArn": role.arn, "principalArn": SSO_PROVIDER},
+            response=response, recipient=DATA, read_only=True,
+            resources=[*self._role_resource(role), {"accountId": DATA, "type": "AWS::IAM::SAMLProvider",
+                                                    "ARN": SSO_PROVIDER}]))
+
     # deliberate faults ------------------------------------------------------------------------------
 
     def _step_missing_event_id(self, remaining: int) -> None:
         """A modelled event (an AssumeRole) without its eventID: the loader must quarantine it."""
         t = self.now
-        role = self.analyst
+        role = self.data_engineer
         rec = self._api(Actor(self.alice, None, self._corp_ip(), UA_CLI), t, "sts", "AssumeRole", EU,
                         {"roleArn": role.arn, "roleSessionName": "alice.admin", "durationSeconds": 3600},
                         self._assume_response(role, "alice.admin", t), read_only=True,

@@ -20,8 +20,11 @@ from graphgov.generate import KINDS, GenerateError, form_encode_key, generate, p
 from graphgov.readers import expand_paths, read_path
 
 # Seed 0, 2,000 records. The four record kinds add up to 2,000; "files" counts files (digests included).
-SEED0_COUNTS = {"cloudtrail": 1663, "eventbridge": 35, "s3_notification": 177, "bedrock_invocation_log": 125,
-                "files": 165}
+SEED0_COUNTS = {"cloudtrail": 1681, "eventbridge": 28, "s3_notification": 175, "bedrock_invocation_log": 116,
+                "files": 167}
+DATA_ACCESS = "arn:aws:iam::111111111111:role/cross-account/TrainingDataAccess"
+VENDOR_ROLE = "arn:aws:iam::111111111111:role/cross-account/LabelingVendorAccess"
+EXEC_ROLE_0 = "arn:aws:iam::222222222222:role/service-role/AmazonSageMaker-ExecutionRole-20260105T000000"
 
 CT_FILE = re.compile(
     r"^AWSLogs/o-exampleorg1/(?P<acct>\d{12})/CloudTrail/(?P<region>[a-z]{2}-[a-z]+-\d)/"
@@ -179,7 +182,7 @@ def test_planted_duplicates_and_missing_event_id(ct_records: list[tuple[str, dic
         if "eventID" in record:
             files_by_id.setdefault(record["eventID"], []).append(rel)
     duplicated = {k: v for k, v in files_by_id.items() if len(v) > 1}
-    assert len(duplicated) == 2
+    assert len(duplicated) == 3  # the two planted ones and, at seed 0, one of the occasional random ones
     for delivered_in in duplicated.values():
         assert len(delivered_in) == 2 and delivered_in[0] != delivered_in[1]  # redelivered in a later file
 
@@ -310,8 +313,7 @@ def test_sagemaker_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tup
 def test_cross_account_assume_role_has_both_trail_copies(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
     copies: dict[str, list[dict[str, Any]]] = {}
     for _, record in ct_records:
-        if record["eventName"] == "AssumeRole" and record["requestParameters"]["roleArn"].startswith(
-                "arn:aws:iam::111111111111:role/cross-account/"):
+        if record["eventName"] == "AssumeRole" and record["requestParameters"]["roleArn"] == DATA_ACCESS:
             copies.setdefault(record["sharedEventID"], []).append(record)
     assert copies
     for pair in copies.values():
@@ -322,6 +324,13 @@ def test_cross_account_assume_role_has_both_trail_copies(ct_records: list[tuple[
         assert by_account["111111111111"]["userIdentity"]["accountId"] == "222222222222"
         assert by_account["222222222222"]["userIdentity"]["type"] == "AssumedRole"
         assert pair[0]["eventID"] != pair[1]["eventID"] and pair[0]["requestID"] == pair[1]["requestID"]
+    # The labelling vendor is outside the organization: only the data account's copy is in its trail.
+    vendor = [r for _, r in ct_records if r["eventName"] == "AssumeRole"
+              and r["requestParameters"]["roleArn"] == VENDOR_ROLE]
+    assert len(vendor) == 1 and vendor[0]["recipientAccountId"] == "111111111111"
+    assert vendor[0]["userIdentity"] == {"type": "AWSAccount", "principalId": vendor[0]["userIdentity"]["principalId"],
+                                         "accountId": "555555555555"}
+    assert vendor[0]["requestParameters"]["externalId"] == "acme-labeling-7f3a9c2e" and vendor[0]["sharedEventID"]
 
 
 def test_bedrock_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tuple[Path, dict[str, int]]) -> None:
@@ -382,3 +391,385 @@ def test_arguments(tmp_path: Path) -> None:
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(GenerateError):
         generate(tmp_path / "full")
+
+
+# --- the access history: IAM, bucket and key policies ---------------------------------------------------
+
+POLICY_SOURCES = ("iam.amazonaws.com", "kms.amazonaws.com", "s3.amazonaws.com")
+READ_ONLY_NOISE = {"GetUser", "ListRoles", "GetRole", "ListAttachedRolePolicies", "ListBuckets", "Decrypt"}
+
+
+def _access_history(ct_records: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """IAM, KMS and bucket-level S3 changes (management events), in time order."""
+    out = [r for _, r in ct_records if r["eventSource"] in POLICY_SOURCES and r.get("eventCategory") != "Data"
+           and r["eventName"] not in READ_ONLY_NOISE]
+    return sorted(out, key=lambda r: r["eventTime"])
+
+
+def _doc(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_access_history_parses_into_policy_states(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    from loaders.cloudtrail import parse
+
+    history = _access_history(ct_records)
+    assert Counter(r["eventName"] for r in history) == {
+        "CreateRole": 17, "PutRolePolicy": 18, "AttachRolePolicy": 6, "UpdateAssumeRolePolicy": 3, "CreatePolicy": 2,
+        "CreatePolicyVersion": 1, "CreateGroup": 2, "PutGroupPolicy": 2, "CreateUser": 2, "AddUserToGroup": 2,
+        "CreateAccessKey": 2, "CreateKey": 7, "PutKeyPolicy": 1, "PutBucketEncryption": 6,
+        "PutBucketPublicAccessBlock": 5, "PutBucketOwnershipControls": 6, "PutBucketPolicy": 8,
+        "DeleteBucketPublicAccessBlock": 1}
+    states: Counter = Counter()
+    for record in history:
+        assert record["readOnly"] is False and record["managementEvent"] is True
+        if record["eventSource"] == "iam.amazonaws.com":
+            assert record["awsRegion"] == "us-east-1"
+            assert record["tlsDetails"]["clientProvidedHostHeader"] == "iam.amazonaws.com"
+        delta = parse(record)  # neither Skip nor Malformed
+        kinds = [n.props["kind"] for n in delta.nodes if n.type == "PolicyState"]
+        assert kinds, record["eventName"]
+        states.update(kinds)
+    assert states == {"lifecycle": 30, "trust": 20, "identity": 20, "attachment": 6, "policy-version": 3,
+                      "default-version": 3, "membership": 2, "credential": 2, "key-policy": 8, "key-state": 7,
+                      "encryption": 6, "public-access-block": 6, "ownership": 6, "resource": 8}
+
+
+def test_access_history_shapes(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    history = _access_history(ct_records)
+    roles = {r["responseElements"]["role"]["arn"]: r for r in history if r["eventName"] == "CreateRole"}
+    role = roles[EXEC_ROLE_0]
+    params, response = role["requestParameters"], role["responseElements"]["role"]
+    assert params["path"] == "/service-role/" and isinstance(params["assumeRolePolicyDocument"], str)
+    assert json.loads(unquote_plus(response["assumeRolePolicyDocument"])) == json.loads(
+        params["assumeRolePolicyDocument"])  # the response URL-encodes the trust policy
+    assert re.fullmatch(r"Jan 5, 2026 \d{1,2}:\d{2}:\d{2} [AP]M", response["createDate"])
+    assert response["roleId"].startswith("AROA")
+    for record in history:
+        if record["eventName"] in ("PutRolePolicy", "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion"):
+            assert isinstance(record["requestParameters"]["policyDocument"], str)  # IAM: JSON text
+        if record["eventName"] == "PutBucketPolicy":
+            policy = record["requestParameters"]["bucketPolicy"]
+            assert isinstance(policy, dict)  # S3: the parsed object
+            deny = policy["Statement"][0]
+            assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            bucket = record["requestParameters"]["bucketName"]
+            assert record["resources"] == [{"accountId": record["recipientAccountId"], "type": "AWS::S3::Bucket",
+                                            "ARN": f"arn:aws:s3:::{bucket}"}]
+        if record["eventName"] == "PutBucketPublicAccessBlock":
+            config = record["requestParameters"]["PublicAccessBlockConfiguration"]
+            assert [config[k] for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                        "RestrictPublicBuckets")] == [True] * 4
+        if record["eventName"] == "PutBucketOwnershipControls":
+            rule = record["requestParameters"]["OwnershipControls"]["Rule"]
+            assert rule == {"ObjectOwnership": "BucketOwnerEnforced"}
+    encryption = {r["requestParameters"]["bucketName"]: r["requestParameters"]["ServerSideEncryptionConfiguration"][
+        "Rule"]["ApplyServerSideEncryptionByDefault"] for r in history if r["eventName"] == "PutBucketEncryption"}
+    keys = {r["responseElements"]["keyMetadata"]["arn"]: r for r in history if r["eventName"] == "CreateKey"}
+    for bucket in ("acme-data-1", "acme-data-2", "acme-data-3"):
+        assert encryption[bucket]["SSEAlgorithm"] == "aws:kms"
+        key = keys[encryption[bucket]["KMSMasterKeyID"]]  # the account's own key, created before
+        assert key["recipientAccountId"] == "111111111111" and key["eventTime"] < min(
+            r["eventTime"] for r in history if r["requestParameters"].get("bucketName") == bucket)
+    for key in keys.values():
+        policy = json.loads(key["requestParameters"]["policy"])
+        assert policy["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{key['recipientAccountId']}:root"}
+        assert key["resources"][0]["ARN"] == key["responseElements"]["keyMetadata"]["arn"]
+    # Every KMS key the objects are encrypted with was created (with its policy) before its first use.
+    for _, record in ct_records:
+        used = (record.get("responseElements") or {}).get("x-amz-server-side-encryption-aws-kms-key-id")
+        if used:
+            assert keys[used]["eventTime"] < record["eventTime"]
+
+
+def _first_uses(ct_records: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """Role or user ARN (with its path) -> the earliest time anything used it."""
+    first: dict[str, str] = {}
+
+    def seen(arn: Any, time: str) -> None:
+        if isinstance(arn, str) and (":role/" in arn or ":user/" in arn):
+            first[arn] = min(first.get(arn, time), time)
+
+    for _, r in ct_records:
+        identity, params = r["userIdentity"], r.get("requestParameters") or {}
+        seen(identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn"), r["eventTime"])
+        if r["eventSource"] != "iam.amazonaws.com":
+            seen(identity.get("arn"), r["eventTime"])
+        for member in ("roleArn", "executionRoleArn"):
+            seen(params.get(member), r["eventTime"])
+        seen((params.get("loggingConfig", {}).get("cloudWatchConfig") or {}).get("roleArn"), r["eventTime"])
+    return first
+
+
+def _check_created_before_use(ct_records: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """Roles, users and bucket settings all precede their first use; returns the roles and users created."""
+    history = _access_history(ct_records)
+    created = {r["responseElements"]["role"]["arn"]: r["eventTime"] for r in history if r["eventName"] == "CreateRole"}
+    created.update({r["responseElements"]["user"]["arn"]: r["eventTime"] for r in history
+                    if r["eventName"] == "CreateUser"})
+    first = _first_uses(ct_records)
+    admins = {f"arn:aws:iam::{a}:user/{u}" for a, u in (("111111111111", "alice.admin"), ("222222222222", "bob.ml"),
+                                                         ("333333333333", "carol.ops"))}
+    service_linked = "arn:aws:iam::111111111111:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO"
+    shadow = "arn:aws:iam::444444444444:user/hackathon-dev"
+    assert set(first) - set(created) == admins | {service_linked, shadow}  # they predate the trail
+    for arn, time in created.items():
+        assert time < first[arn], arn
+    # The bucket settings precede the first object written to each bucket.
+    configured: dict[str, str] = {}
+    for r in history:
+        if r["eventSource"] == "s3.amazonaws.com":
+            configured.setdefault(r["requestParameters"]["bucketName"], r["eventTime"])
+    for _, r in ct_records:
+        if r.get("eventCategory") == "Data" and r["requestParameters"]["bucketName"] in configured:
+            assert configured[r["requestParameters"]["bucketName"]] < r["eventTime"]
+    return created
+
+
+def test_identities_are_created_before_they_are_used(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    created = _check_created_before_use(ct_records)
+    assert len(created) == 19  # 13 long-lived roles, the vendor's, 3 execution roles, 2 users
+
+
+def _caller_named(statement: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Whether a trust statement lets this AssumeRole* caller in (as IAM would, for the conditions used here)."""
+    action = "sts:" + record["eventName"]
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    if statement["Effect"] != "Allow" or action not in actions:
+        return False
+    principal, identity, params = statement["Principal"], record["userIdentity"], record["requestParameters"]
+
+    def named(kind: str) -> list[str]:
+        value = principal.get(kind, [])
+        return value if isinstance(value, list) else [value]
+
+    external = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+    if external is not None and params.get("externalId") != external:
+        return False
+    kind = identity["type"]
+    if kind == "AWSService":
+        return identity["invokedBy"] in named("Service")
+    if kind == "SAMLUser":
+        return params["principalArn"] in named("Federated")
+    if kind == "WebIdentityUser":
+        return identity["identityProvider"] in named("Federated")
+    if kind == "AWSAccount":  # the role owner's copy of a cross-account call: a principal of that account
+        return any(arn.split(":")[4] == identity["accountId"] for arn in named("AWS"))
+    caller = identity["sessionContext"]["sessionIssuer"]["arn"] if kind == "AssumedRole" else identity["arn"]
+    return caller in named("AWS") or f"arn:aws:iam::{identity['accountId']}:root" in named("AWS")
+
+
+def _check_trust(ct_records: list[tuple[str, dict[str, Any]]]) -> Counter:
+    """Each AssumeRole* call is let in by the role's trust policy in force then; returns the calls checked."""
+    names = {}
+    events = []
+    for r in _access_history(ct_records):
+        if r["eventName"] == "CreateRole":
+            arn = r["responseElements"]["role"]["arn"]
+            names[(r["recipientAccountId"], r["requestParameters"]["roleName"])] = arn
+            events.append((r["eventTime"], 0, arn, _doc(r["requestParameters"]["assumeRolePolicyDocument"])))
+        elif r["eventName"] == "UpdateAssumeRolePolicy":
+            arn = names[(r["recipientAccountId"], r["requestParameters"]["roleName"])]
+            events.append((r["eventTime"], 0, arn, _doc(r["requestParameters"]["policyDocument"])))
+    calls = [r for _, r in ct_records if r["eventSource"] == "sts.amazonaws.com" and r["eventName"].startswith(
+        "AssumeRole")]
+    events += [(r["eventTime"], 1, r["requestParameters"]["roleArn"], r) for r in calls]
+    trust: dict[str, dict[str, Any]] = {}
+    checked = Counter()
+    for _, order, arn, item in sorted(events, key=lambda e: e[:2]):
+        if order == 0:
+            trust[arn] = item
+            continue
+        assert any(_caller_named(s, item) for s in trust[arn]["Statement"]), (arn, item["userIdentity"])
+        checked[item["eventName"]] += 1
+    return checked
+
+
+def test_trust_policies_admit_every_assume_role_call(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    checked = _check_trust(ct_records)
+    assert set(checked) == {"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
+    # The data-access role follows the jobs: it trusts the execution roles of the jobs that may still run.
+    updates = [_doc(r["requestParameters"]["policyDocument"]) for r in _access_history(ct_records)
+               if r["eventName"] == "UpdateAssumeRolePolicy"]
+    assert [len(u["Statement"][0]["Principal"]["AWS"]) for u in updates] == [2, 3, 3]
+
+
+def _check_grants(ct_records: list[tuple[str, dict[str, Any]]]) -> Counter:
+    """Every S3 object call by a role or user the trail created is allowed by that principal's own policies
+    (inline, attached managed, group); returns the calls checked per principal name."""
+    from graphgov.policy import evaluate, parse_policy
+
+    history = _access_history(ct_records)
+    names, managed, groups = {}, {}, {}
+    callers: Counter = Counter()
+    policies: dict[str, list] = {}
+    for r in history:
+        params, account = r["requestParameters"], r["recipientAccountId"]
+        if r["eventName"] in ("CreateRole", "CreateUser"):
+            entity = r["responseElements"]["role" if r["eventName"] == "CreateRole" else "user"]
+            names[(account, params.get("roleName") or params.get("userName"))] = entity["arn"]
+        elif r["eventName"] in ("CreatePolicy", "CreatePolicyVersion"):
+            arn = params.get("policyArn") or r["responseElements"]["policy"]["arn"]
+            managed[arn] = parse_policy(params["policyDocument"])
+        elif r["eventName"] == "PutRolePolicy":
+            policies.setdefault(names[(account, params["roleName"])], []).append(parse_policy(params["policyDocument"]))
+        elif r["eventName"] == "AttachRolePolicy" and params["policyArn"] in managed:
+            policies.setdefault(names[(account, params["roleName"])], []).append(managed[params["policyArn"]])
+        elif r["eventName"] == "PutGroupPolicy":
+            groups[(account, params["groupName"])] = parse_policy(params["policyDocument"])
+        elif r["eventName"] == "AddUserToGroup":
+            policies.setdefault(names[(account, params["userName"])], []).append(groups[(account, params["groupName"])])
+    action = {"GetObject": "s3:GetObject", "PutObject": "s3:PutObject", "CopyObject": "s3:PutObject",
+              "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
+              "CompleteMultipartUpload": "s3:PutObject"}
+    for _, r in ct_records:
+        if r.get("eventCategory") != "Data":
+            continue
+        identity = r["userIdentity"]
+        who = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn") or identity["arn"]
+        params = r["requestParameters"]
+        resource = f"arn:aws:s3:::{params['bucketName']}/{params['key']}"
+        assert evaluate(policies[who], action[r["eventName"]], resource).outcome == "allow", (who, resource)
+        callers[who.rsplit("/", 1)[1]] += 1
+        if r["eventName"] == "CopyObject":
+            source = "arn:aws:s3:::" + unquote_plus(params["x-amz-copy-source"])
+            assert evaluate(policies[who], "s3:GetObject", source).outcome == "allow"
+    return callers
+
+
+def test_identity_policies_grant_what_principals_do(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    callers = _check_grants(ct_records)
+    assert set(callers) == {"DataEngineer", "DataPipeline", "AWSReservedSSO_DataAnalyst_5e2b7c1d9a8f4e36",
+                            "TrainingDataAccess", "etl-bot", "contractor-upload",
+                            "AmazonSageMaker-ExecutionRole-20260105T000000",
+                            "AmazonSageMaker-ExecutionRole-20260105T001106",
+                            "AmazonSageMaker-ExecutionRole-20260105T002213"}
+
+
+def test_planted_access_mistakes_in_the_trail(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    history = _access_history(ct_records)
+    # (1) A prefix of a training-data bucket granted to the shadow account, and its key opened to it.
+    shared = [r for r in history if r["eventName"] == "PutBucketPolicy"
+              and r["requestParameters"]["bucketName"] == "acme-data-1"][-1]
+    grants = [s for s in shared["requestParameters"]["bucketPolicy"]["Statement"] if s["Effect"] == "Allow"]
+    assert grants[0]["Principal"] == {"AWS": "arn:aws:iam::444444444444:root"}
+    assert grants[0]["Resource"] == "arn:aws:s3:::acme-data-1/fraud/*"
+    key_policy = json.loads(next(r for r in history if r["eventName"] == "PutKeyPolicy")["requestParameters"]["policy"])
+    assert key_policy["Statement"][-1]["Principal"] == {"AWS": "arn:aws:iam::444444444444:root"}
+    # (2) A model bucket's Block Public Access deleted, then a policy letting anyone read: nothing re-blocks it.
+    serving = [r for r in history if r["requestParameters"].get("bucketName") == "acme-models-serving"]
+    assert [r["eventName"] for r in serving][-2:] == ["DeleteBucketPublicAccessBlock", "PutBucketPolicy"]
+    public = serving[-1]["requestParameters"]["bucketPolicy"]["Statement"][-1]
+    assert public["Principal"] == "*" and "Condition" not in public and public["Action"] == "s3:GetObject"
+    unblocked = {r["eventName"] for r in history if r["eventSource"] == "s3.amazonaws.com"
+                 and r["requestParameters"]["bucketName"] == "acme-models-training-use1"}
+    assert "PutBucketPublicAccessBlock" not in unblocked  # "most buckets": this one never had it
+    # (3) A human broadens a training role's S3 access after the role was first used.
+    debug = [r for r in history if r["eventName"] == "PutRolePolicy"
+             and r["requestParameters"]["policyName"] == "DebugS3Access"]
+    assert len(debug) == 1 and debug[0]["userIdentity"]["type"] == "IAMUser"
+    assert debug[0]["userIdentity"]["arn"] == "arn:aws:iam::222222222222:user/bob.ml"
+    assert debug[0]["requestParameters"]["roleName"] == EXEC_ROLE_0.rsplit("/", 1)[1]
+    assert _first_uses(ct_records)[EXEC_ROLE_0] < debug[0]["eventTime"]
+    assert json.loads(debug[0]["requestParameters"]["policyDocument"])["Statement"][0]["Action"] == "s3:*"
+    # (4) A vendor account may assume a data role on an external id alone.
+    vendor = next(r for r in history if r["eventName"] == "CreateRole"
+                  and r["responseElements"]["role"]["arn"] == VENDOR_ROLE)
+    statement = json.loads(vendor["requestParameters"]["assumeRolePolicyDocument"])["Statement"][0]
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::555555555555:root"}
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "acme-labeling-7f3a9c2e"}}
+
+
+@pytest.fixture(scope="module")
+def loaded(run0: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The seed-0 platform loaded into an embedded store (the access derivation runs after the load)."""
+    from graphgov.pipeline import load_paths
+    from graphgov.stores.embedded import EmbeddedStore
+
+    tmp = tmp_path_factory.mktemp("loaded")
+    store = EmbeddedStore(tmp / "graph.json.gz")
+    summary = load_paths([run0[0]], store, tmp / "quarantine.jsonl")
+    assert summary.quarantined == 3  # the three planted malformed records, nothing else
+    return store
+
+
+def test_saved_questions_find_the_planted_mistakes(loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    shadow, vendor = "arn:aws:iam::444444444444:root", "arn:aws:iam::555555555555:root"
+    # (1) the shadow account may read the fraud training datasets, through the bucket and key policies
+    exposed = [r for r in ask(loaded, "cross-account-exposure", {}) if r["principal"] == shadow]
+    datasets = {r["resource"] for r in exposed if r["resource"].startswith("s3://")}
+    assert len(datasets) == 6 and all(d.startswith("s3://acme-data-1/fraud/") for d in datasets)  # 2 jobs' inputs
+    assert {r["resource"] for r in exposed} - datasets == {"arn:aws:kms:eu-west-1:111111111111:key/"
+                                                           "7d612e2f-749c-49e5-ace1-31d0b1e9a037"}  # the data key
+    assert all(r["access"] == "potential" and "bucket-policy:acme-data-1#HackathonFraudSampleRead" in r["via"]
+               for r in exposed if r["resource"] in datasets)
+    # (2) a model artifact anyone may read
+    public = ask(loaded, "public-ai-data", {})
+    assert public == [{"resource": "s3://acme-models-serving/manual-upload/fraud/002/model.tar.gz",
+                       "resource_type": "ModelArtifact", "bucket": "acme-models-serving", "access": "read",
+                       "via": ["bucket-policy:acme-models-serving#PublicReadManualModels"]}]
+    # (3) the hand-made change to a training role, after its job started
+    changes = ask(loaded, "iam-changes-on-ai-roles", {})
+    debug = [r for r in changes if r["slot"] == "inline:DebugS3Access"]
+    assert len(debug) == 1 and debug[0]["operation"] == "PutRolePolicy"
+    assert debug[0]["role"] == debug[0]["changed"] == "arn:aws:iam::222222222222:role/" + EXEC_ROLE_0.rsplit("/")[-1]
+    assert debug[0]["actor"] == "arn:aws:iam::222222222222:user/bob.ml" and "runs-jobs" in debug[0]["reasons"]
+    created = [r["time"] for r in changes if r["role"] == debug[0]["role"] and r["operation"] == "CreateRole"]
+    assert created and created[0] < debug[0]["time"]
+    # (4) the vendor may read the credit training data, on a condition (its external id), through the role
+    readers = [r for r in ask(loaded, "training-data-readers", {}) if r["principal"] == vendor]
+    assert len(readers) == 3 and {r["access"] for r in readers} == {"conditional"}  # train, validation, test
+    assert all(r["dataset"].startswith("s3://acme-data-2/credit/") for r in readers)
+    assert all("assume:arn:aws:iam::111111111111:role/LabelingVendorAccess" in r["via"] for r in readers)
+    assert {r["principal"] for r in ask(loaded, "cross-account-exposure", {}) if r["access"] == "conditional"} == {
+        vendor}
+
+
+def test_access_at_training_time_follows_the_history(loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    def readers(job: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for row in ask(loaded, "access-at-training-time", {"job": job}):
+            out.setdefault(row["principal"], set()).add(row["access"])
+        return out
+
+    arn = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/"
+    first, credit, last = (readers(arn + name) for name in (
+        "fraud-xgb-20260105-000", "credit-xgb-20260105-001", "fraud-xgb-20260105-002"))
+    # The first fraud job started before the shadow share; the second after it.
+    assert "arn:aws:iam::444444444444:root" not in first
+    assert last["arn:aws:iam::444444444444:root"] == {"potential"}
+    # The credit job started after the vendor's role existed.
+    assert credit["arn:aws:iam::555555555555:root"] == {"conditional"}
+    assert first["arn:aws:iam::111111111111:role/TrainingDataAccess"] == {"potential"}
+
+
+def test_access_history_scales_with_the_platform(tmp_path: Path) -> None:
+    """More projects, more execution roles and trust updates; the mix of MIX's categories is unchanged."""
+    from graphgov.generate import _Platform
+
+    platform = _Platform(tmp_path / "out", 0, 24_000)
+    platform.run()
+    assert platform.P == 6
+    assert platform.done["iam"] == 91 + 4 * (platform.P - 3)  # 4 calls per project's execution role
+    mix = {k: v for k, v in platform.done.items() if k != "iam"}
+    assert {k: round(v / sum(mix.values()), 3) for k, v in mix.items()} == {
+        "s3": 0.55, "bedrock": 0.15, "noise": 0.1, "notif": 0.1, "sts": 0.05, "control": 0.05}
+
+
+@pytest.mark.parametrize(("records", "seed"), [(1000, 3), (7919, 5)])
+def test_access_history_holds_at_other_sizes(tmp_path: Path, records: int, seed: int) -> None:
+    from loaders.cloudtrail import parse
+
+    generate(tmp_path / "out", seed=seed, records=records)
+    ct = []
+    for path in sorted((tmp_path / "out" / "cloudtrail").rglob("*.json.gz")):
+        if "CloudTrail-Digest" not in path.name:
+            ct.extend((path.name, r) for r in json.loads(gzip.decompress(path.read_bytes()))["Records"])
+    for record in _access_history(ct):
+        assert any(n.type == "PolicyState" for n in parse(record).nodes)
+    assert len(_check_created_before_use(ct)) == 16 + max(3, records // 4000)  # one execution role per project
+    assert _check_trust(ct)["AssumeRole"] > 0 and _check_grants(ct)
