@@ -1,6 +1,6 @@
 // id: cross-account-exposure
 // title: AI assets exposed to other accounts
-// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential, or conditional), directly or by assuming roles (up to three steps). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals are left out.
+// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential, or conditional), directly or by assuming roles (up to three steps). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
 // params: {}
@@ -45,7 +45,7 @@ CALL (x, account) {
   RETURN p, 'observed' AS access, ['assume:' + role.arn, 'cloudtrail:' + op] AS via
 }
 WITH x, account, p, access, via
-WHERE NOT p:AWSServicePrincipal AND (p.account_id IS NULL OR p.account_id <> account)
+WHERE NOT p:AWSServicePrincipal AND (p.arn = '*' OR (p.account_id IS NOT NULL AND p.account_id <> account))
 WITH x, account, p, access, collect(via) AS vias
 RETURN coalesce(x.uri, x.arn) AS resource, account AS resource_account, p.arn AS principal,
        p.account_id AS principal_account, access,

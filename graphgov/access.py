@@ -62,6 +62,7 @@ class AccessSummary:
 class _Facts:
     states: list[State]
     principals: dict[str, tuple[str, ...]]  # key -> labels
+    role_paths: dict[str, str]  # role key -> its IAM path, when known
     org_policy_types: dict[str, str]
     buckets: dict[str, str | None]  # name -> owner account
     datasets: dict[str, dict[str, Any]]
@@ -97,6 +98,7 @@ def _read_facts(store: Store) -> _Facts:
     return _Facts(
         states=[State.from_node(a) for a in nodes["PolicyState"].values()],
         principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
+        role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
         buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
         datasets=nodes["Dataset"], artifacts=nodes["ModelArtifact"], keys=nodes["KMSKey"],
@@ -148,8 +150,7 @@ class _Deriver:
             out.append(Target("KMSKey", arn, "CAN_DECRYPT", ("kms:Decrypt", "kms:GenerateDataKey"), arn,
                               attrs.get("account_id") or account_of(arn), "kms", arn))
         for arn in self.roles():
-            out.append(Target("AWSPrincipal", arn, "CAN_ASSUME", ("sts:AssumeRole",), arn, account_of(arn), "trust",
-                              arn))
+            out.append(self.role_target(arn))
         for arn, attrs in sorted(self.facts.endpoints.items()):
             out.append(Target("Endpoint", arn, "CAN_INVOKE", ("sagemaker:InvokeEndpoint",), arn,
                               attrs.get("account_id") or account_of(arn), "other"))
@@ -161,6 +162,12 @@ class _Deriver:
             out.append(Target("ModelPackageGroup", arn, "CAN_READ", ("sagemaker:DescribeModelPackage",), package,
                               attrs.get("account_id") or account_of(arn), "other", arn))
         return out
+
+    def role_target(self, role: str) -> Target:
+        """sts:AssumeRole on the role as IAM names it: with its path, which policies must match."""
+        path = self.facts.role_paths.get(role) or "/"
+        arn = role.replace(":role/", f":role{path}", 1) if path != "/" else role
+        return Target("AWSPrincipal", role, "CAN_ASSUME", ("sts:AssumeRole",), arn, account_of(role), "trust", role)
 
     def roles(self) -> list[str]:
         roles = {s.subject for s in self.facts.states if s.slot == "trust"}
@@ -237,7 +244,7 @@ class _Deriver:
         return _merged(edges)
 
     def assumers_at(self, role: str, time: str) -> list[tuple[str, Outcome]]:
-        target = Target("AWSPrincipal", role, "CAN_ASSUME", ("sts:AssumeRole",), role, account_of(role), "trust", role)
+        target = self.role_target(role)
         out = []
         for principal in self.candidates(target, time):
             outcome = self.decide(principal, target, time)

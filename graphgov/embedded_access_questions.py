@@ -135,7 +135,7 @@ def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
             p = graph.nodes[principal]
             if principal[0] != "AWSPrincipal" or "AWSServicePrincipal" in p.get("labels", ()):
                 continue
-            if p.get("account_id") is not None and p.get("account_id") == account:
+            if p.get("arn") != "*" and (p.get("account_id") is None or p.get("account_id") == account):
                 continue
             groups[(resource, account, principal, access)].update(via)
     return _rows(graph, groups, lambda k, via: {

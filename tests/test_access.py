@@ -171,3 +171,27 @@ def test_access_before_the_earliest_evidence_is_unknown_not_granted(store, tmp_p
     now = [(r["dataset"], r["access"]) for r in ask(store, "training-data-readers")
            if r["principal"].endswith("role/Auditor")]
     assert now == [(FRAUD, "potential"), (SHARED, "potential")]
+
+
+def test_assuming_a_role_with_a_path_is_judged_on_the_arn_iam_matches(store):
+    """Identity policies must name a role with its path; the graph keys roles without it."""
+    from graphgov.delta import NodeRow
+
+    target, caller = "arn:aws:iam::111111111111:role/DataAccess", "arn:aws:iam::111111111111:role/Trainer"
+    rows = [NodeRow("AWSRole", target, {"arn": target, "path": "/cross-account/", "account_id": "111111111111"}),
+            NodeRow("AWSRole", caller, {"arn": caller, "path": "/", "account_id": "111111111111"})]
+    states = [
+        policy_state("AWSRole", target, "trust", "trust", evidence="snapshot", document={"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]}),
+        policy_state("AWSRole", caller, "inline:Assume", "identity", evidence="snapshot", document={"Statement": [
+            {"Sid": "WithPath", "Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": "arn:aws:iam::111111111111:role/cross-account/DataAccess"}]}),
+    ]
+    aggregate = Aggregate()
+    aggregate.add(GraphDelta("pull:iam", "s", "s", "s", "2026-06-01T00:00:00Z",
+                             tuple(rows) + tuple(n for n, _ in states), tuple(e for _, e in states)))
+    store.write(aggregate, {"s": "2026-06-01"})
+    assert refresh_access(store).edges == {"CAN_ASSUME": 1}
+    (src, dst, attrs), = [(s, d, a) for s, d, a in store.scan_edges("CAN_ASSUME")]
+    assert (src[1], dst[1], attrs["access"]) == (caller, target, "potential")
+    assert attrs["via"] == [f"{caller}#inline:Assume#WithPath", f"trust:{target}#0"]
