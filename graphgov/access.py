@@ -132,7 +132,8 @@ class _Deriver:
         arn = ids.s3_object_arn(bucket, object_key + (PROBE if prefix else ""))
         owner = self.facts.buckets.get(bucket)
         kms_key = self._bucket_key(bucket, time)
-        return [Target(label, key, "CAN_READ", ("s3:GetObject",), arn, owner, "s3", bucket, kms_key, bucket),
+        return [Target(label, key, "CAN_READ", ("s3:GetObject", "s3:ListBucket"), arn, owner, "s3", bucket, kms_key,
+                       bucket),
                 Target(label, key, "CAN_WRITE", ("s3:PutObject",), arn, owner, "s3", bucket, kms_key, bucket)]
 
     def dataset_targets(self, uri: str, time: str) -> list[Target]:
@@ -352,8 +353,11 @@ def _principal_rows(keys: Iterable[str], existing: Mapping[str, Any]) -> list[No
     return rows
 
 
-def refresh_access(store: Store) -> AccessSummary:
-    """Recompute every derived access edge and policy-state validity from what the store holds."""
+def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
+    """Recompute every derived access edge and policy-state validity from what the store holds.
+
+    `commit=False` leaves making it durable to the caller (a load commits evidence and derivation once).
+    """
     started = wallclock.monotonic()
     facts = _read_facts(store)
     deriver = _Deriver(facts)
@@ -370,7 +374,8 @@ def refresh_access(store: Store) -> AccessSummary:
         store.write(aggregate, {})
     updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())]
     store.replace_derived(edges, updates)
-    store.commit()
+    if commit:
+        store.commit()
     counts: dict[str, int] = defaultdict(int)
     for edge in edges:
         counts[edge.type] += 1

@@ -285,7 +285,7 @@ class AccessModel:
         if RANK[outcome.access] == 0:
             return outcome
         allowed = [a for a in target.actions[1:]
-                   if RANK[self._decide_one(principal, target, a, target.arn, time).access] > 0]
+                   if RANK[self._decide_one(principal, target, a, _resource_for(a, target), time).access] > 0]
         outcome.actions = [target.actions[0], *allowed]
         if target.kms_key:
             key_target = Target("KMSKey", target.kms_key, "CAN_DECRYPT", (_kms_action(target.edge),), target.kms_key,
@@ -364,6 +364,13 @@ class AccessModel:
             if grantee.get("URI") in (ALL_USERS, AUTHENTICATED_USERS):
                 out.append(f"{grantee['URI'].rsplit('/', 1)[-1]}:{grant.get('Permission')}")
         return sorted(out)
+
+
+def _resource_for(action: str, target: Target) -> str:
+    """Listing is asked of the bucket (`s3:prefix` then stays an unknown condition key), the rest of the target."""
+    if action == "s3:ListBucket" and target.bucket:
+        return ids.s3_bucket_arn(target.bucket)
+    return target.arn
 
 
 def _kms_action(edge: str) -> str:

@@ -208,9 +208,10 @@ class _Run:
             if len(final.deltas) >= self.chunk_records:
                 final.flush(self.store, self.summary)
         final.flush(self.store, self.summary)
-        self.store.commit()
-        # derived access depends on the whole graph: recomputed once the evidence is in
-        self.summary.access = refresh_access(self.store).as_dict()
+        try:  # derived access depends on the whole graph: recomputed once the evidence is in
+            self.summary.access = refresh_access(self.store, commit=False).as_dict()
+        finally:  # one durable write for evidence and derivation; the evidence even if derivation fails
+            self.store.commit()
 
     def result(self) -> LoadSummary:
         if self.summary.quarantined == 0:

@@ -53,6 +53,15 @@ def test_three_account_chain_access_edges(store, tmp_path):
     assert (summary.records, summary.loaded, summary.quarantined) == (9, 9, 0)
     assert summary.access == {"policy_states": 8, "principals": 5, "targets": 8, "decisions": 22,
                               "edges": {"CAN_ASSUME": 3, "CAN_READ": 3, "INPUT_READABLE_BY": 4}}
+    reads = sorted((src[1], dst[1], a["access"], a["actions"]) for src, dst, a in store.scan_edges("CAN_READ"))
+    assert reads == [  # s3:ListBucket is granted to nobody here: reading, not listing
+        (DATA_ACCESS, FRAUD, "potential", ["s3:GetObject"]),
+        (DATA_ACCESS, SHARED, "potential", ["s3:GetObject"]),
+        (VENDOR, SHARED, "potential", ["s3:GetObject"]),
+    ]
+    assumes = sorted((src[1], dst[1], a["access"]) for src, dst, a in store.scan_edges("CAN_ASSUME"))
+    assert assumes == [(TRAINING, DATA_ACCESS, "potential"), (VENDOR, DATA_ACCESS, "conditional"),
+                       (SM, TRAINING, "potential")]
 
 
 def test_training_data_readers_observed_potential_and_conditional(store, tmp_path):
