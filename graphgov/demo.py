@@ -24,6 +24,7 @@ SHOWN_ROWS = 8
 PARAMETER_QUESTIONS: tuple[tuple[str, dict[str, str]], ...] = (
     ("endpoint-lineage", {"endpoint": "fraud-endpoint"}),
     ("principal-activity", {"principal": "JohnDoe"}),
+    ("access-at-training-time", {"job": "fraud-xgb-20260105-002"}),
 )
 
 
@@ -50,7 +51,8 @@ def run_demo(store_spec: str | None, echo: Callable[[str], None]) -> None:
         for reason, count in sorted(summary.skipped.items()):
             echo(f"    skipped {count:>5}  {reason}")
         echo(f"  graph: {summary.nodes} nodes, {summary.edges} edges")
-        questions = [(q.id, {}) for q in catalog().values() if not q.params] + list(PARAMETER_QUESTIONS)
+        questions = [(q.id, {}) for q in catalog().values() if not any(p.required for p in q.params.values())]
+        questions += list(PARAMETER_QUESTIONS)
         for question_id, params in questions:
             question = get_question(question_id)
             rows = ask(store, question_id, params)

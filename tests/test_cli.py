@@ -115,6 +115,7 @@ def test_demo_generates_loads_and_reports_findings(runner):
         out = result.output
         assert "  2114 records from 172 files: 1667 loaded, 438 skipped, 9 quarantined" in out
         assert "# AI data and model artifacts open to anyone [critical]: 1 rows" in out
+        assert "# Who could read a job's training data when it ran [high]: 42 rows" in out
         assert "# Models in use with no known training data [high]: 1 rows" in out
         assert "arn:aws:sagemaker:eu-west-1:333333333333:model/fraud-manual-model-002" in out
         assert "# Which data trained the model behind an endpoint [high]: 4 rows" in out
