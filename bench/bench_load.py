@@ -129,9 +129,9 @@ class CountingStore:
     def __init__(self, inner):
         self.inner, self.rows, self.seconds = inner, 0, 0.0
 
-    def write(self, aggregate, seen):
+    def write(self, aggregate, seen, checkpoints=None):
         start = time.perf_counter()
-        self.inner.write(aggregate, seen)
+        self.inner.write(aggregate, seen, checkpoints)
         self.seconds += time.perf_counter() - start
         self.rows += len(aggregate.nodes) + len(aggregate.edges) + len(seen)
 

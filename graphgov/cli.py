@@ -136,7 +136,8 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
     Credentials, Region and endpoint come from the standard AWS configuration (profile, environment
     including AWS_ENDPOINT_URL); the caller needs read access such as the SecurityAudit policy.
     """
-    from graphgov.pull_iam import PullError, aws_session, pull_iam
+    from graphgov.aws import PullError, aws_session
+    from graphgov.pull_iam import pull_iam
 
     try:
         session = aws_session(profile)
@@ -255,3 +256,16 @@ def generate_logs(outdir: Path, seed: int, size: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# Pullers register their `graphgov pull <name>` commands here, each from its own module.
+def _register_pullers() -> None:
+    import importlib
+
+    for module_name in PULLER_COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        pull.add_command(module.command)
+
+
+PULLER_COMMAND_MODULES: tuple[str, ...] = ()
+_register_pullers()

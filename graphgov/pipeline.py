@@ -18,7 +18,7 @@ import pickle
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -116,6 +116,10 @@ class _Deferred:
     def __init__(self) -> None:
         self._file: IO[bytes] | None = None
 
+    @property
+    def pending(self) -> bool:
+        return self._file is not None
+
     def add(self, delta: GraphDelta) -> None:
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives until the load ends
@@ -141,8 +145,12 @@ class _Chunk:
         self.deltas: list[GraphDelta] = []
         self.deferred = deferred
 
-    def flush(self, store: Store, summary: LoadSummary) -> None:
+    def flush(self, store: Store, summary: LoadSummary, markers: Mapping[str, str] | None = None,
+              checkpoints: Mapping[str, str] | None = None) -> None:
+        """Write the chunk, with the completion markers and checkpoints that must commit together with it."""
         if not self.deltas:
+            if markers or checkpoints:
+                store.write(Aggregate(), dict(markers or {}), checkpoints)
             return
         chosen: dict[str, GraphDelta] = {}
         for delta in self.deltas:  # per action, keep the richest copy (then the smallest event id)
@@ -168,12 +176,19 @@ class _Chunk:
                 seen[delta.event_key] = delta.day
                 seen[delta.action_key] = delta.day
                 summary.loaded += 1
-        store.write(aggregate, seen)
+        seen.update(markers or {})
+        store.write(aggregate, seen, checkpoints)
         self.deltas = []
 
 
-class _Run:
-    """One load: the chunk being filled, the poorer copies held back, the quarantine and the account."""
+class LoadRun:
+    """One load: the chunk being filled, the poorer copies held back, the quarantine and the account.
+
+    Pullers drive it directly: `add_raw` / `add_delta` per record, `mark_done` per unit read (an S3
+    object, a log page), `set_checkpoint` for their position, `flush` before acknowledging a source
+    (an SQS delete), `finish` once, `close` always, then `result()`. Markers and checkpoints are
+    written in the same store write as (or after) the records added before them, never before.
+    """
 
     def __init__(self, store: Store, quarantine_path: Path, chunk_records: int) -> None:
         self.store = store
@@ -183,6 +198,8 @@ class _Run:
         self.deferred = _Deferred()
         self.chunk = _Chunk(self.deferred)
         self.last_checkpoint = time.monotonic()
+        self.markers: dict[str, str] = {}
+        self.checkpoints: dict[str, str] = {}
 
     def add_raw(self, raw: RawRecord) -> None:
         _account(raw, self.chunk, self.summary, self.quarantine)
@@ -193,25 +210,50 @@ class _Run:
         self.chunk.deltas.append(delta)
         self._maybe_flush()
 
+    def mark_done(self, key: str, day: str) -> None:
+        """Record a unit of input (an S3 object, a page) as loaded once everything added so far is written."""
+        self.markers[key] = day
+
+    def set_checkpoint(self, name: str, value: str) -> None:
+        """Move a puller's position, written with (never before) the records added so far."""
+        self.checkpoints[name] = value
+
+    def _take_markers(self) -> tuple[dict[str, str], dict[str, str]]:
+        # Poorer copies held back for the run's end may belong to a unit already read: its marker
+        # then waits for them, so a crash can never leave a unit marked loaded with records unwritten.
+        if self.deferred.pending:
+            return {}, {}
+        taken = (self.markers, self.checkpoints)
+        self.markers, self.checkpoints = {}, {}
+        return taken
+
     def _maybe_flush(self) -> None:
         if len(self.chunk.deltas) >= self.chunk_records:
-            self.chunk.flush(self.store, self.summary)
+            self.chunk.flush(self.store, self.summary, *self._take_markers())
             if time.monotonic() - self.last_checkpoint > self.store.checkpoint_seconds:
                 self.store.commit()
                 self.last_checkpoint = time.monotonic()
 
+    def flush(self) -> None:
+        """Write what was added so far (a puller calls it before an acknowledgement, e.g. an SQS delete)."""
+        self.chunk.flush(self.store, self.summary, *self._take_markers())
+        self.store.commit()
+
     def finish(self) -> None:
-        self.chunk.flush(self.store, self.summary)
+        self.chunk.flush(self.store, self.summary, *self._take_markers())
         final = _Chunk()  # the poorer copies whose action no richer copy claimed
         for delta in self.deferred.drain():
             final.deltas.append(delta)
             if len(final.deltas) >= self.chunk_records:
                 final.flush(self.store, self.summary)
-        final.flush(self.store, self.summary)
+        final.flush(self.store, self.summary, *self._take_markers())
         try:  # derived access depends on the whole graph: recomputed once the evidence is in
             self.summary.access = refresh_access(self.store, commit=False).as_dict()
         finally:  # one durable write for evidence and derivation; the evidence even if derivation fails
             self.store.commit()
+
+    def close(self) -> None:
+        self.quarantine.close()
 
     def result(self) -> LoadSummary:
         if self.summary.quarantined == 0:
@@ -229,7 +271,7 @@ def load_paths(
 ) -> LoadSummary:
     """Load every record under `paths` into `store`; returns the summary (store totals included)."""
     files = iter_paths(paths)
-    run = _Run(store, quarantine_path, chunk_records)
+    run = LoadRun(store, quarantine_path, chunk_records)
     try:
         for path in files:
             run.summary.files += 1
@@ -256,7 +298,7 @@ def load_deltas(
     accounted as `load_paths` accounts it, so a producer reports what it could not turn into a delta
     as a RawRecord with a `skip` reason or an `error` (quarantined) and the counts still add up.
     """
-    run = _Run(store, quarantine_path, chunk_records)
+    run = LoadRun(store, quarantine_path, chunk_records)
     try:
         for item in items:
             if isinstance(item, GraphDelta):

@@ -27,14 +27,11 @@ GetModelPackageGroupPolicy, so that code could not be tested.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.client import BaseClient
@@ -42,16 +39,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
+from graphgov.aws import Clock, PullError, PullSummary, iso_time, unprefix_local_endpoint, utc_now
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
-from graphgov.pipeline import LoadSummary, load_deltas
+from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
-from graphgov.times import to_utc_iso
 from loaders.identity import principal_node, role_rows
 
 SOURCE = "pull:iam"
-Clock = Callable[[], datetime]
 
 # The slot families a pull reads for each subject type: an `inventory` state vouches for these (and
 # lifecycle: the subject exists), so the access timeline may take a slot missing from it as gone.
@@ -76,22 +72,6 @@ CREDENTIAL_CODES = frozenset({
 BUCKET_PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
-class PullError(Exception):
-    """The account cannot be read at all (no credentials, endpoint unreachable); meant for the user."""
-
-
-@dataclass
-class PullSummary(LoadSummary):
-    """A load summary plus what was read, per kind of object (their sum is `records`)."""
-
-    objects: Counter = field(default_factory=Counter)
-    account: str | None = None
-    time: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "objects": dict(sorted(self.objects.items()))}
-
-
 @dataclass(frozen=True)
 class PullContext:
     """Who was read and when: the account, its partition and the pull time (UTC ISO-8601)."""
@@ -101,30 +81,9 @@ class PullContext:
     time: str
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _iso(moment: datetime | str) -> str:
-    """A time in the graph's one format (`YYYY-MM-DDTHH:MM:SSZ`); a naive datetime is taken as UTC."""
-    if isinstance(moment, str):
-        return to_utc_iso(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def pull_time(clock: Clock) -> str:
     """The clock's reading, the time of every delta of one pull."""
-    return _iso(clock())
-
-
-def aws_session(profile: str | None = None) -> boto3.Session:
-    """A boto3 session from the standard configuration (environment, profile, AWS_ENDPOINT_URL...)."""
-    try:
-        return boto3.Session(profile_name=profile)
-    except BotoCoreError as exc:
-        raise PullError(f"cannot use AWS profile: {exc}") from None
+    return iso_time(clock())
 
 
 # --- the objects as graph rows (pure: API responses in, one delta out) --------------------------------
@@ -339,7 +298,7 @@ def key_delta(metadata: Mapping[str, Any], policy: str | None, grants: Iterable[
     subject.state("lifecycle", "lifecycle")
     state = {"KeyState": metadata.get("KeyState")}
     if metadata.get("DeletionDate"):
-        state["DeletionDate"] = _iso(metadata["DeletionDate"])
+        state["DeletionDate"] = iso_time(metadata["DeletionDate"])
     subject.state("key-state", "key-state", document=state)
     if policy is not None:
         subject.state("key-policy", "key-policy", document=policy)
@@ -367,23 +326,6 @@ class _Absent(Exception):  # noqa: N818 - the configuration is not set: a state,
     pass
 
 
-def _unprefix_local_endpoint(request: Any, **_: Any) -> None:
-    """S3 Control puts the account id in front of the endpoint's host name (`<account>.host`); an IP
-    address or `localhost` (a local emulator given as AWS_ENDPOINT_URL) cannot take one, so drop it."""
-    parts = urlsplit(request.url)
-    host = parts.hostname or ""
-    prefix, _, rest = host.partition(".")
-    if not (prefix.isdigit() and len(prefix) == 12 and rest):
-        return
-    try:
-        ipaddress.ip_address(rest)
-    except ValueError:
-        if rest != "localhost":
-            return
-    netloc = parts.netloc.replace(f"{prefix}.", "", 1)
-    request.url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 class _Pull:
     """One pull of one account: the clients, the pull's context and the objects read, as (kind, item)."""
 
@@ -407,7 +349,7 @@ class _Pull:
             except BotoCoreError as exc:
                 raise PullError(f"cannot create the AWS {service} client: {exc}") from None
             if service == "s3control":
-                client.meta.events.register("before-sign.s3-control", _unprefix_local_endpoint)
+                client.meta.events.register("before-sign.s3-control", unprefix_local_endpoint)
             self._clients[(service, region)] = client
         return client
 

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from loaders.cloudtrail import looks_like_cloudtrail
 
@@ -82,6 +82,19 @@ def read_path(path: Path) -> Iterator[RawRecord]:
             yield from _read_text(handle, str(path))
         except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
             yield RawRecord(None, None, str(path), error=f"cannot read: {exc}")
+
+
+def read_stream(raw: BinaryIO, name: str) -> Iterator[RawRecord]:
+    """All records of one object read from a stream (an S3 body): the same detection as `read_path`,
+    plain or gzip (several gzip members back to back too, as Firehose writes them), without a local copy."""
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    try:
+        magic = buffered.peek(2)[:2]
+        binary: BinaryIO = gzip.GzipFile(fileobj=buffered) if magic == b"\x1f\x8b" else buffered
+        with io.TextIOWrapper(binary, encoding="utf-8-sig") as handle:
+            yield from _read_text(handle, name)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        yield RawRecord(None, None, name, error=f"cannot read: {exc}")
 
 
 def _open(path: Path) -> io.TextIOBase:

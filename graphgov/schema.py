@@ -445,6 +445,8 @@ UNION_PROPS: frozenset[str] = frozenset(p for e in EDGE_TYPES.values() for p in 
 
 # Bookkeeping: the seen-set of evidence ids; not part of the answerable graph.
 SEEN_LABEL = "GraphgovSeenEvent"
+# Bookkeeping: the pullers' positions (e.g. the last CloudTrail day listed), written with the graph.
+CHECKPOINT_LABEL = "GraphgovCheckpoint"
 
 
 def node_labels() -> list[str]:

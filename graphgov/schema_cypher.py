@@ -8,7 +8,7 @@ Everything here works on Neo4j Community (uniqueness constraints and range index
 
 from __future__ import annotations
 
-from graphgov.schema import EVENT_ID_SAMPLE, MERGE_KEYS, SEEN_LABEL, EdgeType, node_labels
+from graphgov.schema import CHECKPOINT_LABEL, EVENT_ID_SAMPLE, MERGE_KEYS, SEEN_LABEL, EdgeType, node_labels
 
 
 def _sorted_union(target: str, incoming: str, limit: int | None = None) -> str:
@@ -45,6 +45,7 @@ def constraint_statements() -> list[str]:
         "CREATE INDEX graphgov_endpoint_name IF NOT EXISTS FOR (n:Endpoint) ON (n.name)",
         f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
         f"CREATE INDEX graphgov_seen_day IF NOT EXISTS FOR (n:{SEEN_LABEL}) ON (n.day)",
+        f"CREATE CONSTRAINT graphgov_checkpoint_name IF NOT EXISTS FOR (n:{CHECKPOINT_LABEL}) REQUIRE n.name IS UNIQUE",
     ]
     return statements
 
@@ -150,3 +151,11 @@ def seen_write_statement() -> str:
 
 def seen_lookup_statement() -> str:
     return f"UNWIND $keys AS k\nMATCH (s:{SEEN_LABEL} {{key: k}})\nRETURN s.key AS key"
+
+
+def checkpoint_write_statement() -> str:
+    return f"UNWIND $rows AS row\nMERGE (c:{CHECKPOINT_LABEL} {{name: row.name}})\nSET c.value = row.value"
+
+
+def checkpoint_read_statement() -> str:
+    return f"MATCH (c:{CHECKPOINT_LABEL} {{name: $name}}) RETURN c.value AS value"

@@ -13,11 +13,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 
+from graphgov.aws import aws_session
+from graphgov.aws import unprefix_local_endpoint as s3control_on_local_endpoint
 from graphgov.cli import main
 from graphgov.delta import GraphDelta
 from graphgov.pipeline import load_deltas
-from graphgov.pull_iam import SOURCE, PullContext, aws_session, iam_deltas, pull_iam, user_delta
-from graphgov.pull_iam import _unprefix_local_endpoint as s3control_on_local_endpoint
+from graphgov.pull_iam import SOURCE, PullContext, iam_deltas, pull_iam, user_delta
 from graphgov.readers import RawRecord
 from graphgov.schema import DERIVED_EDGE_TYPES
 from graphgov.stores.embedded import EmbeddedStore

@@ -35,8 +35,14 @@ class Store(ABC):
         """The subset of evidence keys not loaded before."""
 
     @abstractmethod
-    def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
-        """Fold the aggregate in and record `seen` (key -> day) together, all or nothing."""
+    def write(self, aggregate: Aggregate, seen: Mapping[str, str],
+              checkpoints: Mapping[str, str] | None = None) -> None:
+        """Fold the aggregate in and record `seen` (key -> day) and the pullers' `checkpoints`
+        (name -> value) together, all or nothing."""
+
+    @abstractmethod
+    def checkpoint(self, name: str) -> str | None:
+        """A puller's position as last written with the graph (None before the first)."""
 
     @abstractmethod
     def commit(self) -> None:

@@ -36,6 +36,7 @@ class EmbeddedStore(Store):
         self.description = f"embedded store {path}"
         self.graph = nx.MultiDiGraph()
         self.seen_by_day: dict[str, set[str]] = {}
+        self.checkpoints: dict[str, str] = {}
         self._seen_index: set[str] = set()
         self._datasets = DatasetIndex()
         self._tuning_outputs = DatasetIndex()  # same prefix logic: tuning-job output prefixes over artifacts
@@ -99,6 +100,7 @@ class EmbeddedStore(Store):
         for edge_type, src, dst, attrs in data["edges"]:
             self.graph.add_edge(tuple(src), tuple(dst), key=edge_type, **attrs)
         self.seen_by_day = {day: set(keys) for day, keys in data["seen"].items()}
+        self.checkpoints = dict(data.get("checkpoints", {}))
         for keys in self.seen_by_day.values():
             self._seen_index |= keys
 
@@ -113,6 +115,7 @@ class EmbeddedStore(Store):
                 key=lambda e: (e[0], e[1], e[2]),
             ),
             "seen": {day: sorted(keys) for day, keys in sorted(self.seen_by_day.items())},
+            "checkpoints": dict(sorted(self.checkpoints.items())),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
@@ -133,7 +136,11 @@ class EmbeddedStore(Store):
     def unseen(self, keys: Iterable[str]) -> set[str]:
         return {k for k in keys if k not in self._seen_index}
 
-    def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
+    def checkpoint(self, name: str) -> str | None:
+        return self.checkpoints.get(name)
+
+    def write(self, aggregate: Aggregate, seen: Mapping[str, str],
+              checkpoints: Mapping[str, str] | None = None) -> None:
         for node_id, attrs in aggregate.nodes.items():
             if node_id in self.graph:
                 merge_attrs(self.graph.nodes[node_id], attrs, NODE_UNIONS)
@@ -153,7 +160,8 @@ class EmbeddedStore(Store):
         for key, day in seen.items():
             self.seen_by_day.setdefault(day, set()).add(key)
             self._seen_index.add(key)
-        self._dirty = self._dirty or bool(aggregate) or bool(seen)
+        self.checkpoints.update(checkpoints or {})
+        self._dirty = self._dirty or bool(aggregate) or bool(seen) or bool(checkpoints)
 
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
         derived = set(DERIVED_EDGE_TYPES)

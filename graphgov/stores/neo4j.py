@@ -16,6 +16,8 @@ from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavaila
 from graphgov.aggregate import Aggregate, NodeId
 from graphgov.schema import DERIVED_EDGE_TYPES, EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, UNION_PROPS, node_labels
 from graphgov.schema_cypher import (
+    checkpoint_read_statement,
+    checkpoint_write_statement,
     constraint_statements,
     dataset_link_statements,
     edge_write_statement,
@@ -79,8 +81,12 @@ class Neo4jStore(Store):
                 found.update(result)
         return set(wanted) - found
 
-    def write(self, aggregate: Aggregate, seen: Mapping[str, str]) -> None:
+    def write(self, aggregate: Aggregate, seen: Mapping[str, str],
+              checkpoints: Mapping[str, str] | None = None) -> None:
         plan = self._plan(aggregate, seen)
+        if checkpoints:
+            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
+            plan.append((checkpoint_write_statement(), rows))
         with self._session() as session:
             session.execute_write(self._apply, plan)
 
@@ -132,6 +138,11 @@ class Neo4jStore(Store):
         if seen:
             plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
         return plan
+
+    def checkpoint(self, name: str) -> str | None:
+        with self._session(read_only=True) as session:
+            record = session.execute_read(lambda tx: tx.run(checkpoint_read_statement(), name=name).single())
+        return record["value"] if record else None
 
     def commit(self) -> None:
         """Every write is already its own committed transaction."""
