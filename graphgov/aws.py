@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov.pipeline import LoadSummary
 from graphgov.times import to_utc_iso
@@ -76,3 +76,45 @@ def unprefix_local_endpoint(request: Any, **_: Any) -> None:
             return
     netloc = parts.netloc.replace(f"{prefix}.", "", 1)
     request.url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def account_sessions(base: boto3.Session, role_arn: str | None = None, assume_role_name: str | None = None,
+                     external_id: str | None = None, accounts: tuple[str, ...] = ()
+                     ) -> Iterator[tuple[str, boto3.Session]]:
+    """(account id, session) for each account to read.
+
+    No role: the base session's own account. `role_arn`: that one role, assumed. `assume_role_name`:
+    the role of that name in each account listed (`accounts`), or in every ACTIVE member account of
+    the organisation (organizations:ListAccounts, from the management or a delegated account).
+    """
+    try:
+        sts = base.client("sts")
+        if role_arn:
+            yield role_arn.split(":")[4], _assumed(base, sts, role_arn, external_id)
+            return
+        if not assume_role_name:
+            yield sts.get_caller_identity()["Account"], base
+            return
+        partition = sts.get_caller_identity()["Arn"].split(":")[1]
+        targets = list(accounts) or [
+            account["Id"]
+            for page in base.client("organizations").get_paginator("list_accounts").paginate()
+            for account in page["Accounts"] if account.get("Status", "ACTIVE") == "ACTIVE"]
+    except (BotoCoreError, ClientError) as exc:
+        raise PullError(f"cannot reach the accounts to read: {exc}") from None
+    for account in targets:
+        arn = f"arn:{partition}:iam::{account}:role/{assume_role_name}"
+        try:
+            yield account, _assumed(base, sts, arn, external_id)
+        except (BotoCoreError, ClientError) as exc:
+            raise PullError(f"cannot assume {arn}: {exc}") from None
+
+
+def _assumed(base: boto3.Session, sts: Any, role_arn: str, external_id: str | None) -> boto3.Session:
+    params = {"RoleArn": role_arn, "RoleSessionName": "graphgov-pull"}
+    if external_id:
+        params["ExternalId"] = external_id
+    credentials = sts.assume_role(**params)["Credentials"]
+    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                         aws_secret_access_key=credentials["SecretAccessKey"],
+                         aws_session_token=credentials["SessionToken"], region_name=base.region_name)

@@ -111,3 +111,26 @@ def moto(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return moto_endpoint
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[set[tuple[str, str]]]:
+    """Every AWS API operation the code under test calls, as (service, operation), e.g. ("s3", "ListObjectsV2").
+
+    It records at botocore's one entry point for API calls and changes nothing about them, so a test
+    can check that a puller calls only what its declared AWS_CALLS (and `graphgov setup policy`) allow.
+    """
+    from botocore.client import BaseClient
+
+    calls: set[tuple[str, str]] = set()
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict) -> object:
+        calls.add((self.meta.service_model.service_name, operation_name))
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
