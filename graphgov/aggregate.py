@@ -5,8 +5,13 @@ The merge rules are stated here once: `Aggregate` applies them while folding a c
 statements (graphgov.schema_cypher) implement them in Cypher; the parity tests hold them to each other.
 
 Rules: node and edge properties take the newest non-null value; `first_seen`/`last_seen` are min/max;
-`count` and `bytes` add; `operations` and `sources` are sorted unions; `event_ids` keeps the
-lexicographically smallest few ids, so the sample is the same whatever order records arrive in.
+`count` and `bytes` add, and so do the edge type's declared additive properties (token counts, PII
+counts...); `operations` and `sources` are sorted unions; `event_ids` keeps the lexicographically
+smallest few ids, so the sample is the same whatever order records arrive in.
+
+Each row of an aggregated edge adds 1 to `count` unless it states its own `count`: a second witness of
+calls another source already counts (a Bedrock invocation-log record, of the InvokeModel CloudTrail
+counts) states 0 and adds its own additive counter (`logged_count`) instead, so no call counts twice.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from graphgov.schema import EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, UNION_PROPS
+from graphgov.schema import ADDITIVE_PROPS, EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, UNION_PROPS
 
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
@@ -32,7 +37,7 @@ def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: froze
             current[name] = sorted(set(current.get(name, [])) | set(value))
         elif name == "event_ids":
             current[name] = sorted(set(current.get(name, [])) | set(value))[:EVENT_ID_SAMPLE]
-        elif name in ("count", "bytes"):
+        elif name in ("count", "bytes") or name in ADDITIVE_PROPS:
             current[name] = current.get(name, 0) + value
         elif name == "first_seen":
             current[name] = min(current.get(name) or value, value)
@@ -51,12 +56,13 @@ class _NodeAcc:
 
 
 class _EdgeAcc:
-    __slots__ = ("props", "unions", "sources", "operations", "event_ids", "count", "bytes", "first", "last",
-                 "aggregated")
+    __slots__ = ("props", "unions", "added", "sources", "operations", "event_ids", "count", "bytes", "first",
+                 "last", "aggregated")
 
     def __init__(self, aggregated: bool, time: str) -> None:
         self.props: dict[str, Any] = {}
         self.unions: dict[str, set[str]] = {}
+        self.added: dict[str, int] = {}
         self.sources: set[str] = set()
         self.operations: set[str] = set()
         self.event_ids: set[str] = set()
@@ -103,13 +109,18 @@ class Aggregate:
             for name, value in edge.props.items():
                 if name in UNION_PROPS:
                     acc.unions.setdefault(name, set()).update(value or ())
+                elif name in ADDITIVE_PROPS:
+                    if value is not None:
+                        acc.added[name] = acc.added.get(name, 0) + value
+                elif name == "count":
+                    continue  # the row's own count, taken below
                 elif value is not None:
                     acc.props[name] = value
             acc.event_ids.add(delta.event_id)  # every edge names (a sample of) the events that made it
             if len(acc.event_ids) > 4 * EVENT_ID_SAMPLE:  # keep the sample bounded
                 acc.event_ids = set(sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
             if acc.aggregated:
-                acc.count += 1
+                acc.count += edge.props.get("count", 1)
                 acc.bytes += edge.bytes
                 if edge.operation:
                     acc.operations.add(edge.operation)
@@ -133,7 +144,7 @@ class Aggregate:
         for edge_id, acc in self._edges.items():
             attrs = {**acc.props, **{k: sorted(acc.unions.get(k, ())) for k in EDGE_TYPES[edge_id[0]].union_props},
                      "sources": sorted(acc.sources), "first_seen": acc.first, "last_seen": acc.last,
-                     "event_ids": sorted(acc.event_ids)[:EVENT_ID_SAMPLE]}
+                     "event_ids": sorted(acc.event_ids)[:EVENT_ID_SAMPLE], **acc.added}
             if acc.aggregated:
                 attrs.update(count=acc.count, bytes=acc.bytes, operations=sorted(acc.operations))
             out[edge_id] = attrs

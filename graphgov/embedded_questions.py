@@ -229,11 +229,15 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
 
 def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     totals: dict[tuple, int] = {}
+    logged: dict[tuple, int] = {}
     for src, dst, r in _bedrock_invocations(graph):
         group = (graph.nodes[src].get("account_id"), graph.nodes[dst].get("region"), graph.nodes[dst].get("arn"))
         totals[group] = totals.get(group, 0) + r.get("count", 0)
+        logged[group] = logged.get(group, 0) + r.get("logged_count", 0)
     rows = []
     for (account, region, model), invocations in totals.items():
+        if logged[(account, region, model)]:
+            continue  # a loaded invocation log record is itself evidence that logging is on
         config = ("BedrockLoggingConfig", f"{account}/{region}")
         enabled = max((r.get("last_seen") for _, r in _in(graph, config, "ENABLED_LOGGING")), default=None) \
             if config in graph else None

@@ -13,6 +13,7 @@ earlier run stands.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import tempfile
@@ -65,15 +66,27 @@ class LoadSummary:
 
 
 SECRET_FIELDS = frozenset({"sessionToken", "secretAccessKey", "SessionToken", "SecretAccessKey"})
+# Prompts and responses of model-invocation logs: kept out of the quarantine as they are out of the graph.
+CONTENT_FIELDS = frozenset({"inputBodyJson", "outputBodyJson", "inputBody", "outputBody"})
+
+
+def _fingerprint(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f"<redacted by graphgov: sha256 {digest}, {len(text)} chars>"
 
 
 def redact_secrets(value: Any) -> Any:
-    """The record with credential values replaced: the quarantine keeps evidence, never secrets."""
+    """The record with credentials and model prompts/responses replaced: the quarantine keeps evidence,
+    never secrets or content (a raw line that may hold a prompt is replaced by its hash and size)."""
     if isinstance(value, dict):
-        return {k: "<redacted by graphgov>" if k in SECRET_FIELDS and v else redact_secrets(v)
+        return {k: "<redacted by graphgov>" if k in SECRET_FIELDS and v
+                else _fingerprint(v) if k in CONTENT_FIELDS and v else redact_secrets(v)
                 for k, v in value.items()}
     if isinstance(value, list):
         return [redact_secrets(v) for v in value]
+    if isinstance(value, str) and any(f'"{name}"' in value for name in CONTENT_FIELDS):
+        return _fingerprint(value)
     return value
 
 

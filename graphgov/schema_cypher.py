@@ -2,7 +2,8 @@
 
 Labels, relationship types and property names come only from the schema declarations (never from
 data); every value travels as a parameter (`$rows`). The statements implement the merge rules of
-graphgov.aggregate in Cypher: newest non-null property wins, min/max times, added counts, sorted unions.
+graphgov.aggregate in Cypher: newest non-null property wins, min/max times, added counts (and additive
+properties), sorted unions.
 Everything here works on Neo4j Community (uniqueness constraints and range indexes only).
 """
 
@@ -69,12 +70,20 @@ def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) ->
     """`$rows`: [{src, dst, props, first_seen, last_seen, sources, event_ids[, count, bytes, operations]}]."""
     src_key = MERGE_KEYS[src_label]
     dst_key = MERGE_KEYS[dst_label]
+    # Additive properties travel in `row.props` like any other: their sums are taken before
+    # `SET r += row.props` overwrites them, then set; a property the row lacks keeps its old value.
+    added = ",\n    ".join(
+        f"{name}: CASE WHEN row.props.{name} IS NULL THEN r.{name} ELSE coalesce(r.{name}, 0) + row.props.{name} END"
+        for name in edge_type.additive_props)
+    props = "SET r += row.props\n"
+    if added:
+        props = f"WITH r, row, {{\n    {added}\n}} AS added\n{props}SET r += added\n"
     statement = (
         "UNWIND $rows AS row\n"
         f"MATCH (a:{src_label} {{{src_key}: row.src}})\n"
         f"MATCH (b:{dst_label} {{{dst_key}: row.dst}})\n"
         f"MERGE (a)-[r:{edge_type.name}]->(b)\n"
-        "SET r += row.props\n"
+        f"{props}"
         f"{_window('r')},\n"
         f"    r.event_ids = {_sorted_union('r.event_ids', 'row.event_ids', EVENT_ID_SAMPLE)}"
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from loaders import cloudtrail, eventbridge, s3_notification
+from loaders import bedrock_invocation, cloudtrail, eventbridge, s3_notification
 
 Parser = Callable[[Mapping[str, Any]], GraphDelta]
 
@@ -18,4 +18,5 @@ REGISTRY: dict[str, Parser] = {
     cloudtrail.SOURCE: cloudtrail.parse,
     eventbridge.SOURCE: eventbridge.parse,
     s3_notification.SOURCE: s3_notification.parse,
+    bedrock_invocation.SOURCE: bedrock_invocation.parse,
 }

@@ -9,7 +9,7 @@ import pytest
 from helpers import CLOUDTRAIL, fixture_json, iam_guide_sts_records, kms_guide_record
 
 from graphgov.delta import Malformed, Skip
-from loaders import REGISTRY, cloudtrail, eventbridge, s3_notification
+from loaders import REGISTRY, bedrock_invocation, cloudtrail, eventbridge, s3_notification
 from loaders.identity import from_user_identity
 
 JOHN = "arn:aws:iam::777788889999:user/JohnDoe"
@@ -32,7 +32,8 @@ def edge_tuples(delta):
 
 def test_registry_names_the_parsers():
     assert dict(REGISTRY) == {"cloudtrail": cloudtrail.parse, "eventbridge": eventbridge.parse,
-                              "s3_notification": s3_notification.parse}
+                              "s3_notification": s3_notification.parse,
+                              "bedrock_invocation_log": bedrock_invocation.parse}
 
 
 def test_cross_account_assume_role_requester_copy():
