@@ -30,6 +30,7 @@ from graphgov.access_model import (
     Outcome,
     Target,
     account_of,
+    parsed_document,
     principal_kind,
     principals_named,
 )
@@ -62,6 +63,7 @@ class AccessSummary:
 class _Facts:
     states: list[State]
     principals: dict[str, tuple[str, ...]]  # key -> labels
+    policy_only_principals: set[str]  # principals the graph knows only because a policy names them
     role_paths: dict[str, str]  # role key -> its IAM path, when known
     org_policy_types: dict[str, str]
     buckets: dict[str, str | None]  # name -> owner account
@@ -98,6 +100,7 @@ def _read_facts(store: Store) -> _Facts:
     return _Facts(
         states=[State.from_node(a) for a in nodes["PolicyState"].values()],
         principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
+        policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if a.get("sources") == ["policy"]},
         role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
         buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
@@ -353,6 +356,26 @@ def _principal_rows(keys: Iterable[str], existing: Mapping[str, Any]) -> list[No
     return rows
 
 
+def _named_principals(rows: list[NodeRow], timeline: Timeline, as_of: str) -> Aggregate:
+    """Principals known only because a policy names them, seen from the first to the last policy state
+    naming them: the same window whichever order and batches the evidence came in."""
+    window: dict[str, list[str]] = {}
+    for state in timeline.states.values():
+        document = parsed_document(state.document or "") if state.document else None
+        if document is None:
+            continue
+        keys, _accounts, anyone = principals_named([document])
+        for key in keys | ({ANYONE} if anyone else set()):
+            times = window.setdefault(key, [min(state.observed), max(state.observed)])
+            times[0], times[1] = min(times[0], *state.observed), max(times[1], *state.observed)
+    aggregate = Aggregate()
+    for row in rows:
+        first, last = window.get(row.key, [as_of or "1970-01-01T00:00:00Z"] * 2)
+        for moment in (first, last):
+            aggregate.add(GraphDelta("policy", "derived", "derived", "derived", moment, (row,)))
+    return aggregate
+
+
 def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
     """Recompute every derived access edge and policy-state validity from what the store holds.
 
@@ -366,12 +389,10 @@ def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
     for job in sorted(facts.job_inputs):
         edges += deriver.readers_at_start(job)
     referenced = {e.src[1] for e in edges} | {e.dst[1] for e in edges if e.dst[0] == "AWSPrincipal"}
-    rows = _principal_rows(referenced, facts.principals)
+    evidenced = {k for k in facts.principals if k not in facts.policy_only_principals}
+    rows = _principal_rows(referenced, evidenced)
     if rows:
-        aggregate = Aggregate()
-        aggregate.add(GraphDelta("policy", "derived", "derived", "derived", as_of or "1970-01-01T00:00:00Z",
-                                 tuple(rows)))
-        store.write(aggregate, {})
+        store.write(_named_principals(rows, deriver.timeline, as_of), {})
     updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())]
     store.replace_derived(edges, updates)
     if commit:

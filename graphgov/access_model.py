@@ -65,7 +65,7 @@ def _combine(first: Outcome, second: Outcome) -> Outcome:
 
 
 @lru_cache(maxsize=65536)
-def _document(text: str) -> PolicyDocument | None:
+def parsed_document(text: str) -> PolicyDocument | None:
     try:
         return parse_policy(text)
     except PolicyError:
@@ -158,7 +158,7 @@ class AccessModel:
             if version is None or version.state is None:
                 return None, False, extrapolated
             text, extrapolated = version.state.document, extrapolated or version.extrapolated
-        document = _document(text) if text else None
+        document = parsed_document(text) if text else None
         if document is None:
             return None, False, extrapolated
         return Labeled(f"{via_prefix}{policy}", document), True, extrapolated
@@ -173,7 +173,7 @@ class AccessModel:
             if state is None:
                 continue
             if state.kind == "identity":
-                document = _document(state.document or "")
+                document = parsed_document(state.document or "")
                 if document is None:
                     complete = False
                 else:
@@ -220,7 +220,7 @@ class AccessModel:
             if state is None or not state.target or self.org_policy_types.get(state.target) != kind:
                 continue
             content = self.timeline.slot_at(state.target, "content", time)
-            document = _document(content.state.document or "") if content and content.state else None
+            document = parsed_document(content.state.document or "") if content and content.state else None
             if document is not None:
                 docs.append(Labeled(f"{kind}:{state.target}", document))
         if not docs:
@@ -242,7 +242,7 @@ class AccessModel:
             return [], target.kind != "trust", False
         if resolved.state is None:
             return [], True, resolved.extrapolated
-        document = _document(resolved.state.document or "")
+        document = parsed_document(resolved.state.document or "")
         return ([Labeled(f"{slot}:{subject}", document)] if document else []), document is not None, \
             resolved.extrapolated
 
@@ -252,7 +252,7 @@ class AccessModel:
         known = resolved is not None and resolved.state is not None
         extrapolated = bool(resolved and resolved.extrapolated)
         if known and resolved and resolved.state:
-            document = _document(resolved.state.document or "")
+            document = parsed_document(resolved.state.document or "")
             if document:
                 docs.append(Labeled(f"key-policy:{key}", document))
             else:
