@@ -10,49 +10,28 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from graphgov import __version__
-from graphgov.pipeline import LoadSummary, load_paths
-from graphgov.questions import QuestionError, ask, catalog, get_question
-from graphgov.readers import ReadError, check_paths
-from graphgov.schema import schema_table_markdown
-from graphgov.stores import Store, StoreError, open_store
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-STORE_HELP = (
-    "Graph store: a file path (embedded) or a bolt://, neo4j://, neo4j+s:// URI. "
-    "[default: $GRAPHGOV_STORE, else .graphgov/graph.json.gz]"
+from graphgov import (
+    __version__,
+    cli_pull_cloudtrail_s3,
+    cli_pull_config,
+    cli_pull_describe,
+    cli_pull_logs,
+    cli_pull_lookup_events,
+    cli_pull_s3,
+    cli_pull_sqs,
 )
-
-
-def friendly_errors(func: F) -> F:
-    """Turn the library's expected failures into one clear line and exit status 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (StoreError, QuestionError, ReadError, OSError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def store_from(spec: str | None) -> Iterator[Store]:
-    store = open_store(spec)
-    try:
-        yield store
-    finally:
-        store.close()
+from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.cli_setup import command as setup_command
+from graphgov.pipeline import LoadSummary, load_paths
+from graphgov.questions import ask, catalog, get_question
+from graphgov.readers import check_paths
+from graphgov.schema import schema_table_markdown
 
 
 @click.group()
@@ -99,19 +78,7 @@ def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
     click.echo(f"{summary.records} records from {summary.files} files into {where}")
-    _print_counts(summary)
-
-
-def _print_counts(summary: LoadSummary) -> None:
-    click.echo(f"  loaded       {summary.loaded}")
-    for reason, count in sorted(summary.skipped.items()):
-        click.echo(f"  skipped      {count:<6} {reason}")
-    click.echo(f"  quarantined  {summary.quarantined}" +
-               (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
-    if summary.access and summary.access["policy_states"]:
-        derived = ", ".join(f"{k} {v}" for k, v in summary.access["edges"].items()) or "none"
-        click.echo(f"  access       {summary.access['policy_states']} policy states; derived edges: {derived}")
-    click.echo(f"graph now holds {summary.nodes} nodes and {summary.edges} edges")
+    print_counts(summary)
 
 
 @main.group()
@@ -152,7 +119,7 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
                f"into {store.description}")
     for kind, count in sorted(summary.objects.items()):
         click.echo(f"  read         {count:<6} {kind}")
-    _print_counts(summary)
+    print_counts(summary)
 
 
 @main.command()
@@ -254,18 +221,13 @@ def generate_logs(outdir: Path, seed: int, size: str) -> None:
         click.echo(f"{kind}: {count}")
 
 
+# Every other `graphgov pull <source>` and `graphgov setup` lives in its own module.
+for _command in (cli_pull_sqs.command, cli_pull_cloudtrail_s3.command, cli_pull_s3.command,
+                 cli_pull_lookup_events.command, cli_pull_logs.command, cli_pull_describe.command,
+                 cli_pull_config.command):
+    pull.add_command(_command)
+main.add_command(setup_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-
-# Pullers register their `graphgov pull <name>` commands here, each from its own module.
-def _register_pullers() -> None:
-    import importlib
-
-    for module_name in PULLER_COMMAND_MODULES:
-        module = importlib.import_module(module_name)
-        pull.add_command(module.command)
-
-
-PULLER_COMMAND_MODULES: tuple[str, ...] = ()
-_register_pullers()

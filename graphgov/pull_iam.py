@@ -49,6 +49,17 @@ from loaders.identity import principal_node, role_rows
 
 SOURCE = "pull:iam"
 
+# Every AWS API operation the pull makes, as (botocore service, operation): `graphgov setup policy` turns
+# them into the IAM actions to grant, and the tests check that the pull calls nothing else.
+AWS_CALLS: frozenset[tuple[str, str]] = frozenset({
+    ("sts", "GetCallerIdentity"),
+    ("iam", "GetAccountAuthorizationDetails"), ("iam", "ListAccessKeys"),
+    ("kms", "ListKeys"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"), ("kms", "ListGrants"),
+    ("s3control", "GetPublicAccessBlock"),
+    ("s3", "ListBuckets"), ("s3", "GetBucketPolicy"), ("s3", "GetBucketAcl"), ("s3", "GetPublicAccessBlock"),
+    ("s3", "GetBucketOwnershipControls"), ("s3", "GetBucketEncryption"),
+})
+
 # The slot families a pull reads for each subject type: an `inventory` state vouches for these (and
 # lifecycle: the subject exists), so the access timeline may take a slot missing from it as gone.
 INVENTORIED_SLOTS: dict[str, tuple[str, ...]] = {

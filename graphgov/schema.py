@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graphgov.pii import PII_TYPES
+
 EVENT_ID_SAMPLE = 5
 
 
@@ -42,6 +44,7 @@ class EdgeType:
     props: tuple[str, ...]
     description: str
     union_props: tuple[str, ...] = ()  # list-valued properties merged as sorted unions (e.g. channels)
+    additive_props: tuple[str, ...] = ()  # integer properties that add up, like `count` (e.g. token counts)
 
 
 _PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition")
@@ -88,7 +91,8 @@ NODE_TYPES: dict[str, NodeType] = {
             "S3Bucket",
             "id",
             ("S3Bucket",),
-            ("id", "name", "arn", "account_id"),
+            ("id", "name", "arn", "account_id", "default_encryption", "encryption_kms_key_ref",
+             "lifecycle_expires", "lifecycle_expiration_days"),
             "An S3 bucket; key `id` is the bucket name, as in Cartography.",
         ),
         NodeType(
@@ -212,7 +216,8 @@ NODE_TYPES: dict[str, NodeType] = {
             "BedrockLoggingConfig",
             "id",
             ("BedrockLoggingConfig",),
-            ("id", "account_id", "region", "cloudwatch_log_group", "s3_bucket"),
+            ("id", "account_id", "region", "cloudwatch_log_group", "s3_bucket", "enabled", "s3_key_prefix",
+             "text_data_delivery", "image_data_delivery", "embedding_data_delivery", "video_data_delivery"),
             "Bedrock model-invocation logging of one account and Region (`<account>/<region>`).",
         ),
         NodeType(
@@ -285,10 +290,39 @@ NODE_TYPES: dict[str, NodeType] = {
             ("arn", "id", "region", "account_id"),
             "A KMS key (`arn:aws:kms:<region>:<acct>:key/<id>`).",
         ),
+        NodeType(
+            "CloudTrailTrail",
+            "CloudTrailTrail",
+            "arn",
+            ("CloudTrailTrail",),
+            ("arn", "name", "account_id", "home_region", "is_logging", "multi_region", "organization",
+             "global_service_events", "log_file_validation", "s3_bucket", "log_group_arn", "kms_key_ref",
+             "selector_mode", "management_events", "management_read_write", "data_event_types",
+             "data_event_types_scoped"),
+            "A CloudTrail trail as last pulled (`graphgov pull config`): whether it logs, where, and what it records: "
+            "management events (`management_read_write` All/ReadOnly/WriteOnly) and the resource types whose data "
+            "events it records (`data_event_types`, e.g. AWS::S3::Object, AWS::SageMaker::Endpoint, "
+            "AWS::Bedrock::Model; SageMaker and Bedrock ones only with advanced selectors); "
+            "`data_event_types_scoped` lists those recorded only for some resources or calls.",
+        ),
+        NodeType(
+            "LogGroup",
+            "LogGroup",
+            "arn",
+            ("LogGroup",),
+            ("arn", "name", "account_id", "region", "retention_days", "never_expires", "kms_key_ref"),
+            "A CloudWatch Logs log group (`arn:aws:logs:<region>:<acct>:log-group:<name>`) as last pulled; "
+            "`never_expires` is true when no retention is set (then `retention_days` is absent, or stale from an "
+            "earlier retention: test `never_expires` first).",
+        ),
     )
 }
 
 _ANY_PRINCIPAL = "AWSPrincipal"
+# What a model-invocation log record adds to INVOKED (loaders.bedrock_invocation), all additive.
+INVOKED_ADDITIVE = ("logged_count", "logged_errors", "input_tokens", "output_tokens", "latency_ms_total",
+                    "latency_count", "guardrail_intervened", "guardrail_none", "guardrail_unknown", "bodies_in_s3",
+                    *(f"pii_{name}" for name in PII_TYPES))
 # Derived access edges are recomputed whole from the policy states after every load (graphgov.access):
 # `access` is `potential` or `conditional`, `via` names the granting statements (and role chain),
 # `conditions` the condition blocks that could not be settled, `actions` the actions allowed.
@@ -396,8 +430,14 @@ EDGE_TYPES: dict[str, EdgeType] = {
                              (_ANY_PRINCIPAL, "ModelPackageGroup")), True, (),
                  "Principal created or updated the AI resource (operations say which call)."),
         EdgeType("INVOKED", ((_ANY_PRINCIPAL, "Model"),), True, (),
-                 "Principal invoked the Bedrock model (InvokeModel, Converse, and their streams); counted.",
-                 ("inference_regions",)),
+                 "Principal invoked the Bedrock model (InvokeModel, Converse, and their streams). `count` counts "
+                 "the calls CloudTrail saw; the model-invocation log is a second witness of the same calls and "
+                 "adds `logged_count` (records, `logged_errors` of them failed), summed `input_tokens` / "
+                 "`output_tokens`, `latency_ms_total` over the `latency_count` records that reported a latency, "
+                 "guardrail outcomes (`guardrail_intervened`, `guardrail_none`, `guardrail_unknown`), "
+                 "`bodies_in_s3` (bodies over 100 KB, delivered apart and not read), and the PII seen in prompts "
+                 "or responses: `pii_types` and one count per type (`pii_email`, ...); never a value.",
+                 ("inference_regions", "pii_types"), INVOKED_ADDITIVE),
         EdgeType("ENABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
                  "Principal put the model-invocation logging configuration."),
         EdgeType("DISABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
@@ -434,6 +474,11 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "directly or by assuming the roles in `chain`; `accesses[i]` is the access to `datasets[i]` "
                  "(`unknown` when the policies of then are only known from later evidence), `vias[i]` its grants "
                  "and roles, one per line."),
+        EdgeType("HAS_TRAIL", (("AWSAccount", "CloudTrailTrail"),), False, (), "The account owns the trail."),
+        EdgeType("HAS_LOG_GROUP", (("AWSAccount", "LogGroup"),), False, (), "The account owns the log group."),
+        EdgeType("DELIVERS_TO", (("CloudTrailTrail", "S3Bucket"), ("CloudTrailTrail", "LogGroup"),
+                                 ("BedrockLoggingConfig", "S3Bucket"), ("BedrockLoggingConfig", "LogGroup")), False,
+                 (), "The trail or the model-invocation logging writes its logs there (as last pulled)."),
     )
 }
 
@@ -442,6 +487,7 @@ DERIVED_EDGE_TYPES: tuple[str, ...] = ("CAN_ASSUME", "CAN_READ", "CAN_WRITE", "C
 
 MERGE_KEYS: dict[str, str] = {t.merge_label: t.key for t in NODE_TYPES.values()}
 UNION_PROPS: frozenset[str] = frozenset(p for e in EDGE_TYPES.values() for p in e.union_props)
+ADDITIVE_PROPS: frozenset[str] = frozenset(p for e in EDGE_TYPES.values() for p in e.additive_props)
 
 # Bookkeeping: the seen-set of evidence ids; not part of the answerable graph.
 SEEN_LABEL = "GraphgovSeenEvent"
@@ -466,7 +512,7 @@ def schema_table_markdown() -> str:
         ends = "; ".join(f"{a} → {b}" for a, b in e.endpoints)
         base = "count, bytes, operations, " if e.aggregated else ""
         window = () if e.name in DERIVED_EDGE_TYPES else ("first_seen", "last_seen", "sources", "event_ids")
-        props = base + ", ".join((*e.props, *e.union_props, *window))
+        props = base + ", ".join((*e.props, *e.union_props, *e.additive_props, *window))
         kind = "derived" if e.name in DERIVED_EDGE_TYPES else "aggregated" if e.aggregated else "structural"
         lines.append(f"| {e.name} | {ends} | {kind} | {props} | {e.description} |")
     return "\n".join(lines)

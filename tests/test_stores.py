@@ -19,12 +19,12 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {
-    "records": 770, "loaded": 185, "quarantined": 33, "files": 40, "nodes": 358, "edges": 443,
-    "skipped": {"cloudtrail_digest": 3, "duplicate": 45, "failed_call": 15, "grant_unidentified": 1,
+    "records": 785, "loaded": 194, "quarantined": 33, "files": 43, "nodes": 367, "edges": 453,
+    "skipped": {"cloudtrail_digest": 3, "duplicate": 49, "failed_call": 15, "grant_unidentified": 1,
                 "insight_event": 2, "kms_key_unresolved": 1, "org_policy_metadata_only": 1, "root_access_key": 1,
                 "service_event_without_request": 1, "unrecognised_log_line": 4, "unrecognised_record": 28,
-                "unsupported_event": 449, "unsupported_org_policy_type": 1},
-    "access": {"policy_states": 125, "principals": 59, "targets": 69, "decisions": 348,
+                "unsupported_event": 449, "unsupported_operation": 2, "unsupported_org_policy_type": 1},
+    "access": {"policy_states": 125, "principals": 62, "targets": 69, "decisions": 348,
                "edges": {"CAN_ASSUME": 6, "CAN_DECRYPT": 6, "CAN_READ": 10, "CAN_WRITE": 2, "INPUT_READABLE_BY": 12}},
 }
 
@@ -195,3 +195,19 @@ def test_principal_activity_by_name_and_ambiguity(store, tmp_path):
         "arn:aws:iam::111122223333:user/Alice, arn:aws:iam::123456789012:user/Alice")
     with pytest.raises(QuestionError, match="no principal in the graph matches 'nobody'"):
         ask(store, "principal-activity", {"principal": "nobody"})
+
+
+def test_quarantine_keeps_no_prompt_or_response():
+    from graphgov.pipeline import redact_secrets
+
+    record = {"schemaType": "ModelInvocationLog", "input": {"inputBodyJson": {"prompt": "my card is 4111"}},
+              "output": {"outputBodyJson": "ok", "outputTokenCount": 3}}
+    redacted = redact_secrets(record)
+    text = '{"prompt": "my card is 4111"}'
+    import hashlib
+
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert redacted["input"]["inputBodyJson"] == f"<redacted by graphgov: sha256 {digest}, {len(text)} chars>"
+    assert redacted["output"]["outputTokenCount"] == 3 and "ok" not in json.dumps(redacted["output"]["outputBodyJson"])
+    broken = '{"input": {"inputBodyJson": {"prompt": "secret plans'
+    assert redact_secrets(broken).startswith("<redacted by graphgov: sha256 ")

@@ -1,0 +1,132 @@
+"""The push path's AWS Lambda handler: EventBridge events, SQS batches and CloudWatch Logs subscriptions.
+
+`handler(event, context)` loads what it is given into the store the environment names
+(`GRAPHGOV_STORE`: a bolt/neo4j URI with NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE, or a file
+path) with the same LoadRun as every load, and returns the load summary with the kind of event.
+
+SQS batches (an event source mapping with ReportBatchItemFailures) answer with a partial batch
+response: a message is reported in `batchItemFailures` unless every record of it is written, so SQS
+redelivers exactly those. Each message's records are written on their own (one store write per
+message); after the first write that fails, that message and all later ones are reported, and so are
+messages whose held-back records (see graphgov.pipeline) could not be written at the end. A message
+that cannot be parsed is quarantined, not failed: redelivering it could not help. Other events
+(EventBridge, CloudWatch Logs, S3 or SNS invoking directly) raise when the write fails, so Lambda's
+own retry applies.
+
+Quarantined records go to GRAPHGOV_QUARANTINE (default: a file under /tmp, the only writable place)
+and, because that file dies with the execution environment, each is also logged as one JSON line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from graphgov.pipeline import CHUNK_RECORDS, LoadRun
+from graphgov.pullers.sqs import message_records
+from graphgov.readers import RawRecord, unwrap
+from graphgov.stores import StoreError, open_store
+
+LOG = logging.getLogger("graphgov.aws_lambda")
+
+
+def event_kind(event: Any) -> str:
+    """`sqs`, `eventbridge`, `cloudwatch_logs` or `other` (anything else the readers unwrap)."""
+    if isinstance(event, Mapping):
+        records = event.get("Records")
+        if isinstance(records, list) and records and all(
+                isinstance(r, Mapping) and r.get("eventSource") == "aws:sqs" for r in records):
+            return "sqs"
+        if isinstance(event.get("awslogs"), Mapping):
+            return "cloudwatch_logs"
+        if "detail-type" in event and "detail" in event:
+            return "eventbridge"
+    return "other"
+
+
+def _quarantine_path() -> Path:
+    configured = os.environ.get("GRAPHGOV_QUARANTINE")
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "graphgov-quarantine.jsonl"
+
+
+def _log_quarantined(path: Path, start: int) -> None:
+    """Log the quarantine lines this invocation appended (the file itself does not outlive the sandbox)."""
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as handle:
+        handle.seek(start)
+        for line in handle:
+            LOG.warning("graphgov quarantined %s", line.rstrip("\n"))
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """Load one invocation's event; for SQS batches, report the messages not written in `batchItemFailures`."""
+    if not os.environ.get("GRAPHGOV_STORE"):  # the default store path would be lost with the sandbox
+        raise StoreError("set GRAPHGOV_STORE to the graph store (a bolt:// or neo4j:// URI, NEO4J_* credentials)")
+    kind = event_kind(event)
+    request = getattr(context, "aws_request_id", None) or "local"
+    quarantine = _quarantine_path()
+    start = quarantine.stat().st_size if quarantine.exists() else 0
+    store = open_store(os.environ["GRAPHGOV_STORE"])
+    run = LoadRun(store, quarantine, CHUNK_RECORDS)
+    try:
+        if kind == "sqs":
+            extra = _load_sqs(run, event["Records"])
+        else:
+            for raw in unwrap(event, f"lambda:{request}"):
+                run.add_raw(raw)
+            run.finish()
+            extra = {}
+        run.close()
+        _log_quarantined(quarantine, start)
+        try:
+            summary = run.result().as_dict()
+        except Exception:  # noqa: BLE001 - totals unreadable: an SQS batch must still name its failures
+            if "error" not in extra:
+                raise
+            summary = run.summary.as_dict()
+    finally:
+        run.close()
+        store.close()
+    return {"event": kind, **summary, **extra}
+
+
+def _sqs_records(message: Mapping[str, Any]) -> Iterator[RawRecord]:
+    location = message.get("eventSourceARN") or "sqs"
+    return message_records(message.get("body"), f"{location}#{message.get('messageId')}")
+
+
+def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]]) -> dict[str, Any]:
+    written: list[str] = []  # message ids whose records are all in the store
+    held: list[str] = []  # written, but for records held back until the run's end
+    failed: list[str] = []
+    error: str | None = None
+    for index, message in enumerate(messages):
+        message_id = str(message.get("messageId"))
+        try:
+            for raw in _sqs_records(message):
+                run.add_raw(raw)
+            run.flush()
+        except Exception as exc:  # noqa: BLE001 - the store failed: this message and the rest go back to SQS
+            error = f"{type(exc).__name__}: {exc}"
+            failed = [str(m.get("messageId")) for m in messages[index:]]
+            LOG.error("graphgov: write failed, %d messages returned to the queue: %s", len(failed), error)
+            break
+        (held if run.deferred.pending else written).append(message_id)
+    if error is None:
+        try:
+            run.finish()
+        except Exception as exc:  # noqa: BLE001 - held-back records unwritten: their messages go back
+            error = f"{type(exc).__name__}: {exc}"
+            failed = held
+            LOG.error("graphgov: final write failed, %d messages returned to the queue: %s", len(failed), error)
+    else:
+        failed = held + failed
+    result: dict[str, Any] = {"messages": len(messages), "batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+    if error:
+        result["error"] = error
+    return result

@@ -1,0 +1,62 @@
+"""What every command module shares: the store option, one-line errors, the load summary's lines.
+
+Kept apart from graphgov.cli so command modules (pullers, setup) import it without importing the
+command line that registers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from graphgov.pipeline import LoadSummary
+from graphgov.questions import QuestionError
+from graphgov.readers import ReadError
+from graphgov.stores import Store, StoreError, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STORE_HELP = (
+    "Graph store: a file path (embedded) or a bolt://, neo4j://, neo4j+s:// URI. "
+    "[default: $GRAPHGOV_STORE, else .graphgov/graph.json.gz]"
+)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the library's expected failures into one clear line and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (StoreError, QuestionError, ReadError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def store_from(spec: str | None) -> Iterator[Store]:
+    store = open_store(spec)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def print_counts(summary: LoadSummary) -> None:
+    click.echo(f"  loaded       {summary.loaded}")
+    for reason, count in sorted(summary.skipped.items()):
+        click.echo(f"  skipped      {count:<6} {reason}")
+    click.echo(f"  quarantined  {summary.quarantined}" +
+               (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
+    if summary.access and summary.access["policy_states"]:
+        derived = ", ".join(f"{k} {v}" for k, v in summary.access["edges"].items()) or "none"
+        click.echo(f"  access       {summary.access['policy_states']} policy states; derived edges: {derived}")
+    click.echo(f"graph now holds {summary.nodes} nodes and {summary.edges} edges")
+
+

@@ -1,0 +1,98 @@
+"""`graphgov pull s3`: read every log object under an S3 prefix once (graphgov.pullers.s3_objects).
+
+Also the options and output the S3 pullers share (`graphgov pull cloudtrail-s3` uses them too).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import click
+
+from graphgov.aws import PullError, PullSummary, account_sessions, aws_session
+from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.stores import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def s3_pull_options(func: F) -> F:
+    """The options every S3 puller takes: where to write, who reads the bucket, from when."""
+    options = [
+        click.option("--store", "store_spec", default=None, help=STORE_HELP),
+        click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True),
+        click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
+                     default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
+                     help="Where records that cannot be loaded are appended, with their error."),
+        click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="First day (YYYY-MM-DD, UTC) read by a first pull; later pulls go on from their checkpoint."),
+        click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration]."),
+        click.option("--region", default=None, help="The bucket's Region [default: the session's]."),
+        click.option("--role-arn", default=None, help="Read the bucket as this role (e.g. the log archive's)."),
+        click.option("--external-id", default=None, help="External id for --role-arn."),
+        click.option("--bucket", required=True, help="The bucket the logs are delivered to."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def bucket_session(profile: str | None, region: str | None, role_arn: str | None,
+                   external_id: str | None) -> boto3.Session:
+    """The session that reads the bucket: the standard configuration, or `role_arn` assumed from it.
+    A bucket belongs to one account, so one session reads it (no --assume-role-name over accounts)."""
+    base = aws_session(profile, region)
+    if not role_arn:
+        return base
+    _, session = next(account_sessions(base, role_arn=role_arn, external_id=external_id))
+    return session
+
+
+def run_s3_pull(store_spec: str | None, output_format: str, where: str,
+                pull: Callable[[Store], PullSummary]) -> None:
+    """Open the store, pull, print the summary as `graphgov load` does plus what was read."""
+    try:
+        with store_from(store_spec) as store:
+            summary = pull(store)
+    except PullError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    click.echo(f"{summary.records} records from {summary.files} S3 objects in {where} into {store.description}")
+    for kind, count in sorted(summary.objects.items()):
+        click.echo(f"  read         {count:<6} {kind}")
+    print_counts(summary)
+
+
+def day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@click.command("s3")
+@s3_pull_options
+@click.option("--prefix", default="", help="The folder the logs are under (e.g. bedrock/ or firehose/cloudtrail/).")
+@click.option("--layout", type=click.Choice(["bedrock-invocation", "firehose"]), required=True,
+              help="bedrock-invocation: Bedrock model invocation logging to S3; firehose: a Firehose S3 destination.")
+@friendly_errors
+def command(store_spec: str | None, output_format: str, quarantine_path: Path, since: datetime | None,
+            profile: str | None, region: str | None, role_arn: str | None, external_id: str | None, bucket: str,
+            prefix: str, layout: str) -> None:
+    """Read every log object under s3://BUCKET/PREFIX not read before (date folders from their checkpoint).
+
+    Records are recognised as `graphgov load` recognises them: CloudTrail, CloudWatch Logs payloads
+    (control messages skipped), Bedrock invocation logs, EventBridge events...
+    """
+    from graphgov.pullers.s3_objects import pull_s3
+
+    def pull(store: Store) -> PullSummary:
+        session = bucket_session(profile, region, role_arn, external_id)
+        return pull_s3(session, store, quarantine_path, bucket, prefix, layout, since=day(since), region=region)
+
+    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull)

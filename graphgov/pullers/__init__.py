@@ -1,0 +1,1 @@
+"""Pullers that read logs AWS already delivered somewhere (S3 folders), one module per layout."""

@@ -1,0 +1,134 @@
+"""The push path's Lambda handler, called directly with the three event shapes, into an embedded store."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from helpers import cloudwatch_subscription, eventbridge_envelope, fixture_json, iam_guide_sts_records
+
+from graphgov.aws_lambda import event_kind, handler
+from graphgov.stores import StoreError
+from graphgov.stores.embedded import EmbeddedStore
+
+NO_ACCESS = {"policy_states": 0, "principals": 2, "targets": 0, "decisions": 0, "edges": {}}
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:my-queue"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch) -> dict[str, Any]:
+    monkeypatch.setenv("GRAPHGOV_STORE", str(tmp_path / "graph.json.gz"))
+    monkeypatch.setenv("GRAPHGOV_QUARANTINE", str(tmp_path / "quarantine.jsonl"))
+    return {"store": tmp_path / "graph.json.gz", "quarantine": str(tmp_path / "quarantine.jsonl")}
+
+
+class Context:
+    aws_request_id = "c0ffee00-0000-4000-8000-000000000001"
+
+
+def sqs_message(message_id: str, body: str) -> dict[str, Any]:
+    """An SQS record as Lambda delivers it: the real sample's envelope around another body."""
+    record = dict(fixture_json("s3-notifications/datadog-sqs-s3.json")["Records"][0])
+    return {**record, "messageId": message_id, "body": body}
+
+
+def sqs_batch() -> dict[str, Any]:
+    _requester, _owner, chaining = iam_guide_sts_records()
+    return {"Records": [
+        fixture_json("s3-notifications/datadog-sqs-s3.json")["Records"][0],  # my-bucket/my-key.log
+        sqs_message("m-test", json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "my-bucket"})),
+        sqs_message("m-api-call", json.dumps(eventbridge_envelope(chaining))),
+        sqs_message("m-garbage", "not JSON"),
+    ]}
+
+
+def test_event_kinds():
+    _requester, _owner, chaining = iam_guide_sts_records()
+    assert event_kind(sqs_batch()) == "sqs"
+    assert event_kind(eventbridge_envelope(chaining)) == "eventbridge"
+    assert event_kind(cloudwatch_subscription([chaining])) == "cloudwatch_logs"
+    assert event_kind(fixture_json("s3-notifications/aws-lambda-go-s3-event.json")) == "other"
+
+
+def test_eventbridge_event(env):
+    _requester, _owner, chaining = iam_guide_sts_records()
+    assert handler(eventbridge_envelope(chaining), Context()) == {
+        "event": "eventbridge", "records": 1, "loaded": 1, "skipped": {}, "quarantined": 0, "files": 0,
+        "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS}
+    assert EmbeddedStore(env["store"]).unseen([f"ct:{chaining['eventID']}"]) == set()
+
+
+def test_cloudwatch_logs_subscription_event(env):
+    requester, _owner, chaining = iam_guide_sts_records()
+    assert handler(cloudwatch_subscription([requester, chaining]), Context()) == {
+        "event": "cloudwatch_logs", "records": 2, "loaded": 2, "skipped": {}, "quarantined": 0, "files": 0,
+        "nodes": 8, "edges": 7, "quarantine_file": None,
+        "access": {**NO_ACCESS, "principals": 4}}
+
+
+def test_sqs_batch_loads_skips_quarantines_and_reports_no_failure(env, caplog):
+    caplog.set_level(logging.WARNING, logger="graphgov.aws_lambda")
+    first = handler(sqs_batch(), Context())
+    assert first == {
+        "event": "sqs", "records": 4, "loaded": 2, "skipped": {"s3_test_event": 1}, "quarantined": 1, "files": 0,
+        "nodes": 5, "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
+        "messages": 4, "batchItemFailures": []}
+    [logged] = [r.getMessage() for r in caplog.records]
+    entry = json.loads(logged.removeprefix("graphgov quarantined "))
+    assert (entry["location"], entry["record"]) == (f"{QUEUE_ARN}#m-garbage", "not JSON")
+    # SQS delivers at least once: the same batch again changes nothing
+    again = handler(sqs_batch(), Context())
+    assert again == {**first, "loaded": 0, "skipped": {"duplicate": 2, "s3_test_event": 1}}
+
+
+def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
+    writes = []
+    original = EmbeddedStore.write
+
+    def failing_second_write(self: EmbeddedStore, *args: Any, **kwargs: Any) -> Any:
+        writes.append(1)
+        if len(writes) == 2:
+            raise ConnectionError("store unavailable")
+        return original(self, *args, **kwargs)
+
+    with monkeypatch.context() as patched:  # not monkeypatch.undo(): that would drop GRAPHGOV_STORE too
+        patched.setattr(EmbeddedStore, "write", failing_second_write)
+        # writes: 1 the first message's record; the test event writes nothing; 2 the API call's record fails
+        result = handler(sqs_batch(), Context())
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m-api-call"}, {"itemIdentifier": "m-garbage"}]
+    assert result["error"] == "ConnectionError: store unavailable"
+    assert (result["event"], result["messages"]) == ("sqs", 4)
+    store = EmbeddedStore(env["store"])
+    _requester, _owner, chaining = iam_guide_sts_records()
+    assert store.unseen([f"ct:{chaining['eventID']}"]) == {f"ct:{chaining['eventID']}"}  # really not written
+
+    # SQS redelivers only the two failed messages: now they load
+    retry = {"Records": [r for r in sqs_batch()["Records"] if r["messageId"] in ("m-api-call", "m-garbage")]}
+    assert handler(retry, Context()) == {
+        "event": "sqs", "records": 2, "loaded": 1, "skipped": {}, "quarantined": 1, "files": 0, "nodes": 5,
+        "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS, "messages": 2,
+        "batchItemFailures": []}
+
+
+def test_a_held_back_record_fails_its_message_when_the_end_of_run_write_fails(env, monkeypatch):
+    _requester, owner, _chaining = iam_guide_sts_records()  # the role owner's copy waits for the run's end
+    batch = {"Records": [sqs_message("m-owner", json.dumps(eventbridge_envelope(owner))),
+                         fixture_json("s3-notifications/datadog-sqs-s3.json")["Records"][0]]}
+    from graphgov.pipeline import LoadRun
+
+    def crash(_self: LoadRun) -> None:
+        raise ConnectionError("store unavailable")
+
+    monkeypatch.setattr(LoadRun, "finish", crash)
+    result = handler(batch, Context())
+    # conservative: once a record is held back, later messages wait for the end too (a redelivery is a duplicate)
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m-owner"},
+                                           {"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"}]
+
+
+def test_the_store_must_be_named(monkeypatch):
+    monkeypatch.delenv("GRAPHGOV_STORE", raising=False)
+    with pytest.raises(StoreError, match="set GRAPHGOV_STORE to the graph store"):
+        handler(sqs_batch(), Context())
