@@ -40,6 +40,23 @@ class PullSummary(LoadSummary):
         return {**super().as_dict(), "objects": dict(sorted(self.objects.items()))}
 
 
+def merged(summaries: list[PullSummary]) -> PullSummary:
+    """One summary for a pull over several accounts: counts add up; the graph totals are the last ones."""
+    total = PullSummary()
+    for summary in summaries:
+        total.records += summary.records
+        total.loaded += summary.loaded
+        total.skipped.update(summary.skipped)
+        total.quarantined += summary.quarantined
+        total.files += summary.files
+        total.objects.update(summary.objects)
+        total.nodes, total.edges, total.access = summary.nodes, summary.edges, summary.access
+        total.quarantine_file = total.quarantine_file or summary.quarantine_file
+        total.time = summary.time
+    total.account = ",".join(s.account for s in summaries if s.account) or None
+    return total
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -87,8 +104,8 @@ def account_sessions(base: boto3.Session, role_arn: str | None = None, assume_ro
     the role of that name in each account listed (`accounts`), or in every ACTIVE member account of
     the organisation (organizations:ListAccounts, from the management or a delegated account).
     """
-    try:
-        sts = base.client("sts")
+    try:  # STS answers in every Region; a missing Region is the puller's to report, with its own advice
+        sts = base.client("sts", region_name=base.region_name or "us-east-1")
         if role_arn:
             yield role_arn.split(":")[4], _assumed(base, sts, role_arn, external_id)
             return
@@ -98,10 +115,14 @@ def account_sessions(base: boto3.Session, role_arn: str | None = None, assume_ro
         partition = sts.get_caller_identity()["Arn"].split(":")[1]
         targets = list(accounts) or [
             account["Id"]
-            for page in base.client("organizations").get_paginator("list_accounts").paginate()
+            for page in base.client("organizations", region_name=base.region_name or "us-east-1")
+            .get_paginator("list_accounts").paginate()
             for account in page["Accounts"] if account.get("Status", "ACTIVE") == "ACTIVE"]
     except (BotoCoreError, ClientError) as exc:
-        raise PullError(f"cannot reach the accounts to read: {exc}") from None
+        raise PullError(f"cannot read AWS: {exc}") from None
+    if not targets:
+        raise PullError("no accounts to read: the organisation lists no ACTIVE account (is this its "
+                        "management or a delegated administrator account?)")
     for account in targets:
         arn = f"arn:{partition}:iam::{account}:role/{assume_role_name}"
         try:

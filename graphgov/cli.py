@@ -27,6 +27,7 @@ from graphgov import (
     cli_pull_sqs,
 )
 from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.cli_pull_lookup_events import puller_options, sessions
 from graphgov.cli_setup import command as setup_command
 from graphgov.pipeline import LoadSummary, load_paths
 from graphgov.questions import ask, catalog, get_question
@@ -87,29 +88,26 @@ def pull() -> None:
 
 
 @pull.command("iam")
-@click.option("--store", "store_spec", default=None, help=STORE_HELP)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
-              default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
-              help="Where objects that cannot be read are appended, with their error.")
-@click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration].")
-@click.option("--region", "regions", multiple=True,
-              help="Region whose KMS keys are read (repeatable) [default: the session's region].")
+@puller_options
 @friendly_errors
 def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
-                     regions: tuple[str, ...]) -> None:
+                     regions: tuple[str, ...], role_arn: str | None, assume_role_name: str | None,
+                     external_id: str | None, accounts: str | None) -> None:
     """Pull the IAM users, groups, roles and managed policies, bucket and key policies in force now.
 
     Credentials, Region and endpoint come from the standard AWS configuration (profile, environment
-    including AWS_ENDPOINT_URL); the caller needs read access such as the SecurityAudit policy.
+    including AWS_ENDPOINT_URL); the caller needs read access such as the SecurityAudit policy. With
+    --role-arn or --assume-role-name each account reached is pulled in turn (`--region`: where KMS
+    keys are read).
     """
-    from graphgov.aws import PullError, aws_session
+    from graphgov.aws import PullError, merged
     from graphgov.pull_iam import pull_iam
 
     try:
-        session = aws_session(profile)
         with store_from(store_spec) as store:
-            summary = pull_iam(session, store, quarantine_path, regions=regions)
+            summary = merged([pull_iam(session, store, quarantine_path, regions=regions)
+                              for _account, session in sessions(profile, role_arn, assume_role_name, external_id,
+                                                                accounts)])
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
     if output_format == "json":
