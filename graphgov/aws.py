@@ -10,15 +10,18 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.pipeline import LoadSummary
+from graphgov.pipeline import CHUNK_RECORDS, LoadRun, LoadSummary
+from graphgov.stores.base import Store
 from graphgov.times import to_utc_iso
 
 Clock = Callable[[], datetime]
@@ -55,6 +58,22 @@ def merged(summaries: list[PullSummary]) -> PullSummary:
         total.time = summary.time
     total.account = ",".join(s.account for s in summaries if s.account) or None
     return total
+
+
+@contextmanager
+def pull_run(store: Store, quarantine_path: Path, chunk_records: int = CHUNK_RECORDS) -> Iterator[LoadRun]:
+    """A LoadRun for a puller: finished when the body ends, and also when it stops on a PullError (what
+    was read is kept, and its markers make the rerun skip it); its quarantine closed in any case."""
+    run = LoadRun(store, quarantine_path, chunk_records)
+    try:
+        try:
+            yield run
+        except PullError:
+            run.finish()
+            raise
+        run.finish()
+    finally:
+        run.close()
 
 
 def utc_now() -> datetime:

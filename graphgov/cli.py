@@ -26,7 +26,7 @@ from graphgov import (
     cli_pull_s3,
     cli_pull_sqs,
 )
-from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, print_pull, store_from
 from graphgov.cli_pull_lookup_events import puller_options, sessions
 from graphgov.cli_setup import command as setup_command
 from graphgov.pipeline import LoadSummary, load_paths
@@ -110,14 +110,7 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
                                                                 accounts)])
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    if output_format == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
-        return
-    click.echo(f"{summary.records} objects read from account {summary.account} at {summary.time} "
-               f"into {store.description}")
-    for kind, count in sorted(summary.objects.items()):
-        click.echo(f"  read         {count:<6} {kind}")
-    print_counts(summary)
+    print_pull(summary, output_format, f"account {summary.account} at {summary.time}", store.description)
 
 
 @main.command()

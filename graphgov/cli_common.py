@@ -6,9 +6,11 @@ command line that registers them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -60,3 +62,29 @@ def print_counts(summary: LoadSummary) -> None:
     click.echo(f"graph now holds {summary.nodes} nodes and {summary.edges} edges")
 
 
+
+
+def output_options(func: F) -> F:
+    """--store, --format and --quarantine: where a load or pull writes and how it reports."""
+    options = [
+        click.option("--store", "store_spec", default=None, help=STORE_HELP),
+        click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True),
+        click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
+                     default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
+                     help="Where records that cannot be loaded are appended, with their error."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def print_pull(summary: LoadSummary, output_format: str, what: str, where: str) -> None:
+    """A pull's summary: the load's lines plus what was read, per kind (`summary.objects`)."""
+    if output_format == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    click.echo(f"{summary.records} records from {what} into {where}")
+    for kind, count in sorted(getattr(summary, "objects", {}).items()):
+        click.echo(f"  read         {count:<6} {kind}")
+    print_counts(summary)

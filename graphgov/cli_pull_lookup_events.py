@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -12,19 +11,14 @@ from typing import Any
 import boto3
 import click
 
-from graphgov.aws import PullError, PullSummary, account_sessions, aws_session, utc_now
-from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.aws import PullError, account_sessions, aws_session, utc_now
+from graphgov.cli_common import friendly_errors, output_options, print_pull, store_from
 
 
 def puller_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--store, --format, --quarantine and the account options (profile, Regions, roles, accounts)."""
     options = [
-        click.option("--store", "store_spec", default=None, help=STORE_HELP),
-        click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-                     show_default=True),
-        click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
-                     default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
-                     help="Where records that cannot be loaded are appended, with their error."),
+        output_options,
         click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration]."),
         click.option("--region", "regions", multiple=True,
                      help="Region to read (repeatable) [default: the session's region]."),
@@ -60,17 +54,6 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
         raise click.BadParameter(f"expected an ISO-8601 time or <n>d/<n>h/<n>m, got {value!r}",
                                  param_hint="--since") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def print_pull(summary: PullSummary, output_format: str, what: str, where: str) -> None:
-    """The load summary and what was read, per kind."""
-    if output_format == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
-        return
-    click.echo(f"{summary.records} records from {what} into {where}")
-    for kind, count in sorted(summary.objects.items()):
-        click.echo(f"  read         {count:<6} {kind}")
-    print_counts(summary)
 
 
 @click.command("lookup-events")

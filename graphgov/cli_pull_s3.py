@@ -5,7 +5,6 @@ Also the options and output the S3 pullers share (`graphgov pull cloudtrail-s3` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ import boto3
 import click
 
 from graphgov.aws import PullError, PullSummary, account_sessions, aws_session
-from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.cli_common import friendly_errors, output_options, print_pull, store_from
 from graphgov.stores import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,12 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def s3_pull_options(func: F) -> F:
     """The options every S3 puller takes: where to write, who reads the bucket, from when."""
     options = [
-        click.option("--store", "store_spec", default=None, help=STORE_HELP),
-        click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-                     show_default=True),
-        click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
-                     default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
-                     help="Where records that cannot be loaded are appended, with their error."),
+        output_options,
         click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                      help="First day (YYYY-MM-DD, UTC) read by a first pull; later pulls go on from their checkpoint."),
         click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration]."),
@@ -62,13 +56,7 @@ def run_s3_pull(store_spec: str | None, output_format: str, where: str,
             summary = pull(store)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    if output_format == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
-        return
-    click.echo(f"{summary.records} records from {summary.files} S3 objects in {where} into {store.description}")
-    for kind, count in sorted(summary.objects.items()):
-        click.echo(f"  read         {count:<6} {kind}")
-    print_counts(summary)
+    print_pull(summary, output_format, f"{summary.files} S3 objects in {where}", store.description)
 
 
 def day(value: datetime | None) -> date | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.cli_common import STORE_HELP, friendly_errors, print_pull, store_from
 
 
 @click.command("sqs")
@@ -37,11 +36,4 @@ def command(queue_url: str, max_messages: int | None, wait_seconds: int, store_s
                                wait_seconds=wait_seconds)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    if output_format == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
-        return
-    click.echo(f"{summary.records} records from {summary.objects['messages']} messages of {queue_url} "
-               f"into {store.description}")
-    for kind, count in sorted(summary.objects.items()):
-        click.echo(f"  messages     {count:<6} {kind}")
-    print_counts(summary)
+    print_pull(summary, output_format, f"{summary.objects['messages']} messages of {queue_url}", store.description)

@@ -218,6 +218,13 @@ class LoadRun:
         _account(raw, self.chunk, self.summary, self.quarantine)
         self._maybe_flush()
 
+    def add(self, item: GraphDelta | RawRecord) -> None:
+        """A delta a puller built, or a RawRecord for what it could not turn into one (skip or error)."""
+        if isinstance(item, GraphDelta):
+            self.add_delta(item)
+        else:
+            self.add_raw(item)
+
     def add_delta(self, delta: GraphDelta) -> None:
         self.summary.records += 1
         self.chunk.deltas.append(delta)
@@ -314,10 +321,7 @@ def load_deltas(
     run = LoadRun(store, quarantine_path, chunk_records)
     try:
         for item in items:
-            if isinstance(item, GraphDelta):
-                run.add_delta(item)
-            else:
-                run.add_raw(item)
+            run.add(item)
         run.finish()
     finally:
         run.quarantine.close()

@@ -433,7 +433,7 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
     text = runner.invoke(main, ["pull", "iam", "--store", str(store), "--quarantine", str(tmp_path / "q.jsonl")])
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
-    assert lines[0].startswith(f"{OBJECTS + unused} objects read from account {ACCOUNT} at ")
+    assert lines[0].startswith(f"{OBJECTS + unused} records from account {ACCOUNT} at ")
     assert lines[0].endswith(f" into embedded store {store}")
     assert "  read         2      bucket" in lines
     assert lines[-1] == f"graph now holds {summary['nodes']} nodes and {summary['edges']} edges"

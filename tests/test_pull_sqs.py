@@ -172,8 +172,8 @@ def test_cli_text_and_a_missing_queue(moto, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:4] == [
         f"1 records from 1 messages of {url} into {EmbeddedStore(tmp_path / 'g.json.gz').description}",
-        "  messages     1      deleted",
-        "  messages     1      messages",
+        "  read         1      deleted",
+        "  read         1      messages",
         "  loaded       0",
     ]
     missing = url.rsplit("/", 1)[0] + "/no-such-queue"

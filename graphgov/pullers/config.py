@@ -31,9 +31,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, utc_now
+from graphgov.aws import Clock, PullError, PullSummary, iso_time, pull_run, utc_now
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
-from graphgov.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.pullers.describe import failed_record
 from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, error_code, pull_error, session_regions
 from graphgov.readers import RawRecord
@@ -325,23 +324,12 @@ class _Snapshot:
 def pull_config(accounts: Iterable[tuple[str, boto3.Session]], store: Store, quarantine_path: Path,
                 regions: Iterable[str] = (), clock: Clock = utc_now) -> PullSummary:
     """Snapshot the trails, Bedrock invocation logging, log groups and buckets of each account into `store`."""
-    run = LoadRun(store, quarantine_path, CHUNK_RECORDS)
     objects: Counter = Counter()
     time = iso_time(clock())
     regions = tuple(regions)
-    try:
-        try:
-            for account, session in accounts:
-                for kind, item in _Snapshot(account, session, session_regions(session, regions), time).items():
-                    objects[kind] += 1
-                    if isinstance(item, GraphDelta):
-                        run.add_delta(item)
-                    else:
-                        run.add_raw(item)
-        except PullError:
-            run.finish()
-            raise
-        run.finish()
-    finally:
-        run.close()
+    with pull_run(store, quarantine_path) as run:
+        for account, session in accounts:
+            for kind, item in _Snapshot(account, session, session_regions(session, regions), time).items():
+                objects[kind] += 1
+                run.add(item)
     return PullSummary(**vars(run.result()), objects=objects, time=time)

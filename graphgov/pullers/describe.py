@@ -26,9 +26,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, utc_now
+from graphgov.aws import Clock, PullSummary, iso_time, pull_run, utc_now
 from graphgov.delta import EdgeRow, GraphDelta
-from graphgov.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.pull_iam import ACCESS_DENIED_CODES, CREDENTIAL_CODES, GONE_CODES
 from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, error_code, pull_error
 from graphgov.readers import RawRecord
@@ -170,18 +169,7 @@ def pull_describe(accounts: Iterable[tuple[str, boto3.Session]], store: Store, q
                   clock: Clock = utc_now) -> PullSummary:
     """Describe the jobs in `store` whose outputs the logs did not name, and load the answers."""
     describer = _Describer(store, accounts)
-    run = LoadRun(store, quarantine_path, CHUNK_RECORDS)
-    try:
-        try:
-            for item in describer.items():
-                if isinstance(item, GraphDelta):
-                    run.add_delta(item)
-                else:
-                    run.add_raw(item)
-        except PullError:
-            run.finish()
-            raise
-        run.finish()
-    finally:
-        run.close()
+    with pull_run(store, quarantine_path) as run:
+        for item in describer.items():
+            run.add(item)
     return PullSummary(**vars(run.result()), objects=describer.objects, time=iso_time(clock()))

@@ -25,8 +25,8 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, utc_now
-from graphgov.pipeline import CHUNK_RECORDS, LoadRun
+from graphgov.aws import Clock, PullSummary, iso_time, pull_run, utc_now
+from graphgov.pipeline import LoadRun
 from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, parse_checkpoint, pull_error, session_regions
 from graphgov.readers import RawRecord, unwrap
 from graphgov.stores.base import Store
@@ -55,22 +55,14 @@ def pull_logs(accounts: Iterable[tuple[str, boto3.Session]], store: Store, quara
               clock: Clock = utc_now) -> PullSummary:
     """Read the log groups of each (account, session) and Region from the checkpoint minus `window`
     (or from `since`, or from the beginning the first time)."""
-    run = LoadRun(store, quarantine_path, CHUNK_RECORDS)
     objects: Counter = Counter()
     regions, groups = tuple(regions), tuple(dict.fromkeys(log_groups))
-    try:
-        try:
-            for account, session in accounts:
-                for region in session_regions(session, regions):
-                    client = api_client(session, "logs", region)
-                    for group in groups:
-                        _scan(run, objects, client, account, region, group, filter_pattern, since, window, page_size)
-        except PullError:
-            run.finish()  # keep what was read; its markers make the rerun skip it
-            raise
-        run.finish()
-    finally:
-        run.close()
+    with pull_run(store, quarantine_path) as run:
+        for account, session in accounts:
+            for region in session_regions(session, regions):
+                client = api_client(session, "logs", region)
+                for group in groups:
+                    _scan(run, objects, client, account, region, group, filter_pattern, since, window, page_size)
     return PullSummary(**vars(run.result()), objects=objects, time=iso_time(clock()))
 
 

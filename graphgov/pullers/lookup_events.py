@@ -27,8 +27,8 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, utc_now
-from graphgov.pipeline import CHUNK_RECORDS, LoadRun
+from graphgov.aws import Clock, PullError, PullSummary, iso_time, pull_run, utc_now
+from graphgov.pipeline import LoadRun
 from graphgov.pull_iam import ACCESS_DENIED_CODES, CREDENTIAL_CODES
 from graphgov.readers import unwrap
 from graphgov.stores.base import Store
@@ -137,24 +137,16 @@ def pull_lookup_events(accounts: Iterable[tuple[str, boto3.Session]], store: Sto
     checkpoint, or 90 days back the first time. On a PullError what was read so far is written first
     (checkpoints only for completed scans), so a rerun loses nothing and re-reads little.
     """
-    run = LoadRun(store, quarantine_path, CHUNK_RECORDS)
     objects: Counter = Counter()
     regions, sources = tuple(regions), tuple(dict.fromkeys(sources))
-    try:
-        try:
-            for account, session in accounts:
-                for region in session_regions(session, regions):
-                    client = api_client(session, "cloudtrail", region, own_retries=True)
-                    limiter = RateLimiter(REQUESTS_PER_SECOND, monotonic, sleep)
-                    for source in sources:
-                        _scan(run, objects, client, limiter, sleep, account, region, source, since, clock(),
-                              window, page_size)
-        except PullError:
-            run.finish()
-            raise
-        run.finish()
-    finally:
-        run.close()
+    with pull_run(store, quarantine_path) as run:
+        for account, session in accounts:
+            for region in session_regions(session, regions):
+                client = api_client(session, "cloudtrail", region, own_retries=True)
+                limiter = RateLimiter(REQUESTS_PER_SECOND, monotonic, sleep)
+                for source in sources:
+                    _scan(run, objects, client, limiter, sleep, account, region, source, since, clock(),
+                          window, page_size)
     return PullSummary(**vars(run.result()), objects=objects, time=iso_time(clock()))
 
 
