@@ -174,6 +174,8 @@ def endpoint_config_rows(request: Mapping[str, Any], place: Place, nodes: list, 
     config = place.arn("endpoint-config", name)
     capture = fields.dig(request, "dataCaptureConfig")
     capture_uri = fields.get_ci(capture, "destinationS3Uri") if isinstance(capture, Mapping) else None
+    if isinstance(capture, Mapping) and str(fields.get_ci(capture, "enableCapture")).lower() == "false":
+        capture_uri = None  # configured but switched off: nothing is captured
     nodes.append(NodeRow("EndpointConfig", config, {
         "arn": config, "name": name.lower(), "account_id": place.account, "region": place.region,
         "kms_key_ref": fields.dig(request, "kmsKeyId"), "data_capture_uri": capture_uri,

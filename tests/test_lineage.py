@@ -236,3 +236,23 @@ def test_models_from_tuning_jobs_keep_their_lineage(store, tmp_path, order):
 def test_service_started_training_job_without_request_is_skipped_with_reason(store, tmp_path):
     summary = load_paths([TUNING], store, tmp_path / "q.jsonl")
     assert (summary.records, summary.loaded, dict(summary.skipped)) == (2, 1, {"service_event_without_request": 1})
+
+
+def test_data_capture_switched_off_is_no_data_capture():
+    import copy
+
+    from helpers import fixture_json
+
+    from loaders.cloudtrail import parse
+
+    record = next(r for r in fixture_json("lineage/cross-account-chain.json")["Records"]
+                  if r["eventName"] == "CreateEndpointConfig")
+    record = copy.deepcopy(record)
+    record["requestParameters"]["dataCaptureConfig"] = {
+        "enableCapture": False, "initialSamplingPercentage": 100, "destinationS3Uri": "s3://capture/endpoint/",
+        "captureOptions": [{"captureMode": "Input"}]}
+    (config,) = [n for n in parse(record).nodes if n.type == "EndpointConfig"]
+    assert config.props["data_capture_uri"] is None
+    record["requestParameters"]["dataCaptureConfig"]["enableCapture"] = "true"
+    (config,) = [n for n in parse(record).nodes if n.type == "EndpointConfig"]
+    assert config.props["data_capture_uri"] == "s3://capture/endpoint/"
