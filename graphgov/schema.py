@@ -479,6 +479,9 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("DELIVERS_TO", (("CloudTrailTrail", "S3Bucket"), ("CloudTrailTrail", "LogGroup"),
                                  ("BedrockLoggingConfig", "S3Bucket"), ("BedrockLoggingConfig", "LogGroup")), False,
                  (), "The trail or the model-invocation logging writes its logs there (as last pulled)."),
+        EdgeType("CHANGED_TRAIL", ((_ANY_PRINCIPAL, "CloudTrailTrail"),), True, (),
+                 "Principal stopped or deleted the trail, or put event selectors recording no data events "
+                 "(StopLogging, DeleteTrail, PutEventSelectors)."),
     )
 }
 

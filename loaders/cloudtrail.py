@@ -14,7 +14,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
-from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker
+from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker, trail_changes
 from loaders.identity import Principal, from_user_identity, role_rows
 
 SOURCE = "cloudtrail"
@@ -110,6 +110,8 @@ def _handler(source: object, name: object) -> Handler | None:
         return sagemaker.handle
     if source == "bedrock.amazonaws.com" and name in bedrock.HANDLERS:
         return bedrock.HANDLERS[name]
+    if source == trail_changes.SOURCE and name in trail_changes.HANDLERS:
+        return trail_changes.HANDLERS[name]
     return None
 
 

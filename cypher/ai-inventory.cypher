@@ -1,0 +1,25 @@
+// id: ai-inventory
+// title: Inventory of AI systems and models seen
+// description: Every SageMaker model, endpoint and model package, every Bedrock custom, imported and provisioned model (provisioned throughput) and knowledge base seen in the evidence, and every foundation model or system inference profile in use (invoked, provisioned, embedded with by a knowledge base, run by a batch job or customised). `kind` says which (`sagemaker-model`, `sagemaker-endpoint`, `sagemaker-model-package`, `bedrock-knowledge-base`, `bedrock-<Bedrock kind>`); `account` is empty for foundation models, which no account owns; `first_seen` / `last_seen` bound the evidence that named the resource. A listing for the auditor, never a finding.
+// severity: info
+// controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "nist-ai-rmf:MANAGE 3.2", "iso-42001:A.10.3"]
+// params: {}
+// evidence: ["cloudtrail-management", "sagemaker-events", "bedrock-invocation-logs"]
+// pass: evidence
+CALL () {
+  MATCH (n:SageMakerModel) RETURN n, 'sagemaker-model' AS kind
+  UNION
+  MATCH (n:Endpoint) RETURN n, 'sagemaker-endpoint' AS kind
+  UNION
+  MATCH (n:ModelPackage) RETURN n, 'sagemaker-model-package' AS kind
+  UNION
+  MATCH (n:KnowledgeBase) RETURN n, 'bedrock-knowledge-base' AS kind
+  UNION
+  MATCH (n:BedrockModel)
+  WHERE NOT coalesce(n.kind, 'unknown') IN ['foundation-model', 'inference-profile']
+     OR EXISTS { (n)<-[:INVOKED|USES_MODEL|RUNS_MODEL|PROVISIONS|BASED_ON]-() }
+  RETURN n, 'bedrock-' + coalesce(n.kind, 'unknown') AS kind
+}
+RETURN n.arn AS resource, kind, n.account_id AS account, n.region AS region, n.first_seen AS first_seen,
+       n.last_seen AS last_seen
+ORDER BY resource

@@ -1,0 +1,22 @@
+// id: shadow-ai
+// title: Bedrock models used from outside the known estate or off the allow-list
+// description: Bedrock models (foundation, custom, provisioned, imported, inference profiles) invoked by principals of accounts outside the known estate (`reason` `account-outside-estate`), and foundation models invoked whose model id starts with none of the allowed ids or prefixes (`model-not-allowed`, only when `allowed_models` is given). The known estate is `known_accounts` when given; otherwise it is every account in which a principal of that same account created an AI resource (a CreateTrainingJob, CreateModel, CreateEndpoint, CreateModelCustomizationJob, CreateModelPackage... seen in its own trail), so an account that only invokes models, or only through another account's resources, is outside it. A principal of no known account (an AWS service) is never outside. One row per principal, model and reason; `invocations` counts the calls CloudTrail saw.
+// severity: high
+// controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "soc2:CC7.2", "iso-42001:A.10.3"]
+// params: {"known_accounts": {"type": "string", "required": false, "description": "comma-separated 12-digit account ids of the known estate (default: the accounts that created their own AI resources)"}, "allowed_models": {"type": "string", "required": false, "description": "comma-separated foundation model ids or id prefixes allowed (e.g. anthropic.,amazon.titan-embed); default: no allow-list check"}}
+// evidence: ["cloudtrail-management", "bedrock-invocation-logs"]
+WITH [a IN split(coalesce($known_accounts, ''), ',') WHERE trim(a) <> '' | trim(a)] AS given,
+     [x IN split(coalesce($allowed_models, ''), ',') WHERE trim(x) <> '' | trim(x)] AS allowed
+OPTIONAL MATCH (c:AWSPrincipal)-[:CREATED]->(r)
+WHERE r.account_id IS NOT NULL AND r.account_id = c.account_id
+WITH given, allowed, collect(DISTINCT r.account_id) AS owners
+WITH allowed, CASE WHEN size(given) > 0 THEN given ELSE owners END AS estate
+MATCH (p:AWSPrincipal)-[i:INVOKED]->(m:BedrockModel)
+WITH p, i, m, [reason IN [
+       CASE WHEN p.account_id IS NOT NULL AND NOT p.account_id IN estate THEN 'account-outside-estate' END,
+       CASE WHEN size(allowed) > 0 AND m.kind = 'foundation-model' AND m.model_id IS NOT NULL
+                 AND none(x IN allowed WHERE m.model_id STARTS WITH x) THEN 'model-not-allowed' END
+     ] WHERE reason IS NOT NULL] AS reasons
+UNWIND reasons AS reason
+RETURN p.account_id AS account, p.arn AS principal, m.arn AS model, m.kind AS kind, i.count AS invocations, reason
+ORDER BY account, principal, model, reason
