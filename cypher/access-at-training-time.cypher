@@ -4,6 +4,7 @@
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(c)", "eu-ai-act:Art.12(2)(a)", "iso-42001:A.7.3", "soc2:CC6.1"]
 // params: {"job": {"type": "job", "required": true, "description": "the training or customization job's ARN or name"}}
+// evidence: ["cloudtrail-management", "iam-policies"]
 MATCH (j)-[e:INPUT_READABLE_BY]->(p:AWSPrincipal)
 WHERE (j:TrainingJob OR j:CustomizationJob) AND j.arn = $job
 UNWIND range(0, size(e.datasets) - 1) AS i

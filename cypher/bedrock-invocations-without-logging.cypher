@@ -4,6 +4,7 @@
 // severity: high
 // controls: ["eu-ai-act:Art.12(1)", "eu-ai-act:Art.19", "iso-42001:A.6.2.8", "nist-ai-rmf:MEASURE 2.4"]
 // params: {}
+// evidence: ["cloudtrail-management"]
 MATCH (p:AWSPrincipal)-[i:INVOKED]->(m:BedrockModel)
 WITH p.account_id AS account, m.region AS region, m.arn AS model, sum(i.count) AS invocations,
      sum(coalesce(i.logged_count, 0)) AS logged

@@ -4,6 +4,8 @@
 // severity: medium
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "iso-42001:A.10.3", "nist-ai-rmf:MEASURE 2.8"]
 // params: {}
+// evidence: ["cloudtrail-management"]
+// pass: evidence
 MATCH (p:AWSPrincipal)-[r:ASSUMED_ROLE]->(role:AWSRole)
 WHERE r.cross_account = true
 RETURN p.arn AS principal,

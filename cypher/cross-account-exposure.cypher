@@ -4,6 +4,7 @@
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
 // params: {}
+// evidence: ["iam-policies", "s3-data-events"]
 CALL () {
   MATCH (x:Dataset) WHERE EXISTS { (x)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
   MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)

@@ -4,6 +4,7 @@
 // severity: info
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.10(5)(e)", "iso-42001:A.7.5", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(b)"]
 // params: {"dataset": {"type": "dataset", "required": true, "description": "the dataset's S3 URI as jobs name it (s3:// or https:// form)"}}
+// evidence: ["ai-resources"]
 MATCH (start:Dataset {uri: $dataset})
 MATCH (start) (()<-[:READS]-(:ProcessingJob)-[:WRITES]->(:Dataset)){0,5} (d:Dataset)
 WITH DISTINCT start, d

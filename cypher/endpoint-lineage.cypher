@@ -4,6 +4,7 @@
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3", "nist-ai-rmf:GOVERN 1.6"]
 // params: {"endpoint": {"type": "endpoint", "required": true, "description": "endpoint ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
+// evidence: ["sagemaker-events"]
 MATCH (e:Endpoint {arn: $endpoint})-[u:USES_CONFIG]->(c:EndpointConfig)
 WITH e, c ORDER BY u.last_seen DESC, c.arn
 WITH e, collect(c)[0] AS current

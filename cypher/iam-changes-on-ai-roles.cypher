@@ -4,6 +4,8 @@
 // severity: medium
 // controls: ["eu-ai-act:Art.12(2)(a)", "soc2:CC6.3", "soc2:CC8.1", "nist-ai-rmf:GOVERN 6.1", "iso-42001:A.6.2.8"]
 // params: {}
+// evidence: ["cloudtrail-management", "ai-resources"]
+// pass: evidence
 MATCH (role:AWSRole)
 CALL (role) {
   MATCH (role)<-[:EXECUTES_AS]-(j) WHERE NOT j:Model

@@ -4,6 +4,7 @@
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3"]
 // params: {"model": {"type": "model", "required": true, "description": "model ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
+// evidence: ["ai-resources"]
 MATCH (m:Model {arn: $model})
 OPTIONAL MATCH (m) (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob|TuningJob)
 WITH m, collect(DISTINCT tj) AS trained

@@ -4,6 +4,7 @@
 // severity: medium
 // controls: ["eu-ai-act:Art.10(5)(c)", "nist-ai-rmf:MEASURE 2.10", "soc2:CC6.1", "gdpr:Art.30(1)(d)"]
 // params: {"bucket": {"type": "bucket", "required": true, "description": "bucket name, arn:aws:s3:::name or s3://name"}, "prefix": {"type": "prefix", "required": false, "default": "", "description": "key prefix, matched as a plain string prefix"}}
+// evidence: ["s3-data-events"]
 MATCH (b:S3Bucket {id: $bucket})-[:CONTAINS]->(o:S3Object)<-[r:READ]-(p:AWSPrincipal)
 WHERE o.key STARTS WITH $prefix
 RETURN b.id AS bucket,

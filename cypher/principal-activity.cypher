@@ -4,6 +4,7 @@
 // severity: info
 // controls: ["nist-ai-rmf:MEASURE 2.8", "soc2:CC7.2", "iso-42001:A.6.2.8"]
 // params: {"principal": {"type": "principal", "required": true, "description": "ARN, assumed-role session ARN, or user/role name"}}
+// evidence: ["cloudtrail-management"]
 MATCH (p:AWSPrincipal {arn: $principal})-[r:ASSUMED_ROLE|READ|WROTE|DELETED|LISTED|USED_KEY|CREATED|INVOKED|ENABLED_LOGGING|DISABLED_LOGGING|STARTED_INGESTION]->(t)
 RETURN p.arn AS principal,
        type(r) AS action,

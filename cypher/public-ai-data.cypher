@@ -4,6 +4,7 @@
 // severity: critical
 // controls: ["eu-ai-act:Art.10(5)(d)", "eu-ai-act:Art.15", "soc2:CC6.6", "iso-42001:A.7.3", "nist-ai-rmf:MEASURE 2.7"]
 // params: {}
+// evidence: ["iam-policies", "ai-resources"]
 MATCH (:AWSPrincipal {arn: '*'})-[c:CAN_READ|CAN_WRITE]->(x)
 WHERE c.access = 'potential'
   AND ((x:Dataset AND EXISTS { (x)<-[:READS]-() })

@@ -4,6 +4,8 @@
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(c)", "iso-42001:A.7.3", "soc2:CC6.1", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(d)"]
 // params: {"dataset": {"type": "dataset", "required": false, "description": "only this dataset (its S3 URI as jobs name it); every dataset may be asked about"}}
+// evidence: ["ai-resources", "iam-policies", "s3-data-events"]
+// pass: evidence
 MATCH (d:Dataset)
 WHERE ($dataset IS NULL AND EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }) OR d.uri = $dataset
 CALL (d) {

@@ -4,6 +4,7 @@
 // severity: medium
 // controls: ["eu-ai-act:Art.15", "nist-ai-rmf:MEASURE 2.7", "soc2:CC6.1", "iso-42001:A.6.2.8"]
 // params: {}
+// evidence: ["ai-resources"]
 CALL () {
   MATCH (j:TrainingJob {defined: true}) WHERE j.output_kms_key_ref IS NULL
   RETURN j.arn AS resource, 'TrainingJob' AS resource_type, j.account_id AS account, 'training output without a customer KMS key' AS issue

@@ -28,6 +28,7 @@ from graphgov import (
 )
 from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, print_pull, store_from
 from graphgov.cli_pull_lookup_events import puller_options, sessions
+from graphgov.cli_report import command as report_command
 from graphgov.cli_setup import command as setup_command
 from graphgov.pipeline import LoadSummary, load_paths
 from graphgov.questions import ask, catalog, get_question
@@ -218,6 +219,7 @@ for _command in (cli_pull_sqs.command, cli_pull_cloudtrail_s3.command, cli_pull_
                  cli_pull_config.command):
     pull.add_command(_command)
 main.add_command(setup_command)
+main.add_command(report_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

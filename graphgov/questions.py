@@ -1,12 +1,19 @@
 """Saved questions: `cypher/<id>.cypher` files with a metadata header, run read-only on either store.
 
-Header: leading `// key: value` lines; `controls` and `params` are JSON. Example:
+Header: leading `// key: value` lines; `controls`, `params` and `evidence` are JSON. Example:
 
     // id: object-readers
     // title: Who read objects in a bucket
     // severity: medium
     // controls: ["EU-AI-Act:Art.10(5)(c)"]
     // params: {"bucket": {"type": "bucket", "required": true, "description": "..."}}
+    // evidence: ["cloudtrail-management", "s3-data-events"]
+    // pass: no rows
+
+`evidence` names the sources (graphgov.controls.EVIDENCE_SOURCES) the answer depends on: until each was
+loaded, an empty answer proves nothing and the report says `not-evidenced`. `pass` (default `no rows`)
+says how `graphgov report` judges the answer: `no rows` (rows are findings), `any rows` (rows are the
+evidence required), or `evidence` (a listing for the auditor, never a finding).
 
 Parameters are typed; values are normalised before the query runs (a bucket given as an ARN or
 `s3://` URI becomes its name; a principal given by name or session ARN becomes its canonical ARN, and
@@ -29,6 +36,7 @@ from graphgov import ids
 from graphgov.stores.base import Store
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
+PassRule = Literal["no rows", "any rows", "evidence"]
 ParamType = Literal["string", "principal", "endpoint", "model", "dataset", "job", "bucket", "prefix", "int"]
 
 
@@ -52,17 +60,28 @@ class Question(BaseModel):
     severity: Severity
     controls: tuple[str, ...]
     params: dict[str, ParamSpec] = Field(default_factory=dict)
+    evidence: tuple[str, ...] = ()
+    pass_rule: PassRule = "no rows"
     cypher: str
+
+    @property
+    def informational(self) -> bool:
+        """Evidence only, never a finding: severity info, a required parameter, or `pass: evidence`."""
+        return (self.severity == "info" or self.pass_rule == "evidence"
+                or any(spec.required for spec in self.params.values()))
 
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id, "title": self.title, "description": self.description, "severity": self.severity,
             "controls": list(self.controls),
             "params": {k: v.model_dump() for k, v in sorted(self.params.items())},
+            "evidence": list(self.evidence), "pass": self.pass_rule,
         }
 
 
 _HEADER_RE = re.compile(r"^//\s*([a-z_]+)\s*:\s*(.*)$")
+_JSON_KEYS = ("controls", "params", "evidence")
+_RENAMED = {"pass": "pass_rule"}  # header key -> model field
 
 
 def parse_question(text: str, origin: str) -> Question:
@@ -74,12 +93,12 @@ def parse_question(text: str, origin: str) -> Question:
         match = _HEADER_RE.match(line.strip()) if in_header else None
         if match:
             key, value = match.groups()
-            if key in ("controls", "params"):
+            if key in _JSON_KEYS:
                 try:
                     value = json.loads(value)
                 except json.JSONDecodeError as exc:
                     raise QuestionError(f"{origin}: header {key!r} is not JSON: {exc}") from exc
-            meta[key] = value
+            meta[_RENAMED.get(key, key)] = value
             continue
         if in_header and (not line.strip() or line.strip().startswith("//")):
             continue

@@ -69,20 +69,22 @@ def test_query_formats(runner, tmp_path):
 def test_questions_listing(runner):
     listing = json.loads(runner.invoke(main, ["questions", "--format", "json"]).output)
     assert [q["id"] for q in listing] == [
-        "access-at-training-time", "bedrock-invocations-without-logging", "cross-account-assumptions",
-        "cross-account-exposure", "dataset-consumers", "endpoint-lineage", "iam-changes-on-ai-roles", "model-lineage",
-        "models-without-lineage", "object-readers", "principal-activity", "public-ai-data", "training-data-readers",
-        "unencrypted-ai-artifacts"]
-    assert listing[9]["params"]["bucket"]["required"] is True
+        "access-at-training-time", "ai-inventory", "bedrock-invocations-without-logging", "cross-account-assumptions",
+        "cross-account-exposure", "dataset-consumers", "endpoint-lineage", "endpoints-without-data-capture",
+        "iam-changes-on-ai-roles", "logging-coverage", "model-lineage", "models-without-approved-package",
+        "models-without-lineage", "object-readers", "principal-activity", "public-ai-data", "shadow-ai",
+        "short-log-retention", "training-data-readers", "unencrypted-ai-artifacts"]
+    assert listing[13]["params"]["bucket"]["required"] is True
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["load", "/no/such/path"], "Error: no such file or directory: /no/such/path"),
-    (["query", "nope"], "Error: unknown question 'nope' (known: access-at-training-time, "
+    (["query", "nope"], "Error: unknown question 'nope' (known: access-at-training-time, ai-inventory, "
                         "bedrock-invocations-without-logging, cross-account-assumptions, cross-account-exposure, "
-                        "dataset-consumers, endpoint-lineage, iam-changes-on-ai-roles, model-lineage, "
-                        "models-without-lineage, object-readers, principal-activity, public-ai-data, "
-                        "training-data-readers, unencrypted-ai-artifacts)"),
+                        "dataset-consumers, endpoint-lineage, endpoints-without-data-capture, "
+                        "iam-changes-on-ai-roles, logging-coverage, model-lineage, models-without-approved-package, "
+                        "models-without-lineage, object-readers, principal-activity, public-ai-data, shadow-ai, "
+                        "short-log-retention, training-data-readers, unencrypted-ai-artifacts)"),
     (["query", "object-readers"], "Error: object-readers: missing required parameter 'bucket' "
                                   "(bucket name, arn:aws:s3:::name or s3://name)"),
     (["query", "object-readers", "--param", "bucket"], "Error: Invalid value for --param: expected K=V, got 'bucket'"),

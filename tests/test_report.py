@@ -1,0 +1,299 @@
+"""Framework mapping and `graphgov report`: control catalogue, evidence sources, verdicts, the three formats."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from helpers import FIXTURES
+
+from graphgov.cli import main
+from graphgov.controls import (
+    FRAMEWORKS,
+    build_report,
+    catalogue_problems,
+    controls_table_markdown,
+    exit_failures,
+    judge_control,
+    judge_question,
+    loaded_sources,
+)
+from graphgov.pipeline import load_paths
+from graphgov.questions import Question, QuestionError, catalog, parse_question
+from graphgov.report import render, report_dict, resources_of, sarif_log
+from graphgov.stores.embedded import EmbeddedStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SARIF_SCHEMA = Path(__file__).parent / "sarif" / "sarif-schema-2.1.0.json"
+PREP = FIXTURES / "lineage" / "sagemaker-prep.json"
+# access: policies, S3 data events, public and cross-account data (critical and high findings);
+# sagemaker-prep alone: SageMaker jobs only, whose one finding is medium (outputs without a customer key).
+HIGH_SET = [*sorted((FIXTURES / "access").glob("*.json")), PREP]
+MEDIUM_SET = [PREP]
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store(request):
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def load(store, tmp_path: Path, paths: list[Path]) -> None:
+    load_paths(paths, store, tmp_path / "quarantine.jsonl")
+
+
+def embedded_file(tmp_path: Path, paths: list[Path]) -> Path:
+    """An embedded store file holding `paths`, for the command line."""
+    path = tmp_path / "graph.json.gz"
+    store = EmbeddedStore(path)
+    load(store, tmp_path, paths)
+    store.close()
+    return path
+
+
+def question(**changes) -> Question:
+    base = {"id": "bad-one", "title": "t", "description": "d", "severity": "high",
+            "controls": ("eu-ai-act:Art.15",), "evidence": ("ai-resources",), "cypher": "MATCH (n) RETURN n"}
+    return Question(**(base | changes))
+
+
+# ---- catalogue -------------------------------------------------------------------------------------
+
+def test_every_question_names_known_controls_and_evidence_sources():
+    assert catalogue_problems(catalog().values()) == []
+
+
+def test_required_controls_are_catalogued():
+    required = {
+        "eu-ai-act": ["Art.10(2)(b)", "Art.10(5)(c)", "Art.10(5)(d)", "Art.10(5)(e)", "Art.12(1)", "Art.12(2)(a)",
+                      "Art.12(2)(b)", "Art.12(2)(c)", "Art.13(3)(b)(vi)", "Art.15", "Art.19"],
+        "nist-ai-rmf": ["GOVERN 1.6", "MAP 2.3", "MAP 4.1", "MEASURE 2.4", "MEASURE 2.7", "MEASURE 2.8",
+                        "MEASURE 2.10", "MANAGE 3.2", "GOVERN 6.1"],
+        "iso-42001": ["A.6.2.8", "A.7.2", "A.7.3", "A.7.5", "A.10.3"],
+        "soc2": ["CC6.1", "CC6.3", "CC6.6", "CC6.7", "CC7.2", "CC8.1"],
+        "gdpr": ["Art.30(1)(b)", "Art.30(1)(d)", "Art.30(1)(e)"],
+    }
+    assert list(FRAMEWORKS) == list(required)
+    for framework, ids in required.items():
+        assert set(ids) <= set(FRAMEWORKS[framework].controls), framework
+    assert FRAMEWORKS["iso-42001"].controls["A.7.5"] == "Data provenance"
+    assert FRAMEWORKS["iso-42001"].controls["A.6.2.8"] == "AI system recording of event logs"
+
+
+def test_unknown_control_and_evidence_fail_validation(tmp_path):
+    bad = question(controls=("eu-ai-act:Art.99", "iso-42001:A.7.5", "sox:404"), evidence=("ai-resources", "nope"))
+    assert catalogue_problems([bad]) == [
+        "bad-one: unknown control 'eu-ai-act:Art.99'",
+        "bad-one: unknown control 'sox:404'",
+        "bad-one: unknown evidence source 'nope'",
+    ]
+    assert catalogue_problems([question(evidence=())]) == [
+        "bad-one: no evidence sources declared (// evidence: [...])"]
+    with pytest.raises(QuestionError, match=r"saved questions: bad-one: unknown control 'eu-ai-act:Art.99'"):
+        build_report(EmbeddedStore(tmp_path / "g.json.gz"), "all", {"bad-one": bad})
+
+
+def test_header_parses_evidence_and_pass_rule():
+    parsed = parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n'
+                            '// controls: ["soc2:CC6.1"]\n// evidence: ["iam-policies", "s3-data-events"]\n'
+                            '// pass: any rows\nMATCH (n) RETURN n', "cypher/q.cypher")
+    assert (parsed.evidence, parsed.pass_rule, parsed.informational) == (
+        ("iam-policies", "s3-data-events"), "any rows", False)
+    assert parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n// controls: ["soc2:CC6.1"]\n'
+                          'MATCH (n) RETURN n', "cypher/q.cypher").pass_rule == "no rows"
+    with pytest.raises(QuestionError, match="cypher/q.cypher: invalid question metadata"):
+        parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n// controls: []\n'
+                       '// pass: sometimes\nMATCH (n) RETURN n', "cypher/q.cypher")
+    with pytest.raises(QuestionError, match="header 'evidence' is not JSON"):
+        parse_question("// id: q\n// evidence: iam-policies\nMATCH (n) RETURN n", "cypher/q.cypher")
+
+
+# ---- verdict logic ---------------------------------------------------------------------------------
+
+def test_question_verdicts():
+    loaded = {"ai-resources": True, "s3-data-events": False}
+    assert judge_question(question(), [], loaded).verdict == "pass"
+    assert judge_question(question(), [{"a": 1}], loaded).verdict == "fail"
+    missing = judge_question(question(evidence=("ai-resources", "s3-data-events")), [], loaded)
+    assert (missing.verdict, missing.missing) == ("not-evidenced", ("s3-data-events",))
+    assert judge_question(question(pass_rule="any rows"), [], loaded).verdict == "fail"
+    assert judge_question(question(pass_rule="any rows"), [{"a": 1}], loaded).verdict == "pass"
+    info = judge_question(question(severity="info"), [{"a": 1}], loaded)
+    assert (info.verdict, info.gated, info.failing_rows) == ("pass", False, ())
+    listing = judge_question(question(pass_rule="evidence"), [{"a": 1}], loaded)
+    assert (listing.verdict, listing.gated, listing.rows) == ("pass", False, ({"a": 1},))
+    needs_param = question(params={"x": {"type": "string", "description": "x"}})
+    assert judge_question(needs_param, None, loaded).verdict == "pass"
+    assert judge_question(needs_param, None, loaded).ran is False
+
+
+def test_control_verdicts_combine_questions():
+    loaded = {"ai-resources": True, "s3-data-events": False}
+    medium_fail = judge_question(question(id="m", severity="medium"), [{"a": 1}], loaded)
+    high_fail = judge_question(question(id="h", severity="high"), [{"a": 1}], loaded)
+    passing = judge_question(question(id="p"), [], loaded)
+    unevidenced = judge_question(question(id="u", evidence=("s3-data-events",)), [], loaded)
+    combined = judge_control("eu-ai-act:Art.15", [medium_fail, unevidenced, high_fail, passing])
+    assert (combined.verdict, combined.severity, combined.questions) == ("fail", "high", ("h", "m", "p", "u"))
+    assert combined.title == "Accuracy, robustness and cybersecurity"
+    assert judge_control("eu-ai-act:Art.15", [passing, unevidenced]).verdict == "not-evidenced"
+    assert judge_control("eu-ai-act:Art.15", [passing]).verdict == "pass"
+
+
+# ---- on fixture graphs (both stores) ---------------------------------------------------------------
+
+def test_evidence_sources_loaded(store, tmp_path):
+    assert set(loaded_sources(store).values()) == {False}
+    load(store, tmp_path, MEDIUM_SET)
+    assert loaded_sources(store) == {
+        "ai-resources": True, "bedrock-events": False, "bedrock-invocation-logs": False,
+        "cloudtrail-management": True, "config-snapshot": False, "iam-policies": False, "s3-data-events": False,
+        "sagemaker-events": True}
+    load(store, tmp_path, HIGH_SET)
+    assert {k for k, v in loaded_sources(store).items() if v} == {
+        "ai-resources", "cloudtrail-management", "iam-policies", "s3-data-events", "sagemaker-events"}
+
+
+def _verdicts(report, controls):
+    by_id = {c.control: c for c in report.controls}
+    return {c: (by_id[c].verdict, by_id[c].severity, by_id[c].questions) for c in controls}
+
+
+def test_exact_verdicts_high_set(store, tmp_path):
+    load(store, tmp_path, HIGH_SET)
+    report = build_report(store, "all")
+    assert _verdicts(report, ["eu-ai-act:Art.10(5)(d)", "eu-ai-act:Art.10(5)(c)", "soc2:CC6.1",
+                              "gdpr:Art.30(1)(e)"]) == {
+        "eu-ai-act:Art.10(5)(d)": ("fail", "critical",
+                                   ("cross-account-assumptions", "cross-account-exposure", "public-ai-data")),
+        "eu-ai-act:Art.10(5)(c)": ("pass", None,
+                                   ("access-at-training-time", "object-readers", "training-data-readers")),
+        "soc2:CC6.1": ("fail", "medium", ("access-at-training-time", "object-readers", "training-data-readers",
+                                          "unencrypted-ai-artifacts")),
+        "gdpr:Art.30(1)(e)": ("fail", "high", ("cross-account-exposure",)),
+    }
+    unencrypted = report.questions["unencrypted-ai-artifacts"]
+    assert [r["resource"] for r in unencrypted.rows] == [
+        "arn:aws:sagemaker:eu-west-1:111111111111:training-job/fraud-train",
+        "arn:aws:sagemaker:eu-west-1:222222222222:hyper-parameter-tuning-job/fraud-hpo-01",
+        "arn:aws:sagemaker:eu-west-1:222222222222:transform-job/fraud-batch-score",
+        "arn:aws:sagemaker:eu-west-1:333333333333:training-job/churn-train",
+    ]
+    assert (len(report.questions["public-ai-data"].rows), len(report.questions["cross-account-exposure"].rows)) == (
+        4, 9)
+    assert report.questions["training-data-readers"].verdict == "pass"  # a listing: evidence, not a finding
+    assert len(report.questions["training-data-readers"].rows) == 18
+
+
+def test_exact_verdicts_medium_set(store, tmp_path):
+    load(store, tmp_path, MEDIUM_SET)
+    report = build_report(store, "eu-ai-act")
+    assert report.frameworks == ("eu-ai-act",)
+    assert {c.control.partition(":")[0] for c in report.controls} == {"eu-ai-act"}
+    assert _verdicts(report, ["eu-ai-act:Art.10(5)(d)", "eu-ai-act:Art.15", "eu-ai-act:Art.10(2)(b)"]) == {
+        "eu-ai-act:Art.10(5)(d)": ("not-evidenced", None,
+                                   ("cross-account-assumptions", "cross-account-exposure", "public-ai-data")),
+        "eu-ai-act:Art.15": ("fail", "medium", ("public-ai-data", "unencrypted-ai-artifacts")),
+        "eu-ai-act:Art.10(2)(b)": ("pass", None, ("dataset-consumers", "endpoint-lineage", "model-lineage",
+                                                  "models-without-lineage")),
+    }
+    assert report.questions["public-ai-data"].missing == ("iam-policies",)
+    assert [c.control for c in exit_failures(report, "high", strict=False)] == []
+    assert [c.control for c in exit_failures(report, "medium", strict=False)] == ["eu-ai-act:Art.15"]
+
+
+# ---- command line and formats (embedded) -----------------------------------------------------------
+
+def run_report(tmp_path: Path, graph: Path, *args: str):
+    return CliRunner().invoke(main, ["report", "--store", str(graph), *args])
+
+
+def test_fail_on_high_exits_only_for_high_or_critical_failures(tmp_path):
+    high = embedded_file(tmp_path / "high", HIGH_SET)
+    medium = embedded_file(tmp_path / "medium", MEDIUM_SET)
+    result = run_report(tmp_path, high, "--fail-on", "high", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert "eu-ai-act:Art.10(5)(d) (critical)" in result.stderr
+    result = run_report(tmp_path, medium, "--fail-on", "high", "--format", "json")
+    assert result.exit_code == 0, result.output
+    verdicts = {c["control"]: (c["verdict"], c["severity"]) for c in json.loads(result.stdout)["controls"]}
+    assert verdicts["soc2:CC6.1"] == ("fail", "medium")
+    assert not any(sev in ("high", "critical") for _, sev in verdicts.values())
+    assert run_report(tmp_path, medium, "--fail-on", "medium").exit_code == 1
+
+
+def test_strict_fails_on_not_evidenced(tmp_path):
+    medium = embedded_file(tmp_path, MEDIUM_SET)
+    assert run_report(tmp_path, medium, "--fail-on", "critical", "--framework", "soc2").exit_code == 0
+    strict = run_report(tmp_path, medium, "--fail-on", "critical", "--framework", "soc2", "--strict")
+    assert strict.exit_code == 1
+    assert "soc2:CC6.6 (not-evidenced)" in strict.stderr
+
+
+def test_json_and_markdown_agree(tmp_path):
+    graph = embedded_file(tmp_path, HIGH_SET)
+    out = tmp_path / "report.md"
+    assert run_report(tmp_path, graph, "--format", "md", "--out", str(out), "--fail-on", "critical").exit_code == 1
+    as_json = json.loads(run_report(tmp_path, graph, "--format", "json").stdout)
+    markdown = out.read_text()
+    from_md = dict(re.findall(r"^\| `([^`]+)` \| [^|]* \| (pass|fail|not-evidenced) \|", markdown, re.M))
+    assert from_md == {c["control"]: c["verdict"] for c in as_json["controls"]}
+    assert len(from_md) == len(as_json["controls"]) > 30
+    assert "provenance in event_ids, first_seen, last_seen" in markdown  # cross-account-assumptions rows
+    assert "### `public-ai-data`: fail" in markdown
+
+
+def test_sarif_validates_against_the_official_schema(tmp_path):
+    graph = embedded_file(tmp_path, HIGH_SET)
+    result = run_report(tmp_path, graph, "--format", "sarif", "--fail-on", "critical")
+    log = json.loads(result.stdout)
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    jsonschema.validate(log, schema, format_checker=jsonschema.FormatChecker())
+    (run,) = log["runs"]
+    assert run["tool"]["driver"]["name"] == "graphgov"
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == sorted(catalog())
+    by_rule: dict[str, int] = {}
+    for res in run["results"]:
+        by_rule[res["ruleId"]] = by_rule.get(res["ruleId"], 0) + 1
+        (location,) = res["locations"]
+        assert location["physicalLocation"]["artifactLocation"] == {
+            "uri": f"cypher/{res['ruleId']}.cypher", "uriBaseId": "PROJECTROOT"}
+        assert res["properties"]["resources"] == resources_of(res["properties"]["row"])
+    assert by_rule == {"cross-account-exposure": 9, "public-ai-data": 4, "unencrypted-ai-artifacts": 4}
+    public = [r for r in run["results"] if r["ruleId"] == "public-ai-data"]
+    assert {r["level"] for r in public} == {"error"}
+    assert all(r["properties"]["resources"] for r in public)
+
+
+def test_sarif_of_an_empty_graph_validates(tmp_path):
+    report = build_report(EmbeddedStore(tmp_path / "g.json.gz"), "gdpr")
+    log = sarif_log(report)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text()))
+    assert log["runs"][0]["results"] == []
+    assert {c["verdict"] for c in report_dict(report)["controls"]} == {"not-evidenced"}
+    assert render(report, "md").count("| not-evidenced |") == len(report.controls)
+
+
+def test_resources_of_a_row():
+    row = {"resource": "arn:aws:s3:::b", "via": ["s3://b/x", "policy"], "count": 3, "who": None}
+    assert resources_of(row) == ["arn:aws:s3:::b", "s3://b/x"]
+
+
+# ---- docs ------------------------------------------------------------------------------------------
+
+def test_readme_controls_table_is_current():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- controls:start -->\n", 1)[1].split("\n<!-- controls:end -->", 1)[0]
+    assert section == controls_table_markdown(), "run scripts/sync-readme-controls"
+
+
+def test_controls_table_lists_every_question_control():
+    table = controls_table_markdown()
+    for q in catalog().values():
+        for control in q.controls:
+            row = next(line for line in table.splitlines() if f"| `{control}` |" in line)
+            assert f"`{q.id}`" in row
