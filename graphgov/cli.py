@@ -127,6 +127,8 @@ def questions(output_format: str) -> None:
         params = ", ".join(f"{k}{'' if v['required'] else '?'}" for k, v in item["params"].items())
         click.echo(f"{item['id']}  [{item['severity']}]  {item['title']}" + (f"  (params: {params})" if params else ""))
         click.echo(f"    controls: {', '.join(item['controls'])}")
+        gate = "evidence only, not gated" if item["pass"] == "evidence" else f"passes with {item['pass']}"
+        click.echo(f"    needs: {', '.join(item['evidence'])}; {gate}")
 
 
 @main.command()

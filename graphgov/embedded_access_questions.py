@@ -13,28 +13,15 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.graph_walk import edges_in as _in
+from graphgov.graph_walk import edges_out as _out
+
 Rows = list[dict[str, Any]]
 Node = tuple[str, str]
 TRAINING_READERS = ("TrainingJob", "TuningJob", "CustomizationJob")
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
 INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
 CHAIN_STEPS = 3
-
-
-def _labels(graph: nx.MultiDiGraph, node: Node) -> tuple[str, ...]:
-    return tuple(graph.nodes[node].get("labels", ()))
-
-
-def _in(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple[Node, str, dict]]:
-    for src, _, edge_type, attrs in graph.in_edges(node, keys=True, data=True):
-        if edge_type in types:
-            yield src, edge_type, attrs
-
-
-def _out(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple[Node, str, dict]]:
-    for _, dst, edge_type, attrs in graph.out_edges(node, keys=True, data=True):
-        if edge_type in types:
-            yield dst, edge_type, attrs
 
 
 def _is_training_data(graph: nx.MultiDiGraph, dataset: Node) -> bool:

@@ -12,6 +12,9 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.graph_walk import edges_in as _in
+from graphgov.graph_walk import edges_out as _out
+
 Rows = list[dict[str, Any]]
 Node = tuple[str, str]
 # Bedrock models nobody in the organisation defines: inventoried only once something uses them.
@@ -26,18 +29,6 @@ AI_DATA_PREFIXES = ("AWS::SageMaker::", "AWS::Bedrock::")
 
 def _labels(attrs: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(attrs.get("labels", ()))
-
-
-def _in(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple[Node, str, dict]]:
-    for src, _, edge_type, attrs in graph.in_edges(node, keys=True, data=True):
-        if edge_type in types:
-            yield src, edge_type, attrs
-
-
-def _out(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple[Node, str, dict]]:
-    for _, dst, edge_type, attrs in graph.out_edges(node, keys=True, data=True):
-        if edge_type in types:
-            yield dst, edge_type, attrs
 
 
 def _split(value: str | None) -> list[str]:

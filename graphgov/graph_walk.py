@@ -1,0 +1,23 @@
+"""Typed steps through the embedded (networkx) graph, shared by the embedded question twins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import networkx as nx
+
+Node = tuple[str, str]  # (merge label, key)
+
+
+def edges_in(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple[Node, str, dict]]:
+    """(source, edge type, attributes) of the node's incoming edges of the given types."""
+    for src, _, edge_type, attrs in graph.in_edges(node, keys=True, data=True):
+        if edge_type in types:
+            yield src, edge_type, attrs
+
+
+def edges_out(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple[Node, str, dict]]:
+    """(target, edge type, attributes) of the node's outgoing edges of the given types."""
+    for _, dst, edge_type, attrs in graph.out_edges(node, keys=True, data=True):
+        if edge_type in types:
+            yield dst, edge_type, attrs
