@@ -26,7 +26,9 @@ from graphgov import (
     cli_pull_s3,
     cli_pull_sqs,
 )
+from graphgov.cli_classify import command as classify_command
 from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, print_pull, store_from
+from graphgov.cli_lineage import command as lineage_command
 from graphgov.cli_pull_lookup_events import puller_options, sessions
 from graphgov.cli_report import command as report_command
 from graphgov.cli_setup import command as setup_command
@@ -222,6 +224,8 @@ for _command in (cli_pull_sqs.command, cli_pull_cloudtrail_s3.command, cli_pull_
     pull.add_command(_command)
 main.add_command(setup_command)
 main.add_command(report_command)
+main.add_command(classify_command)
+main.add_command(lineage_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

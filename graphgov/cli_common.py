@@ -29,7 +29,7 @@ STORE_HELP = (
 
 
 def friendly_errors(func: F) -> F:
-    """Turn the library's expected failures into one clear line and exit status 2."""
+    """Turn the library's expected failures into one clear line and exit status 1."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

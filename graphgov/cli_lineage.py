@@ -1,0 +1,30 @@
+"""`graphgov lineage`: the lineage subgraph of an endpoint or a model, as a tree or as JSON."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from graphgov.cli_common import STORE_HELP, friendly_errors, store_from
+from graphgov.lineage import as_json, as_text, build_lineage
+
+
+@click.command("lineage")
+@click.argument("target", metavar="ARN_OR_NAME")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@friendly_errors
+def command(target: str, output_format: str, store_spec: str | None) -> None:
+    """Where an endpoint's or a model's training data came from, who wrote it and who can read it.
+
+    ARN_OR_NAME names an endpoint, else a model (by ARN or name). The tree runs endpoint -> current
+    configuration -> models -> (packages) -> artifacts -> training, tuning or customization jobs ->
+    datasets per channel, with the principals that wrote each dataset and those that can read it.
+    """
+    with store_from(store_spec) as store:
+        lineage = build_lineage(store, target)
+    if output_format == "json":
+        click.echo(json.dumps(as_json(lineage), indent=2))
+    else:
+        click.echo(as_text(lineage), nl=False)
