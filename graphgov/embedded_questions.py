@@ -12,6 +12,7 @@ from typing import Any
 import networkx as nx
 
 from graphgov.embedded_access_questions import IMPLEMENTATIONS as ACCESS_IMPLEMENTATIONS
+from graphgov.embedded_classification_questions import IMPLEMENTATIONS as CLASSIFICATION_IMPLEMENTATIONS
 from graphgov.embedded_governance_questions import IMPLEMENTATIONS as GOVERNANCE_IMPLEMENTATIONS
 from graphgov.ids import s3_object_arn
 
@@ -294,5 +295,6 @@ IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]]
     "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
     "dataset-consumers": dataset_consumers,
     **ACCESS_IMPLEMENTATIONS,
+    **CLASSIFICATION_IMPLEMENTATIONS,
     **GOVERNANCE_IMPLEMENTATIONS,
 }

@@ -92,25 +92,29 @@ NODE_TYPES: dict[str, NodeType] = {
             "id",
             ("S3Bucket",),
             ("id", "name", "arn", "account_id", "default_encryption", "encryption_kms_key_ref",
-             "lifecycle_expires", "lifecycle_expiration_days"),
-            "An S3 bucket; key `id` is the bucket name, as in Cartography.",
+             "lifecycle_expires", "lifecycle_expiration_days", "tags"),
+            "An S3 bucket; key `id` is the bucket name, as in Cartography. `tags`: its tag set as sorted "
+            "`key=value` strings (Put/DeleteBucketTagging; empty once deleted).",
         ),
         NodeType(
             "S3Object",
             "S3Object",
             "arn",
             ("S3Object",),
-            ("arn", "bucket", "key"),
-            "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored.",
+            ("arn", "bucket", "key", "tags"),
+            "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored; `tags` as for buckets "
+            "(Put/DeleteObjectTagging).",
         ),
         NodeType(
             "Dataset",
             "Dataset",
             "uri",
             ("Dataset",),
-            ("uri", "bucket", "prefix", "data_type", "membership"),
+            ("uri", "bucket", "prefix", "data_type", "membership", "classification"),
             "Training or inference data named by a job: an S3 prefix (`s3://b/p`, matched as S3 matches "
-            "prefixes) or a manifest object (membership unknown until the manifest is read).",
+            "prefixes) or a manifest object (membership unknown until the manifest is read). `classification` "
+            "(`graphgov classify`): the personal-data categories it holds, e.g. `personal`, "
+            "`special-category:health`, from bucket and object tags and the user's mapping.",
         ),
         NodeType(
             "TrainingJob",

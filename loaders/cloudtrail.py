@@ -14,7 +14,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
-from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker, trail_changes
+from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker, tagging, trail_changes
 from loaders.identity import Principal, from_user_identity, role_rows
 
 SOURCE = "cloudtrail"
@@ -89,6 +89,8 @@ def _handler(source: object, name: object) -> Handler | None:
     if source == "s3.amazonaws.com":
         if name in resource_policies.S3_HANDLERS:
             return resource_policies.S3_HANDLERS[name]
+        if name in tagging.HANDLERS:
+            return tagging.HANDLERS[name]
         if name in S3_READ_EVENTS | S3_WRITE_EVENTS | S3_COPY_EVENTS | S3_DELETE_EVENTS:
             return _s3_object
         if name == "DeleteObjects":

@@ -72,8 +72,8 @@ def test_questions_listing(runner):
         "access-at-training-time", "ai-inventory", "bedrock-invocations-without-logging", "cross-account-assumptions",
         "cross-account-exposure", "dataset-consumers", "endpoint-lineage", "endpoints-without-data-capture",
         "iam-changes-on-ai-roles", "logging-coverage", "model-lineage", "models-without-approved-package",
-        "models-without-lineage", "object-readers", "principal-activity", "public-ai-data", "shadow-ai",
-        "short-log-retention", "training-data-readers", "unencrypted-ai-artifacts"]
+        "models-without-lineage", "object-readers", "personal-data-in-training", "principal-activity",
+        "public-ai-data", "shadow-ai", "short-log-retention", "training-data-readers", "unencrypted-ai-artifacts"]
     assert listing[13]["params"]["bucket"]["required"] is True
 
 
@@ -83,8 +83,9 @@ def test_questions_listing(runner):
                         "bedrock-invocations-without-logging, cross-account-assumptions, cross-account-exposure, "
                         "dataset-consumers, endpoint-lineage, endpoints-without-data-capture, "
                         "iam-changes-on-ai-roles, logging-coverage, model-lineage, models-without-approved-package, "
-                        "models-without-lineage, object-readers, principal-activity, public-ai-data, shadow-ai, "
-                        "short-log-retention, training-data-readers, unencrypted-ai-artifacts)"),
+                        "models-without-lineage, object-readers, personal-data-in-training, principal-activity, "
+                        "public-ai-data, shadow-ai, short-log-retention, training-data-readers, "
+                        "unencrypted-ai-artifacts)"),
     (["query", "object-readers"], "Error: object-readers: missing required parameter 'bucket' "
                                   "(bucket name, arn:aws:s3:::name or s3://name)"),
     (["query", "object-readers", "--param", "bucket"], "Error: Invalid value for --param: expected K=V, got 'bucket'"),
