@@ -64,6 +64,15 @@ def _strip_path(rest: str) -> tuple[str, str]:
     return path, name
 
 
+def partition_of_region(region: str) -> str:
+    """The ARN partition a Region belongs to (`aws`, `aws-cn`, `aws-us-gov`)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def iam_arn(partition: str, account: str, kind: str, name: str) -> str:
     return f"arn:{partition}:iam::{account}:{kind}/{name}"
 

@@ -88,12 +88,6 @@ class Rule:
     state: str = "ENABLED"
 
 
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def _read(session: boto3.Session, service: str, region: str | None, operation: str, **params: Any) -> dict:

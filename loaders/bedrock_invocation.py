@@ -51,7 +51,7 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     region, account = record.get("region"), record.get("accountId")
     if not isinstance(region, str) or not region or not isinstance(account, str) or not account:
         raise Malformed(f"{operation}: no region or accountId")
-    partition = fields.partition({"awsRegion": region})
+    partition = ids.partition_of_region(region)
     principal = _principal(fields.dig(record, "identity", "arn"), account, partition)
     model = model_node(record.get("modelId"), region, account, partition)
     edge = EdgeRow("INVOKED", principal.node_type, principal.key, "BedrockModel", model.key, _usage(record),

@@ -10,14 +10,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from graphgov import ids
+
 
 def partition(record: Mapping[str, Any]) -> str:
-    region = str(record.get("awsRegion") or "")
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    return ids.partition_of_region(str(record.get("awsRegion") or ""))
 
 
 def section(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:

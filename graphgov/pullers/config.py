@@ -220,8 +220,7 @@ class _Snapshot:
 
     def __init__(self, account: str, session: boto3.Session, regions: list[str], time: str) -> None:
         self.account, self.session, self.regions, self.time = account, session, regions, time
-        self.partition = "aws-cn" if regions[0].startswith("cn-") else (
-            "aws-us-gov" if regions[0].startswith("us-gov-") else "aws")
+        self.partition = ids.partition_of_region(regions[0])
         self.clients: dict[tuple[str, str], BaseClient] = {}
         self.trails_seen: set[str] = set()
 
