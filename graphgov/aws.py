@@ -27,6 +27,28 @@ from graphgov.times import to_utc_iso
 Clock = Callable[[], datetime]
 
 
+# How AWS says why a call failed, whatever the service: what every puller tells apart.
+ACCESS_DENIED_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+    "AllAccessDisabled",
+})
+GONE_CODES = frozenset({"NoSuchBucket", "NoSuchEntity", "NotFoundException", "NoSuchKey"})
+CREDENTIAL_CODES = frozenset({
+    "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidToken", "AuthFailure",
+})
+
+
+def error_code(exc: ClientError) -> str:
+    """The error code of a failed call ("" when AWS gave none)."""
+    return str((exc.response.get("Error") or {}).get("Code") or "")
+
+
+def error_message(exc: ClientError) -> str:
+    """AWS's own message for a failed call, else botocore's rendering of the error."""
+    return str((exc.response.get("Error") or {}).get("Message") or exc)
+
+
 class PullError(Exception):
     """The account cannot be read at all (no credentials, endpoint unreachable); meant for the user."""
 

@@ -39,7 +39,19 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, unprefix_local_endpoint, utc_now
+from graphgov.aws import (
+    ACCESS_DENIED_CODES,
+    CREDENTIAL_CODES,
+    GONE_CODES,
+    Clock,
+    PullError,
+    PullSummary,
+    error_code,
+    error_message,
+    iso_time,
+    unprefix_local_endpoint,
+    utc_now,
+)
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
 from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
@@ -71,15 +83,6 @@ INVENTORIED_SLOTS: dict[str, tuple[str, ...]] = {
     "KMSKey": ("lifecycle", "key-policy", "grant:", "key-state"),
 }
 
-ACCESS_DENIED_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
-    "AllAccessDisabled",
-})
-GONE_CODES = frozenset({"NoSuchBucket", "NoSuchEntity", "NotFoundException", "NoSuchKey"})
-CREDENTIAL_CODES = frozenset({
-    "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-    "ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidToken", "AuthFailure",
-})
 BUCKET_PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
@@ -387,18 +390,17 @@ class _Pull:
             raise PullError(f"cannot read AWS: {exc}") from None
 
     def _classify(self, client: BaseClient, exc: ClientError, absent: str | None) -> Exception:
-        error = exc.response.get("Error") or {}
-        code = str(error.get("Code") or "")
+        code = error_code(exc)
         name = f"{client.meta.service_model.service_name}:{exc.operation_name}"
         if absent and code == absent:
             return _Absent()
         if code in CREDENTIAL_CODES:
-            return PullError(f"AWS refused the credentials ({code}): {error.get('Message') or exc}")
+            return PullError(f"AWS refused the credentials ({code}): {error_message(exc)}")
         if code in ACCESS_DENIED_CODES:
             return _Skipped(f"access_denied:{name}")
         if code in GONE_CODES:
             return _Skipped(f"gone:{name}")
-        return _Failed(f"{name} failed: {code or 'error'}: {error.get('Message') or exc}")
+        return _Failed(f"{name} failed: {code or 'error'}: {error_message(exc)}")
 
     def _absent_or(self, client: BaseClient, operation: str, absent: str, **params: Any) -> Any:
         try:

@@ -40,6 +40,7 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from graphgov.aws import error_code, error_message
 from graphgov.pullers.sqs import queue_region
 
 QUEUE_TARGET_ID = "graphgov-queue"
@@ -94,9 +95,8 @@ def _read(session: boto3.Session, service: str, region: str | None, operation: s
     try:
         response = getattr(session.client(service, region_name=region), xform_name(operation))(**params)
     except ClientError as exc:
-        error = exc.response.get("Error") or {}
-        raise SetupError(f"{service}:{operation} failed: {error.get('Code') or 'error'}: "
-                         f"{error.get('Message') or exc}") from None
+        raise SetupError(f"{service}:{operation} failed: {error_code(exc) or 'error'}: "
+                         f"{error_message(exc)}") from None
     except BotoCoreError as exc:
         raise SetupError(f"cannot reach AWS ({service}:{operation}): {exc}") from None
     response.pop("ResponseMetadata", None)

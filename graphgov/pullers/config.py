@@ -31,10 +31,10 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, pull_run, utc_now
+from graphgov.aws import Clock, PullError, PullSummary, error_code, iso_time, pull_run, utc_now
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
 from graphgov.pullers.describe import failed_record
-from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, error_code, pull_error, session_regions
+from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, pull_error, session_regions
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
 

@@ -26,10 +26,19 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
-from graphgov.aws import Clock, PullSummary, iso_time, pull_run, utc_now
+from graphgov.aws import (
+    ACCESS_DENIED_CODES,
+    CREDENTIAL_CODES,
+    GONE_CODES,
+    Clock,
+    PullSummary,
+    error_code,
+    iso_time,
+    pull_run,
+    utc_now,
+)
 from graphgov.delta import EdgeRow, GraphDelta
-from graphgov.pull_iam import ACCESS_DENIED_CODES, CREDENTIAL_CODES, GONE_CODES
-from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, error_code, pull_error
+from graphgov.pullers.lookup_events import ACCOUNT_CALLS, api_client, pull_error
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
 from loaders import bedrock, fields, sagemaker

@@ -27,9 +27,19 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.aws import Clock, PullError, PullSummary, iso_time, pull_run, utc_now
+from graphgov.aws import (
+    ACCESS_DENIED_CODES,
+    CREDENTIAL_CODES,
+    Clock,
+    PullError,
+    PullSummary,
+    error_code,
+    error_message,
+    iso_time,
+    pull_run,
+    utc_now,
+)
 from graphgov.pipeline import LoadRun
-from graphgov.pull_iam import ACCESS_DENIED_CODES, CREDENTIAL_CODES
 from graphgov.readers import unwrap
 from graphgov.stores.base import Store
 
@@ -70,14 +80,10 @@ class RateLimiter:
         self._last = now
 
 
-def error_code(exc: ClientError) -> str:
-    return str((exc.response.get("Error") or {}).get("Code") or "")
-
-
 def pull_error(exc: Exception, what: str) -> PullError:
     """One line for the user: refused credentials, denied access, or the API's own message."""
     if isinstance(exc, ClientError):
-        code, message = error_code(exc), (exc.response.get("Error") or {}).get("Message") or str(exc)
+        code, message = error_code(exc), error_message(exc)
         if code in CREDENTIAL_CODES:
             return PullError(f"AWS refused the credentials ({code}) while reading {what}: {message}")
         if code in ACCESS_DENIED_CODES:

@@ -49,9 +49,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from graphgov.aws import PullError, PullSummary
+from graphgov.aws import ACCESS_DENIED_CODES, CREDENTIAL_CODES, PullError, PullSummary, error_code, error_message
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
-from graphgov.pull_iam import ACCESS_DENIED_CODES, CREDENTIAL_CODES
 from graphgov.readers import RawRecord, read_stream
 from graphgov.stores.base import Store
 
@@ -147,17 +146,16 @@ class BucketReader:
             try:
                 return getattr(self.client, operation)(**params)
             except ClientError as exc:
-                error = exc.response.get("Error") or {}
-                code = str(error.get("Code") or "")
+                code = error_code(exc)
                 status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
                 if code in ("NoSuchKey", "404") and operation == "get_object":
                     raise _Gone() from None
                 if code in ACCESS_DENIED_CODES and operation == "get_object":
                     raise _Denied() from None
                 if code in CREDENTIAL_CODES:
-                    raise PullError(f"AWS refused the credentials ({code}): {error.get('Message') or exc}") from None
+                    raise PullError(f"AWS refused the credentials ({code}): {error_message(exc)}") from None
                 if code not in RETRY_CODES and status not in RETRY_STATUS:
-                    raise PullError(f"cannot read {where}: {code or status}: {error.get('Message') or exc}") from None
+                    raise PullError(f"cannot read {where}: {code or status}: {error_message(exc)}") from None
                 failure = f"{code or status}"
             except (BotoConnectionError, HTTPClientError) as exc:  # endpoint unreachable, connection reset, timeouts
                 failure = str(exc)

@@ -35,7 +35,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.aws import PullError, PullSummary
+from graphgov.aws import PullError, PullSummary, error_code, error_message
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.readers import RawRecord, unwrap
 from graphgov.stores.base import Store
@@ -82,9 +82,8 @@ def receive_batch(sqs: BaseClient, queue_url: str, count: int, wait_seconds: int
     try:
         response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=wait_seconds)
     except ClientError as exc:
-        error = exc.response.get("Error") or {}
-        raise PullError(f"cannot receive from {queue_url}: {error.get('Code') or 'error'}: "
-                        f"{error.get('Message') or exc}") from None
+        raise PullError(f"cannot receive from {queue_url}: {error_code(exc) or 'error'}: "
+                        f"{error_message(exc)}") from None
     except BotoCoreError as exc:
         raise PullError(f"cannot reach SQS: {exc}") from None
     return list(response.get("Messages") or ())
