@@ -121,6 +121,7 @@ class _Deriver:
         self.model = AccessModel(self.timeline, facts.principals, facts.org_policy_types, self.known_accounts)
         self.known_principals = sorted(known_principals)
         self.decisions = 0
+        self.target_count = 0
 
     # --- targets -----------------------------------------------------------------------------------
 
@@ -237,7 +238,9 @@ class _Deriver:
 
     def current_edges(self, as_of: str) -> list[DerivedEdge]:
         edges: list[DerivedEdge] = []
-        for target in self.targets():
+        targets = self.targets()
+        self.target_count = len(targets)
+        for target in targets:
             for principal in self.candidates(target, END_OF_TIME):
                 outcome = self.decide(principal, target, END_OF_TIME)
                 if outcome.access in ("allow", "conditional"):
@@ -400,5 +403,5 @@ def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
     counts: dict[str, int] = defaultdict(int)
     for edge in edges:
         counts[edge.type] += 1
-    return AccessSummary(len(facts.states), len(facts.principals), len(deriver.targets()), deriver.decisions,
+    return AccessSummary(len(facts.states), len(facts.principals), deriver.target_count, deriver.decisions,
                          dict(counts), wallclock.monotonic() - started)
