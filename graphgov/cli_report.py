@@ -8,12 +8,16 @@ import click
 
 from graphgov.cli_common import STORE_HELP, friendly_errors, store_from
 from graphgov.controls import FRAMEWORKS, SEVERITY_RANK, build_report, exit_failures
+from graphgov.lineage import build_lineage
 from graphgov.report import render
+from graphgov.report_html import endpoints_mentioned, render_html
+
+LINEAGE_LIMIT = 50  # endpoints drawn in an HTML report; the rest are counted and named in the rows
 
 
 @click.command("report")
 @click.option("--framework", type=click.Choice([*FRAMEWORKS, "all"]), default="all", show_default=True)
-@click.option("--format", "output_format", type=click.Choice(["md", "json", "sarif"]), default="md",
+@click.option("--format", "output_format", type=click.Choice(["md", "html", "json", "sarif"]), default="md",
               show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report here instead of standard output.")
@@ -26,13 +30,21 @@ def command(framework: str, output_format: str, out_path: Path | None, fail_on: 
             store_spec: str | None) -> None:
     """Judge each control of a framework from the saved questions; exit 1 on failures at --fail-on.
 
+    The HTML form is one self-contained page (it opens offline) with a summary per framework, a
+    drill-down per control and a lineage picture of each endpoint the rows name.
+
     A control fails when one of its gated questions finds rows; it is not evidenced when a question's
     evidence sources (CloudTrail data events, policies, ...) were never loaded, since an empty answer
     then proves nothing.
     """
     with store_from(store_spec) as store:
         report = build_report(store, framework)
-    text = render(report, output_format)
+        if output_format == "html":
+            endpoints = endpoints_mentioned(report)
+            lineages = {arn: build_lineage(store, arn) for arn in endpoints[:LINEAGE_LIMIT]}
+            text = render_html(report, lineages, omitted=max(0, len(endpoints) - LINEAGE_LIMIT))
+        else:
+            text = render(report, output_format)
     if out_path is None:
         click.echo(text, nl=False)
     else:
