@@ -242,6 +242,18 @@ class Report:
     sources: Mapping[str, bool]
     questions: Mapping[str, QuestionResult]
     controls: tuple[ControlResult, ...]
+    # resource named in a row -> where the graph learnt of it (Store.provenance): sources, window, event ids
+    provenance: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def resources_of(row: Mapping[str, Any]) -> list[str]:
+    """The ARNs and S3 URIs a row names, in any column (lists included), sorted."""
+    found: set[str] = set()
+    for value in row.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.startswith(("arn:", "s3://")):
+                found.add(item)
+    return sorted(found)
 
 
 def judge_question(question: Question, rows: list[dict[str, Any]] | None, sources: Mapping[str, bool]) -> \
@@ -311,7 +323,8 @@ def build_report(store: Store, framework: str = "all", questions: Mapping[str, Q
     order = {f: i for i, f in enumerate(FRAMEWORKS)}
     controls = tuple(judge_control(c, rs) for c, rs in sorted(
         by_control.items(), key=lambda item: (order[item[0].partition(":")[0]], _control_key(item[0]))))
-    return Report(frameworks, sources, results, controls)
+    named = {arn for result in results.values() for row in result.rows for arn in resources_of(row)}
+    return Report(frameworks, sources, results, controls, store.provenance(named))
 
 
 def _control_key(control: str) -> tuple[Any, ...]:

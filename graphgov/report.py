@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from graphgov import __version__
-from graphgov.controls import FRAMEWORKS, Report
+from graphgov.controls import FRAMEWORKS, Report, resources_of
 from graphgov.questions import Question
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -44,6 +44,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "pass": r.question.pass_rule, "gated": r.gated, "ran": r.ran, "verdict": r.verdict,
             "missing_evidence": list(r.missing), "rows": list(r.rows),
         } for r in report.questions.values()],
+        "provenance": dict(sorted(report.provenance.items())),
     }
 
 
@@ -75,6 +76,12 @@ def render_markdown(report: Report) -> str:
             lines.append("No rows.")
         else:
             lines += ["", *_markdown_rows(r.rows)]
+    if report.provenance:
+        lines += ["", "## Provenance", "", "Where the graph learnt of each resource the rows name: its sources, the "
+                  "time window of its evidence, and the smallest few event ids of its recorded edges.", "",
+                  "| resource | sources | first seen | last seen | event ids |", "|---|---|---|---|---|"]
+        lines += [f"| {_cell(key)} | {_cell(p['sources'])} | {_cell(p['first_seen'])} | {_cell(p['last_seen'])} | "
+                  f"{_cell(p['event_ids'])} |" for key, p in sorted(report.provenance.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -93,16 +100,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
     return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def resources_of(row: dict[str, Any]) -> list[str]:
-    """The ARNs and S3 URIs a row names, in any column (lists included), sorted."""
-    found: set[str] = set()
-    for value in row.values():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and item.startswith(("arn:", "s3://")):
-                found.add(item)
-    return sorted(found)
 
 
 def _rule(question: Question) -> dict[str, Any]:
@@ -133,7 +130,9 @@ def sarif_log(report: Report) -> dict[str, Any]:
                 "level": SARIF_LEVEL[r.question.severity], "message": {"text": message},
                 "locations": [{"physicalLocation": {"artifactLocation": {
                     "uri": f"cypher/{r.question.id}.cypher", "uriBaseId": SARIF_BASE}}}],
-                "properties": {"resources": resources_of(row), "controls": list(r.question.controls), "row": row},
+                "properties": {"resources": resources_of(row), "controls": list(r.question.controls), "row": row,
+                               "provenance": {k: report.provenance[k] for k in resources_of(row)
+                                              if k in report.provenance}},
             })
     return {
         "$schema": SARIF_SCHEMA, "version": "2.1.0",

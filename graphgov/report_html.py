@@ -1,10 +1,11 @@
 """The control report as one self-contained HTML page, for the people who must act on it.
 
 A summary per framework first (how many controls fail, lack evidence, pass), then each framework's
-controls with a drill-down to the questions that judged them, then every question's rows with their
-provenance, then a lineage picture of each SageMaker endpoint the rows name. The verdicts are the
-report's own (graphgov.controls), the same the JSON and SARIF forms carry; every control row and
-question block says its verdict in `data-verdict` so the page can be checked by machine too.
+controls with a drill-down to the questions that judged them, then every question's rows, then the
+provenance of every resource the rows name (sources, time window, event ids), then a lineage picture
+of each SageMaker endpoint the rows name. The verdicts are the report's own (graphgov.controls), the
+same the JSON and SARIF forms carry; every control row and question block states its verdict in
+`data-verdict` so the page can be checked by machine too.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphgov import __version__
-from graphgov.controls import FRAMEWORKS, SEVERITY_RANK, ControlResult, QuestionResult, Report
+from graphgov.controls import FRAMEWORKS, SEVERITY_RANK, ControlResult, QuestionResult, Report, resources_of
 from graphgov.html_page import page, script_json
 from graphgov.lineage import Lineage, as_json, as_text, display_name
-from graphgov.report import PROVENANCE, resources_of
+from graphgov.report import PROVENANCE
 
 ROW_LIMIT = 200  # rows shown per question; the JSON report carries them all
 ENDPOINT_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[^:]*:\d{12}:endpoint/[^/]+$")
@@ -61,7 +62,9 @@ def render_html(report: Report, lineages: Mapping[str, Lineage] | None = None, o
     titles = ", ".join(FRAMEWORKS[f].title for f in report.frameworks)
     parts = [_header(report, titles), _summary(report), _sources(report)]
     parts += [_framework(report, framework) for framework in report.frameworks]
-    parts.append(_questions(report, anchors))
+    known = {key: f"p-{i}" for i, key in enumerate(sorted(report.provenance))}
+    parts.append(_questions(report, anchors, known))
+    parts.append(_provenance(report, known, anchors))
     parts.append(_lineages(lineages, omitted))
     data = [as_json(lineage) for lineage in lineages.values()]
     body = "\n".join(parts) + "\n" + script_json("graphgov-lineages", data)
@@ -160,7 +163,7 @@ def _why(result: QuestionResult) -> str:
     return f"passes with no rows, {len(result.rows)} found"
 
 
-def _questions(report: Report, anchors: Mapping[str, str]) -> str:
+def _questions(report: Report, anchors: Mapping[str, str], known: Mapping[str, str]) -> str:
     blocks = []
     for qid, result in report.questions.items():
         q = result.question
@@ -173,17 +176,17 @@ def _questions(report: Report, anchors: Mapping[str, str]) -> str:
             f"<p>{_e(q.description)}</p><p class=\"muted\">Severity {_e(q.severity)}; pass: {_e(q.pass_rule)}; "
             f"{'gated' if result.gated else 'evidence only'}; evidence: {_e(', '.join(q.evidence) or 'none')}; "
             f"controls: {controls}; saved question <code>cypher/{_e(qid)}.cypher</code>.</p>"
-            f"<p>{_e(_why(result))}.</p>{_rows_table(result.rows, anchors)}</details>")
+            f"<p>{_e(_why(result))}.</p>{_rows_table(result.rows, anchors, known)}</details>")
     return f'<section id="questions"><h2>Questions and their evidence rows</h2>{"".join(blocks)}</section>'
 
 
-def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str]) -> str:
+def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str], known: Mapping[str, str]) -> str:
     if not rows:
         return ""
     columns = list(rows[0])
     provenance = [c for c in PROVENANCE if c in columns]
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c), anchors)}</td>" for c in columns) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c), anchors, known)}</td>" for c in columns) + "</tr>"
                    for row in rows[:ROW_LIMIT])
     note = (f'<p class="muted">Showing {ROW_LIMIT} of {len(rows)} rows; the JSON report has them all.</p>'
             if len(rows) > ROW_LIMIT else "")
@@ -191,17 +194,38 @@ def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str]) ->
     return f"{where}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
 
 
-def _cell(value: Any, anchors: Mapping[str, str]) -> str:
+def _cell(value: Any, anchors: Mapping[str, str], known: Mapping[str, str]) -> str:
+    """A row's value; a resource links to its provenance, an endpoint also to its lineage picture."""
     if value is None:
         return ""
     items = value if isinstance(value, list) else [value]
     shown = []
     for item in items:
         text = _e(item)
+        if isinstance(item, str) and item in known:
+            text = f'<a href="#{known[item]}" title="provenance">{text}</a>'
         if isinstance(item, str) and item in anchors:
-            text = f'<a href="#{anchors[item]}" title="lineage picture">{text}</a>'
+            text += f' <a href="#{anchors[item]}" class="lineage-link">(lineage)</a>'
         shown.append(text)
     return "<br>".join(shown)
+
+
+def _provenance(report: Report, known: Mapping[str, str], anchors: Mapping[str, str]) -> str:
+    if not known:
+        return ""
+    rows = []
+    for key, anchor in known.items():
+        p = report.provenance[key]
+        lineage = f' <a href="#{anchors[key]}" class="lineage-link">(lineage)</a>' if key in anchors else ""
+        rows.append(f'<tr id="{anchor}" data-resource="{_e(key)}"><td><code>{_e(key)}</code>{lineage}</td>'
+                    f"<td>{_e(', '.join(p['labels']))}</td><td>{_e(', '.join(p['sources']))}</td>"
+                    f"<td>{_e(p['first_seen'] or '')}</td><td>{_e(p['last_seen'] or '')}</td>"
+                    f"<td>{'<br>'.join(_e(e) for e in p['event_ids'])}</td></tr>")
+    return ('<section id="provenance"><h2>Provenance of the resources named</h2><p class="muted">Where the graph '
+            "learnt of each resource the rows name: the sources, the time window of its evidence, and the smallest "
+            "few event ids (CloudTrail eventID, EventBridge id, ...) of its recorded edges.</p><table><thead><tr>"
+            "<th>resource</th><th>kind</th><th>sources</th><th>first seen</th><th>last seen</th><th>event ids</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
 
 
 def _lineages(lineages: Mapping[str, Lineage], omitted: int) -> str:

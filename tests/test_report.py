@@ -298,3 +298,46 @@ def test_controls_table_lists_every_question_control():
         for control in q.controls:
             row = next(line for line in table.splitlines() if f"| `{control}` |" in line)
             assert f"`{q.id}`" in row
+
+
+CHAIN = FIXTURES / "lineage" / "cross-account-chain.json"
+EP = "arn:aws:sagemaker:eu-west-1:333333333333:endpoint/fraud-endpoint"
+ENGINEER = "arn:aws:iam::111111111111:role/DataEngineer"
+ARTIFACT = "s3://acme-models-b/output/Fraud-XGB-2024/output/model.tar.gz"
+
+
+def _ids(*numbers: int) -> list[str]:
+    return [f"7c1a0000-0000-4000-8000-{n:012d}" for n in numbers]
+
+
+def test_provenance_of_named_resources_is_the_same_on_both_stores(store, tmp_path):
+    load(store, tmp_path, [CHAIN])
+    assert store.provenance([EP, ENGINEER, ARTIFACT, "s3://acme-data-a/fraud/train", "arn:aws:s3:::no-such",
+                             EP]) == {
+        ENGINEER: {"labels": ["AWSPrincipal", "AWSRole"], "sources": ["cloudtrail"],
+                   "first_seen": "2024-05-01T09:00:00Z", "last_seen": "2024-05-01T09:05:00Z", "event_ids": _ids(1, 3)},
+        EP: {"labels": ["Endpoint"], "sources": ["cloudtrail"], "first_seen": "2024-05-03T11:10:00Z",
+             "last_seen": "2024-06-01T08:10:00Z", "event_ids": _ids(8, 11)},
+        "s3://acme-data-a/fraud/train": {"labels": ["Dataset"], "sources": ["cloudtrail"],
+                                         "first_seen": "2024-05-02T10:00:00Z", "last_seen": "2024-05-02T10:00:00Z",
+                                         "event_ids": _ids(5)},
+        ARTIFACT: {"labels": ["ModelArtifact"], "sources": ["cloudtrail"], "first_seen": "2024-05-02T10:00:00Z",
+                   "last_seen": "2024-05-03T11:00:00Z", "event_ids": _ids(5, 6)},
+    }
+    assert store.provenance([]) == {}
+
+
+def test_every_report_form_carries_the_provenance_of_what_the_rows_name(tmp_path):
+    graph = embedded_file(tmp_path, [CHAIN])
+    with EmbeddedStore(graph) as store:
+        report = build_report(store, "eu-ai-act")
+    named = {arn for r in report.questions.values() for row in r.rows for arn in resources_of(row)}
+    assert set(report.provenance) == named and EP in named
+    as_json = json.loads(render(report, "json"))
+    assert as_json["provenance"][EP]["event_ids"] == _ids(8, 11)
+    markdown = render(report, "md")
+    assert (f"| {EP} | cloudtrail | 2024-05-03T11:10:00Z | 2024-06-01T08:10:00Z | "
+            f"{'; '.join(_ids(8, 11))} |") in markdown.splitlines()
+    for result in sarif_log(report)["runs"][0]["results"]:
+        props = result["properties"]
+        assert set(props["provenance"]) == {r for r in props["resources"] if r in report.provenance}

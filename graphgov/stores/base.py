@@ -65,6 +65,15 @@ class Store(ABC):
         """(source, target, attributes) of every edge of the type; node ids are (merge label, key)."""
 
     @abstractmethod
+    def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Where the graph's knowledge of each resource comes from, for evidence rows that name it.
+
+        {key: {"labels", "sources", "first_seen", "last_seen", "event_ids"}} over every node with that key
+        (an S3 URI can be an object and a model artifact at once); `event_ids` are the smallest few ids
+        on the node's recorded edges. Keys no node has are left out.
+        """
+
+    @abstractmethod
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
         """Swap every derived edge for `edges` and set the derived node properties, all or nothing."""
 
@@ -80,3 +89,18 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def merge_provenance(found: dict[str, dict[str, Any]], key: str, labels: Iterable[str], attrs: Mapping[str, Any],
+                     event_ids: Iterable[str], sample: int) -> None:
+    """Fold one node's provenance into `found[key]`; both stores use it so their answers agree."""
+    entry = found.setdefault(key, {"labels": [], "sources": [], "first_seen": None, "last_seen": None,
+                                   "event_ids": []})
+    entry["labels"] = sorted(set(entry["labels"]) | set(labels))
+    entry["sources"] = sorted(set(entry["sources"]) | set(attrs.get("sources") or ()))
+    first, last = attrs.get("first_seen"), attrs.get("last_seen")
+    if first and (entry["first_seen"] is None or first < entry["first_seen"]):
+        entry["first_seen"] = first
+    if last and (entry["last_seen"] is None or last > entry["last_seen"]):
+        entry["last_seen"] = last
+    entry["event_ids"] = sorted(set(entry["event_ids"]) | set(event_ids))[:sample]

@@ -19,8 +19,8 @@ import networkx as nx
 
 from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
 from graphgov.ids import parse_s3_uri, s3_object_arn
-from graphgov.schema import DERIVED_EDGE_TYPES
-from graphgov.stores.base import DerivedEdge, Store, StoreError
+from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
+from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
 from graphgov.stores.dataset_index import DatasetIndex
 
 FORMAT = "graphgov-embedded/1"
@@ -199,6 +199,19 @@ class EmbeddedStore(Store):
         found = {k for (label, k), attrs in self.graph.nodes(data=True)
                  if label == merge_label and (k == key or attrs.get("name") == name)}
         return sorted(found)
+
+    def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for key in sorted(set(keys)):
+            for label in MERGE_KEYS:
+                node = (label, key)
+                if node not in self.graph:
+                    continue
+                edges = [*self.graph.out_edges(node, data=True), *self.graph.in_edges(node, data=True)]
+                event_ids = {e for _, _, attrs in edges for e in attrs.get("event_ids") or ()}
+                attrs = self.graph.nodes[node]
+                merge_provenance(found, key, attrs.get("labels") or (label,), attrs, event_ids, EVENT_ID_SAMPLE)
+        return found
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         from graphgov.embedded_questions import IMPLEMENTATIONS

@@ -14,7 +14,15 @@ from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graphgov.aggregate import Aggregate, NodeId
-from graphgov.schema import DERIVED_EDGE_TYPES, EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, UNION_PROPS, node_labels
+from graphgov.schema import (
+    DERIVED_EDGE_TYPES,
+    EDGE_TYPES,
+    EVENT_ID_SAMPLE,
+    MERGE_KEYS,
+    SEEN_LABEL,
+    UNION_PROPS,
+    node_labels,
+)
 from graphgov.schema_cypher import (
     checkpoint_read_statement,
     checkpoint_write_statement,
@@ -27,7 +35,7 @@ from graphgov.schema_cypher import (
     seen_write_statement,
     tuning_output_statements,
 )
-from graphgov.stores.base import DerivedEdge, Store, StoreError
+from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
@@ -208,6 +216,27 @@ class Neo4jStore(Store):
                 statement, labels=sorted(MERGE_KEYS), keys=MERGE_KEYS)])
         for record in records:
             yield (record["la"], record["ka"]), (record["lb"], record["kb"]), record["props"]
+
+    def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = sorted(set(keys))
+        found: dict[str, dict[str, Any]] = {}
+        if not wanted:
+            return found
+        with self._session(read_only=True) as session:
+            for label, key_prop in sorted(MERGE_KEYS.items()):  # label and property come from the schema
+                statement = (
+                    f"UNWIND $keys AS key MATCH (n:{label} {{{key_prop}: key}})\n"
+                    "CALL (n) { MATCH (n)-[r]-() WHERE r.event_ids IS NOT NULL UNWIND r.event_ids AS e\n"
+                    "  WITH DISTINCT e ORDER BY e LIMIT $sample RETURN collect(e) AS event_ids }\n"
+                    "RETURN key, labels(n) AS labels, n.sources AS sources, n.first_seen AS first_seen,\n"
+                    "       n.last_seen AS last_seen, event_ids"
+                )
+                records = session.execute_read(lambda tx, st=statement: [r.data() for r in tx.run(
+                    st, keys=wanted, sample=EVENT_ID_SAMPLE)])
+                for r in records:
+                    labels = [x for x in r["labels"] if x in node_labels()]
+                    merge_provenance(found, r["key"], labels, r, r["event_ids"], EVENT_ID_SAMPLE)
+        return found
 
     def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
         key_prop = MERGE_KEYS[merge_label]  # label and property come from the schema, never from input
