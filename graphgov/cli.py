@@ -26,6 +26,7 @@ from graphgov import (
     cli_pull_s3,
     cli_pull_sqs,
 )
+from graphgov.cli_browser import command as browser_command
 from graphgov.cli_classify import command as classify_command
 from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, print_pull, store_from
 from graphgov.cli_lineage import command as lineage_command
@@ -226,6 +227,7 @@ main.add_command(setup_command)
 main.add_command(report_command)
 main.add_command(classify_command)
 main.add_command(lineage_command)
+main.add_command(browser_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
