@@ -102,7 +102,7 @@ def test_grass_groups_related_labels_and_orders_general_before_specific():
 
 
 def test_committed_grass_is_current():
-    committed = (ROOT / "neo4j" / "browser" / "graphgov.grass").read_text(encoding="utf-8")
+    committed = (ROOT / "neo4j-browser" / "graphgov.grass").read_text(encoding="utf-8")
     assert committed == grass_stylesheet(), "run scripts/sync-browser-assets"
 
 
@@ -207,4 +207,4 @@ def test_neo4j_local_configures_browser_and_the_assets_server():
     compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert 'NEO4J_browser_post__connect__cmd: "style http://localhost:7480/graphgov.grass"' in compose
     assert 'NEO4J_browser_remote__content__hostname__whitelist: "localhost,127.0.0.1"' in compose
-    assert "./neo4j/browser/graphgov.grass:/usr/share/nginx/html/graphgov.grass:ro" in compose
+    assert "./neo4j-browser/graphgov.grass:/usr/share/nginx/html/graphgov.grass:ro" in compose
