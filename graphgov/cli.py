@@ -26,11 +26,11 @@ from graphgov import (
     cli_pull_s3,
     cli_pull_sqs,
 )
+from graphgov.cli_accounts import puller_options, sessions
 from graphgov.cli_browser import command as browser_command
 from graphgov.cli_classify import command as classify_command
 from graphgov.cli_common import STORE_HELP, friendly_errors, print_counts, print_pull, store_from
 from graphgov.cli_lineage import command as lineage_command
-from graphgov.cli_pull_lookup_events import puller_options, sessions
 from graphgov.cli_report import command as report_command
 from graphgov.cli_setup import command as setup_command
 from graphgov.pipeline import LoadSummary, load_paths

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from graphgov.aws import PullError
-from graphgov.cli_common import friendly_errors, store_from
-from graphgov.cli_pull_lookup_events import print_pull, puller_options, sessions
+from graphgov.cli_accounts import puller_options, sessions
+from graphgov.cli_common import friendly_errors, print_pull, store_from
 
 
 @click.command("config")
