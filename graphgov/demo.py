@@ -65,4 +65,7 @@ def run_demo(store_spec: str | None, echo: Callable[[str], None]) -> None:
                 if len(rows) > SHOWN_ROWS:
                     echo(f"... {len(rows) - SHOWN_ROWS} more rows")
     echo("")
+    echo(f"Report: `graphgov report --framework all --format html --out report.html --store {target}` (one page "
+         "that opens offline); a lineage picture: `graphgov lineage fraud-endpoint --html lineage.html "
+         f"--store {target}`.")
     echo("Next: `graphgov load <your CloudTrail folder>`, `graphgov questions`, `graphgov query <id>`.")
