@@ -7,8 +7,9 @@ unchanged account again adds nothing (the same states, a later `last_seen`), and
 adds a new state beside the old one, so the history of values stays.
 
 One GraphDelta per API object read (a user, group, role, managed policy, bucket, key, the account's
-Block Public Access), with evidence keys unique per (pull time, object), so a later pull is never
-mistaken for a duplicate of an earlier one. Every object but the account also gets a `lifecycle`
+Block Public Access), with evidence keys unique per (pull, object), a pull being named by the clock's
+full reading (microseconds), so a later pull is never mistaken for a duplicate of an earlier one, even
+within the same second. Every object but the account also gets a `lifecycle`
 state (it exists) and an `inventory` state listing the slots it had, so a slot that is gone is known
 to be gone. The access timeline applies an inventory to every slot of its subject, whatever its
 source, so the pull reads every slot family the table gives for those subjects (INVENTORIED_SLOTS),
@@ -93,6 +94,7 @@ class PullContext:
     account: str
     partition: str
     time: str
+    pull_id: str = ""  # `time` with the clock's microseconds: two pulls within one second are two pulls
 
 
 def pull_time(clock: Clock) -> str:
@@ -128,7 +130,7 @@ class _Subject:
             if stray:  # an inventory vouches only for the families it names
                 raise ValueError(f"{self.subject_type} slots {stray} are not in INVENTORIED_SLOTS")
             self.state("inventory", "inventory", document=sorted(self.present))
-        key = f"pull-iam:{self.ctx.account}:{self.ctx.time}:{self.key}"
+        key = f"pull-iam:{self.ctx.account}:{self.ctx.pull_id or self.ctx.time}:{self.key}"
         return GraphDelta(SOURCE, key, key, key, self.ctx.time, tuple(self.nodes), tuple(self.edges))
 
 
@@ -431,7 +433,11 @@ class _Pull:
         except (_Skipped, _Failed) as exc:
             raise PullError(f"cannot identify the AWS caller: {exc}") from None
         account = identity["Account"]
-        self.ctx = PullContext(account, ids.parse_arn(identity["Arn"]).partition, pull_time(self.clock))
+        reading = self.clock()
+        time = pull_time(lambda: reading)
+        fraction = reading.microsecond  # the pull's name keeps what the graph's whole-second times drop
+        self.ctx = PullContext(account, ids.parse_arn(identity["Arn"]).partition, time,
+                               time[:-1] + f".{fraction:06d}Z" if fraction else time)
         yield from self._iam()
         for region in self.regions:
             yield from self._kms(region)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -301,10 +301,18 @@ def test_pulling_again_adds_nothing_and_a_change_adds_one_state(account, embedde
     assert graph.nodes["PolicyState", new]["slot"] == "inline:write-out"
 
 
-def test_same_second_pulled_twice_is_a_duplicate(account, embedded_store, tmp_path):
+def test_the_same_clock_reading_pulled_twice_is_a_duplicate(account, embedded_store, tmp_path):
     pull_iam(aws_session(), embedded_store, tmp_path / "q.jsonl", clock=clock_at(T1))
     again = pull_iam(aws_session(), embedded_store, tmp_path / "q.jsonl", clock=clock_at(T1))
     assert (again.loaded, again.skipped["duplicate"]) == (0, OBJECTS)
+
+
+def test_two_pulls_within_one_second_are_two_pulls(account, embedded_store, tmp_path):
+    first = pull_iam(aws_session(), embedded_store, tmp_path / "q.jsonl", clock=clock_at(T1))
+    later = datetime.fromisoformat(T1.replace("Z", "+00:00")) + timedelta(milliseconds=400)
+    again = pull_iam(aws_session(), embedded_store, tmp_path / "q.jsonl", clock=lambda: later)
+    assert (again.loaded, again.skipped.get("duplicate", 0)) == (first.loaded, 0) == (OBJECTS, 0)
+    assert again.time == first.time == T1  # the graph's times stay whole seconds
 
 
 def _fail(code: str, http_status: int, **only: str):
