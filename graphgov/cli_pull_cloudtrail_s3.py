@@ -29,17 +29,19 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @friendly_errors
 def command(store_spec: str | None, output_format: str, quarantine_path: Path, since: datetime | None,
             profile: str | None, region: str | None, role_arn: str | None, external_id: str | None, bucket: str,
-            prefix: str, org_id: str | None, accounts: tuple[str, ...], regions: tuple[str, ...]) -> None:
+            relist_days: int, prefix: str, org_id: str | None, accounts: tuple[str, ...],
+            regions: tuple[str, ...]) -> None:
     """Read CloudTrail delivery files from the trail's bucket, each file once.
 
     Each account and Region is read day by day from its checkpoint (the last day listed whole), listing
-    that day's previous day again for files delivered late; digest files are not read.
+    the day before it again (--relist-days) for files delivered late; digest files are not read.
     """
     from graphgov.pullers.cloudtrail_s3 import pull_cloudtrail_s3
 
     def pull(store: Store) -> PullSummary:
         session = bucket_session(profile, region, role_arn, external_id)
         return pull_cloudtrail_s3(session, store, quarantine_path, bucket, prefix, org_id=org_id,
-                                  accounts=_split(accounts), regions=_split(regions), since=day(since), region=region)
+                                  accounts=_split(accounts), regions=_split(regions), since=day(since), region=region,
+                                  relist_days=relist_days)
 
     run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull)

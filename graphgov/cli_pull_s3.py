@@ -15,6 +15,7 @@ import click
 
 from graphgov.aws import PullError, PullSummary, account_sessions, aws_session
 from graphgov.cli_common import friendly_errors, output_options, print_pull, store_from
+from graphgov.pullers.s3_objects import RELIST_DAYS
 from graphgov.stores import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +32,9 @@ def s3_pull_options(func: F) -> F:
         click.option("--role-arn", default=None, help="Read the bucket as this role (e.g. the log archive's)."),
         click.option("--external-id", default=None, help="External id for --role-arn."),
         click.option("--bucket", required=True, help="The bucket the logs are delivered to."),
+        click.option("--relist-days", type=click.IntRange(min=0), default=RELIST_DAYS, show_default=True,
+                     help="Days before each checkpoint listed again, for files delivered after their day "
+                          "(raise it after a delivery delay; files already read are not read again)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -71,7 +75,7 @@ def day(value: datetime | None) -> date | None:
 @friendly_errors
 def command(store_spec: str | None, output_format: str, quarantine_path: Path, since: datetime | None,
             profile: str | None, region: str | None, role_arn: str | None, external_id: str | None, bucket: str,
-            prefix: str, layout: str) -> None:
+            relist_days: int, prefix: str, layout: str) -> None:
     """Read every log object under s3://BUCKET/PREFIX not read before (date folders from their checkpoint).
 
     Records are recognised as `graphgov load` recognises them: CloudTrail, CloudWatch Logs payloads
@@ -81,6 +85,7 @@ def command(store_spec: str | None, output_format: str, quarantine_path: Path, s
 
     def pull(store: Store) -> PullSummary:
         session = bucket_session(profile, region, role_arn, external_id)
-        return pull_s3(session, store, quarantine_path, bucket, prefix, layout, since=day(since), region=region)
+        return pull_s3(session, store, quarantine_path, bucket, prefix, layout, since=day(since), region=region,
+                       relist_days=relist_days)
 
     run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull)

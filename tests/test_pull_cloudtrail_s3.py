@@ -222,6 +222,28 @@ def test_a_late_file_in_a_listed_day_is_read_by_the_next_pull(moto, generated, r
     assert {k: v for k, v in dump(store).items() if k == "edges"} == {"edges": reference["dump"]["edges"]}
 
 
+def test_relist_days_reaches_files_delivered_longer_after_their_day(moto, generated, tmp_path):
+    """After a delivery delay, --relist-days lists older days again; files already read stay unread."""
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    objects = trail_objects(generated)
+    keys = delivery_keys(objects)
+    upload(objects)
+    store = store_at(tmp_path)
+    first = pull(store, tmp_path)
+    assert first.objects["s3_object"] == FILES
+    delayed = keys[1].replace("/2026/01/05/", "/2026/01/04/")  # two days before the checkpoint (2026-01-06)
+    upload({delayed: objects[keys[1]]})  # a second copy: its records are duplicates of the first
+    assert pull(store, tmp_path).objects["s3_object"] == 0  # the default window: the day before only
+    with pytest.raises(PullError, match="relist days must be 0 or more"):
+        pull(store, tmp_path, relist_days=-1)
+    third = pull(store, tmp_path, relist_days=2)
+    assert (third.objects["s3_object"], third.objects["s3_object_already_read"]) == (1, FILES)
+    assert store.unseen([object_marker(BUCKET, delayed)]) == set()
+    # the copy's records were loaded from its twin: nothing new, nothing lost
+    assert (third.records, third.loaded, third.quarantined, dict(third.skipped)) == (
+        172, 0, 0, {"duplicate": 169, "unsupported_event": 3})
+
+
 def test_since_and_explicit_accounts_and_regions_limit_the_listing(moto, generated, tmp_path):
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     objects = trail_objects(generated, ("111111111111", "222222222222", "333333333333", "444444444444"))

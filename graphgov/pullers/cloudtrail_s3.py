@@ -9,8 +9,9 @@ the day folders of each (account, Region) stream from its checkpoint on. `CloudT
 
 Each (account, Region) stream keeps its own checkpoint, `cloudtrail-s3:<bucket>/<stream folder>`: the
 last day listed entirely. File names carry the delivery time and a random suffix, and a file can arrive
-after its day was listed, so the next pull lists again from the day before the checkpoint and reads
-the files not marked read (graphgov.pullers.s3_objects explains the markers, retries and failures).
+after its day was listed, so the next pull lists again from the day before the checkpoint (or
+`relist_days` before it, after a longer delivery delay) and reads the files not marked read
+(graphgov.pullers.s3_objects explains the markers, retries and failures).
 `since` bounds where a stream without a checkpoint starts.
 """
 
@@ -27,7 +28,7 @@ import boto3
 from graphgov.aws import PullError, PullSummary
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.pullers.s3_objects import AWS_CALLS as S3_CALLS
-from graphgov.pullers.s3_objects import Backoff, BucketReader, folder, run_pull
+from graphgov.pullers.s3_objects import RELIST_DAYS, Backoff, BucketReader, folder, run_pull
 from graphgov.stores.base import Store
 
 AWS_CALLS: frozenset[tuple[str, str]] = S3_CALLS
@@ -66,13 +67,14 @@ def check_ids(org_id: str | None, accounts: Iterable[str]) -> None:
 def pull_cloudtrail_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
                        org_id: str | None = None, accounts: Iterable[str] = (), regions: Iterable[str] = (),
                        since: date | None = None, region: str | None = None, chunk_records: int = CHUNK_RECORDS,
-                       backoff: Backoff | None = None) -> PullSummary:
+                       backoff: Backoff | None = None, relist_days: int = RELIST_DAYS) -> PullSummary:
     """Read the trail's delivery files in s3://bucket/prefix not read before into `store`."""
     accounts, regions = tuple(accounts), tuple(dict.fromkeys(regions))
     check_ids(org_id, accounts)
 
     def body(run: LoadRun) -> Counter:
-        reader = BucketReader(session, bucket, run, backoff or Backoff(), region, checkpoint_prefix=CHECKPOINT_PREFIX)
+        reader = BucketReader(session, bucket, run, backoff or Backoff(), region, checkpoint_prefix=CHECKPOINT_PREFIX,
+                              relist_days=relist_days)
         for account_folder in account_folders(reader, f"{folder(prefix)}AWSLogs/", org_id, accounts):
             trail = f"{account_folder}CloudTrail/"
             for name in regions or sorted(reader.level(trail)[0]):

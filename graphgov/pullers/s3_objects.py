@@ -57,6 +57,7 @@ from graphgov.stores.base import Store
 AWS_CALLS: frozenset[tuple[str, str]] = frozenset({("s3", "ListObjectsV2"), ("s3", "GetObject")})
 LAYOUTS = ("bedrock-invocation", "firehose")
 MAX_DEPTH = 8
+RELIST_DAYS = 1  # days before a stream's checkpoint listed again for files delivered after their day
 RETRY_CODES = frozenset({
     "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
     "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed",
@@ -129,8 +130,11 @@ class BucketReader:
     """One bucket, read through one S3 client into one LoadRun: listings and objects, retried and counted."""
 
     def __init__(self, session: boto3.Session, bucket: str, run: LoadRun, backoff: Backoff,
-                 region: str | None = None, checkpoint_prefix: str = "s3") -> None:
+                 region: str | None = None, checkpoint_prefix: str = "s3", relist_days: int = RELIST_DAYS) -> None:
+        if relist_days < 0:
+            raise PullError(f"relist days must be 0 or more, got {relist_days}")
         self.bucket, self.run, self.backoff, self.checkpoint_prefix = bucket, run, backoff, checkpoint_prefix
+        self.relist_days = relist_days
         try:  # one retry policy (ours, counted and testable): botocore's retries are switched off
             self.client = session.client("s3", region_name=region, config=Config(
                 retries={"total_max_attempts": 1}, user_agent_extra="graphgov-pull"))
@@ -254,13 +258,13 @@ class BucketReader:
 
     def read_stream_days(self, root: str, since: date | None, ignore: Callable[[str], bool] = lambda key: False,
                          years: list[str] | None = None) -> None:
-        """Read a date-partitioned folder from the day before its checkpoint (or `since`), moving the
-        checkpoint to each day once every object listed under it is read."""
+        """Read a date-partitioned folder from `relist_days` before its checkpoint (or `since`), moving
+        the checkpoint to each day once every object listed under it is read."""
         name = f"{self.checkpoint_prefix}:{self.bucket}/{root}"
         done = self.run.store.checkpoint(name)
         start = since
         if done:
-            window = date.fromisoformat(done) - timedelta(days=1)
+            window = date.fromisoformat(done) - timedelta(days=self.relist_days)
             start = max(start, window) if start else window
         for prefix, day in self.days(root, start, years):
             for page in self.pages(prefix):  # the whole day, hours and other sub-folders included
@@ -310,14 +314,16 @@ def run_pull(store: Store, quarantine_path: Path, chunk_records: int,
 
 def pull_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
             layout: str = "firehose", since: date | None = None, region: str | None = None,
-            chunk_records: int = CHUNK_RECORDS, backoff: Backoff | None = None) -> PullSummary:
+            chunk_records: int = CHUNK_RECORDS, backoff: Backoff | None = None,
+            relist_days: int = RELIST_DAYS) -> PullSummary:
     """Read every log object under s3://bucket/prefix not read before; records go through the readers
     and loaders as `graphgov load` sends them (Bedrock invocation logs, Firehose output...)."""
     if layout not in LAYOUTS:
         raise PullError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
 
     def body(run: LoadRun) -> Counter:
-        reader = BucketReader(session, bucket, run, backoff or Backoff(), region, checkpoint_prefix=f"s3:{layout}")
+        reader = BucketReader(session, bucket, run, backoff or Backoff(), region, checkpoint_prefix=f"s3:{layout}",
+                              relist_days=relist_days)
         reader.walk(folder(prefix), since, IGNORED[layout])
         return reader.objects
 
