@@ -83,6 +83,13 @@ def _badge(verdict: str) -> str:
     return f'<span class="verdict {_e(verdict)}">{_e(verdict)}</span>'
 
 
+def _question_badge(result: QuestionResult) -> str:
+    """An evidence-only question passes by definition; its badge says `evidence` so no one reads it as a check."""
+    if not result.gated and result.verdict == "pass":
+        return '<span class="verdict evidence" title="evidence only: never a finding">evidence</span>'
+    return _badge(result.verdict)
+
+
 def _tally(controls: Iterable[ControlResult]) -> dict[str, int]:
     controls = list(controls)
     return {v: sum(c.verdict == v for c in controls) for v in VERDICTS}
@@ -143,7 +150,7 @@ def _control_drill(report: Report, control: ControlResult, anchor: str) -> str:
     items = []
     for qid in control.questions:
         result = report.questions[qid]
-        items.append(f'<li>{_badge(result.verdict)} <a href="#{_anchor("q-", qid)}"><code>{_e(qid)}</code></a>: '
+        items.append(f'<li>{_question_badge(result)} <a href="#{_anchor("q-", qid)}"><code>{_e(qid)}</code></a>: '
                      f"{_e(result.question.title)} ({_e(result.question.severity)}; {_why(result)})</li>")
     return (f'<details class="control" id="{anchor}" data-control="{_e(control.control)}" '
             f'data-verdict="{_e(control.verdict)}"><summary>{_badge(control.verdict)} <code>{_e(control.control)}'
@@ -171,7 +178,7 @@ def _questions(report: Report, anchors: Mapping[str, str], known: Mapping[str, s
                              if c.partition(":")[0] in report.frameworks)
         blocks.append(
             f'<details class="question" id="{_anchor("q-", qid)}" data-question="{_e(qid)}" '
-            f'data-verdict="{_e(result.verdict)}" data-rows="{len(result.rows)}"><summary>{_badge(result.verdict)} '
+            f'data-verdict="{_e(result.verdict)}" data-rows="{len(result.rows)}"><summary>{_question_badge(result)} '
             f"<code>{_e(qid)}</code> {_e(q.title)} <span class=\"muted\">({len(result.rows)} rows)</span></summary>"
             f"<p>{_e(q.description)}</p><p class=\"muted\">Severity {_e(q.severity)}; pass: {_e(q.pass_rule)}; "
             f"{'gated' if result.gated else 'evidence only'}; evidence: {_e(', '.join(q.evidence) or 'none')}; "
