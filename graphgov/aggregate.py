@@ -4,7 +4,8 @@ The merge rules are stated here once: `Aggregate` applies them while folding a c
 `merge_attrs` when the embedded store folds a chunk into what it already holds, and the Neo4j write
 statements (graphgov.schema_cypher) implement them in Cypher; the parity tests hold them to each other.
 
-Rules: node and edge properties take the newest non-null value; `first_seen`/`last_seen` are min/max;
+Rules: node and edge properties take the newest non-null value (loaded last), except the changing
+states of TIMED_PROPS, which take the value of the newest event by event time; `first_seen`/`last_seen` are min/max;
 `count` and `bytes` add, and so do the edge type's declared additive properties (token counts, PII
 counts...); `operations` and `sources` are sorted unions; `event_ids` keeps the lexicographically
 smallest few ids, so the sample is the same whatever order records arrive in.
@@ -20,18 +21,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from graphgov.schema import ADDITIVE_PROPS, EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, UNION_PROPS
+from graphgov.schema import ADDITIVE_PROPS, EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, TIMED_PROPS, UNION_PROPS
 
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
 
 
 EDGE_UNIONS = frozenset({"sources", "operations"}) | UNION_PROPS
+TIMED_AT = frozenset(TIMED_PROPS.values())  # set only alongside their property
 NODE_UNIONS = frozenset({"labels", "sources"})  # a node property may share an edge union's name (`evidence`)
 
 
 def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: frozenset[str] = EDGE_UNIONS) -> None:
     """Fold `incoming` edge (or, with NODE_UNIONS, node) attributes into `current` in place."""
+    for prop, at in TIMED_PROPS.items():  # an older state never replaces a newer one
+        if prop in incoming and current.get(at) is not None and (incoming.get(at) or "") < current[at]:
+            incoming = {k: v for k, v in incoming.items() if k not in (prop, at)}
     for name, value in incoming.items():
         if name in unions:
             current[name] = sorted(set(current.get(name, [])) | set(value))
@@ -95,8 +100,15 @@ class Aggregate:
                 acc.first, acc.last = min(acc.first, time), max(acc.last, time)
             acc.sources.add(source)
             for name, value in row.props.items():
-                if value is not None:
-                    acc.props[name] = value
+                if value is None or name in TIMED_AT:
+                    continue
+                at = TIMED_PROPS.get(name)
+                if at is not None:  # a changing state: the newest event's value, stamped with its time
+                    stamp = row.props.get(at) or time
+                    if acc.props.get(at) is not None and stamp < acc.props[at]:
+                        continue
+                    acc.props[at] = stamp
+                acc.props[name] = value
         for edge in delta.edges:
             edge_id = (edge.type, (NODE_TYPES[edge.src_type].merge_label, edge.src),
                        (NODE_TYPES[edge.dst_type].merge_label, edge.dst))

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from graphgov.pii import PII_TYPES
 
 EVENT_ID_SAMPLE = 5
+# Node properties that record a state which changes over time: each carries the time of the event that
+# set it (`<prop>_at`), and a value from an older event never replaces a newer one, whatever order the
+# logs are loaded in (a backfill after a recent pull). Other properties take the value loaded last.
+TIMED_PROPS: dict[str, str] = {"tags": "tags_at"}
 
 
 @dataclass(frozen=True)
@@ -92,18 +96,19 @@ NODE_TYPES: dict[str, NodeType] = {
             "id",
             ("S3Bucket",),
             ("id", "name", "arn", "account_id", "default_encryption", "encryption_kms_key_ref",
-             "lifecycle_expires", "lifecycle_expiration_days", "tags"),
+             "lifecycle_expires", "lifecycle_expiration_days", "tags", "tags_at"),
             "An S3 bucket; key `id` is the bucket name, as in Cartography. `tags`: its tag set as sorted "
-            "`key=value` strings (Put/DeleteBucketTagging; empty once deleted).",
+            "`key=value` strings (Put/DeleteBucketTagging; empty once deleted), as of the newest such event "
+            "(`tags_at`), in whatever order logs are loaded.",
         ),
         NodeType(
             "S3Object",
             "S3Object",
             "arn",
             ("S3Object",),
-            ("arn", "bucket", "key", "tags"),
-            "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored; `tags` as for buckets "
-            "(Put/DeleteObjectTagging).",
+            ("arn", "bucket", "key", "tags", "tags_at"),
+            "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored; `tags` and `tags_at` as for "
+            "buckets (Put/DeleteObjectTagging).",
         ),
         NodeType(
             "Dataset",

@@ -2,14 +2,23 @@
 
 Labels, relationship types and property names come only from the schema declarations (never from
 data); every value travels as a parameter (`$rows`). The statements implement the merge rules of
-graphgov.aggregate in Cypher: newest non-null property wins, min/max times, added counts (and additive
-properties), sorted unions.
+graphgov.aggregate in Cypher: newest non-null property wins (by event time for TIMED_PROPS), min/max
+times, added counts (and additive properties), sorted unions.
 Everything here works on Neo4j Community (uniqueness constraints and range indexes only).
 """
 
 from __future__ import annotations
 
-from graphgov.schema import CHECKPOINT_LABEL, EVENT_ID_SAMPLE, MERGE_KEYS, SEEN_LABEL, EdgeType, node_labels
+from graphgov.schema import (
+    CHECKPOINT_LABEL,
+    EVENT_ID_SAMPLE,
+    MERGE_KEYS,
+    NODE_TYPES,
+    SEEN_LABEL,
+    TIMED_PROPS,
+    EdgeType,
+    node_labels,
+)
 
 
 def _sorted_union(target: str, incoming: str, limit: int | None = None) -> str:
@@ -58,10 +67,20 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
         raise ValueError(f"labels {labels} are not declared in the schema")
     extra = sorted(label for label in labels if label != merge_label)
     set_labels = f"\nSET n:{':'.join(extra)}" if extra else ""
+    declared_props = {p for t in NODE_TYPES.values() if t.merge_label == merge_label for p in t.props}
+    timed = sorted((prop, at) for prop, at in TIMED_PROPS.items() if prop in declared_props)
+    keep_old, restore = "", ""
+    if timed:  # an older event's state never replaces a newer one (graphgov.aggregate)
+        kept = ", ".join(f"n.{prop} AS old_{prop}, n.{at} AS old_{at}" for prop, at in timed)
+        keep_old = f"WITH n, row, {kept}\n"
+        restore = "\nSET " + ",\n    ".join(
+            f"n.{name} = CASE WHEN row.props.{at} < old_{at} THEN old_{name} ELSE n.{name} END"
+            for prop, at in timed for name in (prop, at))
     return (
         "UNWIND $rows AS row\n"
         f"MERGE (n:{merge_label} {{{MERGE_KEYS[merge_label]}: row.key}})\n"
-        f"SET n += row.props{set_labels}\n"
+        f"{keep_old}"
+        f"SET n += row.props{set_labels}{restore}\n"
         f"{_window('n')}"
     )
 

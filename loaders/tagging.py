@@ -3,8 +3,9 @@
 PutBucketTagging and PutObjectTagging replace the whole tag set, so the graph keeps the set the call
 put, as sorted `key=value` strings; DeleteBucketTagging and DeleteObjectTagging leave an empty list.
 The request body is logged as `Tagging.TagSet.Tag`: one `{Key, Value}` object when the set has one tag
-(XML flattened), a list otherwise, and absent or empty for an empty set. The newest call wins as every
-node property does (graphgov.aggregate: the value loaded last; CloudTrail files are loaded in order).
+(XML flattened), a list otherwise, and absent or empty for an empty set. The newest call by event time
+wins, whatever order logs are loaded in: `tags` is a timed property (graphgov.schema.TIMED_PROPS), stamped
+`tags_at`.
 Tags are per object, not per version: a call naming a `versionId` sets the object's tags all the same.
 
 Bucket tagging is a management event delivered to the bucket owner (`recipientAccountId` names it);

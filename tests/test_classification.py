@@ -191,3 +191,25 @@ def test_classify_command(tmp_path):
     result = runner.invoke(main, ["classify", "--mapping", str(mapping), "--store", graph])
     assert result.exit_code == 1 and result.output.startswith(f"Error: {mapping}: invalid mapping: rules.0")
     assert len(result.output.splitlines()) == 1
+
+
+def _tag_state(store, label, key):
+    attrs = dict(store.scan_nodes(label))[key]
+    return attrs.get("tags"), attrs.get("tags_at")
+
+
+@pytest.mark.parametrize("separately", [False, True], ids=["one-file", "file-per-record"])
+def test_tags_are_the_newest_events_whatever_order_the_logs_are_loaded_in(store, tmp_path, separately):
+    """A backfill loaded after newer logs must not bring back tags that were since changed or deleted."""
+    records = list(reversed(_records()))  # newest first: the deletions come before the puts they undo
+    files = [[r] for r in records] if separately else [records]
+    for i, batch in enumerate(files):  # one load each: the stores' merge, not only the in-chunk aggregate
+        path = tmp_path / f"part-{i}.json"
+        path.write_text(json.dumps({"Records": batch}))
+        load_paths([path], store, tmp_path / "q.jsonl")
+    assert _tag_state(store, "S3Bucket", "acme-scratch-data") == ([], "2026-04-01T11:01:00Z")
+    assert _tag_state(store, "S3Object", "arn:aws:s3:::acme-hr-data/reviews/old.csv") == ([], "2026-04-01T11:00:00Z")
+    assert _tag_state(store, "S3Bucket", "acme-clinic-data") == (["data-classification=health", "team=ml"],
+                                                                 "2026-04-01T10:00:00Z")
+    classify(store)
+    assert [row["dataset"] for row in ask(store, "personal-data-in-training")] == [CLINIC, HR]
