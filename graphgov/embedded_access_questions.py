@@ -102,6 +102,12 @@ def _artifact_objects(graph: nx.MultiDiGraph, artifact: Node) -> Iterator[Node]:
 
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     groups: dict[tuple, set] = defaultdict(set)
+    assumers: dict[Node, list[Node]] = {}  # role -> who assumed it: a busy role is read by every object
+
+    def assumed_by(role: Node) -> list[Node]:
+        if role not in assumers:
+            assumers[role] = [principal for principal, _, _ in _in(graph, role, "ASSUMED_ROLE")]
+        return assumers[role]
     for resource, account in _exposed_resources(graph):
         if account is None:
             continue
@@ -113,11 +119,14 @@ def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
                     found += [(principal, "observed", [f"cloudtrail:{op}"]) for op in r.get("operations", [])]
         for principal, _, r in _in(graph, resource, "USED_KEY", "INVOKED"):
             found += [(principal, "observed", [f"cloudtrail:{op}"]) for op in r.get("operations", [])]
+        role_operations: dict[Node, set[str]] = defaultdict(set)  # over all the dataset's objects, once
         for obj, _, _ in _in(graph, resource, "IN_DATASET"):
             for role, _, r in _in(graph, obj, "READ", "WROTE"):
-                for principal, _, _ in _in(graph, role, "ASSUMED_ROLE"):
-                    found += [(principal, "observed", [f"assume:{graph.nodes[role].get('arn')}", f"cloudtrail:{op}"])
-                              for op in r.get("operations", [])]
+                role_operations[role].update(r.get("operations", []))
+        for role, operations in role_operations.items():
+            for principal in assumed_by(role):
+                found += [(principal, "observed", [f"assume:{graph.nodes[role].get('arn')}", f"cloudtrail:{op}"])
+                          for op in sorted(operations)]
         for principal, access, via in found:
             p = graph.nodes[principal]
             if principal[0] != "AWSPrincipal" or "AWSServicePrincipal" in p.get("labels", ()):
