@@ -63,6 +63,7 @@ def browser_setup(neo4j_store, neo4j_uri, tmp_path):
         pytest.fail(f"graphgov's Browser assets server does not answer at {assets_url} ({exc}); start it with "
                     "`graphgov browser serve --port <port>` (scripts/neo4j-local start does)")
     assert urlparse(assets_url).hostname in config["browser.remote_content_hostname_whitelist"].split(",")
+    assert config["client.allow_telemetry"] == "false"  # Browser sends no usage data about this graph
     url = f"{_http_url(neo4j_uri)}/browser/?dbms={neo4j_uri}&preselectAuthMethod=NO_AUTH"
     return neo4j_store, url
 
