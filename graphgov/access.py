@@ -66,6 +66,7 @@ class _Facts:
     policy_only_principals: set[str]  # principals the graph knows only because a policy names them
     role_paths: dict[str, str]  # role key -> its IAM path, when known
     org_policy_types: dict[str, str]
+    management_accounts: set[str]  # where the organisations' SCPs/RCPs live; none of them applies there
     buckets: dict[str, str | None]  # name -> owner account
     datasets: dict[str, dict[str, Any]]
     artifacts: dict[str, dict[str, Any]]
@@ -103,6 +104,8 @@ def _read_facts(store: Store) -> _Facts:
         policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if a.get("sources") == ["policy"]},
         role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
+        management_accounts={a["account_id"] for a in nodes["AWSPolicy"].values()
+                             if a.get("policy_type") in ("scp", "rcp") and a.get("account_id")},
         buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
         datasets=nodes["Dataset"], artifacts=nodes["ModelArtifact"], keys=nodes["KMSKey"],
         endpoints=nodes["Endpoint"],
@@ -118,7 +121,8 @@ class _Deriver:
         self.timeline = Timeline(facts.states)
         known_principals = {s.subject for s in facts.states if s.subject_type in ("AWSRole", "AWSUser")}
         self.known_accounts = {account_of(p) for p in known_principals} - {None}
-        self.model = AccessModel(self.timeline, facts.principals, facts.org_policy_types, self.known_accounts)
+        self.model = AccessModel(self.timeline, facts.principals, facts.org_policy_types, self.known_accounts,
+                                 facts.management_accounts)
         self.known_principals = sorted(known_principals)
         self.decisions = 0
         self.target_count = 0

@@ -4,9 +4,10 @@
 endpoints, custom models, registry groups) and the policy timeline. `decide_at` asks graphgov.effective
 for one (principal, target, time), after assembling what applied then: the principal's inline,
 managed and group policies and its boundary; the resource's bucket, key (with grants), trust or
-registry policy; the accounts' SCPs/RCPs attached directly; the SSE-KMS key as a second gate; the key's
-state. What the evidence does not cover makes the answer `unknown` (before the earliest evidence) or
-`conditional` (an unknown key policy, an unknown bucket owner), never a grant.
+registry policy; the SCPs/RCPs attached to the accounts and to the organisation root and OUs above
+them (the tree as of that time); the SSE-KMS key as a second gate; the key's state. What the evidence
+does not cover makes the answer `unknown` (before the earliest evidence) or `conditional` (an unknown
+key policy, an unknown bucket owner), never a grant.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from graphgov import ids
 from graphgov.effective import EffectiveDecision, Labeled, PolicySet, Request, decide
 from graphgov.policy import PolicyDocument, PolicyError, parse_policy
 from graphgov.policy_timeline import END_OF_TIME, Resolved, Timeline
+from loaders.organizations import AWS_MANAGED
 
 # An object key no policy names, standing for "any object under this prefix": a pattern grants the
 # whole prefix exactly when it matches this probe (wildcards only).
@@ -136,14 +138,21 @@ class AccessModel:
     """Policy timeline + principals + targets, queried at any time."""
 
     def __init__(self, timeline: Timeline, principals: Mapping[str, tuple[str, ...]],
-                 org_policy_types: Mapping[str, str] | None = None, known_accounts: Iterable[str] = ()) -> None:
+                 org_policy_types: Mapping[str, str] | None = None, known_accounts: Iterable[str] = (),
+                 management_accounts: Iterable[str] = ()) -> None:
         self.timeline = timeline
         self.principal_labels = dict(principals)
         self.org_policy_types = dict(org_policy_types or {})
+        # SCPs do not limit the management account's principals, nor RCPs its resources (AWS Organizations
+        # user guide); the account is the one in the organisation policies' ARNs.
+        self.management_accounts = frozenset(management_accounts)
         # Accounts whose identity policies the evidence covers; a principal of any other account is
         # judged as its account root is: by what the resource side grants it.
         self.known_accounts = set(known_accounts)
         self._cache: dict[tuple[int, str, Target], Outcome] = {}
+        self._org_cache: dict[tuple[str, str, int], tuple[tuple[Labeled, ...], ...]] = {}
+        self._policies_at_level: dict[str, tuple[str, ...]] | None = None
+        self._roots: set[str] = set()
 
     # --- the principal's side ----------------------------------------------------------------------
 
@@ -206,26 +215,119 @@ class AccessModel:
             complete = complete and known
         return PolicySet(identity=tuple(docs), boundary=boundary), complete, extrapolated
 
-    def _org_levels(self, account: str | None, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
-        """The SCPs or RCPs attached directly to the account, as one level of Deny-bearing documents.
+    def _levels_of(self) -> dict[str, tuple[str, ...]]:
+        """OU or root id -> the org policies with a `target:<id>` slot (built once per model)."""
+        if self._policies_at_level is None:
+            index: dict[str, list[str]] = defaultdict(list)
+            for subject, slots in self.timeline.slots_of.items():
+                for slot in slots:
+                    if slot.startswith("target:"):
+                        index[slot[len("target:"):]].append(subject)
+            roots = {level for level in index if level.startswith("r-")}
+            self._policies_at_level = {level: tuple(sorted(policies)) for level, policies in index.items()}
+            self._roots = roots | {s.target for s in self.timeline.states.values()
+                                   if s.kind == "org-parent" and s.target and s.target.startswith("r-")}
+        return self._policies_at_level
 
-        Levels above the account (root, OUs) are not in the logs; their FullAWSAccess default is
-        assumed, so an account-level allow-list is only applied together with an allow-all level.
-        """
-        if not account:
+    def _parent(self, subject: str, time: str) -> tuple[str | None, bool]:
+        """(parent id or None, known?) of an account or OU at `time`. Before a MoveAccount (the slot's first
+        observation) the account was where the move took it from."""
+        resolved = self.timeline.slot_at(subject, "parent", time)
+        if resolved is None:
+            return None, False
+        state = resolved.state
+        if resolved.extrapolated and state is None:
+            return None, False  # removed from the organisation later: where it was before is not known
+        if resolved.extrapolated and state.document:
+            source = (_json(state.document) or {}).get("from")
+            if isinstance(source, str) and source:
+                return source, True
+        return (state.target if state is not None else None), True
+
+    def _chain(self, account: str, time: str) -> tuple[str, ...] | None:
+        """The account's ancestors at `time`, root first; None when nothing is known of its place; () when it
+        is in no organisation (removed from it)."""
+        parent, known = self._parent(account, time)
+        if not known:
+            return None
+        chain: list[str] = []
+        while parent and parent not in chain:
+            chain.append(parent)
+            if parent.startswith("r-"):
+                break
+            parent, _known = self._parent(parent, time)
+        if not chain:
             return ()
-        docs = []
-        for _slot, resolved in self.timeline.subject_at(account, time, "org-policy:").items():
-            state = resolved.state
-            if state is None or not state.target or self.org_policy_types.get(state.target) != kind:
+        self._levels_of()
+        if not chain[-1].startswith("r-") and len(self._roots) == 1:
+            chain.append(next(iter(self._roots)))  # an organisation has one root: the unknown top is it
+        return tuple(reversed(chain))
+
+    def _level_docs(self, level: str, kind: str, time: str, account: bool) -> tuple[list[Labeled], bool]:
+        """(documents attached to the level at `time`, complete?): complete when a snapshot listed the
+        level's attachments, or a FullAWSAccess is among them (the default need not be assumed then)."""
+        if account:
+            pairs = [(resolved.state.target if resolved.state else None, resolved)
+                     for resolved in self.timeline.subject_at(level, time, "org-policy:").values()]
+        else:
+            pairs = []
+            for policy in self._levels_of().get(level, ()):
+                resolved = self.timeline.slot_at(policy, f"target:{level}", time)
+                if resolved is None:
+                    continue
+                attached = resolved.state is not None
+                if resolved.extrapolated and (resolved.state is None or resolved.state.evidence == "event"):
+                    attached = not attached  # before an AttachPolicy it was not attached; before a Detach, it was
+                pairs.append((policy if attached else None, resolved))
+        docs: list[Labeled] = []
+        complete = False
+        for policy, resolved in pairs:
+            if resolved.state is not None and resolved.state.evidence == "snapshot" and not resolved.extrapolated:
+                complete = True
+            if not policy or self.org_policy_types.get(policy, AWS_MANAGED.get(policy)) != kind:
                 continue
-            content = self.timeline.slot_at(state.target, "content", time)
+            content = self.timeline.slot_at(policy, "content", time)
             document = parsed_document(content.state.document or "") if content and content.state else None
+            if AWS_MANAGED.get(policy) == kind:
+                complete = True
+                document = document or _ALLOW_ALL  # FullAWSAccess / RCPFullAWSAccess: allow everything
             if document is not None:
-                docs.append(Labeled(f"{kind}:{state.target}", document))
-        if not docs:
+                docs.append(Labeled(f"{kind}:{policy}@{level}", document))
+        return docs, complete
+
+    def _org_levels(self, account: str | None, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
+        """The SCPs or RCPs in force for the account at `time`: one level per node of its place in the
+        organisation (root, OUs, the account), each level the policies attached there.
+
+        A level whose attachments the evidence does not list completely (CloudTrail shows the changes,
+        rarely the FullAWSAccess attached when the organisation was made) also gets the FullAWSAccess
+        default, so a Deny there applies and an allow-list is applied together with an allow-all. When
+        nothing is known of the account's place, only the policies attached to it directly apply
+        (as one level, with FullAWSAccess assumed above it). Cached per (account, kind, state epoch).
+        """
+        if not account or account in self.management_accounts:
             return ()
-        return (tuple(docs) + (Labeled(f"{kind}:assumed-FullAWSAccess", _ALLOW_ALL),),)
+        key = (account, kind, self.timeline.epoch(time))
+        cached = self._org_cache.get(key)
+        if cached is None:
+            cached = self._org_cache[key] = self._org_levels_uncached(account, kind, time)
+        return cached
+
+    def _org_levels_uncached(self, account: str, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
+        chain = self._chain(account, time)
+        if chain == ():
+            return ()  # not in an organisation: no SCP or RCP applies
+        levels = []
+        real = False
+        for level in (*(chain or ()), account):
+            docs, complete = self._level_docs(level, kind, time, level == account)
+            real = real or bool(docs) or complete
+            if not complete:
+                docs.append(Labeled(f"{kind}:assumed-FullAWSAccess@{level}", _ALLOW_ALL))
+            levels.append(tuple(docs))
+        if not real:
+            return ()  # only assumed allow-alls: as if no SCP applied
+        return tuple(levels)
 
     # --- the resource's side -----------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ PLACEHOLDER = "EDIT ME"
 # label -> group; a group is one hue, its labels different lightnesses (schema order), so related
 # things look related and each label stays distinguishable.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "accounts": ("AWSAccount",),
+    "accounts": ("AWSAccount", "AWSOrganizationalUnit"),
     "principals": ("AWSPrincipal", "AWSUser", "AWSRole", "AWSRootUser", "AWSServicePrincipal", "AWSFederatedUser",
                    "AWSIdentityCenterUser", "AWSFederatedIdentity", "AWSRoleSession", "AWSGroup"),
     "data": ("S3Bucket", "S3Object", "Dataset", "ModelArtifact"),

@@ -102,16 +102,22 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
     Credentials, Region and endpoint come from the standard AWS configuration (profile, environment
     including AWS_ENDPOINT_URL); the caller needs read access such as the SecurityAudit policy. With
     --role-arn or --assume-role-name each account reached is pulled in turn (`--region`: where KMS
-    keys are read).
+    keys are read). The organisation's tree and its SCPs/RCPs are read where the caller may read them
+    (once, as the caller, with --assume-role-name); elsewhere that is one skipped record.
     """
-    from graphgov.aws import PullError, merged
+    from graphgov.aws import PullError, aws_session, merged
     from graphgov.pull_iam import pull_iam
 
     try:
         with store_from(store_spec) as store:
-            summary = merged([pull_iam(session, store, quarantine_path, regions=regions)
-                              for _account, session in sessions(profile, role_arn, assume_role_name, external_id,
-                                                                accounts)])
+            pulls = []
+            if assume_role_name:  # over the organisation: read its tree once, as the caller (management or delegate)
+                pulls.append(pull_iam(aws_session(profile), store, quarantine_path, regions=regions,
+                                      parts=("organization",)))
+            parts = ("account",) if assume_role_name else ("account", "organization")
+            pulls += [pull_iam(session, store, quarantine_path, regions=regions, parts=parts)
+                      for _account, session in sessions(profile, role_arn, assume_role_name, external_id, accounts)]
+            summary = merged(pulls)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
     print_pull(summary, output_format, f"account {summary.account} at {summary.time}", store.description)

@@ -14,7 +14,7 @@ Slots and kinds (the `kind` is what the evaluator does with the state):
 | user | `group:<group arn>` | `membership` | target = group ARN |
 | role, user | `boundary` | `boundary` | target = policy ARN |
 | role | `trust` | `trust` | document |
-| role, user, group, managed policy, bucket, key | `lifecycle` | `lifecycle` | created (deleted = gone) |
+| role, user, group, managed policy, bucket, key, OU | `lifecycle` | `lifecycle` | created (deleted = gone) |
 | managed policy | `version:<v>` | `policy-version` | document |
 | managed policy | `default` | `default-version` | document, or target = version id |
 | bucket | `bucket-policy` | `resource` | document |
@@ -29,10 +29,14 @@ Slots and kinds (the `kind` is what the evaluator does with the state):
 | org policy (AWSPolicy) | `content` | `org-policy` | document |
 | account | `org-policy:<policy id>` | `org-attachment` | target = the SCP/RCP id (`p-...`) attached to the account |
 | org policy (AWSPolicy) | `target:<ou-/r- id>` | `org-attachment` | target = the OU or root it is attached to |
+| account, OU (AWSOrganizationalUnit) | `parent` | `org-parent` | target = parent OU or root; document {"from": ...} |
 | user | `access-key:<key id>` | `credential` | document: {"AccessKeyId", "Status"} (never a secret) |
 | any (snapshot only) | `inventory` | `inventory` | document: the sorted slots present when the snapshot was taken |
 
 A deletion (DeleteRolePolicy, DetachRolePolicy, DeleteBucketPolicy...) is a state with `deleted: true`.
+An account's `parent` is deleted when it leaves the organisation; a MoveAccount state's document
+{"from": <source parent>} says where the account was before the move (OUs and roots are
+AWSOrganizationalUnit subjects keyed by their `ou-...`/`r-...` id).
 """
 
 from __future__ import annotations
@@ -49,12 +53,12 @@ Evidence = Literal["event", "snapshot"]
 
 SUBJECT_TYPES = frozenset({
     "AWSRole", "AWSUser", "AWSPrincipal", "AWSGroup", "AWSPolicy", "S3Bucket", "S3Object", "KMSKey", "AWSAccount",
-    "ModelPackageGroup",
+    "ModelPackageGroup", "AWSOrganizationalUnit",
 })
 KINDS = frozenset({
     "identity", "attachment", "membership", "boundary", "trust", "lifecycle", "policy-version", "default-version",
     "resource", "acl", "public-access-block", "ownership", "encryption", "key-policy", "grant", "key-state",
-    "org-policy", "org-attachment", "inventory", "credential",
+    "org-policy", "org-attachment", "org-parent", "inventory", "credential",
 })
 
 

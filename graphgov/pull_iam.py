@@ -13,14 +13,21 @@ within the same second. Every object but the account also gets a `lifecycle`
 state (it exists) and an `inventory` state listing the slots it had, so a slot that is gone is known
 to be gone. The access timeline applies an inventory to every slot of its subject, whatever its
 source, so the pull reads every slot family the table gives for those subjects (INVENTORIED_SLOTS),
-users' access keys included. The account gets no inventory: its Organizations slots are not read
-here. The fixed slots of a bucket and the account's Block Public Access get a `deleted` state when
-they are not set.
+users' access keys included. The account gets no inventory (its Block Public Access and its
+Organizations slots are read apart). The fixed slots of a bucket and the account's Block Public
+Access get a `deleted` state when they are not set.
 
 An object whose read fails is not loaded: AccessDenied (and an object gone while being read) is
 skipped with a named reason (`access_denied:s3:GetBucketAcl`), any other error quarantines it with
 the error. A failed listing counts as one record of the kind it lists. Credentials or an endpoint that
 cannot be used at all stop the pull with a PullError (one line for the user).
+
+When the caller may read the organisation (ListRoots answers: the management or a delegated
+administrator account), the pull also reads its tree and its SCPs and RCPs: each root and OU (an
+AWSOrganizationalUnit with its `parent`), each account's `parent` and the policies attached to it
+(`org-policy:<id>`), and each SCP/RCP attached anywhere (its `content` and a `target:<ou-/r- id>` per
+OU or root it is attached to; an inventory only when the whole tree was read). An organisation not in
+use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`).
 
 SageMaker model package group policies are not read: moto (the test server) does not implement
 GetModelPackageGroupPolicy, so that code could not be tested.
@@ -71,7 +78,11 @@ AWS_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("s3control", "GetPublicAccessBlock"),
     ("s3", "ListBuckets"), ("s3", "GetBucketPolicy"), ("s3", "GetBucketAcl"), ("s3", "GetPublicAccessBlock"),
     ("s3", "GetBucketOwnershipControls"), ("s3", "GetBucketEncryption"),
+    ("organizations", "ListRoots"), ("organizations", "ListOrganizationalUnitsForParent"),
+    ("organizations", "ListAccountsForParent"), ("organizations", "ListPoliciesForTarget"),
+    ("organizations", "DescribePolicy"),
 })
+ORG_POLICY_FILTERS = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 # The slot families a pull reads for each subject type: an `inventory` state vouches for these (and
 # lifecycle: the subject exists), so the access timeline may take a slot missing from it as gone.
@@ -79,7 +90,8 @@ INVENTORIED_SLOTS: dict[str, tuple[str, ...]] = {
     "AWSUser": ("lifecycle", "inline:", "attached:", "group:", "boundary", "access-key:"),
     "AWSRole": ("lifecycle", "inline:", "attached:", "boundary", "trust"),
     "AWSGroup": ("lifecycle", "inline:", "attached:"),
-    "AWSPolicy": ("lifecycle", "version:", "default"),
+    "AWSPolicy": ("lifecycle", "version:", "default", "content", "target:"),
+    "AWSOrganizationalUnit": ("lifecycle", "parent"),
     "S3Bucket": ("lifecycle", "bucket-policy", "acl", "public-access-block", "ownership", "encryption"),
     "KMSKey": ("lifecycle", "key-policy", "grant:", "key-state"),
 }
@@ -123,14 +135,14 @@ class _Subject:
         if not deleted:
             self.present.append(slot)
 
-    def delta(self, inventory: bool = True) -> GraphDelta:
+    def delta(self, inventory: bool = True, name: str | None = None) -> GraphDelta:
         if inventory:
             families = INVENTORIED_SLOTS[self.subject_type]
             stray = [slot for slot in self.present if not slot.startswith(families)]
             if stray:  # an inventory vouches only for the families it names
                 raise ValueError(f"{self.subject_type} slots {stray} are not in INVENTORIED_SLOTS")
             self.state("inventory", "inventory", document=sorted(self.present))
-        key = f"pull-iam:{self.ctx.account}:{self.ctx.pull_id or self.ctx.time}:{self.key}"
+        key = f"pull-iam:{self.ctx.account}:{self.ctx.pull_id or self.ctx.time}:{name or self.key}"
         return GraphDelta(SOURCE, key, key, key, self.ctx.time, tuple(self.nodes), tuple(self.edges))
 
 
@@ -325,6 +337,43 @@ def key_delta(metadata: Mapping[str, Any], policy: str | None, grants: Iterable[
     return subject.delta()
 
 
+def org_unit_delta(unit: Mapping[str, Any], parent: str | None, ctx: PullContext) -> GraphDelta:
+    """A root (no parent) or an OU from ListRoots / ListOrganizationalUnitsForParent, with its parent."""
+    props = {"id": unit["Id"], "name": unit.get("Name"), "arn": unit.get("Arn")}
+    subject = _Subject(ctx, "AWSOrganizationalUnit", unit["Id"],
+                       (NodeRow("AWSOrganizationalUnit", unit["Id"], {k: v for k, v in props.items() if v}),))
+    subject.state("lifecycle", "lifecycle")
+    if parent:
+        subject.state("parent", "org-parent", target=parent)
+    return subject.delta(name=f"org:{unit['Id']}")
+
+
+def org_account_delta(account: str, parent: str, policies: Iterable[str] | None, ctx: PullContext) -> GraphDelta:
+    """An account's place in the tree and the SCPs/RCPs attached to it (None: they could not be read)."""
+    subject = _Subject(ctx, "AWSAccount", account, (NodeRow("AWSAccount", account, {"id": account}),))
+    subject.state("parent", "org-parent", target=parent)
+    for policy in sorted(policies or ()):
+        subject.state(f"org-policy:{policy}", "org-attachment", target=policy)
+    return subject.delta(inventory=False, name=f"org:{account}")
+
+
+def org_policy_delta(policy: Mapping[str, Any], targets: Iterable[str], ctx: PullContext,
+                     inventory: bool) -> GraphDelta:
+    """A DescribePolicy answer: the SCP or RCP's content, and the roots and OUs it is attached to."""
+    summary = policy.get("PolicySummary") or {}
+    policy_id = summary["Id"]
+    policy_type = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}[summary["Type"]]
+    arn = summary.get("Arn")
+    owner = ids.parse_arn(arn).account if ids.is_arn(arn) else None
+    node = policy_row(policy_id, policy_type, arn=arn, name=summary.get("Name"), account=owner or None)
+    subject = _Subject(ctx, "AWSPolicy", policy_id, (node,))
+    subject.state("lifecycle", "lifecycle")
+    subject.state("content", "org-policy", document=policy.get("Content"))
+    for target in sorted(set(targets)):
+        subject.state(f"target:{target}", "org-attachment", target=target)
+    return subject.delta(inventory=inventory, name=f"org:{policy_id}")
+
+
 # --- reading the account -------------------------------------------------------------------------------
 
 
@@ -342,11 +391,17 @@ class _Absent(Exception):  # noqa: N818 - the configuration is not set: a state,
     pass
 
 
+PARTS = ("account", "organization")  # what one pull reads: the account's own policies; the organisation's tree
+
+
 class _Pull:
     """One pull of one account: the clients, the pull's context and the objects read, as (kind, item)."""
 
-    def __init__(self, session: boto3.Session, regions: Iterable[str] | None, clock: Clock) -> None:
-        self.session = session
+    def __init__(self, session: boto3.Session, regions: Iterable[str] | None, clock: Clock,
+                 parts: Iterable[str] = PARTS) -> None:
+        self.session, self.parts = session, frozenset(parts)
+        if not self.parts or not self.parts <= set(PARTS):
+            raise ValueError(f"parts must be some of {PARTS}, got {sorted(self.parts)}")
         self.regions = list(dict.fromkeys(regions or ())) or ([session.region_name] if session.region_name else [])
         if not self.regions:
             raise PullError("no AWS region: pass --region or set AWS_REGION (or a profile's region)")
@@ -380,14 +435,15 @@ class _Pull:
         response.pop("ResponseMetadata", None)
         return response
 
-    def paginate(self, client: BaseClient, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    def paginate(self, client: BaseClient, operation: str, absent: str | None = None,
+                 **params: Any) -> Iterator[dict[str, Any]]:
         try:
             if client.can_paginate(operation):
                 yield from client.get_paginator(operation).paginate(**params)
             else:  # an older botocore without this paginator (ListBuckets was not paginated before 2024)
                 yield getattr(client, operation)(**params)
         except ClientError as exc:
-            raise self._classify(client, exc, None) from None
+            raise self._classify(client, exc, absent) from None
         except BotoCoreError as exc:
             raise PullError(f"cannot read AWS: {exc}") from None
 
@@ -438,10 +494,13 @@ class _Pull:
         fraction = reading.microsecond  # the pull's name keeps what the graph's whole-second times drop
         self.ctx = PullContext(account, ids.parse_arn(identity["Arn"]).partition, time,
                                time[:-1] + f".{fraction:06d}Z" if fraction else time)
-        yield from self._iam()
-        for region in self.regions:
-            yield from self._kms(region)
-        yield from self._s3()
+        if "account" in self.parts:
+            yield from self._iam()
+            for region in self.regions:
+                yield from self._kms(region)
+            yield from self._s3()
+        if "organization" in self.parts:
+            yield from self._organization()
 
     def _listing(self, kind: str, location: str, pages: Iterator[dict[str, Any]],
                  each: Callable[[dict[str, Any]], Iterator[tuple[str, GraphDelta | RawRecord]]]
@@ -534,6 +593,75 @@ class _Pull:
         )
         return bucket_delta(name, config, self.ctx, lambda ref: self._key_arn(ref, bucket.get("BucketRegion")))
 
+    def _organization(self) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        """The organisation's tree, and its SCPs and RCPs with what each is attached to (see the module doc)."""
+        org, ctx = self.client("organizations"), self.ctx
+        assert ctx is not None
+        try:
+            roots = self.call(org, "list_roots", absent="AWSOrganizationsNotInUseException").get("Roots") or []
+        except _Absent:
+            yield "organization", RawRecord("organization", None, "organizations:ListRoots",
+                                            skip="organizations_not_in_use")
+            return
+        except _Skipped as skip:
+            yield "organization", RawRecord("organization", None, "organizations:ListRoots", skip=skip.reason)
+            return
+        except _Failed as failed:
+            yield "organization", RawRecord("organization", None, "organizations:ListRoots", error=str(failed))
+            return
+        complete = True
+        units: list[tuple[Mapping[str, Any], str | None]] = [(root, None) for root in roots]
+        accounts: list[tuple[Mapping[str, Any], str]] = []
+        index = 0
+        while index < len(units):  # breadth first: every OU is listed after its parent
+            parent_id = units[index][0]["Id"]
+            index += 1
+            for operation, member, found in (
+                    ("list_organizational_units_for_parent", "OrganizationalUnits", units),
+                    ("list_accounts_for_parent", "Accounts", accounts)):
+                try:
+                    for page in self.paginate(org, operation, ParentId=parent_id):
+                        found.extend((item, parent_id) for item in page.get(member) or ())
+                except (_Skipped, _Failed) as exc:
+                    complete = False
+                    yield "organization", self._org_failure(exc, f"organizations:{operation}:{parent_id}")
+        attached: dict[str, list[str] | None] = {}
+        summaries: dict[str, Mapping[str, Any]] = {}
+        for target in [u["Id"] for u, _ in units] + [a["Id"] for a, _ in accounts]:
+            found_ids: list[str] | None = []
+            for policy_filter in ORG_POLICY_FILTERS:
+                try:
+                    for page in self.paginate(org, "list_policies_for_target", absent="PolicyTypeNotEnabledException",
+                                              TargetId=target, Filter=policy_filter):
+                        for summary in page.get("Policies") or ():
+                            summaries[summary["Id"]] = summary
+                            if found_ids is not None:
+                                found_ids.append(summary["Id"])
+                except _Absent:
+                    continue  # the policy type is not enabled: nothing of it is attached
+                except (_Skipped, _Failed) as exc:
+                    complete, found_ids = False, None
+                    yield "organization", self._org_failure(exc, f"organizations:ListPoliciesForTarget:{target}")
+            attached[target] = found_ids
+        for unit, parent in units:
+            yield self.one("org-unit", unit["Id"], unit, lambda u=unit, p=parent: org_unit_delta(u, p, ctx))
+        for account, parent in accounts:
+            yield self.one("org-account", account["Id"], account,
+                           lambda a=account, p=parent: org_account_delta(a["Id"], p, attached.get(a["Id"]), ctx))
+        targets_of: dict[str, list[str]] = {policy: [] for policy in summaries}
+        for unit, _parent in units:
+            for policy in attached.get(unit["Id"]) or ():
+                targets_of[policy].append(unit["Id"])
+        for policy, summary in sorted(summaries.items()):
+            yield self.one("org-policy", policy, summary, lambda p=policy: org_policy_delta(
+                self.call(org, "describe_policy", PolicyId=p)["Policy"], targets_of[p], ctx, complete))
+
+    @staticmethod
+    def _org_failure(exc: Exception, location: str) -> RawRecord:
+        if isinstance(exc, _Skipped):
+            return RawRecord("organization", None, location, skip=exc.reason)
+        return RawRecord("organization", None, location, error=str(exc))
+
     def _key_arn(self, key_ref: str, region: str | None) -> str | None:
         """The key a bucket's default encryption names: a key ARN, or a key id of a key read by this pull
         (or in the bucket's Region); aliases are left unresolved."""
@@ -545,9 +673,9 @@ class _Pull:
         return None
 
 
-def _items(session: boto3.Session, regions: Iterable[str] | None, clock: Clock
+def _items(session: boto3.Session, regions: Iterable[str] | None, clock: Clock, parts: Iterable[str] = PARTS
            ) -> tuple[_Pull, Iterator[tuple[str, GraphDelta | RawRecord]]]:
-    pull = _Pull(session, regions, clock)
+    pull = _Pull(session, regions, clock, parts)
     return pull, pull.items()
 
 
@@ -561,9 +689,10 @@ def iam_deltas(session: boto3.Session, regions: Iterable[str] | None = None, clo
 
 
 def pull_iam(session: boto3.Session, store: Store, quarantine_path: Path, regions: Iterable[str] | None = None,
-             clock: Clock = utc_now) -> PullSummary:
-    """Pull one account's policies into `store`; the summary adds the objects read, per kind."""
-    pull, items = _items(session, regions, clock)
+             clock: Clock = utc_now, parts: Iterable[str] = PARTS) -> PullSummary:
+    """Pull one account's policies (`account`) and the organisation it can read (`organization`) into
+    `store`; the summary adds the objects read, per kind."""
+    pull, items = _items(session, regions, clock, parts)
     objects: Counter = Counter()
 
     def counted() -> Iterator[GraphDelta | RawRecord]:

@@ -63,6 +63,10 @@ NODE_TYPES: dict[str, NodeType] = {
     t.name: t
     for t in (
         NodeType("AWSAccount", "AWSAccount", "id", ("AWSAccount",), ("id",), "An AWS account (12-digit id)."),
+        NodeType("AWSOrganizationalUnit", "AWSOrganizationalUnit", "id", ("AWSOrganizationalUnit",),
+                 ("id", "name", "arn"),
+                 "An AWS Organizations organizational unit (key: `ou-...`) or the organisation's root (`r-...`); "
+                 "its parent and an account's are `parent` PolicyStates, so the tree is known at any time."),
         _principal(
             "AWSPrincipal",
             "Any principal; alone it names a whole account as a principal (`arn:aws:iam::<acct>:root`).",
@@ -460,7 +464,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("HAS_POLICY", ((_ANY_PRINCIPAL, "PolicyState"), ("AWSGroup", "PolicyState"),
                                 ("AWSPolicy", "PolicyState"), ("S3Bucket", "PolicyState"), ("S3Object", "PolicyState"),
                                 ("KMSKey", "PolicyState"), ("AWSAccount", "PolicyState"),
-                                ("ModelPackageGroup", "PolicyState")), False, (),
+                                ("ModelPackageGroup", "PolicyState"), ("AWSOrganizationalUnit", "PolicyState")),
+                 False, (),
                  "Subject had the policy state (one per change event, or per distinct snapshot)."),
         EdgeType("CAN_ASSUME", ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),), False, DERIVED_PROPS,
                  "Derived: the principal may assume the role (its trust policy, and its identity policy across "

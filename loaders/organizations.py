@@ -5,6 +5,13 @@ Organizations policies are keyed by their `p-...` id (the id every attachment ca
 service and resource control policies limit access; the other types (tag, backup, AI opt-out...) are
 skipped where the record says its type. AttachPolicy and UpdatePolicy requests carry no type, so a
 policy first seen there has no `policy_type` until its CreatePolicy or a snapshot supplies it.
+
+The organisation's tree is a `parent` slot on accounts and OUs (AWSOrganizationalUnit, key `ou-...`):
+CreateOrganizationalUnit (its parent), MoveAccount (the destination; the source is kept as the
+state's document, so the evaluator knows where the account was before the move),
+RemoveAccountFromOrganization (parent deleted) and DeleteOrganizationalUnit (lifecycle deleted). Their
+request and response members are read case-insensitively: the shapes follow the Organizations API
+reference (lowerCamelCase in CloudTrail) and were not checked against real trail records.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ POLICY_TYPES = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp
 AWS_MANAGED = {"p-FullAWSAccess": "scp", "p-RCPFullAWSAccess": "rcp"}  # attached everywhere by default
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 _OU_OR_ROOT_RE = re.compile(r"^(?:ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+_OU_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+_ID_KIND = {ACCOUNT_RE.pattern: "account", _OU_OR_ROOT_RE.pattern: "OU or root", _OU_RE.pattern: "OU"}
 
 
 def _summary(record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -107,7 +116,67 @@ def _attachment(record: Mapping[str, Any], principal: Principal, nodes: list, ed
         raise Malformed(f"{record.get('eventName')}: targetId {target!r} is not an account, OU or root id")
 
 
+def _org_id(mapping: Any, record: Mapping[str, Any], name: str, where: str = "requestParameters",
+            pattern: re.Pattern[str] = _OU_OR_ROOT_RE) -> str:
+    """An account, OU or root id the state cannot do without: Malformed when missing or not an id."""
+    value = text(mapping, name)
+    if value is None:
+        raise Malformed(f"{record.get('eventName')}: no {name} in {where}")
+    if not pattern.match(value):
+        raise Malformed(f"{record.get('eventName')}: {name} {value!r} is not an {_ID_KIND[pattern.pattern]} id")
+    return value
+
+
+def _ou_row(ou: str, nodes: list, name: str | None = None, arn: str | None = None) -> str:
+    props = {"id": ou, "name": name, "arn": arn}
+    nodes.append(NodeRow("AWSOrganizationalUnit", ou, {k: v for k, v in props.items() if v is not None}))
+    return ou
+
+
+def _create_ou(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateOrganizationalUnit: the OU (created) and its parent."""
+    unit = fields.get_ci(fields.section(record, "responseElements"), "organizationalUnit")
+    ou = _org_id(unit if isinstance(unit, Mapping) else {}, record, "id", "responseElements.organizationalUnit",
+                 _OU_RE)
+    parent = _org_id(fields.params(record), record, "parentId")
+    _ou_row(ou, nodes, text(unit, "name") or text(fields.params(record), "name"), text(unit, "arn"))
+    _ou_row(parent, nodes)
+    add_state(record, principal, nodes, edges, "AWSOrganizationalUnit", ou, "lifecycle", "lifecycle")
+    add_state(record, principal, nodes, edges, "AWSOrganizationalUnit", ou, "parent", "org-parent", target=parent)
+
+
+def _delete_ou(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    ou = _ou_row(_org_id(fields.params(record), record, "organizationalUnitId", pattern=_OU_RE), nodes)
+    add_state(record, principal, nodes, edges, "AWSOrganizationalUnit", ou, "lifecycle", "lifecycle", deleted=True)
+
+
+def _move_account(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """MoveAccount: the account's parent becomes the destination; the source is kept as {"from": ...}."""
+    params = fields.params(record)
+    account = _org_id(params, record, "accountId", pattern=ACCOUNT_RE)
+    destination = _org_id(params, record, "destinationParentId")
+    source = text(params, "sourceParentId")
+    nodes.append(NodeRow("AWSAccount", account, {"id": account}))
+    for parent in (destination, source):
+        if parent and _OU_OR_ROOT_RE.match(parent):
+            _ou_row(parent, nodes)
+    document = {"from": source} if source and _OU_OR_ROOT_RE.match(source) else None
+    add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", target=destination,
+              document=document)
+
+
+def _remove_account(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """RemoveAccountFromOrganization: the account has no parent (no SCP or RCP applies to it) from then on."""
+    account = _org_id(fields.params(record), record, "accountId", pattern=ACCOUNT_RE)
+    nodes.append(NodeRow("AWSAccount", account, {"id": account}))
+    add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", deleted=True)
+
+
 HANDLERS: dict[str, Handler] = {
+    "CreateOrganizationalUnit": _create_ou,
+    "DeleteOrganizationalUnit": _delete_ou,
+    "MoveAccount": _move_account,
+    "RemoveAccountFromOrganization": _remove_account,
     "CreatePolicy": _create_policy,
     "UpdatePolicy": _update_policy,
     "DeletePolicy": _delete_policy,

@@ -73,9 +73,12 @@ def test_pull_iam_over_the_organisation(organisation, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     # three accounts read: the management account's own role and each member's access role; the AWS
-    # managed policies moto loads in every account are read and skipped as unused
-    assert summary["objects"] == {"account": 3, "policy": 4455, "role": 3}
-    assert (summary["records"], summary["loaded"], summary["skipped"]) == (4461, 6, {"aws_managed_policy_unused": 4455})
+    # managed policies moto loads in every account are read and skipped as unused; the organisation read
+    # once, as the caller: its root, three accounts and the two FullAWSAccess policies
+    assert summary["objects"] == {"account": 3, "policy": 4455, "role": 3, "org-unit": 1, "org-account": 3,
+                                  "org-policy": 2}
+    assert (summary["records"], summary["loaded"], summary["skipped"], summary["quarantined"]) == (
+        4467, 12, {"aws_managed_policy_unused": 4455}, 0)
     assert summary["access"]["edges"] == {"CAN_ASSUME": 3}
     from graphgov.stores.embedded import EmbeddedStore
 

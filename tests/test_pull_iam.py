@@ -243,9 +243,11 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
     assert len(state_ids(embedded_store)) == STATES
     unused = account["aws_managed"] - 1
     assert without_totals(summary.as_dict()) == {
-        "records": OBJECTS + unused, "loaded": OBJECTS, "skipped": {"aws_managed_policy_unused": unused},
+        "records": OBJECTS + unused + 1, "loaded": OBJECTS,
+        "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "quarantined": 0, "files": 0, "quarantine_file": None,
-        "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2},
+        "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
+                    "organization": 1},
     }
     assert (summary.nodes, summary.edges) == embedded_store.totals()
     assert pulled_totals(embedded_store) == (NODES, EDGES)
@@ -339,11 +341,12 @@ def test_denied_and_failing_calls_are_counted_not_fatal(account, embedded_store,
     summary = pull_iam(session, embedded_store, quarantine, clock=clock_at(T1))
     unused = account["aws_managed"] - 1
     assert without_totals(summary.as_dict()) == {
-        "records": OBJECTS + unused, "loaded": OBJECTS - 3, "quarantined": 1, "files": 0,
+        "records": OBJECTS + unused + 1, "loaded": OBJECTS - 3, "quarantined": 1, "files": 0,
         "quarantine_file": str(quarantine),
         "skipped": {"access_denied:s3:GetBucketAcl": 1, "access_denied:s3control:GetPublicAccessBlock": 1,
-                    "aws_managed_policy_unused": unused},
-        "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2},
+                    "aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
+        "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
+                    "organization": 1},
     }
     assert summary.balanced
     subjects = {subject for subject, _slot in snapshot_states(embedded_store)}
@@ -386,7 +389,8 @@ def test_deltas_are_one_per_object_with_unique_evidence_keys(account):
     deltas = [d for d in items if isinstance(d, GraphDelta)]
     skips = [r for r in items if isinstance(r, RawRecord)]
     assert len(deltas) + len(skips) == len(items)
-    assert [r.skip for r in skips] == ["aws_managed_policy_unused"] * (account["aws_managed"] - 1)
+    assert [r.skip for r in skips] == ["aws_managed_policy_unused"] * (account["aws_managed"] - 1) + [
+        "organizations_not_in_use"]  # moto's account is in no organisation
     assert len(deltas) == OBJECTS
     assert len({d.event_key for d in deltas}) == OBJECTS
     assert {d.time for d in deltas} == {T1}
@@ -434,14 +438,16 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
     unused = account["aws_managed"] - 1
     assert set(summary) == LOAD_FIELDS | {"objects"}
     assert without_totals(summary) == {
-        "records": OBJECTS + unused, "loaded": OBJECTS, "skipped": {"aws_managed_policy_unused": unused},
+        "records": OBJECTS + unused + 1, "loaded": OBJECTS,
+        "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "quarantined": 0, "files": 0, "quarantine_file": None,
-        "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2},
+        "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
+                    "organization": 1},
     }
     text = runner.invoke(main, ["pull", "iam", "--store", str(store), "--quarantine", str(tmp_path / "q.jsonl")])
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
-    assert lines[0].startswith(f"{OBJECTS + unused} records from account {ACCOUNT} at ")
+    assert lines[0].startswith(f"{OBJECTS + unused + 1} records from account {ACCOUNT} at ")
     assert lines[0].endswith(f" into embedded store {store}")
     assert "  read         2      bucket" in lines
     assert lines[-1] == f"graph now holds {summary['nodes']} nodes and {summary['edges']} edges"

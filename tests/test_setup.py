@@ -146,6 +146,7 @@ def test_what_the_pullers_call_against_moto_is_in_the_printed_policy(moto, aws_c
     s3.create_bucket(Bucket="data-bkt")
     client("kms").create_key(Description="trail logs")
     client("iam").create_user(UserName="alice")
+    client("organizations").create_organization(FeatureSet="ALL")  # so the pull reads the tree and its SCPs/RCPs
     url = sqs.create_queue(QueueName="graphgov-events")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody=(FIXTURES / "s3-notifications/aws-lambda-go-s3-event.json").read_text())
     aws_calls.clear()  # the calls above made the account; from here, only the pullers' calls
