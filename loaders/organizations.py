@@ -9,7 +9,8 @@ policy first seen there has no `policy_type` until its CreatePolicy or a snapsho
 The organisation's tree is a `parent` slot on accounts and OUs (AWSOrganizationalUnit, key `ou-...`):
 CreateOrganizationalUnit (its parent), MoveAccount (the destination; the source is kept as the
 state's document, so the evaluator knows where the account was before the move),
-RemoveAccountFromOrganization (parent deleted) and DeleteOrganizationalUnit (lifecycle deleted). Their
+RemoveAccountFromOrganization and LeaveOrganization (parent deleted) and DeleteOrganizationalUnit
+(lifecycle deleted). Their
 request and response members are read case-insensitively: the shapes follow the Organizations API
 reference (lowerCamelCase in CloudTrail) and were not checked against real trail records.
 """
@@ -172,7 +173,17 @@ def _remove_account(record: Mapping[str, Any], principal: Principal, nodes: list
     add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", deleted=True)
 
 
+def _leave_organization(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """LeaveOrganization: a member leaves on its own; the request names nothing, the caller's account left."""
+    account = text(record, "recipientAccountId") or text(fields.section(record, "userIdentity"), "accountId")
+    if not account or not ACCOUNT_RE.match(account):
+        raise Malformed("LeaveOrganization: no account id in recipientAccountId or userIdentity")
+    nodes.append(NodeRow("AWSAccount", account, {"id": account}))
+    add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", deleted=True)
+
+
 HANDLERS: dict[str, Handler] = {
+    "LeaveOrganization": _leave_organization,
     "CreateOrganizationalUnit": _create_ou,
     "DeleteOrganizationalUnit": _delete_ou,
     "MoveAccount": _move_account,

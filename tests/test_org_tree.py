@@ -21,7 +21,7 @@ from helpers import FIXTURES
 from graphgov.access import _Deriver, _read_facts
 from graphgov.access_model import Target
 from graphgov.aws import aws_session
-from graphgov.delta import Malformed
+from graphgov.delta import Malformed, Skip
 from graphgov.pipeline import load_paths
 from graphgov.policy_timeline import END_OF_TIME
 from graphgov.pull_iam import AWS_CALLS, pull_iam
@@ -111,6 +111,18 @@ def test_move_account_keeps_its_source():
     assert states(delta) == [("AWSAccount", D, "parent", "org-parent", '{"from":"r-a1b2"}', OU, False)]
     assert set(nodes(delta, "AWSOrganizationalUnit")) == {ROOT, OU}
     assert nodes(delta, "AWSAccount") == {D: {"id": D}, MGMT: {"id": MGMT}}
+
+
+def test_leave_organization_names_the_callers_account():
+    """A member leaving on its own: the request names nothing; the Panther sample's failed call is skipped."""
+    sample = next(json.loads(line) for line in (FIXTURES / "cloudtrail" / "panther-cloudtrail-tests.jsonl")
+                  .read_text().splitlines() if '"LeaveOrganization"' in line)
+    sample = sample.get("log", sample)
+    with pytest.raises(Skip, match="failed_call"):
+        cloudtrail.parse(sample)
+    succeeded = {k: v for k, v in sample.items() if k not in ("errorCode", "errorMessage")}
+    delta = cloudtrail.parse(succeeded)
+    assert states(delta) == [("AWSAccount", "111122223333", "parent", "org-parent", None, None, True)]
 
 
 def test_delete_ou_and_remove_account():
