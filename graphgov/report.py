@@ -66,7 +66,8 @@ def render_markdown(report: Report) -> str:
     for r in report.questions.values():
         q = r.question
         kind = "gated" if r.gated else "evidence only"
-        lines += ["", f"### `{q.id}`: {r.verdict}", "", f"{q.title} (severity {q.severity}, {kind}, "
+        shown = "evidence" if not r.gated and r.verdict == "pass" else r.verdict  # a listing, not a passed check
+        lines += ["", f"### `{q.id}`: {shown}", "", f"{q.title} (severity {q.severity}, {kind}, "
                   f"pass: {q.pass_rule}; controls: {', '.join(q.controls)})."]
         if r.missing:
             lines.append(f"Not evidenced: never loaded: {', '.join(r.missing)}.")

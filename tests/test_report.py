@@ -245,6 +245,7 @@ def test_json_and_markdown_agree(tmp_path):
     assert len(from_md) == len(as_json["controls"]) > 30
     assert "provenance in event_ids, first_seen, last_seen" in markdown  # cross-account-assumptions rows
     assert "### `public-ai-data`: fail" in markdown
+    assert "### `training-data-readers`: evidence" in markdown  # evidence only: not shown as a passed check
 
 
 def test_sarif_validates_against_the_official_schema(tmp_path):
