@@ -6,6 +6,7 @@ dashboards (one result per failing row, located at the saved question that found
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -103,6 +104,20 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+FINGERPRINT = "graphgovFinding/v1"
+VOLATILE = frozenset({"first_seen", "last_seen", "as_of", "count", "bytes", "event_ids", "via", "operations"})
+
+
+def fingerprint(question_id: str, row: dict[str, Any]) -> str:
+    """What a finding is, stable across runs: the rule, the resources and principals the row names and its
+    other plain values (not the statements, counts or times that explain it), so code scanning tracks one
+    alert per finding instead of folding every result at the same `cypher/<id>.cypher` into one."""
+    named = [r for r in resources_of(row) if "#" not in r]  # `<subject>#<slot>#<Sid>` explains, not names
+    named += sorted(f"{k}={v}" for k, v in row.items()  # and what kind of finding (access read/write, gap, ...)
+                    if k not in VOLATILE and isinstance(v, (str, int, bool)) and v not in named)
+    return hashlib.sha256("\n".join([question_id, *named]).encode("utf-8")).hexdigest()
+
+
 def _rule(question: Question) -> dict[str, Any]:
     return {
         "id": question.id, "name": question.id,
@@ -128,6 +143,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                        else f"{r.question.title}: no rows, evidence required")
             sarif_results.append({
                 "ruleId": r.question.id, "ruleIndex": index[r.question.id],
+                "partialFingerprints": {FINGERPRINT: fingerprint(r.question.id, row)},
                 "level": SARIF_LEVEL[r.question.severity], "message": {"text": message},
                 "locations": [{"physicalLocation": {"artifactLocation": {
                     "uri": f"cypher/{r.question.id}.cypher", "uriBaseId": SARIF_BASE}}}],

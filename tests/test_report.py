@@ -24,7 +24,7 @@ from graphgov.controls import (
 )
 from graphgov.pipeline import load_paths
 from graphgov.questions import Question, QuestionError, catalog, parse_question
-from graphgov.report import render, report_dict, resources_of, sarif_log
+from graphgov.report import fingerprint, render, report_dict, resources_of, sarif_log
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,6 +266,12 @@ def test_sarif_validates_against_the_official_schema(tmp_path):
             "uri": f"cypher/{res['ruleId']}.cypher", "uriBaseId": "PROJECTROOT"}
         assert res["properties"]["resources"] == resources_of(res["properties"]["row"])
     assert by_rule == {"cross-account-exposure": 9, "public-ai-data": 4, "unencrypted-ai-artifacts": 4}
+    # one alert per finding for code scanning: every result its own fingerprint, the same on the next run
+    prints = [r["partialFingerprints"]["graphgovFinding/v1"] for r in run["results"]]
+    assert len(set(prints)) == len(prints) == 17
+    again = json.loads(run_report(tmp_path, graph, "--format", "sarif", "--fail-on", "critical").stdout)
+    assert [r["partialFingerprints"] for r in again["runs"][0]["results"]] == [r["partialFingerprints"]
+                                                                               for r in run["results"]]
     public = [r for r in run["results"] if r["ruleId"] == "public-ai-data"]
     assert {r["level"] for r in public} == {"error"}
     assert all(r["properties"]["resources"] for r in public)
@@ -278,6 +284,17 @@ def test_sarif_of_an_empty_graph_validates(tmp_path):
     assert log["runs"][0]["results"] == []
     assert {c["verdict"] for c in report_dict(report)["controls"]} == {"not-evidenced"}
     assert render(report, "md").count("| not-evidenced |") == len(report.controls)
+
+
+def test_a_fingerprint_names_the_finding_not_its_explanation():
+    row = {"resource": "s3://b/train/", "principal": "arn:aws:iam::999999999999:root", "access": "potential",
+           "via": ["arn:aws:s3:::b#bucket-policy#Vendor"], "count": 3, "last_seen": "2026-01-01T00:00:00Z"}
+    later = {**row, "via": ["arn:aws:s3:::b#bucket-policy#Vendor2"], "count": 9, "last_seen": "2026-02-01T00:00:00Z"}
+    assert fingerprint("cross-account-exposure", row) == fingerprint("cross-account-exposure", later)
+    assert fingerprint("cross-account-exposure", row) != fingerprint("public-ai-data", row)
+    assert fingerprint("x", row) != fingerprint("x", {**row, "principal": "arn:aws:iam::888888888888:root"})
+    gap = {"account": "111111111111", "region": "eu-west-1", "gap": "no-trail", "trails": []}  # no ARN at all
+    assert fingerprint("logging-coverage", gap) != fingerprint("logging-coverage", {**gap, "region": "us-east-1"})
 
 
 def test_resources_of_a_row():
