@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from graphgov import ids
@@ -151,8 +151,6 @@ class AccessModel:
         self.known_accounts = set(known_accounts)
         self._cache: dict[tuple[int, str, Target], Outcome] = {}
         self._org_cache: dict[tuple[str, str, int], tuple[tuple[Labeled, ...], ...]] = {}
-        self._policies_at_level: dict[str, tuple[str, ...]] | None = None
-        self._roots: set[str] = set()
 
     # --- the principal's side ----------------------------------------------------------------------
 
@@ -215,19 +213,22 @@ class AccessModel:
             complete = complete and known
         return PolicySet(identity=tuple(docs), boundary=boundary), complete, extrapolated
 
-    def _levels_of(self) -> dict[str, tuple[str, ...]]:
+    @cached_property
+    def _policies_at_level(self) -> dict[str, tuple[str, ...]]:
         """OU or root id -> the org policies with a `target:<id>` slot (built once per model)."""
-        if self._policies_at_level is None:
-            index: dict[str, list[str]] = defaultdict(list)
-            for subject, slots in self.timeline.slots_of.items():
-                for slot in slots:
-                    if slot.startswith("target:"):
-                        index[slot[len("target:"):]].append(subject)
-            roots = {level for level in index if level.startswith("r-")}
-            self._policies_at_level = {level: tuple(sorted(policies)) for level, policies in index.items()}
-            self._roots = roots | {s.target for s in self.timeline.states.values()
-                                   if s.kind == "org-parent" and s.target and s.target.startswith("r-")}
-        return self._policies_at_level
+        index: dict[str, list[str]] = defaultdict(list)
+        for subject, slots in self.timeline.slots_of.items():
+            for slot in slots:
+                if slot.startswith("target:"):
+                    index[slot[len("target:"):]].append(subject)
+        return {level: tuple(sorted(policies)) for level, policies in index.items()}
+
+    @cached_property
+    def _roots(self) -> frozenset[str]:
+        """The organisation roots (`r-...`) the evidence names: as attachment targets or as parents."""
+        return frozenset({level for level in self._policies_at_level if level.startswith("r-")} | {
+            s.target for s in self.timeline.states.values()
+            if s.kind == "org-parent" and s.target and s.target.startswith("r-")})
 
     def _parent(self, subject: str, time: str) -> tuple[str | None, bool]:
         """(parent id or None, known?) of an account or OU at `time`. Before a MoveAccount (the slot's first
@@ -258,7 +259,6 @@ class AccessModel:
             parent, _known = self._parent(parent, time)
         if not chain:
             return ()
-        self._levels_of()
         if not chain[-1].startswith("r-") and len(self._roots) == 1:
             chain.append(next(iter(self._roots)))  # an organisation has one root: the unknown top is it
         return tuple(reversed(chain))
@@ -271,7 +271,7 @@ class AccessModel:
                      for resolved in self.timeline.subject_at(level, time, "org-policy:").values()]
         else:
             pairs = []
-            for policy in self._levels_of().get(level, ()):
+            for policy in self._policies_at_level.get(level, ()):
                 resolved = self.timeline.slot_at(policy, f"target:{level}", time)
                 if resolved is None:
                     continue
