@@ -109,11 +109,6 @@ class PullContext:
     pull_id: str = ""  # `time` with the clock's microseconds: two pulls within one second are two pulls
 
 
-def pull_time(clock: Clock) -> str:
-    """The clock's reading, the time of every delta of one pull."""
-    return iso_time(clock())
-
-
 # --- the objects as graph rows (pure: API responses in, one delta out) --------------------------------
 
 
@@ -490,7 +485,7 @@ class _Pull:
             raise PullError(f"cannot identify the AWS caller: {exc}") from None
         account = identity["Account"]
         reading = self.clock()
-        time = pull_time(lambda: reading)
+        time = iso_time(reading)  # every delta of one pull has this time
         fraction = reading.microsecond  # the pull's name keeps what the graph's whole-second times drop
         self.ctx = PullContext(account, ids.parse_arn(identity["Arn"]).partition, time,
                                time[:-1] + f".{fraction:06d}Z" if fraction else time)
