@@ -226,6 +226,12 @@ class QuestionResult:
     def failing_rows(self) -> tuple[dict[str, Any], ...]:
         return self.rows if self.verdict == "fail" and self.question.pass_rule == "no rows" else ()
 
+    @property
+    def shown(self) -> str:
+        """The verdict as people read it: an evidence-only question passes by definition, so it says
+        `evidence` rather than look like a check that was made (JSON and SARIF keep `verdict`)."""
+        return "evidence" if not self.gated and self.verdict == "pass" else self.verdict
+
 
 @dataclass(frozen=True)
 class ControlResult:
@@ -254,6 +260,12 @@ def resources_of(row: Mapping[str, Any]) -> list[str]:
             if isinstance(item, str) and item.startswith(("arn:", "s3://")):
                 found.add(item)
     return sorted(found)
+
+
+def verdict_counts(controls: Iterable[ControlResult]) -> dict[str, int]:
+    """How many controls fail, are not evidenced, pass (in that order)."""
+    controls = list(controls)
+    return {v: sum(c.verdict == v for c in controls) for v in ("fail", "not-evidenced", "pass")}
 
 
 def judge_question(question: Question, rows: list[dict[str, Any]] | None, sources: Mapping[str, bool]) -> \

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from graphgov import __version__
-from graphgov.controls import FRAMEWORKS, Report, resources_of
+from graphgov.controls import FRAMEWORKS, Report, resources_of, verdict_counts
 from graphgov.questions import Question
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -51,7 +51,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render_markdown(report: Report) -> str:
     titles = ", ".join(FRAMEWORKS[f].title for f in report.frameworks)
-    counts = {v: sum(c.verdict == v for c in report.controls) for v in ("fail", "not-evidenced", "pass")}
+    counts = verdict_counts(report.controls)
     lines = [f"# graphgov control report: {titles}", "",
              f"{counts['fail']} failing, {counts['not-evidenced']} not evidenced, {counts['pass']} passing "
              f"of {len(report.controls)} controls.", "",
@@ -67,8 +67,7 @@ def render_markdown(report: Report) -> str:
     for r in report.questions.values():
         q = r.question
         kind = "gated" if r.gated else "evidence only"
-        shown = "evidence" if not r.gated and r.verdict == "pass" else r.verdict  # a listing, not a passed check
-        lines += ["", f"### `{q.id}`: {shown}", "", f"{q.title} (severity {q.severity}, {kind}, "
+        lines += ["", f"### `{q.id}`: {r.shown}", "", f"{q.title} (severity {q.severity}, {kind}, "
                   f"pass: {q.pass_rule}; controls: {', '.join(q.controls)})."]
         if r.missing:
             lines.append(f"Not evidenced: never loaded: {', '.join(r.missing)}.")
