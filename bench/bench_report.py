@@ -22,10 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from graphgov.controls import build_report  # noqa: E402
 from graphgov.generate import generate  # noqa: E402
-from graphgov.lineage import build_lineage  # noqa: E402
 from graphgov.pipeline import load_paths  # noqa: E402
 from graphgov.report import render  # noqa: E402
-from graphgov.report_html import endpoints_mentioned, render_html  # noqa: E402
+from graphgov.report_html import render_html, report_lineages  # noqa: E402
 from graphgov.stores import open_store  # noqa: E402
 
 
@@ -51,12 +50,11 @@ def main() -> None:
             print(f"build_report: {len(report.questions)} questions, {len(report.controls)} controls, "
                   f"{rows} rows in {judged:.2f} s")
             started = time.perf_counter()
-            endpoints = endpoints_mentioned(report)
-            lineages = {arn: build_lineage(store, arn) for arn in endpoints[:50]}
+            lineages, omitted = report_lineages(store, report)
             print(f"lineages: {len(lineages)} endpoints in {time.perf_counter() - started:.2f} s")
             for fmt in ("md", "json", "sarif", "html"):
                 started = time.perf_counter()
-                text = render_html(report, lineages) if fmt == "html" else render(report, fmt)
+                text = render_html(report, lineages, omitted) if fmt == "html" else render(report, fmt)
                 print(f"render {fmt}: {len(text.encode()) / 1e6:.2f} MB in {time.perf_counter() - started:.2f} s")
             _, peak = tracemalloc.get_traced_memory()
             print(f"peak heap of the report step: {peak / 1e6:.0f} MB")

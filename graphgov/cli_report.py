@@ -8,11 +8,8 @@ import click
 
 from graphgov.cli_common import STORE_HELP, friendly_errors, store_from
 from graphgov.controls import FRAMEWORKS, SEVERITY_RANK, build_report, exit_failures
-from graphgov.lineage import build_lineage
 from graphgov.report import render
-from graphgov.report_html import endpoints_mentioned, render_html
-
-LINEAGE_LIMIT = 50  # endpoints drawn in an HTML report; the rest are counted and named in the rows
+from graphgov.report_html import render_html, report_lineages
 
 
 @click.command("report")
@@ -40,9 +37,8 @@ def command(framework: str, output_format: str, out_path: Path | None, fail_on: 
     with store_from(store_spec) as store:
         report = build_report(store, framework)
         if output_format == "html":
-            endpoints = endpoints_mentioned(report)
-            lineages = {arn: build_lineage(store, arn) for arn in endpoints[:LINEAGE_LIMIT]}
-            text = render_html(report, lineages, omitted=max(0, len(endpoints) - LINEAGE_LIMIT))
+            lineages, omitted = report_lineages(store, report)
+            text = render_html(report, lineages, omitted=omitted)
         else:
             text = render(report, output_format)
     if out_path is None:

@@ -26,10 +26,12 @@ from graphgov.controls import (
     verdict_counts,
 )
 from graphgov.html_page import page, script_json
-from graphgov.lineage import Lineage, as_json, as_text, display_name
+from graphgov.lineage import Lineage, as_json, as_text, build_lineage, display_name
 from graphgov.report import PROVENANCE
+from graphgov.stores.base import Store
 
 ROW_LIMIT = 200  # rows shown per question; the JSON report carries them all
+LINEAGE_LIMIT = 50  # endpoints drawn; the rest are counted, and named in the rows
 ENDPOINT_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[^:]*:\d{12}:endpoint/[^/]+$")
 
 DRAW_ALL = """
@@ -60,6 +62,12 @@ def endpoints_mentioned(report: Report) -> list[str]:
     found = {arn for result in report.questions.values() for row in result.rows
              for arn in resources_of(row) if ENDPOINT_ARN.match(arn)}
     return sorted(found)
+
+
+def report_lineages(store: Store, report: Report, limit: int = LINEAGE_LIMIT) -> tuple[dict[str, Lineage], int]:
+    """The lineage of each endpoint the report names, the first `limit` of them; and how many were left out."""
+    endpoints = endpoints_mentioned(report)
+    return {arn: build_lineage(store, arn) for arn in endpoints[:limit]}, max(0, len(endpoints) - limit)
 
 
 def render_html(report: Report, lineages: Mapping[str, Lineage] | None = None, omitted: int = 0) -> str:
