@@ -105,19 +105,15 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
     keys are read). The organisation's tree and its SCPs/RCPs are read where the caller may read them
     (once, as the caller, with --assume-role-name); elsewhere that is one skipped record.
     """
-    from graphgov.aws import PullError, aws_session, merged
-    from graphgov.pull_iam import pull_iam
+    from graphgov.aws import PullError, aws_session
+    from graphgov.pull_iam import pull_iam_accounts
 
     try:
         with store_from(store_spec) as store:
-            pulls = []
-            if assume_role_name:  # over the organisation: read its tree once, as the caller (management or delegate)
-                pulls.append(pull_iam(aws_session(profile), store, quarantine_path, regions=regions,
-                                      parts=("organization",)))
-            parts = ("account",) if assume_role_name else ("account", "organization")
-            pulls += [pull_iam(session, store, quarantine_path, regions=regions, parts=parts)
-                      for _account, session in sessions(profile, role_arn, assume_role_name, external_id, accounts)]
-            summary = merged(pulls)
+            accounts_read = (session for _account, session in sessions(profile, role_arn, assume_role_name,
+                                                                         external_id, accounts))
+            summary = pull_iam_accounts(accounts_read, store, quarantine_path, regions,
+                                        organization_session=aws_session(profile) if assume_role_name else None)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
     print_pull(summary, output_format, f"account {summary.account} at {summary.time}", store.description)

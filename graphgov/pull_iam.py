@@ -57,6 +57,7 @@ from graphgov.aws import (
     error_code,
     error_message,
     iso_time,
+    merged,
     unprefix_local_endpoint,
     utc_now,
 )
@@ -700,3 +701,18 @@ def pull_iam(session: boto3.Session, store: Store, quarantine_path: Path, region
     if pull.ctx is not None:
         summary.account, summary.time = pull.ctx.account, pull.ctx.time
     return summary
+
+
+def pull_iam_accounts(sessions: Iterable[boto3.Session], store: Store, quarantine_path: Path,
+                      regions: Iterable[str] | None = None, organization_session: boto3.Session | None = None,
+                      clock: Clock = utc_now) -> PullSummary:
+    """Pull each account in turn, merged into one summary. With `organization_session` (the caller of an
+    organisation-wide pull, the management or a delegated account) the organisation is read once through
+    it, not once per account, where members would only be refused."""
+    regions = list(regions or ())
+    pulls = []
+    if organization_session is not None:
+        pulls.append(pull_iam(organization_session, store, quarantine_path, regions, clock, parts=("organization",)))
+    parts = ("account",) if organization_session is not None else PARTS
+    pulls += [pull_iam(session, store, quarantine_path, regions, clock, parts=parts) for session in sessions]
+    return merged(pulls)
