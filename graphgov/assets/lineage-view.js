@@ -26,6 +26,10 @@
   };
   var EDGE_COLOUR = { READ: "#cc0000", CAN_READ: "#999999", WROTE: "#38761d" };
 
+  function columnOf(label) {  // a kind the view does not know goes last
+    return COLUMN.hasOwnProperty(label) ? COLUMN[label] : 8;
+  }
+
   function caption(node) {
     if (node.label === "AWSPrincipal" && node.key.indexOf("arn:") === 0) {
       var parts = node.key.split(":");  // arn:partition:service:region:account:resource
@@ -45,7 +49,7 @@
   function positions(nodes) {
     var columns = {};
     nodes.forEach(function (n) {
-      var c = COLUMN.hasOwnProperty(n.label) ? COLUMN[n.label] : 8;
+      var c = columnOf(n.label);
       (columns[c] = columns[c] || []).push(n);
     });
     var at = {};
@@ -67,8 +71,7 @@
 
   function orderedLabels(found) {
     return Object.keys(found).sort(function (a, b) {
-      var ca = COLUMN.hasOwnProperty(a) ? COLUMN[a] : 9, cb = COLUMN.hasOwnProperty(b) ? COLUMN[b] : 9;
-      return ca - cb || (a < b ? -1 : 1);
+      return columnOf(a) - columnOf(b) || (a < b ? -1 : 1);
     });
   }
 
@@ -127,7 +130,7 @@
     var at = positions(data.nodes);
     if (options.fitHeight) {  // tall enough that captions of the longest column are readable unzoomed
       var longest = 0, column = {};
-      data.nodes.forEach(function (n) { var c = COLUMN[n.label]; column[c] = (column[c] || 0) + 1;
+      data.nodes.forEach(function (n) { var c = columnOf(n.label); column[c] = (column[c] || 0) + 1;
                                          longest = Math.max(longest, column[c]); });
       container.style.height = Math.max(320, Math.min(1600, longest * 62 + 90)) + "px";
     }
