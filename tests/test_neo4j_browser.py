@@ -161,12 +161,8 @@ def test_favourites_zip_imports_and_saved_questions_run(chromium, browser_setup)
         f"Parameters: {q.title}" for q in catalog().values() if q.params)
 
     # A question without parameters, run from the drawer.
-    inventory = folder.locator("[data-testid=savedScriptListItem]", has=page.locator(
-        f"[data-testid='scriptTitle-{catalog()['ai-inventory'].title}']"))
-    inventory.hover()
-    inventory.locator("[data-testid=savedScriptsButton-Run]").click()
-    frame = page.locator("[data-testid=frame]", has=page.locator(
-        "[data-testid=frameCommand]", has_text="id: ai-inventory")).first
+    _run_favourite(page, folder, catalog()["ai-inventory"].title)
+    frame = _frame(page, "id: ai-inventory")
     frame.locator("tr.relatable__table-body-row").first.wait_for(timeout=30_000)
     assert _table_rows(frame) == [
         [ENDPOINT, "sagemaker-endpoint", "333333333333", "eu-west-1", "2024-05-03T11:10:00Z", "2024-06-01T08:10:00Z"],
@@ -179,28 +175,19 @@ def test_favourites_zip_imports_and_saved_questions_run(chromium, browser_setup)
 
     # A question with a required parameter: its parameters favourite sets the placeholder until edited ...
     lineage_title = catalog()["endpoint-lineage"].title
-    setter = parameters.locator("[data-testid=savedScriptListItem]", has=page.locator(
-        f"[data-testid='scriptTitle-Parameters: {lineage_title}']"))
-    setter.hover()
-    setter.locator("[data-testid=savedScriptsButton-Run]").click()
+    _run_favourite(page, parameters, f"Parameters: {lineage_title}")
     # (one :param is one command, which Browser shows without the favourite's comment lines)
-    placeholder = page.locator("[data-testid=frame]", has=page.locator(
-        "[data-testid=frameCommand]", has_text=":param endpoint => 'EDIT ME: endpoint'")).first
+    placeholder = _frame(page, ":param endpoint => 'EDIT ME: endpoint'")
     placeholder.get_by_text("Successfully set your parameters.").wait_for(timeout=30_000)
     assert '"endpoint": "EDIT ME: endpoint"' in placeholder.inner_text()
     # ... which the user replaces with the endpoint's ARN (the favourite edited, or a :param of their own) ...
     page.click("[data-testid=activeEditor]")
     page.keyboard.insert_text(f":param endpoint => '{ENDPOINT}'")
     page.click("[data-testid=editor-Run]")
-    page.locator("[data-testid=frame]", has=page.locator(
-        "[data-testid=frameCommand]", has_text=f":param endpoint => '{ENDPOINT}'")).first.wait_for(timeout=30_000)
+    _frame(page, f":param endpoint => '{ENDPOINT}'").wait_for(timeout=30_000)
     # ... then the question's own favourite, one statement, shows its rows.
-    lineage = folder.locator("[data-testid=savedScriptListItem]", has=page.locator(
-        f"[data-testid='scriptTitle-{lineage_title}']"))
-    lineage.hover()
-    lineage.locator("[data-testid=savedScriptsButton-Run]").click()
-    result = page.locator("[data-testid=frame]", has=page.locator(
-        "[data-testid=frameCommand]", has_text="id: endpoint-lineage (graphgov query")).first
+    _run_favourite(page, folder, lineage_title)
+    result = _frame(page, "id: endpoint-lineage (graphgov query")
     result.locator("tr.relatable__table-body-row").first.wait_for(timeout=30_000)
     rows = sorted([[*row[:5], sorted(row[5])] for row in _table_rows(result)], key=json.dumps)
     job = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-2024"
@@ -213,22 +200,26 @@ def test_favourites_zip_imports_and_saved_questions_run(chromium, browser_setup)
     screenshot(page, "neo4j-browser-graphgov-favourite-with-param")
 
     # Two parameters make a multi-statement favourite; each :param succeeds.
-    readers = parameters.locator("[data-testid=savedScriptListItem]", has=page.locator(
-        f"[data-testid='scriptTitle-Parameters: {catalog()['object-readers'].title}']"))
-    readers.hover()
-    readers.locator("[data-testid=savedScriptsButton-Run]").click()
+    _run_favourite(page, parameters, f"Parameters: {catalog()['object-readers'].title}")
     assert _statement_results(page, ":param prefix") == [(":param bucket => 'EDIT ME: bucket'", "Status: success"),
                                                          (":param prefix => ''", "Status: success")]
 
 
-def _multi_statement_frame(page, marker: str):
-    """The newest multi-statement frame whose command contains `marker`."""
+def _frame(page, marker: str):
+    """The newest result frame whose command contains `marker`."""
     return page.locator("[data-testid=frame]", has=page.locator("[data-testid=frameCommand]", has_text=marker)).first
+
+
+def _run_favourite(page, folder, title: str) -> None:
+    """Run a favourite from its folder in the drawer, as a user does: hover it, press its Run button."""
+    item = folder.locator("[data-testid=savedScriptListItem]", has=page.locator(f"[data-testid='scriptTitle-{title}']"))
+    item.hover()
+    item.locator("[data-testid=savedScriptsButton-Run]").click()
 
 
 def _statement_results(page, marker: str) -> list[tuple[str, str]]:
     """(first 35 characters of each statement, its status) once every statement has finished."""
-    frame = _multi_statement_frame(page, marker)
+    frame = _frame(page, marker)
     icons = frame.locator("[data-testid=multi-statement-list-icon]")
     icons.first.wait_for(timeout=30_000)
     page.wait_for_function(
