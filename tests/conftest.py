@@ -78,6 +78,12 @@ def neo4j_store(neo4j_uri: str):
     store.close()
 
 
+@pytest.fixture(params=["embedded", "neo4j"])
+def store(request):
+    """Each store in turn: the tests that take `store` hold both to the same answers."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
 @pytest.fixture
 def embedded_store(tmp_path: Path):
     from graphgov.stores.embedded import EmbeddedStore

@@ -13,7 +13,6 @@ by RestrictPublicBuckets and by Object Ownership "bucket owner enforced".
 
 from __future__ import annotations
 
-import pytest
 from helpers import FIXTURES
 
 from graphgov.access import refresh_access
@@ -37,11 +36,6 @@ TRUST_VENDOR = f"trust:{DATA_ACCESS}#Vendor"
 TRUST_SM = f"trust:{TRAINING}#SageMaker"
 USE_DATA = f"{TRAINING}#inline:UseDataAccount#AssumeData"
 VENDOR_SHARED = "bucket-policy:acme-training-data#VendorShared"
-
-
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
 
 
 def _load(store, tmp_path, name):

@@ -88,11 +88,6 @@ def invoked(store) -> dict[tuple[str, str], dict[str, Any]]:
     return {(src[1], dst[1]): attrs for src, dst, attrs in store.scan_edges("INVOKED")}
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def test_invocation_logs_load_exactly(store, tmp_path):
     summary = load_paths([CONSTRUCTED, CLOUDTRAIL, PANTHER], store, tmp_path / "q.jsonl")
     assert (summary.records, summary.loaded, dict(summary.skipped), summary.quarantined) == (

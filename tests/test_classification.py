@@ -38,11 +38,6 @@ MAPPING = {"rules": [{"bucket": "acme-scratch-data", "prefix": "tmp/", "classifi
                      {"bucket": "acme-clinic-data", "prefix": "other/", "classification": ["personal"]}]}
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def _records():
     return json.loads(FIXTURE.read_text())["Records"]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from helpers import FIXTURES
 
 from graphgov.pipeline import load_deltas, load_paths
@@ -33,11 +32,6 @@ AI_TRAIL = f"arn:aws:cloudtrail:{R}:{A}:trail/ai-trail"
 OLD_TRAIL = f"arn:aws:cloudtrail:us-east-1:{A}:trail/old-trail"
 LOGS = f"arn:aws:logs:{R}:{A}:log-group"
 SNAPSHOT_TIME = "2025-03-09T00:00:00Z"
-
-
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
 
 
 def _load_events(store, tmp_path):

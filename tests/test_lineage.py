@@ -28,11 +28,6 @@ TRAIN_ROWS = [
 ]
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def chain_records() -> list[dict]:
     return json.loads(CHAIN.read_text())["Records"]
 

@@ -69,11 +69,6 @@ model {T_MODEL}
 """
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def _node(label: str, key: str, name: str | None = None) -> dict:
     return {"id": f"{label}:{key}", "label": label, "key": key, "name": name or key}
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from helpers import iam_guide_sts_records
 
 from graphgov.pipeline import LoadRun
 from graphgov.readers import RawRecord
 from graphgov.stores.embedded import EmbeddedStore
-
-
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
 
 
 def _raw(record: dict) -> RawRecord:

@@ -36,11 +36,6 @@ HIGH_SET = [*sorted((FIXTURES / "access").glob("*.json")), PREP]
 MEDIUM_SET = [PREP]
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def load(store, tmp_path: Path, paths: list[Path]) -> None:
     load_paths(paths, store, tmp_path / "quarantine.jsonl")
 

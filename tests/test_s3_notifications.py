@@ -14,11 +14,6 @@ from loaders import s3_notification
 NOTIFICATIONS = FIXTURES / "s3-notifications"
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def contains_edges(store) -> dict[str, dict]:
     return {e["dst"]: {k: e[k] for k in ("events", "version_ids", "etags", "sequencers")}
             for e in map(json.loads, dump(store)["edges"]) if e["type"] == "CONTAINS"}

@@ -30,11 +30,6 @@ FULL_LOAD = {
 }
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def store(request):
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def load(store, tmp_path: Path, *paths, **kwargs):
     return load_paths(list(paths), store, tmp_path / "quarantine.jsonl", **kwargs)
 
