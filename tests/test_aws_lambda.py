@@ -56,7 +56,7 @@ def test_eventbridge_event(env):
     _requester, _owner, chaining = iam_guide_sts_records()
     assert handler(eventbridge_envelope(chaining), Context()) == {
         "event": "eventbridge", "records": 1, "loaded": 1, "skipped": {}, "quarantined": 0, "files": 0,
-        "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS}
+        "skipped_events": {}, "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS}
     assert EmbeddedStore(env["store"]).unseen([f"ct:{chaining['eventID']}"]) == set()
 
 
@@ -64,7 +64,7 @@ def test_cloudwatch_logs_subscription_event(env):
     requester, _owner, chaining = iam_guide_sts_records()
     assert handler(cloudwatch_subscription([requester, chaining]), Context()) == {
         "event": "cloudwatch_logs", "records": 2, "loaded": 2, "skipped": {}, "quarantined": 0, "files": 0,
-        "nodes": 8, "edges": 7, "quarantine_file": None,
+        "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
         "access": {**NO_ACCESS, "principals": 4}}
 
 

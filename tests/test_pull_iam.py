@@ -149,7 +149,7 @@ def pulled_totals(store: Any) -> tuple[int, int]:
 
 
 def without_totals(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in summary.items() if k not in ("nodes", "edges", "access")}
+    return {k: v for k, v in summary.items() if k not in ("nodes", "edges", "access", "skipped_events")}
 
 
 def snapshot_states(store: Any) -> dict[tuple[str, str], list[tuple]]:

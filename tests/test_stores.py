@@ -38,7 +38,7 @@ def test_iam_guide_sts_loads_exactly(store, tmp_path):
     summary = load(store, tmp_path, STS)
     # requester copy and chaining loaded; the owner's copy reuses the requester's eventID in the guide
     assert summary.as_dict() | {"quarantine_file": None} == {
-        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
+        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1, "skipped_events": {},
         "nodes": 8, "edges": 7, "quarantine_file": None,
         "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
     assert ask(store, "cross-account-assumptions") == [{
@@ -53,6 +53,8 @@ def test_all_fixtures_counts_add_up_and_quarantine_keeps_the_records(store, tmp_
     summary = load(store, tmp_path, FIXTURES)
     result = summary.as_dict()
     assert result.pop("quarantine_file") == str(tmp_path / "quarantine.jsonl")
+    events = result.pop("skipped_events")  # the names behind each reason: test_load_summary checks them exactly
+    assert all(sum(e["count"] for e in top) <= result["skipped"][reason] for reason, top in events.items())
     assert result == FULL_LOAD
     assert summary.records == summary.loaded + sum(summary.skipped.values()) + summary.quarantined
     lines = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
