@@ -91,6 +91,8 @@ def print_pull(summary: LoadSummary, output_format: str, what: str, where: str) 
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
     click.echo(f"{summary.records} records from {what} into {where}")
+    for note in getattr(summary, "notes", ()):  # what a pull found where it expected its layout
+        click.echo(f"  note         {note}")
     for kind, count in sorted(getattr(summary, "objects", {}).items()):
         click.echo(f"  read         {count:<6} {kind}")
     print_counts(summary)
