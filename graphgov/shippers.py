@@ -281,25 +281,25 @@ def _cloudtrail_like(value: Any) -> bool:
 
 
 def _originals(obj: Mapping[str, Any], envelope: Envelope) -> tuple[Mapping[str, Any] | None, Unwrapped]:
-    """The CloudTrail record the envelope holds (parsed), else what else it holds (first found)."""
-    other = Unwrapped()
+    """The CloudTrail record the envelope holds (parsed), else the first other thing it holds."""
+    other: Unwrapped | None = None
     for where in envelope.originals:
         value = unflatten(obj) if where == SELF else get_path(obj, where)
         if isinstance(value, str):
             stripped = value.strip()
             if not stripped.startswith("{"):
-                other = other if other != Unwrapped() else Unwrapped(text=value)
+                other = other or Unwrapped(text=value)
                 continue
             try:
                 value = json.loads(stripped)
             except json.JSONDecodeError:
-                other = other if other != Unwrapped() else Unwrapped(broken=value)
+                other = other or Unwrapped(broken=value)
                 continue
         if _cloudtrail_like(value) and (where != SELF or looks_like_cloudtrail(value)):
             return value, Unwrapped()
-        if isinstance(value, Mapping) and where != SELF and other == Unwrapped():
-            other = Unwrapped(inner=value)
-    return None, other
+        if isinstance(value, Mapping) and where != SELF:
+            other = other or Unwrapped(inner=value)
+    return None, other or Unwrapped()
 
 
 def from_envelope(obj: Mapping[str, Any], envelope: Envelope) -> Unwrapped:

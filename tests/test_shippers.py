@@ -181,3 +181,40 @@ def test_every_declared_rename_targets_a_cloudtrail_field(envelope):
     """The table maps onto CloudTrail's own names (lowerCamelCase, dotted into userIdentity)."""
     for source, target, _ in envelope.renames:
         assert source and target[0].islower() and " " not in target, (source, target)
+
+
+def test_a_sentinel_row_object_is_rebuilt_field_by_field():
+    """A row as `az monitor log-analytics query` prints it (a JSON object per row): exact CloudTrail record."""
+    row = {"TimeGenerated": "2014-07-18T15:07:39.1234567Z", "AwsEventId": "e1", "EventVersion": "1.05",
+           "EventSource": "sts.amazonaws.com", "EventName": "AssumeRole", "EventTypeName": "AwsApiCall",
+           "AWSRegion": "us-east-2", "UserIdentityType": "AssumedRole", "UserIdentityArn": "arn:aws:sts::1:x",
+           "UserIdentityAccountId": "111111111111", "SessionIssuerArn": "arn:aws:iam::111111111111:role/JohnRole1",
+           "SessionIssuerType": "Role", "SessionMfaAuthenticated": False, "ErrorCode": "",
+           "RequestParameters": '{"roleArn": "arn:aws:iam::111111111111:role/JohnRole2"}', "ResponseElements": "",
+           "Resources": '[{"ARN": "arn:aws:iam::111111111111:role/JohnRole2", "type": "AWS::IAM::Role"}]',
+           "Type": "AWSCloudTrail"}
+    ((kind, record, skip, error),) = read([row])
+    assert (kind, skip, error) == ("cloudtrail", None, None)
+    assert record == {
+        "eventID": "e1", "eventVersion": "1.05", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+        "eventType": "AwsApiCall", "awsRegion": "us-east-2",  # empty columns (ErrorCode "") are not copied
+        "requestParameters": {"roleArn": "arn:aws:iam::111111111111:role/JohnRole2"},
+        "resources": [{"ARN": "arn:aws:iam::111111111111:role/JohnRole2", "type": "AWS::IAM::Role"}],
+        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:x", "accountId": "111111111111",
+                         "sessionContext": {"attributes": {"mfaAuthenticated": False},
+                                            "sessionIssuer": {"type": "Role",
+                                                              "arn": "arn:aws:iam::111111111111:role/JohnRole1"}}},
+        "eventTime": "2014-07-18T15:07:39.1234567Z"}
+
+
+def test_an_elastic_document_without_the_original_is_rebuilt_as_cloudtrail_wrote_it():
+    """The integration's default document (no event.original): every field the graph reads comes back
+    under CloudTrail's name; only userIdentity.userName stays out (Elastic's user.name is ambiguous)."""
+    hits = json.loads((SHIPPERS / "elastic-search-hits.json").read_text())["hits"]["hits"]
+    ((kind, record, _, _),) = read(hits[1])
+    expected = dict(iam_guide_sts_records()[0], eventID="5b1c6f0e-1a2b-4c3d-8e4f-elastic00002",
+                    eventTime="2014-07-18T16:07:39.000Z")
+    expected.pop("sharedEventID")
+    expected["userIdentity"] = {k: v for k, v in expected["userIdentity"].items() if k != "userName"}
+    expected["responseElements"]["credentials"]["sessionToken"] = "<encoded session token blob>"
+    assert kind == "cloudtrail" and record == expected
