@@ -72,6 +72,8 @@ def merged(summaries: list[PullSummary]) -> PullSummary:
         total.records += summary.records
         total.loaded += summary.loaded
         total.skipped.update(summary.skipped)
+        for reason, names in summary.skipped_events.items():
+            total.skipped_events.setdefault(reason, Counter()).update(names)
         total.quarantined += summary.quarantined
         total.files += summary.files
         total.objects.update(summary.objects)

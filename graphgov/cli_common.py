@@ -52,8 +52,14 @@ def store_from(spec: str | None) -> Iterator[Store]:
 
 def print_counts(summary: LoadSummary) -> None:
     click.echo(f"  loaded       {summary.loaded}")
+    top = summary.top_skipped_events()
     for reason, count in sorted(summary.skipped.items()):
         click.echo(f"  skipped      {count:<6} {reason}")
+        for entry in top.get(reason, ()):  # the events behind the reason, most frequent first
+            click.echo(f"                 {entry['count']:<6} {entry['event']}")
+        others = len(summary.skipped_events.get(reason, ())) - len(top.get(reason, ()))
+        if others > 0:
+            click.echo(f"                 ...    and {others} other event name{'s' if others > 1 else ''}")
     click.echo(f"  quarantined  {summary.quarantined}" +
                (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
     if summary.access and summary.access["policy_states"]:
@@ -85,6 +91,8 @@ def print_pull(summary: LoadSummary, output_format: str, what: str, where: str) 
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
     click.echo(f"{summary.records} records from {what} into {where}")
+    for note in getattr(summary, "notes", ()):  # what a pull found where it expected its layout
+        click.echo(f"  note         {note}")
     for kind, count in sorted(getattr(summary, "objects", {}).items()):
         click.echo(f"  read         {count:<6} {kind}")
     print_counts(summary)

@@ -2,6 +2,8 @@
 
 Every record read ends in exactly one bucket: loaded, skipped (with a named reason) or quarantined
 (written with its error to the quarantine file). `records == loaded + sum(skipped) + quarantined`.
+Skips a loader or reader decides also count the record's event name per reason (`skipped_events`), so
+the summary can say which events the model does not cover.
 
 De-duplication works at two levels. A record whose `eventID` was loaded before (CloudTrail delivers
 some twice; a file may be loaded again) is skipped as `duplicate`. The two copies of one cross-account
@@ -33,6 +35,7 @@ from graphgov.stores.base import Store
 from loaders import REGISTRY
 
 CHUNK_RECORDS = 5000
+TOP_SKIPPED_EVENTS = 10  # event names listed per skip reason
 
 
 @dataclass
@@ -46,12 +49,26 @@ class LoadSummary:
     edges: int = 0
     quarantine_file: str | None = None
     access: dict[str, Any] | None = None  # what the access derivation that follows every load found
+    skipped_events: dict[str, Counter] = field(default_factory=dict)  # reason -> event name -> records
+
+    def skip(self, reason: str, event: str | None = None) -> None:
+        """Count one skipped record under `reason`, and its event name when it has one."""
+        self.skipped[reason] += 1
+        if event:
+            self.skipped_events.setdefault(reason, Counter())[event] += 1
+
+    def top_skipped_events(self, limit: int = TOP_SKIPPED_EVENTS) -> dict[str, list[dict[str, Any]]]:
+        """Per skip reason, its most frequent event names: count descending, then name (deterministic)."""
+        return {reason: [{"event": name, "count": count}
+                         for name, count in sorted(names.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+                for reason, names in sorted(self.skipped_events.items()) if names}
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "records": self.records,
             "loaded": self.loaded,
             "skipped": dict(sorted(self.skipped.items())),
+            "skipped_events": self.top_skipped_events(),
             "quarantined": self.quarantined,
             "files": self.files,
             "nodes": self.nodes,
@@ -328,6 +345,27 @@ def load_deltas(
     return run.result()
 
 
+def event_name(raw: RawRecord) -> str | None:
+    """The name a skipped record is listed under: `<eventSource>:<eventName>` for CloudTrail, the event
+    name, detail type or operation for the other sources; None when the record names none."""
+    record = raw.record
+    if not isinstance(record, Mapping):
+        return None
+    if raw.kind == "cloudtrail":
+        source, name = record.get("eventSource"), record.get("eventName")
+        return f"{source}:{name}" if source and name else None
+    if raw.kind == "s3_notification":
+        name = record.get("eventName")
+        return f"s3:{name}" if name else None
+    if raw.kind == "eventbridge":
+        source, detail = record.get("source"), record.get("detail-type")
+        return f"{source}:{detail}" if source and detail else None
+    if raw.kind == "bedrock_invocation_log":
+        operation = record.get("operation")
+        return f"bedrock:{operation}" if operation else None
+    return None
+
+
 def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine) -> None:
     summary.records += 1
     if raw.error:
@@ -335,15 +373,15 @@ def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Qu
         quarantine.add(raw.location, raw.error, raw.record)
         return
     if raw.skip:
-        summary.skipped[raw.skip] += 1
+        summary.skip(raw.skip, event_name(raw))
         return
     try:
         chunk.deltas.append(parse_record(raw))
     except Skip as skip:
-        summary.skipped[skip.reason] += 1
+        summary.skip(skip.reason, event_name(raw))
     except (Malformed, IdentityError) as exc:
         summary.quarantined += 1
-        quarantine.add(raw.location, str(exc), raw.record)
+        quarantine.add(raw.location, f"{exc} ({raw.note})" if raw.note else str(exc), raw.record)
     except Exception as exc:  # noqa: BLE001 - a loader bug must not lose the record or stop the load
         summary.quarantined += 1
         quarantine.add(raw.location, f"loader error {type(exc).__name__}: {exc}", raw.record)

@@ -3,9 +3,11 @@
 Format is detected per file from its bytes and content, never from flags: gzip or plain; one JSON
 document, JSON Lines, or concatenated JSON; and inside, CloudTrail delivery files (`{"Records": [...]}`),
 bare records and arrays, LookupEvents output (`CloudTrailEvent` as a string), EventBridge envelopes,
-CloudWatch Logs subscription payloads (base64 gzip `awslogs.data`, or decoded), SQS/SNS wrappers, and
-CloudTrail digest files (recognised and skipped). Every leaf is one `RawRecord`; unreadable input becomes
-a RawRecord with an `error`, so the caller can quarantine it instead of losing it.
+CloudWatch Logs subscription payloads (base64 gzip `awslogs.data`, or decoded), SQS/SNS wrappers,
+CloudTrail digest files (recognised and skipped), and CloudTrail records re-exported by log shippers
+(Logstash, Elastic, Splunk, Microsoft Sentinel: graphgov.shippers declares their envelopes). Every leaf is
+one `RawRecord`; unreadable input becomes a RawRecord with an `error`, so the caller can quarantine it
+instead of losing it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from graphgov import shippers
 from loaders.cloudtrail import looks_like_cloudtrail
 
 DIRECTORY_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".log", ".gz")
@@ -33,13 +36,15 @@ class ReadError(Exception):
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One record as read: `kind` names its loader; `skip` or `error` when the reader already knows."""
+    """One record as read: `kind` names its loader; `skip` or `error` when the reader already knows;
+    `note` what the reader saw that explains a failure to load it (added to its quarantine error)."""
 
     kind: str | None
     record: Any
     location: str
     skip: str | None = None
     error: str | None = None
+    note: str | None = None
 
 
 def check_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -175,12 +180,22 @@ def unwrap(value: Any, location: str) -> Iterator[RawRecord]:
         for index, item in enumerate(records):
             yield from unwrap(item, f"{location}#Records[{index}]")
         return
+    exported = shippers.rows(value)
+    if exported is not None:  # a shipper's export page: Splunk results, Elasticsearch hits, Log Analytics tables
+        label, rows = exported
+        for index, item in enumerate(rows):
+            yield from unwrap(item, f"{location}#{label}[{index}]")
+        return
     yield from _unwrap_object(value, location)
 
 
 def _unwrap_object(obj: Mapping[str, Any], location: str) -> Iterator[RawRecord]:
     if looks_like_cloudtrail(obj):
-        yield RawRecord("cloudtrail", obj, location)
+        envelope = None if obj.get("eventTime") else shippers.match(obj)
+        if envelope is None:  # the record as CloudTrail wrote it (its own eventTime wins over any shipper's)
+            yield RawRecord("cloudtrail", obj, location)
+        else:  # e.g. Logstash's cloudtrail codec, which moves eventTime to @timestamp
+            yield from _shipped(obj, envelope, location)
     elif isinstance(obj.get("CloudTrailEvent"), str):  # LookupEvents item
         yield from _json_string(obj["CloudTrailEvent"], f"{location}#CloudTrailEvent")
     elif isinstance(obj.get("Events"), list) and all(
@@ -210,8 +225,26 @@ def _unwrap_object(obj: Mapping[str, Any], location: str) -> Iterator[RawRecord]
         yield RawRecord("s3_notification", obj, location)
     elif obj.get("schemaType") == "ModelInvocationLog":
         yield RawRecord("bedrock_invocation_log", obj, location)
+    elif (envelope := shippers.match(obj)) is not None:
+        yield from _shipped(obj, envelope, location)
     else:
         yield RawRecord(None, None, location, skip="unrecognised_record")
+
+
+def _shipped(obj: Mapping[str, Any], envelope: shippers.Envelope, location: str) -> Iterator[RawRecord]:
+    """What a log shipper's envelope holds: its CloudTrail record, or whatever else it carried."""
+    where = f"{location}#{envelope.name}"
+    found = shippers.from_envelope(obj, envelope)
+    if found.record is not None:
+        yield RawRecord("cloudtrail", found.record, where, note=found.note)
+    elif found.inner is not None:
+        yield from unwrap(found.inner, where)
+    elif found.broken is not None:  # starts like JSON but does not parse: maybe a truncated record, kept
+        yield RawRecord(None, found.broken, where, error=f"invalid embedded JSON ({envelope.name} envelope)")
+    elif found.text is not None:
+        yield RawRecord(None, None, where, skip="unrecognised_log_line")
+    else:
+        yield RawRecord(None, None, where, skip="unrecognised_record")
 
 
 def _json_string(text: Any, location: str, not_json: str | None = None) -> Iterator[RawRecord]:

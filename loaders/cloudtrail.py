@@ -63,7 +63,8 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     try:
         time = to_utc_iso(record.get("eventTime"))
     except ValueError as exc:
-        raise Malformed(f"{source} {name}: {exc}") from exc
+        missing = record.get("eventTime") in (None, "")
+        raise Malformed(f"{source} {name}: {'no eventTime' if missing else exc}") from exc
     principal = from_user_identity(record.get("userIdentity"), fields.partition(record))
     nodes, edges = list(principal.nodes), list(principal.edges)
     handler(record, principal, nodes, edges)

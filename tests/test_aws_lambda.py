@@ -56,7 +56,7 @@ def test_eventbridge_event(env):
     _requester, _owner, chaining = iam_guide_sts_records()
     assert handler(eventbridge_envelope(chaining), Context()) == {
         "event": "eventbridge", "records": 1, "loaded": 1, "skipped": {}, "quarantined": 0, "files": 0,
-        "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS}
+        "skipped_events": {}, "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS}
     assert EmbeddedStore(env["store"]).unseen([f"ct:{chaining['eventID']}"]) == set()
 
 
@@ -64,7 +64,7 @@ def test_cloudwatch_logs_subscription_event(env):
     requester, _owner, chaining = iam_guide_sts_records()
     assert handler(cloudwatch_subscription([requester, chaining]), Context()) == {
         "event": "cloudwatch_logs", "records": 2, "loaded": 2, "skipped": {}, "quarantined": 0, "files": 0,
-        "nodes": 8, "edges": 7, "quarantine_file": None,
+        "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
         "access": {**NO_ACCESS, "principals": 4}}
 
 
@@ -73,7 +73,7 @@ def test_sqs_batch_loads_skips_quarantines_and_reports_no_failure(env, caplog):
     first = handler(sqs_batch(), Context())
     assert first == {
         "event": "sqs", "records": 4, "loaded": 2, "skipped": {"s3_test_event": 1}, "quarantined": 1, "files": 0,
-        "nodes": 5, "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
+        "skipped_events": {}, "nodes": 5, "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
         "messages": 4, "batchItemFailures": []}
     [logged] = [r.getMessage() for r in caplog.records]
     entry = json.loads(logged.removeprefix("graphgov quarantined "))
@@ -107,7 +107,8 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
     # SQS redelivers only the two failed messages: now they load
     retry = {"Records": [r for r in sqs_batch()["Records"] if r["messageId"] in ("m-api-call", "m-garbage")]}
     assert handler(retry, Context()) == {
-        "event": "sqs", "records": 2, "loaded": 1, "skipped": {}, "quarantined": 1, "files": 0, "nodes": 5,
+        "event": "sqs", "records": 2, "loaded": 1, "skipped": {}, "quarantined": 1, "files": 0, "skipped_events": {},
+        "nodes": 5,
         "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS, "messages": 2,
         "batchItemFailures": []}
 

@@ -27,7 +27,7 @@ def test_load_json_summary_and_default_store(runner):
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output)
         assert summary == {"records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
-                           "nodes": 8, "edges": 7, "quarantine_file": None,
+                           "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
                            "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
         import os
 

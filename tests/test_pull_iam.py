@@ -41,7 +41,8 @@ OBJECTS, STATES = 12, 54
 NODES, EDGES = STATES + 12, STATES + 10
 # Every load ends with the access derivation (graphgov.access), whose edges and principals are its own business:
 # the summaries' `access` and the derived part of `nodes`/`edges` are checked against the store, not here.
-LOAD_FIELDS = {"records", "loaded", "skipped", "quarantined", "files", "nodes", "edges", "quarantine_file", "access"}
+LOAD_FIELDS = {"records", "loaded", "skipped", "quarantined", "files", "nodes", "edges", "quarantine_file", "access",
+               "skipped_events"}
 
 
 def policy(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def pulled_totals(store: Any) -> tuple[int, int]:
 
 
 def without_totals(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in summary.items() if k not in ("nodes", "edges", "access")}
+    return {k: v for k, v in summary.items() if k not in ("nodes", "edges", "access", "skipped_events")}
 
 
 def snapshot_states(store: Any) -> dict[tuple[str, str], list[tuple]]:

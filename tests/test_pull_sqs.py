@@ -155,7 +155,7 @@ def test_cli_json(queue, tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out == {
-        "records": 7, "loaded": 5, "skipped": {"s3_test_event": 1}, "quarantined": 1,
+        "records": 7, "loaded": 5, "skipped": {"s3_test_event": 1}, "quarantined": 1, "skipped_events": {},
         "files": 0, "nodes": out["nodes"], "edges": out["edges"], "quarantine_file": str(tmp_path / "q.jsonl"),
         "access": out["access"], "objects": {"deleted": 7, "messages": 7},
     }

@@ -19,11 +19,11 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {
-    "records": 818, "loaded": 227, "quarantined": 33, "files": 46, "nodes": 425, "edges": 546,
-    "skipped": {"cloudtrail_digest": 3, "duplicate": 51, "failed_call": 18, "grant_unidentified": 1,
+    "records": 833, "loaded": 234, "quarantined": 37, "files": 51, "nodes": 425, "edges": 546,
+    "skipped": {"cloudtrail_digest": 3, "duplicate": 51, "failed_call": 19, "grant_unidentified": 1,
                 "insight_event": 2, "kms_key_unresolved": 1, "org_policy_metadata_only": 1, "root_access_key": 1,
                 "service_event_without_request": 1, "trail_still_records_data_events": 2,
-                "unrecognised_log_line": 4, "unrecognised_record": 28, "unsupported_event": 442,
+                "unrecognised_log_line": 6, "unrecognised_record": 28, "unsupported_event": 443,
                 "unsupported_operation": 2, "unsupported_org_policy_type": 1},
     "access": {"policy_states": 128, "principals": 71, "targets": 87, "decisions": 447,
                "edges": {"CAN_ASSUME": 7, "CAN_DECRYPT": 6, "CAN_READ": 12, "CAN_WRITE": 2, "INPUT_READABLE_BY": 14}},
@@ -38,7 +38,7 @@ def test_iam_guide_sts_loads_exactly(store, tmp_path):
     summary = load(store, tmp_path, STS)
     # requester copy and chaining loaded; the owner's copy reuses the requester's eventID in the guide
     assert summary.as_dict() | {"quarantine_file": None} == {
-        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
+        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1, "skipped_events": {},
         "nodes": 8, "edges": 7, "quarantine_file": None,
         "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
     assert ask(store, "cross-account-assumptions") == [{
@@ -53,10 +53,12 @@ def test_all_fixtures_counts_add_up_and_quarantine_keeps_the_records(store, tmp_
     summary = load(store, tmp_path, FIXTURES)
     result = summary.as_dict()
     assert result.pop("quarantine_file") == str(tmp_path / "quarantine.jsonl")
+    events = result.pop("skipped_events")  # the names behind each reason: test_load_run checks them exactly
+    assert all(sum(e["count"] for e in top) <= result["skipped"][reason] for reason, top in events.items())
     assert result == FULL_LOAD
     assert summary.records == summary.loaded + sum(summary.skipped.values()) + summary.quarantined
     lines = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
-    assert len(lines) == 33
+    assert len(lines) == 37
     assert sum(1 for q in lines if q["error"].endswith(": no eventID")) == 13
     placeholders = {"dataset S3Uri: not an S3 location: 'S3Uri'", "dataset S3Uri: not an S3 location: 's3Uri'"}
     assert sum(1 for q in lines if q["error"] in placeholders) == 2  # the SageMaker guide's placeholder samples
