@@ -19,7 +19,8 @@ Rows = list[dict[str, Any]]
 Node = tuple[str, str]
 # Bedrock models nobody in the organisation defines: inventoried only once something uses them.
 USED_ONLY_KINDS = ("foundation-model", "inference-profile")
-MODEL_USES = ("INVOKED", "USES_MODEL", "RUNS_MODEL", "PROVISIONS", "BASED_ON")
+PROFILE_KINDS = ("inference-profile", "application-inference-profile")
+MODEL_USES = ("INVOKED", "USES_MODEL", "RUNS_MODEL", "PROVISIONS", "BASED_ON", "ROUTES_TO")
 APPROVAL_RANK = {"REJECTED": 0, "PENDING_APPROVAL": 1, "APPROVED": 2}  # on a tie, the stricter status wins
 APPROVAL_STATUS = {"APPROVED": "approved", "REJECTED": "rejected", "PENDING_APPROVAL": "pending"}
 MIN_RETENTION_DAYS = 180
@@ -63,9 +64,11 @@ def ai_inventory(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
         kind = _inventory_kind(graph, node, attrs)
         if kind is None:
             continue
+        behind = foundation_behind(graph, node)
         rows.append({"resource": attrs.get("arn"), "kind": kind, "account": attrs.get("account_id"),
                      "region": attrs.get("region"), "first_seen": attrs.get("first_seen"),
-                     "last_seen": attrs.get("last_seen")})
+                     "last_seen": attrs.get("last_seen"),
+                     "foundation_model": graph.nodes[behind].get("arn") if behind else None})
     return rows
 
 
@@ -90,9 +93,12 @@ def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     allowed = _split(params.get("allowed_models"))
     rows = []
     for src, dst, edge_type, r in graph.edges(keys=True, data=True):
-        p, m = graph.nodes[src], graph.nodes[dst]
-        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(m):
+        p = graph.nodes[src]
+        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
             continue
+        judged, profile = judged_model(graph, dst)
+        m = graph.nodes[judged]
+        unresolved = profile is None and graph.nodes[dst].get("kind") in PROFILE_KINDS
         reasons = []
         if p.get("account_id") is not None and p.get("account_id") not in estate:
             reasons.append("account-outside-estate")
@@ -100,9 +106,178 @@ def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
         if allowed and m.get("kind") == "foundation-model" and model_id is not None \
                 and not any(model_id.startswith(prefix) for prefix in allowed):
             reasons.append("model-not-allowed")
+        if allowed and unresolved:
+            reasons.append("profile-model-not-evidenced")
         for reason in reasons:
             rows.append({"account": p.get("account_id"), "principal": p.get("arn"), "model": m.get("arn"),
-                         "kind": m.get("kind"), "invocations": r.get("count"), "reason": reason})
+                         "profile": profile, "kind": m.get("kind"), "invocations": r.get("count"),
+                         "reason": reason})
+    return rows
+
+
+# --- unencrypted-ai-artifacts ------------------------------------------------------------------------
+
+JOB_OUTPUTS = (("TrainingJob", "training output without a customer KMS key"),
+               ("TuningJob", "training output without a customer KMS key"),
+               ("ProcessingJob", "processing output without a customer KMS key"),
+               ("TransformJob", "transform output without a customer KMS key"))
+OTHER_KEYS = (("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key"),
+              ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri",
+               "data capture without a customer KMS key"),
+              ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key"))
+
+
+def _event_encryption(state: Mapping[str, Any]) -> str:
+    """A PutBucketEncryption / DeleteBucketEncryption state as the default it sets (deleted: SSE-S3, the
+    default of every bucket since January 2023)."""
+    document = state.get("document") or ""
+    if state.get("deleted") is True:
+        return "sse-s3"
+    if '"SSEAlgorithm":"aws:kms' in document:
+        customer = '"KMSMasterKeyID":' in document and "alias/aws/s3" not in document
+        return "customer-key" if customer else "aws-managed-key"
+    return "sse-s3"
+
+
+def _snapshot_encryption(bucket: Mapping[str, Any]) -> str:
+    algorithm, key = bucket.get("default_encryption"), bucket.get("encryption_kms_key_ref") or ""
+    if isinstance(algorithm, str) and algorithm.startswith("aws:kms"):
+        return "customer-key" if key and not key.endswith("alias/aws/s3") else "aws-managed-key"
+    return "sse-s3" if algorithm == "AES256" else "unknown"
+
+
+def bucket_encryption_at(graph: nx.MultiDiGraph, bucket: Node, time: str | None) -> str:
+    """The bucket's default encryption in force at `time`: the encryption change event in force then,
+    else (no change seen) the snapshot; `unknown` when changes were seen but none was in force yet."""
+    states = [graph.nodes[ps] for ps, _, _ in _out(graph, bucket, "HAS_POLICY")
+              if graph.nodes[ps].get("slot") == "encryption"]
+    at = [s for s in states if s.get("valid_from") is not None and time is not None and s["valid_from"] <= time
+          and (s.get("valid_to") is None or s["valid_to"] > time)]
+    if at:
+        return _event_encryption(at[0])
+    return "unknown" if states else _snapshot_encryption(graph.nodes[bucket])
+
+
+def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) -> str:
+    bucket = ("S3Bucket", name)
+    return bucket_encryption_at(graph, bucket, time) if bucket in graph else "unknown"
+
+
+def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    rows = []
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("defined") is not True:
+            continue
+        for label, issue in JOB_OUTPUTS:
+            if node[0] != label or attrs.get("output_kms_key_ref"):
+                continue
+            names = {graph.nodes[b].get("id") for out, _, _ in _out(graph, node, "WRITES")
+                     for b, _, _ in _out(graph, out, "IN_BUCKET") if b[0] == "S3Bucket"}
+            path = attrs.get("output_path")
+            if isinstance(path, str) and path.startswith("s3://"):
+                names.add(path[5:].split("/")[0])
+            states = sorted(f"{name}={_output_bucket_state(graph, name, attrs.get('first_seen'))}"
+                            for name in names)
+            if states and all(s.endswith("=customer-key") for s in states):
+                continue  # every output bucket encrypted with a customer key by default then
+            rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
+                         "issue": issue, "output_buckets": states})
+        for label, key_prop, needs, issue in OTHER_KEYS:
+            if node[0] != label or attrs.get(key_prop) or (needs and attrs.get(needs) is None):
+                continue
+            rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
+                         "issue": issue, "output_buckets": []})
+    return rows
+
+
+# --- inference profiles ------------------------------------------------------------------------------
+
+
+def foundation_behind(graph: nx.MultiDiGraph, model: Node) -> Node | None:
+    """The foundation model an inference profile invokes (ROUTES_TO, at most two steps: an application
+    profile may copy a system profile), or None."""
+    frontier = [model]
+    for _ in range(2):
+        frontier = [target for node in frontier for target, _, _ in _out(graph, node, "ROUTES_TO")]
+        found = sorted(n for n in frontier if graph.nodes[n].get("kind") == "foundation-model")
+        if found:
+            return found[0]
+    return None
+
+
+def judged_model(graph: nx.MultiDiGraph, model: Node) -> tuple[Node, str | None]:
+    """The model a question judges (the foundation model behind a profile, else the model itself) and the
+    profile's ARN when there is one."""
+    behind = foundation_behind(graph, model)
+    return (model, None) if behind is None else (behind, graph.nodes[model].get("arn"))
+
+
+# --- bedrock-invocations-without-logging -------------------------------------------------------------
+
+
+def _logging_changes(graph: nx.MultiDiGraph, account: str, region: str, modality: str) -> tuple[list, set, set]:
+    """All change times of the account's and Region's logging configuration, the puts that delivered
+    `modality`, and the deletes."""
+    config = ("BedrockLoggingConfig", f"{account}/{region}")
+    puts, delivering, deletes = [], set(), set()
+    if config in graph:
+        for _, _, r in _in(graph, config, "ENABLED_LOGGING"):
+            puts += r.get("put_at") or []
+            delivering |= set(r.get(f"{modality}_at") or [])
+        for _, _, r in _in(graph, config, "DISABLED_LOGGING"):
+            deletes |= set(r.get("deleted_at") or [])
+    return puts + sorted(deletes), delivering, deletes
+
+
+def _hour_state(hour: str, changes: list, delivering: set, deletes: set, modality: str) -> tuple[str, str | None]:
+    """The logging state for calls in `hour` and when logging was last turned off by then."""
+    within = [t for t in changes if t.startswith(hour)]
+    before = [t for t in changes if t < hour]
+    last = max(before) if before else None
+    if last is not None and last not in deletes and last in delivering \
+            and all(t in delivering and t not in deletes for t in within):
+        state = "on"
+    elif within:
+        state = "changed-in-hour"
+    elif last is None:
+        state = "not-evidenced"
+    elif last in deletes:
+        state = "off"
+    else:
+        state = f"no-{modality}-delivery"
+    offs = [t for t in deletes if t < hour or t.startswith(hour)]
+    return state, max(offs) if offs else None
+
+
+def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    hours: dict[tuple, dict[str, tuple]] = {}
+    pairs: dict[tuple, list] = {}
+    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
+        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
+            continue
+        judged, profile = judged_model(graph, dst)
+        account, region = graph.nodes[src].get("account_id"), graph.nodes[dst].get("region")
+        modality = graph.nodes[judged].get("modality") or "text"
+        changes, delivering, deletes = _logging_changes(graph, account, region, modality)
+        group = (account, region, graph.nodes[judged].get("arn"), profile)
+        logged = set(r.get("logged_hours") or [])
+        for hour in r.get("invoked_hours") or []:
+            if hour in logged:
+                continue
+            state, off_at = _hour_state(hour, changes, delivering, deletes, modality)
+            if state == "on":
+                continue
+            hours.setdefault(group, {})[hour] = (state, off_at)
+            if not any(r is seen for seen in pairs.setdefault(group, [])):
+                pairs[group].append(r)
+    rows = []
+    for (account, region, model, profile), judged in hours.items():
+        ordered = sorted(judged)
+        last_state, off_at = judged[ordered[-1]]
+        rows.append({"account": account, "region": region, "model": model, "profile": profile,
+                     "invocations": sum(r.get("count") or 0 for r in pairs[(account, region, model, profile)]),
+                     "unlogged_hours": len(ordered), "first_unlogged": ordered[0], "last_unlogged": ordered[-1],
+                     "logging": last_state, "logging_off_at": off_at})
     return rows
 
 
@@ -144,18 +319,23 @@ def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str,
 
 
 def endpoints_without_data_capture(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    """Every configuration each endpoint served under, judged by its own capture setting."""
     rows = []
-    for endpoint, config in _current_configs(graph):
-        c = graph.nodes[config]
-        if c.get("defined") is not True:
-            capture = "not-evidenced"
-        elif c.get("data_capture_uri") is None:
-            capture = "off"
-        else:
-            continue
-        e = graph.nodes[endpoint]
-        rows.append({"endpoint": e.get("arn"), "account": e.get("account_id"), "region": e.get("region"),
-                     "config": c.get("arn"), "data_capture": capture})
+    for endpoint in [n for n in graph.nodes if n[0] == "Endpoint"]:
+        for config, _, u in _out(graph, endpoint, "USES_CONFIG"):
+            c = graph.nodes[config]
+            if config[0] != "EndpointConfig":
+                continue
+            if c.get("defined") is not True:
+                capture = "not-evidenced"
+            elif c.get("data_capture_uri") is None:
+                capture = "off"
+            else:
+                continue
+            e = graph.nodes[endpoint]
+            rows.append({"endpoint": e.get("arn"), "account": e.get("account_id"), "region": e.get("region"),
+                         "config": c.get("arn"), "data_capture": capture, "since": u.get("since"),
+                         "until": u.get("until")})
     return rows
 
 
@@ -247,6 +427,8 @@ def short_log_retention(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Ro
 
 IMPLEMENTATIONS = {
     "ai-inventory": ai_inventory,
+    "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
+    "unencrypted-ai-artifacts": unencrypted_ai_artifacts,
     "shadow-ai": shadow_ai,
     "models-without-approved-package": models_without_approved_package,
     "endpoints-without-data-capture": endpoints_without_data_capture,

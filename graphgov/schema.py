@@ -179,9 +179,11 @@ NODE_TYPES: dict[str, NodeType] = {
             "Model",
             "arn",
             ("Model", "BedrockModel"),
-            ("arn", "name", "model_id", "kind", "account_id", "region"),
+            ("arn", "name", "model_id", "kind", "account_id", "region", "modality"),
             "A Bedrock model: foundation (`arn:aws:bedrock:<region>::foundation-model/<id>`, no account), "
-            "custom, provisioned, imported, or an inference profile; `kind` says which.",
+            "custom, provisioned, imported, or an inference profile (system `inference-profile/<geo>.<model id>`, "
+            "or `application-inference-profile`); `kind` says which. A foundation model's `modality` (`text`, "
+            "`image`, `embedding`, `video`) names the invocation-logging delivery flag that governs it.",
         ),
         NodeType(
             "ProvisionedThroughput",
@@ -449,13 +451,22 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "`output_tokens`, `latency_ms_total` over the `latency_count` records that reported a latency, "
                  "guardrail outcomes (`guardrail_intervened`, `guardrail_none`, `guardrail_unknown`), "
                  "`bodies_in_s3` (bodies over 100 KB, delivered apart and not read), and the PII seen in prompts "
-                 "or responses: `pii_types` and one count per type (`pii_email`, ...); never a value.",
-                 ("inference_regions", "pii_types"), INVOKED_ADDITIVE),
+                 "or responses: `pii_types` and one count per type (`pii_email`, ...); never a value. "
+                 "`invoked_hours` lists the UTC hours (`YYYY-MM-DDTHH`) of the calls CloudTrail saw, "
+                 "`logged_hours` those of the invocation-log records: the grain at which calls are judged "
+                 "against the logging configuration in force.",
+                 ("inference_regions", "pii_types", "invoked_hours", "logged_hours"), INVOKED_ADDITIVE),
         EdgeType("ENABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
-                 "Principal put the model-invocation logging configuration."),
+                 "Principal put the model-invocation logging configuration: `put_at` the times it did, "
+                 "`text_at`, `image_at`, `embedding_at`, `video_at` the puts that delivered that modality.",
+                 ("put_at", "text_at", "image_at", "embedding_at", "video_at")),
         EdgeType("DISABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
-                 "Principal deleted the model-invocation logging configuration; whichever of the two was "
-                 "seen last is in force."),
+                 "Principal deleted the model-invocation logging configuration (`deleted_at`); of all puts and "
+                 "deletes, the one last before a call is in force for it.", ("deleted_at",)),
+        EdgeType("ROUTES_TO", (("Model", "Model"),), False, (),
+                 "Inference profile invokes the model: a system profile the foundation model its id names "
+                 "(`us.anthropic...` -> `anthropic...`), an application profile the model or system profile it "
+                 "copies (CreateInferenceProfile `modelSource.copyFrom`)."),
         EdgeType("BASED_ON", (("CustomizationJob", "Model"),), False, (), "Customization starts from the base model."),
         EdgeType("PRODUCED", (("CustomizationJob", "Model"),), False, (),
                  "Customization job produced the custom model (state change or GetModelCustomizationJob)."),
