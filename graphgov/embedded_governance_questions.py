@@ -158,6 +158,27 @@ def bucket_encryption_at(graph: nx.MultiDiGraph, bucket: Node, time: str | None)
     return "unknown" if states else _snapshot_encryption(graph.nodes[bucket])
 
 
+def _written_objects(graph: nx.MultiDiGraph, job: Node) -> list[Mapping[str, Any]]:
+    """The job's model artifacts whose write record said how they were encrypted."""
+    found = []
+    for artifact, _, _ in _out(graph, job, "WRITES"):
+        a = graph.nodes[artifact]
+        if artifact[0] != "ModelArtifact":
+            continue
+        for obj in _objects_at(graph, a.get("bucket"), a.get("key")):
+            if obj.get("encryption") is not None:
+                found.append(obj)
+    return found
+
+
+def _objects_at(graph: nx.MultiDiGraph, bucket: Any, key: Any) -> list[Mapping[str, Any]]:
+    """S3 objects of that bucket and key (the bucket holds them: CONTAINS)."""
+    node = ("S3Bucket", bucket)
+    if bucket is None or key is None or node not in graph:
+        return []
+    return [graph.nodes[o] for o, _, _ in _out(graph, node, "CONTAINS") if graph.nodes[o].get("key") == key]
+
+
 def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) -> str:
     bucket = ("S3Bucket", name)
     return bucket_encryption_at(graph, bucket, time) if bucket in graph else "unknown"
@@ -171,22 +192,25 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
         for label, issue in JOB_OUTPUTS:
             if node[0] != label or attrs.get("output_kms_key_ref"):
                 continue
+            objects = _written_objects(graph, node)
+            settled = {o.get("bucket") for o in objects}
             names = {graph.nodes[b].get("id") for out, _, _ in _out(graph, node, "WRITES")
                      for b, _, _ in _out(graph, out, "IN_BUCKET") if b[0] == "S3Bucket"}
             path = attrs.get("output_path")
             if isinstance(path, str) and path.startswith("s3://"):
                 names.add(path[5:].split("/")[0])
-            states = sorted(f"{name}={_output_bucket_state(graph, name, attrs.get('first_seen'))}"
-                            for name in names)
+            states = sorted({f"s3://{o.get('bucket')}/{o.get('key')}={o.get('encryption')}" for o in objects}
+                            | {f"{name}={_output_bucket_state(graph, name, attrs.get('first_seen'))}"
+                               for name in names - settled})
             if states and all(s.endswith("=customer-key") for s in states):
                 continue  # every output bucket encrypted with a customer key by default then
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
-                         "issue": issue, "output_buckets": states})
+                         "issue": issue, "output_encryption": states})
         for label, key_prop, needs, issue in OTHER_KEYS:
             if node[0] != label or attrs.get(key_prop) or (needs and attrs.get(needs) is None):
                 continue
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
-                         "issue": issue, "output_buckets": []})
+                         "issue": issue, "output_encryption": []})
     return rows
 
 

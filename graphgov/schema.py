@@ -27,7 +27,7 @@ EVENT_ID_SAMPLE = 5
 # Node properties that record a state which changes over time: each carries the time of the event that
 # set it (`<prop>_at`), and a value from an older event never replaces a newer one, whatever order the
 # logs are loaded in (a backfill after a recent pull). Other properties take the value loaded last.
-TIMED_PROPS: dict[str, str] = {"tags": "tags_at"}
+TIMED_PROPS: dict[str, str] = {"tags": "tags_at", "encryption": "encryption_at"}
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,11 @@ NODE_TYPES: dict[str, NodeType] = {
             "S3Object",
             "arn",
             ("S3Object",),
-            ("arn", "bucket", "key", "tags", "tags_at"),
+            ("arn", "bucket", "key", "tags", "tags_at", "encryption", "encryption_at"),
             "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored; `tags` and `tags_at` as for "
-            "buckets (Put/DeleteObjectTagging).",
+            "buckets (Put/DeleteObjectTagging); `encryption` (`customer-key`, `aws-managed-key`, `sse-s3`) as "
+            "the newest write record that named it says (`encryption_at`); absent when the bucket default "
+            "applied or the record says nothing.",
         ),
         NodeType(
             "Dataset",

@@ -76,7 +76,7 @@ def test_models_in_use_without_lineage_skip_foundation_and_provisioned(store):
 def test_unencrypted_custom_model(store):
     assert ask(store, "unencrypted-ai-artifacts") == [
         {"resource": JOB, "resource_type": "CustomizationJob", "account": B,
-         "issue": "custom model without a customer KMS key", "output_buckets": []}]
+         "issue": "custom model without a customer KMS key", "output_encryption": []}]
 
 
 KB_FILE = FIXTURES / "lineage/bedrock-knowledge-base.json"

@@ -9,6 +9,7 @@ from helpers import FIXTURES
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
 from loaders import bedrock
+from loaders.s3_object_encryption import object_encryption
 
 CALLS = FIXTURES / "time-of-act" / "bedrock-time-of-call.json"
 LOGS = FIXTURES / "time-of-act" / "bedrock-time-of-call-invocations.jsonl"
@@ -118,7 +119,7 @@ SHARED = f"arn:aws:sagemaker:{EU}:{PARTNER}:model-package/shared-models/3"
 @pytest.fixture
 def sagemaker(store, tmp_path):
     summary = load_paths([SAGEMAKER], store, tmp_path / "q.jsonl")
-    assert (summary.records, summary.loaded, summary.quarantined) == (13, 13, 0)
+    assert (summary.records, summary.loaded, summary.quarantined) == (19, 19, 0)
     return store
 
 
@@ -127,14 +128,38 @@ def test_job_outputs_judged_with_the_output_bucket_default_encryption_of_their_t
     assert ask(sagemaker, "unencrypted-ai-artifacts") == [
         # created after DeleteBucketEncryption: the bucket fell back to SSE-S3
         {"resource": f"{SM}:training-job/after-delete-job", "resource_type": "TrainingJob", "account": S,
-         "issue": issue, "output_buckets": ["acme-cmk-out=sse-s3"]},
+         "issue": issue, "output_encryption": ["acme-cmk-out=sse-s3"]},
+        # the bucket's default was a customer key, but the artifact's PutObject asked for SSE-S3
+        {"resource": f"{SM}:training-job/artifact-sse-job", "resource_type": "TrainingJob", "account": S,
+         "issue": issue,
+         "output_encryption": ["s3://acme-cmk-out/artifacts/artifact-sse-job/output/model.tar.gz=sse-s3"]},
         # no KmsKeyId: SageMaker uses the account's aws/s3 key, and the bucket's default is AWS managed
         {"resource": f"{SM}:training-job/aws-key-job", "resource_type": "TrainingJob", "account": S,
-         "issue": issue, "output_buckets": ["acme-aws-out=aws-managed-key"]},
+         "issue": issue, "output_encryption": ["acme-aws-out=aws-managed-key"]},
         # an empty KmsKeyId is no key; the bucket's default encryption was never seen
         {"resource": f"{SM}:training-job/unseen-bucket-job", "resource_type": "TrainingJob", "account": S,
-         "issue": issue, "output_buckets": ["acme-unseen-out=unknown"]},
-    ]  # not cmk-default-job (empty key, but its bucket's default was a customer key then), nor keyed-job
+         "issue": issue, "output_encryption": ["acme-unseen-out=unknown"]},
+    ]  # not cmk-default-job (empty key, but its bucket's default was a customer key then), nor keyed-job,
+    # nor artifact-cmk-job (its PutObject named a customer key), nor artifact-default-job (Default_SSE_KMS)
+
+
+@pytest.mark.parametrize(("request_params", "response", "applied", "expected"), [
+    ({"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": "alias/ml"},
+     {"x-amz-server-side-encryption": "aws:kms"}, "SSE_KMS", "customer-key"),
+    ({"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": "alias/aws/s3"},
+     {}, "SSE_KMS", "aws-managed-key"),
+    ({"x-amz-server-side-encryption": "aws:kms"}, {"x-amz-server-side-encryption": "aws:kms"}, "SSE_KMS",
+     "aws-managed-key"),
+    ({}, {"x-amz-server-side-encryption": "AES256"}, "SSE_S3", "sse-s3"),
+    ({}, {"x-amz-server-side-encryption": "AES256"}, "Default_SSE_S3", None),  # the bucket's state decides
+    ({}, {"x-amz-server-side-encryption": "aws:kms"}, "Default_SSE_KMS", None),
+    ({}, {}, None, None),  # nothing said: at least SSE-S3 since 2023, but the bucket default may be a key
+])
+def test_object_encryption_from_the_write_record(request_params, response, applied, expected):
+    record = {"requestParameters": {"bucketName": "b", "key": "k", **request_params},
+              "responseElements": response or None,
+              "additionalEventData": {"SSEApplied": applied} if applied else {}}
+    assert object_encryption(record) == expected
 
 
 def test_an_endpoint_that_served_without_capture_is_a_finding_for_that_period(sagemaker):
