@@ -9,7 +9,8 @@ MATCH (p:AWSPrincipal)-[i:INVOKED]->(m:BedrockModel)
 OPTIONAL MATCH (m)-[:ROUTES_TO*1..2]->(f:BedrockModel {kind: 'foundation-model'})
 WITH p, i, m, collect(f)[0] AS f
 WITH p.account_id AS account, m.region AS region, coalesce(f, m) AS judged,
-     CASE WHEN f IS NULL THEN null ELSE m.arn END AS profile, i
+     CASE WHEN f IS NOT NULL OR m.kind IN ['inference-profile', 'application-inference-profile']
+          THEN m.arn END AS profile, i
 WITH account, region, judged.arn AS model, profile, coalesce(judged.modality, 'text') AS modality, i
 WITH account, region, model, profile, modality, i,
      COLLECT { MATCH (:BedrockLoggingConfig {id: account + '/' + region})<-[e:ENABLED_LOGGING]-()

@@ -14,7 +14,9 @@ WITH allowed, CASE WHEN size(given) > 0 THEN given ELSE owners END AS estate
 MATCH (p:AWSPrincipal)-[i:INVOKED]->(m:BedrockModel)
 OPTIONAL MATCH (m)-[:ROUTES_TO*1..2]->(f:BedrockModel {kind: 'foundation-model'})
 WITH estate, allowed, p, i, m, collect(f)[0] AS f
-WITH estate, allowed, p, i, coalesce(f, m) AS judged, CASE WHEN f IS NULL THEN null ELSE m.arn END AS profile,
+WITH estate, allowed, p, i, coalesce(f, m) AS judged,
+     CASE WHEN f IS NOT NULL OR m.kind IN ['inference-profile', 'application-inference-profile']
+          THEN m.arn END AS profile,
      f IS NULL AND m.kind IN ['inference-profile', 'application-inference-profile'] AS unresolved
 WITH p, i, judged, profile, [reason IN [
        CASE WHEN p.account_id IS NOT NULL AND NOT p.account_id IN estate THEN 'account-outside-estate' END,

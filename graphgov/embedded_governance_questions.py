@@ -98,7 +98,7 @@ def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
             continue
         judged, profile = judged_model(graph, dst)
         m = graph.nodes[judged]
-        unresolved = profile is None and graph.nodes[dst].get("kind") in PROFILE_KINDS
+        unresolved = judged == dst and graph.nodes[dst].get("kind") in PROFILE_KINDS
         reasons = []
         if p.get("account_id") is not None and p.get("account_id") not in estate:
             reasons.append("account-outside-estate")
@@ -233,7 +233,9 @@ def judged_model(graph: nx.MultiDiGraph, model: Node) -> tuple[Node, str | None]
     """The model a question judges (the foundation model behind a profile, else the model itself) and the
     profile's ARN when there is one."""
     behind = foundation_behind(graph, model)
-    return (model, None) if behind is None else (behind, graph.nodes[model].get("arn"))
+    attrs = graph.nodes[model]
+    profile = attrs.get("arn") if behind is not None or attrs.get("kind") in PROFILE_KINDS else None
+    return behind or model, profile
 
 
 # --- bedrock-invocations-without-logging -------------------------------------------------------------
@@ -329,13 +331,14 @@ def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str,
     for endpoint, config in _current_configs(graph):
         for model, _, _ in _out(graph, config, "SERVES"):
             packages = [pkg for pkg, _, _ in _out(graph, model, "FROM_PACKAGE") if pkg[0] == "ModelPackage"]
-            found = [(graph.nodes[pkg].get("arn"), _package_status(graph, pkg)) for pkg in packages]
-            for package, status in found or [(None, "none")]:
+            found = [(graph.nodes[pkg].get("arn"), graph.nodes[pkg].get("account_id"), _package_status(graph, pkg))
+                     for pkg in packages]
+            for package, owner, status in found or [(None, None, "none")]:
                 if status == "approved":
                     continue
                 rows.append({"endpoint": graph.nodes[endpoint].get("arn"), "model": graph.nodes[model].get("arn"),
                              "account": graph.nodes[model].get("account_id"), "package": package,
-                             "package_status": status})
+                             "package_account": owner, "package_status": status})
     return rows
 
 

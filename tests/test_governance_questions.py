@@ -162,14 +162,14 @@ def test_models_without_approved_package(store, tmp_path):
     assert ask(store, "models-without-approved-package") == [
         # churn-new (package 2, Approved at creation) is served too and passes
         {"endpoint": CHURN, "model": f"{SM}:model/churn-adhoc", "account": A, "package": None,
-         "package_status": "none"},
+         "package_account": None, "package_status": "none"},
         {"endpoint": CHURN, "model": f"{SM}:model/churn-candidate", "account": A, "package": f"{PKG}/3",
-         "package_status": "pending"},  # created with no status: PendingManualApproval
+         "package_account": A, "package_status": "pending"},  # created with no status: PendingManualApproval
         {"endpoint": CHURN, "model": f"{SM}:model/churn-partner", "account": A, "package": PARTNER_PKG,
-         "package_status": "not-evidenced"},
+         "package_account": OUT, "package_status": "not-evidenced"},
         # package 1: pending, approved, then rejected; the last one is in force
         {"endpoint": LEGACY, "model": f"{SM}:model/churn-old", "account": A, "package": f"{PKG}/1",
-         "package_status": "rejected"},
+         "package_account": A, "package_status": "rejected"},
     ]
 
 

@@ -1,10 +1,12 @@
 """Judged at the time of the act: Bedrock invocation logging per call hour, inference profiles judged as the
-foundation model behind them, on both stores (fixtures: tests/fixtures/README.md, governance/)."""
+foundation model behind them, on both stores (fixtures: tests/fixtures/README.md, time-of-act/)."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
-from helpers import FIXTURES
+from helpers import FIXTURES, fixture_json, write_json
 
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
@@ -98,6 +100,16 @@ def test_profile_invocations_are_judged_against_the_allow_list_as_their_foundati
     ]
 
 
+def test_a_profile_whose_source_was_never_seen_is_not_judged_allowed(store, tmp_path):
+    call = copy.deepcopy(fixture_json("time-of-act/bedrock-time-of-call.json")["Records"][-1])
+    unseen = f"arn:aws:bedrock:{R}:{D}:application-inference-profile/neverseen01"
+    call["requestParameters"]["modelId"], call["eventID"] = unseen, "7a000000-0000-4000-8000-999999999999"
+    load_paths([write_json(tmp_path / "call.json", {"Records": [call]})], store, tmp_path / "q.jsonl")
+    assert ask(store, "shadow-ai", {"known_accounts": D, "allowed_models": "anthropic."}) == [
+        {"account": D, "principal": ANALYST, "model": unseen, "profile": unseen,
+         "kind": "application-inference-profile", "invocations": 1, "reason": "profile-model-not-evidenced"}]
+
+
 def test_inventory_shows_profiles_and_the_foundation_models_behind_them(loaded):
     assert [(r["resource"], r["kind"], r["foundation_model"]) for r in ask(loaded, "ai-inventory")] == [
         (MULTI, "bedrock-application-inference-profile", SONNET),
@@ -177,4 +189,5 @@ def test_a_model_package_belongs_to_the_account_in_its_arn(sagemaker):
     assert [(src[1], dst[1]) for src, dst, _ in sagemaker.scan_edges("IN_GROUP")] == [(SHARED, group)]
     assert ask(sagemaker, "models-without-approved-package") == [
         {"endpoint": f"{SM}:endpoint/scoring", "model": f"{SM}:model/scoring-model", "account": S,
-         "package": SHARED, "package_status": "not-evidenced"}]  # the endpoint's current configuration
+         "package": SHARED, "package_account": PARTNER,
+         "package_status": "not-evidenced"}]  # served by the endpoint's current configuration
