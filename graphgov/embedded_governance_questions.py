@@ -199,7 +199,7 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
             path = attrs.get("output_path")
             if isinstance(path, str) and path.startswith("s3://"):
                 names.add(path[5:].split("/")[0])
-            states = sorted({f"s3://{o.get('bucket')}/{o.get('key')}={o.get('encryption')}" for o in objects}
+            states = sorted({f"{o.get('bucket')}/{o.get('key')}={o.get('encryption')}" for o in objects}
                             | {f"{name}={_output_bucket_state(graph, name, attrs.get('first_seen'))}"
                                for name in names - settled})
             if states and all(s.endswith("=customer-key") for s in states):

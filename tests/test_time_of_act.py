@@ -144,7 +144,7 @@ def test_job_outputs_judged_with_the_output_bucket_default_encryption_of_their_t
         # the bucket's default was a customer key, but the artifact's PutObject asked for SSE-S3
         {"resource": f"{SM}:training-job/artifact-sse-job", "resource_type": "TrainingJob", "account": S,
          "issue": issue,
-         "output_encryption": ["s3://acme-cmk-out/artifacts/artifact-sse-job/output/model.tar.gz=sse-s3"]},
+         "output_encryption": ["acme-cmk-out/artifacts/artifact-sse-job/output/model.tar.gz=sse-s3"]},
         # no KmsKeyId: SageMaker uses the account's aws/s3 key, and the bucket's default is AWS managed
         {"resource": f"{SM}:training-job/aws-key-job", "resource_type": "TrainingJob", "account": S,
          "issue": issue, "output_encryption": ["acme-aws-out=aws-managed-key"]},
