@@ -185,7 +185,7 @@ NODE_TYPES: dict[str, NodeType] = {
             "A Bedrock model: foundation (`arn:aws:bedrock:<region>::foundation-model/<id>`, no account), "
             "custom, provisioned, imported, or an inference profile (system `inference-profile/<geo>.<model id>`, "
             "or `application-inference-profile`); `kind` says which. A foundation model's `modality` (`text`, "
-            "`image`, `embedding`, `video`) names the invocation-logging delivery flag that governs it.",
+            "`image`, `embedding`, `video`, `audio`) names the invocation-logging delivery flag that governs it.",
         ),
         NodeType(
             "ProvisionedThroughput",
@@ -460,8 +460,9 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  ("inference_regions", "pii_types", "invoked_hours", "logged_hours"), INVOKED_ADDITIVE),
         EdgeType("ENABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
                  "Principal put the model-invocation logging configuration: `put_at` the times it did, "
-                 "`text_at`, `image_at`, `embedding_at`, `video_at` the puts that delivered that modality.",
-                 ("put_at", "text_at", "image_at", "embedding_at", "video_at")),
+                 "`text_at`, `image_at`, `embedding_at`, `video_at`, `audio_at` the puts that delivered that "
+                 "modality.",
+                 ("put_at", "text_at", "image_at", "embedding_at", "video_at", "audio_at")),
         EdgeType("DISABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
                  "Principal deleted the model-invocation logging configuration (`deleted_at`); of all puts and "
                  "deletes, the one last before a call is in force for it.", ("deleted_at",)),

@@ -42,14 +42,14 @@ def profile_model_id(profile_id: str) -> str | None:
 
 
 # The invocation-logging delivery flag that governs a foundation model's bodies, read off its id
-# (PutModelInvocationLoggingConfiguration: text, image, embedding and video data delivery).
+# (PutModelInvocationLoggingConfiguration: text, image, embedding, video and audio data delivery).
 _MODALITY_MARKERS = (("embedding", ("embed",)), ("image", ("stability.", "amazon.titan-image", "amazon.nova-canvas")),
-                     ("video", ("amazon.nova-reel", "luma.")))
-MODALITIES = ("text", "image", "embedding", "video")
+                     ("video", ("amazon.nova-reel", "luma.")), ("audio", ("amazon.nova-sonic",)))
+MODALITIES = ("text", "image", "embedding", "video", "audio")
 
 
 def modality_of(model_id: str) -> str:
-    """`embedding`, `image`, `video` or (every other foundation model: chat and text generation) `text`."""
+    """`embedding`, `image`, `video`, `audio` or (every other foundation model: chat and text) `text`."""
     lowered = model_id.lower()
     return next((name for name, markers in _MODALITY_MARKERS if any(m in lowered for m in markers)), "text")
 

@@ -50,7 +50,7 @@ def test_a_system_profile_routes_to_its_foundation_model(model_id, foundation):
     ("anthropic.claude-3-haiku-20240307-v1:0", "text"), ("amazon.titan-embed-text-v2:0", "embedding"),
     ("cohere.embed-english-v3", "embedding"), ("stability.stable-diffusion-xl-v1", "image"),
     ("amazon.titan-image-generator-v2:0", "image"), ("amazon.nova-reel-v1:0", "video"),
-    ("amazon.nova-pro-v1:0", "text"),
+    ("amazon.nova-pro-v1:0", "text"), ("amazon.nova-sonic-v1:0", "audio"),
 ])
 def test_modality_of_a_foundation_model(model_id, modality):
     assert bedrock.modality_of(model_id) == modality
