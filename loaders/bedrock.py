@@ -29,16 +29,20 @@ from loaders.sagemaker import artifact_rows, dataset_rows
 INVOKE_EVENTS = frozenset({"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"})
 _MODEL_KINDS = ("foundation-model", "custom-model", "provisioned-model", "imported-model", "inference-profile",
                 "application-inference-profile", "prompt", "custom-model-deployment")
-# Geography prefixes of system (cross-Region) inference profile ids: `<geo>.<provider>.<model id>`.
+# System (cross-Region) inference profile ids are `<geography>.<provider>.<model id>`. Geographies seen in
+# AWS's documents; others exist (UNCONFIRMED), so a first segment that is no model provider, followed by
+# one that is, is read as a geography too.
 _GEOGRAPHIES = ("us", "eu", "apac", "us-gov", "global", "jp", "au", "ca")
-_PROFILE_PREFIXES = tuple(f"{geo}." for geo in _GEOGRAPHIES)
-_PROFILE_KINDS = ("inference-profile", "application-inference-profile")
+_PROVIDERS = ("amazon", "anthropic", "ai21", "cohere", "meta", "mistral", "stability", "deepseek", "writer", "luma",
+              "openai", "qwen", "twelvelabs", "google", "nvidia", "minimax", "moonshot", "moonshotai")
 
 
 def profile_model_id(profile_id: str) -> str | None:
     """The foundation model id a system inference profile id names (`us.anthropic.x` -> `anthropic.x`)."""
     geo, _, model_id = profile_id.partition(".")
-    return model_id if geo in _GEOGRAPHIES and model_id else None
+    if not model_id or geo in _PROVIDERS:
+        return None
+    return model_id if geo in _GEOGRAPHIES or model_id.partition(".")[0] in _PROVIDERS else None
 
 
 # The invocation-logging delivery flag that governs a foundation model's bodies, read off its id
@@ -69,7 +73,7 @@ def model_node(model_id: Any, region: str, account: str, partition: str = "aws")
         kind = arn.resource.split("/", 1)[0]
         key, region, account = model_id, arn.region or region, arn.account
         name = arn.resource.split("/", 1)[-1]
-    elif model_id.startswith(_PROFILE_PREFIXES):
+    elif profile_model_id(model_id):
         kind, name = "inference-profile", model_id
         key = f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{model_id}"
     else:

@@ -36,6 +36,7 @@ def loaded(store, tmp_path):
     ("us.anthropic.claude-3-5-sonnet-20240620-v1:0", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
     ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
     ("apac.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+    ("mx.anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku-20240307-v1:0"),  # unlisted geo
     (f"arn:aws:bedrock:eu-west-1:{C}:inference-profile/eu.meta.llama3-2-3b-instruct-v1:0",
      "meta.llama3-2-3b-instruct-v1:0"),
 ])
@@ -44,6 +45,12 @@ def test_a_system_profile_routes_to_its_foundation_model(model_id, foundation):
     bedrock.model_rows(model_id, "eu-west-1", C, "aws", nodes, edges)
     assert [(e.type, e.dst) for e in edges] == [
         ("ROUTES_TO", f"arn:aws:bedrock:eu-west-1::foundation-model/{foundation}")]
+
+
+def test_a_foundation_model_id_is_no_profile():
+    nodes, edges = [], []
+    bedrock.model_rows("anthropic.claude-3-haiku-20240307-v1:0", "eu-west-1", C, "aws", nodes, edges)
+    assert ([n.props["kind"] for n in nodes], edges) == (["foundation-model"], [])
 
 
 @pytest.mark.parametrize(("model_id", "modality"), [
