@@ -1,6 +1,6 @@
 // id: bedrock-invocations-without-logging
 // title: Bedrock models invoked while invocation logging was not known to be on
-// description: Per calling account, Region, model and inference profile, the Bedrock calls CloudTrail saw in hours when no model-invocation logging configuration delivering that model's modality was in force, judged at the time of the call, not by today's configuration. Calls are judged by UTC hour (`invoked_hours`): an hour in which an invocation log record of that principal and model was loaded is logged (the record is itself evidence); otherwise the configuration in force is the last PutModelInvocationLoggingConfiguration or DeleteModelInvocationLoggingConfiguration of that account and Region before the hour, and an hour in which the configuration changed counts as logged only if it was on before and every change in it kept the modality delivered. A model invoked through an inference profile is judged as the foundation model behind the profile (`model`), and the profile is shown (`profile`); a foundation model's `modality` (text, image, embedding, video, audio) names the delivery flag it needs, other models are judged on text. `logging` is the state in the last such hour: `off` (deleted), `no-<modality>-delivery` (on, without that modality's data), `changed-in-hour`, or `not-evidenced` (no configuration event before it: a configuration set before the loaded log window is invisible to logs); `logging_off_at` is when it was last turned off before then. `unlogged_hours`, `first_unlogged` and `last_unlogged` count and bound those hours; `invocations` is the calls CloudTrail counted for the principal-model pairs concerned (a pair's calls are not split by hour).
+// description: Per calling account, Region, model and inference profile, the Bedrock calls CloudTrail saw in hours when no model-invocation logging configuration delivering that model's modality was in force, judged at the time of the call, not by today's configuration. Calls are judged by UTC hour (`invoked_hours`): an hour in which an invocation log record of that principal and model was loaded is logged (the record is itself evidence); otherwise the configuration in force is the last PutModelInvocationLoggingConfiguration or DeleteModelInvocationLoggingConfiguration of that account and Region before the hour, and an hour in which the configuration changed counts as logged only if it was on before and every change in it kept the modality delivered. A model invoked through an inference profile is judged as the foundation model behind the profile (`model`), and the profile is shown (`profile`); a foundation model's `modality` (text, image, embedding, video, audio) names the delivery flag it needs, other models are judged on text. `logging` is the state in the last such hour: `off` (deleted), `no-<modality>-delivery` (on, without that modality's data), `changed-in-hour`, or `not-evidenced` (no configuration event before it: a configuration set before the loaded log window is invisible to logs); `logging_off_at` is when it was last turned off before then. `unlogged_hours`, `first_unlogged` and `last_unlogged` count and bound those hours. `invocations` counts the calls CloudTrail saw in them: exact (`invocations_exact`) when every hour of each principal-model pair concerned was unlogged; otherwise calls are kept per pair, not per hour, so a pair with logged hours too adds one call per unlogged hour and the number is a lower bound.
 // severity: high
 // controls: ["eu-ai-act:Art.12(1)", "eu-ai-act:Art.19", "iso-42001:A.6.2.8", "nist-ai-rmf:MEASURE 2.4"]
 // params: {}
@@ -34,12 +34,18 @@ WITH account, region, model, profile, i, hour,
      reduce(off = null, t IN deletes |
             CASE WHEN (t < hour OR t STARTS WITH hour) AND (off IS NULL OR t > off) THEN t ELSE off END) AS off_at
 WHERE logging <> 'on'
-WITH account, region, model, profile, hour, logging, off_at, collect(i) AS pairs
-ORDER BY hour
-WITH account, region, model, profile, collect([hour, logging, off_at]) AS hours, collect(pairs) AS pair_lists
-WITH account, region, model, profile, hours,
-     reduce(acc = [], l IN pair_lists | acc + [e IN l WHERE NOT e IN acc]) AS pairs
-RETURN account, region, model, profile, reduce(n = 0, e IN pairs | n + coalesce(e.count, 0)) AS invocations,
+WITH account, region, model, profile, i, collect([hour, logging, off_at]) AS pair_hours
+WITH account, region, model, profile, pair_hours,
+     size(pair_hours) = size(coalesce(i.invoked_hours, [])) AS whole,
+     CASE WHEN size(pair_hours) = size(coalesce(i.invoked_hours, [])) THEN coalesce(i.count, 0)
+          ELSE size(pair_hours) END AS calls
+WITH account, region, model, profile, sum(calls) AS invocations, min(CASE WHEN whole THEN 1 ELSE 0 END) = 1 AS exact,
+     reduce(acc = [], l IN collect(pair_hours) | acc + l) AS all_hours
+UNWIND all_hours AS h
+WITH DISTINCT account, region, model, profile, invocations, exact, h
+ORDER BY h[0]
+WITH account, region, model, profile, invocations, exact, collect(h) AS hours
+RETURN account, region, model, profile, invocations, exact AS invocations_exact,
        size(hours) AS unlogged_hours, hours[0][0] AS first_unlogged, hours[-1][0] AS last_unlogged,
        hours[-1][1] AS logging, hours[-1][2] AS logging_off_at
 ORDER BY account, region, model, profile

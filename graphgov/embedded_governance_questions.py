@@ -277,7 +277,7 @@ def _hour_state(hour: str, changes: list, delivering: set, deletes: set, modalit
 
 def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     hours: dict[tuple, dict[str, tuple]] = {}
-    pairs: dict[tuple, list] = {}
+    calls: dict[tuple, list[tuple[int, bool]]] = {}
     for src, dst, edge_type, r in graph.edges(keys=True, data=True):
         if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
             continue
@@ -286,22 +286,26 @@ def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[
         modality = graph.nodes[judged].get("modality") or "text"
         changes, delivering, deletes = _logging_changes(graph, account, region, modality)
         group = (account, region, graph.nodes[judged].get("arn"), profile)
-        logged = set(r.get("logged_hours") or [])
-        for hour in r.get("invoked_hours") or []:
-            if hour in logged:
-                continue
-            state, off_at = _hour_state(hour, changes, delivering, deletes, modality)
-            if state == "on":
-                continue
-            hours.setdefault(group, {})[hour] = (state, off_at)
-            if not any(r is seen for seen in pairs.setdefault(group, [])):
-                pairs[group].append(r)
+        invoked, logged = r.get("invoked_hours") or [], set(r.get("logged_hours") or [])
+        unlogged = {}
+        for hour in invoked:
+            if hour not in logged:
+                state, off_at = _hour_state(hour, changes, delivering, deletes, modality)
+                if state != "on":
+                    unlogged[hour] = (state, off_at)
+        if not unlogged:
+            continue
+        hours.setdefault(group, {}).update(unlogged)
+        whole = len(unlogged) == len(invoked)  # a pair's calls are counted per pair, not per hour
+        calls.setdefault(group, []).append(((r.get("count") or 0) if whole else len(unlogged), whole))
     rows = []
-    for (account, region, model, profile), judged in hours.items():
+    for group, judged in hours.items():
+        account, region, model, profile = group
         ordered = sorted(judged)
         last_state, off_at = judged[ordered[-1]]
         rows.append({"account": account, "region": region, "model": model, "profile": profile,
-                     "invocations": sum(r.get("count") or 0 for r in pairs[(account, region, model, profile)]),
+                     "invocations": sum(n for n, _ in calls[group]),
+                     "invocations_exact": all(whole for _, whole in calls[group]),
                      "unlogged_hours": len(ordered), "first_unlogged": ordered[0], "last_unlogged": ordered[-1],
                      "logging": last_state, "logging_off_at": off_at})
     return rows

@@ -66,23 +66,29 @@ def test_modality_of_a_foundation_model(model_id, modality):
 def test_invocations_judged_by_the_logging_configuration_of_their_hour(loaded):
     assert ask(loaded, "bedrock-invocations-without-logging") == [
         # put 10:10 in the first call's hour (logging was off before it), then text-only delivery
-        {"account": C, "region": R, "model": EMBED, "profile": None, "invocations": 2, "unlogged_hours": 2,
+        {"account": C, "region": R, "model": EMBED, "profile": None, "invocations": 2, "invocations_exact": True,
+         "unlogged_hours": 2,
          "first_unlogged": "2025-04-04T10", "last_unlogged": "2025-04-04T11", "logging": "no-embedding-delivery",
          "logging_off_at": "2025-04-03T08:00:00Z"},
         # an application profile copying the system profile: judged as the foundation model behind both
-        {"account": C, "region": R, "model": SONNET, "profile": MULTI, "invocations": 1, "unlogged_hours": 1,
+        {"account": C, "region": R, "model": SONNET, "profile": MULTI, "invocations": 1, "invocations_exact": True,
+         "unlogged_hours": 1,
          "first_unlogged": "2025-04-03T09", "last_unlogged": "2025-04-03T09", "logging": "off",
          "logging_off_at": "2025-04-03T08:00:00Z"},
-        # 04-01 09h was logged (text delivered); only the call after the delete is a finding
-        {"account": C, "region": R, "model": HAIKU, "profile": None, "invocations": 2, "unlogged_hours": 1,
+        # 04-01 09h was logged (text delivered); only the call after the delete is a finding, and as the pair
+        # also has a logged hour, its calls are not split by hour: one per unlogged hour, a lower bound
+        {"account": C, "region": R, "model": HAIKU, "profile": None, "invocations": 1, "invocations_exact": False,
+         "unlogged_hours": 1,
          "first_unlogged": "2025-04-03T09", "last_unlogged": "2025-04-03T09", "logging": "off",
          "logging_off_at": "2025-04-03T08:00:00Z"},
         # an image model while only text and embedding data were delivered
-        {"account": C, "region": R, "model": SDXL, "profile": None, "invocations": 1, "unlogged_hours": 1,
+        {"account": C, "region": R, "model": SDXL, "profile": None, "invocations": 1, "invocations_exact": True,
+         "unlogged_hours": 1,
          "first_unlogged": "2025-04-01T10", "last_unlogged": "2025-04-01T10", "logging": "no-image-delivery",
          "logging_off_at": None},
         # 04-06 10h has its invocation log record (evidence logging was on); 04-07 10h has none
-        {"account": D, "region": R, "model": HAIKU, "profile": None, "invocations": 2, "unlogged_hours": 1,
+        {"account": D, "region": R, "model": HAIKU, "profile": None, "invocations": 1, "invocations_exact": False,
+         "unlogged_hours": 1,
          "first_unlogged": "2025-04-07T10", "last_unlogged": "2025-04-07T10", "logging": "not-evidenced",
          "logging_off_at": None},
     ]
