@@ -47,10 +47,11 @@ def test_invocations_where_logging_is_not_known_on(store):
          "profile": None, "invocations": 2, "invocations_exact": True, "unlogged_hours": 1,
          "first_unlogged": "2024-06-11T09", "last_unlogged": "2024-06-11T09", "logging": "off",
          "logging_off_at": "2024-06-10T08:00:00Z"},  # put, then deleted before the Converse calls
+        # an account outside the estate: never configured in the logs
         {"account": "444444444444", "region": "us-east-1",
          "model": f"arn:aws:bedrock:us-east-1::foundation-model/{CLAUDE}", "profile": None, "invocations": 1,
          "invocations_exact": True, "unlogged_hours": 1, "first_unlogged": "2024-06-11T09",
-         "last_unlogged": "2024-06-11T09", "logging": "not-evidenced", "logging_off_at": None},  # outside the estate: never configured in the logs
+         "last_unlogged": "2024-06-11T09", "logging": "not-evidenced", "logging_off_at": None},
     ]
 
 
