@@ -255,7 +255,7 @@ def _logging_changes(graph: nx.MultiDiGraph, account: str, region: str, modality
     return puts + sorted(deletes), delivering, deletes
 
 
-def _hour_state(hour: str, changes: list, delivering: set, deletes: set, modality: str) -> tuple[str, str | None]:
+def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set, modality: str) -> tuple[str, str | None]:
     """The logging state for calls in `hour` and when logging was last turned off by then."""
     within = [t for t in changes if t.startswith(hour)]
     before = [t for t in changes if t < hour]
@@ -290,7 +290,7 @@ def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[
         unlogged = {}
         for hour in invoked:
             if hour not in logged:
-                state, off_at = _hour_state(hour, changes, delivering, deletes, modality)
+                state, off_at = hour_logging_state(hour, changes, delivering, deletes, modality)
                 if state != "on":
                     unlogged[hour] = (state, off_at)
         if not unlogged:

@@ -8,6 +8,7 @@ import copy
 import pytest
 from helpers import FIXTURES, fixture_json, write_json
 
+from graphgov.embedded_governance_questions import hour_logging_state
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
 from loaders import bedrock
@@ -204,3 +205,15 @@ def test_a_model_package_belongs_to_the_account_in_its_arn(sagemaker):
         {"endpoint": f"{SM}:endpoint/scoring", "model": f"{SM}:model/scoring-model", "account": S,
          "package": SHARED, "package_account": PARTNER,
          "package_status": "not-evidenced"}]  # served by the endpoint's current configuration
+
+
+@pytest.mark.parametrize(("changes", "delivering", "deletes", "expected"), [
+    (["2025-04-01T08:00:00Z", "2025-04-02T10:20:00Z"], {"2025-04-01T08:00:00Z", "2025-04-02T10:20:00Z"}, set(),
+     ("on", None)),  # a put that keeps text delivered inside the hour: still logged throughout
+    (["2025-04-01T08:00:00Z", "2025-04-02T10:20:00Z"], {"2025-04-01T08:00:00Z"}, {"2025-04-02T10:20:00Z"},
+     ("changed-in-hour", "2025-04-02T10:20:00Z")),  # deleted during the hour: some calls may be unlogged
+    (["2025-04-02T11:00:00Z"], {"2025-04-02T11:00:00Z"}, set(), ("not-evidenced", None)),  # only a later put
+    (["2025-04-01T08:00:00Z"], set(), set(), ("no-text-delivery", None)),
+])
+def test_the_state_of_an_hour(changes, delivering, deletes, expected):
+    assert hour_logging_state("2025-04-02T10", changes, delivering, deletes, "text") == expected
