@@ -255,7 +255,8 @@ def _logging_changes(graph: nx.MultiDiGraph, account: str, region: str, modality
     return puts + sorted(deletes), delivering, deletes
 
 
-def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set, modality: str) -> tuple[str, str | None]:
+def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set,
+                       modality: str) -> tuple[str, str | None]:
     """The logging state for calls in `hour` and when logging was last turned off by then."""
     within = [t for t in changes if t.startswith(hour)]
     before = [t for t in changes if t < hour]
