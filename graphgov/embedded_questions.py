@@ -14,6 +14,7 @@ import networkx as nx
 from graphgov.embedded_access_questions import IMPLEMENTATIONS as ACCESS_IMPLEMENTATIONS
 from graphgov.embedded_classification_questions import IMPLEMENTATIONS as CLASSIFICATION_IMPLEMENTATIONS
 from graphgov.embedded_governance_questions import IMPLEMENTATIONS as GOVERNANCE_IMPLEMENTATIONS
+from graphgov.embedded_time_of_act_questions import IMPLEMENTATIONS as TIME_OF_ACT_IMPLEMENTATIONS
 from graphgov.ids import s3_object_arn
 
 Rows = list[dict[str, Any]]
@@ -248,4 +249,5 @@ IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]]
     **ACCESS_IMPLEMENTATIONS,
     **CLASSIFICATION_IMPLEMENTATIONS,
     **GOVERNANCE_IMPLEMENTATIONS,
+    **TIME_OF_ACT_IMPLEMENTATIONS,
 }

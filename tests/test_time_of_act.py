@@ -8,7 +8,7 @@ import copy
 import pytest
 from helpers import FIXTURES, fixture_json, write_json
 
-from graphgov.embedded_governance_questions import hour_logging_state
+from graphgov.embedded_time_of_act_questions import hour_logging_state
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
 from loaders import bedrock
