@@ -1,6 +1,6 @@
 // id: ai-inventory
 // title: Inventory of AI systems and models seen
-// description: Every SageMaker model, endpoint and model package, every Bedrock custom, imported and provisioned model (provisioned throughput) and knowledge base seen in the evidence, and every foundation model or system inference profile in use (invoked, provisioned, embedded with by a knowledge base, run by a batch job or customised). `kind` says which (`sagemaker-model`, `sagemaker-endpoint`, `sagemaker-model-package`, `bedrock-knowledge-base`, `bedrock-<Bedrock kind>`); `account` is empty for foundation models, which no account owns; `first_seen` / `last_seen` bound the evidence that named the resource. A listing for the auditor, never a finding.
+// description: Every SageMaker model, endpoint and model package, every Bedrock custom, imported and provisioned model (provisioned throughput) and knowledge base seen in the evidence, every application inference profile, and every foundation model or system inference profile in use (invoked, provisioned, embedded with by a knowledge base, run by a batch job, customised, or invoked through an inference profile). For an inference profile, `foundation_model` is the foundation model it invokes (a system profile's id names it; an application profile copies a model or system profile). `kind` says which (`sagemaker-model`, `sagemaker-endpoint`, `sagemaker-model-package`, `bedrock-knowledge-base`, `bedrock-<Bedrock kind>`); `account` is empty for foundation models, which no account owns; `first_seen` / `last_seen` bound the evidence that named the resource. A listing for the auditor, never a finding.
 // severity: info
 // controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "nist-ai-rmf:MANAGE 3.2", "iso-42001:A.10.3"]
 // params: {}
@@ -17,9 +17,11 @@ CALL () {
   UNION
   MATCH (n:BedrockModel)
   WHERE NOT coalesce(n.kind, 'unknown') IN ['foundation-model', 'inference-profile']
-     OR EXISTS { (n)<-[:INVOKED|USES_MODEL|RUNS_MODEL|PROVISIONS|BASED_ON]-() }
+     OR EXISTS { (n)<-[:INVOKED|USES_MODEL|RUNS_MODEL|PROVISIONS|BASED_ON|ROUTES_TO]-() }
   RETURN n, 'bedrock-' + coalesce(n.kind, 'unknown') AS kind
 }
 RETURN n.arn AS resource, kind, n.account_id AS account, n.region AS region, n.first_seen AS first_seen,
-       n.last_seen AS last_seen
+       n.last_seen AS last_seen,
+       COLLECT { MATCH (n)-[:ROUTES_TO*1..2]->(f:BedrockModel {kind: 'foundation-model'}) RETURN f.arn }[0]
+         AS foundation_model
 ORDER BY resource

@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.embedded_time_of_act_questions import PROFILE_KINDS, foundation_behind, judged_model
 from graphgov.graph_walk import edges_in as _in
 from graphgov.graph_walk import edges_out as _out
 
@@ -19,7 +20,7 @@ Rows = list[dict[str, Any]]
 Node = tuple[str, str]
 # Bedrock models nobody in the organisation defines: inventoried only once something uses them.
 USED_ONLY_KINDS = ("foundation-model", "inference-profile")
-MODEL_USES = ("INVOKED", "USES_MODEL", "RUNS_MODEL", "PROVISIONS", "BASED_ON")
+MODEL_USES = ("INVOKED", "USES_MODEL", "RUNS_MODEL", "PROVISIONS", "BASED_ON", "ROUTES_TO")
 APPROVAL_RANK = {"REJECTED": 0, "PENDING_APPROVAL": 1, "APPROVED": 2}  # on a tie, the stricter status wins
 APPROVAL_STATUS = {"APPROVED": "approved", "REJECTED": "rejected", "PENDING_APPROVAL": "pending"}
 MIN_RETENTION_DAYS = 180
@@ -63,9 +64,11 @@ def ai_inventory(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
         kind = _inventory_kind(graph, node, attrs)
         if kind is None:
             continue
+        behind = foundation_behind(graph, node)
         rows.append({"resource": attrs.get("arn"), "kind": kind, "account": attrs.get("account_id"),
                      "region": attrs.get("region"), "first_seen": attrs.get("first_seen"),
-                     "last_seen": attrs.get("last_seen")})
+                     "last_seen": attrs.get("last_seen"),
+                     "foundation_model": graph.nodes[behind].get("arn") if behind else None})
     return rows
 
 
@@ -90,9 +93,12 @@ def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     allowed = _split(params.get("allowed_models"))
     rows = []
     for src, dst, edge_type, r in graph.edges(keys=True, data=True):
-        p, m = graph.nodes[src], graph.nodes[dst]
-        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(m):
+        p = graph.nodes[src]
+        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
             continue
+        judged, profile = judged_model(graph, dst)
+        m = graph.nodes[judged]
+        unresolved = judged == dst and graph.nodes[dst].get("kind") in PROFILE_KINDS
         reasons = []
         if p.get("account_id") is not None and p.get("account_id") not in estate:
             reasons.append("account-outside-estate")
@@ -100,9 +106,12 @@ def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
         if allowed and m.get("kind") == "foundation-model" and model_id is not None \
                 and not any(model_id.startswith(prefix) for prefix in allowed):
             reasons.append("model-not-allowed")
+        if allowed and unresolved:
+            reasons.append("profile-model-not-evidenced")
         for reason in reasons:
             rows.append({"account": p.get("account_id"), "principal": p.get("arn"), "model": m.get("arn"),
-                         "kind": m.get("kind"), "invocations": r.get("count"), "reason": reason})
+                         "profile": profile, "kind": m.get("kind"), "invocations": r.get("count"),
+                         "reason": reason})
     return rows
 
 
@@ -130,13 +139,14 @@ def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str,
     for endpoint, config in _current_configs(graph):
         for model, _, _ in _out(graph, config, "SERVES"):
             packages = [pkg for pkg, _, _ in _out(graph, model, "FROM_PACKAGE") if pkg[0] == "ModelPackage"]
-            found = [(graph.nodes[pkg].get("arn"), _package_status(graph, pkg)) for pkg in packages]
-            for package, status in found or [(None, "none")]:
+            found = [(graph.nodes[pkg].get("arn"), graph.nodes[pkg].get("account_id"), _package_status(graph, pkg))
+                     for pkg in packages]
+            for package, owner, status in found or [(None, None, "none")]:
                 if status == "approved":
                     continue
                 rows.append({"endpoint": graph.nodes[endpoint].get("arn"), "model": graph.nodes[model].get("arn"),
                              "account": graph.nodes[model].get("account_id"), "package": package,
-                             "package_status": status})
+                             "package_account": owner, "package_status": status})
     return rows
 
 
@@ -144,18 +154,23 @@ def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str,
 
 
 def endpoints_without_data_capture(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    """Every configuration each endpoint served under, judged by its own capture setting."""
     rows = []
-    for endpoint, config in _current_configs(graph):
-        c = graph.nodes[config]
-        if c.get("defined") is not True:
-            capture = "not-evidenced"
-        elif c.get("data_capture_uri") is None:
-            capture = "off"
-        else:
-            continue
-        e = graph.nodes[endpoint]
-        rows.append({"endpoint": e.get("arn"), "account": e.get("account_id"), "region": e.get("region"),
-                     "config": c.get("arn"), "data_capture": capture})
+    for endpoint in [n for n in graph.nodes if n[0] == "Endpoint"]:
+        for config, _, u in _out(graph, endpoint, "USES_CONFIG"):
+            c = graph.nodes[config]
+            if config[0] != "EndpointConfig":
+                continue
+            if c.get("defined") is not True:
+                capture = "not-evidenced"
+            elif c.get("data_capture_uri") is None:
+                capture = "off"
+            else:
+                continue
+            e = graph.nodes[endpoint]
+            rows.append({"endpoint": e.get("arn"), "account": e.get("account_id"), "region": e.get("region"),
+                         "config": c.get("arn"), "data_capture": capture, "since": u.get("since"),
+                         "until": u.get("until")})
     return rows
 
 

@@ -14,6 +14,7 @@ import networkx as nx
 from graphgov.embedded_access_questions import IMPLEMENTATIONS as ACCESS_IMPLEMENTATIONS
 from graphgov.embedded_classification_questions import IMPLEMENTATIONS as CLASSIFICATION_IMPLEMENTATIONS
 from graphgov.embedded_governance_questions import IMPLEMENTATIONS as GOVERNANCE_IMPLEMENTATIONS
+from graphgov.embedded_time_of_act_questions import IMPLEMENTATIONS as TIME_OF_ACT_IMPLEMENTATIONS
 from graphgov.ids import s3_object_arn
 
 Rows = list[dict[str, Any]]
@@ -205,53 +206,6 @@ def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
     return rows
 
 
-ENCRYPTION_CHECKS = (
-    ("TrainingJob", "output_kms_key_ref", None, "training output without a customer KMS key"),
-    ("TuningJob", "output_kms_key_ref", None, "training output without a customer KMS key"),
-    ("ProcessingJob", "output_kms_key_ref", None, "processing output without a customer KMS key"),
-    ("TransformJob", "output_kms_key_ref", None, "transform output without a customer KMS key"),
-    ("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key"),
-    ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri", "data capture without a customer KMS key"),
-    ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key"),
-)
-
-
-def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
-    rows = []
-    for (label, _), attrs in graph.nodes(data=True):
-        for check_label, key_prop, needs, issue in ENCRYPTION_CHECKS:
-            if label != check_label or attrs.get("defined") is not True or attrs.get(key_prop) is not None:
-                continue
-            if needs and attrs.get(needs) is None:
-                continue
-            rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
-                         "issue": issue})
-    return rows
-
-
-def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
-    totals: dict[tuple, int] = {}
-    logged: dict[tuple, int] = {}
-    for src, dst, r in _bedrock_invocations(graph):
-        group = (graph.nodes[src].get("account_id"), graph.nodes[dst].get("region"), graph.nodes[dst].get("arn"))
-        totals[group] = totals.get(group, 0) + r.get("count", 0)
-        logged[group] = logged.get(group, 0) + r.get("logged_count", 0)
-    rows = []
-    for (account, region, model), invocations in totals.items():
-        if logged[(account, region, model)]:
-            continue  # a loaded invocation log record is itself evidence that logging is on
-        config = ("BedrockLoggingConfig", f"{account}/{region}")
-        enabled = max((r.get("last_seen") for _, r in _in(graph, config, "ENABLED_LOGGING")), default=None) \
-            if config in graph else None
-        disabled = max((r.get("last_seen") for _, r in _in(graph, config, "DISABLED_LOGGING")), default=None) \
-            if config in graph else None
-        if enabled is not None and (disabled is None or enabled > disabled):
-            continue
-        rows.append({"account": account, "region": region, "model": model, "invocations": invocations,
-                     "logging": "off" if disabled is not None else "not-evidenced"})
-    return rows
-
-
 def _prepared_from(graph: nx.MultiDiGraph, start: tuple, max_steps: int = 5) -> list[tuple]:
     """The dataset and every dataset processing jobs wrote from it, up to `max_steps` steps."""
     seen, frontier = {start}, [start]
@@ -291,10 +245,9 @@ IMPLEMENTATIONS: dict[str, Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]]
     "endpoint-lineage": endpoint_lineage,
     "model-lineage": model_lineage,
     "models-without-lineage": models_without_lineage,
-    "unencrypted-ai-artifacts": unencrypted_ai_artifacts,
-    "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
     "dataset-consumers": dataset_consumers,
     **ACCESS_IMPLEMENTATIONS,
     **CLASSIFICATION_IMPLEMENTATIONS,
     **GOVERNANCE_IMPLEMENTATIONS,
+    **TIME_OF_ACT_IMPLEMENTATIONS,
 }

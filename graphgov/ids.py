@@ -218,6 +218,16 @@ def sagemaker_arn(partition: str, region: str, account: str, resource_type: str,
     return f"arn:{partition}:sagemaker:{region}:{account}:{resource_type}/{name.lower()}"
 
 
+def model_package_group_arn(package_arn: str) -> str | None:
+    """The group of a versioned model package ARN (`model-package/<group>/<version>`), in the package's
+    account; None for an unversioned package, which belongs to no group."""
+    arn = parse_arn(package_arn)
+    parts = arn.resource.split("/")
+    if len(parts) != 3 or parts[0] != "model-package" or not parts[2].isdigit():
+        return None
+    return sagemaker_arn(arn.partition, arn.region, arn.account, "model-package-group", parts[1])
+
+
 _KEY_ID_RE = re.compile(r"^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 

@@ -27,7 +27,7 @@ EVENT_ID_SAMPLE = 5
 # Node properties that record a state which changes over time: each carries the time of the event that
 # set it (`<prop>_at`), and a value from an older event never replaces a newer one, whatever order the
 # logs are loaded in (a backfill after a recent pull). Other properties take the value loaded last.
-TIMED_PROPS: dict[str, str] = {"tags": "tags_at"}
+TIMED_PROPS: dict[str, str] = {"tags": "tags_at", "encryption": "encryption_at"}
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,11 @@ NODE_TYPES: dict[str, NodeType] = {
             "S3Object",
             "arn",
             ("S3Object",),
-            ("arn", "bucket", "key", "tags", "tags_at"),
+            ("arn", "bucket", "key", "tags", "tags_at", "encryption", "encryption_at"),
             "An S3 object (`arn:aws:s3:::<bucket>/<key>`), key exactly as stored; `tags` and `tags_at` as for "
-            "buckets (Put/DeleteObjectTagging).",
+            "buckets (Put/DeleteObjectTagging); `encryption` (`customer-key`, `aws-managed-key`, `sse-s3`) as "
+            "the newest write record that named it says (`encryption_at`); absent when the bucket default "
+            "applied or the record says nothing.",
         ),
         NodeType(
             "Dataset",
@@ -179,9 +181,11 @@ NODE_TYPES: dict[str, NodeType] = {
             "Model",
             "arn",
             ("Model", "BedrockModel"),
-            ("arn", "name", "model_id", "kind", "account_id", "region"),
+            ("arn", "name", "model_id", "kind", "account_id", "region", "modality"),
             "A Bedrock model: foundation (`arn:aws:bedrock:<region>::foundation-model/<id>`, no account), "
-            "custom, provisioned, imported, or an inference profile; `kind` says which.",
+            "custom, provisioned, imported, or an inference profile (system `inference-profile/<geo>.<model id>`, "
+            "or `application-inference-profile`); `kind` says which. A foundation model's `modality` (`text`, "
+            "`image`, `embedding`, `video`, `audio`) names the invocation-logging delivery flag that governs it.",
         ),
         NodeType(
             "ProvisionedThroughput",
@@ -449,13 +453,23 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "`output_tokens`, `latency_ms_total` over the `latency_count` records that reported a latency, "
                  "guardrail outcomes (`guardrail_intervened`, `guardrail_none`, `guardrail_unknown`), "
                  "`bodies_in_s3` (bodies over 100 KB, delivered apart and not read), and the PII seen in prompts "
-                 "or responses: `pii_types` and one count per type (`pii_email`, ...); never a value.",
-                 ("inference_regions", "pii_types"), INVOKED_ADDITIVE),
+                 "or responses: `pii_types` and one count per type (`pii_email`, ...); never a value. "
+                 "`invoked_hours` lists the UTC hours (`YYYY-MM-DDTHH`) of the calls CloudTrail saw, "
+                 "`logged_hours` those of the invocation-log records: the grain at which calls are judged "
+                 "against the logging configuration in force.",
+                 ("inference_regions", "pii_types", "invoked_hours", "logged_hours"), INVOKED_ADDITIVE),
         EdgeType("ENABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
-                 "Principal put the model-invocation logging configuration."),
+                 "Principal put the model-invocation logging configuration: `put_at` the times it did, "
+                 "`text_at`, `image_at`, `embedding_at`, `video_at`, `audio_at` the puts that delivered that "
+                 "modality.",
+                 ("put_at", "text_at", "image_at", "embedding_at", "video_at", "audio_at")),
         EdgeType("DISABLED_LOGGING", ((_ANY_PRINCIPAL, "BedrockLoggingConfig"),), True, (),
-                 "Principal deleted the model-invocation logging configuration; whichever of the two was "
-                 "seen last is in force."),
+                 "Principal deleted the model-invocation logging configuration (`deleted_at`); of all puts and "
+                 "deletes, the one last before a call is in force for it.", ("deleted_at",)),
+        EdgeType("ROUTES_TO", (("Model", "Model"),), False, (),
+                 "Inference profile invokes the model: a system profile the foundation model its id names "
+                 "(`us.anthropic...` -> `anthropic...`), an application profile the model or system profile it "
+                 "copies (CreateInferenceProfile `modelSource.copyFrom`)."),
         EdgeType("BASED_ON", (("CustomizationJob", "Model"),), False, (), "Customization starts from the base model."),
         EdgeType("PRODUCED", (("CustomizationJob", "Model"),), False, (),
                  "Customization job produced the custom model (state change or GetModelCustomizationJob)."),

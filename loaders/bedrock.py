@@ -21,6 +21,7 @@ from typing import Any
 
 from graphgov import ids
 from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
+from graphgov.times import to_utc_iso
 from loaders import fields
 from loaders.identity import Principal, executes_as
 from loaders.sagemaker import artifact_rows, dataset_rows
@@ -28,7 +29,39 @@ from loaders.sagemaker import artifact_rows, dataset_rows
 INVOKE_EVENTS = frozenset({"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"})
 _MODEL_KINDS = ("foundation-model", "custom-model", "provisioned-model", "imported-model", "inference-profile",
                 "application-inference-profile", "prompt", "custom-model-deployment")
-_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "global.", "jp.", "au.", "ca.")
+# System (cross-Region) inference profile ids are `<geography>.<provider>.<model id>`. Geographies seen in
+# AWS's documents; others exist (UNCONFIRMED), so a first segment that is no model provider, followed by
+# one that is, is read as a geography too.
+_GEOGRAPHIES = ("us", "eu", "apac", "us-gov", "global", "jp", "au", "ca")
+_PROVIDERS = ("amazon", "anthropic", "ai21", "cohere", "meta", "mistral", "stability", "deepseek", "writer", "luma",
+              "openai", "qwen", "twelvelabs", "google", "nvidia", "minimax", "moonshot", "moonshotai")
+
+
+def profile_model_id(profile_id: str) -> str | None:
+    """The foundation model id a system inference profile id names (`us.anthropic.x` -> `anthropic.x`)."""
+    geo, _, model_id = profile_id.partition(".")
+    if not model_id or geo in _PROVIDERS:
+        return None
+    return model_id if geo in _GEOGRAPHIES or model_id.partition(".")[0] in _PROVIDERS else None
+
+
+# The invocation-logging delivery flag that governs a foundation model's bodies, read off its id
+# (PutModelInvocationLoggingConfiguration: text, image, embedding, video and audio data delivery).
+_MODALITY_MARKERS = (("embedding", ("embed",)), ("image", ("stability.", "amazon.titan-image", "amazon.nova-canvas")),
+                     ("video", ("amazon.nova-reel", "luma.")), ("audio", ("amazon.nova-sonic",)))
+MODALITIES = ("text", "image", "embedding", "video", "audio")
+
+
+def modality_of(model_id: str) -> str:
+    """`embedding`, `image`, `video`, `audio` or (every other foundation model: chat and text) `text`."""
+    lowered = model_id.lower()
+    return next((name for name, markers in _MODALITY_MARKERS if any(m in lowered for m in markers)), "text")
+
+
+def hour_of(time: Any) -> str:
+    """The UTC hour (`YYYY-MM-DDTHH`) of an event: the grain at which invocations are judged against the
+    logging configuration in force (graphgov README, bedrock-invocations-without-logging)."""
+    return to_utc_iso(time)[:13]
 
 
 def model_node(model_id: Any, region: str, account: str, partition: str = "aws") -> NodeRow:
@@ -40,7 +73,7 @@ def model_node(model_id: Any, region: str, account: str, partition: str = "aws")
         kind = arn.resource.split("/", 1)[0]
         key, region, account = model_id, arn.region or region, arn.account
         name = arn.resource.split("/", 1)[-1]
-    elif model_id.startswith(_PROFILE_PREFIXES):
+    elif profile_model_id(model_id):
         kind, name = "inference-profile", model_id
         key = f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{model_id}"
     else:
@@ -48,9 +81,25 @@ def model_node(model_id: Any, region: str, account: str, partition: str = "aws")
         key = f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
     props = {"arn": key, "model_id": name, "kind": kind if kind in _MODEL_KINDS else "other", "region": region,
              "name": name}
+    if kind == "foundation-model":
+        props["modality"] = modality_of(name)
     if account:
         props["account_id"] = account
     return NodeRow("BedrockModel", key, props)
+
+
+def model_rows(model_id: Any, region: str, account: str, partition: str, nodes: list, edges: list) -> str:
+    """The model node, and for a system inference profile the foundation model it invokes (ROUTES_TO), so
+    questions that judge models judge the foundation model behind the profile. Returns the model's key."""
+    model = model_node(model_id, region, account, partition)
+    nodes.append(model)
+    if model.props["kind"] == "inference-profile":
+        target_id = profile_model_id(model.props["model_id"])
+        if target_id:
+            target = model_node(target_id, model.props["region"], "", ids.parse_arn(model.key).partition)
+            nodes.append(target)
+            edges.append(EdgeRow("ROUTES_TO", "BedrockModel", model.key, "BedrockModel", target.key))
+    return model.key
 
 
 def _place(record: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -63,12 +112,32 @@ def _place(record: Mapping[str, Any]) -> tuple[str, str, str]:
 
 def invoke(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     partition, region, account = _place(record)
-    model = model_node(fields.get_ci(fields.params(record), "modelId"), region, account, partition)
-    nodes.append(model)
+    model = model_rows(fields.get_ci(fields.params(record), "modelId"), region, account, partition, nodes, edges)
     extra = fields.section(record, "additionalEventData")
-    props = {"inference_regions": [extra["inferenceRegion"]]} if isinstance(extra.get("inferenceRegion"), str) else {}
-    edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "BedrockModel", model.key, props,
+    props: dict[str, Any] = {"invoked_hours": [hour_of(record.get("eventTime"))]}
+    if isinstance(extra.get("inferenceRegion"), str):
+        props["inference_regions"] = [extra["inferenceRegion"]]
+    edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "BedrockModel", model, props,
                          str(record.get("eventName"))))
+
+
+def inference_profile(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateInferenceProfile: an application inference profile and the model or system profile it copies
+    (`modelSource.copyFrom`), which is what its invocations run."""
+    partition, region, account = _place(record)
+    arn = fields.get_ci(fields.section(record, "responseElements"), "inferenceProfileArn")
+    if not ids.is_arn(arn):
+        raise Malformed("CreateInferenceProfile: no responseElements.inferenceProfileArn")
+    request = fields.params(record)
+    profile = model_node(arn, region, account, partition)
+    name = fields.get_ci(request, "inferenceProfileName")
+    nodes.append(NodeRow("BedrockModel", arn, {**profile.props, **({"name": name} if name else {})}))
+    source = fields.dig(request, "modelSource", "copyFrom")
+    if source:
+        target = model_rows(source, region, account, partition, nodes, edges)
+        edges.append(EdgeRow("ROUTES_TO", "BedrockModel", arn, "BedrockModel", target))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BedrockModel", arn, {},
+                         "CreateInferenceProfile"))
 
 
 def logging_config(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -83,8 +152,19 @@ def logging_config(record: Mapping[str, Any], principal: Principal, nodes: list,
     nodes.append(NodeRow("AWSAccount", account, {"id": account}))
     edges.append(EdgeRow("RESOURCE", "AWSAccount", account, "BedrockLoggingConfig", key))
     name = str(record.get("eventName"))
-    edge_type = "DISABLED_LOGGING" if name.startswith("Delete") else "ENABLED_LOGGING"
-    edges.append(EdgeRow(edge_type, principal.node_type, principal.key, "BedrockLoggingConfig", key, {}, name))
+    time = to_utc_iso(record.get("eventTime"))
+    if name.startswith("Delete"):
+        edges.append(EdgeRow("DISABLED_LOGGING", principal.node_type, principal.key, "BedrockLoggingConfig", key,
+                             {"deleted_at": [time]}, name))
+        return
+    # Every change is kept with its time, so an invocation is judged by the configuration in force then;
+    # a delivery flag not set is taken as off (the API's booleans; UNCONFIRMED default, README).
+    change: dict[str, Any] = {"put_at": [time]}
+    for modality in MODALITIES:
+        if isinstance(config, Mapping) and fields.get_ci(config, f"{modality}DataDeliveryEnabled") in (True, "true"):
+            change[f"{modality}_at"] = [time]
+    edges.append(EdgeRow("ENABLED_LOGGING", principal.node_type, principal.key, "BedrockLoggingConfig", key,
+                         change, name))
 
 
 def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: str, nodes: list,
@@ -114,9 +194,8 @@ def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: 
                                  {"channels": [f"validation-{index}"]}))
     base = fields.get_ci(request, "baseModelIdentifier") or fields.get_ci(request, "baseModelArn")
     if base:
-        model = model_node(base, arn.region, arn.account, partition)
-        nodes.append(model)
-        edges.append(EdgeRow("BASED_ON", "CustomizationJob", job_arn, "BedrockModel", model.key))
+        model = model_rows(base, arn.region, arn.account, partition, nodes, edges)
+        edges.append(EdgeRow("BASED_ON", "CustomizationJob", job_arn, "BedrockModel", model))
     executes_as(fields.get_ci(request, "roleArn"), "CustomizationJob", job_arn, nodes, edges)
 
 
@@ -141,9 +220,8 @@ def provisioned_throughput(record: Mapping[str, Any], principal: Principal, node
     provisioned = model_node(arn, region, account, partition)
     nodes.append(NodeRow("ProvisionedThroughput", arn, {**provisioned.props,
                                                         "name": fields.get_ci(request, "provisionedModelName")}))
-    target = model_node(fields.get_ci(request, "modelId"), region, account, partition)
-    nodes.append(target)
-    edges.append(EdgeRow("PROVISIONS", "ProvisionedThroughput", arn, "BedrockModel", target.key))
+    target = model_rows(fields.get_ci(request, "modelId"), region, account, partition, nodes, edges)
+    edges.append(EdgeRow("PROVISIONS", "ProvisionedThroughput", arn, "BedrockModel", target))
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ProvisionedThroughput", arn, {},
                          "CreateProvisionedModelThroughput"))
 
@@ -166,9 +244,8 @@ def knowledge_base(record: Mapping[str, Any], principal: Principal, nodes: list,
                                                 "region": region, "defined": True}))
     embedding = fields.dig(kb, "knowledgeBaseConfiguration", "vectorKnowledgeBaseConfiguration", "embeddingModelArn")
     if embedding:
-        model = model_node(embedding, region, account, partition)
-        nodes.append(model)
-        edges.append(EdgeRow("USES_MODEL", "KnowledgeBase", arn, "BedrockModel", model.key))
+        model = model_rows(embedding, region, account, partition, nodes, edges)
+        edges.append(EdgeRow("USES_MODEL", "KnowledgeBase", arn, "BedrockModel", model))
     executes_as(fields.get_ci(kb, "roleArn"), "KnowledgeBase", arn, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "KnowledgeBase", arn, {},
                          "CreateKnowledgeBase"))
@@ -253,9 +330,8 @@ def batch_inference_job(record: Mapping[str, Any], principal: Principal, nodes: 
                              {"evidence": ["request"], "channels": ["output"]}))
     model_id = fields.get_ci(request, "modelId")
     if model_id:
-        model = model_node(model_id, arn.region, arn.account, arn.partition)
-        nodes.append(model)
-        edges.append(EdgeRow("RUNS_MODEL", "BatchInferenceJob", job, "BedrockModel", model.key))
+        model = model_rows(model_id, arn.region, arn.account, arn.partition, nodes, edges)
+        edges.append(EdgeRow("RUNS_MODEL", "BatchInferenceJob", job, "BedrockModel", model))
     executes_as(fields.get_ci(request, "roleArn"), "BatchInferenceJob", job, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BatchInferenceJob", job, {},
                          "CreateModelInvocationJob"))
@@ -265,6 +341,7 @@ HANDLERS = {
     **dict.fromkeys(INVOKE_EVENTS, invoke),
     "PutModelInvocationLoggingConfiguration": logging_config,
     "DeleteModelInvocationLoggingConfiguration": logging_config,
+    "CreateInferenceProfile": inference_profile,
     "CreateModelCustomizationJob": customization_job,
     "CreateProvisionedModelThroughput": provisioned_throughput,
     "CreateKnowledgeBase": knowledge_base,

@@ -24,7 +24,7 @@ from graphgov import ids, pii
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, Skip
 from graphgov.times import to_utc_iso
 from loaders import fields
-from loaders.bedrock import model_node
+from loaders.bedrock import model_rows
 from loaders.identity import Principal, from_user_identity
 
 SOURCE = "bedrock_invocation_log"
@@ -53,12 +53,15 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
         raise Malformed(f"{operation}: no region or accountId")
     partition = ids.partition_of_region(region)
     principal = _principal(fields.dig(record, "identity", "arn"), account, partition)
-    model = model_node(record.get("modelId"), region, account, partition)
-    edge = EdgeRow("INVOKED", principal.node_type, principal.key, "BedrockModel", model.key, _usage(record),
-                   operation)
+    nodes: list = []
+    edges: list = []
+    model = model_rows(record.get("modelId"), region, account, partition, nodes, edges)
+    # the record proves logging was on in this hour: its calls are judged logged (logged_hours)
+    usage = {**_usage(record), "logged_hours": [time[:13]]}
+    edge = EdgeRow("INVOKED", principal.node_type, principal.key, "BedrockModel", model, usage, operation)
     return GraphDelta(source=SOURCE, event_id=request_id, event_key=f"bedrock-log:{request_id}",
                       action_key=f"bedrock-log:{request_id}", time=time,
-                      nodes=(*principal.nodes, model), edges=(*principal.edges, edge))
+                      nodes=(*principal.nodes, *nodes), edges=(*principal.edges, *edges, edge))
 
 
 def _principal(arn: Any, account: str, partition: str) -> Principal:

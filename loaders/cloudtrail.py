@@ -16,6 +16,7 @@ from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
 from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker, tagging, trail_changes
 from loaders.identity import Principal, from_user_identity, role_rows
+from loaders.s3_object_encryption import object_encryption
 
 SOURCE = "cloudtrail"
 
@@ -219,6 +220,10 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
     else:
         edges.append(EdgeRow("WROTE", principal.node_type, principal.key, "S3Object", target, cross, name,
                              fields.bytes(record, "bytesTransferredIn")))
+        encryption = object_encryption(record)
+        if encryption:  # the newest write's encryption is the object's (a TIMED_PROPS pair)
+            nodes.append(NodeRow("S3Object", target, {"encryption": encryption,
+                                                      "encryption_at": to_utc_iso(record.get("eventTime"))}))
     if name in S3_COPY_EVENTS:
         src = _copy_source(record, target)
         if src is None:

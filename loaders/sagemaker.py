@@ -155,8 +155,7 @@ def model_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: lis
         package_ref = fields.get_ci(container, "modelPackageName")
         if isinstance(package_ref, str) and package_ref:
             package = package_ref if ids.is_arn(package_ref) else place.arn("model-package", package_ref)
-            nodes.append(NodeRow("ModelPackage", package, {"arn": package, "account_id": place.account,
-                                                           "region": place.region}))
+            package_node_rows(package, nodes, edges)
             edges.append(EdgeRow("FROM_PACKAGE", "SageMakerModel", model, "ModelPackage", package,
                                  {"containers": [label]}))
         uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
@@ -307,6 +306,25 @@ def _delete_rows(resource_type: str, node_type: str, field: str):  # noqa: ANN20
 APPROVAL_EDGES = {"Approved": "APPROVED", "Rejected": "REJECTED", "PendingManualApproval": "PENDING_APPROVAL"}
 
 
+def _group_node(group: str, nodes: list) -> None:
+    arn = ids.parse_arn(group)
+    nodes.append(NodeRow("ModelPackageGroup", group, {"arn": group, "name": group.rsplit("/", 1)[-1].lower(),
+                                                      "account_id": arn.account, "region": arn.region}))
+
+
+def package_node_rows(package: str, nodes: list, edges: list, defined: bool = False) -> None:
+    """A model package, owned by the account in its ARN whoever references it (a CreateModel in another
+    account deploys it across accounts), and the group its versioned ARN names
+    (`model-package/<group>/<version>`), so a use of the package is a use of that group."""
+    arn = ids.parse_arn(package)
+    props = {"arn": package, "account_id": arn.account, "region": arn.region}
+    nodes.append(NodeRow("ModelPackage", package, {**props, "defined": True} if defined else props))
+    group = ids.model_package_group_arn(package)
+    if group:
+        _group_node(group, nodes)
+        edges.append(EdgeRow("IN_GROUP", "ModelPackage", package, "ModelPackageGroup", group))
+
+
 def model_package_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: list,
                        package: str | None = None) -> str:
     """A model package (registry version): its group, the artifacts its containers load."""
@@ -316,12 +334,10 @@ def model_package_rows(request: Mapping[str, Any], place: Place, nodes: list, ed
         if not isinstance(name, str) or not name:
             raise Malformed("no modelPackageArn in the response and no modelPackageName in the request")
         package = place.arn("model-package", name)
-    nodes.append(NodeRow("ModelPackage", package, {"arn": package, "account_id": place.account,
-                                                   "region": place.region, "defined": True}))
+    package_node_rows(package, nodes, edges, defined=True)
     if isinstance(group_ref, str) and group_ref:
         group = group_ref if ids.is_arn(group_ref) else place.arn("model-package-group", group_ref)
-        nodes.append(NodeRow("ModelPackageGroup", group, {"arn": group, "name": group.rsplit("/", 1)[-1],
-                                                          "account_id": place.account, "region": place.region}))
+        _group_node(group, nodes)
         edges.append(EdgeRow("IN_GROUP", "ModelPackage", package, "ModelPackageGroup", group))
     for index, container in enumerate(fields.dig(request, "inferenceSpecification", "containers") or []):
         uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
@@ -356,8 +372,7 @@ def _model_package(record: Mapping[str, Any], principal: Principal, nodes: list,
         if not ids.is_arn(reported):
             raise Malformed("UpdateModelPackage: no modelPackageArn")
         package = reported
-        nodes.append(NodeRow("ModelPackage", package, {"arn": package, "account_id": place.account,
-                                                       "region": place.region}))
+        package_node_rows(package, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ModelPackage", package, {}, name))
     status = fields.get_ci(request, "modelApprovalStatus")
     if status in APPROVAL_EDGES:

@@ -44,10 +44,14 @@ def test_model_identifiers(model_id, key, kind):
 def test_invocations_where_logging_is_not_known_on(store):
     assert ask(store, "bedrock-invocations-without-logging") == [
         {"account": B, "region": "eu-west-1", "model": f"arn:aws:bedrock:eu-west-1::foundation-model/{CLAUDE}",
-         "invocations": 2, "logging": "off"},  # put, then deleted before the Converse calls
+         "profile": None, "invocations": 2, "invocations_exact": True, "unlogged_hours": 1,
+         "first_unlogged": "2024-06-11T09", "last_unlogged": "2024-06-11T09", "logging": "off",
+         "logging_off_at": "2024-06-10T08:00:00Z"},  # put, then deleted before the Converse calls
+        # an account outside the estate: never configured in the logs
         {"account": "444444444444", "region": "us-east-1",
-         "model": f"arn:aws:bedrock:us-east-1::foundation-model/{CLAUDE}", "invocations": 1,
-         "logging": "not-evidenced"},  # an account outside the estate: never configured in the logs
+         "model": f"arn:aws:bedrock:us-east-1::foundation-model/{CLAUDE}", "profile": None, "invocations": 1,
+         "invocations_exact": True, "unlogged_hours": 1, "first_unlogged": "2024-06-11T09",
+         "last_unlogged": "2024-06-11T09", "logging": "not-evidenced", "logging_off_at": None},
     ]
 
 
@@ -73,7 +77,7 @@ def test_models_in_use_without_lineage_skip_foundation_and_provisioned(store):
 def test_unencrypted_custom_model(store):
     assert ask(store, "unencrypted-ai-artifacts") == [
         {"resource": JOB, "resource_type": "CustomizationJob", "account": B,
-         "issue": "custom model without a customer KMS key"}]
+         "issue": "custom model without a customer KMS key", "output_encryption": []}]
 
 
 KB_FILE = FIXTURES / "lineage/bedrock-knowledge-base.json"

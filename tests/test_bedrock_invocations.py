@@ -54,6 +54,7 @@ EXPECTED = {
         "pii_types": ["email", "ipv4", "ipv6", "payment_card", "phone", "us_ssn"],
         "pii_email": 1, "pii_ipv4": 1, "pii_ipv6": 1, "pii_payment_card": 1, "pii_phone": 2, "pii_us_ssn": 1,
         "inference_regions": [], "sources": ["bedrock_invocation_log", "cloudtrail"],
+        "invoked_hours": ["2026-01-12T09"], "logged_hours": ["2026-01-12T09"],
         "first_seen": "2026-01-12T09:00:00Z", "last_seen": "2026-01-12T09:15:00Z",
         "event_ids": sorted([rid(1), rid(2), rid(4), "c0ffee00-0000-4000-8000-000000000001"]),
     },
@@ -62,6 +63,7 @@ EXPECTED = {
         "latency_count": 1, "guardrail_intervened": 1, "bytes": 0, "operations": ["ConverseStream"],
         "pii_types": ["aws_access_key_id", "iban"], "pii_aws_access_key_id": 1, "pii_iban": 1,
         "inference_regions": ["us-west-2"], "sources": ["bedrock_invocation_log"],
+        "invoked_hours": [], "logged_hours": ["2026-01-12T09"],
         "first_seen": "2026-01-12T09:10:00Z", "last_seen": "2026-01-12T09:10:00Z", "event_ids": [rid(3)],
     },
     (USER, TITAN): {
@@ -69,6 +71,7 @@ EXPECTED = {
         "bodies_in_s3": 2, "guardrail_unknown": 2, "bytes": 0, "operations": ["InvokeModel"],
         "pii_types": ["aws_secret_access_key"], "pii_aws_secret_access_key": 1,
         "inference_regions": [], "sources": ["bedrock_invocation_log"],
+        "invoked_hours": [], "logged_hours": ["2026-01-12T10"],
         "first_seen": "2026-01-12T10:00:00Z", "last_seen": "2026-01-12T10:05:00Z", "event_ids": [rid(5), rid(6)],
     },
     # Panther: five Converse samples share one requestId (the first in the file is loaded), two ListModels
@@ -78,6 +81,7 @@ EXPECTED = {
         "latency_count": 1, "guardrail_intervened": 1, "guardrail_unknown": 1, "bytes": 0,
         "operations": ["Converse", "InvokeModel"], "pii_types": [], "inference_regions": [],
         "sources": ["bedrock_invocation_log"], "first_seen": "2025-05-15T14:14:49Z",
+        "invoked_hours": [], "logged_hours": ["2025-05-15T14"],
         "last_seen": "2025-05-15T14:17:22Z",
         "event_ids": ["ba78ac1f-5ea4-4e2a-a936-92f7e13c96c4", "bb98d9a8-bd9a-47ca-976b-f165ef1f8b67"],
     },

@@ -110,8 +110,8 @@ def test_ai_inventory(store, tmp_path):
         (f"{SM}:model/churn-new", "sagemaker-model", A, R, "2025-03-05T09:01:00Z", "2025-03-05T10:01:00Z"),
         (f"{SM}:model/churn-old", "sagemaker-model", A, R, "2025-03-05T09:00:00Z", "2025-03-05T10:00:00Z"),
         (f"{SM}:model/churn-partner", "sagemaker-model", A, R, "2025-03-05T09:04:00Z", "2025-03-05T10:01:00Z"),
-        # a package named by another account's ARN: the loader files it under the referencing account
-        (PARTNER_PKG, "sagemaker-model-package", A, R, "2025-03-05T09:04:00Z", "2025-03-05T09:04:00Z"),
+        # a package named by another account's ARN belongs to that account, whoever references it
+        (PARTNER_PKG, "sagemaker-model-package", OUT, R, "2025-03-05T09:04:00Z", "2025-03-05T09:04:00Z"),
     ]
 
 
@@ -135,7 +135,8 @@ def test_ai_inventory_lists_bedrock_kinds_and_foundation_models_in_use(store, tm
 def test_shadow_ai_estate_from_own_create_calls(store, tmp_path):
     _load_events(store, tmp_path)
     assert ask(store, "shadow-ai") == [
-        {"account": OUT, "principal": OUTSIDER, "model": HAIKU, "kind": "foundation-model", "invocations": 1,
+        {"account": OUT, "principal": OUTSIDER, "model": HAIKU, "profile": None, "kind": "foundation-model",
+         "invocations": 1,
          "reason": "account-outside-estate"}]
 
 
@@ -143,9 +144,11 @@ def test_shadow_ai_with_known_accounts_and_allow_list(store, tmp_path):
     _load_events(store, tmp_path)
     rows = ask(store, "shadow-ai", {"known_accounts": f" {A} , {OUT}", "allowed_models": "amazon.titan,meta."})
     assert rows == [
-        {"account": A, "principal": APP, "model": HAIKU, "kind": "foundation-model", "invocations": 1,
+        {"account": A, "principal": APP, "model": HAIKU, "profile": None, "kind": "foundation-model",
+         "invocations": 1,
          "reason": "model-not-allowed"},
-        {"account": OUT, "principal": OUTSIDER, "model": HAIKU, "kind": "foundation-model", "invocations": 1,
+        {"account": OUT, "principal": OUTSIDER, "model": HAIKU, "profile": None, "kind": "foundation-model",
+         "invocations": 1,
          "reason": "model-not-allowed"},
     ]
     both = ask(store, "shadow-ai", {"known_accounts": A, "allowed_models": "anthropic."})
@@ -159,14 +162,14 @@ def test_models_without_approved_package(store, tmp_path):
     assert ask(store, "models-without-approved-package") == [
         # churn-new (package 2, Approved at creation) is served too and passes
         {"endpoint": CHURN, "model": f"{SM}:model/churn-adhoc", "account": A, "package": None,
-         "package_status": "none"},
+         "package_account": None, "package_status": "none"},
         {"endpoint": CHURN, "model": f"{SM}:model/churn-candidate", "account": A, "package": f"{PKG}/3",
-         "package_status": "pending"},  # created with no status: PendingManualApproval
+         "package_account": A, "package_status": "pending"},  # created with no status: PendingManualApproval
         {"endpoint": CHURN, "model": f"{SM}:model/churn-partner", "account": A, "package": PARTNER_PKG,
-         "package_status": "not-evidenced"},
+         "package_account": OUT, "package_status": "not-evidenced"},
         # package 1: pending, approved, then rejected; the last one is in force
         {"endpoint": LEGACY, "model": f"{SM}:model/churn-old", "account": A, "package": f"{PKG}/1",
-         "package_status": "rejected"},
+         "package_account": A, "package_status": "rejected"},
     ]
 
 
@@ -175,9 +178,9 @@ def test_endpoints_without_data_capture(store, tmp_path):
     # churn moved from the capturing configuration to one without; legacy-churn still captures
     assert ask(store, "endpoints-without-data-capture") == [
         {"endpoint": CHURN, "account": A, "region": R, "config": f"{SM}:endpoint-config/churn-nocapture",
-         "data_capture": "off"},
+         "data_capture": "off", "since": "2025-03-06T11:00:00Z", "until": None},
         {"endpoint": GHOST, "account": A, "region": R, "config": f"{SM}:endpoint-config/ghost-config",
-         "data_capture": "not-evidenced"},
+         "data_capture": "not-evidenced", "since": "2025-03-05T11:10:00Z", "until": None},
     ]
 
 

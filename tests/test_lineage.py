@@ -157,18 +157,20 @@ def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_
     ]
     assert ask(store, "unencrypted-ai-artifacts") == [
         {"resource": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "resource_type": "TuningJob",
-         "account": "222222222222", "issue": "training output without a customer KMS key"},
+         "account": "222222222222", "issue": "training output without a customer KMS key",
+         "output_encryption": ["acme-models-b=unknown"]},
         {"resource": B_ + "transform-job/fraud-batch-score", "resource_type": "TransformJob",
-         "account": "222222222222", "issue": "transform output without a customer KMS key"},
+         "account": "222222222222", "issue": "transform output without a customer KMS key",
+         "output_encryption": ["acme-data-a=unknown"]},
         {"resource": "arn:aws:sagemaker:eu-west-1:333333333333:endpoint-config/fraudconfig-v1",
          "resource_type": "EndpointConfig", "account": "333333333333",
-         "issue": "endpoint storage volume without a customer KMS key"},
+         "issue": "endpoint storage volume without a customer KMS key", "output_encryption": []},
         {"resource": "arn:aws:sagemaker:eu-west-1:333333333333:endpoint-config/fraudconfig-v2",
          "resource_type": "EndpointConfig", "account": "333333333333",
-         "issue": "data capture without a customer KMS key"},
+         "issue": "data capture without a customer KMS key", "output_encryption": []},
         {"resource": "arn:aws:sagemaker:eu-west-1:333333333333:endpoint-config/fraudconfig-v2",
          "resource_type": "EndpointConfig", "account": "333333333333",
-         "issue": "endpoint storage volume without a customer KMS key"},
+         "issue": "endpoint storage volume without a customer KMS key", "output_encryption": []},
     ]  # the processing job and the training job name customer keys
     assert ask(store, "models-without-lineage") == [{"model": MODEL_V2, "endpoints": [ENDPOINT]}]
 
