@@ -98,7 +98,17 @@ def _dataset_writers(graph: nx.MultiDiGraph, dataset: tuple, attrs: Mapping[str,
         objects = [("S3Object", s3_object_arn(attrs.get("bucket", ""), attrs.get("prefix", "")))]
     writers = {graph.nodes[src].get("arn") for obj in objects if obj in graph
                for src, _ in _in(graph, obj, "WROTE") if src[0] == "AWSPrincipal"}
+    ids = {wid for obj in objects if obj in graph for _, c in _in(graph, obj, "CONTAINS")
+           for wid in c.get("writer_ids") or ()}
+    by_id = _principals_by_id(graph) if ids else {}
+    writers |= {by_id.get(wid.split(":", 1)[0], f"unresolved:{wid}") for wid in ids}
     return sorted(writers)
+
+
+def _principals_by_id(graph: nx.MultiDiGraph) -> dict[str, str]:
+    """unique principal id (`AROA…`) -> principal ARN, for the writers S3 notifications name by id."""
+    return {attrs["principal_id"]: attrs.get("arn") for (label, _), attrs in graph.nodes(data=True)
+            if label == "AWSPrincipal" and attrs.get("principal_id")}
 
 
 def _artifacts_of(graph: nx.MultiDiGraph, model: tuple) -> set[tuple]:

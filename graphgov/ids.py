@@ -201,6 +201,20 @@ def decode_notification_key(key: str) -> str:
     return unquote_plus(key)
 
 
+def principal_id_ref(value: object) -> str | None:
+    """A principal id as S3 notifications write it (`AWS:AROA…:session`, `AIDA…`), without the `AWS:` tag."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    return value[4:] if value.startswith("AWS:") else value
+
+
+def unique_principal_id(value: object) -> str | None:
+    """The role's or user's unique id in a principal id: `AROA…:session` -> `AROA…`."""
+    ref = principal_id_ref(value)
+    return ref.split(":", 1)[0] or None if ref else None
+
+
 def parse_copy_source(value: str) -> S3Location:
     """`x-amz-copy-source`: `bucket/key[?versionId=...]`, optionally URL-encoded, optionally `/`-led."""
     raw = unquote(value.split("?versionId=", 1)[0]).lstrip("/")

@@ -27,7 +27,9 @@ EVENT_ID_SAMPLE = 5
 # Node properties that record a state which changes over time: each carries the time of the event that
 # set it (`<prop>_at`), and a value from an older event never replaces a newer one, whatever order the
 # logs are loaded in (a backfill after a recent pull). Other properties take the value loaded last.
-TIMED_PROPS: dict[str, str] = {"tags": "tags_at"}
+# A principal's unique id (`AROA…`, `AIDA…`) changes when the role or user is deleted and created again:
+# the newest evidence names the one in force.
+TIMED_PROPS: dict[str, str] = {"tags": "tags_at", "principal_id": "principal_id_at"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class EdgeType:
     additive_props: tuple[str, ...] = ()  # integer properties that add up, like `count` (e.g. token counts)
 
 
-_PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition")
+_PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition", "principal_id",
+                    "principal_id_at")
 
 
 def _principal(name: str, description: str, extra: tuple[str, ...] = ()) -> NodeType:
@@ -71,8 +74,11 @@ NODE_TYPES: dict[str, NodeType] = {
             "AWSPrincipal",
             "Any principal; alone it names a whole account as a principal (`arn:aws:iam::<acct>:root`).",
         ),
-        _principal("AWSUser", "An IAM user; key is the path-less user ARN."),
-        _principal("AWSRole", "An IAM role; key is the path-less role ARN, `path` kept when known."),
+        _principal("AWSUser", "An IAM user; key is the path-less user ARN; `principal_id` its unique id (`AIDA…`) "
+                              "when CloudTrail, CreateUser or `pull iam` stated it."),
+        _principal("AWSRole", "An IAM role; key is the path-less role ARN, `path` kept when known; `principal_id` its "
+                              "unique id (`AROA…`: S3 notifications name writers by it) when CloudTrail, CreateRole "
+                              "or `pull iam` stated it."),
         _principal("AWSRootUser", "An account's root user (`arn:aws:iam::<acct>:root`)."),
         _principal("AWSServicePrincipal", "An AWS service acting on its own (key: `sagemaker.amazonaws.com`)."),
         _principal("AWSFederatedUser", "A GetFederationToken user (`arn:aws:sts::<acct>:federated-user/<n>`)."),
@@ -382,7 +388,9 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Principal listed the bucket's objects."),
         EdgeType("CONTAINS", (("S3Bucket", "S3Object"),), False, (),
                  "Bucket holds the object; S3 event notifications add the `version_ids`, `etags`, `sequencers` "
-                 "and `events` (e.g. ObjectCreated:Put) seen.", ("version_ids", "etags", "sequencers", "events")),
+                 "and `events` (e.g. ObjectCreated:Put) seen, and `writer_ids`: the principal ids (`AROA…:session`, "
+                 "`AIDA…`, or an account for EventBridge) that created it, resolved by the questions through "
+                 "principals' `principal_id`.", ("version_ids", "etags", "sequencers", "events", "writer_ids")),
         EdgeType("IN_DATASET", (("S3Object", "Dataset"),), False, (),
                  "Object lies under the dataset's prefix, as S3 matches prefixes (plain string prefix); derived "
                  "when either side is loaded. Manifest datasets get none: their membership is unknown."),
