@@ -395,7 +395,11 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Object lies under the dataset's prefix, as S3 matches prefixes (plain string prefix); derived "
                  "when either side is loaded. Manifest datasets get none: their membership is unknown."),
         EdgeType("COPIED_FROM", (("S3Object", "S3Object"),), True, (),
-                 "Object was written as a copy of another (CopyObject, UploadPartCopy)."),
+                 "Object was written as a copy of another (CopyObject, UploadPartCopy) by the principal that READ the "
+                 "source and WROTE the copy; `tagging_directives`: `COPY` (the default: the copy has the source's "
+                 "tags, so its classification follows), `REPLACE` (the request's `x-amz-tagging`, none if absent) "
+                 "or `PART` (UploadPartCopy: bytes copied into a multipart upload; classification follows too).",
+                 ("tagging_directives",)),
         EdgeType("USED_KEY", ((_ANY_PRINCIPAL, "KMSKey"),), True, ("cross_account",),
                  "Principal used the key for a data-key operation (Decrypt, GenerateDataKey, ...)."),
         EdgeType("ENCRYPTS", (("KMSKey", "S3Object"), ("KMSKey", "S3Bucket")), True, (),

@@ -227,7 +227,21 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
         source_arn = _object_rows(src, partition, nodes, edges)
         edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", source_arn,
                              fields.cross(principal.account, src_owner), name))
-        edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn, {}, name))
+        directive = _tagging_directive(record)
+        if directive == "REPLACE":  # the copy gets the request's tag set, none when the request gives none
+            tags = tagging.query_tags(fields.get_ci(fields.params(record), "x-amz-tagging"))
+            nodes.append(NodeRow("S3Object", target, {"arn": target, "tags": tags}))
+        edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn,
+                             {"tagging_directives": [directive]}, name))
+
+
+def _tagging_directive(record: Mapping[str, Any]) -> str:
+    """CopyObject's `x-amz-tagging-directive` (default COPY: the copy keeps the source's tag set, CopyObject API
+    reference); UploadPartCopy copies bytes into an upload whose tags CreateMultipartUpload set: `PART`."""
+    if record.get("eventName") == "UploadPartCopy":
+        return "PART"
+    value = fields.get_ci(fields.params(record), "x-amz-tagging-directive")
+    return "REPLACE" if isinstance(value, str) and value.strip().upper() == "REPLACE" else "COPY"
 
 
 def _copy_source(record: Mapping[str, Any], target_arn: str) -> ids.S3Location | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from graphgov import ids
 from graphgov.delta import EdgeRow, Malformed, NodeRow
@@ -43,6 +44,13 @@ def tag_strings(tagging: Any) -> list[str]:
         value = fields.get_ci(tag, "Value")
         found.add(f"{key}={value if isinstance(value, str) else ''}")
     return sorted(found)
+
+
+def query_tags(value: Any) -> list[str]:
+    """An `x-amz-tagging` header (URL query form, `k1=v1&k2=v2`) -> sorted `key=value` strings."""
+    if not isinstance(value, str):
+        return []
+    return sorted({f"{k}={v}" for k, v in parse_qsl(value, keep_blank_values=True) if k})
 
 
 def _tagging_body(record: Mapping[str, Any]) -> Any:
