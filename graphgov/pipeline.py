@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graphgov.access import refresh_access
+from graphgov.access_points import resolve_access_points
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
@@ -268,6 +269,7 @@ class LoadRun:
                 final.flush(self.store, self.summary)
         final.flush(self.store, self.summary, *self._take_markers())
         try:  # derived access depends on the whole graph: recomputed once the evidence is in
+            resolve_access_points(self.store)  # data named by access point -> its bucket, before access
             self.summary.access = refresh_access(self.store, commit=False).as_dict()
         finally:  # one durable write for evidence and derivation; the evidence even if derivation fails
             self.store.commit()

@@ -121,15 +121,27 @@ NODE_TYPES: dict[str, NodeType] = {
             "buckets (Put/DeleteObjectTagging).",
         ),
         NodeType(
+            "S3AccessPoint",
+            "S3AccessPoint",
+            "arn",
+            ("S3AccessPoint",),
+            ("arn", "name", "alias", "account_id", "region", "bucket", "bucket_account_id"),
+            "An S3 access point (`arn:aws:s3:<region>:<acct>:accesspoint/<name>`), its `alias` (`…-s3alias`) and the "
+            "bucket it POINTS_TO (CreateAccessPoint, or a data event's `AWS::S3::AccessPoint` resource); the bucket "
+            "may belong to another account (`bucket_account_id`). Data named by alias or ARN resolves to that bucket.",
+        ),
+        NodeType(
             "Dataset",
             "Dataset",
             "uri",
             ("Dataset",),
-            ("uri", "bucket", "prefix", "data_type", "membership", "classification"),
+            ("uri", "bucket", "prefix", "data_type", "membership", "classification", "access_point"),
             "Training or inference data named by a job: an S3 prefix (`s3://b/p`, matched as S3 matches "
             "prefixes) or a manifest object (membership unknown until the manifest is read). `classification` "
             "(`graphgov classify`): the personal-data categories it holds, e.g. `personal`, "
-            "`special-category:health`, from bucket and object tags and the user's mapping.",
+            "`special-category:health`, from bucket and object tags and the user's mapping. A dataset named by an "
+            "access point (alias or ARN) keeps that `uri` and names it in `access_point`; its `bucket` is the access "
+            "point's bucket once known (until then the alias or ARN, and no IN_BUCKET).",
         ),
         NodeType(
             "TrainingJob",
@@ -354,7 +366,7 @@ EDGE_TYPES: dict[str, EdgeType] = {
             "RESOURCE",
             (("AWSAccount", "AWSPrincipal"), ("AWSAccount", "S3Bucket"), ("AWSAccount", "KMSKey"),
              ("AWSAccount", "AWSRoleSession"), ("AWSAccount", "BedrockLoggingConfig"), ("AWSAccount", "AWSGroup"),
-             ("AWSAccount", "AWSPolicy")),
+             ("AWSAccount", "AWSPolicy"), ("AWSAccount", "S3AccessPoint")),
             False,
             (),
             "Account owns the principal, bucket, key, session, group or customer-managed policy (Cartography's "
@@ -376,9 +388,14 @@ EDGE_TYPES: dict[str, EdgeType] = {
             "Principal assumed the role (sts:AssumeRole*); `cross_account` when the accounts differ.",
         ),
         EdgeType("READ", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
-                 "Principal read the object (GetObject, or the source of a copy); `bytes` transferred out."),
+                 "Principal read the object (GetObject, or the source of a copy); `bytes` transferred out; "
+                 "`access_points` it went through (`cross_account` too when one belongs to another account).",
+                 ("access_points",)),
         EdgeType("WROTE", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
-                 "Principal wrote the object (Put/Copy/POST, multipart parts); `bytes` transferred in."),
+                 "Principal wrote the object (Put/Copy/POST, multipart parts); `bytes` transferred in; "
+                 "`access_points` as for READ.", ("access_points",)),
+        EdgeType("POINTS_TO", (("S3AccessPoint", "S3Bucket"),), False, (),
+                 "The access point serves the bucket's objects (the same keys)."),
         EdgeType("DELETED", ((_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "S3Bucket"), (_ANY_PRINCIPAL, "Endpoint"),
                              (_ANY_PRINCIPAL, "Model")), True,
                  ("cross_account", "keys_unknown"),

@@ -65,6 +65,8 @@ def _tagging_body(record: Mapping[str, Any]) -> Any:
 def _bucket(record: Mapping[str, Any]) -> tuple[str, str | None]:
     """The bucket named by the call and its owner when the bucket's resource entry states it."""
     bucket = text(fields.params(record), "bucketName")
+    if ids.is_access_point_name(bucket):
+        bucket = None  # named through an access point: the bucket resource names the bucket
     owner = None
     for res in fields.resources(record):
         arn = fields.get_ci(res, "ARN")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, write_json
 
+from graphgov import ids
 from graphgov.classification import classify
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
@@ -124,3 +125,54 @@ def test_classification_follows_copies_by_tagging_directive(store, tmp_path, spl
     assert ask(store, "personal-data-in-training") == [
         {"dataset": r["dataset"], "bucket": "acme-train", "classification": ["personal"], "jobs": [CHURN],
          "readers": []} for r in COPY_CLASSES]
+
+
+# --- access points ------------------------------------------------------------------------------------
+
+L, P = "555566667777", "888899990000"
+ALIAS = "train-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias"
+LAKE_AP = f"arn:aws:s3:eu-west-1:{L}:accesspoint/train-ap"
+PARTNER_AP = f"arn:aws:s3:eu-west-1:{P}:accesspoint/partner-ap"
+LAKE_DATASET = f"s3://{ALIAS}/records/"
+LAKE_OBJECT = "arn:aws:s3:::acme-lake/records/a.csv"
+
+
+def test_access_point_arns_and_aliases_are_recognised():
+    point = ids.parse_access_point_arn(f"{PARTNER_AP}/object/records/a.csv")
+    assert (point.arn, point.account, point.region, point.name, point.key) == (
+        PARTNER_AP, P, "eu-west-1", "partner-ap", "records/a.csv")
+    assert ids.parse_access_point_arn("arn:aws:s3:::acme-lake/records/a.csv") is None  # a bucket-form object ARN
+    assert ids.is_access_point_alias(ALIAS) and not ids.is_access_point_alias("acme-lake")
+    assert ids.parse_s3_uri(f"{LAKE_AP}/object/records/") == ids.S3Location(LAKE_AP, "records/")
+    source = "arn%3Aaws%3As3%3Aeu-west-1%3A888899990000%3Aaccesspoint%2Fpartner-ap%2Fobject%2Frecords%2Fa.csv"
+    assert ids.parse_copy_source(source) == ids.S3Location(PARTNER_AP, "records/a.csv")  # CopyObject API reference
+
+
+def _edges(store, edge_type: str) -> dict:
+    return {(s[1], d[1]): a for s, d, a in store.scan_edges(edge_type)}
+
+
+@pytest.mark.parametrize("order", ["created-first", "created-last"])
+def test_data_named_by_an_access_point_resolves_to_its_bucket(store, tmp_path, order):
+    created, used = MOVES / "access-point-created.json", MOVES / "access-point-use.json"
+    paths = [created, used] if order == "created-first" else [used, created]
+    summaries = [load_paths([path], store, tmp_path / "q.jsonl") for path in paths]
+    assert sum(s.skipped["access_point_bucket_unknown"] for s in summaries) == 1  # only the alias, no bucket
+    assert sorted(key for key, _ in store.scan_nodes("S3Bucket")) == ["acme-lake", "acme-lake-models"]
+    assert sorted((s, d) for s, d in _edges(store, "POINTS_TO")) == [(LAKE_AP, "acme-lake"), (PARTNER_AP, "acme-lake")]
+    points = dict(store.scan_nodes("S3AccessPoint"))
+    assert {k: points[LAKE_AP].get(k) for k in ("alias", "bucket", "bucket_account_id", "account_id")} == {
+        "alias": ALIAS, "bucket": "acme-lake", "bucket_account_id": L, "account_id": L}
+    dataset = dict(store.scan_nodes("Dataset"))[LAKE_DATASET]
+    assert (dataset["bucket"], dataset["prefix"], dataset["access_point"]) == ("acme-lake", "records/", ALIAS)
+    assert sorted(_edges(store, "IN_BUCKET")) == [
+        ("s3://acme-lake-models/Lake-Train/output/model.tar.gz", "acme-lake-models"), (LAKE_DATASET, "acme-lake")]
+    assert list(_edges(store, "IN_DATASET")) == [(LAKE_OBJECT, LAKE_DATASET)]
+    reads = {s: (a.get("cross_account"), a.get("access_points")) for (s, _), a in _edges(store, "READ").items()}
+    assert reads == {f"arn:aws:iam::{P}:role/PartnerReader": (True, [PARTNER_AP]),
+                     f"arn:aws:iam::{L}:role/Auditor": (True, [PARTNER_AP])}  # another account's access point
+    wrote = {s: (a.get("cross_account"), a.get("access_points")) for (s, _), a in _edges(store, "WROTE").items()}
+    assert wrote == {f"arn:aws:iam::{L}:role/Loader": (False, [LAKE_AP])}
+    assert ask(store, "cross-account-exposure") == [
+        {"resource": LAKE_DATASET, "resource_account": L, "principal": f"arn:aws:iam::{P}:role/PartnerReader",
+         "principal_account": P, "access": "observed", "via": ["cloudtrail:GetObject"]}]

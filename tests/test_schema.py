@@ -74,6 +74,8 @@ def test_generated_aggregated_edge_write():
     assert statement.endswith(
         "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + row.event_ids AS x "
         "WITH DISTINCT x ORDER BY x LIMIT 5 RETURN x },\n"
+        "    r.access_points = COLLECT { UNWIND coalesce(r.access_points, []) + coalesce(row.access_points, []) AS x "
+        "WITH DISTINCT x ORDER BY x RETURN x },\n"
         "    r.count = coalesce(r.count, 0) + row.count,\n"
         "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
         "    r.operations = COLLECT { UNWIND coalesce(r.operations, []) + row.operations AS x "
