@@ -47,7 +47,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from graphgov.aggregate import Aggregate, NodeId
-from graphgov.schema import EDGE_TYPES
 from graphgov.stores.base import Store
 
 PERSONAL, SPECIAL = "personal", "special-category"
@@ -204,7 +203,7 @@ def effective_object_tags(store: Store) -> dict[str, tuple[str, list[str]]]:
     for dst, src, attrs in store.scan_edges("COPIED_FROM"):
         if CARRYING_DIRECTIVES & set(attrs.get("tagging_directives") or ["COPY"]):
             sources[dst[1]].append((attrs.get("last_seen") or "", src[1]))
-    for dst, src, attrs in store.scan_edges("REPLICA_OF") if "REPLICA_OF" in EDGE_TYPES else ():
+    for dst, src, attrs in store.scan_edges("REPLICA_OF"):  # object tags replicate with the object
         sources[dst[1]].append((attrs.get("replicated_at") or attrs.get("last_seen") or "", src[1]))
     found: dict[str, tuple[str, list[str]] | None] = {}
 

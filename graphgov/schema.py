@@ -394,6 +394,14 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("WROTE", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
                  "Principal wrote the object (Put/Copy/POST, multipart parts); `bytes` transferred in; "
                  "`access_points` as for READ.", ("access_points",)),
+        EdgeType("REPLICA_OF", (("S3Object", "S3Object"),), False,
+                 ("replicated_at", "destination_bucket", "destination_account", "destination_principal",
+                  "owner_override"),
+                 "Derived from the bucket's replication `rules` in force when the source was written "
+                 "(graphgov.replication): the replica (same key, destination bucket) of the source, from "
+                 "`replicated_at`; `destination_principal` is the destination account's root when that account "
+                 "differs from the source bucket's (it receives a copy). Tags and classification follow.",
+                 ("rules",)),
         EdgeType("POINTS_TO", (("S3AccessPoint", "S3Bucket"),), False, (),
                  "The access point serves the bucket's objects (the same keys)."),
         EdgeType("DELETED", ((_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "S3Bucket"), (_ANY_PRINCIPAL, "Endpoint"),

@@ -20,6 +20,7 @@ from loaders import (
     fields,
     iam_changes,
     organizations,
+    replication,
     resource_policies,
     sagemaker,
     tagging,
@@ -103,6 +104,8 @@ def _handler(source: object, name: object) -> Handler | None:
             return tagging.HANDLERS[name]
         if name in access_points.HANDLERS:
             return access_points.HANDLERS[name]
+        if name in replication.HANDLERS:
+            return replication.HANDLERS[name]
         if name in S3_READ_EVENTS | S3_WRITE_EVENTS | S3_COPY_EVENTS | S3_DELETE_EVENTS:
             return _s3_object
         if name == "DeleteObjects":

@@ -13,7 +13,7 @@ from graphgov import ids
 from graphgov.classification import classify
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
-from loaders import cloudtrail
+from loaders import cloudtrail, replication
 
 MOVES = FIXTURES / "s3-movement"
 CHAIN = FIXTURES / "lineage/cross-account-chain.json"
@@ -176,3 +176,62 @@ def test_data_named_by_an_access_point_resolves_to_its_bucket(store, tmp_path, o
     assert ask(store, "cross-account-exposure") == [
         {"resource": LAKE_DATASET, "resource_account": L, "principal": f"arn:aws:iam::{P}:role/PartnerReader",
          "principal_account": P, "access": "observed", "via": ["cloudtrail:GetObject"]}]
+
+
+# --- replication --------------------------------------------------------------------------------------
+
+S, D = "121212121212", "999900001111"
+
+
+@pytest.mark.parametrize("split", ["one-file", "rule-loaded-last"])
+def test_replication_rules_make_replicas_that_carry_classification_and_expose_the_destination(store, tmp_path,
+                                                                                              split):
+    records = json.loads((MOVES / "replication.json").read_text())["Records"]
+    if split == "one-file":
+        paths = [MOVES / "replication.json"]
+    else:  # the configuration arrives after the objects it governs
+        rule = next(r for r in records if r["eventName"] == "PutBucketReplication")
+        paths = [write_json(tmp_path / "objects.json", {"Records": [r for r in records if r is not rule]}),
+                 write_json(tmp_path / "rule.json", {"Records": [rule]})]
+    _load(store, tmp_path, paths)
+    replicas = {(s[1], d[1]): (a["rules"], a["replicated_at"], a.get("destination_account"),
+                               a.get("destination_principal")) for s, d, a in store.scan_edges("REPLICA_OF")}
+    assert replicas == {
+        ("arn:aws:s3:::partner-landing/customers/c1.csv", "arn:aws:s3:::acme-src/customers/c1.csv"): (
+            ["to-partner"], "2024-08-03T09:00:00Z", D, f"arn:aws:iam::{D}:root"),
+        ("arn:aws:s3:::acme-exports-replica/exports/e1.csv", "arn:aws:s3:::acme-src/exports/e1.csv"): (
+            ["shared-exports"], "2024-08-03T09:03:00Z", None, None),
+    }  # none for customers/before.csv (written before the rule), other/ (no rule's prefix), e2 (tag share=no)
+    assert classify(store) == [
+        {"dataset": "s3://acme-src/customers/", "classification": ["personal"],
+         "why": ["object-tag:arn:aws:s3:::acme-src/customers/c1.csv:pii=true"]},
+        {"dataset": "s3://partner-landing/customers/", "classification": ["personal"],
+         "why": ["object-tag:arn:aws:s3:::partner-landing/customers/c1.csv "
+                 "(copy of arn:aws:s3:::acme-src/customers/c1.csv):pii=true"]}]
+    assert [(r["dataset"], r["jobs"]) for r in ask(store, "personal-data-in-training")] == [
+        ("s3://acme-src/customers/", [f"arn:aws:sagemaker:eu-west-1:{S}:training-job/source-train"]),
+        ("s3://partner-landing/customers/", [f"arn:aws:sagemaker:eu-west-1:{D}:training-job/partner-train"])]
+    assert ask(store, "cross-account-exposure") == [
+        {"resource": "s3://acme-src/customers/", "resource_account": S, "principal": f"arn:aws:iam::{D}:root",
+         "principal_account": D, "access": "potential", "via": ["replication:to-partner:partner-landing"]}]
+
+
+def test_replication_rules_in_every_documented_filter_form_and_a_trimmed_record():
+    legacy = {"ID": "old", "Prefix": "logs/", "Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::dst"}}
+    assert replication.normal_rule(legacy) == {
+        "ID": "old", "Priority": None, "Status": "Enabled", "Prefix": "logs/", "Tags": [],
+        "SseKmsEncryptedObjects": None, "ExistingObjectReplication": None,
+        "Destination": {"Bucket": "dst", "Account": None, "OwnerOverride": False, "ReplicaKmsKeyID": None}}
+    tagged = {"Status": "Disabled", "Filter": {"And": {"Prefix": "a/", "Tag": [{"Key": "k", "Value": "v"},
+                                                                                {"Key": "j", "Value": "w"}]}},
+              "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+              "Destination": {"Bucket": "arn:aws:s3:::dst", "Account": D,
+                              "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:eu-west-1:1:key/x"}}}
+    rule = replication.normal_rule(tagged)
+    assert (rule["Prefix"], rule["Tags"], rule["Status"], rule["SseKmsEncryptedObjects"]) == (
+        "a/", ["j=w", "k=v"], "Disabled", "Enabled")
+    record = next(r for r in json.loads((MOVES / "replication.json").read_text())["Records"]
+                  if r["eventName"] == "PutBucketReplication")
+    del record["requestParameters"]["ReplicationConfiguration"]  # as some exporters trim it
+    (state,) = [n for n in cloudtrail.parse(record).nodes if n.type == "PolicyState"]
+    assert (state.props["slot"], json.loads(state.props["document"])) == ("replication", {"RulesUnknown": True})
