@@ -16,12 +16,13 @@ from typing import Any
 
 from graphgov.aggregate import Aggregate, EdgeId, NodeId
 from graphgov.ids import is_access_point_name
+from graphgov.schema import EDGE_TYPES
 from graphgov.stores.base import Store
 
 SOURCE = "access-point-resolution"
 
 
-class _Patch(Aggregate):
+class Patch(Aggregate):
     """Rows written through Store.write as they are (the node's own window and labels passed back)."""
 
     def __init__(self, nodes: dict[NodeId, dict[str, Any]], edges: dict[EdgeId, dict[str, Any]]) -> None:
@@ -33,8 +34,9 @@ class _Patch(Aggregate):
         return self._rows
 
     @property
-    def edges(self) -> dict[EdgeId, dict[str, Any]]:
-        return self._links
+    def edges(self) -> dict[EdgeId, dict[str, Any]]:  # union properties as empty lists, as Aggregate gives them
+        return {edge_id: {**{k: [] for k in EDGE_TYPES[edge_id[0]].union_props}, **attrs}
+                for edge_id, attrs in self._links.items()}
 
     def __len__(self) -> int:
         return len(self._rows) + len(self._links)
@@ -71,7 +73,7 @@ def resolve_access_points(store: Store) -> int:
         edges[("IN_BUCKET", ("Dataset", uri), ("S3Bucket", bucket))] = {**window, "sources": [SOURCE],
                                                                         "event_ids": []}
     if nodes:
-        store.write(_Patch(nodes, edges), {})
+        store.write(Patch(nodes, edges), {})
     return len(nodes)
 
 

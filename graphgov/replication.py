@@ -20,7 +20,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from graphgov.access_points import _Patch
+from graphgov.access_points import Patch
 from graphgov.aggregate import EdgeId, NodeId
 from graphgov.classification import effective_object_tags
 from graphgov.ids import account_root_arn, s3_bucket_arn, s3_object_arn
@@ -97,7 +97,7 @@ def derive_replicas(store: Store) -> int:
         if not added:
             break
     if edges:
-        store.write(_Patch(nodes, edges), {})
+        store.write(Patch(nodes, edges), {})
     return sum(1 for e in edges if e[0] == "REPLICA_OF")
 
 
