@@ -4,7 +4,7 @@ Reads the notification record (delivered raw, in SQS, in SNS-in-SQS: the readers
 EventBridge "Object Created"/"Object Deleted" events. Notification keys are form-encoded (space is `+`)
 and decoded here; EventBridge keys are taken as given (whether they are encoded is unconfirmed).
 Notifications name the requester only by a principal id (`AWS:AROA…:session`, `AIDA…`) or, on
-EventBridge, an account, not an ARN: a creation keeps it in the CONTAINS edge's `writer_ids`, and the
+EventBridge, an account (`account:<id>`), not an ARN: a creation keeps it in the CONTAINS edge's `writer_ids`, and the
 questions that show writers resolve it through the principals' `principal_id` (stated by CloudTrail,
 CreateRole/CreateUser or `pull iam`) at question time, so the load order does not matter; an id no
 evidence resolves is shown as `unresolved:<id>`. One change delivered both ways (same request id, key
@@ -13,6 +13,7 @@ and kind of change) is recognised as one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,5 +98,13 @@ def parse_eventbridge(event: Mapping[str, Any]) -> GraphDelta:
     return object_delta(
         fields.dig(detail, "bucket", "name"), obj.get("key"), name, event.get("time"), detail.get("request-id"),
         obj.get("version-id"), obj.get("etag"), obj.get("sequencer"), SOURCE, event_id=event.get("id"),
-        writer=detail.get("requester"),
+        writer=_requester(detail.get("requester")),
     )
+
+
+def _requester(value: Any) -> str | None:
+    """EventBridge names the requester by account (or service): an account id is kept as `account:<id>`,
+    which says whose principal wrote without naming it."""
+    if isinstance(value, str) and re.fullmatch(r"\d{12}", value):
+        return f"account:{value}"
+    return value if isinstance(value, str) else None

@@ -235,3 +235,17 @@ def test_replication_rules_in_every_documented_filter_form_and_a_trimmed_record(
     del record["requestParameters"]["ReplicationConfiguration"]  # as some exporters trim it
     (state,) = [n for n in cloudtrail.parse(record).nodes if n.type == "PolicyState"]
     assert (state.props["slot"], json.loads(state.props["document"])) == ("replication", {"RulesUnknown": True})
+
+
+def test_an_eventbridge_requester_known_only_by_account_is_unresolved_unless_cloudtrail_names_the_writer(
+        store, tmp_path):
+    events = [MOVES / "eventbridge-created-1.json", MOVES / "eventbridge-created-2.json"]
+    _load(store, tmp_path, [_chain_without_writes(tmp_path), *events])
+    rows = ask(store, "model-lineage", {"model": "FraudModel"})
+    assert [r["dataset_writers"] for r in rows] == [["unresolved:account:111111111111"], []]
+    _load(store, tmp_path, [CHAIN])  # CloudTrail names the writer of part-0001.csv, in that account
+    rows = ask(store, "model-lineage", {"model": "FraudModel"})
+    assert [r["dataset_writers"] for r in rows] == [
+        ["arn:aws:iam::111111111111:role/DataEngineer", "arn:aws:iam::111111111111:role/LegacyLoader",
+         "unresolved:account:111111111111"],  # part-0300.csv: no CloudTrail record
+        ["arn:aws:iam::111111111111:role/DataEngineer"]]
