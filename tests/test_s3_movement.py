@@ -249,3 +249,16 @@ def test_an_eventbridge_requester_known_only_by_account_is_unresolved_unless_clo
         ["arn:aws:iam::111111111111:role/DataEngineer", "arn:aws:iam::111111111111:role/LegacyLoader",
          "unresolved:account:111111111111"],  # part-0300.csv: no CloudTrail record
         ["arn:aws:iam::111111111111:role/DataEngineer"]]
+
+
+def test_a_dataset_named_by_access_point_arn_resolves_too(store, tmp_path):
+    records = json.loads((MOVES / "access-point-use.json").read_text())["Records"]
+    job = records[-1]
+    arn_uri = f"{LAKE_AP}/object/records/"
+    job["requestParameters"]["inputDataConfig"][0]["dataSource"]["s3DataSource"]["s3Uri"] = arn_uri
+    use = write_json(tmp_path / "use.json", {"Records": records})
+    _load(store, tmp_path, [use, MOVES / "access-point-created.json"])
+    datasets = {uri: (a["bucket"], a["prefix"], a["access_point"]) for uri, a in store.scan_nodes("Dataset")}
+    assert datasets == {f"s3://{LAKE_AP}/records/": ("acme-lake", "records/", LAKE_AP)}
+    assert sorted(key for key, _ in store.scan_nodes("S3Bucket")) == ["acme-lake", "acme-lake-models"]
+    assert list(_edges(store, "IN_DATASET")) == [(LAKE_OBJECT, f"s3://{LAKE_AP}/records/")]
