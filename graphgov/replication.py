@@ -85,8 +85,9 @@ def derive_replicas(store: Store) -> int:
                 continue
             bucket, key = attrs["bucket"], attrs["key"]
             times = sorted(writes[arn])
-            moments = [(t, t) for t in times] + [(c, c) for c in config_times[bucket] if times and times[0] <= c]
-            for moment, _ in moments:
+            # each write, and each later configuration (objects already there replicate only if it says so)
+            moments = times + [c for c in config_times[bucket] if times and times[0] <= c]
+            for moment in moments:
                 for rule in _rules_at(timeline, bucket, moment) or []:
                     existing_only = moment not in writes[arn]
                     if existing_only and rule.get("ExistingObjectReplication") != "Enabled":
