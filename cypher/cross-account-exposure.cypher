@@ -1,6 +1,6 @@
 // id: cross-account-exposure
 // title: AI assets exposed to other accounts
-// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential, or conditional), directly or by assuming roles (up to three steps). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
+// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential, or conditional), directly or by assuming roles (up to three steps), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
 // params: {}
@@ -44,6 +44,17 @@ CALL (x, account) {
   MATCH (p:AWSPrincipal)-[:ASSUMED_ROLE]->(role:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
   UNWIND r.operations AS op
   RETURN p, 'observed' AS access, ['assume:' + role.arn, 'cloudtrail:' + op] AS via
+  UNION
+  // replication: the destination account receives a copy of the objects (graphgov.replication)
+  MATCH (x)<-[:IN_DATASET]-(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
+  MATCH (p:AWSPrincipal {arn: r.destination_principal})
+  UNWIND coalesce(r.rules, ['']) AS rule
+  RETURN p, 'potential' AS access, ['replication:' + rule + ':' + r.destination_bucket] AS via
+  UNION
+  MATCH (o:S3Object)<-[r:REPLICA_OF]-(:S3Object) WHERE x:ModelArtifact AND o.bucket = x.bucket AND o.key = x.key
+  MATCH (p:AWSPrincipal {arn: r.destination_principal})
+  UNWIND coalesce(r.rules, ['']) AS rule
+  RETURN p, 'potential' AS access, ['replication:' + rule + ':' + r.destination_bucket] AS via
 }
 WITH x, account, p, access, via
 WHERE NOT p:AWSServicePrincipal AND (p.arn = '*' OR (p.account_id IS NOT NULL AND p.account_id <> account))

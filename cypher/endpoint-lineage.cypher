@@ -1,6 +1,6 @@
 // id: endpoint-lineage
 // title: Which data trained the model behind an endpoint
-// description: For the endpoint's current configuration (the one set last by CreateEndpoint or UpdateEndpoint), every model it serves, the training job whose artifact the model loads, directly or through its model-registry package (matched by S3 path, across accounts), each input channel and its dataset, and the principals seen writing objects into that dataset. A model with no known training job appears with empty job and dataset: its lineage is not evidenced. Manifest datasets list the writers of the manifest object only (their members are unknown until the manifest is read).
+// description: For the endpoint's current configuration (the one set last by CreateEndpoint or UpdateEndpoint), every model it serves, the training job whose artifact the model loads, directly or through its model-registry package (matched by S3 path, across accounts), each input channel and its dataset, and the principals seen writing objects into that dataset (CloudTrail data events, and S3 notifications whose principal id resolves to a role or user; an id no evidence resolves is listed as `unresolved:<id>`, never dropped; an EventBridge requester known only by account, `unresolved:account:<id>`, unless a CloudTrail writer of that account is known for the object). A model with no known training job appears with empty job and dataset: its lineage is not evidenced. Manifest datasets list the writers of the manifest object only (their members are unknown until the manifest is read).
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3", "nist-ai-rmf:GOVERN 1.6"]
 // params: {"endpoint": {"type": "endpoint", "required": true, "description": "endpoint ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
@@ -16,11 +16,22 @@ WITH e, m, trained, collect(DISTINCT cj) AS customized
 UNWIND (CASE WHEN size(trained + customized) = 0 THEN [null] ELSE trained + customized END) AS j
 OPTIONAL MATCH (j)-[r:READS]->(d:Dataset)
 WITH e, m, j, r, d, COLLECT {
-  MATCH (d)<-[:IN_DATASET]-(:S3Object)<-[:WROTE]-(p:AWSPrincipal) RETURN DISTINCT p.arn
-} + COLLECT {
-  MATCH (o:S3Object {bucket: d.bucket, key: d.prefix})<-[:WROTE]-(p:AWSPrincipal)
-  WHERE d.data_type <> 'S3Prefix'
-  RETURN DISTINCT p.arn
+  CALL (d) {
+    MATCH (d)<-[:IN_DATASET]-(o:S3Object) RETURN o
+    UNION
+    MATCH (o:S3Object {bucket: d.bucket, key: d.prefix}) WHERE d.data_type <> 'S3Prefix' RETURN o
+  }
+  CALL (o) {
+    MATCH (o)<-[:WROTE]-(p:AWSPrincipal) RETURN p.arn AS writer
+    UNION
+    MATCH (o)<-[c:CONTAINS]-(:S3Bucket) UNWIND coalesce(c.writer_ids, []) AS wid
+    OPTIONAL MATCH (p:AWSPrincipal {principal_id: split(wid, ':')[0]})
+    WITH o, wid, p
+    WHERE p IS NOT NULL OR NOT (wid STARTS WITH 'account:'
+      AND EXISTS { (o)<-[:WROTE]-(:AWSPrincipal {account_id: substring(wid, 8)}) })
+    RETURN coalesce(p.arn, 'unresolved:' + wid) AS writer
+  }
+  WITH DISTINCT writer ORDER BY writer RETURN writer
 } AS writers
 UNWIND coalesce(r.channels, [null]) AS channel
 RETURN e.arn AS endpoint,

@@ -63,7 +63,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "accounts": ("AWSAccount", "AWSOrganizationalUnit"),
     "principals": ("AWSPrincipal", "AWSUser", "AWSRole", "AWSRootUser", "AWSServicePrincipal", "AWSFederatedUser",
                    "AWSIdentityCenterUser", "AWSFederatedIdentity", "AWSRoleSession", "AWSGroup"),
-    "data": ("S3Bucket", "S3Object", "Dataset", "ModelArtifact"),
+    "data": ("S3Bucket", "S3Object", "Dataset", "ModelArtifact", "S3AccessPoint"),
     "jobs": ("TrainingJob", "ProcessingJob", "TransformJob", "TuningJob", "CustomizationJob", "ModelImportJob",
              "BatchInferenceJob"),
     "models": ("Model", "SageMakerModel", "BedrockModel", "ProvisionedThroughput", "ModelPackage",

@@ -185,6 +185,48 @@ def classify_dataset(attrs: Mapping[str, Any], bucket_tags: Iterable[str], membe
     return {category: sorted(reasons) for category, reasons in sorted(why.items())}
 
 
+# How a copy's tags relate to its source's (COPIED_FROM `tagging_directives`, REPLICA_OF): these carry them.
+CARRYING_DIRECTIVES = frozenset({"COPY", "PART", "REPLICA"})
+
+
+def effective_object_tags(store: Store) -> dict[str, tuple[str, list[str]]]:
+    """object ARN -> (the object whose tags it holds, those tags), for objects with tags.
+
+    An object's own tag set (`tags`, as of `tags_at`) stands unless a later copy (CopyObject with the default
+    COPY directive, UploadPartCopy, or S3 replication) gave it its source's, which are then the source's own
+    (followed through chains of copies). REPLACE copies set the object's own tags at the copy, so an untagged
+    REPLACE copy carries nothing. The source's tags are its current ones: a tag change on the source after
+    the copy is not told apart."""
+    own = {key: (attrs.get("tags") or [], attrs.get("tags_at") or "") for key, attrs in store.scan_nodes("S3Object")
+           if attrs.get("tags") is not None}
+    sources: dict[str, list[tuple[str, str]]] = defaultdict(list)  # copy -> [(copied at, source)]
+    for dst, src, attrs in store.scan_edges("COPIED_FROM"):
+        if CARRYING_DIRECTIVES & set(attrs.get("tagging_directives") or ["COPY"]):
+            sources[dst[1]].append((attrs.get("last_seen") or "", src[1]))
+    for dst, src, attrs in store.scan_edges("REPLICA_OF"):  # object tags replicate with the object
+        sources[dst[1]].append((attrs.get("replicated_at") or attrs.get("last_seen") or "", src[1]))
+    found: dict[str, tuple[str, list[str]] | None] = {}
+
+    def resolve(arn: str, visiting: frozenset[str]) -> tuple[str, list[str]] | None:
+        if arn in found:
+            return found[arn]
+        tags, at = own.get(arn, (None, ""))
+        best: tuple[str, tuple[str, list[str]] | None] = (at, (arn, tags) if tags is not None else None)
+        for copied_at, source in sorted(sources.get(arn, ())):
+            if source in visiting or copied_at <= best[0] and best[1] is not None:
+                continue  # a cycle of copies, or the object's own tags were set after this copy
+            best = (copied_at, resolve(source, visiting | {arn}))
+        found[arn] = best[1]
+        return best[1]
+
+    result = {}
+    for arn in sorted(set(own) | set(sources)):
+        held = resolve(arn, frozenset())
+        if held and held[1]:
+            result[arn] = held
+    return result
+
+
 class _NodePatch(Aggregate):
     """Node properties written through Store.write: the nodes' own window, labels and sources are passed back
     unchanged, so only the patched properties change (both stores merge nodes this way)."""
@@ -213,11 +255,12 @@ def classify(store: Store, mapping: ClassificationMapping | None = None) -> list
     (`dataset`, `classification`, `why`) and per dataset whose classification was cleared."""
     mapping = mapping or ClassificationMapping()
     bucket_tags = {key: attrs.get("tags") or [] for key, attrs in store.scan_nodes("S3Bucket")}
-    object_tags = {key: attrs["tags"] for key, attrs in store.scan_nodes("S3Object") if attrs.get("tags")}
+    object_tags = effective_object_tags(store)
     members: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for obj, dataset, _ in store.scan_edges("IN_DATASET"):
         if obj[1] in object_tags:
-            members[dataset[1]][obj[1]] = object_tags[obj[1]]
+            origin, tags = object_tags[obj[1]]
+            members[dataset[1]][obj[1] if origin == obj[1] else f"{obj[1]} (copy of {origin})"] = tags
     rows, patch = [], {}
     for uri, attrs in sorted(store.scan_nodes("Dataset")):
         why = classify_dataset(attrs, bucket_tags.get(attrs.get("bucket"), []), members.get(uri, {}), mapping)

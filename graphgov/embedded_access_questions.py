@@ -100,6 +100,25 @@ def _artifact_objects(graph: nx.MultiDiGraph, artifact: Node) -> Iterator[Node]:
             yield node
 
 
+def _replica_rows(graph: nx.MultiDiGraph, resource: Node) -> list[tuple[Node, str, list[str]]]:
+    """Accounts that receive a copy of the resource's objects by S3 replication (graphgov.replication):
+    `potential`, via `replication:<rule>:<destination bucket>`. Cypher: the REPLICA_OF branch."""
+    if resource[0] == "Dataset":
+        objects = [obj for obj, _, _ in _in(graph, resource, "IN_DATASET")]
+    elif resource[0] == "ModelArtifact":
+        objects = list(_artifact_objects(graph, resource))
+    else:
+        return []
+    found = []
+    for obj in objects:
+        for _, _, r in _in(graph, obj, "REPLICA_OF"):
+            principal = ("AWSPrincipal", r.get("destination_principal"))
+            if principal in graph:
+                found += [(principal, "potential", [f"replication:{rule}:{r.get('destination_bucket')}"])
+                          for rule in r.get("rules") or [""]]
+    return found
+
+
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     groups: dict[tuple, set] = defaultdict(set)
     assumers: dict[Node, list[Node]] = {}  # role -> who assumed it: a busy role is read by every object
@@ -119,6 +138,7 @@ def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
                     found += [(principal, "observed", [f"cloudtrail:{op}"]) for op in r.get("operations", [])]
         for principal, _, r in _in(graph, resource, "USED_KEY", "INVOKED"):
             found += [(principal, "observed", [f"cloudtrail:{op}"]) for op in r.get("operations", [])]
+        found += _replica_rows(graph, resource)
         role_operations: dict[Node, set[str]] = defaultdict(set)  # over all the dataset's objects, once
         for obj, _, _ in _in(graph, resource, "IN_DATASET"):
             for role, _, r in _in(graph, obj, "READ", "WROTE"):

@@ -99,7 +99,27 @@ def _dataset_writers(graph: nx.MultiDiGraph, dataset: tuple, attrs: Mapping[str,
         objects = [("S3Object", s3_object_arn(attrs.get("bucket", ""), attrs.get("prefix", "")))]
     writers = {graph.nodes[src].get("arn") for obj in objects if obj in graph
                for src, _ in _in(graph, obj, "WROTE") if src[0] == "AWSPrincipal"}
+    by_id: dict[str, str] | None = None
+    for obj in objects:
+        if obj not in graph:
+            continue
+        ids = {wid for _, c in _in(graph, obj, "CONTAINS") for wid in c.get("writer_ids") or ()}
+        if not ids:
+            continue
+        by_id = by_id if by_id is not None else _principals_by_id(graph)
+        wrote_accounts = {graph.nodes[src].get("account_id") for src, _ in _in(graph, obj, "WROTE")}
+        for wid in ids:
+            resolved = by_id.get(wid.split(":", 1)[0])
+            if resolved is None and wid.startswith("account:") and wid[len("account:"):] in wrote_accounts:
+                continue  # the account-level requester is the CloudTrail writer already listed
+            writers.add(resolved or f"unresolved:{wid}")
     return sorted(writers)
+
+
+def _principals_by_id(graph: nx.MultiDiGraph) -> dict[str, str]:
+    """unique principal id (`AROA…`) -> principal ARN, for the writers S3 notifications name by id."""
+    return {attrs["principal_id"]: attrs.get("arn") for (label, _), attrs in graph.nodes(data=True)
+            if label == "AWSPrincipal" and attrs.get("principal_id")}
 
 
 def _artifacts_of(graph: nx.MultiDiGraph, model: tuple) -> set[tuple]:

@@ -174,6 +174,9 @@ def parse_s3_uri(uri: str) -> S3Location:
             raise IdentityError(f"S3 URI without a bucket: {uri!r}")
         return S3Location(bucket, key)
     if uri.startswith("arn:"):
+        point = parse_access_point_arn(uri)
+        if point is not None:  # resolved to its bucket later (graphgov.access_points), never a bucket node
+            return S3Location(point.arn, point.key)
         arn = parse_arn(uri)
         if arn.service != "s3":
             raise IdentityError(f"not an S3 ARN: {uri!r}")
@@ -201,9 +204,71 @@ def decode_notification_key(key: str) -> str:
     return unquote_plus(key)
 
 
+ACCESS_POINT_ALIAS_SUFFIX = "-s3alias"
+
+
+@dataclass(frozen=True)
+class AccessPointRef:
+    """An S3 access point named by ARN (`arn:aws:s3:<region>:<account>:accesspoint/<name>[/object/<key>]`)."""
+
+    arn: str  # the access point's own ARN, without the object part
+    partition: str
+    region: str
+    account: str
+    name: str
+    key: str  # "" when the ARN names the access point itself
+
+
+def parse_access_point_arn(value: object) -> AccessPointRef | None:
+    """The access point an ARN names (None for any other value, bucket ARNs included)."""
+    if not isinstance(value, str) or not value.startswith("arn:"):
+        return None
+    try:
+        arn = parse_arn(value)
+    except IdentityError:
+        return None
+    if arn.service != "s3" or not arn.resource.startswith("accesspoint/"):
+        return None
+    name, _, rest = arn.resource[len("accesspoint/"):].partition("/")
+    key = rest[len("object/"):] if rest.startswith("object/") else rest
+    if not name:
+        return None
+    base = f"arn:{arn.partition}:s3:{arn.region}:{arn.account}:accesspoint/{name}"
+    return AccessPointRef(base, arn.partition, arn.region, arn.account, name, key)
+
+
+def is_access_point_alias(name: object) -> bool:
+    """An access point alias (`<name>-<random>-s3alias`), usable wherever a bucket name is accepted."""
+    return isinstance(name, str) and name.endswith(ACCESS_POINT_ALIAS_SUFFIX)
+
+
+def is_access_point_name(name: object) -> bool:
+    """A bucket position holding an access point (alias or ARN) rather than a bucket."""
+    return is_access_point_alias(name) or parse_access_point_arn(name) is not None
+
+
+def principal_id_ref(value: object) -> str | None:
+    """A principal id as S3 notifications write it (`AWS:AROA…:session`, `AIDA…`), without the `AWS:` tag."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    return value[4:] if value.startswith("AWS:") else value
+
+
+def unique_principal_id(value: object) -> str | None:
+    """The role's or user's unique id in a principal id: `AROA…:session` -> `AROA…`."""
+    ref = principal_id_ref(value)
+    return ref.split(":", 1)[0] or None if ref else None
+
+
 def parse_copy_source(value: str) -> S3Location:
     """`x-amz-copy-source`: `bucket/key[?versionId=...]`, optionally URL-encoded, optionally `/`-led."""
     raw = unquote(value.split("?versionId=", 1)[0]).lstrip("/")
+    point = parse_access_point_arn(raw)
+    if point is not None:
+        if not point.key:
+            raise IdentityError(f"copy source without object key: {value!r}")
+        return S3Location(point.arn, point.key)
     bucket, _, key = raw.partition("/")
     if not bucket or not key:
         raise IdentityError(f"copy source without bucket and key: {value!r}")

@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from graphgov.access import refresh_access
+from graphgov.access_points import resolve_access_points
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
 from graphgov.readers import RawRecord, iter_paths, read_path
+from graphgov.replication import derive_replicas
 from graphgov.stores.base import Store
 from loaders import REGISTRY
 
@@ -285,6 +287,8 @@ class LoadRun:
                 final.flush(self.store, self.summary)
         final.flush(self.store, self.summary, *self._take_markers())
         try:  # derived access depends on the whole graph: recomputed once the evidence is in
+            resolve_access_points(self.store)  # data named by access point -> its bucket, before access
+            derive_replicas(self.store)  # objects the replication rules in force copied elsewhere
             self.summary.access = refresh_access(self.store, commit=False).as_dict()
         finally:  # one durable write for evidence and derivation; the evidence even if derivation fails
             self.store.commit()

@@ -58,7 +58,7 @@ SUBJECT_TYPES = frozenset({
 KINDS = frozenset({
     "identity", "attachment", "membership", "boundary", "trust", "lifecycle", "policy-version", "default-version",
     "resource", "acl", "public-access-block", "ownership", "encryption", "key-policy", "grant", "key-state",
-    "org-policy", "org-attachment", "org-parent", "inventory", "credential",
+    "org-policy", "org-attachment", "org-parent", "inventory", "credential", "replication",
 })
 
 

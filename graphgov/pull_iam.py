@@ -66,7 +66,7 @@ from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
-from loaders.identity import principal_node, role_rows
+from loaders.identity import principal_node, role_rows, with_principal_id
 
 SOURCE = "pull:iam"
 
@@ -164,7 +164,8 @@ def user_delta(detail: Mapping[str, Any], ctx: PullContext,
     """A GetAccountAuthorizationDetails UserDetail (and the user's ListAccessKeys entries)."""
     key, path = ids.canonical_iam_arn(detail["Arn"])
     nodes = principal_node("AWSUser", key, ctx.account, name=detail["UserName"], principal_type="IAMUser",
-                           path=path or detail.get("Path"), partition=ctx.partition)
+                           path=path or detail.get("Path"), partition=ctx.partition,
+                           principal_id=detail.get("UserId"))
     acct_nodes, acct_edges = _account_rows(ctx.account, "AWSUser", key)
     subject = _Subject(ctx, "AWSUser", key, (*nodes, *acct_nodes), acct_edges)
     subject.state("lifecycle", "lifecycle")
@@ -192,7 +193,7 @@ def group_delta(detail: Mapping[str, Any], ctx: PullContext) -> GraphDelta:
 
 def role_delta(detail: Mapping[str, Any], ctx: PullContext) -> GraphDelta:
     """A RoleDetail: trust policy, inline and attached policies, boundary."""
-    role = role_rows(detail["Arn"], ctx.account)
+    role = with_principal_id(role_rows(detail["Arn"], ctx.account), detail.get("RoleId"))
     subject = _Subject(ctx, "AWSRole", role.key, role.nodes, role.edges)
     subject.state("lifecycle", "lifecycle")
     subject.state("trust", "trust", document=detail.get("AssumeRolePolicyDocument"))

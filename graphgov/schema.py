@@ -27,7 +27,9 @@ EVENT_ID_SAMPLE = 5
 # Node properties that record a state which changes over time: each carries the time of the event that
 # set it (`<prop>_at`), and a value from an older event never replaces a newer one, whatever order the
 # logs are loaded in (a backfill after a recent pull). Other properties take the value loaded last.
-TIMED_PROPS: dict[str, str] = {"tags": "tags_at", "encryption": "encryption_at"}
+# A principal's unique id (`AROA…`, `AIDA…`) changes when the role or user is deleted and created again:
+# the newest evidence names the one in force.
+TIMED_PROPS: dict[str, str] = {"tags": "tags_at", "encryption": "encryption_at", "principal_id": "principal_id_at"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class EdgeType:
     additive_props: tuple[str, ...] = ()  # integer properties that add up, like `count` (e.g. token counts)
 
 
-_PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition")
+_PRINCIPAL_PROPS = ("arn", "id", "name", "principal_type", "account_id", "path", "partition", "principal_id",
+                    "principal_id_at")
 
 
 def _principal(name: str, description: str, extra: tuple[str, ...] = ()) -> NodeType:
@@ -71,8 +74,11 @@ NODE_TYPES: dict[str, NodeType] = {
             "AWSPrincipal",
             "Any principal; alone it names a whole account as a principal (`arn:aws:iam::<acct>:root`).",
         ),
-        _principal("AWSUser", "An IAM user; key is the path-less user ARN."),
-        _principal("AWSRole", "An IAM role; key is the path-less role ARN, `path` kept when known."),
+        _principal("AWSUser", "An IAM user; key is the path-less user ARN; `principal_id` its unique id (`AIDA…`) "
+                              "when CloudTrail, CreateUser or `pull iam` stated it."),
+        _principal("AWSRole", "An IAM role; key is the path-less role ARN, `path` kept when known; `principal_id` its "
+                              "unique id (`AROA…`: S3 notifications name writers by it) when CloudTrail, CreateRole "
+                              "or `pull iam` stated it."),
         _principal("AWSRootUser", "An account's root user (`arn:aws:iam::<acct>:root`)."),
         _principal("AWSServicePrincipal", "An AWS service acting on its own (key: `sagemaker.amazonaws.com`)."),
         _principal("AWSFederatedUser", "A GetFederationToken user (`arn:aws:sts::<acct>:federated-user/<n>`)."),
@@ -117,15 +123,27 @@ NODE_TYPES: dict[str, NodeType] = {
             "applied or the record says nothing.",
         ),
         NodeType(
+            "S3AccessPoint",
+            "S3AccessPoint",
+            "arn",
+            ("S3AccessPoint",),
+            ("arn", "name", "alias", "account_id", "region", "bucket", "bucket_account_id"),
+            "An S3 access point (`arn:aws:s3:<region>:<acct>:accesspoint/<name>`), its `alias` (`…-s3alias`) and the "
+            "bucket it POINTS_TO (CreateAccessPoint, or a data event's `AWS::S3::AccessPoint` resource); the bucket "
+            "may belong to another account (`bucket_account_id`). Data named by alias or ARN resolves to that bucket.",
+        ),
+        NodeType(
             "Dataset",
             "Dataset",
             "uri",
             ("Dataset",),
-            ("uri", "bucket", "prefix", "data_type", "membership", "classification"),
+            ("uri", "bucket", "prefix", "data_type", "membership", "classification", "access_point"),
             "Training or inference data named by a job: an S3 prefix (`s3://b/p`, matched as S3 matches "
             "prefixes) or a manifest object (membership unknown until the manifest is read). `classification` "
             "(`graphgov classify`): the personal-data categories it holds, e.g. `personal`, "
-            "`special-category:health`, from bucket and object tags and the user's mapping.",
+            "`special-category:health`, from bucket and object tags and the user's mapping. A dataset named by an "
+            "access point (alias or ARN) keeps that `uri` and names it in `access_point`; its `bucket` is the access "
+            "point's bucket once known (until then the alias or ARN, and no IN_BUCKET).",
         ),
         NodeType(
             "TrainingJob",
@@ -352,7 +370,7 @@ EDGE_TYPES: dict[str, EdgeType] = {
             "RESOURCE",
             (("AWSAccount", "AWSPrincipal"), ("AWSAccount", "S3Bucket"), ("AWSAccount", "KMSKey"),
              ("AWSAccount", "AWSRoleSession"), ("AWSAccount", "BedrockLoggingConfig"), ("AWSAccount", "AWSGroup"),
-             ("AWSAccount", "AWSPolicy")),
+             ("AWSAccount", "AWSPolicy"), ("AWSAccount", "S3AccessPoint")),
             False,
             (),
             "Account owns the principal, bucket, key, session, group or customer-managed policy (Cartography's "
@@ -374,9 +392,22 @@ EDGE_TYPES: dict[str, EdgeType] = {
             "Principal assumed the role (sts:AssumeRole*); `cross_account` when the accounts differ.",
         ),
         EdgeType("READ", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
-                 "Principal read the object (GetObject, or the source of a copy); `bytes` transferred out."),
+                 "Principal read the object (GetObject, or the source of a copy); `bytes` transferred out; "
+                 "`access_points` it went through (`cross_account` too when one belongs to another account).",
+                 ("access_points",)),
         EdgeType("WROTE", ((_ANY_PRINCIPAL, "S3Object"),), True, ("cross_account",),
-                 "Principal wrote the object (Put/Copy/POST, multipart parts); `bytes` transferred in."),
+                 "Principal wrote the object (Put/Copy/POST, multipart parts); `bytes` transferred in; "
+                 "`access_points` as for READ.", ("access_points",)),
+        EdgeType("REPLICA_OF", (("S3Object", "S3Object"),), False,
+                 ("replicated_at", "destination_bucket", "destination_account", "destination_principal",
+                  "owner_override"),
+                 "Derived from the bucket's replication `rules` in force when the source was written "
+                 "(graphgov.replication): the replica (same key, destination bucket) of the source, from "
+                 "`replicated_at`; `destination_principal` is the destination account's root when that account "
+                 "differs from the source bucket's (it receives a copy). Tags and classification follow.",
+                 ("rules",)),
+        EdgeType("POINTS_TO", (("S3AccessPoint", "S3Bucket"),), False, (),
+                 "The access point serves the bucket's objects (the same keys)."),
         EdgeType("DELETED", ((_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "S3Bucket"), (_ANY_PRINCIPAL, "Endpoint"),
                              (_ANY_PRINCIPAL, "Model")), True,
                  ("cross_account", "keys_unknown"),
@@ -386,12 +417,18 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Principal listed the bucket's objects."),
         EdgeType("CONTAINS", (("S3Bucket", "S3Object"),), False, (),
                  "Bucket holds the object; S3 event notifications add the `version_ids`, `etags`, `sequencers` "
-                 "and `events` (e.g. ObjectCreated:Put) seen.", ("version_ids", "etags", "sequencers", "events")),
+                 "and `events` (e.g. ObjectCreated:Put) seen, and `writer_ids`: the principal ids (`AROA…:session`, "
+                 "`AIDA…`, or an account for EventBridge) that created it, resolved by the questions through "
+                 "principals' `principal_id`.", ("version_ids", "etags", "sequencers", "events", "writer_ids")),
         EdgeType("IN_DATASET", (("S3Object", "Dataset"),), False, (),
                  "Object lies under the dataset's prefix, as S3 matches prefixes (plain string prefix); derived "
                  "when either side is loaded. Manifest datasets get none: their membership is unknown."),
         EdgeType("COPIED_FROM", (("S3Object", "S3Object"),), True, (),
-                 "Object was written as a copy of another (CopyObject, UploadPartCopy)."),
+                 "Object was written as a copy of another (CopyObject, UploadPartCopy) by the principal that READ the "
+                 "source and WROTE the copy; `tagging_directives`: `COPY` (the default: the copy has the source's "
+                 "tags, so its classification follows), `REPLACE` (the request's `x-amz-tagging`, none if absent) "
+                 "or `PART` (UploadPartCopy: bytes copied into a multipart upload; classification follows too).",
+                 ("tagging_directives",)),
         EdgeType("USED_KEY", ((_ANY_PRINCIPAL, "KMSKey"),), True, ("cross_account",),
                  "Principal used the key for a data-key operation (Decrypt, GenerateDataKey, ...)."),
         EdgeType("ENCRYPTS", (("KMSKey", "S3Object"), ("KMSKey", "S3Bucket")), True, (),

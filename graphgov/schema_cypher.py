@@ -49,6 +49,7 @@ def constraint_statements() -> list[str]:
         )
     statements += [
         "CREATE INDEX graphgov_awsprincipal_name IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.name)",
+        "CREATE INDEX graphgov_awsprincipal_principal_id IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.principal_id)",
         "CREATE INDEX graphgov_s3object_bucket_key IF NOT EXISTS FOR (n:S3Object) ON (n.bucket, n.key)",
         "CREATE INDEX graphgov_dataset_bucket IF NOT EXISTS FOR (n:Dataset) ON (n.bucket)",
         "CREATE INDEX graphgov_model_name IF NOT EXISTS FOR (n:Model) ON (n.name)",

@@ -14,7 +14,18 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
 from graphgov.times import to_utc_iso
-from loaders import bedrock, fields, iam_changes, organizations, resource_policies, sagemaker, tagging, trail_changes
+from loaders import (
+    access_points,
+    bedrock,
+    fields,
+    iam_changes,
+    organizations,
+    replication,
+    resource_policies,
+    sagemaker,
+    tagging,
+    trail_changes,
+)
 from loaders.identity import Principal, from_user_identity, role_rows
 from loaders.s3_object_encryption import object_encryption
 
@@ -93,6 +104,10 @@ def _handler(source: object, name: object) -> Handler | None:
             return resource_policies.S3_HANDLERS[name]
         if name in tagging.HANDLERS:
             return tagging.HANDLERS[name]
+        if name in access_points.HANDLERS:
+            return access_points.HANDLERS[name]
+        if name in replication.HANDLERS:
+            return replication.HANDLERS[name]
         if name in S3_READ_EVENTS | S3_WRITE_EVENTS | S3_COPY_EVENTS | S3_DELETE_EVENTS:
             return _s3_object
         if name == "DeleteObjects":
@@ -182,15 +197,38 @@ def _bucket_owner(record: Mapping[str, Any], bucket: str) -> str | None:
 
 
 def _bucket_of(record: Mapping[str, Any]) -> tuple[str, str | None]:
-    """The bucket the call addressed and its owner account, when the record says."""
-    bucket = fields.params(record).get("bucketName")
-    if not isinstance(bucket, str) or not bucket:
+    """The bucket the call addressed and its owner account, when the record says.
+
+    A call through an access point may name the alias or the access point ARN where the bucket goes;
+    the bucket is then the one the record's bucket resource names (never a bucket named after the alias)."""
+    named = fields.params(record).get("bucketName")
+    bucket = named if isinstance(named, str) and named and not ids.is_access_point_name(named) else None
+    if bucket is None:
         res = fields.resource(record, "AWS::S3::Bucket")
         arn = fields.get_ci(res, "ARN") if res else None
         bucket = ids.parse_s3_uri(arn).bucket if ids.is_arn(arn) else None
+    if not bucket and ids.is_access_point_name(named):
+        raise Skip("access_point_bucket_unknown")  # the record names no bucket behind the access point
     if not bucket:
         raise Malformed(f"{record.get('eventName')}: no bucket in requestParameters or resources")
     return bucket, _bucket_owner(record, bucket)
+
+
+def _through_access_points(record: Mapping[str, Any], principal: Principal, bucket: str, owner: str | None,
+                           nodes: list, edges: list) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The access points a data event went through (nodes, POINTS_TO) -> the props its READ/WROTE edge takes,
+    and the cross-account flag: a call through another account's access point is cross-account."""
+    named = fields.params(record).get("bucketName")
+    points = access_points.data_event_access_points(record)
+    for point, _ in points:
+        access_points.access_point_rows(point, bucket, owner, named if isinstance(named, str) else None,
+                                        nodes, edges)
+    cross = fields.cross(principal.account, owner)
+    for _, account in points:
+        if fields.cross(principal.account, account).get("cross_account"):
+            cross = {"cross_account": True}
+    props = {"access_points": sorted(point.arn for point, _ in points)} if points else {}
+    return props, cross
 
 
 def _object_key(record: Mapping[str, Any], bucket: str) -> str:
@@ -211,14 +249,14 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
     bucket, owner = _bucket_of(record)
     _bucket_rows(bucket, owner, partition, nodes, edges)
     target = _object_rows(ids.S3Location(bucket, _object_key(record, bucket)), partition, nodes, edges)
-    cross = fields.cross(principal.account, owner)
+    via, cross = _through_access_points(record, principal, bucket, owner, nodes, edges)
     if name in S3_READ_EVENTS:
-        edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", target, cross, name,
+        edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", target, {**cross, **via}, name,
                              fields.bytes(record, "bytesTransferredOut")))
     elif name in S3_DELETE_EVENTS:
         edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "S3Object", target, cross, name))
     else:
-        edges.append(EdgeRow("WROTE", principal.node_type, principal.key, "S3Object", target, cross, name,
+        edges.append(EdgeRow("WROTE", principal.node_type, principal.key, "S3Object", target, {**cross, **via}, name,
                              fields.bytes(record, "bytesTransferredIn")))
         encryption = object_encryption(record)
         if encryption:  # the newest write's encryption is the object's (a TIMED_PROPS pair)
@@ -233,14 +271,31 @@ def _s3_object(record: Mapping[str, Any], principal: Principal, nodes: list, edg
         source_arn = _object_rows(src, partition, nodes, edges)
         edges.append(EdgeRow("READ", principal.node_type, principal.key, "S3Object", source_arn,
                              fields.cross(principal.account, src_owner), name))
-        edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn, {}, name))
+        directive = _tagging_directive(record)
+        if directive == "REPLACE":  # the copy gets the request's tag set, none when the request gives none
+            tags = tagging.query_tags(fields.get_ci(fields.params(record), "x-amz-tagging"))
+            nodes.append(NodeRow("S3Object", target, {"arn": target, "tags": tags}))
+        edges.append(EdgeRow("COPIED_FROM", "S3Object", target, "S3Object", source_arn,
+                             {"tagging_directives": [directive]}, name))
+
+
+def _tagging_directive(record: Mapping[str, Any]) -> str:
+    """CopyObject's `x-amz-tagging-directive` (default COPY: the copy keeps the source's tag set, CopyObject API
+    reference); UploadPartCopy copies bytes into an upload whose tags CreateMultipartUpload set: `PART`."""
+    if record.get("eventName") == "UploadPartCopy":
+        return "PART"
+    value = fields.get_ci(fields.params(record), "x-amz-tagging-directive")
+    return "REPLACE" if isinstance(value, str) and value.strip().upper() == "REPLACE" else "COPY"
 
 
 def _copy_source(record: Mapping[str, Any], target_arn: str) -> ids.S3Location | None:
     """`x-amz-copy-source`, else the object resource that is not the target."""
     copy_source = fields.get_ci(fields.params(record), "x-amz-copy-source")
     if isinstance(copy_source, str) and copy_source:
-        return ids.parse_copy_source(copy_source)
+        source = ids.parse_copy_source(copy_source)
+        if not ids.is_access_point_name(source.bucket):
+            return source
+        # a source named through an access point: its bucket is the object resource's (not the target)
     for res in fields.resources(record):
         arn = fields.get_ci(res, "ARN")
         if fields.get_ci(res, "type") == "AWS::S3::Object" and ids.is_arn(arn) and arn != target_arn:

@@ -238,12 +238,21 @@ def _create_role(record: Mapping[str, Any], principal: Principal, nodes: list, e
     name = required(params, record, "roleName")
     reported = fields.dig(fields.section(record, "responseElements"), "role", "arn")
     role = _role(record, principal, nodes, edges, name=name, path=text(params, "path"), arn=reported)
+    _unique_id(nodes, "AWSRole", role, fields.dig(fields.section(record, "responseElements"), "role", "roleId"))
     add_state(record, principal, nodes, edges, "AWSRole", role, "lifecycle", "lifecycle")
     trust = fields.get_ci(params, "assumeRolePolicyDocument") or fields.dig(
         fields.section(record, "responseElements"), "role", "assumeRolePolicyDocument")  # the response URL-encodes it
     if trust:
         add_state(record, principal, nodes, edges, "AWSRole", role, "trust", "trust", document=trust)
     _creation_boundary(record, principal, nodes, edges, "AWSRole", role)
+
+
+def _unique_id(nodes: list, node_type: str, key: str, value: Any) -> None:
+    """The unique id (`roleId` / `userId`) the create call's response reports, which S3 notifications name."""
+    unique = ids.unique_principal_id(value)
+    if unique:
+        nodes[:] = [NodeRow(r.type, r.key, {**r.props, "principal_id": unique}) if (r.type, r.key) == (node_type, key)
+                    else r for r in nodes]
 
 
 def _delete_role(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -262,6 +271,7 @@ def _create_user(record: Mapping[str, Any], principal: Principal, nodes: list, e
     reported = fields.dig(fields.section(record, "responseElements"), "user", "arn")
     user = _user(record, principal, nodes, edges, name=required(params, record, "userName"),
                  path=text(params, "path"), arn=reported)
+    _unique_id(nodes, "AWSUser", user, fields.dig(fields.section(record, "responseElements"), "user", "userId"))
     add_state(record, principal, nodes, edges, "AWSUser", user, "lifecycle", "lifecycle")
     _creation_boundary(record, principal, nodes, edges, "AWSUser", user)
 

@@ -76,13 +76,16 @@ def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws"
     partition = ids.parse_arn(arn).partition if arn else partition_hint
 
     if kind == "AssumedRole" or (arn and ":assumed-role/" in arn):
-        return _assumed_role(ui, arn, account)
+        issuer = (ui.get("sessionContext") or {}).get("sessionIssuer") or {}
+        return with_principal_id(_assumed_role(ui, arn, account),
+                                 issuer.get("principalId") if isinstance(issuer, Mapping) else None,
+                                 ui.get("principalId"))
     if kind == "IAMUser":
         if not arn:
             raise Skip("unattributable_principal")  # e.g. HIDDEN_DUE_TO_SECURITY_REASONS sign-in failures
-        return _simple(arn, "AWSUser", "IAMUser", None)
+        return with_principal_id(_simple(arn, "AWSUser", "IAMUser", None), ui.get("principalId"))
     if kind == "Role" and arn:
-        return role_rows(arn, account)
+        return with_principal_id(role_rows(arn, account), ui.get("principalId"))
     if kind == "Root":
         key = arn or (ids.account_root_arn(partition, account) if account else None)
         if not key:
@@ -115,6 +118,18 @@ def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws"
     if arn:
         return _simple(arn, "AWSPrincipal", str(kind), None)
     raise Skip("unattributable_principal")
+
+
+def with_principal_id(principal: Principal, *candidates: Any) -> Principal:
+    """The principal with its unique id (`AROA…`, `AIDA…`), from the first candidate that states one, so that
+    S3 notifications, which name writers only by that id, resolve to it (whatever order logs load in)."""
+    unique = next((u for u in map(ids.unique_principal_id, candidates) if u), None)
+    if unique is None or principal.node_type not in ("AWSRole", "AWSUser"):
+        return principal
+    nodes = tuple(NodeRow(r.type, r.key, {**r.props, "principal_id": unique}) if r.key == principal.key else r
+                  for r in principal.nodes)
+    return Principal(principal.key, principal.node_type, principal.account, nodes, principal.edges,
+                     principal.has_arn)
 
 
 _ARN_KINDS = {"user": "AWSUser", "role": "AWSRole", "root": "AWSRootUser", "federated-user": "AWSFederatedUser"}

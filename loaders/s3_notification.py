@@ -3,13 +3,17 @@
 Reads the notification record (delivered raw, in SQS, in SNS-in-SQS: the readers unwrap those) and
 EventBridge "Object Created"/"Object Deleted" events. Notification keys are form-encoded (space is `+`)
 and decoded here; EventBridge keys are taken as given (whether they are encoded is unconfirmed).
-Notifications name the requester only by a principal id or account, not an ARN, so they add no
-principal edges: who wrote an object comes from CloudTrail data events. One change delivered both
-ways (same request id, key and kind of change) is recognised as one.
+Notifications name the requester only by a principal id (`AWS:AROA…:session`, `AIDA…`) or, on
+EventBridge, an account (`account:<id>`), not an ARN: a creation keeps it in the CONTAINS edge's `writer_ids`, and the
+questions that show writers resolve it through the principals' `principal_id` (stated by CloudTrail,
+CreateRole/CreateUser or `pull iam`) at question time, so the load order does not matter; an id no
+evidence resolves is shown as `unresolved:<id>`. One change delivered both ways (same request id, key
+and kind of change) is recognised as one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +35,8 @@ def _change(name: str) -> str:
 
 
 def object_delta(bucket: Any, key: Any, event: str, time_value: Any, request_id: Any, version_id: Any,
-                 etag: Any, sequencer: Any, source: str, event_id: str | None = None) -> GraphDelta:
+                 etag: Any, sequencer: Any, source: str, event_id: str | None = None,
+                 writer: Any = None) -> GraphDelta:
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         raise Malformed("S3 event without bucket name and object key")
     try:
@@ -49,6 +54,9 @@ def object_delta(bucket: Any, key: Any, event: str, time_value: Any, request_id:
         props["etags"] = [str(etag).strip('"')]
     if sequencer:
         props["sequencers"] = [str(sequencer)]  # order changes of one key (compare right-padded hex)
+    writer_id = ids.principal_id_ref(writer)
+    if writer_id and _change(event) == "created":
+        props["writer_ids"] = [writer_id]
     return GraphDelta(
         source=source, event_id=event_id or action, event_key=action, action_key=action, time=time,
         nodes=(NodeRow("S3Bucket", bucket, {"id": bucket, "name": bucket, "arn": ids.s3_bucket_arn(bucket)}),
@@ -70,6 +78,7 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
         ids.decode_notification_key(raw_key) if isinstance(raw_key, str) else raw_key,
         event, record.get("eventTime"), fields.get_ci(record.get("responseElements") or {}, "x-amz-request-id"),
         obj.get("versionId"), obj.get("eTag"), obj.get("sequencer"), SOURCE,
+        writer=fields.dig(record, "userIdentity", "principalId"),
     )
 
 
@@ -89,4 +98,13 @@ def parse_eventbridge(event: Mapping[str, Any]) -> GraphDelta:
     return object_delta(
         fields.dig(detail, "bucket", "name"), obj.get("key"), name, event.get("time"), detail.get("request-id"),
         obj.get("version-id"), obj.get("etag"), obj.get("sequencer"), SOURCE, event_id=event.get("id"),
+        writer=_requester(detail.get("requester")),
     )
+
+
+def _requester(value: Any) -> str | None:
+    """EventBridge names the requester by account (or service): an account id is kept as `account:<id>`,
+    which says whose principal wrote without naming it."""
+    if isinstance(value, str) and re.fullmatch(r"\d{12}", value):
+        return f"account:{value}"
+    return value if isinstance(value, str) else None

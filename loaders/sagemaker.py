@@ -61,6 +61,8 @@ def _location(uri: Any, what: str) -> ids.S3Location:
 
 def _bucket(loc: ids.S3Location, partition: str, child_type: str, child_key: str,
             nodes: list, edges: list) -> None:
+    if ids.is_access_point_name(loc.bucket):
+        return  # an access point alias or ARN is never a bucket: graphgov.access_points links the bucket
     nodes.append(NodeRow("S3Bucket", loc.bucket, {"id": loc.bucket, "name": loc.bucket,
                                                   "arn": ids.s3_bucket_arn(loc.bucket, partition)}))
     edges.append(EdgeRow("IN_BUCKET", child_type, child_key, "S3Bucket", loc.bucket))
@@ -71,10 +73,11 @@ def dataset_rows(uri: Any, data_type: Any, partition: str, nodes: list, edges: l
     loc = _location(uri, "dataset S3Uri")
     kind = data_type if isinstance(data_type, str) and data_type else "S3Prefix"
     key = loc.uri()
-    nodes.append(NodeRow("Dataset", key, {
-        "uri": key, "bucket": loc.bucket, "prefix": loc.key, "data_type": kind,
-        "membership": "prefix" if kind == "S3Prefix" else "unknown",
-    }))
+    props = {"uri": key, "bucket": loc.bucket, "prefix": loc.key, "data_type": kind,
+             "membership": "prefix" if kind == "S3Prefix" else "unknown"}
+    if ids.is_access_point_name(loc.bucket):
+        props["access_point"] = loc.bucket
+    nodes.append(NodeRow("Dataset", key, props))
     _bucket(loc, partition, "Dataset", key, nodes, edges)
     return key
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from graphgov import ids
 from graphgov.delta import EdgeRow, Malformed, NodeRow
@@ -45,6 +46,13 @@ def tag_strings(tagging: Any) -> list[str]:
     return sorted(found)
 
 
+def query_tags(value: Any) -> list[str]:
+    """An `x-amz-tagging` header (URL query form, `k1=v1&k2=v2`) -> sorted `key=value` strings."""
+    if not isinstance(value, str):
+        return []
+    return sorted({f"{k}={v}" for k, v in parse_qsl(value, keep_blank_values=True) if k})
+
+
 def _tagging_body(record: Mapping[str, Any]) -> Any:
     """The `Tagging` object, not the `tagging: ""` sub-resource marker S3 logs beside it."""
     for key, value in fields.params(record).items():
@@ -57,6 +65,8 @@ def _tagging_body(record: Mapping[str, Any]) -> Any:
 def _bucket(record: Mapping[str, Any]) -> tuple[str, str | None]:
     """The bucket named by the call and its owner when the bucket's resource entry states it."""
     bucket = text(fields.params(record), "bucketName")
+    if ids.is_access_point_name(bucket):
+        bucket = None  # named through an access point: the bucket resource names the bucket
     owner = None
     for res in fields.resources(record):
         arn = fields.get_ci(res, "ARN")

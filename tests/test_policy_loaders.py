@@ -386,7 +386,8 @@ def test_iam_changes(event_id):
 def test_iam_nodes_keep_paths_and_policy_types():
     delta = cloudtrail.parse(policy_record("iam-changes.jsonl", "iam-0107-4000-8000-000000000000"))
     assert node(delta, "AWSUser", BOB) == {"arn": BOB, "id": BOB, "name": "Bob", "principal_type": "IAMUser",
-                                           "path": "/data-science/", "partition": "aws", "account_id": ACCT}
+                                           "path": "/data-science/", "partition": "aws", "account_id": ACCT,
+                                           "principal_id": "AIDAEXAMPLEBOB000001"}  # CreateUser's userId
     assert node(delta, "AWSPolicy", BOUNDARY) == {"id": BOUNDARY, "arn": BOUNDARY, "name": "ml-boundary",
                                                   "policy_type": "managed", "account_id": ACCT}
     delta = cloudtrail.parse(policy_record("iam-changes.jsonl", "iam-0108-4000-8000-000000000000"))

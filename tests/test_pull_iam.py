@@ -255,10 +255,12 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
     assert (summary.account, summary.time) == (ACCOUNT, T1)
     assert summary.balanced
     graph = embedded_store.graph
-    assert graph.nodes["AWSPrincipal", ROLE] == {
+    role = dict(graph.nodes["AWSPrincipal", ROLE])
+    assert role.pop("principal_id").startswith("AROA")  # the RoleId (moto draws it): S3 notifications name it
+    assert role == {
         "arn": ROLE, "id": ROLE, "name": "trainer", "path": "/ml/", "principal_type": "Role", "partition": "aws",
         "account_id": ACCOUNT, "labels": ["AWSPrincipal", "AWSRole"], "sources": ["pull:iam"],
-        "first_seen": T1, "last_seen": T1}
+        "first_seen": T1, "last_seen": T1, "principal_id_at": T1}
     assert graph.nodes["AWSPrincipal", ALICE]["path"] == "/people/"
     assert graph.nodes["AWSGroup", GROUP]["path"] == "/analytics/"
     assert graph.nodes["AWSPolicy", S3_READ_ONLY]["policy_type"] == "aws-managed"

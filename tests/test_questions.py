@@ -130,8 +130,8 @@ def test_parity_cases_are_not_all_empty(both_loaded):
     # the guide's example endpoint has a config but no CreateEndpointConfig: no model, no rows; the
     # governance fixtures add served models without lineage, unencrypted configurations and unlogged
     # invocations; no configuration snapshot is among the files, so short-log-retention has nothing to judge
-    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 8, 16, 11, 2, 1, 6, 22, 5, 12, 4, 12, 5, 5,
-                     47, 4, 29, 7, 6, 25, 0, 0]
+    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 7, 16, 6, 2, 1, 6, 24, 5, 14, 4, 12, 5, 5,
+                     38, 3, 15, 6, 4, 26, 0, 0]
 
 
 def test_questions_run_read_only_on_neo4j(both_loaded):

@@ -46,8 +46,13 @@ def test_generated_node_write():
     assert node_write_statement("AWSPrincipal", ("AWSPrincipal", "AWSRole")) == (
         "UNWIND $rows AS row\n"
         "MERGE (n:AWSPrincipal {arn: row.key})\n"
+        "WITH n, row, n.principal_id AS old_principal_id, n.principal_id_at AS old_principal_id_at\n"
         "SET n += row.props\n"
         "SET n:AWSRole\n"
+        "SET n.principal_id = CASE WHEN row.props.principal_id_at < old_principal_id_at THEN old_principal_id "
+        "ELSE n.principal_id END,\n"
+        "    n.principal_id_at = CASE WHEN row.props.principal_id_at < old_principal_id_at THEN old_principal_id_at "
+        "ELSE n.principal_id_at END\n"
         "SET n.first_seen = CASE WHEN n.first_seen IS NULL OR row.first_seen < n.first_seen "
         "THEN row.first_seen ELSE n.first_seen END,\n"
         "    n.last_seen = CASE WHEN n.last_seen IS NULL OR row.last_seen > n.last_seen "
@@ -69,6 +74,8 @@ def test_generated_aggregated_edge_write():
     assert statement.endswith(
         "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + row.event_ids AS x "
         "WITH DISTINCT x ORDER BY x LIMIT 5 RETURN x },\n"
+        "    r.access_points = COLLECT { UNWIND coalesce(r.access_points, []) + coalesce(row.access_points, []) AS x "
+        "WITH DISTINCT x ORDER BY x RETURN x },\n"
         "    r.count = coalesce(r.count, 0) + row.count,\n"
         "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
         "    r.operations = COLLECT { UNWIND coalesce(r.operations, []) + row.operations AS x "

@@ -143,7 +143,11 @@ class EmbeddedStore(Store):
               checkpoints: Mapping[str, str] | None = None) -> None:
         for node_id, attrs in aggregate.nodes.items():
             if node_id in self.graph:
-                merge_attrs(self.graph.nodes[node_id], attrs, NODE_UNIONS)
+                current = self.graph.nodes[node_id]
+                before = current.get("bucket")
+                merge_attrs(current, attrs, NODE_UNIONS)
+                if node_id[0] == "Dataset" and current.get("bucket") != before:
+                    self._index(node_id, current)  # resolved from an access point to its bucket
             else:
                 self.graph.add_node(node_id, **attrs)
                 self._index(node_id, attrs)
