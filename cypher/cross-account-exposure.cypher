@@ -26,7 +26,9 @@ CALL (x, account) {
   WITH p, c, relationships(path) AS rels, nodes(path) AS hops
   WHERE all(i IN range(0, size(hops) - 2) WHERE NOT hops[i] IN hops[i + 1..])
   RETURN p,
-         CASE WHEN all(r IN rels WHERE r.access = 'potential') THEN 'potential' ELSE 'conditional' END AS access,
+         CASE WHEN any(r IN rels WHERE r.access = 'unknown') THEN 'unknown'
+              WHEN all(r IN rels WHERE r.access IN ['potential', 'observed']) THEN 'potential'
+              ELSE 'conditional' END AS access,
          [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
   UNION
   MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)

@@ -20,7 +20,9 @@ CALL (d) {
   WITH p, c, relationships(path) AS rels, nodes(path) AS hops
   WHERE all(i IN range(0, size(hops) - 2) WHERE NOT hops[i] IN hops[i + 1..])
   RETURN p,
-         CASE WHEN all(x IN rels WHERE x.access = 'potential') THEN 'potential' ELSE 'conditional' END AS access,
+         CASE WHEN any(x IN rels WHERE x.access = 'unknown') THEN 'unknown'
+              WHEN all(x IN rels WHERE x.access IN ['potential', 'observed']) THEN 'potential'
+              ELSE 'conditional' END AS access,
          [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
 }
 WITH d, p, access, collect(via) AS vias

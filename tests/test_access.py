@@ -27,6 +27,7 @@ DATA_ACCESS, TRAINING = f"arn:aws:iam::{D}:role/DataAccess", f"arn:aws:iam::{T}:
 VENDOR = f"arn:aws:iam::{V}:root"
 FRAUD, SHARED = "s3://acme-training-data/fraud/", "s3://acme-training-data/shared/"
 JOB = f"arn:aws:sagemaker:eu-west-1:{T}:training-job/fraud-train"
+MODEL = "s3://acme-models-t/output/fraud-train/output/model.tar.gz"
 SM = "sagemaker.amazonaws.com"
 READ_V1 = f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraud"
 READ_V2 = f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraudAndShared"
@@ -46,13 +47,18 @@ def test_three_account_chain_access_edges(store, tmp_path):
     summary = _load(store, tmp_path, "three-account-chain.json")
     assert (summary.records, summary.loaded, summary.quarantined) == (9, 9, 0)
     assert summary.access == {"policy_states": 8, "principals": 5, "targets": 8, "decisions": 22,
-                              "edges": {"CAN_ASSUME": 3, "CAN_READ": 3, "INPUT_READABLE_BY": 4}}
+                              "edges": {"CAN_ASSUME": 3, "CAN_READ": 5, "CAN_WRITE": 2, "INPUT_READABLE_BY": 4}}
     reads = sorted((src[1], dst[1], a["access"], a["actions"]) for src, dst, a in store.scan_edges("CAN_READ"))
     assert reads == [  # s3:ListBucket is granted to nobody here: reading, not listing
+        (TRAINING, MODEL, "unknown", ["s3:GetObject", "s3:ListBucket"]),
+        (DATA_ACCESS, MODEL, "unknown", ["s3:GetObject", "s3:ListBucket"]),
         (DATA_ACCESS, FRAUD, "potential", ["s3:GetObject"]),
         (DATA_ACCESS, SHARED, "potential", ["s3:GetObject"]),
         (VENDOR, SHARED, "potential", ["s3:GetObject"]),
     ]
+    # The job's output bucket: its policy (and owner) never seen, so what it grants is unknown, not "nobody"
+    assert {(src[1], a["via"][0]) for src, dst, a in store.scan_edges("CAN_WRITE")} == {
+        (TRAINING, "unknown:bucket-policy:acme-models-t"), (DATA_ACCESS, "unknown:bucket-policy:acme-models-t")}
     assumes = sorted((src[1], dst[1], a["access"]) for src, dst, a in store.scan_edges("CAN_ASSUME"))
     assert assumes == [(TRAINING, DATA_ACCESS, "potential"), (VENDOR, DATA_ACCESS, "conditional"),
                        (SM, TRAINING, "potential")]
