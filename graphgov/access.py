@@ -225,7 +225,13 @@ class _Deriver:
         return Target("AWSPrincipal", role, "CAN_ASSUME", ("sts:AssumeRole",), arn, account_of(role), "trust", role)
 
     def roles(self) -> list[str]:
+        """Roles with a trust policy seen, and every other role the evidence shows (a caller, an assumed role):
+        its trust policy unknown. Roles known only because a policy names them are left out: the derivation
+        itself adds their nodes, and must give the same answer when run again."""
         roles = {s.subject for s in self.facts.states if s.slot == "trust"}
+        roles |= {key for key, labels in self.facts.principals.items()
+                  if "AWSRole" in labels and principal_kind(key, labels) == "role"
+                  and key not in self.facts.policy_only_principals}
         return sorted(roles)
 
     # --- candidates --------------------------------------------------------------------------------

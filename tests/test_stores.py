@@ -19,16 +19,16 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {
-    "records": 834, "loaded": 242, "quarantined": 33, "files": 48, "nodes": 460, "edges": 958,
+    "records": 834, "loaded": 242, "quarantined": 33, "files": 48, "nodes": 460, "edges": 1027,
     "skipped": {"cloudtrail_digest": 3, "duplicate": 51, "failed_call": 19, "grant_unidentified": 1,
                 "insight_event": 2, "kms_key_unresolved": 1, "org_policy_metadata_only": 1, "root_access_key": 1,
                 "service_event_without_request": 1, "trail_still_records_data_events": 2,
                 "unrecognised_log_line": 4, "unrecognised_record": 28, "unsupported_event": 442,
                 "unsupported_operation": 2, "unsupported_org_policy_type": 1},
-    # issue 11: a bucket or key policy never seen makes access `unknown` (an edge), not a deny: the doc
-    # samples' buckets and keys have none, so their readers and writers are unknown
-    "access": {"policy_states": 144, "principals": 74, "targets": 98, "decisions": 712,
-               "edges": {"CAN_ASSUME": 11, "CAN_DECRYPT": 16, "CAN_READ": 181, "CAN_WRITE": 171,
+    # issue 11: a bucket, key or trust policy never seen makes access `unknown` (an edge), not a deny: the
+    # doc samples' buckets, keys and roles have none, so their readers, writers and assumers are unknown
+    "access": {"policy_states": 144, "principals": 74, "targets": 146, "decisions": 789,
+               "edges": {"CAN_ASSUME": 80, "CAN_DECRYPT": 16, "CAN_READ": 181, "CAN_WRITE": 171,
                          "INPUT_READABLE_BY": 34}},
 }
 
@@ -43,7 +43,8 @@ def test_iam_guide_sts_loads_exactly(store, tmp_path):
     assert summary.as_dict() | {"quarantine_file": None} == {
         "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
         "nodes": 8, "edges": 7, "quarantine_file": None,
-        "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
+        # the guide's roles are targets (their trust policies unknown), but no principal's policies are known
+        "access": {"policy_states": 0, "principals": 4, "targets": 3, "decisions": 0, "edges": {}}}
     assert ask(store, "cross-account-assumptions") == [{
         "principal": "arn:aws:iam::777788889999:user/JohnDoe", "principal_type": "IAMUser",
         "principal_account": "777788889999", "role": "arn:aws:iam::111122223333:role/EC2-dev",
