@@ -30,11 +30,12 @@ policies"; IAM "Role trust policies"). `decide` applies those rules:
   account (root, account id) or `*`.
 
 What is not known is never guessed. A resource policy that was never seen (`PolicySet.unseen_resource`
-names it, e.g. `key-policy:<key arn>`) is tried both ways: absent, and as a document granting the caller
-directly. When only the second allows, the answer is `unknown` (never a deny): the unseen document may
-grant what the other documents leave open, and for KMS an identity allow counts only if the key policy
-enables IAM policies. An explicit Deny elsewhere, or a cross-account identity side that does not allow,
-still decides. The unseen document is reported in `via` as `unknown:<its name>`.
+names it, e.g. `key-policy:<key arn>`) is tried both ways: absent, and as a document granting everything
+to everyone (`*`, which names the caller directly). When only the second allows, the answer is
+`unknown` (never a deny): the unseen document may grant what the other documents leave open, and for
+KMS an identity allow counts only if the key policy enables IAM policies. An explicit Deny elsewhere,
+or a cross-account identity side that does not allow, still decides. The unseen document is reported
+in `via` as `unknown:<its name>`.
 
 Conditions are settled by graphgov.conditions against the known
 context (`known_context`: the principal's ARN, account, type and org when given, the resource account,
@@ -434,7 +435,7 @@ def decide(request: Request, policies: PolicySet) -> EffectiveDecision:
         return decision
     marker = f"unknown:{policies.unseen_resource}"
     granted = _decide(request, replace(policies, resource=(
-        *policies.resource, Labeled(marker, _granting(request.principal, request.principal_account, request.action)))))
+        *policies.resource, Labeled(marker, _granting()))))
     if granted.outcome not in ("allow", "conditional", "unknown"):
         return decision
     via = tuple(sorted({v for v in granted.via if not v.startswith(f"{marker}#")} | {marker}))
@@ -442,20 +443,12 @@ def decide(request: Request, policies: PolicySet) -> EffectiveDecision:
                              decision.denied_by)
 
 
-@lru_cache(maxsize=4096)
-def _granting(caller: str, account: str | None, action: str) -> PolicyDocument:
-    """What an unseen resource policy could at most say for this request: Allow, naming the caller itself."""
-    principal = _principal(caller, account)
-    if principal.kind == "anonymous":
-        named: Any = "*"
-    elif principal.kind == "service":
-        named = {"Service": principal.value}
-    elif principal.kind == "federated":
-        named = {"Federated": principal.value}
-    else:
-        named = {"AWS": principal.canonical}
+@lru_cache(maxsize=1)
+def _granting() -> PolicyDocument:
+    """The most an unseen resource policy could say: Allow the action to `*` (which also reaches a role's
+    session past a permissions boundary, as naming the session would)."""
     return parse_policy({"Version": "2012-10-17", "Statement": [
-        {"Sid": "unseen", "Effect": "Allow", "Principal": named, "Action": action, "Resource": "*"}]})
+        {"Sid": "unseen", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
 
 
 def _decide(request: Request, policies: PolicySet) -> EffectiveDecision:
