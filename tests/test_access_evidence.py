@@ -51,10 +51,12 @@ def _rows(rows, *columns):
 
 # --- the evaluator ------------------------------------------------------------------------------------
 
-def _kms(identity: list[dict], key_policy: dict | None, principal: str = TRAINER) -> str:
+def _kms(identity: list[dict], key_policy: dict | None, principal: str = TRAINER,
+         grant: dict | None = None) -> tuple[str, tuple[str, ...]]:
     policies = PolicySet(
         identity=tuple(Labeled(f"identity:{i}", parse_policy({"Statement": [s]})) for i, s in enumerate(identity)),
-        resource=(Labeled("key-policy:k", parse_policy(key_policy)),) if key_policy else (), resource_kind="kms",
+        resource=((Labeled("key-policy:k", parse_policy(key_policy)),) if key_policy else ()) + (
+            (Labeled("grant:g-1:k", parse_policy(grant)),) if grant else ()), resource_kind="kms",
         unseen_resource=None if key_policy else f"key-policy:{K1}")
     decision = decide(Request(principal, "kms:Decrypt", K1, A), policies)
     return decision.outcome, decision.via
@@ -66,6 +68,16 @@ ADMINS_ONLY = {"Statement": [{"Sid": "Admins", "Effect": "Allow", "Principal": {
                               "Action": "kms:*", "Resource": "*"}]}
 ENABLE_IAM = {"Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
                              "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"}]}
+
+
+# A KMS grant as graphgov.access_model renders it: it allows whatever the key policy says.
+GRANT = {"Statement": [{"Sid": "grant:g-1", "Effect": "Allow", "Principal": {"AWS": TRAINER},
+                        "Action": ["kms:Decrypt"], "Resource": "*"}]}
+
+
+def test_a_grant_allows_whatever_the_unseen_key_policy_says():
+    assert _kms([], None, grant=GRANT) == ("allow", ("grant:g-1:k#grant:g-1",))
+    assert _kms([DENY_DECRYPT], None, grant=GRANT) == ("deny", ())
 
 
 @pytest.mark.parametrize(("identity", "key_policy", "principal", "want"), [
@@ -164,6 +176,7 @@ def test_unknown_rows_are_findings_in_every_report_form(tmp_path):
     """An unknown row fails a no-rows question like any row, and each form says which document is missing."""
     from graphgov.controls import build_report, unknown_access
     from graphgov.report import render_markdown, sarif_log
+    from graphgov.report_html import render_html
     from graphgov.stores.embedded import EmbeddedStore
 
     store = EmbeddedStore(tmp_path / "graph.json.gz")
@@ -186,4 +199,5 @@ def test_unknown_rows_are_findings_in_every_report_form(tmp_path):
     assert all(r["level"] == "error" and r["message"]["text"].endswith(
         f"(access unknown: never seen: key-policy:{K1}; a finding to look at, not a pass)") for r in results)
     assert "2 rows have access `unknown`: a policy that was never seen decides them" in render_markdown(report)
+    assert "2 rows have access `unknown`: a policy that was never seen decides them" in render_html(report)
     assert unknown_access({"access": "potential", "via": [UNSEEN_K1]}) is None
