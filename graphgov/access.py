@@ -226,12 +226,14 @@ class _Deriver:
 
     def roles(self) -> list[str]:
         """Roles with a trust policy seen, and every other role the evidence shows (a caller, an assumed role):
-        its trust policy unknown. Roles known only because a policy names them are left out: the derivation
-        itself adds their nodes, and must give the same answer when run again."""
+        its trust policy unknown, so only principals of its own account whose policies are known can be
+        asked about (no document names anyone else); roles of other accounts are left out. So are roles
+        known only because a policy names them: the derivation itself adds their nodes, and must give the
+        same answer when run again."""
         roles = {s.subject for s in self.facts.states if s.slot == "trust"}
         roles |= {key for key, labels in self.facts.principals.items()
                   if "AWSRole" in labels and principal_kind(key, labels) == "role"
-                  and key not in self.facts.policy_only_principals}
+                  and key not in self.facts.policy_only_principals and account_of(key) in self.known_accounts}
         return sorted(roles)
 
     # --- candidates --------------------------------------------------------------------------------

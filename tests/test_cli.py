@@ -28,7 +28,7 @@ def test_load_json_summary_and_default_store(runner):
         summary = json.loads(result.output)
         assert summary == {"records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
                            "nodes": 8, "edges": 7, "quarantine_file": None,
-                           "access": {"policy_states": 0, "principals": 4, "targets": 3, "decisions": 0, "edges": {}}}
+                           "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
         import os
 
         assert os.path.exists(".graphgov/graph.json.gz")  # the documented default
