@@ -7,10 +7,14 @@ order evidence arrived in. It also stamps each PolicyState with `valid_to` and `
 
 Derived edges: CAN_ASSUME (role trust), CAN_READ / CAN_WRITE (datasets, model artifacts, public
 objects, registry groups), CAN_DECRYPT (KMS keys), CAN_INVOKE (endpoints, non-foundation Bedrock models),
-each with `access` (`potential` | `conditional`), `via` (the granting statements), `conditions` (the
-condition blocks not settled), `actions` and `as_of` (the latest evidence time). INPUT_READABLE_BY links
-a training or customization job to each principal that could read its input datasets at the job's
-start, directly or through a chain of role assumptions (`access` may then also be `unknown`).
+each with `access` (`potential` | `observed` | `conditional` | `unknown`), `via` (the granting statements),
+`conditions` (the condition blocks not settled), `actions` and `as_of` (the latest evidence time).
+`unknown` edges are those a bucket, key or trust policy never seen decides (`via` names it,
+`unknown:<kind>-policy:<subject>`); `observed` ones a successful call in CloudTrail settles (a read of the
+data, key use, a role assumption) when the known policies decide the same at the call and at the time
+asked about. INPUT_READABLE_BY links a training or customization job to each principal that could read
+its input datasets at the job's start, directly or through a chain of role assumptions; who may assume
+an observed reader inherits `potential`.
 """
 
 from __future__ import annotations
