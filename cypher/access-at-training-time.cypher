@@ -1,6 +1,6 @@
 // id: access-at-training-time
 // title: Who could read a job's training data when it ran
-// description: For one training or customization job, each principal that could read each of its input datasets at the job's start (`as_of`), under the policies in force then, directly or by assuming roles (up to three steps). `access` is potential, conditional (a condition could not be settled), or unknown when the policies of that time are only known from later evidence (a snapshot, or a change seen after the job) — never granted by guess.
+// description: For one training or customization job, each principal that could read each of its input datasets at the job's start (`as_of`), under the policies in force then, directly or by assuming roles (up to three steps). `access` is potential, observed (a successful call, e.g. the role's GetObject or kms:Decrypt, settles it when the known policies were the same then), conditional (a condition could not be settled), or unknown when the policies of that time are only known from later evidence (a snapshot, or a change seen after the job) or a bucket, key or trust policy was never seen (`via`: `unknown:<kind>-policy:<subject>`) — never granted by guess, never denied for want of evidence.
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(c)", "eu-ai-act:Art.12(2)(a)", "iso-42001:A.7.3", "soc2:CC6.1"]
 // params: {"job": {"type": "job", "required": true, "description": "the training or customization job's ARN or name"}}

@@ -1,6 +1,6 @@
 // id: cross-account-exposure
 // title: AI assets exposed to other accounts
-// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential, or conditional), directly or by assuming roles (up to three steps), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
+// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential; observed when a successful call settled it; conditional; unknown when a bucket, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`), directly or by assuming roles (up to three steps; who may assume an observed principal gets potential), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
 // params: {}
@@ -26,7 +26,9 @@ CALL (x, account) {
   WITH p, c, relationships(path) AS rels, nodes(path) AS hops
   WHERE all(i IN range(0, size(hops) - 2) WHERE NOT hops[i] IN hops[i + 1..])
   RETURN p,
-         CASE WHEN all(r IN rels WHERE r.access = 'potential') THEN 'potential' ELSE 'conditional' END AS access,
+         CASE WHEN any(r IN rels WHERE r.access = 'unknown') THEN 'unknown'
+              WHEN all(r IN rels WHERE r.access IN ['potential', 'observed']) THEN 'potential'
+              ELSE 'conditional' END AS access,
          [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
   UNION
   MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)

@@ -1,6 +1,6 @@
 // id: training-data-readers
 // title: Who can read and who did read the training data
-// description: For every dataset a training, tuning or customization job read (or the one dataset asked about): each principal that read its objects (observed, from CloudTrail data events), and each that may read all of it under the policies in force (potential, or conditional when a condition could not be settled), directly or by assuming roles (up to three steps). `via` names the reads seen, the granting statements and the roles assumed. The anyone principal `*` means public.
+// description: For every dataset a training, tuning or customization job read (or the one dataset asked about): each principal that read its objects (observed, from CloudTrail data events), and each that may read all of it under the policies in force (potential; observed when a successful call settled it, in that call's context; conditional when a condition could not be settled; unknown when a bucket, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`: a row to look at, never a pass), directly or by assuming roles (up to three steps; who may assume an observed reader gets potential). `via` names the reads seen, the granting statements and the roles assumed. The anyone principal `*` means public.
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(c)", "iso-42001:A.7.3", "soc2:CC6.1", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(d)"]
 // params: {"dataset": {"type": "dataset", "required": false, "description": "only this dataset (its S3 URI as jobs name it); every dataset may be asked about"}}
@@ -20,7 +20,9 @@ CALL (d) {
   WITH p, c, relationships(path) AS rels, nodes(path) AS hops
   WHERE all(i IN range(0, size(hops) - 2) WHERE NOT hops[i] IN hops[i + 1..])
   RETURN p,
-         CASE WHEN all(x IN rels WHERE x.access = 'potential') THEN 'potential' ELSE 'conditional' END AS access,
+         CASE WHEN any(x IN rels WHERE x.access = 'unknown') THEN 'unknown'
+              WHEN all(x IN rels WHERE x.access IN ['potential', 'observed']) THEN 'potential'
+              ELSE 'conditional' END AS access,
          [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
 }
 WITH d, p, access, collect(via) AS vias

@@ -7,10 +7,14 @@ order evidence arrived in. It also stamps each PolicyState with `valid_to` and `
 
 Derived edges: CAN_ASSUME (role trust), CAN_READ / CAN_WRITE (datasets, model artifacts, public
 objects, registry groups), CAN_DECRYPT (KMS keys), CAN_INVOKE (endpoints, non-foundation Bedrock models),
-each with `access` (`potential` | `conditional`), `via` (the granting statements), `conditions` (the
-condition blocks not settled), `actions` and `as_of` (the latest evidence time). INPUT_READABLE_BY links
-a training or customization job to each principal that could read its input datasets at the job's
-start, directly or through a chain of role assumptions (`access` may then also be `unknown`).
+each with `access` (`potential` | `observed` | `conditional` | `unknown`), `via` (the granting statements),
+`conditions` (the condition blocks not settled), `actions` and `as_of` (the latest evidence time).
+`unknown` edges are those a bucket, key or trust policy never seen decides (`via` names it,
+`unknown:<kind>-policy:<subject>`); `observed` ones a successful call in CloudTrail settles (a read of the
+data, key use, a role assumption) when the known policies decide the same at the call and at the time
+asked about. INPUT_READABLE_BY links a training or customization job to each principal that could read
+its input datasets at the job's start, directly or through a chain of role assumptions; who may assume
+an observed reader inherits `potential`.
 """
 
 from __future__ import annotations
@@ -42,7 +46,10 @@ from graphgov.stores.base import DerivedEdge, Store
 CHAIN_DEPTH = 3  # role assumptions followed from a reader back to who could reach it
 JOB_LABELS = ("TrainingJob", "CustomizationJob")
 _INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
-_ACCESS_NAME = {"allow": "potential", "conditional": "conditional", "unknown": "unknown"}
+_ACCESS_NAME = {"allow": "potential", "observed": "observed", "conditional": "conditional", "unknown": "unknown"}
+# The note an observed access carries: the call proves the access in its own request context only.
+OBSERVED_CONTEXT = "context:observed-call-only"
+_NAME_RANK = {name: RANK[access] for access, name in _ACCESS_NAME.items()}
 
 
 @dataclass
@@ -77,6 +84,7 @@ class _Facts:
     encrypted_buckets: dict[str, str]  # bucket -> key seen encrypting it (or its objects)
     job_inputs: dict[tuple[str, str], set[str]]  # (label, job) -> dataset uris
     job_starts: dict[tuple[str, str], str]
+    observed: dict[tuple[str, str, str], list[Observation]]  # (principal, label, key) -> successful calls seen
 
 
 def _read_facts(store: Store) -> _Facts:
@@ -98,6 +106,7 @@ def _read_facts(store: Store) -> _Facts:
     for _src, dst, attrs in store.scan_edges("CREATED"):
         if dst in job_starts:
             job_starts[dst] = min(job_starts[dst], attrs["first_seen"])
+    observed = _observations(store, nodes["ModelArtifact"])
     return _Facts(
         states=[State.from_node(a) for a in nodes["PolicyState"].values()],
         principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
@@ -111,8 +120,49 @@ def _read_facts(store: Store) -> _Facts:
         endpoints=nodes["Endpoint"],
         models={k: a for k, a in nodes["Model"].items() if a.get("kind") in _INVOCABLE_KINDS},
         groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
-        job_starts=job_starts,
+        job_starts=job_starts, observed=observed,
     )
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Successful calls of one principal on one resource (CloudTrail keeps no failed call as an edge)."""
+
+    first_seen: str
+    last_seen: str
+    operations: tuple[str, ...]
+    event_id: str | None  # one of the calls (the smallest id of the edge's sample)
+
+    def via(self, time: str) -> str:
+        event = f"#{self.event_id}" if self.event_id else ""
+        return f"observed:cloudtrail:{'+'.join(self.operations)}@{time}{event}"
+
+
+def _observations(store: Store, artifacts: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str, str],
+                                                                                    list[Observation]]:
+    """What CloudTrail saw succeed: reads of a dataset's or artifact's objects, key use, role assumption."""
+    def observation(attrs: Mapping[str, Any]) -> Observation:
+        return Observation(attrs["first_seen"], attrs["last_seen"], tuple(attrs.get("operations") or ()),
+                           min(attrs.get("event_ids") or [None], key=lambda e: e or ""))
+    datasets_of: dict[str, list[str]] = defaultdict(list)
+    for (_, obj), (label, dataset), _attrs in store.scan_edges("IN_DATASET"):
+        if label == "Dataset":
+            datasets_of[obj].append(dataset)
+    artifact_of = {ids.s3_object_arn(a["bucket"], a["key"]): uri for uri, a in artifacts.items()
+                   if a.get("bucket") and a.get("key")}
+    out: dict[tuple[str, str, str], list[Observation]] = defaultdict(list)
+    for (label, principal), (_, obj), attrs in store.scan_edges("READ"):
+        if label != "AWSPrincipal":
+            continue
+        for dataset in datasets_of.get(obj, ()):
+            out[(principal, "Dataset", dataset)].append(observation(attrs))
+        if obj in artifact_of:
+            out[(principal, "ModelArtifact", artifact_of[obj])].append(observation(attrs))
+    for edge_type, target_label in (("USED_KEY", "KMSKey"), ("ASSUMED_ROLE", "AWSPrincipal")):
+        for (label, principal), (_, key), attrs in store.scan_edges(edge_type):
+            if label == "AWSPrincipal":
+                out[(principal, target_label, key)].append(observation(attrs))
+    return dict(out)
 
 
 class _Deriver:
@@ -179,7 +229,15 @@ class _Deriver:
         return Target("AWSPrincipal", role, "CAN_ASSUME", ("sts:AssumeRole",), arn, account_of(role), "trust", role)
 
     def roles(self) -> list[str]:
+        """Roles with a trust policy seen, and every other role the evidence shows (a caller, an assumed role):
+        its trust policy unknown, so only principals of its own account whose policies are known can be
+        asked about (no document names anyone else); roles of other accounts are left out. So are roles
+        known only because a policy names them: the derivation itself adds their nodes, and must give the
+        same answer when run again."""
         roles = {s.subject for s in self.facts.states if s.slot == "trust"}
+        roles |= {key for key, labels in self.facts.principals.items()
+                  if "AWSRole" in labels and principal_kind(key, labels) == "role"
+                  and key not in self.facts.policy_only_principals and account_of(key) in self.known_accounts}
         return sorted(roles)
 
     # --- candidates --------------------------------------------------------------------------------
@@ -211,8 +269,52 @@ class _Deriver:
         if principal == ANYONE and target.bucket and RANK[outcome.access] > 0:
             block = self.model.public_block(target.bucket, target.account, time)
             if block["RestrictPublicBuckets"]:
-                return Outcome("deny", ["public-access-block:RestrictPublicBuckets"])
+                return Outcome("deny", ["public-access-block:RestrictPublicBuckets"], explicit_deny=True)
+        if RANK[outcome.access] >= RANK["observed"] or outcome.explicit_deny:
+            return outcome
+        seen = self._seen(principal, target, time)
+        if seen:
+            return _as_observed(outcome, seen, target)
+        if target.kms_key:  # the key's side alone may have been seen in use
+            gate = self._seen(principal, self._key_target(target.kms_key, target.edge), time)
+            if gate:
+                data = self.model.decide_at(principal, replace(target, kms_key=None), time)
+                if not data.explicit_deny and RANK[data.access] > 0:
+                    settled = _as_observed(Outcome("unknown"), gate, target)
+                    access = min(data.access, settled.access, key=lambda a: RANK[a])
+                    return Outcome(access, sorted({*data.via, *settled.via}), data.conditions, data.actions)
         return outcome
+
+    def _key_target(self, key: str, edge: str) -> Target:
+        """The SSE-KMS gate of a read (kms:Decrypt) or a write (kms:GenerateDataKey)."""
+        attrs = self.facts.keys.get(key) or {}
+        action = "kms:GenerateDataKey" if edge == "CAN_WRITE" else "kms:Decrypt"
+        return Target("KMSKey", key, "CAN_DECRYPT", (action,), key, attrs.get("account_id") or account_of(key),
+                      "kms", key)
+
+    def _seen(self, principal: str, target: Target, time: str) -> tuple[Observation, str] | None:
+        """A successful call of the principal on the target that settles its access at `time`: the documents
+        graphgov knows give the same answer at the call and at `time` (no known change between decides it)."""
+        if target.edge == "CAN_WRITE" and target.label != "KMSKey":
+            return None  # only reads and key use are kept as observations
+        action = target.actions[0].split(":", 1)[-1]
+        calls = [c for c in self.facts.observed.get((principal, target.label, target.key), ())
+                 if target.label != "KMSKey" or any(op.startswith(action) for op in c.operations)]
+        if not calls:
+            return None
+        wanted = self.model.decide_at(principal, target, time)
+        for call in sorted(calls, key=lambda c: c.last_seen, reverse=True):
+            for moment in (call.last_seen, call.first_seen):
+                then = self.model.decide_at(principal, self._target_at(target, moment), moment)
+                if (then.access, then.via, then.conditions) == (wanted.access, wanted.via, wanted.conditions):
+                    return call, moment
+        return None
+
+    def _target_at(self, target: Target, time: str) -> Target:
+        """The target as it was at `time` (a bucket's SSE-KMS key may have changed)."""
+        if target.bucket:
+            return replace(target, kms_key=self._bucket_key(target.bucket, time))
+        return target
 
     def public_acl_edges(self, as_of: str) -> list[DerivedEdge]:
         """Objects and buckets an ACL opens to everyone, unless ACLs are disabled or ignored."""
@@ -247,7 +349,7 @@ class _Deriver:
         for target in targets:
             for principal in self.candidates(target, END_OF_TIME):
                 outcome = self.decide(principal, target, END_OF_TIME)
-                if outcome.access in ("allow", "conditional"):
+                if outcome.access in ("allow", "observed", "conditional") or _unseen(outcome):
                     edges.append(DerivedEdge(target.edge, ("AWSPrincipal", principal), (target.label, target.key), {
                         "access": _ACCESS_NAME[outcome.access], "via": outcome.via, "conditions": outcome.conditions,
                         "actions": outcome.actions, "as_of": as_of}))
@@ -278,7 +380,7 @@ class _Deriver:
                 outcome = self.decide(principal, read, start)
                 if RANK[outcome.access] > 0:
                     frontier.append((principal, outcome, []))
-            seen = {p for p, _, _ in frontier}
+            best = {p: RANK[o.access] for p, o, _ in frontier}  # a principal is walked again only on a stronger path
             depth = 0
             while frontier:
                 next_frontier = []
@@ -287,11 +389,12 @@ class _Deriver:
                     if depth >= CHAIN_DEPTH or principal_kind(principal) != "role":
                         continue
                     for assumer, assumed in self.assumers_at(principal, start):
-                        if assumer not in seen:
-                            seen.add(assumer)
-                            combined = Outcome(min(outcome.access, assumed.access, key=lambda a: RANK[a]),
-                                               sorted(set(outcome.via) | set(assumed.via)),
-                                               sorted(set(outcome.conditions) | set(assumed.conditions)))
+                        combined = Outcome(min(_inherited(outcome.access), _inherited(assumed.access),
+                                               key=lambda a: RANK[a]),
+                                           sorted(set(outcome.via) | set(assumed.via)),
+                                           sorted(set(outcome.conditions) | set(assumed.conditions)))
+                        if RANK[combined.access] > best.get(assumer, -1):
+                            best[assumer] = RANK[combined.access]
                             next_frontier.append((assumer, combined, [principal, *chain]))
                 frontier = next_frontier
                 depth += 1
@@ -299,12 +402,32 @@ class _Deriver:
                 for principal, row in sorted(found.items())]
 
 
+def _unseen(outcome: Outcome) -> bool:
+    """Unknown because a resource policy was never seen (a derived edge says so and names it)."""
+    return outcome.access == "unknown" and any(v.startswith("unknown:") for v in outcome.via)
+
+
+def _inherited(access: str) -> str:
+    """Who may assume a principal seen succeeding inherits a `potential` access through the trust path."""
+    return "allow" if access == "observed" else access
+
+
+def _as_observed(outcome: Outcome, seen: tuple[Observation, str], target: Target) -> Outcome:
+    """At least `observed`: the call settles what was unknown (the unseen documents drop out of `via`)."""
+    call, moment = seen
+    via = {v for v in outcome.via if not v.startswith("unknown:")} | {call.via(moment), OBSERVED_CONTEXT}
+    return Outcome("observed", sorted(via), outcome.conditions, outcome.actions or [target.actions[0]])
+
+
 def _record(found: dict[str, dict[str, Any]], principal: str, uri: str, outcome: Outcome, chain: list[str]) -> None:
-    """Keep, per principal and input dataset, the best access and every grant and role on the way."""
+    """Keep, per principal and input dataset, the best access with the grants and roles of the paths giving it."""
     row = found.setdefault(principal, {"access": {}, "via": defaultdict(set), "conditions": set(), "chain": chain})
     best = row["access"].get(uri)
+    if best is not None and RANK[outcome.access] < RANK[best]:
+        return
     if best is None or RANK[outcome.access] > RANK[best]:
         row["access"][uri] = outcome.access
+        row["via"][uri] = set()
     row["via"][uri].update(outcome.via, (f"assume:{r}" for r in chain))
     row["conditions"].update(outcome.conditions)
     if len(chain) < len(row["chain"]):
@@ -329,8 +452,8 @@ def _merged(edges: list[DerivedEdge]) -> list[DerivedEdge]:
             merged[key] = edge
             continue
         props = dict(current.props)
-        if edge.props["access"] == "potential":
-            props["access"] = "potential"
+        if _NAME_RANK[edge.props["access"]] > _NAME_RANK[props["access"]]:
+            props["access"] = edge.props["access"]
         for name in ("via", "conditions", "actions"):
             props[name] = sorted({*props.get(name, []), *edge.props.get(name, [])})
         merged[key] = DerivedEdge(edge.type, edge.src, edge.dst, props)

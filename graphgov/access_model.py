@@ -6,8 +6,9 @@ for one (principal, target, time), after assembling what applied then: the princ
 managed and group policies and its boundary; the resource's bucket, key (with grants), trust or
 registry policy; the SCPs/RCPs attached to the accounts and to the organisation root and OUs above
 them (the tree as of that time); the SSE-KMS key as a second gate; the key's state. What the evidence
-does not cover makes the answer `unknown` (before the earliest evidence) or `conditional` (an unknown
-key policy, an unknown bucket owner), never a grant.
+does not cover makes the answer `unknown` (before the earliest evidence; a bucket, key or trust policy
+never seen, which might grant what the other documents leave open) or `conditional` (an unknown bucket
+owner), never a grant and never a deny.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from loaders.organizations import AWS_MANAGED
 # whole prefix exactly when it matches this probe (wildcards only).
 PROBE = "\u2063graphgov-any-object"
 ANYONE = "*"
-RANK = {"allow": 3, "conditional": 2, "unknown": 1, "implicit-deny": 0, "deny": 0}
+# `observed` (graphgov.access: a successful call seen) is weaker than a grant the policies prove in
+# general, stronger than an unsettled condition.
+RANK = {"allow": 3, "observed": 2.5, "conditional": 2, "unknown": 1, "implicit-deny": 0, "deny": 0}
 _ALLOW_ALL = parse_policy({"Statement": [{"Sid": "assumed", "Effect": "Allow", "Action": "*", "Resource": "*"}]})
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
@@ -57,13 +60,19 @@ class Outcome:
     via: list[str] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
+    explicit_deny: bool = False  # a Deny statement applies (an observed success does not overrule it)
+
+
+# How `via` names a resource policy that was never seen (`unknown:key-policy:<key arn>`).
+UNSEEN_DOCUMENT = {"kms": "key-policy", "s3": "bucket-policy", "trust": "trust-policy", "other": "resource-policy"}
 
 
 def _combine(first: Outcome, second: Outcome) -> Outcome:
     """Both gates must pass: the weaker outcome wins; grants and conditions of both are kept."""
     access = min(first.access, second.access, key=lambda a: RANK[a])
     return Outcome(access, sorted(set(first.via) | set(second.via)),
-                   sorted(set(first.conditions) | set(second.conditions)), first.actions)
+                   sorted(set(first.conditions) | set(second.conditions)), first.actions,
+                   first.explicit_deny or second.explicit_deny)
 
 
 @lru_cache(maxsize=65536)
@@ -332,7 +341,13 @@ class AccessModel:
     # --- the resource's side -----------------------------------------------------------------------
 
     def resource_docs(self, target: Target, time: str) -> tuple[list[Labeled], bool, bool]:
-        """(resource policy documents, known?, extrapolated?) for the target."""
+        """(resource policy documents, known?, extrapolated?) for the target.
+
+        A bucket, key or trust policy is known when a state of it was seen (a deletion or a pull that found
+        none included) or the subject's creation was (it started with none, or with the documented default
+        key policy); otherwise it is unknown, and `decide` tries it both ways. Registry group policies are
+        taken as absent when never seen (same-account access does not need them).
+        """
         subject = target.policy_subject
         if subject is None:
             return [], True, False
@@ -341,7 +356,7 @@ class AccessModel:
         slot = {"trust": "trust", "s3": "bucket-policy"}.get(target.kind, "group-policy")
         resolved = self.timeline.slot_at(subject, slot, time)
         if resolved is None:
-            return [], target.kind != "trust", False
+            return [], target.kind not in ("trust", "s3") or self.timeline.created_by(subject, time), False
         if resolved.state is None:
             return [], True, resolved.extrapolated
         document = parsed_document(resolved.state.document or "")
@@ -349,6 +364,7 @@ class AccessModel:
             resolved.extrapolated
 
     def _key_docs(self, key: str, time: str) -> tuple[list[Labeled], bool, bool]:
+        """The key policy and the grants in force (a grant allows whatever the key policy says)."""
         docs: list[Labeled] = []
         resolved = self.timeline.slot_at(key, "key-policy", time)
         known = resolved is not None and resolved.state is not None
@@ -409,24 +425,23 @@ class AccessModel:
         if target.kind == "kms":
             disabled = self.key_disabled(target.policy_subject or "", time)
             if disabled:
-                return Outcome("deny", [f"key-state:{disabled}"])
+                return Outcome("deny", [f"key-state:{disabled}"], explicit_deny=True)
         principal_account = account_of(principal) if kind != "anyone" else None
         policies = replace(
             policies, resource=tuple(resource_docs), resource_kind=target.kind,
+            unseen_resource=None if resource_known else f"{UNSEEN_DOCUMENT[target.kind]}:{target.policy_subject}",
             scp_levels=self._org_levels(principal_account, "scp", time) if kind in ("role", "user") else (),
             rcp_levels=self._org_levels(target.account, "rcp", time),
         )
         request = Request(principal=principal, action=action, resource=resource,
                           resource_account=target.account, principal_account=principal_account)
         decision: EffectiveDecision = decide(request, policies)
-        outcome = Outcome(_access(decision.outcome), list(decision.via), list(decision.conditions))
+        outcome = Outcome(_access(decision.outcome), list(decision.via), list(decision.conditions),
+                          explicit_deny=decision.outcome == "deny")
         if outcome.access == "deny" and decision.denied_by:
             outcome.via = list(decision.denied_by)
         if RANK[outcome.access] == 0 and decision.outcome == "implicit-deny" and not complete:
             outcome.access = "unknown"  # a policy whose document is not known might have allowed it
-        if not resource_known and RANK[outcome.access] > 0 and target.kind == "kms":
-            outcome.access = "conditional"
-            outcome.conditions = sorted({*outcome.conditions, '{"graphgov:unknown":"key-policy"}'})
         if (extrapolated or resource_extra) and RANK[outcome.access] > 1:
             outcome.access = "unknown"  # the states used were only known later than `time`
         return outcome

@@ -104,6 +104,9 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
     --role-arn or --assume-role-name each account reached is pulled in turn (`--region`: where KMS
     keys are read). The organisation's tree and its SCPs/RCPs are read where the caller may read them
     (once, as the caller, with --assume-role-name); elsewhere that is one skipped record.
+
+    It fills the gap logs leave: access that a bucket, key or trust policy no record shows would decide
+    is `unknown` (`via` names it, e.g. unknown:key-policy:<key arn>) until this pull reads that policy.
     """
     from graphgov.aws import PullError, aws_session
     from graphgov.pull_iam import pull_iam_accounts

@@ -262,6 +262,20 @@ def resources_of(row: Mapping[str, Any]) -> list[str]:
     return sorted(found)
 
 
+def unknown_access(row: Mapping[str, Any]) -> list[str] | None:
+    """For a row whose `access` is `unknown`: the policy documents never seen that decide it (the
+    `unknown:<kind>-policy:<subject>` entries of its `via`, possibly none when the unknown is an identity
+    policy or a time before the evidence); None for any other row.
+
+    Such a row is a finding to look at, never a pass: it counts as a row like any other (a question that
+    passes with no rows fails on it), and the report forms say what is missing.
+    """
+    if row.get("access") != "unknown":
+        return None
+    via = row.get("via") or []
+    return sorted({v[len("unknown:"):] for v in via if isinstance(v, str) and v.startswith("unknown:")})
+
+
 def verdict_counts(controls: Iterable[ControlResult]) -> dict[str, int]:
     """How many controls fail, are not evidenced, pass (in that order)."""
     controls = list(controls)

@@ -29,7 +29,15 @@ policies"; IAM "Role trust policies"). `decide` applies those rules:
   side counts as allowing (the account's administrators can grant it); the resource side must grant the
   account (root, account id) or `*`.
 
-What is not known is never guessed. Conditions are settled by graphgov.conditions against the known
+What is not known is never guessed. A resource policy that was never seen (`PolicySet.unseen_resource`
+names it, e.g. `key-policy:<key arn>`) is tried both ways: absent, and as a document granting everything
+to everyone (`*`, which names the caller directly). When only the second allows, the answer is
+`unknown` (never a deny): the unseen document may grant what the other documents leave open, and for
+KMS an identity allow counts only if the key policy enables IAM policies. An explicit Deny elsewhere,
+or a cross-account identity side that does not allow, still decides. The unseen document is reported
+in `via` as `unknown:<its name>`.
+
+Conditions are settled by graphgov.conditions against the known
 context (`known_context`: the principal's ARN, account, type and org when given, the resource account,
 aws:SecureTransport taken as true, plus `Request.context`); an unsettled Allow (with no unconditional
 path) or an unsettled Deny that may apply makes the answer `conditional`, with the Condition blocks
@@ -40,13 +48,13 @@ it; an unknown resource owner (None, and no account in the ARN) is tried both wa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
 from graphgov import ids
 from graphgov.conditions import normalize_context
-from graphgov.policy import CompiledStatement, PolicyDocument, compiled
+from graphgov.policy import CompiledStatement, PolicyDocument, compiled, parse_policy
 
 Outcome = Literal["allow", "deny", "conditional", "implicit-deny", "unknown"]
 ResourceKind = Literal["s3", "kms", "trust", "other"]
@@ -87,6 +95,7 @@ class PolicySet:
     resource_kind: ResourceKind = "other"
     scp_levels: tuple[tuple[Labeled, ...], ...] = ()
     rcp_levels: tuple[tuple[Labeled, ...], ...] = ()
+    unseen_resource: str | None = None  # the resource policy was never seen: its name (`key-policy:<arn>`)
 
 
 @dataclass(frozen=True)
@@ -421,6 +430,28 @@ def _with_identity(flags: _Flags, kind: str, resource_kind: str, same: bool,
 
 def decide(request: Request, policies: PolicySet) -> EffectiveDecision:
     """AWS's decision for the request under the policy set (see the module docstring for the rules)."""
+    decision = _decide(request, policies)
+    if policies.unseen_resource is None or decision.outcome in ("deny", "allow", "conditional"):
+        return decision
+    marker = f"unknown:{policies.unseen_resource}"
+    granted = _decide(request, replace(policies, resource=(
+        *policies.resource, Labeled(marker, _granting()))))
+    if granted.outcome not in ("allow", "conditional", "unknown"):
+        return decision
+    via = tuple(sorted({v for v in granted.via if not v.startswith(f"{marker}#")} | {marker}))
+    return EffectiveDecision("unknown", via, tuple(sorted({*decision.conditions, *granted.conditions})),
+                             decision.denied_by)
+
+
+@lru_cache(maxsize=1)
+def _granting() -> PolicyDocument:
+    """The most an unseen resource policy could say: Allow the action to `*` (which also reaches a role's
+    session past a permissions boundary, as naming the session would)."""
+    return parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "unseen", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+
+
+def _decide(request: Request, policies: PolicySet) -> EffectiveDecision:
     principal = _principal(request.principal, request.principal_account)
     kind = principal.kind
     action, resource = request.action, request.resource

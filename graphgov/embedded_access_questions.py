@@ -47,10 +47,17 @@ def _capability_rows(graph: nx.MultiDiGraph, target: Node, types: tuple[str, ...
         if principal[0] == "AWSPrincipal":
             yield principal, c["access"], list(c.get("via", []))
             for start, roles, edges in _chains(graph, principal):
-                access = "potential" if all(e["access"] == "potential" for e in [*edges, c]) else "conditional"
                 assumes = [f"assume:{graph.nodes[r]['arn']}" for r in roles]
                 trusts = [v for e in edges for v in e.get("via", [])]
-                yield start, access, assumes + list(c.get("via", [])) + trusts
+                yield start, _chain_access([*edges, c]), assumes + list(c.get("via", [])) + trusts
+
+
+def _chain_access(edges: list[dict]) -> str:
+    """A chain is as strong as its weakest step; a step seen succeeding (`observed`) passes on `potential`."""
+    accesses = {e["access"] for e in edges}
+    if "unknown" in accesses:
+        return "unknown"
+    return "potential" if accesses <= {"potential", "observed"} else "conditional"
 
 
 def _observed_dataset_rows(graph: nx.MultiDiGraph, dataset: Node, *types: str) -> Iterator[tuple]:

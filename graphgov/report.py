@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from graphgov import __version__
-from graphgov.controls import FRAMEWORKS, Report, resources_of, verdict_counts
+from graphgov.controls import FRAMEWORKS, Report, resources_of, unknown_access, verdict_counts
 from graphgov.questions import Question
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -92,7 +92,16 @@ def _markdown_rows(rows: tuple[dict[str, Any], ...]) -> list[str]:
     out = [f"{len(rows)} rows" + (f"; provenance in {', '.join(provenance)}." if provenance else "."), "",
            "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     out += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
+    unknown = sum(unknown_access(row) is not None for row in rows)
+    if unknown:
+        out += ["", UNKNOWN_NOTE.format(count=unknown)]
     return out
+
+
+# How every report form shows an `access: unknown` row (README, "Access and exposure").
+UNKNOWN_NOTE = ("{count} rows have access `unknown`: a policy that was never seen decides them (named in `via` as "
+                "`unknown:<kind>-policy:<subject>`). Each is a finding to look at, not a pass; `graphgov pull iam` "
+                "reads the missing policies.")
 
 
 def _cell(value: Any) -> str:
@@ -140,6 +149,10 @@ def sarif_log(report: Report) -> dict[str, Any]:
         for row in rows:
             message = (f"{r.question.title}: " + ", ".join(resources_of(row)) if row
                        else f"{r.question.title}: no rows, evidence required")
+            missing = unknown_access(row)
+            if missing is not None:
+                message += (" (access unknown: never seen: " + (", ".join(missing) or "an identity policy or the "
+                            "state before the evidence") + "; a finding to look at, not a pass)")
             sarif_results.append({
                 "ruleId": r.question.id, "ruleIndex": index[r.question.id],
                 "partialFingerprints": {FINGERPRINT: fingerprint(r.question.id, row)},
@@ -147,6 +160,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                 "locations": [{"physicalLocation": {"artifactLocation": {
                     "uri": f"cypher/{r.question.id}.cypher", "uriBaseId": SARIF_BASE}}}],
                 "properties": {"resources": resources_of(row), "controls": list(r.question.controls), "row": row,
+                               **({"unknown": missing} if missing is not None else {}),
                                "provenance": {k: report.provenance[k] for k in resources_of(row)
                                               if k in report.provenance}},
             })

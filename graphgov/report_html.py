@@ -23,11 +23,12 @@ from graphgov.controls import (
     QuestionResult,
     Report,
     resources_of,
+    unknown_access,
     verdict_counts,
 )
 from graphgov.html_page import page, script_json
 from graphgov.lineage import Lineage, as_json, as_text, build_lineage, display_name
-from graphgov.report import PROVENANCE
+from graphgov.report import PROVENANCE, UNKNOWN_NOTE
 from graphgov.stores.base import Store
 
 ROW_LIMIT = 200  # rows shown per question; the JSON report carries them all
@@ -207,6 +208,9 @@ def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str], kn
     note = (f'<p class="muted">Showing {ROW_LIMIT} of {len(rows)} rows; the JSON report has them all.</p>'
             if len(rows) > ROW_LIMIT else "")
     where = f'<p class="muted">Provenance in {", ".join(provenance)}.</p>' if provenance else ""
+    unknown = sum(unknown_access(row) is not None for row in rows)
+    if unknown:
+        note += f'<p class="unknown-access">{_e(UNKNOWN_NOTE.format(count=unknown))}</p>'
     return f"{where}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
 
 

@@ -359,9 +359,15 @@ INVOKED_ADDITIVE = ("logged_count", "logged_errors", "input_tokens", "output_tok
                     "latency_count", "guardrail_intervened", "guardrail_none", "guardrail_unknown", "bodies_in_s3",
                     *(f"pii_{name}" for name in PII_TYPES))
 # Derived access edges are recomputed whole from the policy states after every load (graphgov.access):
-# `access` is `potential` or `conditional`, `via` names the granting statements (and role chain),
-# `conditions` the condition blocks that could not be settled, `actions` the actions allowed.
+# `access` is `potential`, `observed`, `conditional` or `unknown` (ACCESS_VALUES), `via` names the granting
+# statements (and role chain), `conditions` the condition blocks that could not be settled, `actions` the
+# actions allowed.
 DERIVED_PROPS = ("access", "via", "conditions", "actions", "as_of")
+ACCESS_VALUES = (
+    " `access`: `potential` (the policies in force allow it), `observed` (a successful call seen in CloudTrail "
+    "settles it; `via` names the call, `observed:cloudtrail:<operation>@<time>#<event id>`, and "
+    "`context:observed-call-only`), `conditional` (a condition could not be settled) or `unknown` (a bucket, "
+    "key or trust policy never seen decides it; `via` names it, `unknown:<kind>-policy:<subject>`).")
 
 EDGE_TYPES: dict[str, EdgeType] = {
     t.name: t
@@ -520,25 +526,27 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Subject had the policy state (one per change event, or per distinct snapshot)."),
         EdgeType("CAN_ASSUME", ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),), False, DERIVED_PROPS,
                  "Derived: the principal may assume the role (its trust policy, and its identity policy across "
-                 "accounts)."),
+                 "accounts)." + ACCESS_VALUES),
         EdgeType("CAN_READ", ((_ANY_PRINCIPAL, "Dataset"), (_ANY_PRINCIPAL, "ModelArtifact"),
                               (_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "ModelPackageGroup")), False,
                  DERIVED_PROPS, "Derived: the principal may read the data (s3:GetObject on every object under the "
                                 "prefix, with the key's kms:Decrypt for SSE-KMS data; an object only through a public "
-                                "ACL) or the registry group's packages."),
+                                "ACL) or the registry group's packages." + ACCESS_VALUES),
         EdgeType("CAN_WRITE", ((_ANY_PRINCIPAL, "Dataset"), (_ANY_PRINCIPAL, "ModelArtifact")), False, DERIVED_PROPS,
-                 "Derived: the principal may write the data (s3:PutObject)."),
+                 "Derived: the principal may write the data (s3:PutObject)." + ACCESS_VALUES),
         EdgeType("CAN_DECRYPT", ((_ANY_PRINCIPAL, "KMSKey"),), False, DERIVED_PROPS,
-                 "Derived: the principal may use the key (kms:Decrypt; `actions` lists the allowed key actions)."),
+                 "Derived: the principal may use the key (kms:Decrypt; `actions` lists the allowed key actions)."
+                 + ACCESS_VALUES),
         EdgeType("CAN_INVOKE", ((_ANY_PRINCIPAL, "Endpoint"), (_ANY_PRINCIPAL, "Model")), False, DERIVED_PROPS,
                  "Derived: the principal may invoke the endpoint (sagemaker:InvokeEndpoint) or the Bedrock model "
-                 "(bedrock:InvokeModel)."),
+                 "(bedrock:InvokeModel)." + ACCESS_VALUES),
         EdgeType("INPUT_READABLE_BY", (("TrainingJob", _ANY_PRINCIPAL), ("CustomizationJob", _ANY_PRINCIPAL)), False,
                  ("datasets", "accesses", "vias", "conditions", "chain", "as_of"),
                  "Derived: the principal could read the job's input `datasets` at the job's start (`as_of`), "
                  "directly or by assuming the roles in `chain`; `accesses[i]` is the access to `datasets[i]` "
-                 "(`unknown` when the policies of then are only known from later evidence), `vias[i]` its grants "
-                 "and roles, one per line."),
+                 "(as for CAN_READ; also `unknown` when the policies of then are only known from later evidence; "
+                 "who may assume an `observed` reader gets `potential`), `vias[i]` its grants and roles, one per "
+                 "line."),
         EdgeType("HAS_TRAIL", (("AWSAccount", "CloudTrailTrail"),), False, (), "The account owns the trail."),
         EdgeType("HAS_LOG_GROUP", (("AWSAccount", "LogGroup"),), False, (), "The account owns the log group."),
         EdgeType("DELIVERS_TO", (("CloudTrailTrail", "S3Bucket"), ("CloudTrailTrail", "LogGroup"),

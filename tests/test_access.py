@@ -27,6 +27,7 @@ DATA_ACCESS, TRAINING = f"arn:aws:iam::{D}:role/DataAccess", f"arn:aws:iam::{T}:
 VENDOR = f"arn:aws:iam::{V}:root"
 FRAUD, SHARED = "s3://acme-training-data/fraud/", "s3://acme-training-data/shared/"
 JOB = f"arn:aws:sagemaker:eu-west-1:{T}:training-job/fraud-train"
+MODEL = "s3://acme-models-t/output/fraud-train/output/model.tar.gz"
 SM = "sagemaker.amazonaws.com"
 READ_V1 = f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraud"
 READ_V2 = f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraudAndShared"
@@ -45,17 +46,29 @@ def _load(store, tmp_path, name):
 def test_three_account_chain_access_edges(store, tmp_path):
     summary = _load(store, tmp_path, "three-account-chain.json")
     assert (summary.records, summary.loaded, summary.quarantined) == (9, 9, 0)
-    assert summary.access == {"policy_states": 8, "principals": 5, "targets": 8, "decisions": 22,
-                              "edges": {"CAN_ASSUME": 3, "CAN_READ": 3, "INPUT_READABLE_BY": 4}}
+    assert summary.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 25,
+                              "edges": {"CAN_ASSUME": 6, "CAN_READ": 5, "CAN_WRITE": 2, "INPUT_READABLE_BY": 4}}
     reads = sorted((src[1], dst[1], a["access"], a["actions"]) for src, dst, a in store.scan_edges("CAN_READ"))
     assert reads == [  # s3:ListBucket is granted to nobody here: reading, not listing
+        (TRAINING, MODEL, "unknown", ["s3:GetObject", "s3:ListBucket"]),
+        (DATA_ACCESS, MODEL, "unknown", ["s3:GetObject", "s3:ListBucket"]),
         (DATA_ACCESS, FRAUD, "potential", ["s3:GetObject"]),
         (DATA_ACCESS, SHARED, "potential", ["s3:GetObject"]),
         (VENDOR, SHARED, "potential", ["s3:GetObject"]),
     ]
-    assumes = sorted((src[1], dst[1], a["access"]) for src, dst, a in store.scan_edges("CAN_ASSUME"))
-    assert assumes == [(TRAINING, DATA_ACCESS, "potential"), (VENDOR, DATA_ACCESS, "conditional"),
-                       (SM, TRAINING, "potential")]
+    # The job's output bucket: its policy (and owner) never seen, so what it grants is unknown, not "nobody"
+    assert {(src[1], a["via"][0]) for src, dst, a in store.scan_edges("CAN_WRITE")} == {
+        (TRAINING, "unknown:bucket-policy:acme-models-t"), (DATA_ACCESS, "unknown:bucket-policy:acme-models-t")}
+    assumes = sorted((src[1], dst[1], a["access"], a["via"]) for src, dst, a in store.scan_edges("CAN_ASSUME"))
+    admin_t, admin_d, engineer = f"arn:aws:iam::{T}:role/Admin", f"arn:aws:iam::{D}:role/Admin", \
+        f"arn:aws:iam::{T}:role/MLEngineer"
+    assert [a[:3] for a in assumes] == [
+        # Admin and MLEngineer are known only as callers: their trust policies were never seen, so whether a
+        # role of their account may assume them is unknown (issue 11), not "no"
+        (TRAINING, admin_t, "unknown"), (TRAINING, engineer, "unknown"), (TRAINING, DATA_ACCESS, "potential"),
+        (DATA_ACCESS, admin_d, "unknown"), (VENDOR, DATA_ACCESS, "conditional"), (SM, TRAINING, "potential")]
+    assert [a[3] for a in assumes if a[2] == "unknown"] == [
+        [f"unknown:trust-policy:{admin_t}"], [f"unknown:trust-policy:{engineer}"], [f"unknown:trust-policy:{admin_d}"]]
 
 
 def test_training_data_readers_observed_potential_and_conditional(store, tmp_path):
@@ -194,7 +207,10 @@ def test_assuming_a_role_with_a_path_is_judged_on_the_arn_iam_matches(store):
     aggregate.add(GraphDelta("pull:iam", "s", "s", "s", "2026-06-01T00:00:00Z",
                              tuple(rows) + tuple(n for n, _ in states), tuple(e for _, e in states)))
     store.write(aggregate, {"s": "2026-06-01"})
-    assert refresh_access(store).edges == {"CAN_ASSUME": 1}
-    (src, dst, attrs), = [(s, d, a) for s, d, a in store.scan_edges("CAN_ASSUME")]
+    assert refresh_access(store).edges == {"CAN_ASSUME": 2}
+    (src, dst, attrs), = [(s, d, a) for s, d, a in store.scan_edges("CAN_ASSUME") if a["access"] != "unknown"]
+    # the caller's own trust policy was never seen: whether DataAccess may assume it is unknown
+    assert [(s[1], d[1], a["via"]) for s, d, a in store.scan_edges("CAN_ASSUME") if a["access"] == "unknown"] == [
+        (target, caller, [f"unknown:trust-policy:{caller}"])]
     assert (src[1], dst[1], attrs["access"]) == (caller, target, "potential")
     assert attrs["via"] == [f"{caller}#inline:Assume#WithPath", f"trust:{target}#0"]

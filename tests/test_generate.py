@@ -718,13 +718,16 @@ def test_saved_questions_find_the_planted_mistakes(loaded: Any) -> None:
     assert debug[0]["actor"] == "arn:aws:iam::222222222222:user/bob.ml" and "runs-jobs" in debug[0]["reasons"]
     created = [r["time"] for r in changes if r["role"] == debug[0]["role"] and r["operation"] == "CreateRole"]
     assert created and created[0] < debug[0]["time"]
-    # (4) the vendor may read the credit training data, on a condition (its external id), through the role
+    # (4) the vendor may read the credit training data through the role, whose trust wants its external id:
+    # the vendor's successful AssumeRole shows it had one (issue 11: observed success is evidence), so the
+    # chain is potential, with the observed call and the note that only that call's context is proven
     readers = [r for r in ask(loaded, "training-data-readers", {}) if r["principal"] == vendor]
-    assert len(readers) == 3 and {r["access"] for r in readers} == {"conditional"}  # train, validation, test
+    assert len(readers) == 3 and {r["access"] for r in readers} == {"potential"}  # train, validation, test
     assert all(r["dataset"].startswith("s3://acme-data-2/credit/") for r in readers)
     assert all("assume:arn:aws:iam::111111111111:role/LabelingVendorAccess" in r["via"] for r in readers)
-    assert {r["principal"] for r in ask(loaded, "cross-account-exposure", {}) if r["access"] == "conditional"} == {
-        vendor}
+    assert all("context:observed-call-only" in r["via"] and any(v.startswith("observed:cloudtrail:AssumeRole@")
+                                                                 for v in r["via"]) for r in readers)
+    assert {r["principal"] for r in ask(loaded, "cross-account-exposure", {}) if r["access"] == "conditional"} == set()
 
 
 def test_access_at_training_time_follows_the_history(loaded: Any) -> None:
@@ -742,8 +745,9 @@ def test_access_at_training_time_follows_the_history(loaded: Any) -> None:
     # The first fraud job started before the shadow share; the second after it.
     assert "arn:aws:iam::444444444444:root" not in first
     assert last["arn:aws:iam::444444444444:root"] == {"potential"}
-    # The credit job started after the vendor's role existed.
-    assert credit["arn:aws:iam::555555555555:root"] == {"conditional"}
+    # The credit job started after the vendor's role existed; its AssumeRole, seen succeeding with the same
+    # policies in force, settles the trust's external-id condition.
+    assert credit["arn:aws:iam::555555555555:root"] == {"potential"}
     assert first["arn:aws:iam::111111111111:role/TrainingDataAccess"] == {"potential"}
 
 
