@@ -122,7 +122,8 @@ class _Deriver:
         known_principals = {s.subject for s in facts.states if s.subject_type in ("AWSRole", "AWSUser")}
         self.known_accounts = {account_of(p) for p in known_principals} - {None}
         self.model = AccessModel(self.timeline, facts.principals, facts.org_policy_types, self.known_accounts,
-                                 facts.management_accounts)
+                                 facts.management_accounts, facts.role_paths,
+                                 {k for k, a in facts.keys.items() if a.get("key_manager") == "AWS"})
         self.known_principals = sorted(known_principals)
         self.decisions = 0
         self.target_count = 0

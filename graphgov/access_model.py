@@ -32,6 +32,12 @@ ANYONE = "*"
 RANK = {"allow": 3, "conditional": 2, "unknown": 1, "implicit-deny": 0, "deny": 0}
 _ALLOW_ALL = parse_policy({"Statement": [{"Sid": "assumed", "Effect": "Allow", "Action": "*", "Resource": "*"}]})
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+# Services whose resources RCPs limit (AWS Organizations user guide, "Resource control policies (RCPs)",
+# list of supported services; AWS Control Tower "Controls implemented with RCPs" names the first five).
+# An action of any other service (sagemaker:InvokeEndpoint, bedrock:InvokeModel...) is never limited by an RCP.
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs",
+                          "dynamodb"})
+SERVICE_LINKED_PATH = "/aws-service-role/"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 
 
@@ -139,7 +145,8 @@ class AccessModel:
 
     def __init__(self, timeline: Timeline, principals: Mapping[str, tuple[str, ...]],
                  org_policy_types: Mapping[str, str] | None = None, known_accounts: Iterable[str] = (),
-                 management_accounts: Iterable[str] = ()) -> None:
+                 management_accounts: Iterable[str] = (), role_paths: Mapping[str, str] | None = None,
+                 aws_managed_keys: Iterable[str] = ()) -> None:
         self.timeline = timeline
         self.principal_labels = dict(principals)
         self.org_policy_types = dict(org_policy_types or {})
@@ -149,6 +156,11 @@ class AccessModel:
         # Accounts whose identity policies the evidence covers; a principal of any other account is
         # judged as its account root is: by what the resource side grants it.
         self.known_accounts = set(known_accounts)
+        # IAM paths of roles (a service-linked role's is /aws-service-role/<service>/): SCPs never limit those
+        self.role_paths = dict(role_paths or {})
+        # Keys AWS manages for a service (KeyManager AWS, alias aws/...): RCPs do not apply to them (AWS KMS
+        # developer guide, "Resource control policies in AWS KMS")
+        self.aws_managed_keys = frozenset(aws_managed_keys)
         self._cache: dict[tuple[int, str, Target], Outcome] = {}
         self._org_cache: dict[tuple[str, str, int], tuple[tuple[Labeled, ...], ...]] = {}
 
@@ -265,31 +277,32 @@ class AccessModel:
 
     def _level_docs(self, level: str, kind: str, time: str, account: bool) -> tuple[list[Labeled], bool]:
         """(documents attached to the level at `time`, complete?): complete when a snapshot listed the
-        level's attachments, or a FullAWSAccess is among them (the default need not be assumed then)."""
+        level's attachments, or the FullAWSAccess default is known attached (it need not be assumed then)
+        or known detached (an allow-list without it allows only what the other attachments allow).
+
+        Accounts hold their attachments as `org-policy:<id>` slots, OUs and roots as `target:<id>` slots of
+        the policy; both read the same way (`_attached`)."""
         if account:
-            pairs = [(resolved.state.target if resolved.state else None, resolved)
-                     for resolved in self.timeline.subject_at(level, time, "org-policy:").values()]
+            pairs = [(slot[len("org-policy:"):], resolved)
+                     for slot, resolved in self.timeline.subject_at(level, time, "org-policy:").items()]
         else:
-            pairs = []
-            for policy in self._policies_at_level.get(level, ()):
-                resolved = self.timeline.slot_at(policy, f"target:{level}", time)
-                if resolved is None:
-                    continue
-                attached = resolved.state is not None
-                if resolved.extrapolated and (resolved.state is None or resolved.state.evidence == "event"):
-                    attached = not attached  # before an AttachPolicy it was not attached; before a Detach, it was
-                pairs.append((policy if attached else None, resolved))
+            pairs = [(policy, resolved) for policy in self._policies_at_level.get(level, ())
+                     if (resolved := self.timeline.slot_at(policy, f"target:{level}", time)) is not None]
         docs: list[Labeled] = []
         complete = False
         for policy, resolved in pairs:
             if resolved.state is not None and resolved.state.evidence == "snapshot" and not resolved.extrapolated:
                 complete = True
-            if not policy or self.org_policy_types.get(policy, AWS_MANAGED.get(policy)) != kind:
+            attached = _attached(resolved)
+            if self.org_policy_types.get(policy, AWS_MANAGED.get(policy)) != kind:
+                continue
+            if AWS_MANAGED.get(policy) == kind:
+                complete = True  # FullAWSAccess attached, or known detached: no default to assume either way
+            if not attached:
                 continue
             content = self.timeline.slot_at(policy, "content", time)
             document = parsed_document(content.state.document or "") if content and content.state else None
             if AWS_MANAGED.get(policy) == kind:
-                complete = True
                 document = document or _ALLOW_ALL  # FullAWSAccess / RCPFullAWSAccess: allow everything
             if document is not None:
                 docs.append(Labeled(f"{kind}:{policy}@{level}", document))
@@ -328,6 +341,27 @@ class AccessModel:
         if not real:
             return ()  # only assumed allow-alls: as if no SCP applied
         return tuple(levels)
+
+    def scp_limits(self, principal: str, kind: str) -> bool:
+        """Whether the principal's account's SCPs limit it: IAM users and roles of a member account, and its
+        account root, which stands for whoever the account lets in (the root user included); never a
+        service-linked role (path /aws-service-role/, names AWSServiceRoleFor...: AWS Organizations user
+        guide, "Service control policies", tasks and entities not restricted by SCPs). The management
+        account is left out by `_org_levels`."""
+        if kind not in ("role", "user", "root"):
+            return False
+        if kind == "role":
+            path = self.role_paths.get(principal, "")
+            if path.startswith(SERVICE_LINKED_PATH) or principal.rsplit("/", 1)[-1].startswith("AWSServiceRoleFor"):
+                return False
+        return True
+
+    def rcp_limits(self, action: str, target: Target) -> bool:
+        """Whether RCPs take part: only for the services RCPs support (RCP_SERVICES), and never on an AWS
+        managed KMS key. Resources of the management account are left out by `_org_levels`."""
+        if action.split(":", 1)[0].lower() not in RCP_SERVICES:
+            return False
+        return not (target.kind == "kms" and (target.policy_subject or target.arn) in self.aws_managed_keys)
 
     # --- the resource's side -----------------------------------------------------------------------
 
@@ -413,8 +447,8 @@ class AccessModel:
         principal_account = account_of(principal) if kind != "anyone" else None
         policies = replace(
             policies, resource=tuple(resource_docs), resource_kind=target.kind,
-            scp_levels=self._org_levels(principal_account, "scp", time) if kind in ("role", "user") else (),
-            rcp_levels=self._org_levels(target.account, "rcp", time),
+            scp_levels=self._org_levels(principal_account, "scp", time) if self.scp_limits(principal, kind) else (),
+            rcp_levels=self._org_levels(target.account, "rcp", time) if self.rcp_limits(action, target) else (),
         )
         request = Request(principal=principal, action=action, resource=resource,
                           resource_account=target.account, principal_account=principal_account)
@@ -466,6 +500,18 @@ class AccessModel:
             if grantee.get("URI") in (ALL_USERS, AUTHENTICATED_USERS):
                 out.append(f"{grantee['URI'].rsplit('/', 1)[-1]}:{grant.get('Permission')}")
         return sorted(out)
+
+
+def _attached(resolved: Resolved) -> bool:
+    """Whether an SCP/RCP attachment slot holds at the resolved time. Before the slot's first observation,
+    when that is a change event, the change tells what held before it: a successful AttachPolicy proves the
+    policy was not attached just before (attaching it again fails with DuplicatePolicyAttachmentException,
+    AWS Organizations API reference, AttachPolicy), a DetachPolicy that it was (PolicyNotAttachedException).
+    A snapshot seen first is extrapolated as it is."""
+    attached = resolved.state is not None
+    if resolved.extrapolated and (resolved.state is None or resolved.state.evidence == "event"):
+        return not attached
+    return attached
 
 
 def _resource_for(action: str, target: Target) -> str:

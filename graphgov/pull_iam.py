@@ -317,6 +317,8 @@ def key_delta(metadata: Mapping[str, Any], policy: str | None, grants: Iterable[
     parsed = ids.parse_arn(arn)
     props = {"arn": arn, "id": metadata.get("KeyId") or parsed.resource.split("/", 1)[-1], "region": parsed.region,
              "account_id": parsed.account}
+    if metadata.get("KeyManager") in ("AWS", "CUSTOMER"):
+        props["key_manager"] = metadata["KeyManager"]
     acct_nodes, acct_edges = _account_rows(parsed.account, "KMSKey", arn)
     subject = _Subject(ctx, "KMSKey", arn, (NodeRow("KMSKey", arn, props), *acct_nodes), acct_edges)
     subject.state("lifecycle", "lifecycle")

@@ -284,9 +284,9 @@ def test_an_unknown_tree_still_applies_the_accounts_own_scps(embedded_store, tmp
     assert _reads(embedded_store) == [(VENDOR, SHARED, "potential")]
     denied = _decide(embedded_store, DATA_ACCESS, FRAUD)
     assert (denied.access, denied.via) == ("deny", [f"scp:{DENY_DATA}@{D}#NoTrainingData"])
-    # as before the tree was modelled, an attachment to the account itself is extrapolated back to the
-    # time before its event (an OU's or the root's AttachPolicy is read as "not attached before")
-    assert _at_training(embedded_store) == [(SHARED, VENDOR, "potential")]
+    # a successful AttachPolicy proves the SCP was not attached just before (DuplicatePolicyAttachmentException
+    # otherwise), at the account level as at an OU or the root: the job that started before it is not cut
+    assert _at_training(embedded_store) == BASELINE_AT_TRAINING
 
 
 # --- `pull iam` reads the organisation (moto server) -----------------------------------------------------
