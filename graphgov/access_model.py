@@ -146,7 +146,7 @@ class AccessModel:
     def __init__(self, timeline: Timeline, principals: Mapping[str, tuple[str, ...]],
                  org_policy_types: Mapping[str, str] | None = None, known_accounts: Iterable[str] = (),
                  management_accounts: Iterable[str] = (), role_paths: Mapping[str, str] | None = None,
-                 aws_managed_keys: Iterable[str] = ()) -> None:
+                 aws_managed_keys: Iterable[str] = (), organizations: Mapping[str, str] | None = None) -> None:
         self.timeline = timeline
         self.principal_labels = dict(principals)
         self.org_policy_types = dict(org_policy_types or {})
@@ -161,6 +161,8 @@ class AccessModel:
         # Keys AWS manages for a service (KeyManager AWS, alias aws/...): RCPs do not apply to them (AWS KMS
         # developer guide, "Resource control policies in AWS KMS")
         self.aws_managed_keys = frozenset(aws_managed_keys)
+        # management account -> organisation id (from the ARNs of its organisation's policies and OUs)
+        self.organizations = dict(organizations or {})
         self._cache: dict[tuple[int, str, Target], Outcome] = {}
         self._org_cache: dict[tuple[str, str, int], tuple[tuple[Labeled, ...], ...]] = {}
 
@@ -363,6 +365,65 @@ class AccessModel:
             return False
         return not (target.kind == "kms" and (target.policy_subject or target.arn) in self.aws_managed_keys)
 
+    # --- organisation membership: what aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:ResourceOrgID are ---
+
+    @cached_property
+    def _org_index(self) -> dict[str, str]:
+        """Account -> organisation id, to resolve a membership recorded as "the organisation of account X":
+        management accounts (from ARNs), and every account a membership state names the organisation of."""
+        index = dict(self.organizations)
+        for state in self.timeline.states.values():
+            if state.kind == "org-membership" and state.target and not state.deleted:
+                index.setdefault(state.subject, state.target)
+                via = (_json(state.document) or {}).get("via")
+                if isinstance(via, str):
+                    index.setdefault(via, state.target)
+        return index
+
+    def organization_of(self, account: str | None, time: str) -> tuple[str | None, bool]:
+        """(organisation id or None for none, known?) of the account at `time`, from its `organization` states.
+
+        Before the first evidence the membership is unknown, unless that evidence starts it (a created or
+        invited account was in no organisation before). A membership whose organisation id no evidence gives
+        stays unknown. A management account is in the organisation its policies' ARNs name."""
+        if not account:
+            return None, False
+        resolved = self.timeline.slot_at(account, "organization", time)
+        if resolved is None:
+            if account in self.management_accounts and account in self._org_index:
+                return self._org_index[account], True
+            return None, False
+        state = resolved.state
+        if resolved.extrapolated:
+            if state is not None and state.evidence == "event" and (_json(state.document) or {}).get("joined"):
+                return None, True
+            return None, False
+        if state is None:
+            return None, True  # removed, or left: in no organisation
+        org = state.target or self._org_index.get(str((_json(state.document) or {}).get("via")))
+        return (org, True) if org else (None, False)
+
+    def org_context(self, kind: str, principal_account: str | None, resource_account: str | None,
+                    time: str) -> dict[str, Any]:
+        """The organisation condition keys the evidence settles at `time` (None: known to be absent, the
+        account being in no organisation); a key whose value is not known is left out (stays unsettled).
+        aws:PrincipalOrgPaths needs the account's whole path from the root (`o-.../r-.../ou-.../`)."""
+        context: dict[str, Any] = {}
+        if kind in ("role", "user", "root") and principal_account:
+            org, known = self.organization_of(principal_account, time)
+            if known:
+                context["aws:PrincipalOrgID"] = org
+                chain = self._chain(principal_account, time) if org else None
+                if not org:
+                    context["aws:PrincipalOrgPaths"] = None
+                elif chain and chain[0].startswith("r-"):
+                    context["aws:PrincipalOrgPaths"] = [f"{org}/{'/'.join(chain)}/"]
+        if resource_account:
+            org, known = self.organization_of(resource_account, time)
+            if known:
+                context["aws:ResourceOrgID"] = org
+        return context
+
     # --- the resource's side -----------------------------------------------------------------------
 
     def resource_docs(self, target: Target, time: str) -> tuple[list[Labeled], bool, bool]:
@@ -451,7 +512,8 @@ class AccessModel:
             rcp_levels=self._org_levels(target.account, "rcp", time) if self.rcp_limits(action, target) else (),
         )
         request = Request(principal=principal, action=action, resource=resource,
-                          resource_account=target.account, principal_account=principal_account)
+                          resource_account=target.account, principal_account=principal_account,
+                          context=self.org_context(kind, principal_account, target.account, time))
         decision: EffectiveDecision = decide(request, policies)
         outcome = Outcome(_access(decision.outcome), list(decision.via), list(decision.conditions))
         if outcome.access == "deny" and decision.denied_by:

@@ -30,7 +30,7 @@ from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
 from graphgov.readers import RawRecord, iter_paths, read_path
 from graphgov.stores.base import Store
-from loaders import REGISTRY
+from loaders import REGISTRY, trail_folder
 
 CHUNK_RECORDS = 5000
 
@@ -114,6 +114,8 @@ def parse_record(raw: RawRecord) -> GraphDelta:
     parser = REGISTRY.get(raw.kind or "")
     if parser is None:
         raise Skip(f"unsupported_source:{raw.kind}")
+    if raw.kind == "cloudtrail":  # an organisation trail's folder also proves the account's membership
+        return trail_folder.with_membership(parser(raw.record), raw.location)
     return parser(raw.record)
 
 

@@ -24,8 +24,9 @@ cannot be used at all stop the pull with a PullError (one line for the user).
 
 When the caller may read the organisation (ListRoots answers: the management or a delegated
 administrator account), the pull also reads its tree and its SCPs and RCPs: each root and OU (an
-AWSOrganizationalUnit with its `parent`), each account's `parent` and the policies attached to it
-(`org-policy:<id>`), and each SCP/RCP attached anywhere (its `content` and a `target:<ou-/r- id>` per
+AWSOrganizationalUnit with its `parent`), each account's `parent`, its `organization` (the id
+DescribeOrganization gives) and the policies attached to it (`org-policy:<id>`), and each SCP/RCP attached
+anywhere (its `content` and a `target:<ou-/r- id>` per
 OU or root it is attached to; an inventory only when the whole tree was read). An organisation not in
 use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`).
 
@@ -81,7 +82,7 @@ AWS_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("s3", "GetBucketOwnershipControls"), ("s3", "GetBucketEncryption"),
     ("organizations", "ListRoots"), ("organizations", "ListOrganizationalUnitsForParent"),
     ("organizations", "ListAccountsForParent"), ("organizations", "ListPoliciesForTarget"),
-    ("organizations", "DescribePolicy"),
+    ("organizations", "DescribePolicy"), ("organizations", "DescribeOrganization"),
 })
 ORG_POLICY_FILTERS = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
@@ -346,10 +347,14 @@ def org_unit_delta(unit: Mapping[str, Any], parent: str | None, ctx: PullContext
     return subject.delta(name=f"org:{unit['Id']}")
 
 
-def org_account_delta(account: str, parent: str, policies: Iterable[str] | None, ctx: PullContext) -> GraphDelta:
-    """An account's place in the tree and the SCPs/RCPs attached to it (None: they could not be read)."""
+def org_account_delta(account: str, parent: str, policies: Iterable[str] | None, ctx: PullContext,
+                      org_id: str | None = None) -> GraphDelta:
+    """An account's place in the tree, its organisation (when DescribeOrganization answered) and the SCPs/RCPs
+    attached to it (None: they could not be read)."""
     subject = _Subject(ctx, "AWSAccount", account, (NodeRow("AWSAccount", account, {"id": account}),))
     subject.state("parent", "org-parent", target=parent)
+    if org_id:
+        subject.state("organization", "org-membership", target=org_id)
     for policy in sorted(policies or ()):
         subject.state(f"org-policy:{policy}", "org-attachment", target=policy)
     return subject.delta(inventory=False, name=f"org:{account}")
@@ -607,6 +612,11 @@ class _Pull:
         except _Failed as failed:
             yield "organization", RawRecord("organization", None, "organizations:ListRoots", error=str(failed))
             return
+        org_id = None
+        try:  # the organisation's id: what aws:PrincipalOrgID / aws:ResourceOrgID of its accounts are
+            org_id = (self.call(org, "describe_organization").get("Organization") or {}).get("Id")
+        except (_Skipped, _Failed) as exc:
+            yield "organization", self._org_failure(exc, "organizations:DescribeOrganization")
         complete = True
         units: list[tuple[Mapping[str, Any], str | None]] = [(root, None) for root in roots]
         accounts: list[tuple[Mapping[str, Any], str]] = []
@@ -645,7 +655,8 @@ class _Pull:
             yield self.one("org-unit", unit["Id"], unit, lambda u=unit, p=parent: org_unit_delta(u, p, ctx))
         for account, parent in accounts:
             yield self.one("org-account", account["Id"], account,
-                           lambda a=account, p=parent: org_account_delta(a["Id"], p, attached.get(a["Id"]), ctx))
+                           lambda a=account, p=parent: org_account_delta(a["Id"], p, attached.get(a["Id"]), ctx,
+                                                                         org_id))
         targets_of: dict[str, list[str]] = {policy: [] for policy in summaries}
         for unit, _parent in units:
             for policy in attached.get(unit["Id"]) or ():

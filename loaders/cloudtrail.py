@@ -64,7 +64,10 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
         time = to_utc_iso(record.get("eventTime"))
     except ValueError as exc:
         raise Malformed(f"{source} {name}: {exc}") from exc
-    principal = from_user_identity(record.get("userIdentity"), fields.partition(record))
+    identity = record.get("userIdentity")
+    if not identity and record.get("eventType") == "AwsServiceEvent":
+        identity = {"invokedBy": source}  # some exports drop a service event's userIdentity: the service acted
+    principal = from_user_identity(identity, fields.partition(record))
     nodes, edges = list(principal.nodes), list(principal.edges)
     handler(record, principal, nodes, edges)
     shared = record.get("sharedEventID")

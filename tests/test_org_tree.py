@@ -108,7 +108,8 @@ def test_create_organizational_unit():
 
 def test_move_account_keeps_its_source():
     delta = cloudtrail.parse(move("2026-03-04T09:00:00Z", D, ROOT, OU))
-    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", '{"from":"r-a1b2"}', OU, False)]
+    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", '{"from":"r-a1b2"}', OU, False),
+                             ("AWSAccount", D, "organization", "org-membership", f'{{"via":"{MGMT}"}}', None, False)]
     assert set(nodes(delta, "AWSOrganizationalUnit")) == {ROOT, OU}
     assert nodes(delta, "AWSAccount") == {D: {"id": D}, MGMT: {"id": MGMT}}
 
@@ -122,14 +123,16 @@ def test_leave_organization_names_the_callers_account():
         cloudtrail.parse(sample)
     succeeded = {k: v for k, v in sample.items() if k not in ("errorCode", "errorMessage")}
     delta = cloudtrail.parse(succeeded)
-    assert states(delta) == [("AWSAccount", "111122223333", "parent", "org-parent", None, None, True)]
+    assert states(delta) == [("AWSAccount", "111122223333", "parent", "org-parent", None, None, True),
+                             ("AWSAccount", "111122223333", "organization", "org-membership", None, None, True)]
 
 
 def test_delete_ou_and_remove_account():
     delta = cloudtrail.parse(record("DeleteOrganizationalUnit", "2026-03-04T09:00:00Z", {"organizationalUnitId": OU}))
     assert states(delta) == [("AWSOrganizationalUnit", OU, "lifecycle", "lifecycle", None, None, True)]
     delta = cloudtrail.parse(record("RemoveAccountFromOrganization", "2026-03-04T09:00:00Z", {"AccountId": D}))
-    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", None, None, True)]
+    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", None, None, True),
+                             ("AWSAccount", D, "organization", "org-membership", None, None, True)]
 
 
 @pytest.mark.parametrize(("rec", "error"), [
@@ -320,7 +323,7 @@ def _pulled(store) -> dict[tuple[str, str], tuple]:
 
 def test_pull_reads_the_tree_and_its_scps_and_rcps(moto, aws_calls, embedded_store, tmp_path):
     org = _org_client()
-    org.create_organization(FeatureSet="ALL")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     root = org.list_roots()["Roots"][0]["Id"]
     ou = org.create_organizational_unit(ParentId=root, Name="restricted")["OrganizationalUnit"]["Id"]
     member = org.create_account(Email="data@example.com", AccountName="data")["CreateAccountStatus"]["AccountId"]
@@ -360,6 +363,9 @@ def test_pull_reads_the_tree_and_its_scps_and_rcps(moto, aws_calls, embedded_sto
         ("p-FullAWSAccess", f"target:{ou}"): ("org-attachment", ou, None),
         ("p-RCPFullAWSAccess", f"target:{root}"): ("org-attachment", root, None),
         ("p-RCPFullAWSAccess", f"target:{ou}"): ("org-attachment", ou, None),
+        # DescribeOrganization's id: every account the pull lists is a member of it
+        (MOTO_ACCOUNT, "organization"): ("org-membership", org_id, None),
+        (member, "organization"): ("org-membership", org_id, None),
     }
     assert {key: value for key, value in states.items() if key[1] == "content"} == {
         (scp, "content"): ("org-policy", None, deny), (rcp, "content"): ("org-policy", None, rcp_doc),
