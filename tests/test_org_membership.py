@@ -280,7 +280,8 @@ def test_a_service_linked_role_is_not_limited_by_scps(store, tmp_path):
     inline = record("PutRolePolicy", "2026-03-01T09:31:00Z", {
         "roleName": "AWSServiceRoleForAmazonSageMakerNotebooks", "policyName": "Read",
         "policyDocument": json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-training-data/*"}]})})
+            "Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-training-data/*"}]})})
     for rec in (slr, inline):
         rec.update(eventSource="iam.amazonaws.com", recipientAccountId=D)
         rec["userIdentity"] = {**rec["userIdentity"], "accountId": D,
