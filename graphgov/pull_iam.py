@@ -28,7 +28,10 @@ AWSOrganizationalUnit with its `parent`), each account's `parent`, its `organiza
 DescribeOrganization gives) and the policies attached to it (`org-policy:<id>`), and each SCP/RCP attached
 anywhere (its `content` and a `target:<ou-/r- id>` per
 OU or root it is attached to; an inventory only when the whole tree was read). An organisation not in
-use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`).
+use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`). Any
+account may describe its own organisation, so every pull first records the pulled account's membership
+(`org-membership`: DescribeOrganization's id, or none when AWSOrganizationsNotInUseException says the
+account is in no organisation), which settles aws:PrincipalOrgID and aws:ResourceOrgID for it.
 
 SageMaker model package group policies are not read: moto (the test server) does not implement
 GetModelPackageGroupPolicy, so that code could not be tested.
@@ -360,6 +363,16 @@ def org_account_delta(account: str, parent: str, policies: Iterable[str] | None,
     return subject.delta(inventory=False, name=f"org:{account}")
 
 
+def org_membership_delta(account: str, org_id: str | None, ctx: PullContext) -> GraphDelta:
+    """The pulled account's own organisation (DescribeOrganization), or none (AWSOrganizationsNotInUseException)."""
+    subject = _Subject(ctx, "AWSAccount", account, (NodeRow("AWSAccount", account, {"id": account}),))
+    if org_id:
+        subject.state("organization", "org-membership", target=org_id)
+    else:
+        subject.state("organization", "org-membership", deleted=True)
+    return subject.delta(inventory=False, name=f"org-membership:{account}")
+
+
 def org_policy_delta(policy: Mapping[str, Any], targets: Iterable[str], ctx: PullContext,
                      inventory: bool) -> GraphDelta:
     """A DescribePolicy answer: the SCP or RCP's content, and the roots and OUs it is attached to."""
@@ -600,6 +613,20 @@ class _Pull:
         """The organisation's tree, and its SCPs and RCPs with what each is attached to (see the module doc)."""
         org, ctx = self.client("organizations"), self.ctx
         assert ctx is not None
+        org_id = None
+        try:  # any member may describe its organisation: its id is what aws:PrincipalOrgID of its accounts is
+            found = self.call(org, "describe_organization", absent="AWSOrganizationsNotInUseException")
+            org_id = (found.get("Organization") or {}).get("Id")
+        except _Absent:  # the caller's account is in no organisation: a fact, which settles org conditions
+            yield self.one("org-membership", ctx.account, None, lambda: org_membership_delta(ctx.account, None, ctx))
+            yield "organization", RawRecord("organization", None, "organizations:DescribeOrganization",
+                                            skip="organizations_not_in_use")
+            return
+        except (_Skipped, _Failed) as exc:
+            yield "organization", self._org_failure(exc, "organizations:DescribeOrganization")
+        if org_id:
+            yield self.one("org-membership", ctx.account, None,
+                           lambda: org_membership_delta(ctx.account, org_id, ctx))
         try:
             roots = self.call(org, "list_roots", absent="AWSOrganizationsNotInUseException").get("Roots") or []
         except _Absent:
@@ -612,11 +639,6 @@ class _Pull:
         except _Failed as failed:
             yield "organization", RawRecord("organization", None, "organizations:ListRoots", error=str(failed))
             return
-        org_id = None
-        try:  # the organisation's id: what aws:PrincipalOrgID / aws:ResourceOrgID of its accounts are
-            org_id = (self.call(org, "describe_organization").get("Organization") or {}).get("Id")
-        except (_Skipped, _Failed) as exc:
-            yield "organization", self._org_failure(exc, "organizations:DescribeOrganization")
         complete = True
         units: list[tuple[Mapping[str, Any], str | None]] = [(root, None) for root in roots]
         accounts: list[tuple[Mapping[str, Any], str]] = []

@@ -345,7 +345,7 @@ def test_pull_reads_the_tree_and_its_scps_and_rcps(moto, aws_calls, embedded_sto
     assert set(aws_calls) <= AWS_CALLS
     assert (summary.quarantined, set(summary.skipped)) == (0, {"aws_managed_policy_unused"})
     assert {k: v for k, v in summary.objects.items() if k.startswith("org")} == {
-        "org-unit": 2, "org-account": 2, "org-policy": 4}
+        "org-unit": 2, "org-account": 2, "org-policy": 4, "org-membership": 1}
     full = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     states = _pulled(embedded_store)
     assert {key: value for key, value in states.items() if key[1] not in ("content", "lifecycle", "inventory")} == {
@@ -399,13 +399,24 @@ def test_pull_without_an_organisation_skips_it_by_name(moto, embedded_store, tmp
     assert summary.skipped["organizations_not_in_use"] == 1
     assert summary.objects["organization"] == 1
     assert summary.quarantined == 0
+    # DescribeOrganization's AWSOrganizationsNotInUseException: the account is known to be in no organisation
+    assert _memberships(embedded_store) == [(MOTO_ACCOUNT, None, True)]
+    model = _Deriver(_read_facts(embedded_store)).model
+    assert model.organization_of(MOTO_ACCOUNT, END_OF_TIME) == (None, True)
 
 
 def test_pull_denied_the_organisation_skips_it_by_name(moto, embedded_store, tmp_path):
-    _org_client().create_organization(FeatureSet="ALL")
+    org_id = _org_client().create_organization(FeatureSet="ALL")["Organization"]["Id"]
     session = aws_session()
     session.events.register("before-call.organizations.ListRoots", _fail_list_roots)
     summary = pull_iam(session, embedded_store, tmp_path / "q.jsonl")
     assert summary.skipped["access_denied:organizations:ListRoots"] == 1
     assert summary.quarantined == 0
     assert [a for _k, a in embedded_store.scan_nodes("PolicyState") if a["slot"] == "parent"] == []
+    # a member that may not read the tree still learns its own organisation (DescribeOrganization)
+    assert _memberships(embedded_store) == [(MOTO_ACCOUNT, org_id, False)]
+
+
+def _memberships(store) -> list[tuple]:
+    return sorted((a["subject"], a.get("target"), a["deleted"]) for _k, a in store.scan_nodes("PolicyState")
+                  if a["slot"] == "organization")
