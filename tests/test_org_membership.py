@@ -174,6 +174,10 @@ def test_unknown_membership_stays_conditional(store, tmp_path):
     _load(store, tmp_path, bucket_policy(*ORG_POLICY))
     assert _direct_fraud_reads(store) == [(TRAINING, "conditional"), (DATA_ACCESS, "potential"),
                                           (VENDOR, "conditional")]
+    # at the job's start too: TrainingRole (and SageMaker through it) only conditionally
+    assert _at_training(store) == [(FRAUD, TRAINING, "conditional"), (FRAUD, DATA_ACCESS, "potential"),
+                                   (FRAUD, VENDOR, "conditional"), (FRAUD, "sagemaker.amazonaws.com", "conditional"),
+                                   (SHARED, VENDOR, "potential")]
 
 
 def test_a_created_account_is_in_the_organisation_and_a_vendor_invited_only_is_not_settled(store, tmp_path):
@@ -183,8 +187,8 @@ def test_a_created_account_is_in_the_organisation_and_a_vendor_invited_only_is_n
     # TrainingRole's account is a member: the org grant holds; the vendor was only invited: still conditional
     assert _direct_fraud_reads(store) == [(TRAINING, "potential"), (DATA_ACCESS, "potential"),
                                           (VENDOR, "conditional")]
-    assert (TRAINING, "potential") in _readers(store, FRAUD)
-    assert (TRAINING, "conditional") not in _readers(store, FRAUD)
+    assert _readers(store, FRAUD) == [(TRAINING, "potential"), (DATA_ACCESS, "observed"), (DATA_ACCESS, "potential"),
+                                      (VENDOR, "conditional"), ("sagemaker.amazonaws.com", "potential")]
 
 
 def test_an_account_of_another_organisation_is_not_granted(store, tmp_path):
@@ -208,6 +212,9 @@ def test_membership_is_judged_at_the_time_asked_about(store, tmp_path):
     assert model.organization_of(V, "2026-03-03T08:00:00Z") == (None, False)
     assert _decide(store, TRAINING, FRAUD, "2026-03-03T08:00:00Z").access == "allow"
     assert _decide(store, TRAINING, FRAUD).access == "deny"
+    assert _at_training(store) == [(FRAUD, TRAINING, "potential"), (FRAUD, DATA_ACCESS, "potential"),
+                                   (FRAUD, VENDOR, "conditional"), (FRAUD, "sagemaker.amazonaws.com", "potential"),
+                                   (SHARED, VENDOR, "potential")]
 
 
 def test_an_organisation_trail_folder_proves_membership(store, tmp_path):
@@ -331,3 +338,68 @@ def test_rcps_limit_only_the_services_they_support_and_not_aws_managed_keys(embe
 
 def _direct_reads(store) -> list[tuple]:
     return sorted((src[1], dst[1], a["access"]) for src, dst, a in store.scan_edges("CAN_READ"))
+
+
+# --- SCPs apply from the moment they are attached, at the account level too (both stores) --------------------
+
+BASELINE_NOW = [(DATA_ACCESS, FRAUD, "potential"), (DATA_ACCESS, SHARED, "potential"), (VENDOR, SHARED, "potential")]
+BASELINE_AT_TRAINING = [(FRAUD, TRAINING, "potential"), (FRAUD, DATA_ACCESS, "potential"),
+                        (FRAUD, VENDOR, "conditional"), (FRAUD, "sagemaker.amazonaws.com", "potential"),
+                        (SHARED, VENDOR, "potential")]
+
+
+def test_an_account_scp_attached_after_the_job_started_does_not_cut_it(store, tmp_path):
+    _load(store, tmp_path, create_policy("2026-03-01T09:00:00Z", DENY_DATA, DENY_DATA_STATEMENT),
+          attach("2026-03-04T09:00:00Z", DENY_DATA, D))
+    assert _direct_reads(store) == [(VENDOR, SHARED, "potential")]
+    assert _at_training(store) == BASELINE_AT_TRAINING
+
+
+def test_an_account_scp_detached_after_the_job_had_cut_it(store, tmp_path):
+    """A DetachPolicy proves the policy was attached just before: the job that ran before it was cut."""
+    _load(store, tmp_path, create_policy("2026-03-01T09:00:00Z", DENY_DATA, DENY_DATA_STATEMENT),
+          attach("2026-03-04T09:00:00Z", DENY_DATA, D, "DetachPolicy"))
+    assert _direct_reads(store) == BASELINE_NOW
+    assert _at_training(store) == [(SHARED, VENDOR, "potential")]
+
+
+# --- aws:ResourceOrgID (both stores) -----------------------------------------------------------------------
+
+PERIMETER = {"Sid": "OnlyOurOrgsData", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:ResourceOrgID": ORG}}}
+
+
+def _perimeter() -> dict:
+    """A data-perimeter statement on DataAccess (AWS data perimeter examples: deny access to resources outside
+    the organisation), as PutRolePolicy in D's trail."""
+    rec = record("PutRolePolicy", "2026-03-01T11:00:00Z", {
+        "roleName": "DataAccess", "policyName": "Perimeter",
+        "policyDocument": json.dumps({"Version": "2012-10-17", "Statement": [PERIMETER]})})
+    rec.update(eventSource="iam.amazonaws.com", recipientAccountId=D)
+    rec["userIdentity"] = {**rec["userIdentity"], "accountId": D, "arn": f"arn:aws:sts::{D}:assumed-role/Admin/ops"}
+    rec["userIdentity"]["sessionContext"]["sessionIssuer"] = {
+        "type": "Role", "principalId": "AROAEXAMPLEDADMIN001", "arn": f"arn:aws:iam::{D}:role/Admin",
+        "accountId": D, "userName": "Admin"}
+    return rec
+
+
+def _data_access_reads(store) -> list[tuple]:
+    return [r for r in _direct_reads(store) if r[0] == DATA_ACCESS]
+
+
+def test_resource_org_id_is_settled_by_the_bucket_accounts_membership(store, tmp_path):
+    _load(store, tmp_path, _perimeter())
+    assert _data_access_reads(store) == [(DATA_ACCESS, FRAUD, "conditional"), (DATA_ACCESS, SHARED, "conditional")]
+
+
+def test_resource_org_id_of_a_member_bucket_account_lets_the_perimeter_pass(store, tmp_path):
+    _load(store, tmp_path, KNOWN_ORG, move("2026-02-01T09:03:00Z", D, ROOT, OU), _perimeter())
+    assert _data_access_reads(store) == [(DATA_ACCESS, FRAUD, "potential"), (DATA_ACCESS, SHARED, "potential")]
+
+
+def test_resource_org_id_of_another_organisation_is_denied_by_the_perimeter(store, tmp_path):
+    _load(store, tmp_path, handshake("AcceptHandshake", "2026-02-01T09:00:00Z", D, OTHER_ORG, "ACCEPTED"),
+          _perimeter())
+    assert _data_access_reads(store) == []
+    denied = _decide(store, DATA_ACCESS, FRAUD)
+    assert (denied.access, denied.via) == ("deny", [f"{DATA_ACCESS}#inline:Perimeter#OnlyOurOrgsData"])
