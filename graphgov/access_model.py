@@ -164,7 +164,7 @@ class AccessModel:
         # management account -> organisation id (from the ARNs of its organisation's policies and OUs)
         self.organizations = dict(organizations or {})
         self._cache: dict[tuple[int, str, Target], Outcome] = {}
-        self._org_cache: dict[tuple[str, str, int], tuple[tuple[Labeled, ...], ...]] = {}
+        self._org_cache: dict[tuple[str, str, int], tuple[tuple[tuple[Labeled, ...], ...], bool]] = {}
 
     # --- the principal's side ----------------------------------------------------------------------
 
@@ -277,10 +277,12 @@ class AccessModel:
             chain.append(next(iter(self._roots)))  # an organisation has one root: the unknown top is it
         return tuple(reversed(chain))
 
-    def _level_docs(self, level: str, kind: str, time: str, account: bool) -> tuple[list[Labeled], bool]:
-        """(documents attached to the level at `time`, complete?): complete when a snapshot listed the
-        level's attachments, or the FullAWSAccess default is known attached (it need not be assumed then)
-        or known detached (an allow-list without it allows only what the other attachments allow).
+    def _level_docs(self, level: str, kind: str, time: str, account: bool) -> tuple[list[Labeled], bool, bool]:
+        """(documents attached to the level at `time`, complete?, unknown?): complete when a snapshot listed
+        the level's attachments, or the FullAWSAccess default is known attached (it need not be assumed then)
+        or known detached (an allow-list without it allows only what the other attachments allow); unknown
+        when `time` is earlier than the log window (the timeline's first instant) and an attachment is known
+        only from a later Attach/DetachPolicy: what it says of "just before" does not reach back that far.
 
         Accounts hold their attachments as `org-policy:<id>` slots, OUs and roots as `target:<id>` slots of
         the policy; both read the same way (`_attached`)."""
@@ -291,13 +293,17 @@ class AccessModel:
             pairs = [(policy, resolved) for policy in self._policies_at_level.get(level, ())
                      if (resolved := self.timeline.slot_at(policy, f"target:{level}", time)) is not None]
         docs: list[Labeled] = []
-        complete = False
+        complete = unknown = False
+        before_window = bool(self.timeline.instants) and time < self.timeline.instants[0]
         for policy, resolved in pairs:
             if resolved.state is not None and resolved.state.evidence == "snapshot" and not resolved.extrapolated:
                 complete = True
             attached = _attached(resolved)
             if self.org_policy_types.get(policy, AWS_MANAGED.get(policy)) != kind:
                 continue
+            if before_window and resolved.extrapolated and (
+                    resolved.state is None or resolved.state.evidence == "event"):
+                unknown = True
             if AWS_MANAGED.get(policy) == kind:
                 complete = True  # FullAWSAccess attached, or known detached: no default to assume either way
             if not attached:
@@ -308,7 +314,7 @@ class AccessModel:
                 document = document or _ALLOW_ALL  # FullAWSAccess / RCPFullAWSAccess: allow everything
             if document is not None:
                 docs.append(Labeled(f"{kind}:{policy}@{level}", document))
-        return docs, complete
+        return docs, complete, unknown
 
     def _org_levels(self, account: str | None, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
         """The SCPs or RCPs in force for the account at `time`: one level per node of its place in the
@@ -320,29 +326,38 @@ class AccessModel:
         nothing is known of the account's place, only the policies attached to it directly apply
         (as one level, with FullAWSAccess assumed above it). Cached per (account, kind, state epoch).
         """
+        return self._org_state(account, kind, time)[0]
+
+    def org_unknown(self, account: str | None, kind: str, time: str) -> bool:
+        """Whether an SCP/RCP attachment the answer rests on is not known at `time` (see `_level_docs`)."""
+        return self._org_state(account, kind, time)[1]
+
+    def _org_state(self, account: str | None, kind: str, time: str) -> tuple[tuple[tuple[Labeled, ...], ...], bool]:
         if not account or account in self.management_accounts:
-            return ()
+            return (), False
         key = (account, kind, self.timeline.epoch(time))
         cached = self._org_cache.get(key)
         if cached is None:
             cached = self._org_cache[key] = self._org_levels_uncached(account, kind, time)
         return cached
 
-    def _org_levels_uncached(self, account: str, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
+    def _org_levels_uncached(self, account: str, kind: str, time: str
+                             ) -> tuple[tuple[tuple[Labeled, ...], ...], bool]:
         chain = self._chain(account, time)
         if chain == ():
-            return ()  # not in an organisation: no SCP or RCP applies
+            return (), False  # not in an organisation: no SCP or RCP applies
         levels = []
-        real = False
+        real = any_unknown = False
         for level in (*(chain or ()), account):
-            docs, complete = self._level_docs(level, kind, time, level == account)
+            docs, complete, unknown = self._level_docs(level, kind, time, level == account)
             real = real or bool(docs) or complete
+            any_unknown = any_unknown or unknown
             if not complete:
                 docs.append(Labeled(f"{kind}:assumed-FullAWSAccess@{level}", _ALLOW_ALL))
             levels.append(tuple(docs))
         if not real:
-            return ()  # only assumed allow-alls: as if no SCP applied
-        return tuple(levels)
+            return (), any_unknown  # only assumed allow-alls: as if no SCP applied
+        return tuple(levels), any_unknown
 
     def scp_limits(self, principal: str, kind: str) -> bool:
         """Whether the principal's account's SCPs limit it: IAM users and roles of a member account, and its
@@ -506,11 +521,14 @@ class AccessModel:
             if disabled:
                 return Outcome("deny", [f"key-state:{disabled}"])
         principal_account = account_of(principal) if kind != "anyone" else None
+        scp, rcp = self.scp_limits(principal, kind), self.rcp_limits(action, target)
         policies = replace(
             policies, resource=tuple(resource_docs), resource_kind=target.kind,
-            scp_levels=self._org_levels(principal_account, "scp", time) if self.scp_limits(principal, kind) else (),
-            rcp_levels=self._org_levels(target.account, "rcp", time) if self.rcp_limits(action, target) else (),
+            scp_levels=self._org_levels(principal_account, "scp", time) if scp else (),
+            rcp_levels=self._org_levels(target.account, "rcp", time) if rcp else (),
         )
+        org_unknown = (scp and self.org_unknown(principal_account, "scp", time)) or (
+            rcp and self.org_unknown(target.account, "rcp", time))
         request = Request(principal=principal, action=action, resource=resource,
                           resource_account=target.account, principal_account=principal_account,
                           context=self.org_context(kind, principal_account, target.account, time))
@@ -525,6 +543,9 @@ class AccessModel:
             outcome.conditions = sorted({*outcome.conditions, '{"graphgov:unknown":"key-policy"}'})
         if (extrapolated or resource_extra) and RANK[outcome.access] > 1:
             outcome.access = "unknown"  # the states used were only known later than `time`
+        if org_unknown and (RANK[outcome.access] > 1 or any(v.startswith(("scp:", "rcp:")) for v in outcome.via)):
+            # before the log window: whether an SCP/RCP seen attached or detached later was attached then is unknown
+            outcome = Outcome("unknown", list(decision.via), outcome.conditions)
         return outcome
 
     # --- public access, as AWS judges it -----------------------------------------------------------

@@ -403,3 +403,15 @@ def test_resource_org_id_of_another_organisation_is_denied_by_the_perimeter(stor
     assert _data_access_reads(store) == []
     denied = _decide(store, DATA_ACCESS, FRAUD)
     assert (denied.access, denied.via) == ("deny", [f"{DATA_ACCESS}#inline:Perimeter#OnlyOurOrgsData"])
+
+
+def test_before_the_log_window_an_attachment_seen_only_later_is_unknown(embedded_store, tmp_path):
+    """A DetachPolicy on 03-04 proves the SCP was attached just before, back to the start of the evidence
+    (the job on 03-03 was cut); earlier than any evidence whether it was attached is not known."""
+    _load(embedded_store, tmp_path, create_policy("2026-03-01T09:00:00Z", DENY_DATA, DENY_DATA_STATEMENT),
+          attach("2026-03-04T09:00:00Z", DENY_DATA, D, "DetachPolicy"))
+    within = _decide(embedded_store, DATA_ACCESS, FRAUD, "2026-03-03T08:00:00Z")
+    assert (within.access, within.via) == ("deny", [f"scp:{DENY_DATA}@{D}#NoTrainingData"])
+    before = _decide(embedded_store, DATA_ACCESS, FRAUD, "2026-02-15T00:00:00Z")
+    assert (before.access, before.via) == ("unknown", [])
+    assert _decide(embedded_store, DATA_ACCESS, FRAUD).access == "allow"
