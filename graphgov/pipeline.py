@@ -109,13 +109,14 @@ class Quarantine:
             self._handle.close()
 
 
-def parse_record(raw: RawRecord) -> GraphDelta:
-    """Dispatch one read record to its loader; Skip when no loader models its kind."""
+def parse_record(raw: RawRecord, memberships: dict[str, str] | None = None) -> GraphDelta:
+    """Dispatch one read record to its loader; Skip when no loader models its kind. `memberships`: the load's
+    memory of the organisation-trail file that last carried a membership (loaders.trail_folder)."""
     parser = REGISTRY.get(raw.kind or "")
     if parser is None:
         raise Skip(f"unsupported_source:{raw.kind}")
     if raw.kind == "cloudtrail":  # an organisation trail's folder also proves the account's membership
-        return trail_folder.with_membership(parser(raw.record), raw.location)
+        return trail_folder.with_membership(parser(raw.record), raw.location, memberships)
     return parser(raw.record)
 
 
@@ -215,9 +216,10 @@ class LoadRun:
         self.last_checkpoint = time.monotonic()
         self.markers: dict[str, str] = {}
         self.checkpoints: dict[str, str] = {}
+        self.memberships: dict[str, str] = {}
 
     def add_raw(self, raw: RawRecord) -> None:
-        _account(raw, self.chunk, self.summary, self.quarantine)
+        _account(raw, self.chunk, self.summary, self.quarantine, self.memberships)
         self._maybe_flush()
 
     def add(self, item: GraphDelta | RawRecord) -> None:
@@ -330,7 +332,8 @@ def load_deltas(
     return run.result()
 
 
-def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine) -> None:
+def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine,
+             memberships: dict[str, str] | None = None) -> None:
     summary.records += 1
     if raw.error:
         summary.quarantined += 1
@@ -340,7 +343,7 @@ def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Qu
         summary.skipped[raw.skip] += 1
         return
     try:
-        chunk.deltas.append(parse_record(raw))
+        chunk.deltas.append(parse_record(raw, memberships))
     except Skip as skip:
         summary.skipped[skip.reason] += 1
     except (Malformed, IdentityError) as exc:

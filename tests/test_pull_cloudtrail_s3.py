@@ -138,7 +138,7 @@ SUMMARY = {
     "records": RECORDS, "loaded": 724, "quarantined": 1, "files": FILES,
     "skipped": {"duplicate": 2, "shared_event_copy": 11, "unsupported_event": 89},
 }
-NODES, EDGES = 512, 1324
+NODES, EDGES = 515, 1327  # with each account's membership the organisation trail's folder proves
 ACCESS_EDGES = {"CAN_ASSUME": 21, "CAN_DECRYPT": 17, "CAN_INVOKE": 3, "CAN_READ": 68, "CAN_WRITE": 28,
                 "INPUT_READABLE_BY": 55}
 TRAIN = "arn:aws:iam::222222222222:role/AmazonSageMaker-ExecutionRole-20260105T"
