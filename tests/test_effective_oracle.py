@@ -27,6 +27,11 @@ its account) gets an allow-everything identity policy; service principals, feder
 anonymous callers get no identity policy; anonymous callers get no SCPs (the simulator rejects them,
 graphgov ignores them).
 
+A second corpus (`generate_org_cases`, 2,000 cases, all known) is issue 11's: account roots and IAM
+principals under root, OU and account SCP levels (FullAWSAccess sometimes detached at the account, leaving
+a Deny-only or other-service allow-list), and conditions on aws:PrincipalOrgID, aws:PrincipalOrgPaths and
+aws:ResourceOrgID with the membership known (the values graphgov.access_model settles) or known absent.
+
 Where AWS documentation and the simulator differ, graphgov follows the documentation: each such
 difference is an entry of tests/oracle/known-differences.json, which also says how the simulator input
 is corrected (the case is run both ways; graphgov must agree with the corrected run, and the
@@ -523,6 +528,16 @@ def generate_org_cases(count: int, seed: int = ORG_SEED) -> list[dict]:
     return cases
 
 
+def _tests_org_keys(case: dict) -> bool:
+    """Whether some policy of the case has a condition on aws:PrincipalOrgID, PrincipalOrgPaths or ResourceOrgID."""
+    g = case["graphgov"]
+    documents = [*(g["identity"] or []), *([g["resource_policy"]] if g["resource_policy"] else []),
+                 *(d for level in g["scp_levels"] + g["rcp_levels"] for d in level)]
+    return any(key.lower() in ("aws:principalorgid", "aws:principalorgpaths", "aws:resourceorgid")
+               for document in documents for statement in document["Statement"]
+               for entries in (statement.get("Condition") or {}).values() for key in entries)
+
+
 def test_org_cases_agree_with_iam_simulate():
     """Every org case is fully known: graphgov and the simulator must give the same answer."""
     if not (ORACLE / "node_modules" / "@cloud-copilot" / "iam-simulate").exists() or not shutil.which("node"):
@@ -541,8 +556,12 @@ def test_org_cases_agree_with_iam_simulate():
         if ours != THEIRS_TO_OURS[answer]:
             disagreements.append((case, ours, answer))
     roots = sum(1 for c in cases if c["principal_kind"] == "root")
+    detached = sum(1 for c in cases if ALLOW_ALL not in c["graphgov"]["scp_levels"][-1])
+    org_keyed = sum(1 for c in cases if _tests_org_keys(c))
     print(f"\norg oracle: {len(cases) - len(disagreements)}/{len(cases)} cases agree with iam-simulate "
-          f"({roots} account-root callers, all with account-level SCPs; outcomes {dict(sorted(outcomes.items()))})")
+          f"({roots} account-root callers; {detached} with FullAWSAccess detached at the account level; "
+          f"{org_keyed} with a condition on an organisation key; "
+          f"outcomes {dict(sorted(outcomes.items()))})")
     assert disagreements == [], f"{len(disagreements)} disagreements, first: {json.dumps(disagreements[:2])[:4000]}"
     assert set(outcomes) >= {"allow", "deny", "implicit-deny"}
 
