@@ -65,8 +65,11 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     except ValueError as exc:
         raise Malformed(f"{source} {name}: {exc}") from exc
     identity = record.get("userIdentity")
-    if not identity and record.get("eventType") == "AwsServiceEvent":
-        identity = {"invokedBy": source}  # some exports drop a service event's userIdentity: the service acted
+    if record.get("eventType") == "AwsServiceEvent" and (not identity or (
+            isinstance(identity, Mapping) and not identity.get("arn") and identity.get("invokedBy") == "AWS Internal")):
+        # some exports drop a service event's userIdentity, and Organizations names its own events' actor
+        # "AWS Internal" (CreateAccountResult): the service that recorded the event acted
+        identity = {**(identity or {}), "invokedBy": source}
     principal = from_user_identity(identity, fields.partition(record))
     nodes, edges = list(principal.nodes), list(principal.edges)
     handler(record, principal, nodes, edges)
