@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from helpers import FIXTURES
 from test_org_tree import (
     DATA_ACCESS,
@@ -38,6 +39,7 @@ from test_org_tree import (
 
 from graphgov.access import _Deriver, _read_facts
 from graphgov.access_model import Target
+from graphgov.delta import Malformed, Skip
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
 from loaders import cloudtrail
@@ -134,13 +136,8 @@ def _states(delta) -> list[tuple]:
 def test_create_account_result_starts_membership_in_the_management_accounts_organisation():
     delta = cloudtrail.parse(create_account_result("2026-02-01T09:01:00Z", T))
     assert _states(delta) == [(T, "organization", None, f'{{"joined":true,"via":"{MGMT}"}}', False)]
-    failed = create_account_result("2026-02-01T09:01:00Z", T, "FAILED")
-    try:
-        cloudtrail.parse(failed)
-    except Exception as exc:  # noqa: BLE001
-        assert exc.__class__.__name__ == "Skip" and str(exc) == "org_account_not_created"
-    else:
-        raise AssertionError("a FAILED CreateAccountResult made a member")
+    with pytest.raises(Skip, match="^org_account_not_created$"):  # a FAILED creation makes no member
+        cloudtrail.parse(create_account_result("2026-02-01T09:01:00Z", T, "FAILED"))
 
 
 def test_the_panther_create_account_result_sample_is_read_and_its_bad_account_id_quarantined():
@@ -149,10 +146,9 @@ def test_the_panther_create_account_result_sample_is_read_and_its_bad_account_id
                 if '"CreateAccountResult"' in x)
     sample = json.loads(line)
     sample = sample.get("log", sample)
-    try:
+    with pytest.raises(Malformed) as raised:
         cloudtrail.parse(sample)
-    except Exception as exc:  # noqa: BLE001
-        assert str(exc) == ("CreateAccountResult: accountId '1111111111111111' is not an account id")
+    assert str(raised.value) == "CreateAccountResult: accountId '1111111111111111' is not an account id"
     fixed = json.loads(json.dumps(sample).replace("1111111111111111", T))
     assert _states(cloudtrail.parse(fixed)) == [(T, "organization", None, '{"joined":true,"via":"292442345278"}',
                                                  False)]
@@ -161,10 +157,8 @@ def test_the_panther_create_account_result_sample_is_read_and_its_bad_account_id
 def test_accept_handshake_names_the_organisation_and_an_invitation_is_not_membership():
     delta = cloudtrail.parse(handshake("AcceptHandshake", "2026-02-01T09:00:00Z", V, OTHER_ORG, "ACCEPTED"))
     assert _states(delta) == [(V, "organization", OTHER_ORG, '{"joined":true}', False)]
-    try:
+    with pytest.raises(Skip, match="^org_invitation_not_membership$"):
         cloudtrail.parse(handshake("InviteAccountToOrganization", "2026-02-01T09:00:00Z", V, ORG, "OPEN"))
-    except Exception as exc:  # noqa: BLE001
-        assert str(exc) == "org_invitation_not_membership"
 
 
 # --- aws:PrincipalOrgID, on both stores ---------------------------------------------------------------------
