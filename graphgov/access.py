@@ -74,6 +74,7 @@ class _Facts:
     role_paths: dict[str, str]  # role key -> its IAM path, when known
     org_policy_types: dict[str, str]
     management_accounts: set[str]  # where the organisations' SCPs/RCPs live; none of them applies there
+    organizations: dict[str, str]  # management account -> its organisation id (from org policy and OU ARNs)
     buckets: dict[str, str | None]  # name -> owner account
     datasets: dict[str, dict[str, Any]]
     artifacts: dict[str, dict[str, Any]]
@@ -90,7 +91,7 @@ class _Facts:
 def _read_facts(store: Store) -> _Facts:
     nodes = {label: dict(store.scan_nodes(label)) for label in (
         "PolicyState", "AWSPrincipal", "AWSPolicy", "S3Bucket", "Dataset", "ModelArtifact", "KMSKey", "Endpoint",
-        "Model", "ModelPackageGroup", *JOB_LABELS)}
+        "Model", "ModelPackageGroup", "AWSOrganizationalUnit", *JOB_LABELS)}
     encrypted: dict[str, str] = {}
     for (_, key), (dst_label, dst), _attrs in store.scan_edges("ENCRYPTS"):
         bucket = dst if dst_label == "S3Bucket" else ids.parse_s3_uri(dst).bucket
@@ -115,6 +116,8 @@ def _read_facts(store: Store) -> _Facts:
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
         management_accounts={a["account_id"] for a in nodes["AWSPolicy"].values()
                              if a.get("policy_type") in ("scp", "rcp") and a.get("account_id")},
+        organizations=_organizations(a.get("arn") for label in ("AWSPolicy", "AWSOrganizationalUnit")
+                                     for a in nodes[label].values()),
         buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
         datasets=nodes["Dataset"], artifacts=nodes["ModelArtifact"], keys=nodes["KMSKey"],
         endpoints=nodes["Endpoint"],
@@ -165,6 +168,19 @@ def _observations(store: Store, artifacts: Mapping[str, Mapping[str, Any]]) -> d
     return dict(out)
 
 
+def _organizations(arns: Iterable[Any]) -> dict[str, str]:
+    """Management account -> organisation id, from ARNs of the organisation's policies, OUs and roots
+    (`arn:aws:organizations::<management>:policy/o-.../...`, `:ou/o-.../...`, `:root/o-.../...`)."""
+    out: dict[str, str] = {}
+    for arn in arns:
+        if isinstance(arn, str) and arn.startswith("arn:") and ":organizations::" in arn:
+            parsed = ids.parse_arn(arn)
+            org = parsed.resource.split("/")[1] if parsed.resource.count("/") >= 1 else ""
+            if parsed.account and org.startswith("o-"):
+                out.setdefault(parsed.account, org)
+    return out
+
+
 class _Deriver:
     def __init__(self, facts: _Facts) -> None:
         self.facts = facts
@@ -172,7 +188,9 @@ class _Deriver:
         known_principals = {s.subject for s in facts.states if s.subject_type in ("AWSRole", "AWSUser")}
         self.known_accounts = {account_of(p) for p in known_principals} - {None}
         self.model = AccessModel(self.timeline, facts.principals, facts.org_policy_types, self.known_accounts,
-                                 facts.management_accounts)
+                                 facts.management_accounts, facts.role_paths,
+                                 {k for k, a in facts.keys.items() if a.get("key_manager") == "AWS"},
+                                 facts.organizations)
         self.known_principals = sorted(known_principals)
         self.decisions = 0
         self.target_count = 0

@@ -35,6 +35,12 @@ ANYONE = "*"
 RANK = {"allow": 3, "observed": 2.5, "conditional": 2, "unknown": 1, "implicit-deny": 0, "deny": 0}
 _ALLOW_ALL = parse_policy({"Statement": [{"Sid": "assumed", "Effect": "Allow", "Action": "*", "Resource": "*"}]})
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+# Services whose resources RCPs limit (AWS Organizations user guide, "Resource control policies (RCPs)",
+# list of supported services; AWS Control Tower "Controls implemented with RCPs" names the first five).
+# An action of any other service (sagemaker:InvokeEndpoint, bedrock:InvokeModel...) is never limited by an RCP.
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "logs",
+                          "dynamodb"})
+SERVICE_LINKED_PATH = "/aws-service-role/"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 
 
@@ -148,7 +154,8 @@ class AccessModel:
 
     def __init__(self, timeline: Timeline, principals: Mapping[str, tuple[str, ...]],
                  org_policy_types: Mapping[str, str] | None = None, known_accounts: Iterable[str] = (),
-                 management_accounts: Iterable[str] = ()) -> None:
+                 management_accounts: Iterable[str] = (), role_paths: Mapping[str, str] | None = None,
+                 aws_managed_keys: Iterable[str] = (), organizations: Mapping[str, str] | None = None) -> None:
         self.timeline = timeline
         self.principal_labels = dict(principals)
         self.org_policy_types = dict(org_policy_types or {})
@@ -158,8 +165,15 @@ class AccessModel:
         # Accounts whose identity policies the evidence covers; a principal of any other account is
         # judged as its account root is: by what the resource side grants it.
         self.known_accounts = set(known_accounts)
+        # IAM paths of roles (a service-linked role's is /aws-service-role/<service>/): SCPs never limit those
+        self.role_paths = dict(role_paths or {})
+        # Keys AWS manages for a service (KeyManager AWS, alias aws/...): RCPs do not apply to them (AWS KMS
+        # developer guide, "Resource control policies in AWS KMS")
+        self.aws_managed_keys = frozenset(aws_managed_keys)
+        # management account -> organisation id (from the ARNs of its organisation's policies and OUs)
+        self.organizations = dict(organizations or {})
         self._cache: dict[tuple[int, str, Target], Outcome] = {}
-        self._org_cache: dict[tuple[str, str, int], tuple[tuple[Labeled, ...], ...]] = {}
+        self._org_cache: dict[tuple[str, str, int], tuple[tuple[tuple[Labeled, ...], ...], bool]] = {}
 
     # --- the principal's side ----------------------------------------------------------------------
 
@@ -272,37 +286,44 @@ class AccessModel:
             chain.append(next(iter(self._roots)))  # an organisation has one root: the unknown top is it
         return tuple(reversed(chain))
 
-    def _level_docs(self, level: str, kind: str, time: str, account: bool) -> tuple[list[Labeled], bool]:
-        """(documents attached to the level at `time`, complete?): complete when a snapshot listed the
-        level's attachments, or a FullAWSAccess is among them (the default need not be assumed then)."""
+    def _level_docs(self, level: str, kind: str, time: str, account: bool) -> tuple[list[Labeled], bool, bool]:
+        """(documents attached to the level at `time`, complete?, unknown?): complete when a snapshot listed
+        the level's attachments, or the FullAWSAccess default is known attached (it need not be assumed then)
+        or known detached (an allow-list without it allows only what the other attachments allow); unknown
+        when `time` is earlier than the log window (the timeline's first instant) and an attachment is known
+        only from a later Attach/DetachPolicy: what it says of "just before" does not reach back that far.
+
+        Accounts hold their attachments as `org-policy:<id>` slots, OUs and roots as `target:<id>` slots of
+        the policy; both read the same way (`_attached`)."""
         if account:
-            pairs = [(resolved.state.target if resolved.state else None, resolved)
-                     for resolved in self.timeline.subject_at(level, time, "org-policy:").values()]
+            pairs = [(slot[len("org-policy:"):], resolved)
+                     for slot, resolved in self.timeline.subject_at(level, time, "org-policy:").items()]
         else:
-            pairs = []
-            for policy in self._policies_at_level.get(level, ()):
-                resolved = self.timeline.slot_at(policy, f"target:{level}", time)
-                if resolved is None:
-                    continue
-                attached = resolved.state is not None
-                if resolved.extrapolated and (resolved.state is None or resolved.state.evidence == "event"):
-                    attached = not attached  # before an AttachPolicy it was not attached; before a Detach, it was
-                pairs.append((policy if attached else None, resolved))
+            pairs = [(policy, resolved) for policy in self._policies_at_level.get(level, ())
+                     if (resolved := self.timeline.slot_at(policy, f"target:{level}", time)) is not None]
         docs: list[Labeled] = []
-        complete = False
+        complete = unknown = False
+        before_window = bool(self.timeline.instants) and time < self.timeline.instants[0]
         for policy, resolved in pairs:
             if resolved.state is not None and resolved.state.evidence == "snapshot" and not resolved.extrapolated:
                 complete = True
-            if not policy or self.org_policy_types.get(policy, AWS_MANAGED.get(policy)) != kind:
+            attached = _attached(resolved)
+            if self.org_policy_types.get(policy, AWS_MANAGED.get(policy)) != kind:
+                continue
+            if before_window and resolved.extrapolated and (
+                    resolved.state is None or resolved.state.evidence == "event"):
+                unknown = True
+            if AWS_MANAGED.get(policy) == kind:
+                complete = True  # FullAWSAccess attached, or known detached: no default to assume either way
+            if not attached:
                 continue
             content = self.timeline.slot_at(policy, "content", time)
             document = parsed_document(content.state.document or "") if content and content.state else None
             if AWS_MANAGED.get(policy) == kind:
-                complete = True
                 document = document or _ALLOW_ALL  # FullAWSAccess / RCPFullAWSAccess: allow everything
             if document is not None:
                 docs.append(Labeled(f"{kind}:{policy}@{level}", document))
-        return docs, complete
+        return docs, complete, unknown
 
     def _org_levels(self, account: str | None, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
         """The SCPs or RCPs in force for the account at `time`: one level per node of its place in the
@@ -314,29 +335,118 @@ class AccessModel:
         nothing is known of the account's place, only the policies attached to it directly apply
         (as one level, with FullAWSAccess assumed above it). Cached per (account, kind, state epoch).
         """
+        return self._org_state(account, kind, time)[0]
+
+    def org_unknown(self, account: str | None, kind: str, time: str) -> bool:
+        """Whether an SCP/RCP attachment the answer rests on is not known at `time` (see `_level_docs`)."""
+        return self._org_state(account, kind, time)[1]
+
+    def _org_state(self, account: str | None, kind: str, time: str) -> tuple[tuple[tuple[Labeled, ...], ...], bool]:
         if not account or account in self.management_accounts:
-            return ()
+            return (), False
         key = (account, kind, self.timeline.epoch(time))
         cached = self._org_cache.get(key)
         if cached is None:
             cached = self._org_cache[key] = self._org_levels_uncached(account, kind, time)
         return cached
 
-    def _org_levels_uncached(self, account: str, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
+    def _org_levels_uncached(self, account: str, kind: str, time: str
+                             ) -> tuple[tuple[tuple[Labeled, ...], ...], bool]:
         chain = self._chain(account, time)
         if chain == ():
-            return ()  # not in an organisation: no SCP or RCP applies
+            return (), False  # not in an organisation: no SCP or RCP applies
         levels = []
-        real = False
+        real = any_unknown = False
         for level in (*(chain or ()), account):
-            docs, complete = self._level_docs(level, kind, time, level == account)
+            docs, complete, unknown = self._level_docs(level, kind, time, level == account)
             real = real or bool(docs) or complete
+            any_unknown = any_unknown or unknown
             if not complete:
                 docs.append(Labeled(f"{kind}:assumed-FullAWSAccess@{level}", _ALLOW_ALL))
             levels.append(tuple(docs))
         if not real:
-            return ()  # only assumed allow-alls: as if no SCP applied
-        return tuple(levels)
+            return (), any_unknown  # only assumed allow-alls: as if no SCP applied
+        return tuple(levels), any_unknown
+
+    def scp_limits(self, principal: str, kind: str) -> bool:
+        """Whether the principal's account's SCPs limit it: IAM users and roles of a member account, and its
+        account root, which stands for whoever the account lets in (the root user included); never a
+        service-linked role (path /aws-service-role/, names AWSServiceRoleFor...: AWS Organizations user
+        guide, "Service control policies", tasks and entities not restricted by SCPs). The management
+        account is left out by `_org_levels`."""
+        if kind not in ("role", "user", "root"):
+            return False
+        if kind == "role":
+            path = self.role_paths.get(principal, "")
+            if path.startswith(SERVICE_LINKED_PATH) or principal.rsplit("/", 1)[-1].startswith("AWSServiceRoleFor"):
+                return False
+        return True
+
+    def rcp_limits(self, action: str, target: Target) -> bool:
+        """Whether RCPs take part: only for the services RCPs support (RCP_SERVICES), and never on an AWS
+        managed KMS key. Resources of the management account are left out by `_org_levels`."""
+        if action.split(":", 1)[0].lower() not in RCP_SERVICES:
+            return False
+        return not (target.kind == "kms" and (target.policy_subject or target.arn) in self.aws_managed_keys)
+
+    # --- organisation membership: what aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:ResourceOrgID are ---
+
+    @cached_property
+    def _org_index(self) -> dict[str, str]:
+        """Account -> organisation id, to resolve a membership recorded as "the organisation of account X":
+        management accounts (from ARNs), and every account a membership state names the organisation of."""
+        index = dict(self.organizations)
+        for state in self.timeline.states.values():
+            if state.kind == "org-membership" and state.target and not state.deleted:
+                index.setdefault(state.subject, state.target)
+                via = (_json(state.document) or {}).get("via")
+                if isinstance(via, str):
+                    index.setdefault(via, state.target)
+        return index
+
+    def organization_of(self, account: str | None, time: str) -> tuple[str | None, bool]:
+        """(organisation id or None for none, known?) of the account at `time`, from its `organization` states.
+
+        Before the first evidence the membership is unknown, unless that evidence starts it (a created or
+        invited account was in no organisation before). A membership whose organisation id no evidence gives
+        stays unknown. A management account is in the organisation its policies' ARNs name."""
+        if not account:
+            return None, False
+        resolved = self.timeline.slot_at(account, "organization", time)
+        if resolved is None:
+            if account in self.management_accounts and account in self._org_index:
+                return self._org_index[account], True
+            return None, False
+        state = resolved.state
+        if resolved.extrapolated:
+            if state is not None and state.evidence == "event" and (_json(state.document) or {}).get("joined"):
+                return None, True
+            return None, False
+        if state is None:
+            return None, True  # removed, or left: in no organisation
+        org = state.target or self._org_index.get(str((_json(state.document) or {}).get("via")))
+        return (org, True) if org else (None, False)
+
+    def org_context(self, kind: str, principal_account: str | None, resource_account: str | None,
+                    time: str) -> dict[str, Any]:
+        """The organisation condition keys the evidence settles at `time` (None: known to be absent, the
+        account being in no organisation); a key whose value is not known is left out (stays unsettled).
+        aws:PrincipalOrgPaths needs the account's whole path from the root (`o-.../r-.../ou-.../`)."""
+        context: dict[str, Any] = {}
+        if kind in ("role", "user", "root") and principal_account:
+            org, known = self.organization_of(principal_account, time)
+            if known:
+                context["aws:PrincipalOrgID"] = org
+                chain = self._chain(principal_account, time) if org else None
+                if not org:
+                    context["aws:PrincipalOrgPaths"] = None
+                elif chain and chain[0].startswith("r-"):
+                    context["aws:PrincipalOrgPaths"] = [f"{org}/{'/'.join(chain)}/"]
+        if resource_account:
+            org, known = self.organization_of(resource_account, time)
+            if known:
+                context["aws:ResourceOrgID"] = org
+        return context
 
     # --- the resource's side -----------------------------------------------------------------------
 
@@ -427,14 +537,18 @@ class AccessModel:
             if disabled:
                 return Outcome("deny", [f"key-state:{disabled}"], explicit_deny=True)
         principal_account = account_of(principal) if kind != "anyone" else None
+        scp, rcp = self.scp_limits(principal, kind), self.rcp_limits(action, target)
         policies = replace(
             policies, resource=tuple(resource_docs), resource_kind=target.kind,
             unseen_resource=None if resource_known else f"{UNSEEN_DOCUMENT[target.kind]}:{target.policy_subject}",
-            scp_levels=self._org_levels(principal_account, "scp", time) if kind in ("role", "user") else (),
-            rcp_levels=self._org_levels(target.account, "rcp", time),
+            scp_levels=self._org_levels(principal_account, "scp", time) if scp else (),
+            rcp_levels=self._org_levels(target.account, "rcp", time) if rcp else (),
         )
+        org_unknown = (scp and self.org_unknown(principal_account, "scp", time)) or (
+            rcp and self.org_unknown(target.account, "rcp", time))
         request = Request(principal=principal, action=action, resource=resource,
-                          resource_account=target.account, principal_account=principal_account)
+                          resource_account=target.account, principal_account=principal_account,
+                          context=self.org_context(kind, principal_account, target.account, time))
         decision: EffectiveDecision = decide(request, policies)
         outcome = Outcome(_access(decision.outcome), list(decision.via), list(decision.conditions),
                           explicit_deny=decision.outcome == "deny")
@@ -444,6 +558,9 @@ class AccessModel:
             outcome.access = "unknown"  # a policy whose document is not known might have allowed it
         if (extrapolated or resource_extra) and RANK[outcome.access] > 1:
             outcome.access = "unknown"  # the states used were only known later than `time`
+        if org_unknown and (RANK[outcome.access] > 1 or any(v.startswith(("scp:", "rcp:")) for v in outcome.via)):
+            # before the log window: whether an SCP/RCP seen attached or detached later was attached then is unknown
+            outcome = Outcome("unknown", list(decision.via), outcome.conditions)
         return outcome
 
     # --- public access, as AWS judges it -----------------------------------------------------------
@@ -481,6 +598,18 @@ class AccessModel:
             if grantee.get("URI") in (ALL_USERS, AUTHENTICATED_USERS):
                 out.append(f"{grantee['URI'].rsplit('/', 1)[-1]}:{grant.get('Permission')}")
         return sorted(out)
+
+
+def _attached(resolved: Resolved) -> bool:
+    """Whether an SCP/RCP attachment slot holds at the resolved time. Before the slot's first observation,
+    when that is a change event, the change tells what held before it: a successful AttachPolicy proves the
+    policy was not attached just before (attaching it again fails with DuplicatePolicyAttachmentException,
+    AWS Organizations API reference, AttachPolicy), a DetachPolicy that it was (PolicyNotAttachedException).
+    A snapshot seen first is extrapolated as it is."""
+    attached = resolved.state is not None
+    if resolved.extrapolated and (resolved.state is None or resolved.state.evidence == "event"):
+        return not attached
+    return attached
 
 
 def _resource_for(action: str, target: Target) -> str:

@@ -53,7 +53,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from graphgov import ids
-from graphgov.conditions import normalize_context
+from graphgov.conditions import ABSENT, normalize_context
 from graphgov.policy import CompiledStatement, PolicyDocument, compiled, parse_policy
 
 Outcome = Literal["allow", "deny", "conditional", "implicit-deny", "unknown"]
@@ -181,6 +181,8 @@ def _base_context(principal: _Principal, org_id: str | None, resource_account: s
     elif kind == "service":
         context["aws:principalisawsservice"] = "true"
         context["aws:principalservicename"] = principal.value
+    elif kind == "anonymous":  # an unsigned request has no principal, so no organisation
+        context["aws:principalorgid"] = ABSENT
     if org_id is not None:
         context["aws:principalorgid"] = org_id
     if resource_account is not None:
@@ -194,8 +196,11 @@ def known_context(request: Request) -> dict[str, Any]:
     aws:SecureTransport is taken as true: every AWS SDK, the CLI and the console call AWS over TLS, so a
     Deny on `aws:SecureTransport = false` never applies to the callers graphgov derives access for.
     aws:PrincipalArn is the graph's path-less user/role ARN; a role with a path should have its full
-    ARN passed in `request.context` when conditions test the path. aws:PrincipalOrgID is known only
-    when `principal_org_id` is given. Keys known to be absent can be passed with the value None.
+    ARN passed in `request.context` when conditions test the path. aws:PrincipalOrgID is known when
+    `principal_org_id` is given (absent for anonymous callers); graphgov.access_model passes
+    aws:PrincipalOrgID, aws:PrincipalOrgPaths and aws:ResourceOrgID in `request.context` when the
+    accounts' membership is known at the time asked about. Keys known to be absent can be passed with
+    the value None.
     """
     principal = _principal(request.principal, request.principal_account)
     resource_account = request.resource_account or _resource_account(request.resource)

@@ -34,7 +34,7 @@ from graphgov.ids import IdentityError
 from graphgov.readers import RawRecord, iter_paths, read_path
 from graphgov.replication import derive_replicas
 from graphgov.stores.base import Store
-from loaders import REGISTRY
+from loaders import REGISTRY, trail_folder
 
 CHUNK_RECORDS = 5000
 TOP_SKIPPED_EVENTS = 10  # event names listed per skip reason
@@ -128,11 +128,14 @@ class Quarantine:
             self._handle.close()
 
 
-def parse_record(raw: RawRecord) -> GraphDelta:
-    """Dispatch one read record to its loader; Skip when no loader models its kind."""
+def parse_record(raw: RawRecord, memberships: dict[str, str] | None = None) -> GraphDelta:
+    """Dispatch one read record to its loader; Skip when no loader models its kind. `memberships`: the load's
+    memory of the organisation-trail file that last carried a membership (loaders.trail_folder)."""
     parser = REGISTRY.get(raw.kind or "")
     if parser is None:
         raise Skip(f"unsupported_source:{raw.kind}")
+    if raw.kind == "cloudtrail":  # an organisation trail's folder also proves the account's membership
+        return trail_folder.with_membership(parser(raw.record), raw.location, memberships)
     return parser(raw.record)
 
 
@@ -232,9 +235,10 @@ class LoadRun:
         self.last_checkpoint = time.monotonic()
         self.markers: dict[str, str] = {}
         self.checkpoints: dict[str, str] = {}
+        self.memberships: dict[str, str] = {}
 
     def add_raw(self, raw: RawRecord) -> None:
-        _account(raw, self.chunk, self.summary, self.quarantine)
+        _account(raw, self.chunk, self.summary, self.quarantine, self.memberships)
         self._maybe_flush()
 
     def add(self, item: GraphDelta | RawRecord) -> None:
@@ -370,7 +374,8 @@ def event_name(raw: RawRecord) -> str | None:
     return None
 
 
-def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine) -> None:
+def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine,
+             memberships: dict[str, str] | None = None) -> None:
     summary.records += 1
     if raw.error:
         summary.quarantined += 1
@@ -380,7 +385,7 @@ def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Qu
         summary.skip(raw.skip, event_name(raw))
         return
     try:
-        chunk.deltas.append(parse_record(raw))
+        chunk.deltas.append(parse_record(raw, memberships))
     except Skip as skip:
         summary.skip(skip.reason, event_name(raw))
     except (Malformed, IdentityError) as exc:

@@ -30,13 +30,16 @@ Slots and kinds (the `kind` is what the evaluator does with the state):
 | account | `org-policy:<policy id>` | `org-attachment` | target = the SCP/RCP id (`p-...`) attached to the account |
 | org policy (AWSPolicy) | `target:<ou-/r- id>` | `org-attachment` | target = the OU or root it is attached to |
 | account, OU (AWSOrganizationalUnit) | `parent` | `org-parent` | target = parent OU or root; document {"from": ...} |
+| account | `organization` | `org-membership` | target = `o-...` id when known; document {"via", "joined"} |
 | user | `access-key:<key id>` | `credential` | document: {"AccessKeyId", "Status"} (never a secret) |
 | any (snapshot only) | `inventory` | `inventory` | document: the sorted slots present when the snapshot was taken |
 
 A deletion (DeleteRolePolicy, DetachRolePolicy, DeleteBucketPolicy...) is a state with `deleted: true`.
 An account's `parent` is deleted when it leaves the organisation; a MoveAccount state's document
 {"from": <source parent>} says where the account was before the move (OUs and roots are
-AWSOrganizationalUnit subjects keyed by their `ou-...`/`r-...` id).
+AWSOrganizationalUnit subjects keyed by their `ou-...`/`r-...` id). An account's `organization` is
+its membership: `via` names an account of the same organisation when the record names no `o-...` id,
+`joined` marks a start of membership (created, invitation accepted); deleted when it leaves.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ SUBJECT_TYPES = frozenset({
 KINDS = frozenset({
     "identity", "attachment", "membership", "boundary", "trust", "lifecycle", "policy-version", "default-version",
     "resource", "acl", "public-access-block", "ownership", "encryption", "key-policy", "grant", "key-state",
-    "org-policy", "org-attachment", "org-parent", "inventory", "credential", "replication",
+    "org-policy", "org-attachment", "org-parent", "org-membership", "inventory", "credential", "replication",
 })
 
 

@@ -24,10 +24,14 @@ cannot be used at all stop the pull with a PullError (one line for the user).
 
 When the caller may read the organisation (ListRoots answers: the management or a delegated
 administrator account), the pull also reads its tree and its SCPs and RCPs: each root and OU (an
-AWSOrganizationalUnit with its `parent`), each account's `parent` and the policies attached to it
-(`org-policy:<id>`), and each SCP/RCP attached anywhere (its `content` and a `target:<ou-/r- id>` per
+AWSOrganizationalUnit with its `parent`), each account's `parent`, its `organization` (the id
+DescribeOrganization gives) and the policies attached to it (`org-policy:<id>`), and each SCP/RCP attached
+anywhere (its `content` and a `target:<ou-/r- id>` per
 OU or root it is attached to; an inventory only when the whole tree was read). An organisation not in
-use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`).
+use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`). Any
+account may describe its own organisation, so every pull first records the pulled account's membership
+(`org-membership`: DescribeOrganization's id, or none when AWSOrganizationsNotInUseException says the
+account is in no organisation), which settles aws:PrincipalOrgID and aws:ResourceOrgID for it.
 
 SageMaker model package group policies are not read: moto (the test server) does not implement
 GetModelPackageGroupPolicy, so that code could not be tested.
@@ -81,7 +85,7 @@ AWS_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("s3", "GetBucketOwnershipControls"), ("s3", "GetBucketEncryption"),
     ("organizations", "ListRoots"), ("organizations", "ListOrganizationalUnitsForParent"),
     ("organizations", "ListAccountsForParent"), ("organizations", "ListPoliciesForTarget"),
-    ("organizations", "DescribePolicy"),
+    ("organizations", "DescribePolicy"), ("organizations", "DescribeOrganization"),
 })
 ORG_POLICY_FILTERS = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
@@ -318,6 +322,8 @@ def key_delta(metadata: Mapping[str, Any], policy: str | None, grants: Iterable[
     parsed = ids.parse_arn(arn)
     props = {"arn": arn, "id": metadata.get("KeyId") or parsed.resource.split("/", 1)[-1], "region": parsed.region,
              "account_id": parsed.account}
+    if metadata.get("KeyManager") in ("AWS", "CUSTOMER"):
+        props["key_manager"] = metadata["KeyManager"]
     acct_nodes, acct_edges = _account_rows(parsed.account, "KMSKey", arn)
     subject = _Subject(ctx, "KMSKey", arn, (NodeRow("KMSKey", arn, props), *acct_nodes), acct_edges)
     subject.state("lifecycle", "lifecycle")
@@ -345,13 +351,27 @@ def org_unit_delta(unit: Mapping[str, Any], parent: str | None, ctx: PullContext
     return subject.delta(name=f"org:{unit['Id']}")
 
 
-def org_account_delta(account: str, parent: str, policies: Iterable[str] | None, ctx: PullContext) -> GraphDelta:
-    """An account's place in the tree and the SCPs/RCPs attached to it (None: they could not be read)."""
+def org_account_delta(account: str, parent: str, policies: Iterable[str] | None, ctx: PullContext,
+                      org_id: str | None = None) -> GraphDelta:
+    """An account's place in the tree, its organisation (when DescribeOrganization answered) and the SCPs/RCPs
+    attached to it (None: they could not be read)."""
     subject = _Subject(ctx, "AWSAccount", account, (NodeRow("AWSAccount", account, {"id": account}),))
     subject.state("parent", "org-parent", target=parent)
+    if org_id:
+        subject.state("organization", "org-membership", target=org_id)
     for policy in sorted(policies or ()):
         subject.state(f"org-policy:{policy}", "org-attachment", target=policy)
     return subject.delta(inventory=False, name=f"org:{account}")
+
+
+def org_membership_delta(account: str, org_id: str | None, ctx: PullContext) -> GraphDelta:
+    """The pulled account's own organisation (DescribeOrganization), or none (AWSOrganizationsNotInUseException)."""
+    subject = _Subject(ctx, "AWSAccount", account, (NodeRow("AWSAccount", account, {"id": account}),))
+    if org_id:
+        subject.state("organization", "org-membership", target=org_id)
+    else:
+        subject.state("organization", "org-membership", deleted=True)
+    return subject.delta(inventory=False, name=f"org-membership:{account}")
 
 
 def org_policy_delta(policy: Mapping[str, Any], targets: Iterable[str], ctx: PullContext,
@@ -594,6 +614,20 @@ class _Pull:
         """The organisation's tree, and its SCPs and RCPs with what each is attached to (see the module doc)."""
         org, ctx = self.client("organizations"), self.ctx
         assert ctx is not None
+        org_id = None
+        try:  # any member may describe its organisation: its id is what aws:PrincipalOrgID of its accounts is
+            found = self.call(org, "describe_organization", absent="AWSOrganizationsNotInUseException")
+            org_id = (found.get("Organization") or {}).get("Id")
+        except _Absent:  # the caller's account is in no organisation: a fact, which settles org conditions
+            yield self.one("org-membership", ctx.account, None, lambda: org_membership_delta(ctx.account, None, ctx))
+            yield "organization", RawRecord("organization", None, "organizations:DescribeOrganization",
+                                            skip="organizations_not_in_use")
+            return
+        except (_Skipped, _Failed) as exc:
+            yield "organization", self._org_failure(exc, "organizations:DescribeOrganization")
+        if org_id:
+            yield self.one("org-membership", ctx.account, None,
+                           lambda: org_membership_delta(ctx.account, org_id, ctx))
         try:
             roots = self.call(org, "list_roots", absent="AWSOrganizationsNotInUseException").get("Roots") or []
         except _Absent:
@@ -644,7 +678,8 @@ class _Pull:
             yield self.one("org-unit", unit["Id"], unit, lambda u=unit, p=parent: org_unit_delta(u, p, ctx))
         for account, parent in accounts:
             yield self.one("org-account", account["Id"], account,
-                           lambda a=account, p=parent: org_account_delta(a["Id"], p, attached.get(a["Id"]), ctx))
+                           lambda a=account, p=parent: org_account_delta(a["Id"], p, attached.get(a["Id"]), ctx,
+                                                                         org_id))
         targets_of: dict[str, list[str]] = {policy: [] for policy in summaries}
         for unit, _parent in units:
             for policy in attached.get(unit["Id"]) or ():

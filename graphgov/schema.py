@@ -322,8 +322,9 @@ NODE_TYPES: dict[str, NodeType] = {
             "KMSKey",
             "arn",
             ("KMSKey",),
-            ("arn", "id", "region", "account_id"),
-            "A KMS key (`arn:aws:kms:<region>:<acct>:key/<id>`).",
+            ("arn", "id", "region", "account_id", "key_manager"),
+            "A KMS key (`arn:aws:kms:<region>:<acct>:key/<id>`); `key_manager` (`AWS` or `CUSTOMER`, from "
+            "`pull iam`'s DescribeKey) tells an AWS managed key, which RCPs do not limit.",
         ),
         NodeType(
             "CloudTrailTrail",

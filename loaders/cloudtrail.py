@@ -77,7 +77,13 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     except ValueError as exc:
         missing = record.get("eventTime") in (None, "")
         raise Malformed(f"{source} {name}: {'no eventTime' if missing else exc}") from exc
-    principal = from_user_identity(record.get("userIdentity"), fields.partition(record))
+    identity = record.get("userIdentity")
+    if record.get("eventType") == "AwsServiceEvent" and (not identity or (
+            isinstance(identity, Mapping) and not identity.get("arn") and identity.get("invokedBy") == "AWS Internal")):
+        # some exports drop a service event's userIdentity, and Organizations names its own events' actor
+        # "AWS Internal" (CreateAccountResult): the service that recorded the event acted
+        identity = {**(identity or {}), "invokedBy": source}
+    principal = from_user_identity(identity, fields.partition(record))
     nodes, edges = list(principal.nodes), list(principal.edges)
     handler(record, principal, nodes, edges)
     shared = record.get("sharedEventID")

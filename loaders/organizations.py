@@ -13,6 +13,15 @@ RemoveAccountFromOrganization and LeaveOrganization (parent deleted) and DeleteO
 (lifecycle deleted). Their
 request and response members are read case-insensitively: the shapes follow the Organizations API
 reference (lowerCamelCase in CloudTrail) and were not checked against real trail records.
+
+Membership, which settles `aws:PrincipalOrgID` / `aws:ResourceOrgID`, is an `organization` slot on the
+account (kind `org-membership`): target = the organisation id when the record names it, else the document
+{"via": <account>} says "the organisation of that account" (the management or delegated administrator
+account the call was recorded in); {"joined": true} marks a start of membership, so before it the account
+was in no organisation. CreateAccountResult (a service event, SUCCEEDED; Organizations user guide, "Logging
+API calls with AWS CloudTrail") and AcceptHandshake of an invitation start it; MoveAccount proves it;
+RemoveAccountFromOrganization and LeaveOrganization end it (deleted). InviteAccountToOrganization is not
+membership: it is skipped by name.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from graphgov import ids
 from graphgov.delta import Malformed, NodeRow, Skip
 from graphgov.policy_facts import policy_row
 from loaders import fields
-from loaders.iam_changes import add_state, required, text
+from loaders.iam_changes import add_state, as_object, required, text
 from loaders.identity import Principal
 
 Handler = Callable[[Mapping[str, Any], Principal, list, list], None]
@@ -35,6 +44,8 @@ AWS_MANAGED = {"p-FullAWSAccess": "scp", "p-RCPFullAWSAccess": "rcp"}  # attache
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 _OU_OR_ROOT_RE = re.compile(r"^(?:ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
 _OU_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+_HANDSHAKE_ORG_RE = re.compile(r":handshake/(o-[a-z0-9]{10,32})/")
 _ID_KIND = {ACCOUNT_RE.pattern: "account", _OU_OR_ROOT_RE.pattern: "OU or root", _OU_RE.pattern: "OU"}
 
 
@@ -151,6 +162,66 @@ def _delete_ou(record: Mapping[str, Any], principal: Principal, nodes: list, edg
     add_state(record, principal, nodes, edges, "AWSOrganizationalUnit", ou, "lifecycle", "lifecycle", deleted=True)
 
 
+def _membership(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list, account: str, *,
+                org: str | None = None, joined: bool = False, deleted: bool = False) -> None:
+    """The account's `organization` state: in `org` (or in the organisation of the account the call was
+    recorded in), from this event on; `deleted` when it leaves."""
+    document: dict[str, Any] = {}
+    if not deleted:
+        via = text(record, "recipientAccountId")
+        if org is None and via and ACCOUNT_RE.match(via) and via != account:
+            document["via"] = via
+        if joined:
+            document["joined"] = True
+    add_state(record, principal, nodes, edges, "AWSAccount", account, "organization", "org-membership",
+              target=None if deleted else org, document=document or None, deleted=deleted)
+
+
+def _create_account_result(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateAccountResult (AwsServiceEvent, in the management account's trail): a SUCCEEDED status names the new
+    member account; FAILED creates nothing. `serviceEventDetails` may come as JSON text (Panther exports)."""
+    status = fields.get_ci(fields.section(record, "serviceEventDetails"), "createAccountStatus")
+    status = as_object(status) if isinstance(status, str) else status
+    state = text(status, "state") if isinstance(status, Mapping) else None
+    if state is None:
+        raise Malformed("CreateAccountResult: no serviceEventDetails.createAccountStatus.state")
+    if state.upper() != "SUCCEEDED":
+        raise Skip("org_account_not_created")
+    account = _org_id(status, record, "accountId", "serviceEventDetails.createAccountStatus", ACCOUNT_RE)
+    nodes.append(NodeRow("AWSAccount", account, {"id": account}))
+    _membership(record, principal, nodes, edges, account, joined=True)
+
+
+def _accept_handshake(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """AcceptHandshake (recorded in the accepting account): an accepted invitation makes the account a member of
+    the organisation the handshake names (`parties` of type ORGANIZATION, or the handshake ARN's `o-...`)."""
+    handshake = fields.dig(fields.section(record, "responseElements"), "handshake")
+    if not isinstance(handshake, Mapping):
+        raise Malformed("AcceptHandshake: no handshake in responseElements")
+    action = (text(handshake, "action") or "").upper()
+    parties = fields.get_ci(handshake, "parties") or []
+    org = account = None
+    for party in parties if isinstance(parties, list) else ():
+        kind, value = (text(party, "type") or "").upper(), text(party, "id")
+        if kind == "ORGANIZATION" and value and ORG_ID_RE.match(value):
+            org = value
+        elif kind == "ACCOUNT" and value and ACCOUNT_RE.match(value):
+            account = value
+    found = _HANDSHAKE_ORG_RE.search(text(handshake, "arn") or "")
+    org = org or (found.group(1) if found else None)
+    account = account or text(record, "recipientAccountId")
+    if not account or not ACCOUNT_RE.match(account):
+        raise Malformed("AcceptHandshake: no account in handshake.parties or recipientAccountId")
+    if org is None:
+        raise Malformed("AcceptHandshake: no organisation id in handshake.parties or handshake.arn")
+    nodes.append(NodeRow("AWSAccount", account, {"id": account}))
+    _membership(record, principal, nodes, edges, account, org=org, joined=action == "INVITE")
+
+
+def _invitation(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    raise Skip("org_invitation_not_membership")  # membership starts when the invited account accepts
+
+
 def _move_account(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """MoveAccount: the account's parent becomes the destination; the source is kept as {"from": ...}."""
     params = fields.params(record)
@@ -164,6 +235,7 @@ def _move_account(record: Mapping[str, Any], principal: Principal, nodes: list, 
     document = {"from": source} if source and _OU_OR_ROOT_RE.match(source) else None
     add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", target=destination,
               document=document)
+    _membership(record, principal, nodes, edges, account)
 
 
 def _remove_account(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -171,6 +243,7 @@ def _remove_account(record: Mapping[str, Any], principal: Principal, nodes: list
     account = _org_id(fields.params(record), record, "accountId", pattern=ACCOUNT_RE)
     nodes.append(NodeRow("AWSAccount", account, {"id": account}))
     add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", deleted=True)
+    _membership(record, principal, nodes, edges, account, deleted=True)
 
 
 def _leave_organization(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -180,9 +253,13 @@ def _leave_organization(record: Mapping[str, Any], principal: Principal, nodes: 
         raise Malformed("LeaveOrganization: no account id in recipientAccountId or userIdentity")
     nodes.append(NodeRow("AWSAccount", account, {"id": account}))
     add_state(record, principal, nodes, edges, "AWSAccount", account, "parent", "org-parent", deleted=True)
+    _membership(record, principal, nodes, edges, account, deleted=True)
 
 
 HANDLERS: dict[str, Handler] = {
+    "CreateAccountResult": _create_account_result,
+    "AcceptHandshake": _accept_handshake,
+    "InviteAccountToOrganization": _invitation,
     "LeaveOrganization": _leave_organization,
     "CreateOrganizationalUnit": _create_ou,
     "DeleteOrganizationalUnit": _delete_ou,

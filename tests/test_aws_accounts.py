@@ -74,11 +74,11 @@ def test_pull_iam_over_the_organisation(organisation, tmp_path):
     summary = json.loads(result.output)
     # three accounts read: the management account's own role and each member's access role; the AWS
     # managed policies moto loads in every account are read and skipped as unused; the organisation read
-    # once, as the caller: its root, three accounts and the two FullAWSAccess policies
+    # once, as the caller: its own membership, its root, three accounts and the two FullAWSAccess policies
     assert summary["objects"] == {"account": 3, "policy": 4455, "role": 3, "org-unit": 1, "org-account": 3,
-                                  "org-policy": 2}
+                                  "org-policy": 2, "org-membership": 1}
     assert (summary["records"], summary["loaded"], summary["skipped"], summary["quarantined"]) == (
-        4467, 12, {"aws_managed_policy_unused": 4455}, 0)
+        4468, 13, {"aws_managed_policy_unused": 4455}, 0)
     assert summary["access"]["edges"] == {"CAN_ASSUME": 3}
     from graphgov.stores.embedded import EmbeddedStore
 

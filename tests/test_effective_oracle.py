@@ -27,6 +27,11 @@ its account) gets an allow-everything identity policy; service principals, feder
 anonymous callers get no identity policy; anonymous callers get no SCPs (the simulator rejects them,
 graphgov ignores them).
 
+A second corpus (`generate_org_cases`, 2,000 cases, all known) is issue 11's: account roots and IAM
+principals under root, OU and account SCP levels (FullAWSAccess sometimes detached at the account, leaving
+a Deny-only or other-service allow-list), and conditions on aws:PrincipalOrgID, aws:PrincipalOrgPaths and
+aws:ResourceOrgID with the membership known (the values graphgov.access_model settles) or known absent.
+
 Where AWS documentation and the simulator differ, graphgov follows the documentation: each such
 difference is an entry of tests/oracle/known-differences.json, which also says how the simulator input
 is corrected (the case is run both ways; graphgov must agree with the corrected run, and the
@@ -130,6 +135,15 @@ NO_MATCH = {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/Nobody", "aws:Pr
             "aws:PrincipalAccount": "999999999999", "aws:SourceAccount": "999999999999",
             "aws:ResourceAccount": "999999999999", "sts:ExternalId": "none"}
 BOOL_KEYS = ["aws:SecureTransport", "aws:PrincipalIsAWSService"]
+# Organisation keys as graphgov.access_model settles them once membership is known (issue 11): the path of an
+# account two levels down, and one of another organisation.
+PATH_A, PATH_OTHER = f"{ORG}/r-ab12/ou-ab12-11111111/", f"{OTHER_ORG}/r-cd34/"
+VALUES["aws:ResourceOrgID"] = ([ORG, OTHER_ORG], ["o-aaaa*", "o-*"], ["O-AAAA1111"])
+VALUES["aws:PrincipalOrgPaths"] = ([PATH_A, PATH_OTHER], [f"{ORG}/r-ab12/*", f"{ORG}/*", "o-*/r-*/ou-ab12-11111111/*"],
+                                   [PATH_A.upper()])
+NO_MATCH.update({"aws:ResourceOrgID": "x-zzzz9999", "aws:PrincipalOrgPaths": "x-zzzz9999/r-zz99/"})
+MULTI_OPERATORS = ["ForAnyValue:StringEquals", "ForAnyValue:StringLike", "ForAllValues:StringLike",
+                   "ForAnyValue:StringNotLike", "Null"]
 STRING_OPERATORS = ["StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "StringEqualsIgnoreCase",
                     "StringNotEqualsIgnoreCase", "StringEqualsIfExists", "StringNotEqualsIfExists",
                     "StringLikeIfExists", "ForAnyValue:StringEquals", "ForAllValues:StringEquals",
@@ -144,7 +158,10 @@ def _condition_entry(rng: random.Random, key: str) -> tuple[str, Any]:
     if key in BOOL_KEYS:
         operator = rng.choice(BOOL_OPERATORS)
         return operator, rng.choice(["true", "false"])
-    operator = rng.choice(ARN_OPERATORS if key == "aws:PrincipalArn" else STRING_OPERATORS)
+    if key == "aws:PrincipalOrgPaths":  # multivalued: set operators only
+        operator = rng.choice(MULTI_OPERATORS)
+    else:
+        operator = rng.choice(ARN_OPERATORS if key == "aws:PrincipalArn" else STRING_OPERATORS)
     if operator == "Null":
         return operator, rng.choice(["true", "false"])
     exact, patterns, cased = VALUES[key]
@@ -436,6 +453,118 @@ def generate_cases(count: int, seed: int = SEED) -> list[dict]:
                 target["Condition"] = block
         cases.append(case)
     return cases
+
+
+ORG_CASES = 2_000
+ORG_SEED = 20261206
+ORG_KEYS = ["aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:ResourceOrgID", "aws:PrincipalAccount",
+            "aws:PrincipalArn"]
+
+
+def _account_scp_levels(rng: random.Random, scenario: dict, action: str, keys: list[str]) -> list[list[dict]]:
+    """Root, OU and account levels, as graphgov.access_model assembles them: each level FullAWSAccess (attached or
+    assumed) or an allow-list, sometimes a Deny; at the account level FullAWSAccess may be detached, leaving only
+    what else is attached there (a Deny-only SCP, an allow-list of other services, or nothing it allows)."""
+    levels = _scp_levels(rng, scenario, action, keys) if rng.random() < 0.5 else [[ALLOW_ALL], [ALLOW_ALL]]
+    levels = (levels + [[ALLOW_ALL]] * 2)[:2]
+    account: list[dict] = []
+    roll = rng.random()
+    if roll < 0.45:
+        account.append(ALLOW_ALL)
+    elif roll < 0.7:
+        account.append(_policy([{"Effect": "Allow", "Action": rng.choice([[action], ["ecr:*"], ["s3:*", "kms:*"]]),
+                                 "Resource": "*"}]))
+    if rng.random() < 0.5 or not account:
+        deny = {"Effect": "Deny", "Action": rng.choice([action, "*", scenario["actions"][1], "iam:*"]),
+                "Resource": rng.choice(scenario["resources"])}
+        account.append(_policy([_maybe_condition(rng, deny, keys, 0.6)]))
+    return [*levels, account]
+
+
+def generate_org_cases(count: int, seed: int = ORG_SEED) -> list[dict]:
+    """Issue 11's corpus: SCPs at account level, account roots under SCPs, and org-condition keys with known
+    membership (aws:PrincipalOrgID / aws:PrincipalOrgPaths / aws:ResourceOrgID given, or known absent)."""
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        scenario_name = rng.choice(["s3", "s3", "kms", "trust", "other"])
+        scenario = SCENARIOS[scenario_name]
+        principal_key = rng.choice(["root_a", "root_b", "root_b", "role_a", "role_b", "user_a", "user_b"])
+        kind = KIND[principal_key]
+        principal = PRINCIPALS[principal_key]
+        action, resource = rng.choice(scenario["requests"])
+        principal_org = rng.choice([ORG, ORG, OTHER_ORG, None])
+        context: dict[str, Any] = {
+            "aws:PrincipalOrgID": principal_org,
+            "aws:PrincipalOrgPaths": None if principal_org is None
+            else [PATH_A if principal_org == ORG else PATH_OTHER],
+            "aws:ResourceOrgID": rng.choice([ORG, ORG, OTHER_ORG, None]),
+        }
+        request = Request(principal, action, resource, A, context=context)
+        known = known_context(request)
+        keys = [k for k in ORG_KEYS if k.lower() in known]
+        identity = None
+        if kind in ("user", "role"):
+            identity = [_policy([_identity_statement(rng, scenario, action, keys) for _ in range(rng.randint(1, 2))])]
+        if scenario_name == "kms":
+            resource_policy = _key_policy(rng, principal_key, action, keys)
+        else:
+            statements = []
+            for _ in range(rng.randint(1, 2)):
+                statement = _resource_statement(rng, scenario_name, scenario, principal_key, action, [])
+                statement["Condition"] = _condition(rng, keys)
+                statements.append(statement)
+            resource_policy = _policy(statements)
+        scp_levels = _account_scp_levels(rng, scenario, action, keys)
+        rcp_levels = _rcp_levels(rng, action, keys) if rng.random() < 0.2 else []
+        cases.append({
+            "mode": "known", "scenario": scenario_name, "principal_kind": kind, "unknown_key": None,
+            "graphgov": {
+                "principal": principal, "action": action, "resource": resource, "resource_account": A,
+                "org_id": None, "context": context, "kind": scenario["kind"], "identity": identity,
+                "simulator_identity": identity, "boundary": None, "resource_policy": resource_policy,
+                "scp_levels": scp_levels, "rcp_levels": rcp_levels,
+            },
+        })
+    return cases
+
+
+def _tests_org_keys(case: dict) -> bool:
+    """Whether some policy of the case has a condition on aws:PrincipalOrgID, PrincipalOrgPaths or ResourceOrgID."""
+    g = case["graphgov"]
+    documents = [*(g["identity"] or []), *([g["resource_policy"]] if g["resource_policy"] else []),
+                 *(d for level in g["scp_levels"] + g["rcp_levels"] for d in level)]
+    return any(key.lower() in ("aws:principalorgid", "aws:principalorgpaths", "aws:resourceorgid")
+               for document in documents for statement in document["Statement"]
+               for entries in (statement.get("Condition") or {}).values() for key in entries)
+
+
+def test_org_cases_agree_with_iam_simulate():
+    """Every org case is fully known: graphgov and the simulator must give the same answer."""
+    if not (ORACLE / "node_modules" / "@cloud-copilot" / "iam-simulate").exists() or not shutil.which("node"):
+        pytest.fail("the policy oracle is not installed: run `npm ci --prefix tests/oracle` (scripts/test does)")
+    cases = generate_org_cases(ORG_CASES)
+    batches = [_simulation(case, _simulator_context(known_context(_graphgov_request(case)))) for case in cases]
+    completed = subprocess.run(["node", str(ORACLE / "simulate.mjs")], input=json.dumps(batches), text=True,
+                               capture_output=True, timeout=900, check=True)
+    theirs = json.loads(completed.stdout)
+    assert [t for t in theirs if t.startswith("error")] == []
+    disagreements = []
+    outcomes: dict[str, int] = {}
+    for case, answer in zip(cases, theirs, strict=True):
+        ours = decide(_graphgov_request(case), _policy_set(case)).outcome
+        outcomes[ours] = outcomes.get(ours, 0) + 1
+        if ours != THEIRS_TO_OURS[answer]:
+            disagreements.append((case, ours, answer))
+    roots = sum(1 for c in cases if c["principal_kind"] == "root")
+    detached = sum(1 for c in cases if ALLOW_ALL not in c["graphgov"]["scp_levels"][-1])
+    org_keyed = sum(1 for c in cases if _tests_org_keys(c))
+    print(f"\norg oracle: {len(cases) - len(disagreements)}/{len(cases)} cases agree with iam-simulate "
+          f"({roots} account-root callers; {detached} with FullAWSAccess detached at the account level; "
+          f"{org_keyed} with a condition on an organisation key; "
+          f"outcomes {dict(sorted(outcomes.items()))})")
+    assert disagreements == [], f"{len(disagreements)} disagreements, first: {json.dumps(disagreements[:2])[:4000]}"
+    assert set(outcomes) >= {"allow", "deny", "implicit-deny"}
 
 
 def _simulation(case: dict, context: dict[str, Any], *, identity: list[dict] | None = None,

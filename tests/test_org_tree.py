@@ -108,7 +108,8 @@ def test_create_organizational_unit():
 
 def test_move_account_keeps_its_source():
     delta = cloudtrail.parse(move("2026-03-04T09:00:00Z", D, ROOT, OU))
-    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", '{"from":"r-a1b2"}', OU, False)]
+    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", '{"from":"r-a1b2"}', OU, False),
+                             ("AWSAccount", D, "organization", "org-membership", f'{{"via":"{MGMT}"}}', None, False)]
     assert set(nodes(delta, "AWSOrganizationalUnit")) == {ROOT, OU}
     assert nodes(delta, "AWSAccount") == {D: {"id": D}, MGMT: {"id": MGMT}}
 
@@ -122,14 +123,16 @@ def test_leave_organization_names_the_callers_account():
         cloudtrail.parse(sample)
     succeeded = {k: v for k, v in sample.items() if k not in ("errorCode", "errorMessage")}
     delta = cloudtrail.parse(succeeded)
-    assert states(delta) == [("AWSAccount", "111122223333", "parent", "org-parent", None, None, True)]
+    assert states(delta) == [("AWSAccount", "111122223333", "parent", "org-parent", None, None, True),
+                             ("AWSAccount", "111122223333", "organization", "org-membership", None, None, True)]
 
 
 def test_delete_ou_and_remove_account():
     delta = cloudtrail.parse(record("DeleteOrganizationalUnit", "2026-03-04T09:00:00Z", {"organizationalUnitId": OU}))
     assert states(delta) == [("AWSOrganizationalUnit", OU, "lifecycle", "lifecycle", None, None, True)]
     delta = cloudtrail.parse(record("RemoveAccountFromOrganization", "2026-03-04T09:00:00Z", {"AccountId": D}))
-    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", None, None, True)]
+    assert states(delta) == [("AWSAccount", D, "parent", "org-parent", None, None, True),
+                             ("AWSAccount", D, "organization", "org-membership", None, None, True)]
 
 
 @pytest.mark.parametrize(("rec", "error"), [
@@ -285,9 +288,9 @@ def test_an_unknown_tree_still_applies_the_accounts_own_scps(embedded_store, tmp
     assert _reads(embedded_store) == [(VENDOR, SHARED, "potential")]
     denied = _decide(embedded_store, DATA_ACCESS, FRAUD)
     assert (denied.access, denied.via) == ("deny", [f"scp:{DENY_DATA}@{D}#NoTrainingData"])
-    # as before the tree was modelled, an attachment to the account itself is extrapolated back to the
-    # time before its event (an OU's or the root's AttachPolicy is read as "not attached before")
-    assert _at_training(embedded_store) == [(SHARED, VENDOR, "potential")]
+    # a successful AttachPolicy proves the SCP was not attached just before (DuplicatePolicyAttachmentException
+    # otherwise), at the account level as at an OU or the root: the job that started before it is not cut
+    assert _at_training(embedded_store) == BASELINE_AT_TRAINING
 
 
 # --- `pull iam` reads the organisation (moto server) -----------------------------------------------------
@@ -321,7 +324,7 @@ def _pulled(store) -> dict[tuple[str, str], tuple]:
 
 def test_pull_reads_the_tree_and_its_scps_and_rcps(moto, aws_calls, embedded_store, tmp_path):
     org = _org_client()
-    org.create_organization(FeatureSet="ALL")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     root = org.list_roots()["Roots"][0]["Id"]
     ou = org.create_organizational_unit(ParentId=root, Name="restricted")["OrganizationalUnit"]["Id"]
     member = org.create_account(Email="data@example.com", AccountName="data")["CreateAccountStatus"]["AccountId"]
@@ -343,7 +346,7 @@ def test_pull_reads_the_tree_and_its_scps_and_rcps(moto, aws_calls, embedded_sto
     assert set(aws_calls) <= AWS_CALLS
     assert (summary.quarantined, set(summary.skipped)) == (0, {"aws_managed_policy_unused"})
     assert {k: v for k, v in summary.objects.items() if k.startswith("org")} == {
-        "org-unit": 2, "org-account": 2, "org-policy": 4}
+        "org-unit": 2, "org-account": 2, "org-policy": 4, "org-membership": 1}
     full = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     states = _pulled(embedded_store)
     assert {key: value for key, value in states.items() if key[1] not in ("content", "lifecycle", "inventory")} == {
@@ -361,6 +364,9 @@ def test_pull_reads_the_tree_and_its_scps_and_rcps(moto, aws_calls, embedded_sto
         ("p-FullAWSAccess", f"target:{ou}"): ("org-attachment", ou, None),
         ("p-RCPFullAWSAccess", f"target:{root}"): ("org-attachment", root, None),
         ("p-RCPFullAWSAccess", f"target:{ou}"): ("org-attachment", ou, None),
+        # DescribeOrganization's id: every account the pull lists is a member of it
+        (MOTO_ACCOUNT, "organization"): ("org-membership", org_id, None),
+        (member, "organization"): ("org-membership", org_id, None),
     }
     assert {key: value for key, value in states.items() if key[1] == "content"} == {
         (scp, "content"): ("org-policy", None, deny), (rcp, "content"): ("org-policy", None, rcp_doc),
@@ -394,13 +400,24 @@ def test_pull_without_an_organisation_skips_it_by_name(moto, embedded_store, tmp
     assert summary.skipped["organizations_not_in_use"] == 1
     assert summary.objects["organization"] == 1
     assert summary.quarantined == 0
+    # DescribeOrganization's AWSOrganizationsNotInUseException: the account is known to be in no organisation
+    assert _memberships(embedded_store) == [(MOTO_ACCOUNT, None, True)]
+    model = _Deriver(_read_facts(embedded_store)).model
+    assert model.organization_of(MOTO_ACCOUNT, END_OF_TIME) == (None, True)
 
 
 def test_pull_denied_the_organisation_skips_it_by_name(moto, embedded_store, tmp_path):
-    _org_client().create_organization(FeatureSet="ALL")
+    org_id = _org_client().create_organization(FeatureSet="ALL")["Organization"]["Id"]
     session = aws_session()
     session.events.register("before-call.organizations.ListRoots", _fail_list_roots)
     summary = pull_iam(session, embedded_store, tmp_path / "q.jsonl")
     assert summary.skipped["access_denied:organizations:ListRoots"] == 1
     assert summary.quarantined == 0
     assert [a for _k, a in embedded_store.scan_nodes("PolicyState") if a["slot"] == "parent"] == []
+    # a member that may not read the tree still learns its own organisation (DescribeOrganization)
+    assert _memberships(embedded_store) == [(MOTO_ACCOUNT, org_id, False)]
+
+
+def _memberships(store) -> list[tuple]:
+    return sorted((a["subject"], a.get("target"), a["deleted"]) for _k, a in store.scan_nodes("PolicyState")
+                  if a["slot"] == "organization")

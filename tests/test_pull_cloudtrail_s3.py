@@ -138,8 +138,8 @@ SUMMARY = {
     "records": RECORDS, "loaded": 724, "quarantined": 1, "files": FILES,
     "skipped": {"duplicate": 2, "shared_event_copy": 11, "unsupported_event": 89},
 }
-NODES, EDGES = 512, 1330  # issue 11: roles whose trust policy no record shows are unknown assume targets
-ACCESS_EDGES = {"CAN_ASSUME": 27, "CAN_DECRYPT": 17, "CAN_INVOKE": 3, "CAN_READ": 68, "CAN_WRITE": 28,
+NODES, EDGES = 515, 1327  # with each account's membership the organisation trail's folder proves
+ACCESS_EDGES = {"CAN_ASSUME": 21, "CAN_DECRYPT": 17, "CAN_INVOKE": 3, "CAN_READ": 68, "CAN_WRITE": 28,
                 "INPUT_READABLE_BY": 55}
 TRAIN = "arn:aws:iam::222222222222:role/AmazonSageMaker-ExecutionRole-20260105T"
 # The cross-account role assumptions in the three accounts' trails (the vendor's call is seen from 111... only).

@@ -37,7 +37,7 @@ T1, T2, T3 = "2025-03-01T12:00:00Z", "2025-03-02T12:00:00Z", "2025-03-03T12:00:0
 # 4 managed policies in use, a role, 2 users) holding 54 PolicyStates; the other nodes are those objects' own 12
 # (the account, 3 principals, group, 4 policies, 2 buckets, key); edges: a HAS_POLICY per state and RESOURCE from
 # the account to the 3 principals, the group, the 3 customer managed policies, 2 buckets and the key.
-OBJECTS, STATES = 12, 54
+OBJECTS, STATES = 13, 55  # the account's `organization`: moto's account is in no organisation
 NODES, EDGES = STATES + 12, STATES + 10
 # Every load ends with the access derivation (graphgov.access), whose edges and principals are its own business:
 # the summaries' `access` and the derived part of `nodes`/`edges` are checked against the store, not here.
@@ -225,6 +225,7 @@ def expected_states(facts: dict[str, Any]) -> dict[tuple[str, str], list[tuple]]
         ("plain-bkt", "encryption"): one("encryption", deleted=True),
         ("plain-bkt", "inventory"): inventory("lifecycle", "acl"),
         (ACCOUNT, "public-access-block"): one("public-access-block", document=ACCOUNT_PAB),
+        (ACCOUNT, "organization"): [("org-membership", None, True, None)],
     }
     versions = {BOUNDARY: {"v1": BOUNDARY_DOC}, DATA_READ: {"v1": DATA_READ_V1, "v2": DATA_READ_V2},
                 GROUP_READ: {"v1": GROUP_READ_DOC}, S3_READ_ONLY: {read_only_version: read_only_doc}}
@@ -248,7 +249,7 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "quarantined": 0, "files": 0, "quarantine_file": None,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
-                    "organization": 1},
+                    "organization": 1, "org-membership": 1},
     }
     assert (summary.nodes, summary.edges) == embedded_store.totals()
     assert pulled_totals(embedded_store) == (NODES, EDGES)
@@ -349,11 +350,11 @@ def test_denied_and_failing_calls_are_counted_not_fatal(account, embedded_store,
         "skipped": {"access_denied:s3:GetBucketAcl": 1, "access_denied:s3control:GetPublicAccessBlock": 1,
                     "aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
-                    "organization": 1},
+                    "organization": 1, "org-membership": 1},
     }
     assert summary.balanced
-    subjects = {subject for subject, _slot in snapshot_states(embedded_store)}
-    assert {"plain-bkt", account["key"], ACCOUNT} & subjects == set()
+    subjects = {subject for subject, slot in snapshot_states(embedded_store) if slot != "organization"}
+    assert {"plain-bkt", account["key"], ACCOUNT} & subjects == set()  # (the account's membership was read)
     assert "data-bkt" in subjects
     (entry,) = [json.loads(line) for line in quarantine.read_text().splitlines()]
     assert entry["location"] == account["key"]
@@ -445,7 +446,7 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "quarantined": 0, "files": 0, "quarantine_file": None,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
-                    "organization": 1},
+                    "organization": 1, "org-membership": 1},
     }
     text = runner.invoke(main, ["pull", "iam", "--store", str(store), "--quarantine", str(tmp_path / "q.jsonl")])
     assert text.exit_code == 0, text.output
