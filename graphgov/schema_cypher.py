@@ -138,6 +138,32 @@ def dataset_link_statements() -> tuple[str, str]:
     return by_dataset, by_object
 
 
+def feeds_statements() -> tuple[str, str]:
+    """FEEDS from a processing job to each dataset its outputs feed (graphgov.s3_containment.feeds, the
+    rule this mirrors), for a chunk's datasets (`$rows`: [{uri}]) and processing outputs (`$rows`:
+    [{job, uri}]); both seek the Dataset.bucket index, never pairing datasets across buckets."""
+    condition = (
+        "WITH p, o, i,\n"
+        "     CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS folder\n"
+        "WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix' OR i.prefix = o.prefix\n"
+        "   OR folder STARTS WITH i.prefix OR i.prefix STARTS WITH folder\n"
+        "MERGE (p)-[:FEEDS]->(i)"
+    )
+    by_dataset = (
+        "UNWIND $rows AS row\n"
+        "MATCH (i:Dataset {uri: row.uri})\n"
+        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob)\n"
+        + condition
+    )
+    by_output = (
+        "UNWIND $rows AS row\n"
+        "MATCH (p:ProcessingJob {arn: row.job})-[:WRITES]->(o:Dataset {uri: row.uri})\n"
+        "MATCH (i:Dataset {bucket: o.bucket})\n"
+        + condition
+    )
+    return by_dataset, by_output
+
+
 def tuning_output_statements() -> tuple[str, str]:
     """WRITES from a tuning job to each artifact under its `artifact_prefix`, for a chunk's tuning jobs
     (`$rows`: [{arn}]) and artifacts (`$rows`: [{uri}]); the first seeks the ModelArtifact.uri index."""

@@ -149,10 +149,11 @@ def test_classify_and_personal_data_in_training(store, tmp_path):
     answer = [
         {"dataset": CLINIC, "bucket": "acme-clinic-data",
          "classification": ["special-category:biometric", "special-category:health"], "jobs": [JOB],
+         "derived_jobs": [], "readers": [TRAINER]},
+        {"dataset": HR, "bucket": "acme-hr-data", "classification": ["personal"], "jobs": [JOB], "derived_jobs": [],
          "readers": [TRAINER]},
-        {"dataset": HR, "bucket": "acme-hr-data", "classification": ["personal"], "jobs": [JOB], "readers": [TRAINER]},
         {"dataset": SCRATCH, "bucket": "acme-scratch-data", "classification": ["personal"], "jobs": [JOB],
-         "readers": []},
+         "derived_jobs": [], "readers": []},
     ]
     assert ask(store, "personal-data-in-training") == answer
 

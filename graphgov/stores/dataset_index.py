@@ -13,6 +13,8 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterator
 
+from graphgov.s3_containment import falls_under
+
 
 class DatasetIndex:
     def __init__(self) -> None:
@@ -28,7 +30,7 @@ class DatasetIndex:
             self._keys[bucket].append(key)
             self._unsorted.add(bucket)
         for prefix, dataset in self._prefixes.get(bucket, {}).items():
-            if key.startswith(prefix):
+            if falls_under(key, prefix):
                 yield dataset
 
     def add_dataset(self, bucket: str, prefix: str, dataset: str) -> Iterator[str]:
@@ -39,6 +41,6 @@ class DatasetIndex:
             keys.sort()
             self._unsorted.discard(bucket)
         at = bisect.bisect_left(keys, prefix)
-        while at < len(keys) and keys[at].startswith(prefix):
+        while at < len(keys) and falls_under(keys[at], prefix):
             yield keys[at]
             at += 1

@@ -30,6 +30,7 @@ from graphgov.schema_cypher import (
     dataset_link_statements,
     edge_write_statement,
     endpoint_history_statement,
+    feeds_statements,
     node_write_statement,
     seen_lookup_statement,
     seen_write_statement,
@@ -140,6 +141,14 @@ class Neo4jStore(Store):
             keys = sorted(key for node_label, key in nodes if node_label == label)
             if keys:
                 plan.append((statement, [{field: key} for key in keys]))
+        outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
+                          if edge_type == "WRITES" and src[0] == "ProcessingJob" and dst[0] == "Dataset"})
+        feeds_by_dataset, feeds_by_output = feeds_statements()
+        datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
+        if datasets:
+            plan.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
+        if outputs:
+            plan.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
             plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
