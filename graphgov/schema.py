@@ -465,7 +465,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("PRODUCED", (("CustomizationJob", "Model"),), False, (),
                  "Customization job produced the custom model (state change or GetModelCustomizationJob)."),
         EdgeType("PROVISIONS", (("Model", "Model"),), False, (),
-                 "Provisioned throughput serves the (base or custom) model."),
+                 "Provisioned throughput, or a custom model deployment, serves the (base or custom) model: "
+                 "applications invoke its ARN."),
         EdgeType("HAS_POLICY", ((_ANY_PRINCIPAL, "PolicyState"), ("AWSGroup", "PolicyState"),
                                 ("AWSPolicy", "PolicyState"), ("S3Bucket", "PolicyState"), ("S3Object", "PolicyState"),
                                 ("KMSKey", "PolicyState"), ("AWSAccount", "PolicyState"),
