@@ -58,6 +58,10 @@ PARITY_CASES = [
     ("logging-coverage", {}),
     ("short-log-retention", {}),
     ("personal-data-in-training", {}),  # no `graphgov classify` on this graph: tests/test_classification.py
+    # issue 11 lineage: processing chains by S3 containment, what applications invoke
+    ("dataset-consumers", {"dataset": "s3://acme-pii-raw/customers/"}),
+    ("model-lineage", {"model": "Deep-Model"}),
+    ("model-lineage", {"model": "arn:aws:bedrock:us-east-1:222222222222:custom-model-deployment/dep0chat0001"}),
 ]
 
 
@@ -131,9 +135,11 @@ def test_parity_cases_are_not_all_empty(both_loaded):
     # governance fixtures add served models without lineage, unencrypted configurations and unlogged
     # invocations; no configuration snapshot is among the files, so short-log-retention has nothing to judge
     # issue 11: Fraud-Endpoint's and FraudModel's training data are followed upstream through the
-    # processing job that prepared fraud/train and fraud/validation/ from raw/transactions/ (3 -> 5, 2 -> 4)
-    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 5, 0, 4, 1, 2, 7, 12, 6, 2, 1, 6, 22, 5, 12, 4, 12, 5, 5,
-                     38, 3, 15, 6, 4, 21, 0, 0]
+    # processing job that prepared fraud/train and fraud/validation/ from raw/transactions/ (3 -> 5, 2 -> 4);
+    # the lineage fixtures processing-chains.json and bedrock-custom-model-deployment.json add an invoked
+    # imported model without lineage (7 -> 8), jobs without a customer key (12 -> 20) and inventory (38 -> 42)
+    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 5, 0, 4, 1, 2, 8, 20, 6, 2, 1, 6, 22, 5, 12, 4, 12, 5, 5,
+                     42, 3, 15, 6, 4, 21, 0, 0, 6, 3, 2]
 
 
 def test_questions_run_read_only_on_neo4j(both_loaded):
