@@ -127,6 +127,8 @@ def _place_chains(store: Store, lineage: Lineage, rows: list[dict[str, Any]]) ->
     if not chained:
         return
     feeds = set(_edges(store, "FEEDS"))
+    manifests = {key for key, attrs in store.scan_nodes("Dataset")
+                 if (attrs.get("data_type") or "S3Prefix") != "S3Prefix"}
     read_channels = {(src, dst): props.get("channels") or [] for src, dst, props in store.scan_edges("READS")
                      if src[0] == "ProcessingJob"}
     # datasets each chain prefix reaches: () is the training job's own inputs
@@ -140,7 +142,7 @@ def _place_chains(store: Store, lineage: Lineage, rows: list[dict[str, Any]]) ->
         producer = ("ProcessingJob", via[-1])
         for fed in sorted(reached.get((row["model"], row["training_job"], via[:-1]), ())):
             if (producer, ("Dataset", fed)) in feeds:
-                lineage.add("FEEDS", producer, ("Dataset", fed))
+                lineage.add("FEEDS", producer, ("Dataset", fed), link="unknown" if fed in manifests else "prefix")
         dataset = ("Dataset", row["dataset"])
         lineage.add("READS", producer, dataset, channels=sorted(read_channels.get((producer, dataset), [])))
 
@@ -232,9 +234,11 @@ def as_text(lineage: Lineage) -> str:
                 line(depth + 2, f"readable by {reader[1]} ({p['access']})")
             for _, reader, _ in lineage.into(dataset, "READ"):
                 line(depth + 2, f"read by {reader[1]} (observed)")
-            for _, producer, _ in lineage.into(dataset, "FEEDS"):
+            for _, producer, feed in lineage.into(dataset, "FEEDS"):
                 if producer not in path:  # a chain that comes back is drawn once
-                    job(depth + 2, producer, "prepared by ", (*path, node))
+                    prefix = "possibly prepared (a manifest: its keys were not read) by " \
+                        if feed.get("link") == "unknown" else "prepared by "
+                    job(depth + 2, producer, prefix, (*path, node))
 
     def artifact_holder(depth: int, holder: Node) -> bool:
         found = False

@@ -15,6 +15,8 @@ artifact `Deep-Model` loads.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import FIXTURES
 
@@ -110,6 +112,25 @@ def test_lineage_tree_agrees_with_the_questions(chains):
         f"            prepared by processing job {CLEAN}\n"
         f"              dataset {RAW} (channel raw)\n"
     )
+
+
+def test_lineage_tree_marks_a_manifest_step_as_possible(chains, tmp_path):
+    record = json.loads(CHAINS.read_text())["Records"][-1]  # Deep-Model's CreateModel, for another artifact
+    record.update(eventTime="2024-06-05T10:00:00Z", eventID="9d2b0000-0000-4000-8000-000000000099")
+    record["requestParameters"]["modelName"] = "Manifest-Model"
+    record["requestParameters"]["primaryContainer"]["modelDataUrl"] = (
+        "s3://acme-chain-models/output/Train-Manifest/output/model.tar.gz")
+    record["responseElements"] = {"modelArn": SM + "model/manifest-model"}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"Records": [record]}))
+    load_paths([path], chains, tmp_path / "q.jsonl")
+    assert ask(chains, "model-lineage", {"model": "Manifest-Model"})[1:] == [
+        {"model": SM + "model/manifest-model", "training_job": train("train-manifest"), "channel": "train",
+         "dataset": RAW, "dataset_writers": [], "via": CLEAN, "link": "unknown"}]
+    assert as_text(build_lineage(chains, "Manifest-Model")).splitlines()[3:6] == [
+        f"      dataset {C}manifests/train.manifest (channel train)",
+        f"        possibly prepared (a manifest: its keys were not read) by processing job {CLEAN}",
+        f"          dataset {RAW} (channel raw)"]
 
 
 def test_personal_data_followed_through_processing(chains):
