@@ -177,6 +177,17 @@ def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_
     assert ask(store, "models-without-lineage") == [{"model": MODEL_V2, "endpoints": [ENDPOINT]}]
 
 
+def test_endpoint_lineage_goes_upstream_through_data_preparation(store, tmp_path):
+    load_paths([CHAIN, PREP], store, tmp_path / "q.jsonl")
+    upstream = {"training_job": JOB, "dataset": "s3://acme-data-a/raw/transactions/", "dataset_writers": [],
+                "via": PREP_JOB, "link": "derived"}  # fraud/train and fraud/validation/ are its outputs
+    assert ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"}) == [
+        {"endpoint": ENDPOINT, "model": MODEL, **r} for r in (
+            TRAIN_ROWS[0], {**upstream, "channel": "train"}, TRAIN_ROWS[1], {**upstream, "channel": "validation"})
+    ] + [{"endpoint": ENDPOINT, "model": MODEL_V2, "training_job": None, "channel": None, "dataset": None,
+          "dataset_writers": [], "via": None, "link": None}]
+
+
 REGISTRY = FIXTURES / "lineage/sagemaker-registry.json"
 PACKAGE = B_ + "model-package/fraud-models/1"
 

@@ -114,16 +114,31 @@ def test_lineage_tree_agrees_with_the_questions(chains):
     )
 
 
-def test_lineage_tree_marks_a_manifest_step_as_possible(chains, tmp_path):
-    record = json.loads(CHAINS.read_text())["Records"][-1]  # Deep-Model's CreateModel, for another artifact
-    record.update(eventTime="2024-06-05T10:00:00Z", eventID="9d2b0000-0000-4000-8000-000000000099")
-    record["requestParameters"]["modelName"] = "Manifest-Model"
+def _model_of(store, tmp_path, job: str, name: str) -> str:
+    """Load a CreateModel (Deep-Model's record) whose artifact is the training job's."""
+    record = json.loads(CHAINS.read_text())["Records"][-1]
+    record.update(eventTime="2024-06-05T10:00:00Z", eventID=f"9d2b0000-0000-4000-8000-{len(name):012d}")
+    record["requestParameters"]["modelName"] = name
     record["requestParameters"]["primaryContainer"]["modelDataUrl"] = (
-        "s3://acme-chain-models/output/Train-Manifest/output/model.tar.gz")
-    record["responseElements"] = {"modelArn": SM + "model/manifest-model"}
-    path = tmp_path / "model.json"
+        f"s3://acme-chain-models/output/{job}/output/model.tar.gz")
+    record["responseElements"] = {"modelArn": SM + f"model/{name.lower()}"}
+    path = tmp_path / f"{name}.json"
     path.write_text(json.dumps({"Records": [record]}))
-    load_paths([path], chains, tmp_path / "q.jsonl")
+    load_paths([path], store, tmp_path / "q.jsonl")
+    return SM + f"model/{name.lower()}"
+
+
+def test_upstream_stops_at_a_producer_that_started_later(chains, tmp_path):
+    model = _model_of(chains, tmp_path, "Train-Early", "Early-Model")
+    assert ask(chains, "model-lineage", {"model": model}) == [  # Prep-Clean started a day after it
+        {"model": model, "training_job": train("train-early"), "channel": "train", "dataset": C + "clean/a/b/",
+         "dataset_writers": [], "via": None, "link": "direct"}]
+    model = _model_of(chains, tmp_path, "Train-Sibling", "Sibling-Model")
+    assert [r["dataset"] for r in ask(chains, "model-lineage", {"model": model})] == [C + "clean/a/bc/"]
+
+
+def test_lineage_tree_marks_a_manifest_step_as_possible(chains, tmp_path):
+    _model_of(chains, tmp_path, "Train-Manifest", "Manifest-Model")
     assert ask(chains, "model-lineage", {"model": "Manifest-Model"})[1:] == [
         {"model": SM + "model/manifest-model", "training_job": train("train-manifest"), "channel": "train",
          "dataset": RAW, "dataset_writers": [], "via": CLEAN, "link": "unknown"}]
