@@ -51,6 +51,8 @@ def constraint_statements() -> list[str]:
         "CREATE INDEX graphgov_awsprincipal_name IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.name)",
         "CREATE INDEX graphgov_s3object_bucket_key IF NOT EXISTS FOR (n:S3Object) ON (n.bucket, n.key)",
         "CREATE INDEX graphgov_dataset_bucket IF NOT EXISTS FOR (n:Dataset) ON (n.bucket)",
+        "CREATE INDEX graphgov_dataset_bucket_prefix IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.prefix)",
+        "CREATE INDEX graphgov_dataset_bucket_data_type IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.data_type)",
         "CREATE INDEX graphgov_model_name IF NOT EXISTS FOR (n:Model) ON (n.name)",
         "CREATE INDEX graphgov_endpoint_name IF NOT EXISTS FOR (n:Endpoint) ON (n.name)",
         f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
@@ -138,10 +140,13 @@ def dataset_link_statements() -> tuple[str, str]:
     return by_dataset, by_object
 
 
-def feeds_statements() -> tuple[str, str]:
+def feeds_statements() -> tuple[str, str, str]:
     """FEEDS from a processing job to each dataset its outputs feed (graphgov.s3_containment.feeds, the
-    rule this mirrors), for a chunk's datasets (`$rows`: [{uri}]) and processing outputs (`$rows`:
-    [{job, uri}]); both seek the Dataset.bucket index, never pairing datasets across buckets."""
+    rule this mirrors), for a chunk's datasets (`$rows`: [{uri}]; prefix datasets, then manifests) and
+    processing outputs (`$rows`: [{job, uri}]). Candidates come from index seeks on (bucket, prefix):
+    every prefix of the output folder (or of the input's prefix) looked up exactly, and STARTS WITH the
+    other way; manifests, which any output of their bucket may feed, by (bucket, data_type). No bucket's
+    datasets are paired with each other."""
     condition = (
         "WITH p, o, i,\n"
         "     CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS folder\n"
@@ -151,17 +156,50 @@ def feeds_statements() -> tuple[str, str]:
     )
     by_dataset = (
         "UNWIND $rows AS row\n"
-        "MATCH (i:Dataset {uri: row.uri})\n"
-        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob)\n"
+        "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') = 'S3Prefix'\n"
+        "CALL (i) {\n"
+        "  UNWIND range(0, size(i.prefix)) AS n\n"
+        "  MATCH (o:Dataset {bucket: i.bucket, prefix: substring(i.prefix, 0, n)})<-[:WRITES]-(p:ProcessingJob)\n"
+        "  USING INDEX o:Dataset(bucket, prefix)\n"
+        "  RETURN o, p\n"
+        "  UNION\n"
+        "  MATCH (o:Dataset)<-[:WRITES]-(p:ProcessingJob) USING INDEX o:Dataset(bucket, prefix)\n"
+        "  WHERE o.bucket = i.bucket AND o.prefix STARTS WITH i.prefix\n"
+        "  RETURN o, p\n"
+        "}\n"
+        + condition
+    )
+    by_manifest = (  # any output of the bucket may feed a manifest: its listed keys are unknown
+        "UNWIND $rows AS row\n"
+        "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix'\n"
+        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob) USING INDEX o:Dataset(bucket)\n"
         + condition
     )
     by_output = (
         "UNWIND $rows AS row\n"
         "MATCH (p:ProcessingJob {arn: row.job})-[:WRITES]->(o:Dataset {uri: row.uri})\n"
-        "MATCH (i:Dataset {bucket: o.bucket})\n"
+        "WITH p, o, CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS dir\n"
+        "CALL (o, dir) {\n"
+        "  UNWIND range(0, size(dir)) AS n\n"
+        "  MATCH (i:Dataset {bucket: o.bucket, prefix: substring(dir, 0, n)})\n"
+        "  USING INDEX i:Dataset(bucket, prefix)\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, prefix)\n"
+        "  WHERE i.bucket = o.bucket AND i.prefix STARTS WITH dir\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, data_type)\n"
+        "  WHERE i.bucket = o.bucket AND i.data_type < 'S3Prefix'\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, data_type)\n"
+        "  WHERE i.bucket = o.bucket AND i.data_type > 'S3Prefix'\n"
+        "  RETURN i\n"
+        "}\n"
         + condition
     )
-    return by_dataset, by_output
+    return by_dataset, by_manifest, by_output
 
 
 def tuning_output_statements() -> tuple[str, str]:

@@ -25,6 +25,7 @@ from graphgov.lineage import as_text, build_lineage
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask
 from graphgov.s3_containment import feeds, output_folder
+from graphgov.stores.dataset_index import FeedIndex
 
 CHAINS = FIXTURES / "lineage/processing-chains.json"
 SM = "arn:aws:sagemaker:eu-west-1:222222222222:"
@@ -50,6 +51,23 @@ def train(name: str) -> str:
 ])
 def test_s3_containment_rule(output, prefix, data_type, expected):
     assert feeds(output, prefix, data_type) == expected
+
+
+def test_feed_index_finds_every_pair_the_rule_admits():
+    """The embedded store's index only proposes candidates; it must never miss a pair `feeds` admits,
+    whichever side is added first."""
+    prefixes = ["", "a", "a/", "a/b", "a/b/", "a/b/c/", "a/bc/", "a/bc", "x/y", "x/yz/", "b/"]
+    datasets = [(p, "S3Prefix") for p in prefixes] + [("m/t.manifest", "ManifestFile")]
+    expected = {(o, d) for o in prefixes for d, t in datasets if feeds(o, d, t)}
+    for outputs_first in (True, False):
+        index, found = FeedIndex(), set()
+        steps = [("o", p) for p in prefixes] + [("d", d) for d in datasets]
+        for kind, item in steps if outputs_first else reversed(steps):
+            if kind == "o":
+                found |= {(item, d) for d in index.add_output("bkt", item, item)}
+            else:
+                found |= {(o, item[0]) for o in index.add_dataset("bkt", item[0], item[1], item[0])}
+        assert {pair for pair in found if pair in expected} == expected
 
 
 def test_output_folder():

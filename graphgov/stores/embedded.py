@@ -22,7 +22,7 @@ from graphgov.ids import parse_s3_uri, s3_object_arn
 from graphgov.s3_containment import feeds
 from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
-from graphgov.stores.dataset_index import DatasetIndex
+from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
 
 FORMAT = "graphgov-embedded/1"
 
@@ -41,8 +41,7 @@ class EmbeddedStore(Store):
         self._seen_index: set[str] = set()
         self._datasets = DatasetIndex()
         self._tuning_outputs = DatasetIndex()  # same prefix logic: tuning-job output prefixes over artifacts
-        self._bucket_datasets: dict[str, set[tuple[str, str]]] = {}  # bucket -> its Dataset nodes, for FEEDS
-        self._bucket_outputs: dict[str, set[tuple[tuple[str, str], tuple[str, str]]]] = {}  # -> (job, output)
+        self._feeds = FeedIndex()  # processing outputs and datasets, by prefix, for FEEDS
         self._dirty = False
         if path.exists():
             self._read()
@@ -58,9 +57,9 @@ class EmbeddedStore(Store):
             for dataset in list(self._datasets.add_object(attrs["bucket"], attrs["key"])):
                 self._link(node_id, ("Dataset", dataset))
         elif node_id[0] == "Dataset":
-            self._bucket_datasets.setdefault(attrs["bucket"], set()).add(node_id)
-            for writer, output in sorted(self._bucket_outputs.get(attrs["bucket"], ())):
-                self._feed_from(writer, output, [node_id])
+            for job, output in sorted(self._feeds.add_dataset(attrs["bucket"], attrs["prefix"],
+                                                              attrs.get("data_type"), node_id)):
+                self._feed(job, output, node_id)
             if attrs.get("data_type") == "S3Prefix":
                 for key in list(self._datasets.add_dataset(attrs["bucket"], attrs["prefix"], node_id[1])):
                     self._link(("S3Object", s3_object_arn(attrs["bucket"], key)), node_id)
@@ -72,18 +71,19 @@ class EmbeddedStore(Store):
             for key in list(self._tuning_outputs.add_dataset(loc.bucket, loc.key, node_id[1])):
                 self._link_tuning(node_id, ("ModelArtifact", f"s3://{loc.bucket}/{key}"))
 
-    def _feed_from(self, job: tuple[str, str], output: tuple[str, str],
-                   inputs: Iterable[tuple[str, str]] | None = None) -> None:
+    def _feed_from(self, job: tuple[str, str], output: tuple[str, str]) -> None:
         """FEEDS from a processing job to each dataset of the output's bucket that its output feeds."""
         if job[0] != "ProcessingJob" or output[0] != "Dataset":
             return
         out = self.graph.nodes[output]
-        self._bucket_outputs.setdefault(out["bucket"], set()).add((job, output))
-        for dataset in sorted(inputs if inputs is not None else self._bucket_datasets.get(out["bucket"], ())):
-            attrs = self.graph.nodes[dataset]
-            if feeds(out["prefix"], attrs["prefix"], attrs.get("data_type")) and \
-                    not self.graph.has_edge(job, dataset, key="FEEDS"):
-                self.graph.add_edge(job, dataset, key="FEEDS")
+        for dataset in sorted(set(self._feeds.add_output(out["bucket"], out["prefix"], (job, output)))):
+            self._feed(job, output, dataset)
+
+    def _feed(self, job: tuple[str, str], output: tuple[str, str], dataset: tuple[str, str]) -> None:
+        out, attrs = self.graph.nodes[output], self.graph.nodes[dataset]
+        if feeds(out["prefix"], attrs["prefix"], attrs.get("data_type")) and \
+                not self.graph.has_edge(job, dataset, key="FEEDS"):
+            self.graph.add_edge(job, dataset, key="FEEDS")
 
     def _link_tuning(self, job: tuple[str, str], artifact: tuple[str, str]) -> None:
         """A tuning job WRITES the artifacts under its output prefix (those of the jobs it started)."""

@@ -143,10 +143,11 @@ class Neo4jStore(Store):
                 plan.append((statement, [{field: key} for key in keys]))
         outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
                           if edge_type == "WRITES" and src[0] == "ProcessingJob" and dst[0] == "Dataset"})
-        feeds_by_dataset, feeds_by_output = feeds_statements()
+        feeds_by_dataset, feeds_by_manifest, feeds_by_output = feeds_statements()
         datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
         if datasets:
             plan.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
+            plan.append((feeds_by_manifest, [{"uri": key} for key in datasets]))
         if outputs:
             plan.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
