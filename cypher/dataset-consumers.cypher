@@ -1,12 +1,12 @@
 // id: dataset-consumers
 // title: Which jobs and models used a dataset, down to endpoints
-// description: Every job that read the dataset, or data prepared from it by processing jobs (up to five steps): a job counts when its input lies inside or overlaps a processing job's output by S3 key-name prefix (an output `a/b/` feeds `a/b/c/` and `a/`, never `a/bc/`) and it started after that processing job (whose start is the earliest its output can exist). `read_dataset` is what it read, `via` the processing jobs in between (`a -> b`, in order; empty when direct), `link` `direct` (it read the dataset itself), `derived` (through processing) or `unknown` (a step is a manifest input, which reads only the keys its manifest lists: not read, so neither claimed nor dropped). Per input channel, the models made from it (SageMaker models loading the job's artifact, Bedrock custom models the job produced), and the endpoints serving those models now. A job whose model is not known yet appears with an empty model.
+// description: Every job that read the dataset, or data prepared from it by jobs that write datasets (processing, batch transform, batch inference; up to five steps): a job counts when its input lies inside or overlaps such a job's output by S3 key-name prefix (an output `a/b/` feeds `a/b/c/` and `a/`, never `a/bc/`) and it started after that job (whose start is the earliest its output can exist). `read_dataset` is what it read, `via` the jobs in between (`a -> b`, in order; empty when direct), `link` `direct` (it read the dataset itself), `derived` (through processing) or `unknown` (a step is a manifest input, which reads only the keys its manifest lists: not read, so neither claimed nor dropped). Per input channel, the models made from it (SageMaker models loading the job's artifact, Bedrock custom models the job produced), and the endpoints serving those models now. A job whose model is not known yet appears with an empty model.
 // severity: info
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.10(5)(e)", "iso-42001:A.7.5", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(b)"]
 // params: {"dataset": {"type": "dataset", "required": true, "description": "the dataset's S3 URI as jobs name it (s3:// or https:// form)"}}
 // evidence: ["ai-resources"]
 MATCH (start:Dataset {uri: $dataset})
-MATCH (start)<-[r0:READS]-() ((p:ProcessingJob)-[:FEEDS]->(fed:Dataset)<-[reads:READS]-(q)
+MATCH (start)<-[r0:READS]-() ((p:ProcessingJob|TransformJob|BatchInferenceJob)-[:FEEDS]->(fed:Dataset)<-[reads:READS]-(q)
                                   WHERE q.first_seen > p.first_seen){0,5} (j)
 WITH DISTINCT start, j, CASE WHEN size(reads) = 0 THEN r0 ELSE last(reads) END AS r,
      CASE WHEN size(fed) = 0 THEN start ELSE last(fed) END AS d, CASE WHEN size(p) = 0 THEN null

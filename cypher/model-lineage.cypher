@@ -1,6 +1,6 @@
 // id: model-lineage
 // title: Which data trained a model
-// description: The training job whose artifact a SageMaker model loads, directly or through its model-registry package (matched by S3 path, across accounts), or the customization job that produced a Bedrock custom model (for a provisioned throughput or a custom model deployment, which applications invoke, those of the model it serves), each of its input channels and datasets, and the principals seen writing objects into each dataset. A model with no known training job appears once with empty job and dataset: its lineage is not evidenced. Each dataset is followed upstream through the processing jobs that prepared it (up to five steps): a processing job whose output contains or overlaps the dataset by S3 key-name prefix (an output `a/b/` feeds `a/b/c/` and `a/`, never `a/bc/`) and that started before the job reading it; those rows name the processing jobs in `via` (`a -> b`, nearest first) with `link` `derived`, or `unknown` when a step is a manifest input (it reads only the keys its manifest lists, not read). A job's own inputs have `link` `direct`.
+// description: The training job whose artifact a SageMaker model loads, directly or through its model-registry package (matched by S3 path, across accounts), or the customization job that produced a Bedrock custom model (for a provisioned throughput or a custom model deployment, which applications invoke, those of the model it serves), each of its input channels and datasets, and the principals seen writing objects into each dataset. A model with no known training job appears once with empty job and dataset: its lineage is not evidenced. Each dataset is followed upstream through the jobs that prepared it (processing, batch transform, batch inference; up to five steps): a job whose output contains or overlaps the dataset by S3 key-name prefix (an output `a/b/` feeds `a/b/c/` and `a/`, never `a/bc/`) and that started before the job reading it; those rows name those jobs in `via` (`a -> b`, nearest first) with `link` `derived`, or `unknown` when a step is a manifest input (it reads only the keys its manifest lists, not read). A job's own inputs have `link` `direct`.
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3"]
 // params: {"model": {"type": "model", "required": true, "description": "model ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
@@ -12,7 +12,7 @@ WITH m, collect(DISTINCT tj) AS trained
 OPTIONAL MATCH (m) (()-[:PROVISIONS]->(:Model)){0,1} ()<-[:PRODUCED]-(cj:CustomizationJob)
 WITH m, trained, collect(DISTINCT cj) AS customized
 UNWIND (CASE WHEN size(trained + customized) = 0 THEN [null] ELSE trained + customized END) AS j
-OPTIONAL MATCH (j) ((c)-[rc:READS]->(x:Dataset)<-[:FEEDS]-(p:ProcessingJob) WHERE c.first_seen > p.first_seen){0,5}
+OPTIONAL MATCH (j) ((c)-[rc:READS]->(x:Dataset)<-[:FEEDS]-(p:ProcessingJob|TransformJob|BatchInferenceJob) WHERE c.first_seen > p.first_seen){0,5}
                ()-[r:READS]->(d:Dataset)
 WITH DISTINCT m, j, d, CASE WHEN size(rc) > 0 THEN head(rc).channels ELSE r.channels END AS channels,
      CASE WHEN size(p) > 0 THEN reduce(s = head(p).arn, y IN tail(p) | s + ' -> ' + y.arn) END AS via,

@@ -20,6 +20,7 @@ from typing import Any
 
 from graphgov import ids
 from graphgov.questions import RESOLVED_TYPES, QuestionError, ask, resolve_node
+from graphgov.s3_containment import WRITER_JOBS
 from graphgov.stores.base import Store
 
 QUESTION_ID = "lineage"
@@ -28,7 +29,7 @@ KINDS = {  # merge label -> the word the text tree uses
     "Endpoint": "endpoint", "EndpointConfig": "config", "Model": "model", "ModelPackage": "package",
     "ModelArtifact": "artifact", "TrainingJob": "training job", "TuningJob": "tuning job",
     "CustomizationJob": "customization job", "Dataset": "dataset", "AWSPrincipal": "principal",
-    "ProcessingJob": "processing job",
+    "ProcessingJob": "processing job", "TransformJob": "transform job", "BatchInferenceJob": "batch inference job",
 }
 
 Node = tuple[str, str]  # (merge label, key)
@@ -130,7 +131,8 @@ def _place_chains(store: Store, lineage: Lineage, rows: list[dict[str, Any]]) ->
     manifests = {key for key, attrs in store.scan_nodes("Dataset")
                  if (attrs.get("data_type") or "S3Prefix") != "S3Prefix"}
     read_channels = {(src, dst): props.get("channels") or [] for src, dst, props in store.scan_edges("READS")
-                     if src[0] == "ProcessingJob"}
+                     if src[0] in WRITER_JOBS}
+    labels = {job[1]: job[0] for job, _ in feeds}
     # datasets each chain prefix reaches: () is the training job's own inputs
     reached: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
     for row in rows:
@@ -139,7 +141,7 @@ def _place_chains(store: Store, lineage: Lineage, rows: list[dict[str, Any]]) ->
             reached.setdefault((row["model"], row["training_job"], via), set()).add(row["dataset"])
     for row in sorted(chained, key=lambda r: len(r["via"])):
         via = tuple(row["via"].split(" -> "))
-        producer = ("ProcessingJob", via[-1])
+        producer = (labels.get(via[-1], "ProcessingJob"), via[-1])
         for fed in sorted(reached.get((row["model"], row["training_job"], via[:-1]), ())):
             if (producer, ("Dataset", fed)) in feeds:
                 lineage.add("FEEDS", producer, ("Dataset", fed), link="unknown" if fed in manifests else "prefix")

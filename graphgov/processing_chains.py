@@ -1,9 +1,10 @@
 """Processing chains on the embedded (networkx) store: the twin of the Cypher walks over FEEDS.
 
-A step goes from a processing job over FEEDS (its output contains or overlaps the dataset by S3 key-name
-prefix, graphgov.s3_containment) to a job reading that dataset which started after it (its start is the
-earliest its output can exist). Walks are bounded to five steps and, like a Cypher path, never use the
-same edge twice. A later link between objects or datasets (e.g. a copy) becomes one more kind of step.
+A step goes from a job that writes datasets (processing, batch transform, batch inference) over FEEDS
+(its output contains or overlaps the dataset by S3 key-name prefix, graphgov.s3_containment) to a job
+reading that dataset which started after it (its start is the earliest its output can exist). Walks
+are bounded to five steps and, like a Cypher path, never use the same edge twice.
+A later link between objects or datasets (e.g. a copy) becomes one more kind of step.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from graphgov.graph_walk import Node, edges_in, edges_out
+from graphgov.s3_containment import WRITER_JOBS
 
 MAX_STEPS = 5
 Edge = tuple[Node, Node, str]
@@ -57,7 +59,7 @@ def downstream(graph: nx.MultiDiGraph, start: Node) -> Iterator[Chain]:
     def walk(job: Node, dataset: Node, read: dict, used: frozenset[Edge], producers: tuple,
              fed: tuple) -> Iterator[Chain]:
         yield Chain(job, dataset, read, producers, fed)
-        if job[0] != "ProcessingJob" or len(producers) >= MAX_STEPS:
+        if job[0] not in WRITER_JOBS or len(producers) >= MAX_STEPS:
             return
         for target, _, _ in edges_out(graph, job, "FEEDS"):
             feed = (job, target, "FEEDS")
@@ -87,7 +89,7 @@ def upstream(graph: nx.MultiDiGraph, job: Node) -> Iterator[Chain]:
                 continue
             for producer, _, _ in edges_in(graph, dataset, "FEEDS"):
                 feed = (producer, dataset, "FEEDS")
-                if producer[0] == "ProcessingJob" and feed not in used and _started_after(graph, consumer, producer):
+                if producer[0] in WRITER_JOBS and feed not in used and _started_after(graph, consumer, producer):
                     yield from walk(producer, used | {edge, feed}, (*producers, producer), (*fed, dataset), channels)
 
     yield from walk(job, frozenset(), (), (), ())

@@ -3,20 +3,23 @@
 - An object falls under a prefix when its key starts with it, as S3 matches prefixes: an input with
   `S3DataType=S3Prefix` and `S3Uri` `.../x/y` reads `x/y/...` and also `x/yz/...` (SageMaker API
   reference, S3DataSource).
-- A job's S3 output (ProcessingOutput `S3Output.S3Uri`, TransformOutput `S3OutputPath`) is a folder:
-  SageMaker uploads `<S3Uri>/<file>`, so an output `a/b` writes `a/b/...` and never `a/bc/...`.
+- A job's S3 output (ProcessingOutput `S3Output.S3Uri`, TransformOutput `S3OutputPath`, Bedrock batch
+  inference `s3OutputDataConfig.s3Uri`) is a folder: the service writes `<S3Uri>/<file>`, so an output
+  `a/b` writes `a/b/...` and never `a/bc/...`.
 - An output feeds an input when the keys it writes can be keys the input reads: the output's folder
   lies under the input's prefix (`a/` reads output `a/b/`) or the input's prefix lies in the folder
   (`a/b/c/` in output `a/b/`). A manifest input (`ManifestFile`, `AugmentedManifestFile`) reads only
   the keys its manifest lists, which the logs never show: it is fed `unknown`, never yes or no.
 
 Neo4j's twin of `feeds` is the `FEEDS` statement in graphgov.schema_cypher; the stores keep the
-FEEDS edges (processing job -> each dataset its outputs feed) with it, like IN_DATASET.
+FEEDS edges (writing job -> each dataset its outputs feed) with it, like IN_DATASET.
 """
 
 from __future__ import annotations
 
 PREFIX_TYPE = "S3Prefix"
+# Jobs whose S3 outputs are datasets (WRITES): processing, batch transform, Bedrock batch inference.
+WRITER_JOBS = ("ProcessingJob", "TransformJob", "BatchInferenceJob")
 
 
 def falls_under(key: str, prefix: str) -> bool:

@@ -141,12 +141,12 @@ def dataset_link_statements() -> tuple[str, str]:
 
 
 def feeds_statements() -> tuple[str, str, str]:
-    """FEEDS from a processing job to each dataset its outputs feed (graphgov.s3_containment.feeds, the
-    rule this mirrors), for a chunk's datasets (`$rows`: [{uri}]; prefix datasets, then manifests) and
-    processing outputs (`$rows`: [{job, uri}]). Candidates come from index seeks on (bucket, prefix):
-    every prefix of the output folder (or of the input's prefix) looked up exactly, and STARTS WITH the
-    other way; manifests, which any output of their bucket may feed, by (bucket, data_type). No bucket's
-    datasets are paired with each other."""
+    """FEEDS from a job (processing, transform, batch inference) to each dataset its outputs feed
+    (graphgov.s3_containment.feeds, the rule this mirrors), for a chunk's datasets (`$rows`: [{uri}];
+    prefix datasets, then manifests) and job outputs (`$rows`: [{job, uri}]). Candidates come from index
+    seeks on (bucket, prefix): every prefix of the output folder (or of the input's prefix) looked up
+    exactly, and STARTS WITH the other way; manifests, which any output of their bucket may feed, by
+    (bucket, data_type). No bucket's datasets are paired with each other."""
     condition = (
         "WITH p, o, i,\n"
         "     CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS folder\n"
@@ -159,11 +159,13 @@ def feeds_statements() -> tuple[str, str, str]:
         "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') = 'S3Prefix'\n"
         "CALL (i) {\n"
         "  UNWIND range(0, size(i.prefix)) AS n\n"
-        "  MATCH (o:Dataset {bucket: i.bucket, prefix: substring(i.prefix, 0, n)})<-[:WRITES]-(p:ProcessingJob)\n"
+        "  MATCH (o:Dataset {bucket: i.bucket, prefix: substring(i.prefix, 0, n)})\n"
+        "        <-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
         "  USING INDEX o:Dataset(bucket, prefix)\n"
         "  RETURN o, p\n"
         "  UNION\n"
-        "  MATCH (o:Dataset)<-[:WRITES]-(p:ProcessingJob) USING INDEX o:Dataset(bucket, prefix)\n"
+        "  MATCH (o:Dataset)<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "  USING INDEX o:Dataset(bucket, prefix)\n"
         "  WHERE o.bucket = i.bucket AND o.prefix STARTS WITH i.prefix\n"
         "  RETURN o, p\n"
         "}\n"
@@ -172,12 +174,14 @@ def feeds_statements() -> tuple[str, str, str]:
     by_manifest = (  # any output of the bucket may feed a manifest: its listed keys are unknown
         "UNWIND $rows AS row\n"
         "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix'\n"
-        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob) USING INDEX o:Dataset(bucket)\n"
+        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "USING INDEX o:Dataset(bucket)\n"
         + condition
     )
     by_output = (
         "UNWIND $rows AS row\n"
-        "MATCH (p:ProcessingJob {arn: row.job})-[:WRITES]->(o:Dataset {uri: row.uri})\n"
+        "MATCH (o:Dataset {uri: row.uri})<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "WHERE p.arn = row.job\n"
         "WITH p, o, CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS dir\n"
         "CALL (o, dir) {\n"
         "  UNWIND range(0, size(dir)) AS n\n"

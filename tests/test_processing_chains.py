@@ -155,6 +155,29 @@ def test_upstream_stops_at_a_producer_that_started_later(chains, tmp_path):
     assert [r["dataset"] for r in ask(chains, "model-lineage", {"model": model})] == [C + "clean/a/bc/"]
 
 
+def test_a_batch_transform_output_feeds_training_too(store, tmp_path):
+    """Any job's S3 output is a folder that later jobs may read: here a batch transform's scores
+    (sagemaker-prep.json, 2024-05-04) become training data (a CreateTrainingJob record of this fixture)."""
+    record = json.loads(CHAINS.read_text())["Records"][2]
+    record.update(eventTime="2024-05-10T09:00:00Z", eventID="9d2b0000-0000-4000-8000-000000000777")
+    record["recipientAccountId"] = "222222222222"
+    record["requestParameters"].update(trainingJobName="Train-On-Scores")
+    record["requestParameters"]["inputDataConfig"][0]["dataSource"]["s3DataSource"]["s3Uri"] = (
+        "s3://acme-data-a/fraud/scores/2024-05/")
+    record["responseElements"] = {"trainingJobArn": train("train-on-scores")}
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps({"Records": [record]}))
+    load_paths([FIXTURES / "lineage/sagemaker-prep.json", path], store, tmp_path / "q.jsonl")
+    transform = SM + "transform-job/fraud-batch-score"
+    assert ask(store, "dataset-consumers", {"dataset": "s3://acme-data-a/fraud/to-score/"}) == [
+        {"dataset": "s3://acme-data-a/fraud/to-score/", "read_dataset": "s3://acme-data-a/fraud/scores/2024-05/",
+         "job": train("train-on-scores"), "job_type": "TrainingJob", "channel": "train", "model": None,
+         "endpoints": [], "via": transform, "link": "derived"},
+        {"dataset": "s3://acme-data-a/fraud/to-score/", "read_dataset": "s3://acme-data-a/fraud/to-score/",
+         "job": transform, "job_type": "TransformJob", "channel": "input", "model": None, "endpoints": [],
+         "via": None, "link": "direct"}]
+
+
 def test_lineage_tree_marks_a_manifest_step_as_possible(chains, tmp_path):
     _model_of(chains, tmp_path, "Train-Manifest", "Manifest-Model")
     assert ask(chains, "model-lineage", {"model": "Manifest-Model"})[1:] == [

@@ -19,7 +19,7 @@ from graphgov.questions import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {  # issue 11 added lineage/processing-chains.json (9 records) and bedrock-custom-model-deployment.json
-    "records": 832, "loaded": 241, "quarantined": 33, "files": 48, "nodes": 462, "edges": 622,
+    "records": 832, "loaded": 241, "quarantined": 33, "files": 48, "nodes": 462, "edges": 624,
     "skipped": {"cloudtrail_digest": 3, "duplicate": 51, "failed_call": 18, "grant_unidentified": 1,
                 "insight_event": 2, "kms_key_unresolved": 1, "org_policy_metadata_only": 1, "root_access_key": 1,
                 "service_event_without_request": 1, "trail_still_records_data_events": 2,

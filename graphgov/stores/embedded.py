@@ -19,7 +19,7 @@ import networkx as nx
 
 from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
 from graphgov.ids import parse_s3_uri, s3_object_arn
-from graphgov.s3_containment import feeds
+from graphgov.s3_containment import WRITER_JOBS, feeds
 from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
 from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
@@ -72,8 +72,8 @@ class EmbeddedStore(Store):
                 self._link_tuning(node_id, ("ModelArtifact", f"s3://{loc.bucket}/{key}"))
 
     def _feed_from(self, job: tuple[str, str], output: tuple[str, str]) -> None:
-        """FEEDS from a processing job to each dataset of the output's bucket that its output feeds."""
-        if job[0] != "ProcessingJob" or output[0] != "Dataset":
+        """FEEDS from a job (processing, transform, batch inference) to each dataset its output feeds."""
+        if job[0] not in WRITER_JOBS or output[0] != "Dataset":
             return
         out = self.graph.nodes[output]
         for dataset in sorted(set(self._feeds.add_output(out["bucket"], out["prefix"], (job, output)))):

@@ -14,6 +14,7 @@ from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graphgov.aggregate import Aggregate, NodeId
+from graphgov.s3_containment import WRITER_JOBS
 from graphgov.schema import (
     DERIVED_EDGE_TYPES,
     EDGE_TYPES,
@@ -142,7 +143,7 @@ class Neo4jStore(Store):
             if keys:
                 plan.append((statement, [{field: key} for key in keys]))
         outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
-                          if edge_type == "WRITES" and src[0] == "ProcessingJob" and dst[0] == "Dataset"})
+                          if edge_type == "WRITES" and src[0] in WRITER_JOBS and dst[0] == "Dataset"})
         feeds_by_dataset, feeds_by_manifest, feeds_by_output = feeds_statements()
         datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
         if datasets:
