@@ -1,21 +1,26 @@
 // id: dataset-consumers
 // title: Which jobs and models used a dataset, down to endpoints
-// description: Every job that read the dataset, or a dataset prepared from it by processing jobs (up to five steps; `read_dataset` says which), per input channel, the models made from it (SageMaker models loading the job's artifact, Bedrock custom models the job produced), and the endpoints serving those models now. A job whose model is not known yet appears with an empty model.
+// description: Every job that read the dataset, or data prepared from it by jobs that write datasets (processing, batch transform, batch inference; up to five steps): a job counts when its input lies inside or overlaps such a job's output by S3 key-name prefix (an output `a/b/` feeds `a/b/c/` and `a/`, never `a/bc/`) and it started after that job (whose start is the earliest its output can exist). `read_dataset` is what it read, `via` the jobs in between (`a -> b`, in order; empty when direct), `link` `direct` (it read the dataset itself), `derived` (through processing) or `unknown` (a step is a manifest input, which reads only the keys its manifest lists: not read, so neither claimed nor dropped). Per input channel, the models made from it (SageMaker models loading the job's artifact, Bedrock custom models the job produced), and the endpoints serving those models now. A job whose model is not known yet appears with an empty model.
 // severity: info
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.10(5)(e)", "iso-42001:A.7.5", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(b)"]
 // params: {"dataset": {"type": "dataset", "required": true, "description": "the dataset's S3 URI as jobs name it (s3:// or https:// form)"}}
 // evidence: ["ai-resources"]
 MATCH (start:Dataset {uri: $dataset})
-MATCH (start) (()<-[:READS]-(:ProcessingJob)-[:WRITES]->(:Dataset)){0,5} (d:Dataset)
-WITH DISTINCT start, d
-MATCH (d)<-[r:READS]-(j)
+MATCH (start)<-[r0:READS]-() ((p:ProcessingJob|TransformJob|BatchInferenceJob)-[:FEEDS]->(fed:Dataset)<-[reads:READS]-(q)
+                                  WHERE q.first_seen > p.first_seen){0,5} (j)
+WITH DISTINCT start, j, CASE WHEN size(reads) = 0 THEN r0 ELSE last(reads) END AS r,
+     CASE WHEN size(fed) = 0 THEN start ELSE last(fed) END AS d, CASE WHEN size(p) = 0 THEN null
+          ELSE reduce(s = head(p).arn, x IN tail(p) | s + ' -> ' + x.arn) END AS via,
+     CASE WHEN size(fed) = 0 THEN 'direct'
+          WHEN any(x IN fed WHERE coalesce(x.data_type, 'S3Prefix') <> 'S3Prefix') THEN 'unknown'
+          ELSE 'derived' END AS link
 OPTIONAL MATCH (j)-[:WRITES]->(:ModelArtifact)<-[:FROM_ARTIFACT]-() (()<-[:FROM_PACKAGE]-()){0,1} (sm:Model)
-WITH start, d, r, j, collect(DISTINCT sm) AS made
+WITH start, d, r, j, via, link, collect(DISTINCT sm) AS made
 OPTIONAL MATCH (j)-[:PRODUCED]->(bm:Model)
-WITH start, d, r, j, made, collect(DISTINCT bm) AS produced
-WITH start, d, r, j, made + produced AS models
+WITH start, d, r, j, via, link, made, collect(DISTINCT bm) AS produced
+WITH start, d, r, j, via, link, made + produced AS models
 UNWIND (CASE WHEN size(models) = 0 THEN [null] ELSE models END) AS m
-WITH start, d, r, j, m, COLLECT {
+WITH start, d, r, j, via, link, m, COLLECT {
   MATCH (e:Endpoint)-[u:USES_CONFIG]->(c:EndpointConfig)
   WITH e, c ORDER BY u.last_seen DESC, c.arn
   WITH e, collect(c)[0] AS current
@@ -24,5 +29,5 @@ WITH start, d, r, j, m, COLLECT {
 } AS endpoints
 UNWIND r.channels AS channel
 RETURN start.uri AS dataset, d.uri AS read_dataset, j.arn AS job, labels(j)[0] AS job_type, channel, m.arn AS model,
-       endpoints
-ORDER BY read_dataset, job, channel, model
+       endpoints, via, link
+ORDER BY read_dataset, job, channel, model, via

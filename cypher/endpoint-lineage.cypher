@@ -1,6 +1,6 @@
 // id: endpoint-lineage
 // title: Which data trained the model behind an endpoint
-// description: For the endpoint's current configuration (the one set last by CreateEndpoint or UpdateEndpoint), every model it serves, the training job whose artifact the model loads, directly or through its model-registry package (matched by S3 path, across accounts), each input channel and its dataset, and the principals seen writing objects into that dataset (CloudTrail data events, and S3 notifications whose principal id resolves to a role or user; an id no evidence resolves is listed as `unresolved:<id>`, never dropped; an EventBridge requester known only by account, `unresolved:account:<id>`, unless a CloudTrail writer of that account is known for the object). A model with no known training job appears with empty job and dataset: its lineage is not evidenced. Manifest datasets list the writers of the manifest object only (their members are unknown until the manifest is read).
+// description: For the endpoint's current configuration (the one set last by CreateEndpoint or UpdateEndpoint), every model it serves, the training job whose artifact the model loads, directly or through its model-registry package (matched by S3 path, across accounts), each input channel and its dataset, and the principals seen writing objects into that dataset (CloudTrail data events, and S3 notifications whose principal id resolves to a role or user; an id no evidence resolves is listed as `unresolved:<id>`, never dropped; an EventBridge requester known only by account, `unresolved:account:<id>`, unless a CloudTrail writer of that account is known for the object). A model with no known training job appears with empty job and dataset: its lineage is not evidenced. Manifest datasets list the writers of the manifest object only (their members are unknown until the manifest is read). Each dataset is followed upstream through the jobs that prepared it (processing, batch transform, batch inference; up to five steps): a job whose output contains or overlaps the dataset by S3 key-name prefix (an output `a/b/` feeds `a/b/c/` and `a/`, never `a/bc/`) and that started before the job reading it; those rows name those jobs in `via` (`a -> b`, nearest first) with `link` `derived`, or `unknown` when a step is a manifest input (it reads only the keys its manifest lists, not read). A job's own inputs have `link` `direct`.
 // severity: high
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3", "nist-ai-rmf:GOVERN 1.6"]
 // params: {"endpoint": {"type": "endpoint", "required": true, "description": "endpoint ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
@@ -14,8 +14,14 @@ WITH e, m, collect(DISTINCT tj) AS trained
 OPTIONAL MATCH (m)<-[:PRODUCED]-(cj:CustomizationJob)
 WITH e, m, trained, collect(DISTINCT cj) AS customized
 UNWIND (CASE WHEN size(trained + customized) = 0 THEN [null] ELSE trained + customized END) AS j
-OPTIONAL MATCH (j)-[r:READS]->(d:Dataset)
-WITH e, m, j, r, d, COLLECT {
+OPTIONAL MATCH (j) ((c)-[rc:READS]->(x:Dataset)<-[:FEEDS]-(p:ProcessingJob|TransformJob|BatchInferenceJob) WHERE c.first_seen > p.first_seen){0,5}
+               ()-[r:READS]->(d:Dataset)
+WITH DISTINCT e, m, j, d, CASE WHEN size(rc) > 0 THEN head(rc).channels ELSE r.channels END AS channels,
+     CASE WHEN size(p) > 0 THEN reduce(s = head(p).arn, y IN tail(p) | s + ' -> ' + y.arn) END AS via,
+     CASE WHEN d IS NULL THEN null WHEN size(x) = 0 THEN 'direct'
+          WHEN any(y IN x WHERE coalesce(y.data_type, 'S3Prefix') <> 'S3Prefix') THEN 'unknown'
+          ELSE 'derived' END AS link
+WITH e, m, j, d, channels, via, link, COLLECT {
   CALL (d) {
     MATCH (d)<-[:IN_DATASET]-(o:S3Object) RETURN o
     UNION
@@ -33,11 +39,13 @@ WITH e, m, j, r, d, COLLECT {
   }
   WITH DISTINCT writer ORDER BY writer RETURN writer
 } AS writers
-UNWIND coalesce(r.channels, [null]) AS channel
+UNWIND coalesce(channels, [null]) AS channel
 RETURN e.arn AS endpoint,
        m.arn AS model,
        j.arn AS training_job,
        channel,
        d.uri AS dataset,
-       writers AS dataset_writers
-ORDER BY model, training_job, channel, dataset
+       writers AS dataset_writers,
+       via,
+       link
+ORDER BY model, training_job, channel, dataset, via

@@ -9,6 +9,7 @@ from typing import Any
 import networkx as nx
 
 from graphgov.graph_walk import edges_in as _in
+from graphgov.processing_chains import Chain, downstream, link, via
 
 Rows = list[dict[str, Any]]
 TRAINING_READERS = ("TrainingJob", "TuningJob", "CustomizationJob")
@@ -21,18 +22,29 @@ def is_personal(classification: Any) -> bool:
                for c in classification or [])
 
 
+def _derived_label(graph: nx.MultiDiGraph, chain: Chain) -> str:
+    """`<job> derived from personal data via <processing jobs>`; `possibly` through a manifest input."""
+    job = graph.nodes[chain.job].get("arn")
+    if link(graph, chain) == "unknown":
+        return (f"{job} possibly derived from personal data via {via(graph, chain)}"
+                " (a manifest input: its keys were not read)")
+    return f"{job} derived from personal data via {via(graph, chain)}"
+
+
 def personal_data_in_training(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
         if node[0] != "Dataset" or not is_personal(attrs.get("classification")):
             continue
         jobs = {graph.nodes[src].get("arn") for src, _, _ in _in(graph, node, "READS") if src[0] in TRAINING_READERS}
-        if not jobs:
+        derived = {_derived_label(graph, chain) for chain in downstream(graph, node)
+                   if chain.producers and chain.job[0] in TRAINING_READERS}
+        if not jobs and not derived:
             continue
         readers = {f"{graph.nodes[p].get('arn')} ({c['access']})" for p, _, c in _in(graph, node, "CAN_READ")
                    if p[0] == "AWSPrincipal"}
         rows.append({"dataset": node[1], "bucket": attrs.get("bucket"), "classification": attrs["classification"],
-                     "jobs": sorted(jobs), "readers": sorted(readers)})
+                     "jobs": sorted(jobs), "derived_jobs": sorted(derived), "readers": sorted(readers)})
     return rows
 
 

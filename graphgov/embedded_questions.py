@@ -16,6 +16,7 @@ from graphgov.embedded_classification_questions import IMPLEMENTATIONS as CLASSI
 from graphgov.embedded_governance_questions import IMPLEMENTATIONS as GOVERNANCE_IMPLEMENTATIONS
 from graphgov.embedded_time_of_act_questions import IMPLEMENTATIONS as TIME_OF_ACT_IMPLEMENTATIONS
 from graphgov.ids import s3_object_arn
+from graphgov.processing_chains import downstream, link, upstream, via
 
 Rows = list[dict[str, Any]]
 TRAINING_JOBS = ("TrainingJob", "TuningJob")  # a tuning job's artifacts are those of the jobs it started
@@ -138,23 +139,36 @@ def _models_loading(graph: nx.MultiDiGraph, artifact: tuple) -> set[tuple]:
     return models
 
 
+def _served(graph: nx.MultiDiGraph, model: tuple) -> list[tuple]:
+    """The model and what it PROVISIONS (a provisioned throughput or custom model deployment serves a model)."""
+    return [model, *(target for target, _ in _out(graph, model, "PROVISIONS") if target[0] == "Model")]
+
+
 def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
-    """(training_job, channel, dataset, dataset_writers) rows of one model; one empty row without lineage."""
+    """(training_job, channel, dataset, dataset_writers, via, link) rows of one model, followed upstream
+    through processing chains; one empty row without lineage."""
     rows = []
-    jobs = sorted({job for artifact in _artifacts_of(graph, model)
+    served = _served(graph, model)
+    jobs = sorted({job for m in served for artifact in _artifacts_of(graph, m)
                    for job, _ in _in(graph, artifact, "WRITES") if job[0] in TRAINING_JOBS}
-                  | {job for job, _ in _in(graph, model, "PRODUCED")})
+                  | {job for m in served for job, _ in _in(graph, m, "PRODUCED")})
     for job in jobs:
-        reads = _out(graph, job, "READS")
-        for dataset, r in reads:
-            d = graph.nodes[dataset]
-            for channel in r.get("channels") or [None]:
-                rows.append({"training_job": graph.nodes[job].get("arn"), "channel": channel,
-                             "dataset": d.get("uri"), "dataset_writers": _dataset_writers(graph, dataset, d)})
-        if not reads:
+        seen = set()
+        for chain in upstream(graph, job):
+            d = graph.nodes[chain.dataset]
+            key = (chain.dataset, chain.top_channels, via(graph, chain), link(graph, chain))
+            if key in seen:
+                continue
+            seen.add(key)
+            for channel in chain.top_channels or [None]:
+                rows.append({"training_job": graph.nodes[job].get("arn"), "channel": channel, "dataset": d.get("uri"),
+                             "dataset_writers": _dataset_writers(graph, chain.dataset, d),
+                             "via": key[2], "link": key[3]})
+        if not seen:
             rows.append({"training_job": graph.nodes[job].get("arn"), "channel": None, "dataset": None,
-                         "dataset_writers": []})
-    return rows or [{"training_job": None, "channel": None, "dataset": None, "dataset_writers": []}]
+                         "dataset_writers": [], "via": None, "link": None})
+    return rows or [{"training_job": None, "channel": None, "dataset": None, "dataset_writers": [], "via": None,
+                     "link": None}]
 
 
 def _current_config(graph: nx.MultiDiGraph, endpoint: tuple) -> tuple | None:
@@ -192,7 +206,9 @@ def model_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     return [{"model": params["model"], **row} for row in _model_lineage_rows(graph, model)]
 
 
-UNTRAINED_KINDS = ("foundation-model", "inference-profile", "application-inference-profile", "provisioned-model")
+UNTRAINED_KINDS = ("foundation-model", "inference-profile", "application-inference-profile", "provisioned-model",
+                   "custom-model-deployment")
+SERVING_KINDS = ("provisioned-model", "custom-model-deployment")  # judged by the model they PROVISION
 
 
 def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
@@ -213,7 +229,7 @@ def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
     in_use = {model: set(endpoints) for model, endpoints in _serving_endpoints(graph).items()}
     for _, model, _ in _bedrock_invocations(graph):
         in_use.setdefault(model, set())
-        if graph.nodes[model].get("kind") == "provisioned-model":
+        if graph.nodes[model].get("kind") in SERVING_KINDS:
             for target, _ in _out(graph, model, "PROVISIONS"):
                 in_use.setdefault(target, set())
     rows = []
@@ -226,14 +242,6 @@ def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
     return rows
 
 
-def _prepared_from(graph: nx.MultiDiGraph, start: tuple, max_steps: int = 5) -> list[tuple]:
-    """The dataset and every dataset processing jobs wrote from it, up to `max_steps` steps."""
-    seen, frontier = {start}, [start]
-    for _ in range(max_steps):
-        frontier = [out for dataset in frontier for job, _ in _in(graph, dataset, "READS") if job[0] == "ProcessingJob"
-                    for out, _ in _out(graph, job, "WRITES") if out[0] == "Dataset" and out not in seen]
-        seen.update(frontier)
-    return sorted(seen)
 
 
 def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
@@ -241,20 +249,25 @@ def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows
     if start not in graph:
         return []
     serving = _serving_endpoints(graph)
-    rows = []
-    for dataset in _prepared_from(graph, start):
-        for job, r in _in(graph, dataset, "READS"):
-            models = {m for artifact, _ in _out(graph, job, "WRITES") if artifact[0] == "ModelArtifact"
-                      for m in _models_loading(graph, artifact)}
-            models |= {m for m, _ in _out(graph, job, "PRODUCED")}
-            for model in sorted(models) or [None]:
-                for channel in r.get("channels") or []:
-                    rows.append({
-                        "dataset": params["dataset"], "read_dataset": dataset[1], "job": graph.nodes[job].get("arn"),
-                        "job_type": job[0], "channel": channel,
-                        "model": graph.nodes[model].get("arn") if model else None,
-                        "endpoints": sorted(serving.get(model, ())) if model else [],
-                    })
+    rows, seen = [], set()
+    for chain in downstream(graph, start):
+        job, dataset = chain.job, chain.dataset
+        key = (job, dataset, tuple(chain.read.get("channels") or ()), via(graph, chain), link(graph, chain))
+        if key in seen:
+            continue
+        seen.add(key)
+        models = {m for artifact, _ in _out(graph, job, "WRITES") if artifact[0] == "ModelArtifact"
+                  for m in _models_loading(graph, artifact)}
+        models |= {m for m, _ in _out(graph, job, "PRODUCED")}
+        for model in sorted(models) or [None]:
+            for channel in key[2]:
+                rows.append({
+                    "dataset": params["dataset"], "read_dataset": dataset[1], "job": graph.nodes[job].get("arn"),
+                    "job_type": job[0], "channel": channel,
+                    "model": graph.nodes[model].get("arn") if model else None,
+                    "endpoints": sorted(serving.get(model, ())) if model else [],
+                    "via": key[3], "link": key[4],
+                })
     return rows
 
 

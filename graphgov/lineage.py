@@ -3,7 +3,9 @@
 endpoint -> its current configuration -> the models it serves -> (model-registry package) -> the artifact
 a model loads -> the training or tuning job that wrote it (or the Bedrock customization job that produced
 the model) -> each input dataset with its channels -> who wrote objects into the dataset and who can read
-(or did read) it.
+(or did read) it -> the processing jobs whose outputs FEED it (by S3 containment) and their own inputs,
+up to five steps. A provisioned throughput or custom model deployment (what applications invoke)
+PROVISIONS the model whose lineage it shows.
 
 Jobs, channels, datasets and writers come from the saved questions `endpoint-lineage` / `model-lineage`
 and the readers from `training-data-readers`, run through `graphgov.questions.ask`; the store's typed
@@ -18,6 +20,7 @@ from typing import Any
 
 from graphgov import ids
 from graphgov.questions import RESOLVED_TYPES, QuestionError, ask, resolve_node
+from graphgov.s3_containment import WRITER_JOBS
 from graphgov.stores.base import Store
 
 QUESTION_ID = "lineage"
@@ -26,6 +29,7 @@ KINDS = {  # merge label -> the word the text tree uses
     "Endpoint": "endpoint", "EndpointConfig": "config", "Model": "model", "ModelPackage": "package",
     "ModelArtifact": "artifact", "TrainingJob": "training job", "TuningJob": "tuning job",
     "CustomizationJob": "customization job", "Dataset": "dataset", "AWSPrincipal": "principal",
+    "ProcessingJob": "processing job", "TransformJob": "transform job", "BatchInferenceJob": "batch inference job",
 }
 
 Node = tuple[str, str]  # (merge label, key)
@@ -84,6 +88,10 @@ def build_lineage(store: Store, value: str) -> Lineage:
     else:
         rows = [{"endpoint": None, **r} for r in ask(store, "model-lineage", {"model": root[1]})]
     models = {r["model"] for r in rows}
+    for src, dst in _edges(store, "PROVISIONS"):
+        if src[1] in models:
+            lineage.add("PROVISIONS", src, dst)
+            models.add(dst[1])
     jobs = {r["training_job"] for r in rows if r["training_job"]}
     job_nodes = _place_jobs(store, lineage, models, jobs)
     datasets: set[str] = set()
@@ -97,17 +105,48 @@ def build_lineage(store: Store, value: str) -> Lineage:
             lineage.nodes.add(job_node)
             continue
         datasets.add(dataset)
+        for writer in row["dataset_writers"]:
+            lineage.add("WROTE", ("AWSPrincipal", writer), ("Dataset", dataset))
+        if row.get("via"):
+            continue  # upstream of a processing job: placed by _place_chains
         reads = lineage.edges.get(("READS", job_node, ("Dataset", dataset)), {})
         channels = sorted({*reads.get("channels", []), *([row["channel"]] if row["channel"] else [])})
         lineage.add("READS", job_node, ("Dataset", dataset), channels=channels)
-        for writer in row["dataset_writers"]:
-            lineage.add("WROTE", ("AWSPrincipal", writer), ("Dataset", dataset))
+    _place_chains(store, lineage, rows)
     for dataset in sorted(datasets):
         for reader in ask(store, "training-data-readers", {"dataset": dataset}):
             edge_type = "READ" if reader["access"] == "observed" else "CAN_READ"
             lineage.add(edge_type, ("AWSPrincipal", reader["principal"]), ("Dataset", dataset),
                         access=reader["access"], via=reader["via"])
     return lineage
+
+
+def _place_chains(store: Store, lineage: Lineage, rows: list[dict[str, Any]]) -> None:
+    """Processing job -FEEDS-> the dataset its output contains, and its own READS, for the rows whose
+    `via` (`a -> b`, nearest the training job first) names the processing jobs in between."""
+    chained = [r for r in rows if r.get("via") and r["dataset"]]
+    if not chained:
+        return
+    feeds = set(_edges(store, "FEEDS"))
+    manifests = {key for key, attrs in store.scan_nodes("Dataset")
+                 if (attrs.get("data_type") or "S3Prefix") != "S3Prefix"}
+    read_channels = {(src, dst): props.get("channels") or [] for src, dst, props in store.scan_edges("READS")
+                     if src[0] in WRITER_JOBS}
+    labels = {job[1]: job[0] for job, _ in feeds}
+    # datasets each chain prefix reaches: () is the training job's own inputs
+    reached: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
+    for row in rows:
+        if row["training_job"] and row["dataset"]:
+            via = tuple(row["via"].split(" -> ")) if row.get("via") else ()
+            reached.setdefault((row["model"], row["training_job"], via), set()).add(row["dataset"])
+    for row in sorted(chained, key=lambda r: len(r["via"])):
+        via = tuple(row["via"].split(" -> "))
+        producer = (labels.get(via[-1], "ProcessingJob"), via[-1])
+        for fed in sorted(reached.get((row["model"], row["training_job"], via[:-1]), ())):
+            if (producer, ("Dataset", fed)) in feeds:
+                lineage.add("FEEDS", producer, ("Dataset", fed), link="unknown" if fed in manifests else "prefix")
+        dataset = ("Dataset", row["dataset"])
+        lineage.add("READS", producer, dataset, channels=sorted(read_channels.get((producer, dataset), [])))
 
 
 def _current_config(store: Store, endpoint: str) -> str | None:
@@ -182,8 +221,8 @@ def as_text(lineage: Lineage) -> str:
     def node_line(depth: int, node: Node, suffix: str = "") -> None:
         line(depth, f"{KINDS.get(node[0], node[0])} {node[1]}{suffix}")
 
-    def job(depth: int, node: Node) -> None:
-        node_line(depth, node)
+    def job(depth: int, node: Node, prefix: str = "", path: tuple[Node, ...] = ()) -> None:
+        line(depth, f"{prefix}{KINDS.get(node[0], node[0])} {node[1]}")
         reads = lineage.out(node, "READS")
         if not reads:
             line(depth + 1, "(no input dataset known)")
@@ -197,6 +236,11 @@ def as_text(lineage: Lineage) -> str:
                 line(depth + 2, f"readable by {reader[1]} ({p['access']})")
             for _, reader, _ in lineage.into(dataset, "READ"):
                 line(depth + 2, f"read by {reader[1]} (observed)")
+            for _, producer, feed in lineage.into(dataset, "FEEDS"):
+                if producer not in path:  # a chain that comes back is drawn once
+                    prefix = "possibly prepared (a manifest: its keys were not read) by " \
+                        if feed.get("link") == "unknown" else "prepared by "
+                    job(depth + 2, producer, prefix, (*path, node))
 
     def artifact_holder(depth: int, holder: Node) -> bool:
         found = False
@@ -209,15 +253,22 @@ def as_text(lineage: Lineage) -> str:
 
     def model(depth: int, node: Node) -> None:
         node_line(depth, node)
-        found = artifact_holder(depth + 1, node)
+        for _, served, _ in lineage.out(node, "PROVISIONS"):
+            line(depth + 1, f"serves model {served[1]}")
+            model_body(depth + 2, served)
+        if not lineage.out(node, "PROVISIONS"):
+            model_body(depth + 1, node)
+
+    def model_body(depth: int, node: Node) -> None:
+        found = artifact_holder(depth, node)
         for _, package, _ in lineage.out(node, "FROM_PACKAGE"):
-            node_line(depth + 1, package)
-            found = artifact_holder(depth + 2, package) or found
+            node_line(depth, package)
+            found = artifact_holder(depth + 1, package) or found
         for _, producer, _ in lineage.into(node, "PRODUCED"):
             found = True
-            job(depth + 1, producer)
+            job(depth, producer)
         if not found:
-            line(depth + 1, "(no training job known: lineage not evidenced)")
+            line(depth, "(no training job known: lineage not evidenced)")
 
     root = lineage.root
     if root[0] == "Endpoint":

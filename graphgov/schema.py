@@ -430,6 +430,13 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("IN_DATASET", (("S3Object", "Dataset"),), False, (),
                  "Object lies under the dataset's prefix, as S3 matches prefixes (plain string prefix); derived "
                  "when either side is loaded. Manifest datasets get none: their membership is unknown."),
+        EdgeType("FEEDS", (("ProcessingJob", "Dataset"), ("TransformJob", "Dataset"),
+                           ("BatchInferenceJob", "Dataset")), False, (),
+                 "A job's output (processing, batch transform, batch inference) feeds the dataset (same bucket): "
+                 "the keys it writes under its output folder (`<S3Uri>/`) can be keys the dataset names by S3 "
+                 "key-name prefix (`a/b/` feeds `a/b/c/` and `a/`, not `a/bc/`), or the dataset is a manifest "
+                 "whose listed keys are unknown. Derived "
+                 "from keys alone when either side is loaded (graphgov.s3_containment)."),
         EdgeType("COPIED_FROM", (("S3Object", "S3Object"),), True, (),
                  "Object was written as a copy of another (CopyObject, UploadPartCopy) by the principal that READ the "
                  "source and WROTE the copy; `tagging_directives`: `COPY` (the default: the copy has the source's "
@@ -518,7 +525,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("PRODUCED", (("CustomizationJob", "Model"),), False, (),
                  "Customization job produced the custom model (state change or GetModelCustomizationJob)."),
         EdgeType("PROVISIONS", (("Model", "Model"),), False, (),
-                 "Provisioned throughput serves the (base or custom) model."),
+                 "Provisioned throughput, or a custom model deployment, serves the (base or custom) model: "
+                 "applications invoke its ARN."),
         EdgeType("HAS_POLICY", ((_ANY_PRINCIPAL, "PolicyState"), ("AWSGroup", "PolicyState"),
                                 ("AWSPolicy", "PolicyState"), ("S3Bucket", "PolicyState"), ("S3Object", "PolicyState"),
                                 ("KMSKey", "PolicyState"), ("AWSAccount", "PolicyState"),

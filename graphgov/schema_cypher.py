@@ -52,6 +52,8 @@ def constraint_statements() -> list[str]:
         "CREATE INDEX graphgov_awsprincipal_principal_id IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.principal_id)",
         "CREATE INDEX graphgov_s3object_bucket_key IF NOT EXISTS FOR (n:S3Object) ON (n.bucket, n.key)",
         "CREATE INDEX graphgov_dataset_bucket IF NOT EXISTS FOR (n:Dataset) ON (n.bucket)",
+        "CREATE INDEX graphgov_dataset_bucket_prefix IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.prefix)",
+        "CREATE INDEX graphgov_dataset_bucket_data_type IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.data_type)",
         "CREATE INDEX graphgov_model_name IF NOT EXISTS FOR (n:Model) ON (n.name)",
         "CREATE INDEX graphgov_endpoint_name IF NOT EXISTS FOR (n:Endpoint) ON (n.name)",
         f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
@@ -137,6 +139,72 @@ def dataset_link_statements() -> tuple[str, str]:
         "MERGE (o)-[:IN_DATASET]->(d)"
     )
     return by_dataset, by_object
+
+
+def feeds_statements() -> tuple[str, str, str]:
+    """FEEDS from a job (processing, transform, batch inference) to each dataset its outputs feed
+    (graphgov.s3_containment.feeds, the rule this mirrors), for a chunk's datasets (`$rows`: [{uri}];
+    prefix datasets, then manifests) and job outputs (`$rows`: [{job, uri}]). Candidates come from index
+    seeks on (bucket, prefix): every prefix of the output folder (or of the input's prefix) looked up
+    exactly, and STARTS WITH the other way; manifests, which any output of their bucket may feed, by
+    (bucket, data_type). No bucket's datasets are paired with each other."""
+    condition = (
+        "WITH p, o, i,\n"
+        "     CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS folder\n"
+        "WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix' OR i.prefix = o.prefix\n"
+        "   OR folder STARTS WITH i.prefix OR i.prefix STARTS WITH folder\n"
+        "MERGE (p)-[:FEEDS]->(i)"
+    )
+    by_dataset = (
+        "UNWIND $rows AS row\n"
+        "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') = 'S3Prefix'\n"
+        "CALL (i) {\n"
+        "  UNWIND range(0, size(i.prefix)) AS n\n"
+        "  MATCH (o:Dataset {bucket: i.bucket, prefix: substring(i.prefix, 0, n)})\n"
+        "        <-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "  USING INDEX o:Dataset(bucket, prefix)\n"
+        "  RETURN o, p\n"
+        "  UNION\n"
+        "  MATCH (o:Dataset)<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "  USING INDEX o:Dataset(bucket, prefix)\n"
+        "  WHERE o.bucket = i.bucket AND o.prefix STARTS WITH i.prefix\n"
+        "  RETURN o, p\n"
+        "}\n"
+        + condition
+    )
+    by_manifest = (  # any output of the bucket may feed a manifest: its listed keys are unknown
+        "UNWIND $rows AS row\n"
+        "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix'\n"
+        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "USING INDEX o:Dataset(bucket)\n"
+        + condition
+    )
+    by_output = (
+        "UNWIND $rows AS row\n"
+        "MATCH (o:Dataset {uri: row.uri})<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "WHERE p.arn = row.job\n"
+        "WITH p, o, CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS dir\n"
+        "CALL (o, dir) {\n"
+        "  UNWIND range(0, size(dir)) AS n\n"
+        "  MATCH (i:Dataset {bucket: o.bucket, prefix: substring(dir, 0, n)})\n"
+        "  USING INDEX i:Dataset(bucket, prefix)\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, prefix)\n"
+        "  WHERE i.bucket = o.bucket AND i.prefix STARTS WITH dir\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, data_type)\n"
+        "  WHERE i.bucket = o.bucket AND i.data_type < 'S3Prefix'\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, data_type)\n"
+        "  WHERE i.bucket = o.bucket AND i.data_type > 'S3Prefix'\n"
+        "  RETURN i\n"
+        "}\n"
+        + condition
+    )
+    return by_dataset, by_manifest, by_output
 
 
 def tuning_output_statements() -> tuple[str, str]:

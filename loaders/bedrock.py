@@ -7,7 +7,8 @@
 - CreateModelCustomizationJob: the job, its training and validation datasets, base model, role and key.
   The custom model's ARN is not in the create call; the Model Customization Job State Change event (or
   GetModelCustomizationJob) links the job to the model it PRODUCED.
-- CreateProvisionedModelThroughput: the provisioned model and the model it PROVISIONS.
+- CreateProvisionedModelThroughput / CreateCustomModelDeployment: the ARN applications invoke and the
+  model it PROVISIONS (a base or custom model; a deployment serves a custom model on demand).
 - CreateKnowledgeBase / CreateDataSource / StartIngestionJob: what a knowledge base reads, from whose
   bucket, and who started ingestions.
 - CreateModelImportJob and CreateModelInvocationJob (batch inference): imported weights, batch input,
@@ -226,6 +227,24 @@ def provisioned_throughput(record: Mapping[str, Any], principal: Principal, node
                          "CreateProvisionedModelThroughput"))
 
 
+def custom_model_deployment(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateCustomModelDeployment: the deployment ARN applications invoke PROVISIONS the custom model
+    (`modelArn`; Bedrock API reference, CreateCustomModelDeployment)."""
+    partition, region, account = _place(record)
+    arn = fields.get_ci(fields.section(record, "responseElements"), "customModelDeploymentArn")
+    if not ids.is_arn(arn):
+        raise Malformed("CreateCustomModelDeployment: no responseElements.customModelDeploymentArn")
+    request = fields.params(record)
+    deployment = model_node(arn, region, account, partition)
+    nodes.append(NodeRow("BedrockModel", arn, {**deployment.props,
+                                               "name": fields.get_ci(request, "modelDeploymentName")}))
+    target = model_node(fields.get_ci(request, "modelArn"), region, account, partition)
+    nodes.append(target)
+    edges.append(EdgeRow("PROVISIONS", "BedrockModel", arn, "BedrockModel", target.key))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BedrockModel", arn, {},
+                         "CreateCustomModelDeployment"))
+
+
 def _kb_arn(kb_id: Any, partition: str, region: str, account: str) -> str:
     if not isinstance(kb_id, str) or not kb_id:
         raise Malformed("no knowledgeBaseId")
@@ -344,6 +363,7 @@ HANDLERS = {
     "CreateInferenceProfile": inference_profile,
     "CreateModelCustomizationJob": customization_job,
     "CreateProvisionedModelThroughput": provisioned_throughput,
+    "CreateCustomModelDeployment": custom_model_deployment,
     "CreateKnowledgeBase": knowledge_base,
     "CreateDataSource": data_source,
     "StartIngestionJob": ingestion,

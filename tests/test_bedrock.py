@@ -59,14 +59,14 @@ def test_custom_model_lineage_through_its_customization_job(store):
     rows = ask(store, "model-lineage", {"model": CUSTOM})
     assert rows == [
         {"model": CUSTOM, "training_job": JOB, "channel": "training", "dataset": "s3://acme-data-a/chat/train.jsonl",
-         "dataset_writers": []},
+         "dataset_writers": [], "via": None, "link": "direct"},
         {"model": CUSTOM, "training_job": JOB, "channel": "validation-0", "dataset": "s3://acme-data-a/chat/val.jsonl",
-         "dataset_writers": []},
+         "dataset_writers": [], "via": None, "link": "direct"},
     ]
     assert ask(store, "dataset-consumers", {"dataset": "s3://acme-data-a/chat/train.jsonl"}) == [
         {"dataset": "s3://acme-data-a/chat/train.jsonl", "read_dataset": "s3://acme-data-a/chat/train.jsonl",
          "job": JOB, "job_type": "CustomizationJob",
-         "channel": "training", "model": CUSTOM, "endpoints": []}]
+         "channel": "training", "model": CUSTOM, "endpoints": [], "via": None, "link": "direct"}]
 
 
 def test_models_in_use_without_lineage_skip_foundation_and_provisioned(store):
@@ -92,7 +92,7 @@ def test_knowledge_base_reads_another_accounts_bucket(request, tmp_path, kind):
     tickets = "s3://acme-data-a/support/tickets/"
     assert ask(store, "dataset-consumers", {"dataset": tickets}) == [
         {"dataset": tickets, "read_dataset": tickets, "job": kb, "job_type": "KnowledgeBase", "channel": "DSID000001",
-         "model": None, "endpoints": []}]
+         "model": None, "endpoints": [], "via": None, "link": "direct"}]
     batch_in = "s3://acme-data-a/support/batch-in/"
     assert [r["job"] for r in ask(store, "dataset-consumers", {"dataset": batch_in})] == [
         f"arn:aws:bedrock:us-east-1:{B}:model-invocation-job/batchjob0001"]

@@ -149,11 +149,12 @@ def test_classify_and_personal_data_in_training(store, tmp_path):
     answer = [
         {"dataset": CLINIC, "bucket": "acme-clinic-data",
          "classification": ["special-category:biometric", "special-category:health"], "jobs": [JOB],
+         "derived_jobs": [], "readers": [TRAINER]},
+        {"dataset": HR, "bucket": "acme-hr-data", "classification": ["personal"], "jobs": [JOB], "derived_jobs": [],
          "readers": [TRAINER]},
-        {"dataset": HR, "bucket": "acme-hr-data", "classification": ["personal"], "jobs": [JOB], "readers": [TRAINER]},
         # acme-scratch-data's bucket policy is never seen: its reader is unknown, not "nobody" (issue 11)
         {"dataset": SCRATCH, "bucket": "acme-scratch-data", "classification": ["personal"], "jobs": [JOB],
-         "readers": [f"arn:aws:iam::{A}:role/ClinicTrainer (unknown)"]},
+         "derived_jobs": [], "readers": [f"arn:aws:iam::{A}:role/ClinicTrainer (unknown)"]},
     ]
     assert ask(store, "personal-data-in-training") == answer
 

@@ -21,10 +21,12 @@ JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-2024"
 WRITER = "arn:aws:iam::111111111111:role/DataEngineer"
 LEGACY = "arn:aws:iam::111111111111:role/LegacyLoader"
 TRAIN_ROWS = [
+    # "fraud/train" covers "fraud/train-old/" as S3 prefixes do
     {"training_job": JOB, "channel": "train", "dataset": "s3://acme-data-a/fraud/train",
-     "dataset_writers": [WRITER, LEGACY]},  # "fraud/train" covers "fraud/train-old/" as S3 prefixes do
+     "dataset_writers": [WRITER, LEGACY], "via": None, "link": "direct"},
+    # the https:// channel URI lands on the same dataset key
     {"training_job": JOB, "channel": "validation", "dataset": "s3://acme-data-a/fraud/validation/",
-     "dataset_writers": [WRITER]},  # the https:// channel URI lands on the same dataset key
+     "dataset_writers": [WRITER], "via": None, "link": "direct"},
 ]
 
 
@@ -56,12 +58,13 @@ def test_endpoint_lineage_across_three_accounts(store, tmp_path):
     rows = ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"})
     assert rows == [{"endpoint": ENDPOINT, "model": MODEL, **r} for r in TRAIN_ROWS] + [
         {"endpoint": ENDPOINT, "model": MODEL_V2, "training_job": None, "channel": None, "dataset": None,
-         "dataset_writers": []}]
+         "dataset_writers": [], "via": None, "link": None}]
     mixed_case_arn = "arn:aws:sagemaker:eu-west-1:333333333333:endpoint/Fraud-Endpoint"  # as a user may paste it
     assert ask(store, "endpoint-lineage", {"endpoint": mixed_case_arn}) == rows
     assert ask(store, "model-lineage", {"model": "FraudModel"}) == [{"model": MODEL, **r} for r in TRAIN_ROWS]
     assert ask(store, "model-lineage", {"model": "FRAUDMODEL-V2"}) == [
-        {"model": MODEL_V2, "training_job": None, "channel": None, "dataset": None, "dataset_writers": []}]
+        {"model": MODEL_V2, "training_job": None, "channel": None, "dataset": None, "dataset_writers": [],
+         "via": None, "link": None}]
 
 
 def test_endpoint_history_the_config_set_last_is_current(store, tmp_path):
@@ -138,6 +141,7 @@ def test_missing_request_parameters_are_quarantined(store, tmp_path):
 
 PREP = FIXTURES / "lineage/sagemaker-prep.json"
 B_ = "arn:aws:sagemaker:eu-west-1:222222222222:"
+PREP_JOB = B_ + "processing-job/fraud-prep-0430"
 
 
 def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_path):
@@ -147,13 +151,13 @@ def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_
     assert ask(store, "dataset-consumers", {"dataset": raw}) == [
         {"dataset": raw, "read_dataset": "s3://acme-data-a/fraud/train",
          "job": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "job_type": "TuningJob", "channel": "train",
-         "model": None, "endpoints": []},
+         "model": None, "endpoints": [], "via": PREP_JOB, "link": "derived"},
         {"dataset": raw, "read_dataset": "s3://acme-data-a/fraud/train", "job": JOB, "job_type": "TrainingJob",
-         "channel": "train", "model": MODEL, "endpoints": [ENDPOINT]},
+         "channel": "train", "model": MODEL, "endpoints": [ENDPOINT], "via": PREP_JOB, "link": "derived"},
         {"dataset": raw, "read_dataset": "s3://acme-data-a/fraud/validation/", "job": JOB, "job_type": "TrainingJob",
-         "channel": "validation", "model": MODEL, "endpoints": [ENDPOINT]},
-        {"dataset": raw, "read_dataset": raw, "job": B_ + "processing-job/fraud-prep-0430", "job_type": "ProcessingJob",
-         "channel": "raw", "model": None, "endpoints": []},
+         "channel": "validation", "model": MODEL, "endpoints": [ENDPOINT], "via": PREP_JOB, "link": "derived"},
+        {"dataset": raw, "read_dataset": raw, "job": PREP_JOB, "job_type": "ProcessingJob",
+         "channel": "raw", "model": None, "endpoints": [], "via": None, "link": "direct"},
     ]
     assert ask(store, "unencrypted-ai-artifacts") == [
         {"resource": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "resource_type": "TuningJob",
@@ -173,6 +177,17 @@ def test_dataset_consumers_follow_data_preparation_down_to_endpoints(store, tmp_
          "issue": "endpoint storage volume without a customer KMS key", "output_encryption": []},
     ]  # the processing job and the training job name customer keys
     assert ask(store, "models-without-lineage") == [{"model": MODEL_V2, "endpoints": [ENDPOINT]}]
+
+
+def test_endpoint_lineage_goes_upstream_through_data_preparation(store, tmp_path):
+    load_paths([CHAIN, PREP], store, tmp_path / "q.jsonl")
+    upstream = {"training_job": JOB, "dataset": "s3://acme-data-a/raw/transactions/", "dataset_writers": [],
+                "via": PREP_JOB, "link": "derived"}  # fraud/train and fraud/validation/ are its outputs
+    assert ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"}) == [
+        {"endpoint": ENDPOINT, "model": MODEL, **r} for r in (
+            TRAIN_ROWS[0], {**upstream, "channel": "train"}, TRAIN_ROWS[1], {**upstream, "channel": "validation"})
+    ] + [{"endpoint": ENDPOINT, "model": MODEL_V2, "training_job": None, "channel": None, "dataset": None,
+          "dataset_writers": [], "via": None, "link": None}]
 
 
 REGISTRY = FIXTURES / "lineage/sagemaker-registry.json"
@@ -227,7 +242,11 @@ def test_models_from_tuning_jobs_keep_their_lineage(store, tmp_path, order):
     best = "arn:aws:sagemaker:eu-west-1:333333333333:model/fraud-hpo-best"
     assert ask(store, "model-lineage", {"model": "Fraud-HPO-Best"}) == [
         {"model": best, "training_job": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "channel": "train",
-         "dataset": "s3://acme-data-a/fraud/train", "dataset_writers": [WRITER, LEGACY]}]
+         "dataset": "s3://acme-data-a/fraud/train", "dataset_writers": [WRITER, LEGACY],
+         "via": None, "link": "direct"},
+        {"model": best, "training_job": B_ + "hyper-parameter-tuning-job/fraud-hpo-01", "channel": "train",
+         "dataset": "s3://acme-data-a/raw/transactions/", "dataset_writers": [],
+         "via": PREP_JOB, "link": "derived"}]  # fraud/train is the processing job's output
 
 
 def test_service_started_training_job_without_request_is_skipped_with_reason(store, tmp_path):

@@ -1,24 +1,30 @@
 /* graphgov lineage view: draws a `graphgov lineage --format json` document with Cytoscape.js.
  *
- * Data flows left to right in fixed columns (who wrote or reads -> datasets -> jobs -> artifacts ->
- * packages -> models -> configurations -> endpoints), so the same lineage always looks the same and an
- * auditor can read it without rearranging it. Edges keep the graph's own directions and types.
+ * Data flows left to right in fixed columns (who wrote or reads, and the jobs that prepared a dataset
+ * -> datasets -> jobs -> artifacts -> packages -> models -> configurations -> endpoints), so the same
+ * lineage always looks the same and an auditor can read it without rearranging it. Edges keep the
+ * graph's own directions and types.
  * Every drawn view is kept in window.graphgovViews ({root, cy, counts}) for people and tests.
  */
 (function () {
   "use strict";
 
   var COLUMN = {
-    AWSPrincipal: 0, Dataset: 1, TrainingJob: 2, TuningJob: 2, CustomizationJob: 2,
+    AWSPrincipal: 0, ProcessingJob: 0, TransformJob: 0, BatchInferenceJob: 0,
+    Dataset: 1, TrainingJob: 2, TuningJob: 2, CustomizationJob: 2,
     ModelArtifact: 3, ModelPackage: 4, Model: 5, EndpointConfig: 6, Endpoint: 7
   };
   var COLOUR = {
-    AWSPrincipal: "#8e7cc3", Dataset: "#3d85c6", TrainingJob: "#e69138", TuningJob: "#e69138",
+    AWSPrincipal: "#8e7cc3", ProcessingJob: "#f6b26b", TransformJob: "#f6b26b",
+    BatchInferenceJob: "#f6b26b", Dataset: "#3d85c6", TrainingJob: "#e69138", TuningJob: "#e69138",
     CustomizationJob: "#e69138", ModelArtifact: "#93c47d", ModelPackage: "#6aa84f", Model: "#38761d",
     EndpointConfig: "#a64d79", Endpoint: "#cc0000"
   };
   var KIND = {  // label -> [singular, plural], the words of the legend
-    AWSPrincipal: ["principal", "principals"], Dataset: ["dataset", "datasets"],
+    AWSPrincipal: ["principal", "principals"], ProcessingJob: ["processing job", "processing jobs"],
+    TransformJob: ["transform job", "transform jobs"],
+    BatchInferenceJob: ["batch inference job", "batch inference jobs"],
+    Dataset: ["dataset", "datasets"],
     TrainingJob: ["training job", "training jobs"], TuningJob: ["tuning job", "tuning jobs"],
     CustomizationJob: ["customization job", "customization jobs"], ModelArtifact: ["artifact", "artifacts"],
     ModelPackage: ["package", "packages"], Model: ["model", "models"],

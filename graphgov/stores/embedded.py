@@ -19,9 +19,10 @@ import networkx as nx
 
 from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
 from graphgov.ids import parse_s3_uri, s3_object_arn
+from graphgov.s3_containment import WRITER_JOBS, feeds
 from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
-from graphgov.stores.dataset_index import DatasetIndex
+from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
 
 FORMAT = "graphgov-embedded/1"
 
@@ -40,20 +41,28 @@ class EmbeddedStore(Store):
         self._seen_index: set[str] = set()
         self._datasets = DatasetIndex()
         self._tuning_outputs = DatasetIndex()  # same prefix logic: tuning-job output prefixes over artifacts
+        self._feeds = FeedIndex()  # processing outputs and datasets, by prefix, for FEEDS
         self._dirty = False
         if path.exists():
             self._read()
-        for node_id, attrs in self.graph.nodes(data=True):
+        for node_id, attrs in list(self.graph.nodes(data=True)):
             self._index(node_id, attrs)
+        for src, dst, key in list(self.graph.edges(keys=True)):
+            if key == "WRITES":
+                self._feed_from(src, dst)
 
     def _index(self, node_id: tuple[str, str], attrs: dict) -> None:
         """Enter a dataset or object in the dataset index and add the IN_DATASET edges it implies."""
         if node_id[0] == "S3Object":
             for dataset in list(self._datasets.add_object(attrs["bucket"], attrs["key"])):
                 self._link(node_id, ("Dataset", dataset))
-        elif node_id[0] == "Dataset" and attrs.get("data_type") == "S3Prefix":
-            for key in list(self._datasets.add_dataset(attrs["bucket"], attrs["prefix"], node_id[1])):
-                self._link(("S3Object", s3_object_arn(attrs["bucket"], key)), node_id)
+        elif node_id[0] == "Dataset":
+            for job, output in sorted(self._feeds.add_dataset(attrs["bucket"], attrs["prefix"],
+                                                              attrs.get("data_type"), node_id)):
+                self._feed(job, output, node_id)
+            if attrs.get("data_type") == "S3Prefix":
+                for key in list(self._datasets.add_dataset(attrs["bucket"], attrs["prefix"], node_id[1])):
+                    self._link(("S3Object", s3_object_arn(attrs["bucket"], key)), node_id)
         elif node_id[0] == "ModelArtifact":
             for job in list(self._tuning_outputs.add_object(attrs["bucket"], attrs["key"])):
                 self._link_tuning(("TuningJob", job), node_id)
@@ -61,6 +70,20 @@ class EmbeddedStore(Store):
             loc = parse_s3_uri(attrs["artifact_prefix"])
             for key in list(self._tuning_outputs.add_dataset(loc.bucket, loc.key, node_id[1])):
                 self._link_tuning(node_id, ("ModelArtifact", f"s3://{loc.bucket}/{key}"))
+
+    def _feed_from(self, job: tuple[str, str], output: tuple[str, str]) -> None:
+        """FEEDS from a job (processing, transform, batch inference) to each dataset its output feeds."""
+        if job[0] not in WRITER_JOBS or output[0] != "Dataset":
+            return
+        out = self.graph.nodes[output]
+        for dataset in sorted(set(self._feeds.add_output(out["bucket"], out["prefix"], (job, output)))):
+            self._feed(job, output, dataset)
+
+    def _feed(self, job: tuple[str, str], output: tuple[str, str], dataset: tuple[str, str]) -> None:
+        out, attrs = self.graph.nodes[output], self.graph.nodes[dataset]
+        if feeds(out["prefix"], attrs["prefix"], attrs.get("data_type")) and \
+                not self.graph.has_edge(job, dataset, key="FEEDS"):
+            self.graph.add_edge(job, dataset, key="FEEDS")
 
     def _link_tuning(self, job: tuple[str, str], artifact: tuple[str, str]) -> None:
         """A tuning job WRITES the artifacts under its output prefix (those of the jobs it started)."""
@@ -159,6 +182,8 @@ class EmbeddedStore(Store):
                 self.graph.add_edge(src, dst, key=edge_type, **attrs)
             if edge_type == "USES_CONFIG":
                 endpoints.add(src)
+            elif edge_type == "WRITES":
+                self._feed_from(src, dst)
         for endpoint in sorted(endpoints):
             self._endpoint_history(endpoint)
         for key, day in seen.items():

@@ -14,6 +14,7 @@ from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graphgov.aggregate import Aggregate, NodeId
+from graphgov.s3_containment import WRITER_JOBS
 from graphgov.schema import (
     DERIVED_EDGE_TYPES,
     EDGE_TYPES,
@@ -30,6 +31,7 @@ from graphgov.schema_cypher import (
     dataset_link_statements,
     edge_write_statement,
     endpoint_history_statement,
+    feeds_statements,
     node_write_statement,
     seen_lookup_statement,
     seen_write_statement,
@@ -140,6 +142,15 @@ class Neo4jStore(Store):
             keys = sorted(key for node_label, key in nodes if node_label == label)
             if keys:
                 plan.append((statement, [{field: key} for key in keys]))
+        outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
+                          if edge_type == "WRITES" and src[0] in WRITER_JOBS and dst[0] == "Dataset"})
+        feeds_by_dataset, feeds_by_manifest, feeds_by_output = feeds_statements()
+        datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
+        if datasets:
+            plan.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
+            plan.append((feeds_by_manifest, [{"uri": key} for key in datasets]))
+        if outputs:
+            plan.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
             plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
