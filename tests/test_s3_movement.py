@@ -39,9 +39,9 @@ def _load(store, tmp_path: Path, paths: list[Path]) -> None:
 
 WRITER_ROWS = [
     {"training_job": JOB, "channel": "train", "dataset": "s3://acme-data-a/fraud/train",
-     "dataset_writers": [WRITER_ROLE, "unresolved:AROAEXAMPLEGHOST:ghost-session"]},
+     "dataset_writers": [WRITER_ROLE, "unresolved:AROAEXAMPLEGHOST:ghost-session"], "via": None, "link": "direct"},
     {"training_job": JOB, "channel": "validation", "dataset": "s3://acme-data-a/fraud/validation/",
-     "dataset_writers": [UPLOADER]},
+     "dataset_writers": [UPLOADER], "via": None, "link": "direct"},
 ]
 
 
@@ -54,7 +54,7 @@ def test_notification_writers_resolve_by_principal_id_whatever_the_load_order(st
     assert ask(store, "endpoint-lineage", {"endpoint": "Fraud-Endpoint"}) == [
         {"endpoint": ENDPOINT, "model": MODEL, **r} for r in WRITER_ROWS] + [
         {"endpoint": ENDPOINT, "model": MODEL_V2, "training_job": None, "channel": None, "dataset": None,
-         "dataset_writers": []}]
+         "dataset_writers": [], "via": None, "link": None}]
 
 
 def test_a_writer_no_evidence_names_is_unresolved_not_dropped(store, tmp_path):
@@ -124,7 +124,7 @@ def test_classification_follows_copies_by_tagging_directive(store, tmp_path, spl
     assert classify(store) == COPY_CLASSES
     assert ask(store, "personal-data-in-training") == [
         {"dataset": r["dataset"], "bucket": "acme-train", "classification": ["personal"], "jobs": [CHURN],
-         "readers": []} for r in COPY_CLASSES]
+         "derived_jobs": [], "readers": []} for r in COPY_CLASSES]
 
 
 # --- access points ------------------------------------------------------------------------------------
