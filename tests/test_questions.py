@@ -130,8 +130,8 @@ def test_parity_cases_are_not_all_empty(both_loaded):
     # the guide's example endpoint has a config but no CreateEndpointConfig: no model, no rows; the
     # governance fixtures add served models without lineage, unencrypted configurations and unlogged
     # invocations; no configuration snapshot is among the files, so short-log-retention has nothing to judge
-    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 7, 14, 6, 2, 1, 6, 53, 5, 19, 4, 47, 5, 5,
-                     38, 3, 15, 6, 4, 21, 0, 0]
+    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 3, 0, 2, 1, 2, 8, 25, 11, 2, 1, 6, 95, 5, 25, 4, 56, 5, 5,
+                     47, 4, 29, 7, 6, 31, 0, 0]
 
 
 def test_questions_run_read_only_on_neo4j(both_loaded):
