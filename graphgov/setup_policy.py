@@ -54,6 +54,8 @@ RENAMED: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetObjectAcl"): ("s3:GetObjectAcl",),
     ("s3", "GetObjectTagging"): ("s3:GetObjectTagging",),
     ("s3control", "GetPublicAccessBlock"): ("s3:GetAccountPublicAccessBlock",),
+    ("s3control", "ListAccessPoints"): ("s3:ListAccessPoints",),
+    ("s3control", "GetAccessPointPolicy"): ("s3:GetAccessPointPolicy",),
     ("sqs", "ReceiveMessage"): ("sqs:ReceiveMessage",),
     ("sqs", "DeleteMessage"): ("sqs:DeleteMessage",),
     ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
