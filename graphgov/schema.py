@@ -367,7 +367,7 @@ ACCESS_VALUES = (
     " `access`: `potential` (the policies in force allow it), `observed` (a successful call seen in CloudTrail "
     "settles it; `via` names the call, `observed:cloudtrail:<operation>@<time>#<event id>`, and "
     "`context:observed-call-only`), `conditional` (a condition could not be settled) or `unknown` (a bucket, "
-    "key or trust policy never seen decides it; `via` names it, `unknown:<kind>-policy:<subject>`).")
+    "access point, key or trust policy never seen decides it; `via` names it, `unknown:<kind>-policy:<subject>`).")
 
 EDGE_TYPES: dict[str, EdgeType] = {
     t.name: t
