@@ -290,6 +290,10 @@ class _Deriver:
             block = self.model.public_block(target.bucket, target.account, time)
             if block["RestrictPublicBuckets"]:
                 return Outcome("deny", ["public-access-block:RestrictPublicBuckets"], explicit_deny=True)
+            if target.access_point and self.model.public_block(target.access_point, None, time)[
+                    "RestrictPublicBuckets"]:  # S3 also applies the access point's own settings
+                return Outcome("deny", [f"public-access-block:{target.access_point}:RestrictPublicBuckets"],
+                               explicit_deny=True)
         if RANK[outcome.access] >= RANK["observed"] or outcome.explicit_deny:
             return outcome
         seen = self._seen(principal, target, time)

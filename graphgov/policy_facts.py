@@ -21,7 +21,7 @@ Slots and kinds (the `kind` is what the evaluator does with the state):
 | bucket | `bucket-policy` | `resource` | document |
 | S3 access point | `access-point-policy` | `resource` | document |
 | bucket / object | `acl` | `acl` | document: {"Grants": [{"Grantee": {...}, "Permission": ...}]} |
-| bucket / account | `public-access-block` | `public-access-block` | document: the four flags |
+| bucket / account / access point | `public-access-block` | `public-access-block` | document: the four flags |
 | bucket | `ownership` | `ownership` | document: {"ObjectOwnership": ...} |
 | bucket | `encryption` | `encryption` | document: {"SSEAlgorithm": ..., "KMSMasterKeyID": ...}, target = key ARN |
 | key | `key-policy` | `key-policy` | document |

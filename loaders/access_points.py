@@ -10,7 +10,9 @@ a bucket: data it names resolves to the bucket (graphgov.access_points after eac
 Access point policies are policy history on the access point (slot `access-point-policy`, kind `resource`):
 PutAccessPointPolicy / DeleteAccessPointPolicy (S3 Control: `Name`, `Policy` as a JSON string, the account
 header; key casing and nesting unconfirmed, so found as CreateAccessPoint's keys are), and CreateAccessPoint,
-which starts the access point with no policy (its `lifecycle` state), or with the policy a record carries.
+which starts the access point with no policy (its `lifecycle` state), or with the policy a record carries,
+and with its Block Public Access for good: every flag on unless the request turned it off (S3 User Guide,
+"Managing public access to access points": enabled by default, not changeable after creation).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.delta import EdgeRow, Malformed, NodeRow
 from loaders import fields
-from loaders.iam_changes import account_rows, add_state
+from loaders.iam_changes import account_rows, add_state, as_bool
 from loaders.identity import Principal
 
 
@@ -80,6 +82,8 @@ def _create_access_point(record: Mapping[str, Any], principal: Principal, nodes:
     bucket_account = _text(find_key(params, "BucketAccountId")) or point.account
     access_point_rows(point, bucket, bucket_account, _text(find_key(response, "Alias")), nodes, edges)
     add_state(record, principal, nodes, edges, "S3AccessPoint", point.arn, "lifecycle", "lifecycle")
+    add_state(record, principal, nodes, edges, "S3AccessPoint", point.arn, "public-access-block",
+              "public-access-block", document=public_access_block(find_key(params, "PublicAccessBlockConfiguration")))
     policy = find_key(params, "Policy")
     if policy not in (None, ""):  # the API takes none; a record that carries one (CloudFormation-made) is kept
         add_state(record, principal, nodes, edges, "S3AccessPoint", point.arn, POLICY_SLOT, "resource",
@@ -87,6 +91,13 @@ def _create_access_point(record: Mapping[str, Any], principal: Principal, nodes:
 
 
 POLICY_SLOT = "access-point-policy"
+PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def public_access_block(config: Any) -> dict[str, bool]:
+    """An access point's Block Public Access: a flag the request does not turn off is on."""
+    config = config if isinstance(config, Mapping) else {}
+    return {flag: as_bool(fields.get_ci(config, flag)) is not False for flag in PUBLIC_ACCESS_FLAGS}
 
 
 def _named_point(record: Mapping[str, Any]) -> ids.AccessPointRef:

@@ -28,6 +28,7 @@ from graphgov.pipeline import load_paths
 from graphgov.policy import parse_policy
 from graphgov.questions import ask
 from loaders import cloudtrail
+from loaders.access_points import PUBLIC_ACCESS_FLAGS
 
 FIXTURE = FIXTURES / "s3-movement" / "access-point-policies.json"
 B, X, Y = "246813579024", "135792468013", "777788889999"
@@ -169,7 +170,9 @@ def test_access_point_policy_records_become_policy_history_whatever_their_casing
     assert _states(flat) == [state]
     assert _states(_deletion(records)) == [(CORPUS_AP, "access-point-policy", None, True)]
     created = next(r for r in records if r["eventName"] == "CreateAccessPoint")
-    assert _states(created) == [(CORPUS_AP, "lifecycle", None, False)]  # starts with no policy
+    every_flag = json.dumps(dict.fromkeys(PUBLIC_ACCESS_FLAGS, True), sort_keys=True, separators=(",", ":"))
+    assert _states(created) == [(CORPUS_AP, "lifecycle", None, False),  # starts with no policy
+                                (CORPUS_AP, "public-access-block", every_flag, False)]  # AWS's default
     empty = copy.deepcopy(put)
     empty["requestParameters"]["PutAccessPointPolicyRequest"].pop("Policy")
     with pytest.raises(Malformed, match="no Policy"):
@@ -205,3 +208,32 @@ def test_every_layer_must_allow_and_an_unseen_layer_is_unknown_not_a_deny():
                                               Layer("arn:aws:s3:::bkt/k", B, (delegate,), context={
                                                   **context, "s3:DataAccessPointAccount": X})))
     assert other.outcome == "implicit-deny"  # the delegation names another account's access points
+
+
+def _public(records: list[dict], flags: dict | None) -> list[dict]:
+    """corpus-ap's policy granting everyone; its CreateAccessPoint with `flags` as PublicAccessBlockConfiguration."""
+    records = copy.deepcopy(records)
+    for record in records:
+        params = record["requestParameters"]
+        if record["eventName"] == "PutAccessPointPolicy" and params["name"] == "corpus-ap":
+            body = params["PutAccessPointPolicyRequest"]
+            document = json.loads(body["Policy"])
+            document["Statement"].append({"Sid": "Everyone", "Effect": "Allow", "Principal": "*",
+                                          "Action": "s3:GetObject", "Resource": f"{CORPUS_AP}/object/*"})
+            body["Policy"] = json.dumps(document)
+        if record["eventName"] == "CreateAccessPoint" and params["name"] == "corpus-ap" and flags is not None:
+            params["CreateAccessPointRequest"]["PublicAccessBlockConfiguration"] = flags
+    return records
+
+
+@pytest.mark.parametrize("blocked", [True, False])
+def test_an_access_point_blocks_public_access_unless_created_without_it(store, tmp_path, blocked):
+    """S3 User Guide, "Managing public access to access points": every Block Public Access setting is on for a
+    new access point unless the request turns it off, and cannot be changed later."""
+    flags = None if blocked else dict.fromkeys(PUBLIC_ACCESS_FLAGS, "false")
+    _load(store, tmp_path, [write_json(tmp_path / "public.json", {"Records": _public(_records(), flags)})])
+    public = [(r["access"], r["via"]) for r in ask(store, "training-data-readers", {"dataset": CORPUS})
+              if r["principal"] == "*"]
+    assert public == ([] if blocked else [("potential", [f"access-point-policy:{CORPUS_AP}#Everyone",
+                                                         f"access-point:{CORPUS_AP}",
+                                                         "bucket-policy:acme-corpus#DelegateToOwnAccessPoints"])])
