@@ -467,7 +467,9 @@ def _readable_props(row: dict[str, Any], as_of: str) -> dict[str, Any]:
 
 
 def _merged(edges: list[DerivedEdge]) -> list[DerivedEdge]:
-    """One edge per (type, principal, resource): the strongest access, the union of grants."""
+    """One edge per (type, principal, resource): the strongest access with the grants and conditions of the
+    paths giving it (a weaker path, e.g. through an access point whose policy is unknown, adds nothing to a
+    potential edge's `via`), and the union of actions."""
     merged: dict[tuple, DerivedEdge] = {}
     for edge in edges:
         key = (edge.type, edge.src, edge.dst)
@@ -476,9 +478,12 @@ def _merged(edges: list[DerivedEdge]) -> list[DerivedEdge]:
             merged[key] = edge
             continue
         props = dict(current.props)
-        if _NAME_RANK[edge.props["access"]] > _NAME_RANK[props["access"]]:
-            props["access"] = edge.props["access"]
-        for name in ("via", "conditions", "actions"):
+        new, old = _NAME_RANK[edge.props["access"]], _NAME_RANK[props["access"]]
+        if new > old:
+            props.update(access=edge.props["access"], via=sorted(edge.props.get("via", [])),
+                         conditions=sorted(edge.props.get("conditions", [])))
+        names = ("via", "conditions", "actions") if new == old else ("actions",)
+        for name in names:
             props[name] = sorted({*props.get(name, []), *edge.props.get(name, [])})
         merged[key] = DerivedEdge(edge.type, edge.src, edge.dst, props)
     return [merged[k] for k in sorted(merged)]

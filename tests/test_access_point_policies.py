@@ -237,3 +237,22 @@ def test_an_access_point_blocks_public_access_unless_created_without_it(store, t
     assert public == ([] if blocked else [("potential", [f"access-point-policy:{CORPUS_AP}#Everyone",
                                                          f"access-point:{CORPUS_AP}",
                                                          "bucket-policy:acme-corpus#DelegateToOwnAccessPoints"])])
+
+
+def test_a_weaker_path_through_another_access_point_adds_nothing_to_a_granted_edge(store, tmp_path):
+    """A read through audit-ap (acme-corpus; its creation and policy never seen) makes audit-ap known: whoever
+    it might serve is unknown, and Analyst's potential edge still names only corpus-ap's grants."""
+    audit_ap = f"arn:aws:s3:{R}:{B}:accesspoint/audit-ap"
+    read = copy.deepcopy(next(r for r in _records() if r["eventName"] == "GetObject"))
+    read["requestParameters"]["bucketName"] = audit_ap
+    read["requestParameters"]["key"] = "audit/log.csv"
+    read["resources"] = [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::acme-corpus/audit/log.csv"},
+                         {"accountId": B, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-corpus"},
+                         {"accountId": B, "type": "AWS::S3::AccessPoint", "ARN": audit_ap}]
+    read["eventID"] = "ap000000-0000-4000-8000-888888888888"
+    _load(store, tmp_path, [FIXTURE, write_json(tmp_path / "audit.json", {"Records": [read]})])
+    rows = {r["principal"]: (r["access"], r["via"]) for r in ask(store, "training-data-readers", {"dataset": CORPUS})}
+    assert rows[ANALYST] == ("potential", ANALYST_CORPUS)
+    assert rows[INTERN] == ("unknown", [f"access-point:{audit_ap}",
+                                        "bucket-policy:acme-corpus#DelegateToOwnAccessPoints",
+                                        f"unknown:access-point-policy:{audit_ap}"])
