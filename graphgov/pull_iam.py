@@ -29,9 +29,10 @@ AWSOrganizationalUnit with its `parent`), each account's `parent` and the polici
 OU or root it is attached to; an inventory only when the whole tree was read). An organisation not in
 use, or not readable, is one skipped record (`organizations_not_in_use`, `access_denied:...`).
 
-S3 access points are read per Region (s3control ListAccessPoints, then GetAccessPointPolicy for each):
-the access point, its bucket, and its `access-point-policy` (deleted when it has none), so access through
-it is decided on its policy rather than left `unknown`.
+S3 access points are read per Region (s3control ListAccessPoints, then GetAccessPoint and
+GetAccessPointPolicy for each): the access point, its bucket, its Block Public Access and its
+`access-point-policy` (deleted when it has none), so access through it is decided on its policy rather
+than left `unknown`.
 
 SageMaker model package group policies are not read: moto (the test server) does not implement
 GetModelPackageGroupPolicy, so that code could not be tested.
@@ -71,7 +72,7 @@ from graphgov.policy_facts import group_row, policy_row, policy_state
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
 from loaders.access_points import POLICY_SLOT as ACCESS_POINT_POLICY
-from loaders.access_points import access_point_rows
+from loaders.access_points import access_point_rows, public_access_block
 from loaders.identity import principal_node, role_rows, with_principal_id
 
 SOURCE = "pull:iam"
@@ -82,7 +83,8 @@ AWS_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("sts", "GetCallerIdentity"),
     ("iam", "GetAccountAuthorizationDetails"), ("iam", "ListAccessKeys"),
     ("kms", "ListKeys"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"), ("kms", "ListGrants"),
-    ("s3control", "GetPublicAccessBlock"), ("s3control", "ListAccessPoints"), ("s3control", "GetAccessPointPolicy"),
+    ("s3control", "GetPublicAccessBlock"), ("s3control", "ListAccessPoints"), ("s3control", "GetAccessPoint"),
+    ("s3control", "GetAccessPointPolicy"),
     ("s3", "ListBuckets"), ("s3", "GetBucketPolicy"), ("s3", "GetBucketAcl"), ("s3", "GetPublicAccessBlock"),
     ("s3", "GetBucketOwnershipControls"), ("s3", "GetBucketEncryption"),
     ("organizations", "ListRoots"), ("organizations", "ListOrganizationalUnitsForParent"),
@@ -101,7 +103,7 @@ INVENTORIED_SLOTS: dict[str, tuple[str, ...]] = {
     "AWSOrganizationalUnit": ("lifecycle", "parent"),
     "S3Bucket": ("lifecycle", "bucket-policy", "acl", "public-access-block", "ownership", "encryption"),
     "KMSKey": ("lifecycle", "key-policy", "grant:", "key-state"),
-    "S3AccessPoint": ("lifecycle", "access-point-policy"),
+    "S3AccessPoint": ("lifecycle", "access-point-policy", "public-access-block"),
 }
 
 BUCKET_PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -308,7 +310,8 @@ def bucket_delta(name: str, config: BucketConfig, ctx: PullContext,
 
 
 def access_point_delta(point: Mapping[str, Any], policy: str | None, ctx: PullContext, region: str) -> GraphDelta:
-    """An access point (ListAccessPoints entry), its bucket and its policy (deleted when it has none)."""
+    """An access point (ListAccessPoints entry, with what GetAccessPoint adds), its bucket, its Block Public
+    Access when reported, and its policy (deleted when it has none)."""
     arn = point.get("AccessPointArn") or f"arn:{ctx.partition}:s3:{region}:{ctx.account}:accesspoint/{point['Name']}"
     ref = ids.parse_access_point_arn(arn)
     if ref is None:
@@ -318,6 +321,9 @@ def access_point_delta(point: Mapping[str, Any], policy: str | None, ctx: PullCo
     access_point_rows(ref, point.get("Bucket"), point.get("BucketAccountId"), point.get("Alias"), nodes, edges)
     subject = _Subject(ctx, "S3AccessPoint", ref.arn, nodes, edges)
     subject.state("lifecycle", "lifecycle")
+    if isinstance(point.get("PublicAccessBlockConfiguration"), Mapping):
+        subject.state("public-access-block", "public-access-block",
+                      document=public_access_block(point["PublicAccessBlockConfiguration"]))
     if policy is None:
         subject.state(ACCESS_POINT_POLICY, "resource", deleted=True)
     else:
@@ -607,12 +613,19 @@ class _Pull:
         def each(page: dict[str, Any]) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
             for point in page.get("AccessPointList") or ():
                 location = point.get("AccessPointArn") or f"s3control:{region}:{point.get('Name')}"
-                yield self.one("access-point", location, point, lambda p=point: access_point_delta(
-                    p, (self._absent_or(s3control, "get_access_point_policy", "NoSuchAccessPointPolicy",
-                                        AccountId=ctx.account, Name=p["Name"]) or {}).get("Policy"), ctx, region))
+                yield self.one("access-point", location, point,
+                               lambda p=point: self._access_point(s3control, p, region))
 
         yield from self._listing("access-point", f"s3control:ListAccessPoints:{region}",
                                  self.paginate(s3control, "list_access_points", AccountId=ctx.account), each)
+
+    def _access_point(self, s3control: BaseClient, point: Mapping[str, Any], region: str) -> GraphDelta:
+        assert self.ctx is not None
+        name, account = point["Name"], self.ctx.account
+        details = self.call(s3control, "get_access_point", AccountId=account, Name=name)
+        policy = self._absent_or(s3control, "get_access_point_policy", "NoSuchAccessPointPolicy", AccountId=account,
+                                 Name=name)
+        return access_point_delta({**point, **details}, (policy or {}).get("Policy"), self.ctx, region)
 
     def _bucket(self, s3: BaseClient, bucket: Mapping[str, Any]) -> GraphDelta:
         assert self.ctx is not None

@@ -55,6 +55,7 @@ RENAMED: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetObjectTagging"): ("s3:GetObjectTagging",),
     ("s3control", "GetPublicAccessBlock"): ("s3:GetAccountPublicAccessBlock",),
     ("s3control", "ListAccessPoints"): ("s3:ListAccessPoints",),
+    ("s3control", "GetAccessPoint"): ("s3:GetAccessPoint",),
     ("s3control", "GetAccessPointPolicy"): ("s3:GetAccessPointPolicy",),
     ("sqs", "ReceiveMessage"): ("sqs:ReceiveMessage",),
     ("sqs", "DeleteMessage"): ("sqs:DeleteMessage",),
