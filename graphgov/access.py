@@ -22,7 +22,7 @@ from __future__ import annotations
 import time as wallclock
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphgov import ids
@@ -86,12 +86,13 @@ class _Facts:
     job_inputs: dict[tuple[str, str], set[str]]  # (label, job) -> dataset uris
     job_starts: dict[tuple[str, str], str]
     observed: dict[tuple[str, str, str], list[Observation]]  # (principal, label, key) -> successful calls seen
+    bucket_points: dict[str, tuple[str, ...]] = field(default_factory=dict)  # bucket -> its access point ARNs
 
 
 def _read_facts(store: Store) -> _Facts:
     nodes = {label: dict(store.scan_nodes(label)) for label in (
         "PolicyState", "AWSPrincipal", "AWSPolicy", "S3Bucket", "Dataset", "ModelArtifact", "KMSKey", "Endpoint",
-        "Model", "ModelPackageGroup", "AWSOrganizationalUnit", *JOB_LABELS)}
+        "Model", "ModelPackageGroup", "AWSOrganizationalUnit", "S3AccessPoint", *JOB_LABELS)}
     encrypted: dict[str, str] = {}
     for (_, key), (dst_label, dst), _attrs in store.scan_edges("ENCRYPTS"):
         bucket = dst if dst_label == "S3Bucket" else ids.parse_s3_uri(dst).bucket
@@ -123,8 +124,17 @@ def _read_facts(store: Store) -> _Facts:
         endpoints=nodes["Endpoint"],
         models={k: a for k, a in nodes["Model"].items() if a.get("kind") in _INVOCABLE_KINDS},
         groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
-        job_starts=job_starts, observed=observed,
+        job_starts=job_starts, observed=observed, bucket_points=_bucket_points(nodes["S3AccessPoint"]),
     )
+
+
+def _bucket_points(points: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """The access points serving each bucket (those whose bucket is known)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for arn, attrs in points.items():
+        if attrs.get("bucket") and not ids.is_access_point_name(attrs["bucket"]):
+            out[attrs["bucket"]].append(arn)
+    return {bucket: tuple(sorted(arns)) for bucket, arns in out.items()}
 
 
 @dataclass(frozen=True)
@@ -208,9 +218,13 @@ class _Deriver:
         arn = ids.s3_object_arn(bucket, object_key + (PROBE if prefix else ""))
         owner = self.facts.buckets.get(bucket)
         kms_key = self._bucket_key(bucket, time)
-        return [Target(label, key, "CAN_READ", ("s3:GetObject", "s3:ListBucket"), arn, owner, "s3", bucket, kms_key,
-                       bucket),
-                Target(label, key, "CAN_WRITE", ("s3:PutObject",), arn, owner, "s3", bucket, kms_key, bucket)]
+        out = []
+        for point in (None, *self.facts.bucket_points.get(bucket, ())):  # the bucket itself, then each access point
+            out += [Target(label, key, "CAN_READ", ("s3:GetObject", "s3:ListBucket"), arn, owner, "s3", bucket,
+                           kms_key, bucket, point),
+                    Target(label, key, "CAN_WRITE", ("s3:PutObject",), arn, owner, "s3", bucket, kms_key, bucket,
+                           point)]
+        return out
 
     def dataset_targets(self, uri: str, time: str) -> list[Target]:
         attrs = self.facts.datasets[uri]
@@ -263,8 +277,14 @@ class _Deriver:
     def candidates(self, target: Target, time: str) -> list[str]:
         """Principals worth asking about: the target account's own, and those its policy names."""
         docs, _known, _extra = self.model.resource_docs(target, time)
+        point = ids.parse_access_point_arn(target.access_point)
+        if point is not None:  # through an access point: whom its policy names, and its own account
+            docs = [*docs, *self.model.access_point_policy(point.arn, time)[0]]
         named, accounts, anyone = principals_named(d.document for d in docs)
         out = set(named)
+        if point is not None and point.account and point.account != target.account:
+            accounts.add(point.account)
+            out.add(ids.account_root_arn("aws", point.account))  # the access point's owner: exposure to it
         for principal in self.known_principals:
             account = account_of(principal)
             if target.account is None or account == target.account or account in accounts or anyone:
@@ -288,6 +308,10 @@ class _Deriver:
             block = self.model.public_block(target.bucket, target.account, time)
             if block["RestrictPublicBuckets"]:
                 return Outcome("deny", ["public-access-block:RestrictPublicBuckets"], explicit_deny=True)
+            if target.access_point and self.model.public_block(target.access_point, None, time)[
+                    "RestrictPublicBuckets"]:  # S3 also applies the access point's own settings
+                return Outcome("deny", [f"public-access-block:{target.access_point}:RestrictPublicBuckets"],
+                               explicit_deny=True)
         if RANK[outcome.access] >= RANK["observed"] or outcome.explicit_deny:
             return outcome
         seen = self._seen(principal, target, time)
@@ -392,12 +416,12 @@ class _Deriver:
         for uri in sorted(self.facts.job_inputs.get(job, ())):
             if uri not in self.facts.datasets:
                 continue
-            read = next(t for t in self.dataset_targets(uri, start) if t.edge == "CAN_READ")
             frontier: list[tuple[str, Outcome, list[str]]] = []
-            for principal in self.candidates(read, start):
-                outcome = self.decide(principal, read, start)
-                if RANK[outcome.access] > 0:
-                    frontier.append((principal, outcome, []))
+            for read in (t for t in self.dataset_targets(uri, start) if t.edge == "CAN_READ"):
+                for principal in self.candidates(read, start):  # directly and through each access point
+                    outcome = self.decide(principal, read, start)
+                    if RANK[outcome.access] > 0:
+                        frontier.append((principal, outcome, []))
             best = {p: RANK[o.access] for p, o, _ in frontier}  # a principal is walked again only on a stronger path
             depth = 0
             while frontier:
@@ -461,7 +485,9 @@ def _readable_props(row: dict[str, Any], as_of: str) -> dict[str, Any]:
 
 
 def _merged(edges: list[DerivedEdge]) -> list[DerivedEdge]:
-    """One edge per (type, principal, resource): the strongest access, the union of grants."""
+    """One edge per (type, principal, resource): the strongest access with the grants and conditions of the
+    paths giving it (a weaker path, e.g. through an access point whose policy is unknown, adds nothing to a
+    potential edge's `via`), and the union of actions."""
     merged: dict[tuple, DerivedEdge] = {}
     for edge in edges:
         key = (edge.type, edge.src, edge.dst)
@@ -470,9 +496,12 @@ def _merged(edges: list[DerivedEdge]) -> list[DerivedEdge]:
             merged[key] = edge
             continue
         props = dict(current.props)
-        if _NAME_RANK[edge.props["access"]] > _NAME_RANK[props["access"]]:
-            props["access"] = edge.props["access"]
-        for name in ("via", "conditions", "actions"):
+        new, old = _NAME_RANK[edge.props["access"]], _NAME_RANK[props["access"]]
+        if new > old:
+            props.update(access=edge.props["access"], via=sorted(edge.props.get("via", [])),
+                         conditions=sorted(edge.props.get("conditions", [])))
+        names = ("via", "conditions", "actions") if new == old else ("actions",)
+        for name in names:
             props[name] = sorted({*props.get(name, []), *edge.props.get(name, [])})
         merged[key] = DerivedEdge(edge.type, edge.src, edge.dst, props)
     return [merged[k] for k in sorted(merged)]

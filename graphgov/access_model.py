@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from graphgov import ids
-from graphgov.effective import EffectiveDecision, Labeled, PolicySet, Request, decide
+from graphgov.effective import EffectiveDecision, Labeled, Layer, PolicySet, Request, decide, decide_layers
 from graphgov.policy import PolicyDocument, PolicyError, parse_policy
 from graphgov.policy_timeline import END_OF_TIME, Resolved, Timeline
 from loaders.organizations import AWS_MANAGED
@@ -58,6 +58,7 @@ class Target:
     policy_subject: str | None = None  # whose resource policy applies (bucket name, key ARN, role ARN, group ARN)
     kms_key: str | None = None  # SSE-KMS key whose kms:Decrypt / GenerateDataKey also gates the access
     bucket: str | None = None
+    access_point: str | None = None  # the S3 access point ARN the request goes through (None: the bucket itself)
 
 
 @dataclass
@@ -548,12 +549,17 @@ class AccessModel:
             rcp and self.org_unknown(target.account, "rcp", time))
         request = Request(principal=principal, action=action, resource=resource,
                           resource_account=target.account, principal_account=principal_account,
-                          context=self.org_context(kind, principal_account, target.account, time))
-        decision: EffectiveDecision = decide(request, policies)
+                          context={**self.org_context(kind, principal_account, target.account, time),
+                                   **_s3_context(target)})
+        layers, point_extra = self.access_point_layers(target, resource, policies, time)
+        resource_extra = resource_extra or point_extra
+        decision: EffectiveDecision = decide_layers(request, policies, layers) if layers else decide(request, policies)
         outcome = Outcome(_access(decision.outcome), list(decision.via), list(decision.conditions),
                           explicit_deny=decision.outcome == "deny")
         if outcome.access == "deny" and decision.denied_by:
             outcome.via = list(decision.denied_by)
+        elif layers and RANK[outcome.access] > 0:
+            outcome.via = sorted({*outcome.via, f"access-point:{target.access_point}"})
         if RANK[outcome.access] == 0 and decision.outcome == "implicit-deny" and not complete:
             outcome.access = "unknown"  # a policy whose document is not known might have allowed it
         if (extrapolated or resource_extra) and RANK[outcome.access] > 1:
@@ -562,6 +568,39 @@ class AccessModel:
             # before the log window: whether an SCP/RCP seen attached or detached later was attached then is unknown
             outcome = Outcome("unknown", list(decision.via), outcome.conditions)
         return outcome
+
+    # --- requests through an S3 access point ---------------------------------------------------------
+
+    def access_point_policy(self, point: str, time: str) -> tuple[list[Labeled], bool, bool]:
+        """(access point policy documents, known?, extrapolated?): known when a state was seen (a deletion
+        included) or the access point's creation was (it starts with no policy)."""
+        resolved = self.timeline.slot_at(point, ACCESS_POINT_POLICY, time)
+        if resolved is None:
+            return [], self.timeline.created_by(point, time), False
+        if resolved.state is None:
+            return [], True, resolved.extrapolated
+        document = parsed_document(resolved.state.document or "")
+        return ([Labeled(f"{ACCESS_POINT_POLICY}:{point}", document)] if document else []), document is not None, \
+            resolved.extrapolated
+
+    def access_point_layers(self, target: Target, resource: str, policies: PolicySet,
+                            time: str) -> tuple[tuple[Layer, ...], bool]:
+        """(layers, extrapolated?) of a request through the target's access point: the access point policy on
+        `accesspoint/<name>/object/<key>` (or the access point itself, for listing) in the access point's
+        account, then the bucket policy on the bucket's ARN in the bucket owner's (S3 User Guide,
+        "Configuring IAM policies for using access points"). Both know the access point, so a bucket policy
+        delegating with `s3:DataAccessPointAccount` / `s3:DataAccessPointArn` is settled. () for other targets."""
+        point = ids.parse_access_point_arn(target.access_point)
+        if point is None or target.kind != "s3":
+            return (), False
+        docs, known, extrapolated = self.access_point_policy(point.arn, time)
+        bucket_part = resource.split(":::", 1)[-1]  # `<bucket>/<key>`, or `<bucket>` when listing
+        via_point = f"{point.arn}/object/{bucket_part.split('/', 1)[1]}" if "/" in bucket_part else point.arn
+        context = _s3_context(target)
+        return (Layer(via_point, point.account or None, tuple(docs), "s3",
+                      None if known else f"{ACCESS_POINT_POLICY}:{point.arn}", context),
+                Layer(resource, target.account, policies.resource, "s3", policies.unseen_resource, context)), \
+            extrapolated
 
     # --- public access, as AWS judges it -----------------------------------------------------------
 
@@ -610,6 +649,19 @@ def _attached(resolved: Resolved) -> bool:
     if resolved.extrapolated and (resolved.state is None or resolved.state.evidence == "event"):
         return not attached
     return attached
+
+
+ACCESS_POINT_POLICY = "access-point-policy"
+
+
+def _s3_context(target: Target) -> dict[str, Any]:
+    """What an S3 request knows of access points: the one it goes through, or (a request to the bucket
+    itself) that there is none, so a condition on them is settled either way."""
+    if target.kind != "s3":
+        return {}
+    point = ids.parse_access_point_arn(target.access_point)
+    return {"s3:DataAccessPointArn": point.arn if point else None,
+            "s3:DataAccessPointAccount": (point.account or None) if point else None}
 
 
 def _resource_for(action: str, target: Target) -> str:

@@ -97,16 +97,18 @@ def pull() -> None:
 def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
                      regions: tuple[str, ...], role_arn: str | None, assume_role_name: str | None,
                      external_id: str | None, accounts: str | None) -> None:
-    """Pull the IAM users, groups, roles and managed policies, bucket and key policies in force now.
+    """Pull the IAM users, groups, roles and managed policies, bucket, access point and key policies in force now.
 
     Credentials, Region and endpoint come from the standard AWS configuration (profile, environment
     including AWS_ENDPOINT_URL); the caller needs read access such as the SecurityAudit policy. With
     --role-arn or --assume-role-name each account reached is pulled in turn (`--region`: where KMS
-    keys are read). The organisation's tree and its SCPs/RCPs are read where the caller may read them
-    (once, as the caller, with --assume-role-name); elsewhere that is one skipped record.
+    keys and S3 access points are read). The organisation's tree and its SCPs/RCPs are read where the
+    caller may read them (once, as the caller, with --assume-role-name); elsewhere that is one skipped
+    record.
 
-    It fills the gap logs leave: access that a bucket, key or trust policy no record shows would decide
-    is `unknown` (`via` names it, e.g. unknown:key-policy:<key arn>) until this pull reads that policy.
+    It fills the gap logs leave: access that a bucket, access point, key or trust policy no record shows
+    would decide is `unknown` (`via` names it, e.g. unknown:key-policy:<key arn>) until this pull reads
+    that policy.
     """
     from graphgov.aws import PullError, aws_session
     from graphgov.pull_iam import pull_iam_accounts

@@ -60,8 +60,8 @@ Outcome = Literal["allow", "deny", "conditional", "implicit-deny", "unknown"]
 ResourceKind = Literal["s3", "kms", "trust", "other"]
 UNKNOWN_RESOURCE_ACCOUNT = '{"graphgov:unknown":"resource-account"}'
 
-__all__ = ["EffectiveDecision", "Labeled", "PolicySet", "Request", "UNKNOWN_RESOURCE_ACCOUNT", "decide",
-           "known_context"]
+__all__ = ["EffectiveDecision", "Labeled", "Layer", "PolicySet", "Request", "UNKNOWN_RESOURCE_ACCOUNT", "decide",
+           "decide_layers", "known_context"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ class Request:
     principal_account: str | None = None
     principal_org_id: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    # Other ARNs the same request is known by, which identity policies and boundaries may name instead
+    # (a request through an S3 access point names the access point's object and the bucket's object).
+    identity_resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -468,10 +471,12 @@ def _decide(request: Request, policies: PolicySet) -> EffectiveDecision:
         if policies.identity is None:
             identity_known = False
         else:
-            _scan(policies.identity, action, resource, context, scan.identity_allow, scan.identity_deny)
+            for named in (resource, *request.identity_resources):
+                _scan(policies.identity, action, named, context, scan.identity_allow, scan.identity_deny)
     bounded = iam and policies.boundary is not None
     if bounded:
-        _scan(policies.boundary or (), action, resource, context, scan.boundary_allow, scan.boundary_deny)
+        for named in (resource, *request.identity_resources):
+            _scan(policies.boundary or (), action, named, context, scan.boundary_allow, scan.boundary_deny)
     _scan_resource(policies.resource, request, principal, bounded, context, scan)
     scp = iam and bool(policies.scp_levels)
     if scp:
@@ -523,3 +528,53 @@ def _report(outcome: str, groups: tuple[str, ...], scan: _Scan, marker: bool) ->
     denied_by = {_ref(hit) for hits in (scan.identity_deny, scan.boundary_deny, scan.resource_deny, scan.scp_deny,
                                         scan.rcp_deny) for hit in hits if hit[3] is wanted}
     return EffectiveDecision(outcome, via, conditions, tuple(sorted(denied_by)))  # type: ignore[arg-type]
+
+
+# --- requests that several resource policies must each allow -------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One resource whose own policy must allow the request (S3 User Guide, "Configuring IAM policies for
+    using access points": through an access point, both the access point and the bucket must permit it).
+
+    `resource`/`resource_account` are what that policy is asked about (the access point's
+    `accesspoint/<name>/object/<key>`, the bucket's `arn:aws:s3:::<bucket>/<key>`); `unseen` names the
+    policy when it was never seen (`access-point-policy:<arn>`); `context` adds what the layer knows
+    (`s3:DataAccessPointArn`, `s3:DataAccessPointAccount`).
+    """
+
+    resource: str
+    resource_account: str | None
+    documents: tuple[Labeled, ...] = ()
+    resource_kind: ResourceKind = "s3"
+    unseen: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+_LAYER_RANK = {"deny": 0, "implicit-deny": 1, "unknown": 2, "conditional": 3, "allow": 4}
+
+
+def decide_layers(request: Request, policies: PolicySet, layers: tuple[Layer, ...]) -> EffectiveDecision:
+    """The request decided once per layer, with the same identity side, boundary, SCPs and RCPs, each layer
+    under the usual same- and cross-account rules for its own resource and owner; every layer must allow,
+    so the weakest answer wins (an explicit Deny anywhere denies). Identity statements may name the
+    resource of any layer (`Request.identity_resources`). `via`, `conditions` and `denied_by` are the
+    union over the layers."""
+    if not layers:
+        return decide(request, policies)
+    named = tuple(dict.fromkeys(layer.resource for layer in layers))
+    decisions = []
+    for layer in layers:
+        asked = replace(request, resource=layer.resource, resource_account=layer.resource_account,
+                        context={**request.context, **layer.context},
+                        identity_resources=tuple(r for r in (*named, *request.identity_resources)
+                                                 if r != layer.resource))
+        decisions.append(decide(asked, replace(policies, resource=layer.documents, resource_kind=layer.resource_kind,
+                                               unseen_resource=layer.unseen)))
+    weakest = min(decisions, key=lambda d: _LAYER_RANK[d.outcome]).outcome
+    allowing = weakest in ("allow", "conditional", "unknown")
+    via = sorted({v for d in decisions for v in d.via}) if allowing else []
+    conditions = sorted({c for d in decisions for c in d.conditions}) if weakest in ("conditional", "unknown") else []
+    denied = sorted({r for d in decisions for r in d.denied_by if weakest != "deny" or d.outcome == "deny"})
+    return EffectiveDecision(weakest, tuple(via), tuple(conditions), tuple(denied))  # type: ignore[arg-type]

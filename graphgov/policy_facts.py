@@ -15,11 +15,13 @@ Slots and kinds (the `kind` is what the evaluator does with the state):
 | role, user | `boundary` | `boundary` | target = policy ARN |
 | role | `trust` | `trust` | document |
 | role, user, group, managed policy, bucket, key, OU | `lifecycle` | `lifecycle` | created (deleted = gone) |
+| S3 access point | `lifecycle` | `lifecycle` | created (CreateAccessPoint: with no policy yet) |
 | managed policy | `version:<v>` | `policy-version` | document |
 | managed policy | `default` | `default-version` | document, or target = version id |
 | bucket | `bucket-policy` | `resource` | document |
+| S3 access point | `access-point-policy` | `resource` | document |
 | bucket / object | `acl` | `acl` | document: {"Grants": [{"Grantee": {...}, "Permission": ...}]} |
-| bucket / account | `public-access-block` | `public-access-block` | document: the four flags |
+| bucket / account / access point | `public-access-block` | `public-access-block` | document: the four flags |
 | bucket | `ownership` | `ownership` | document: {"ObjectOwnership": ...} |
 | bucket | `encryption` | `encryption` | document: {"SSEAlgorithm": ..., "KMSMasterKeyID": ...}, target = key ARN |
 | key | `key-policy` | `key-policy` | document |
@@ -56,7 +58,7 @@ Evidence = Literal["event", "snapshot"]
 
 SUBJECT_TYPES = frozenset({
     "AWSRole", "AWSUser", "AWSPrincipal", "AWSGroup", "AWSPolicy", "S3Bucket", "S3Object", "KMSKey", "AWSAccount",
-    "ModelPackageGroup", "AWSOrganizationalUnit",
+    "ModelPackageGroup", "AWSOrganizationalUnit", "S3AccessPoint",
 })
 KINDS = frozenset({
     "identity", "attachment", "membership", "boundary", "trust", "lifecycle", "policy-version", "default-version",

@@ -33,6 +33,11 @@ account may describe its own organisation, so every pull first records the pulle
 (`org-membership`: DescribeOrganization's id, or none when AWSOrganizationsNotInUseException says the
 account is in no organisation), which settles aws:PrincipalOrgID and aws:ResourceOrgID for it.
 
+S3 access points are read per Region (s3control ListAccessPoints, then GetAccessPoint and
+GetAccessPointPolicy for each): the access point, its bucket, its Block Public Access and its
+`access-point-policy` (deleted when it has none), so access through it is decided on its policy rather
+than left `unknown`.
+
 SageMaker model package group policies are not read: moto (the test server) does not implement
 GetModelPackageGroupPolicy, so that code could not be tested.
 """
@@ -70,6 +75,8 @@ from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
+from loaders.access_points import POLICY_SLOT as ACCESS_POINT_POLICY
+from loaders.access_points import access_point_rows, public_access_block
 from loaders.identity import principal_node, role_rows, with_principal_id
 
 SOURCE = "pull:iam"
@@ -80,7 +87,8 @@ AWS_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("sts", "GetCallerIdentity"),
     ("iam", "GetAccountAuthorizationDetails"), ("iam", "ListAccessKeys"),
     ("kms", "ListKeys"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"), ("kms", "ListGrants"),
-    ("s3control", "GetPublicAccessBlock"),
+    ("s3control", "GetPublicAccessBlock"), ("s3control", "ListAccessPoints"), ("s3control", "GetAccessPoint"),
+    ("s3control", "GetAccessPointPolicy"),
     ("s3", "ListBuckets"), ("s3", "GetBucketPolicy"), ("s3", "GetBucketAcl"), ("s3", "GetPublicAccessBlock"),
     ("s3", "GetBucketOwnershipControls"), ("s3", "GetBucketEncryption"),
     ("organizations", "ListRoots"), ("organizations", "ListOrganizationalUnitsForParent"),
@@ -99,6 +107,7 @@ INVENTORIED_SLOTS: dict[str, tuple[str, ...]] = {
     "AWSOrganizationalUnit": ("lifecycle", "parent"),
     "S3Bucket": ("lifecycle", "bucket-policy", "acl", "public-access-block", "ownership", "encryption"),
     "KMSKey": ("lifecycle", "key-policy", "grant:", "key-state"),
+    "S3AccessPoint": ("lifecycle", "access-point-policy", "public-access-block"),
 }
 
 BUCKET_PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -301,6 +310,28 @@ def bucket_delta(name: str, config: BucketConfig, ctx: PullContext,
         key_ref = encryption.get("KMSMasterKeyID")
         subject.state("encryption", "encryption", document=encryption,
                       target=key_arn(key_ref) if key_ref else None)
+    return subject.delta()
+
+
+def access_point_delta(point: Mapping[str, Any], policy: str | None, ctx: PullContext, region: str) -> GraphDelta:
+    """An access point (ListAccessPoints entry, with what GetAccessPoint adds), its bucket, its Block Public
+    Access when reported, and its policy (deleted when it has none)."""
+    arn = point.get("AccessPointArn") or f"arn:{ctx.partition}:s3:{region}:{ctx.account}:accesspoint/{point['Name']}"
+    ref = ids.parse_access_point_arn(arn)
+    if ref is None:
+        raise ValueError(f"not an access point ARN: {arn!r}")
+    nodes: list[NodeRow] = []
+    edges: list[EdgeRow] = []
+    access_point_rows(ref, point.get("Bucket"), point.get("BucketAccountId"), point.get("Alias"), nodes, edges)
+    subject = _Subject(ctx, "S3AccessPoint", ref.arn, nodes, edges)
+    subject.state("lifecycle", "lifecycle")
+    if isinstance(point.get("PublicAccessBlockConfiguration"), Mapping):
+        subject.state("public-access-block", "public-access-block",
+                      document=public_access_block(point["PublicAccessBlockConfiguration"]))
+    if policy is None:
+        subject.state(ACCESS_POINT_POLICY, "resource", deleted=True)
+    else:
+        subject.state(ACCESS_POINT_POLICY, "resource", document=policy)
     return subject.delta()
 
 
@@ -516,6 +547,8 @@ class _Pull:
             for region in self.regions:
                 yield from self._kms(region)
             yield from self._s3()
+            for region in self.regions:
+                yield from self._access_points(region)
         if "organization" in self.parts:
             yield from self._organization()
 
@@ -591,6 +624,28 @@ class _Pull:
                                lambda b=bucket: self._bucket(s3, b))
 
         yield from self._listing("bucket", "s3:ListBuckets", self.paginate(s3, "list_buckets"), each)
+
+    def _access_points(self, region: str) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+        ctx = self.ctx
+        assert ctx is not None
+        s3control = self.client("s3control", region)
+
+        def each(page: dict[str, Any]) -> Iterator[tuple[str, GraphDelta | RawRecord]]:
+            for point in page.get("AccessPointList") or ():
+                location = point.get("AccessPointArn") or f"s3control:{region}:{point.get('Name')}"
+                yield self.one("access-point", location, point,
+                               lambda p=point: self._access_point(s3control, p, region))
+
+        yield from self._listing("access-point", f"s3control:ListAccessPoints:{region}",
+                                 self.paginate(s3control, "list_access_points", AccountId=ctx.account), each)
+
+    def _access_point(self, s3control: BaseClient, point: Mapping[str, Any], region: str) -> GraphDelta:
+        assert self.ctx is not None
+        name, account = point["Name"], self.ctx.account
+        details = self.call(s3control, "get_access_point", AccountId=account, Name=name)
+        policy = self._absent_or(s3control, "get_access_point_policy", "NoSuchAccessPointPolicy", AccountId=account,
+                                 Name=name)
+        return access_point_delta({**point, **details}, (policy or {}).get("Policy"), self.ctx, region)
 
     def _bucket(self, s3: BaseClient, bucket: Mapping[str, Any]) -> GraphDelta:
         assert self.ctx is not None

@@ -368,7 +368,7 @@ ACCESS_VALUES = (
     " `access`: `potential` (the policies in force allow it), `observed` (a successful call seen in CloudTrail "
     "settles it; `via` names the call, `observed:cloudtrail:<operation>@<time>#<event id>`, and "
     "`context:observed-call-only`), `conditional` (a condition could not be settled) or `unknown` (a bucket, "
-    "key or trust policy never seen decides it; `via` names it, `unknown:<kind>-policy:<subject>`).")
+    "access point, key or trust policy never seen decides it; `via` names it, `unknown:<kind>-policy:<subject>`).")
 
 EDGE_TYPES: dict[str, EdgeType] = {
     t.name: t
@@ -530,7 +530,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("HAS_POLICY", ((_ANY_PRINCIPAL, "PolicyState"), ("AWSGroup", "PolicyState"),
                                 ("AWSPolicy", "PolicyState"), ("S3Bucket", "PolicyState"), ("S3Object", "PolicyState"),
                                 ("KMSKey", "PolicyState"), ("AWSAccount", "PolicyState"),
-                                ("ModelPackageGroup", "PolicyState"), ("AWSOrganizationalUnit", "PolicyState")),
+                                ("ModelPackageGroup", "PolicyState"), ("AWSOrganizationalUnit", "PolicyState"),
+                                ("S3AccessPoint", "PolicyState")),
                  False, (),
                  "Subject had the policy state (one per change event, or per distinct snapshot)."),
         EdgeType("CAN_ASSUME", ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),), False, DERIVED_PROPS,

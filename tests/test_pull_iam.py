@@ -478,3 +478,32 @@ def test_cli_credential_problems_are_one_line(moto, runner, monkeypatch, tmp_pat
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.output.splitlines() == [message]
+
+
+def test_access_points_and_their_policies_are_read(account, embedded_store, tmp_path):
+    """s3control ListAccessPoints, GetAccessPoint and GetAccessPointPolicy (moto implements them; its ARNs say
+    us-east-1)."""
+    s3control = client("s3control")
+    s3control.meta.events.register("before-sign.s3-control", s3control_on_local_endpoint)
+    shared = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/shared-ap"
+    ap_policy = policy({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+                        "Action": "s3:GetObject", "Resource": f"{shared}/object/shared/*"})
+    s3control.create_access_point(AccountId=ACCOUNT, Name="shared-ap", Bucket="data-bkt")
+    s3control.put_access_point_policy(AccountId=ACCOUNT, Name="shared-ap", Policy=json.dumps(ap_policy))
+    s3control.create_access_point(AccountId=ACCOUNT, Name="plain-ap", Bucket="plain-bkt",
+                                  PublicAccessBlockConfiguration={"RestrictPublicBuckets": False})
+    summary = pull_iam(aws_session(), embedded_store, tmp_path / "q.jsonl", clock=clock_at(T1))
+    assert summary.objects["access-point"] == 2 and summary.quarantined == 0 and summary.balanced
+    states = snapshot_states(embedded_store)
+    plain = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/plain-ap"
+    assert states[(shared, "access-point-policy")] == [("resource", None, False, ap_policy)]
+    assert states[(plain, "access-point-policy")] == [("resource", None, True, None)]  # known to have none
+    assert states[(shared, "inventory")] == [
+        ("inventory", None, False, ["access-point-policy", "lifecycle", "public-access-block"])]
+    every = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
+    assert states[(shared, "public-access-block")] == [("public-access-block", None, False, every)]  # the default
+    assert states[(plain, "public-access-block")] == [
+        ("public-access-block", None, False, {**every, "RestrictPublicBuckets": False})]
+    points = {arn: (a.get("bucket"), a.get("alias", "").endswith("-s3alias"))
+              for arn, a in embedded_store.scan_nodes("S3AccessPoint")}
+    assert points == {shared: ("data-bkt", True), plain: ("plain-bkt", True)}

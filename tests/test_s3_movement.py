@@ -175,7 +175,12 @@ def test_data_named_by_an_access_point_resolves_to_its_bucket(store, tmp_path, o
     assert wrote == {f"arn:aws:iam::{L}:role/Loader": (False, [LAKE_AP])}
     assert ask(store, "cross-account-exposure") == [
         {"resource": LAKE_DATASET, "resource_account": L, "principal": f"arn:aws:iam::{P}:role/PartnerReader",
-         "principal_account": P, "access": "observed", "via": ["cloudtrail:GetObject"]}]
+         "principal_account": P, "access": "observed", "via": ["cloudtrail:GetObject"]},
+        # the other account's access point exposes the bucket to that account, as far as the bucket policy
+        # (never seen) lets it (tests/test_access_point_policies.py has the policies)
+        {"resource": LAKE_DATASET, "resource_account": L, "principal": f"arn:aws:iam::{P}:root",
+         "principal_account": P, "access": "unknown",
+         "via": [f"access-point:{PARTNER_AP}", "unknown:bucket-policy:acme-lake"]}]
 
 
 # --- replication --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from helpers import FIXTURES
 
 import graphgov
-from graphgov.aws import aws_session
+from graphgov.aws import aws_session, unprefix_local_endpoint
 from graphgov.cli import main
 from graphgov.pull_iam import AWS_CALLS as pull_iam_calls
 from graphgov.pull_iam import pull_iam
@@ -147,6 +147,9 @@ def test_what_the_pullers_call_against_moto_is_in_the_printed_policy(moto, aws_c
     client("kms").create_key(Description="trail logs")
     client("iam").create_user(UserName="alice")
     client("organizations").create_organization(FeatureSet="ALL")  # so the pull reads the tree and its SCPs/RCPs
+    s3control = client("s3control")
+    s3control.meta.events.register("before-sign.s3-control", unprefix_local_endpoint)
+    s3control.create_access_point(AccountId=ACCOUNT, Name="data-ap", Bucket="data-bkt")  # so its policy is asked
     url = sqs.create_queue(QueueName="graphgov-events")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody=(FIXTURES / "s3-notifications/aws-lambda-go-s3-event.json").read_text())
     aws_calls.clear()  # the calls above made the account; from here, only the pullers' calls
