@@ -138,11 +138,12 @@ def test_parity_cases_are_not_all_empty(both_loaded):
     # processing job that prepared fraud/train and fraud/validation/ from raw/transactions/ (3 -> 5, 2 -> 4);
     # the lineage fixtures processing-chains.json and bedrock-custom-model-deployment.json add an invoked
     # imported model without lineage (7 -> 8), jobs without a customer key (12 -> 20) and inventory (38 -> 42)
-    # after all of issue 11: the shipper, time-of-act, S3-movement, access-evidence and org fixtures add rows,
+    # after all of issue 11: the shipper, time-of-act, S3-movement, access-point, access-evidence and org
+    # fixtures add rows,
     # and readers, writers and assumers that a never-seen bucket, key or trust policy decides are `unknown` rows
-    # (training-data-readers 178, iam-changes-on-ai-roles 47 on the doc samples, which carry no such policies)
-    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 5, 0, 4, 1, 2, 9, 30, 11, 2, 1, 6, 178, 5, 19, 4, 47, 5, 5,
-                     51, 4, 29, 7, 6, 29, 0, 0, 6, 3, 2]
+    # (training-data-readers 214, iam-changes-on-ai-roles 56 on the doc samples, which carry no such policies)
+    assert sizes == [2, 3, 1, 1, 1, 1, 1, 0, 5, 0, 4, 1, 2, 9, 33, 11, 2, 1, 6, 214, 5, 23, 4, 56, 5, 5,
+                     51, 4, 29, 7, 6, 31, 0, 0, 6, 3, 2]
 
 
 def test_questions_run_read_only_on_neo4j(both_loaded):
