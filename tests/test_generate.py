@@ -20,10 +20,15 @@ from graphgov.generate import KINDS, GenerateError, form_encode_key, generate, p
 from graphgov.readers import expand_paths, read_path
 
 # Seed 0, 2,000 records. The four record kinds add up to 2,000; "files" counts files (digests included).
-SEED0_COUNTS = {"cloudtrail": 1681, "eventbridge": 28, "s3_notification": 175, "bedrock_invocation_log": 116,
-                "files": 167}
+# Issue 11's plants (category "plant": org accounts, data preparation, logging on then off in the serving
+# account's us-east-1, replication, a tagged copy, an unresolved writer) shift the mix and the random stream;
+# the management account's trail and the new invocation-log Region add files.
+SEED0_COUNTS = {"cloudtrail": 1679, "eventbridge": 29, "s3_notification": 170, "bedrock_invocation_log": 122,
+                "files": 169}
 DATA_ACCESS = "arn:aws:iam::111111111111:role/cross-account/TrainingDataAccess"
 VENDOR_ROLE = "arn:aws:iam::111111111111:role/cross-account/LabelingVendorAccess"
+# The role id of the planted writer that no CloudTrail record reveals (issue 11): the generator's stable id.
+LEGACY_EXPORTER = "AROA" + base64.b32encode(hashlib.sha256(b"role:111111111111:LegacyExporter").digest()).decode()[:17]
 EXEC_ROLE_0 = "arn:aws:iam::222222222222:role/service-role/AmazonSageMaker-ExecutionRole-20260105T000000"
 
 CT_FILE = re.compile(
@@ -182,7 +187,8 @@ def test_planted_duplicates_and_missing_event_id(ct_records: list[tuple[str, dic
         if "eventID" in record:
             files_by_id.setdefault(record["eventID"], []).append(rel)
     duplicated = {k: v for k, v in files_by_id.items() if len(v) > 1}
-    assert len(duplicated) == 3  # the two planted ones and, at seed 0, one of the occasional random ones
+    # the two planted ones; since issue 11's plants shift the random stream, no occasional random one at seed 0
+    assert len(duplicated) == 2
     for delivered_in in duplicated.values():
         assert len(delivered_in) == 2 and delivered_in[0] != delivered_in[1]  # redelivered in a later file
 
@@ -212,8 +218,9 @@ def test_cloudtrail_layout_and_digests(run0: tuple[Path, dict[str, int]]) -> Non
         assert {r["recipientAccountId"] for r in records} == {match["acct"]}
         assert {r["awsRegion"] for r in records} == {match["region"]}
         logs[rel] = (hashlib.sha256(body).hexdigest(), records)
+    # 999999999999: the management account's trail (CreateAccountResult of the members, an issue 11 plant)
     assert {m["acct"] for m in map(CT_FILE.match, logs)} == {"111111111111", "222222222222", "333333333333",
-                                                             "444444444444"}
+                                                             "444444444444", "999999999999"}
     times = [[r["eventTime"] for r in records] for _, records in logs.values()]
     assert any(t != sorted(t) for t in times)  # records inside a file are not in time order
     listed = Counter()
@@ -254,6 +261,8 @@ def test_notification_keys_are_form_encoded_and_match_cloudtrail(
         key = record["s3"]["object"]["key"]
         keys.append(key)
         assert " " not in key and key == form_encode_key(unquote_plus(key))
+        if record["userIdentity"]["principalId"].startswith(f"AWS:{LEGACY_EXPORTER}:"):
+            continue  # planted: a writer no CloudTrail record shows (issue 11, unresolved writers)
         write = writes[record["responseElements"]["x-amz-request-id"]]
         assert write["requestParameters"]["key"] == unquote_plus(key)
         assert write["requestParameters"]["bucketName"] == record["s3"]["bucket"]["name"]
@@ -280,7 +289,7 @@ def _calls(ct_records: list[tuple[str, dict[str, Any]]], name: str) -> list[dict
 
 def test_sagemaker_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tuple[Path, dict[str, int]]) -> None:
     jobs = _calls(ct_records, "CreateTrainingJob")
-    assert len(jobs) == 3
+    assert len(jobs) == 5  # one per project, and project 1's baseline and prepared-data jobs (issue 11 plants)
     for job in jobs:
         request = job["requestParameters"]
         name = request["trainingJobName"]
@@ -292,7 +301,8 @@ def test_sagemaker_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tup
     uris = [c["dataSource"]["s3DataSource"] for j in jobs for c in j["requestParameters"]["inputDataConfig"]]
     assert any(u["s3Uri"].startswith("https://") for u in uris)
     assert any(u["s3DataType"] == "ManifestFile" for u in uris)
-    assert sum("kmsKeyId" not in j["requestParameters"]["outputDataConfig"] for j in jobs) == 1
+    # project 1's job and its two prepared-data jobs (issue 11 plants, same project: no output key)
+    assert sum("kmsKeyId" not in j["requestParameters"]["outputDataConfig"] for j in jobs) == 3
 
     outputs = {f"{j['requestParameters']['outputDataConfig']['s3OutputPath']}"
                f"{j['requestParameters']['trainingJobName']}/output/model.tar.gz" for j in jobs}
@@ -339,7 +349,8 @@ def test_bedrock_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tuple
     assert any(r["recipientAccountId"] == "444444444444" for r in invokes)
     logging = {(r["recipientAccountId"], r["awsRegion"])
                for r in _calls(ct_records, "PutModelInvocationLoggingConfiguration")}
-    assert logging == {("333333333333", "eu-west-1"), ("222222222222", "us-east-1")}
+    # issue 11 plant: the serving account's us-east-1 logs text only, until it is deleted mid-window
+    assert logging == {("333333333333", "eu-west-1"), ("222222222222", "us-east-1"), ("333333333333", "us-east-1")}
     assert any((r["recipientAccountId"], r["awsRegion"]) == ("333333333333", "us-east-1") for r in invokes)
     jobs = _calls(ct_records, "CreateModelCustomizationJob")
     assert len(jobs) == 2 and sum("customModelKmsKeyId" in j["requestParameters"] for j in jobs) == 1
@@ -419,7 +430,7 @@ def test_access_history_parses_into_policy_states(ct_records: list[tuple[str, di
         "CreatePolicyVersion": 1, "CreateGroup": 2, "PutGroupPolicy": 2, "CreateUser": 2, "AddUserToGroup": 2,
         "CreateAccessKey": 2, "CreateKey": 7, "PutKeyPolicy": 1, "PutBucketEncryption": 6,
         "PutBucketPublicAccessBlock": 5, "PutBucketOwnershipControls": 6, "PutBucketPolicy": 8,
-        "DeleteBucketPublicAccessBlock": 1}
+        "DeleteBucketPublicAccessBlock": 1, "PutBucketReplication": 1}  # replication: an issue 11 plant
     states: Counter = Counter()
     for record in history:
         assert record["readOnly"] is False and record["managementEvent"] is True
@@ -432,7 +443,8 @@ def test_access_history_parses_into_policy_states(ct_records: list[tuple[str, di
         states.update(kinds)
     assert states == {"lifecycle": 30, "trust": 20, "identity": 20, "attachment": 6, "policy-version": 3,
                       "default-version": 3, "membership": 2, "credential": 2, "key-policy": 8, "key-state": 7,
-                      "encryption": 6, "public-access-block": 6, "ownership": 6, "resource": 8}
+                      "encryption": 6, "public-access-block": 6, "ownership": 6, "resource": 8,
+                      "replication": 1}  # PutBucketReplication: an issue 11 plant
 
 
 def test_access_history_shapes(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
@@ -476,9 +488,10 @@ def test_access_history_shapes(ct_records: list[tuple[str, dict[str, Any]]]) -> 
         assert policy["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{key['recipientAccountId']}:root"}
         assert key["resources"][0]["ARN"] == key["responseElements"]["keyMetadata"]["arn"]
     # Every KMS key the objects are encrypted with was created (with its policy) before its first use.
+    # (acme-data-prepared's key predates the logs: an issue 11 plant, its policy never seen)
     for _, record in ct_records:
         used = (record.get("responseElements") or {}).get("x-amz-server-side-encryption-aws-kms-key-id")
-        if used:
+        if used and "acme-data-prepared" not in record["requestParameters"]["bucketName"]:
             assert keys[used]["eventTime"] < record["eventTime"]
 
 
@@ -621,7 +634,7 @@ def _check_grants(ct_records: list[tuple[str, dict[str, Any]]]) -> Counter:
             policies.setdefault(names[(account, params["userName"])], []).append(groups[(account, params["groupName"])])
     action = {"GetObject": "s3:GetObject", "PutObject": "s3:PutObject", "CopyObject": "s3:PutObject",
               "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
-              "CompleteMultipartUpload": "s3:PutObject"}
+              "CompleteMultipartUpload": "s3:PutObject", "PutObjectTagging": "s3:PutObjectTagging"}
     for _, r in ct_records:
         if r.get("eventCategory") != "Data":
             continue
@@ -721,7 +734,8 @@ def test_saved_questions_find_the_planted_mistakes(loaded: Any) -> None:
     # (4) the vendor may read the credit training data through the role, whose trust wants its external id:
     # the vendor's successful AssumeRole shows it had one (issue 11: observed success is evidence), so the
     # chain is potential, with the observed call and the note that only that call's context is proven
-    readers = [r for r in ask(loaded, "training-data-readers", {}) if r["principal"] == vendor]
+    readers = [r for r in ask(loaded, "training-data-readers", {}) if r["principal"] == vendor
+               and not r["dataset"].startswith("s3://acme-data-prepared/")]  # unknown there: see test_plant_unknown_key
     assert len(readers) == 3 and {r["access"] for r in readers} == {"potential"}  # train, validation, test
     assert all(r["dataset"].startswith("s3://acme-data-2/credit/") for r in readers)
     assert all("assume:arn:aws:iam::111111111111:role/LabelingVendorAccess" in r["via"] for r in readers)
@@ -759,7 +773,7 @@ def test_access_history_scales_with_the_platform(tmp_path: Path) -> None:
     platform.run()
     assert platform.P == 6
     assert platform.done["iam"] == 91 + 4 * (platform.P - 3)  # 4 calls per project's execution role
-    mix = {k: v for k, v in platform.done.items() if k != "iam"}
+    mix = {k: v for k, v in platform.done.items() if k not in ("iam", "plant")}
     assert {k: round(v / sum(mix.values()), 3) for k, v in mix.items()} == {
         "s3": 0.55, "bedrock": 0.15, "noise": 0.1, "notif": 0.1, "sts": 0.05, "control": 0.05}
 
