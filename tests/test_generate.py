@@ -791,3 +791,113 @@ def test_access_history_holds_at_other_sizes(tmp_path: Path, records: int, seed:
         assert any(n.type == "PolicyState" for n in parse(record).nodes)
     assert len(_check_created_before_use(ct)) == 16 + max(3, records // 4000)  # one execution role per project
     assert _check_trust(ct)["AssumeRole"] > 0 and _check_grants(ct)
+
+
+# --- issue 11 plants: each rule's question has rows on the generated platform ---------------------------
+
+PREP_JOB = "arn:aws:sagemaker:eu-west-1:222222222222:processing-job/credit-prep-20260105-001"
+PREPARED_JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-prepared-20260105-001"
+BASELINE_JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-baseline-20260105-001"
+PREPARED = "s3://acme-data-prepared/credit/loan-applications-v1/prepared/"
+LEGACY_KEY = "arn:aws:kms:eu-west-1:111111111111:key/1a2c0c57-c82a-49be-a387-adac8f43f60b"
+
+
+def test_plant_processing_chain(loaded: Any) -> None:
+    """A processing job's output `.../prepared/` feeds the job reading `.../prepared/train/`; the baseline job
+    that read the same prefix before the processing job started is not its consumer."""
+    from graphgov.questions import ask
+
+    raw = "s3://acme-data-2/credit/loan-applications-v1/train/"
+    rows = ask(loaded, "dataset-consumers", {"dataset": raw})
+    assert [(r["job"], r["channel"], r["read_dataset"], r["via"], r["link"]) for r in rows] == [
+        (PREP_JOB, "raw", raw, None, "direct"),
+        ("arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-20260105-001", "train", raw, None, "direct"),
+        (PREPARED_JOB, "train", PREPARED + "train/", PREP_JOB, "derived"),
+        (PREPARED_JOB, "validation", PREPARED + "validation/", PREP_JOB, "derived")]
+    assert BASELINE_JOB not in {r["job"] for r in rows}  # started before the processing job: not a consumer
+    model = "arn:aws:sagemaker:eu-west-1:222222222222:model/credit-xgb-prepared-model-001"
+    lineage = ask(loaded, "model-lineage", {"model": model})
+    assert sorted((r["channel"], r["dataset"], r["via"], r["link"]) for r in lineage) == [
+        ("train", raw, PREP_JOB, "derived"), ("train", PREPARED + "train/", None, "direct"),
+        ("validation", raw, PREP_JOB, "derived"), ("validation", PREPARED + "validation/", None, "direct")]
+
+
+def test_plant_unknown_key_policy_and_observed_decrypt(loaded: Any) -> None:
+    """acme-data-prepared and its key predate the logs: readers are `unknown` naming the unseen documents,
+    except TrainingDataAccess, whose GetObject and kms:Decrypt succeeded (observed)."""
+    from graphgov.questions import ask
+
+    rows = [r for r in ask(loaded, "training-data-readers", {}) if r["dataset"] == PREPARED + "train/"]
+    by_principal = {r["principal"]: r for r in rows}
+    assert by_principal["arn:aws:iam::111111111111:role/DataEngineer"]["access"] == "unknown"
+    assert by_principal["arn:aws:iam::111111111111:role/DataEngineer"]["via"] == [
+        "unknown:bucket-policy:acme-data-prepared", f"unknown:key-policy:{LEGACY_KEY}"]
+    observed = by_principal["arn:aws:iam::111111111111:role/TrainingDataAccess"]
+    assert observed["access"] == "observed" and "context:observed-call-only" in observed["via"]
+    validation = [r for r in ask(loaded, "training-data-readers", {})
+                  if r["dataset"] == PREPARED + "validation/" and r["principal"].endswith("/TrainingDataAccess")]
+    assert [v for v in validation[0]["via"] if v.startswith("observed:")][0].startswith("observed:cloudtrail:Decrypt@")
+    assert {r["access"] for r in rows} == {"unknown", "observed", "potential"}
+    assert "denied" not in {r["access"] for r in rows}  # unknown is never a deny
+
+
+def test_plant_logging_deleted_mid_window(ct_records: list[tuple[str, dict[str, Any]]], loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    deleted = _calls(ct_records, "DeleteModelInvocationLoggingConfiguration")
+    assert [(r["recipientAccountId"], r["awsRegion"], r["requestParameters"]) for r in deleted] == [
+        ("333333333333", "us-east-1", None)]
+    rows = [(r["model"], r["invocations"], r["logging"], r["logging_off_at"])
+            for r in ask(loaded, "bedrock-invocations-without-logging", {})
+            if (r["account"], r["region"]) == ("333333333333", "us-east-1")]
+    off = deleted[0]["eventTime"]
+    # the image call (text-only logging) and, after the deletion, an embedding call; the support bot's text
+    # calls made while logging was on are not findings
+    assert rows == [("arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0", 1, "changed-in-hour",
+                     off),
+                    ("arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0", 1,
+                     "changed-in-hour", off)]
+
+
+def test_plant_organization_members(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    from loaders.cloudtrail import parse
+
+    created = _calls(ct_records, "CreateAccountResult")
+    assert sorted(r["serviceEventDetails"]["createAccountStatus"]["accountId"] for r in created) == [
+        "111111111111", "222222222222", "333333333333", "444444444444"]
+    for record in created:
+        assert record["recipientAccountId"] == "999999999999" and record["eventType"] == "AwsServiceEvent"
+        states = [n for n in parse(record).nodes if n.type == "PolicyState"]
+        assert [s.props["kind"] for s in states] == ["org-membership"]
+
+
+def test_plant_personal_data_copy(loaded: Any) -> None:
+    from graphgov.classification import classify
+    from graphgov.questions import ask
+
+    classify(loaded)
+    rows = ask(loaded, "personal-data-in-training", {})
+    assert [(r["dataset"], r["classification"], r["jobs"]) for r in rows] == [
+        ("s3://acme-data-1/fraud/card-transactions-v2/train/", ["personal"],
+         ["arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-20260105-002"])]
+
+
+def test_plant_replication_to_shadow(loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    rows = [r for r in ask(loaded, "cross-account-exposure", {})
+            if "replication:hackathon-mirror:acme-hackathon-mirror" in r["via"]]
+    assert {(r["principal"], r["access"]) for r in rows} == {("arn:aws:iam::444444444444:root", "potential")}
+    assert sorted(r["resource"] for r in rows) == [
+        f"s3://acme-data-1/fraud/card-transactions-v{v}/{s}/" for v, s in (
+            (1, "test"), (1, "train"), (1, "validation"), (2, "train"), (2, "validation"))]
+
+
+def test_plant_unresolved_writer(loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    model = "arn:aws:sagemaker:eu-west-1:222222222222:model/credit-xgb-model-001"
+    rows = ask(loaded, "model-lineage", {"model": model})
+    writers = {w for r in rows for w in r["dataset_writers"] if w.startswith("unresolved:")}
+    assert writers == {f"unresolved:{LEGACY_EXPORTER}:nightly-export"}
+    assert not any(r["dataset_writers"] == [] for r in rows)
