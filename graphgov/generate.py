@@ -100,6 +100,7 @@ MIX = (("s3", 0.55), ("bedrock", 0.15), ("noise", 0.10), ("notif", 0.10), ("sts"
 ACCESS = "iam"  # the access history (IAM, bucket and key policies): story steps only, outside MIX
 PLANT = "plant"  # the situations issue 11's rules judge (see _Platform docstring): story steps only, outside MIX
 MGMT = "999999999999"  # the organization's management account (Organizations events only)
+SCP_ID = "p-7k2m9q4x"  # the service control policy attached mid-window (an issue 11 plant)
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -718,6 +719,7 @@ class _Platform:
         self.carol = User(SERVE, "carol.ops")
         self.contractor = User(SERVE, "contractor-upload")
         self.hackathon = User(SHADOW, "hackathon-dev")
+        self.security_admin = User(MGMT, "security.admin")
         self.buckets = {b.name: b for b in (
             Bucket("acme-data-1", DATA, EU, _kms_arn(DATA, EU, "data")),
             Bucket("acme-data-2", DATA, EU, _kms_arn(DATA, EU, "data"), bucket_key=True),
@@ -1789,6 +1791,33 @@ class _Platform:
         self._at(2 * n // 5, PLANT, self._step_unresolved_writer)
         self._at(n // 2 + 10, PLANT, self._step_call, self._delete_logging_config, SERVE, US)
         self._at(3 * n // 5, PLANT, self._step_pii_copy)
+        self._at(3 * n // 5 + 20, PLANT, self._step_call, self._create_scp)
+        self._at(3 * n // 5 + 21, PLANT, self._step_call, self._attach_scp)
+
+    def _org_call(self, name: str, params: dict[str, Any], response: Any) -> None:
+        """An Organizations call by the management account's security administrator (console, us-east-1)."""
+        actor = Actor(self.security_admin, None, self._corp_ip(), UA_CONSOLE)
+        self._emit(self._api(actor, self.now, "organizations", name, US, params, response,
+                             host=f"organizations.{US}.amazonaws.com"))
+
+    def _create_scp(self) -> None:
+        """CreatePolicy: an SCP stopping the analysts' SSO role from reading the credit datasets
+        (Organizations API reference, CreatePolicy; SCP syntax: conditions on aws:PrincipalArn)."""
+        content = _dumps(_policy({
+            "Sid": "NoAnalystReadsOfCreditData", "Effect": "Deny", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-data-2/credit/*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*AWSReservedSSO_DataAnalyst_*"}}}))
+        summary = {"id": SCP_ID, "arn": f"arn:aws:organizations::{MGMT}:policy/{ORG}/service_control_policy/{SCP_ID}",
+                   "name": "DenyAnalystCreditReads", "description": "Analysts use the anonymised credit extracts",
+                   "type": "SERVICE_CONTROL_POLICY", "awsManaged": False}
+        self._org_call("CreatePolicy", {"content": content, "description": summary["description"],
+                                        "name": summary["name"], "type": "SERVICE_CONTROL_POLICY"},
+                       {"policy": {"policySummary": summary, "content": content}})
+
+    def _attach_scp(self) -> None:
+        """AttachPolicy of that SCP to the data account, after earlier credit jobs started: their
+        access-at-training-time keeps the analysts; jobs that start later do not."""
+        self._org_call("AttachPolicy", {"policyId": SCP_ID, "targetId": DATA}, None)
 
     def _create_account_result(self, account: str) -> None:
         """CreateAccountResult (AwsServiceEvent, management account trail, us-east-1): the member was vended
@@ -1892,6 +1921,8 @@ class _Platform:
         self._at(at(0.41), PLANT, self._step_prepared_read, project)
         self._at(at(0.43), PLANT, self._step_prepared_artifact, project)
         self._at(at(0.44), PLANT, self._step_prepared_model, project)
+        self._at(at(0.445), PLANT, self._step_prepared_endpoint, project, "CreateEndpointConfig")
+        self._at(at(0.447), PLANT, self._step_prepared_endpoint, project, "CreateEndpoint")
 
     def _prepared_uri(self, project: _Project) -> str:
         return f"s3://acme-data-prepared/{project.prefix}prepared/"
@@ -1958,6 +1989,21 @@ class _Platform:
         key = f"{project.team}/{name}/output/model.tar.gz"
         self._put_object(self._exec_actor(project), self.buckets["acme-models-training"], key, 20_000_000,
                          900_000_000, sse=self.keys[TRAIN] if project.kms else "")
+
+    def _step_prepared_endpoint(self, remaining: int, project: _Project, name: str) -> None:
+        """A staging endpoint (and its configuration) serving the prepared-data model."""
+        config, endpoint = f"{project.title}PreparedStagingConfig-v1", f"{project.title}-Prepared-Staging-Endpoint"
+        if name == "CreateEndpointConfig":
+            model = f"{project.title}-{project.algo}-Prepared-Model-{project.p:03d}"
+            params: dict[str, Any] = {"endpointConfigName": config, "productionVariants": [{
+                "variantName": "AllTraffic", "modelName": model, "initialInstanceCount": 1,
+                "instanceType": "ml.m5.large", "initialVariantWeight": 1.0}]}
+            response = {"endpointConfigArn": self._sm_arn(TRAIN, "endpoint-config", config)}
+        else:
+            params, response = ({"endpointName": endpoint, "endpointConfigName": config},
+                                {"endpointArn": self._sm_arn(TRAIN, "endpoint", endpoint)})
+        self._emit(self._api(self._actor("ml"), self.now, "sagemaker", name, EU, params, response,
+                             host=f"api.sagemaker.{EU}.amazonaws.com"))
 
     def _step_prepared_model(self, remaining: int, project: _Project) -> None:
         """A staging model from the prepared job's artifact: its lineage runs through the processing job."""

@@ -23,8 +23,8 @@ from graphgov.readers import expand_paths, read_path
 # Issue 11's plants (category "plant": org accounts, data preparation, logging on then off in the serving
 # account's us-east-1, replication, a tagged copy, an unresolved writer) shift the mix and the random stream;
 # the management account's trail and the new invocation-log Region add files.
-SEED0_COUNTS = {"cloudtrail": 1679, "eventbridge": 29, "s3_notification": 170, "bedrock_invocation_log": 122,
-                "files": 169}
+SEED0_COUNTS = {"cloudtrail": 1680, "eventbridge": 32, "s3_notification": 168, "bedrock_invocation_log": 120,
+                "files": 179}
 DATA_ACCESS = "arn:aws:iam::111111111111:role/cross-account/TrainingDataAccess"
 VENDOR_ROLE = "arn:aws:iam::111111111111:role/cross-account/LabelingVendorAccess"
 # The role id of the planted writer that no CloudTrail record reveals (issue 11): the generator's stable id.
@@ -187,8 +187,7 @@ def test_planted_duplicates_and_missing_event_id(ct_records: list[tuple[str, dic
         if "eventID" in record:
             files_by_id.setdefault(record["eventID"], []).append(rel)
     duplicated = {k: v for k, v in files_by_id.items() if len(v) > 1}
-    # the two planted ones; since issue 11's plants shift the random stream, no occasional random one at seed 0
-    assert len(duplicated) == 2
+    assert len(duplicated) == 3  # the two planted ones and, at seed 0, one of the occasional random ones
     for delivered_in in duplicated.values():
         assert len(delivered_in) == 2 and delivered_in[0] != delivered_in[1]  # redelivered in a later file
 
@@ -525,7 +524,8 @@ def _check_created_before_use(ct_records: list[tuple[str, dict[str, Any]]]) -> d
                                                          ("333333333333", "carol.ops"))}
     service_linked = "arn:aws:iam::111111111111:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO"
     shadow = "arn:aws:iam::444444444444:user/hackathon-dev"
-    assert set(first) - set(created) == admins | {service_linked, shadow}  # they predate the trail
+    security = "arn:aws:iam::999999999999:user/security.admin"  # the management account's (issue 11 plant: the SCP)
+    assert set(first) - set(created) == admins | {service_linked, shadow, security}  # they predate the trail
     for arn, time in created.items():
         assert time < first[arn], arn
     # The bucket settings precede the first object written to each bucket.
@@ -851,10 +851,15 @@ def test_plant_logging_deleted_mid_window(ct_records: list[tuple[str, dict[str, 
             for r in ask(loaded, "bedrock-invocations-without-logging", {})
             if (r["account"], r["region"]) == ("333333333333", "us-east-1")]
     off = deleted[0]["eventTime"]
-    # the image call (text-only logging) and, after the deletion, an embedding call; the support bot's text
-    # calls made while logging was on are not findings
-    assert rows == [("arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0", 1, "changed-in-hour",
-                     off),
+    embed = "amazon.titan-embed-text-v2:0"
+    embeddings = [r for _, r in ct_records if r["eventName"] == "InvokeModel"
+                  and (r["recipientAccountId"], r["awsRegion"]) == ("333333333333", "us-east-1")
+                  and r["requestParameters"]["modelId"] == embed]
+    assert embeddings and all(r["eventTime"] > off for r in embeddings)  # embeddings only once logging is off
+    # the image call (text-only logging) and, after the deletion, the embedding calls; the support bot's text
+    # calls made while logging was on are not findings. (At 2,000 records the whole run is one hour, the hour
+    # logging changed in; the medium platform has later hours with logging off.)
+    assert rows == [(f"arn:aws:bedrock:us-east-1::foundation-model/{embed}", len(embeddings), "changed-in-hour", off),
                     ("arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0", 1,
                      "changed-in-hour", off)]
 
@@ -901,3 +906,37 @@ def test_plant_unresolved_writer(loaded: Any) -> None:
     writers = {w for r in rows for w in r["dataset_writers"] if w.startswith("unresolved:")}
     assert writers == {f"unresolved:{LEGACY_EXPORTER}:nightly-export"}
     assert not any(r["dataset_writers"] == [] for r in rows)
+
+
+def test_plant_prepared_model_is_served(loaded: Any) -> None:
+    """endpoint-lineage walks upstream through the processing job to the raw split (via, derived)."""
+    from graphgov.questions import ask
+
+    endpoint = "arn:aws:sagemaker:eu-west-1:222222222222:endpoint/credit-prepared-staging-endpoint"
+    rows = ask(loaded, "endpoint-lineage", {"endpoint": endpoint})
+    raw = "s3://acme-data-2/credit/loan-applications-v1/train/"
+    assert sorted((r["training_job"], r["channel"], r["dataset"], r["via"], r["link"]) for r in rows) == [
+        (PREPARED_JOB, "train", raw, PREP_JOB, "derived"),
+        (PREPARED_JOB, "train", PREPARED + "train/", None, "direct"),
+        (PREPARED_JOB, "validation", raw, PREP_JOB, "derived"),
+        (PREPARED_JOB, "validation", PREPARED + "validation/", None, "direct")]
+
+
+def test_plant_scp_attached_after_a_job_started(ct_records: list[tuple[str, dict[str, Any]]], loaded: Any) -> None:
+    """The SCP denying the analysts the credit data is attached after the credit job started: that job's
+    access-at-training-time keeps the analysts (potential); today's potential access is gone."""
+    from graphgov.questions import ask
+
+    (attach,) = _calls(ct_records, "AttachPolicy")
+    assert attach["requestParameters"] == {"policyId": "p-7k2m9q4x", "targetId": "111111111111"}
+    assert attach["recipientAccountId"] == "999999999999"
+    analyst = "arn:aws:iam::111111111111:role/AWSReservedSSO_DataAnalyst_5e2b7c1d9a8f4e36"
+    job = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-20260105-001"
+    then = [r for r in ask(loaded, "access-at-training-time", {"job": job}) if r["principal"] == analyst]
+    assert then and all(r["as_of"] < attach["eventTime"] for r in then)
+    assert sorted((r["dataset"].rsplit("/", 2)[-2], r["access"]) for r in then) == [
+        ("test", "potential"), ("train", "potential"), ("validation", "potential")]
+    now = [r for r in ask(loaded, "training-data-readers", {})
+           if r["principal"] == analyst and r["dataset"].startswith("s3://acme-data-2/credit/")]
+    assert {r["access"] for r in now} <= {"observed"}  # only the reads seen before, no potential access now
+    assert all(r["via"] == ["cloudtrail:GetObject"] for r in now)

@@ -166,7 +166,7 @@ def test_bedrock_invocation_layout(moto, generated, tmp_path, aws_calls):
     summary = pull(store, tmp_path, "bedrock-invocation", "bedrock/")
     assert aws_calls <= AWS_CALLS
     got = summary.as_dict()
-    assert (len(files), records) == (4, 36)  # since issue 11 plants: logs of the serving account's us-east-1 too
+    assert (len(files), records) == (4, 38)  # since issue 11 plants: logs of the serving account's us-east-1 too
     assert got["records"] == records and got["files"] == len(files) and summary.balanced
     assert got["quarantined"] == 1  # the generator's truncated invocation log line
     unsupported = got["skipped"].get(f"unsupported_source:{BEDROCK}", 0)
