@@ -49,6 +49,22 @@ Planted access mistakes, each found by a saved question (tests/test_generate.py 
    assume it on an sts:ExternalId condition, with read on acme-data-2 `credit/*`; the vendor assumes
    it once. Conditional access to training data: training-data-readers, cross-account-exposure.
 
+Situations issue 11's rules judge (category PLANT, story steps outside MIX like the access history):
+- project 1 prepares its data: a baseline training job on `s3://acme-data-prepared/<prefix>prepared/train/`
+  before any processing ran (not a consumer), CreateProcessingJob (input: the raw train split; output:
+  `.../prepared/`), the job's writes, the training job on `.../prepared/{train,validation}/` (the
+  consumer), its model and a staging endpoint. acme-data-prepared and its KMS key predate the logs (no
+  CreateKey, key policy or bucket setup): readers are `unknown`, except TrainingDataAccess, whose GetObject
+  and S3's kms:Decrypt on its behalf succeed (`observed`);
+- the serving account's us-east-1 gets text-only invocation logging at the start (the support bot's calls
+  are logged), an image model is invoked at N/3 (not delivered), and logging is deleted at N/2;
+- the management account 999999999999 records CreateAccountResult (SUCCEEDED) for the four members, and at
+  3N/5 its security admin creates an SCP denying the analysts' SSO role the credit data and attaches it to
+  the data account (jobs that started before keep the analysts in access-at-training-time);
+- at N/5 acme-data-1's `fraud/` prefix is replicated to acme-hackathon-mirror in the shadow account;
+- at 2N/5 an S3 notification announces a training object written by a role no CloudTrail record shows;
+- at 3N/5 a landing export is tagged `pii=true` (PutObjectTagging) and copied into a training prefix.
+
 Memory does not grow with `records`: records are written as they are produced; only bounded buffers (one
 CloudTrail file per account and Region, one digest hour, small batches) and the state of the current
 projects are held. Output depends only on `seed` and `records` (one `random.Random(seed)`, gzip with
