@@ -61,7 +61,7 @@ Situations issue 11's rules judge (category PLANT, story steps outside MIX like 
 - the management account 999999999999 records CreateAccountResult (SUCCEEDED) for the four members, and at
   3N/5 its security admin creates an SCP denying the analysts' SSO role the credit data and attaches it to
   the data account (jobs that started before keep the analysts in access-at-training-time);
-- at N/5 acme-data-1's `fraud/` prefix is replicated to acme-hackathon-mirror in the shadow account;
+- at N/5 acme-data-1's `fraud/` prefix is replicated to an analytics partner's bucket (account 666666666666);
 - at 2N/5 an S3 notification announces a training object written by a role no CloudTrail record shows;
 - at 3N/5 a landing export is tagged `pii=true` (PutObjectTagging) and copied into a training prefix.
 
@@ -106,6 +106,7 @@ MALFORMED = {"cloudtrail_without_event_id": 1, "truncated_eventbridge_line": 1, 
 ORG = "o-exampleorg1"
 DATA, TRAIN, SERVE, SHADOW = "111111111111", "222222222222", "333333333333", "444444444444"
 VENDOR = "555555555555"  # a labelling vendor outside the organization
+PARTNER = "666666666666"  # an analytics partner outside the organization (receives a replica: an issue 11 plant)
 VENDOR_EXTERNAL_ID = "acme-labeling-7f3a9c2e"
 SSO_PROVIDER = f"arn:aws:iam::{DATA}:saml-provider/AWSSSO_5e2b7c1d9a8f4e36_DO_NOT_DELETE"
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -1802,7 +1803,7 @@ class _Platform:
         for account in (DATA, TRAIN, SERVE, SHADOW):  # the members' creation, in the management trail
             self._at(0, PLANT, self._step_call, self._create_account_result, account)
         self._at(0, PLANT, self._step_logging_config, SERVE, US, True)
-        self._at(n // 5, PLANT, self._step_call, self._replicate_to_shadow)
+        self._at(n // 5, PLANT, self._step_call, self._replicate_to_partner)
         self._at(n // 3, PLANT, self._step_image_invocation)
         self._at(2 * n // 5, PLANT, self._step_unresolved_writer)
         self._at(n // 2 + 10, PLANT, self._step_call, self._delete_logging_config, SERVE, US)
@@ -1882,16 +1883,18 @@ class _Platform:
                              {"modelId": "amazon.titan-image-generator-v2:0"}, None, read_only=True,
                              host=f"bedrock-runtime.{US}.amazonaws.com"))
 
-    def _replicate_to_shadow(self) -> None:
-        """PutBucketReplication: the fraud prefix of acme-data-1 replicated to a bucket of the shadow account
-        (S3 API reference, PutBucketReplication; ReplicationConfiguration as CloudTrail records it)."""
+    def _replicate_to_partner(self) -> None:
+        """PutBucketReplication: the fraud prefix of acme-data-1 replicated to an analytics partner's bucket in
+        its own account, the partner owning the replicas (S3 API reference, PutBucketReplication;
+        ReplicationConfiguration as CloudTrail records it)."""
         bucket = self.buckets["acme-data-1"]
         self._bucket_call(self._admin(DATA, console=True), bucket, "PutBucketReplication", {
             "replication": "", "ReplicationConfiguration": {
                 "xmlns": S3_XMLNS, "Role": f"arn:aws:iam::{DATA}:role/service-role/s3crr_role_for_acme-data-1",
-                "Rule": [{"ID": "hackathon-mirror", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": "fraud/"},
+                "Rule": [{"ID": "partner-fraud-feed", "Priority": 1, "Status": "Enabled",
+                          "Filter": {"Prefix": "fraud/"},
                           "DeleteMarkerReplication": {"Status": "Disabled"},
-                          "Destination": {"Bucket": "arn:aws:s3:::acme-hackathon-mirror", "Account": SHADOW,
+                          "Destination": {"Bucket": "arn:aws:s3:::acme-partner-fraud-landing", "Account": PARTNER,
                                           "AccessControlTranslation": {"Owner": "Destination"}}}]}})
 
     def _step_unresolved_writer(self, remaining: int) -> None:

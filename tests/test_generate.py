@@ -887,15 +887,20 @@ def test_plant_personal_data_copy(loaded: Any) -> None:
          ["arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-20260105-002"])]
 
 
-def test_plant_replication_to_shadow(loaded: Any) -> None:
+def test_plant_replication_to_a_partner(loaded: Any) -> None:
+    """The fraud prefix replicated to a partner's account: that account receives a copy of every fraud
+    dataset written after the rule (cross-account exposure), with nothing else granting it access."""
     from graphgov.questions import ask
 
-    rows = [r for r in ask(loaded, "cross-account-exposure", {})
-            if "replication:hackathon-mirror:acme-hackathon-mirror" in r["via"]]
-    assert {(r["principal"], r["access"]) for r in rows} == {("arn:aws:iam::444444444444:root", "potential")}
+    rows = [r for r in ask(loaded, "cross-account-exposure", {}) if r["principal"] == "arn:aws:iam::666666666666:root"]
+    assert {(r["access"], tuple(r["via"])) for r in rows} == {
+        ("potential", ("replication:partner-fraud-feed:acme-partner-fraud-landing",))}
     assert sorted(r["resource"] for r in rows) == [
         f"s3://acme-data-1/fraud/card-transactions-v{v}/{s}/" for v, s in (
             (1, "test"), (1, "train"), (1, "validation"), (2, "train"), (2, "validation"))]
+    # the credit datasets (acme-data-2, no replication) are not among them
+    assert not [r for r in ask(loaded, "training-data-readers", {})
+                if r["principal"] == "arn:aws:iam::666666666666:root" and r["dataset"].startswith("s3://acme-data-2/")]
 
 
 def test_plant_unresolved_writer(loaded: Any) -> None:
