@@ -142,7 +142,7 @@ SUMMARY = {
 # record shows as unknown assume targets (issue 11)
 # (issue 11's generator plants add project 1's data preparation: a processing job, two training jobs, a model,
 # the prepared bucket and its key; execution roles may write prepared data)
-NODES, EDGES = 610, 1591
+NODES, EDGES = 611, 1591
 ACCESS_EDGES = {"CAN_ASSUME": 27, "CAN_DECRYPT": 23, "CAN_INVOKE": 3, "CAN_READ": 94, "CAN_WRITE": 49,
                 "INPUT_READABLE_BY": 87}
 TRAIN = "arn:aws:iam::222222222222:role/AmazonSageMaker-ExecutionRole-20260105T"
