@@ -4,7 +4,8 @@
                                     [--compare before.json]
 
 Generates `graphgov generate` logs (seed 0; 100,000 records is the `medium` platform), loads them into
-a fresh embedded store (or the given one), then runs every saved question: once when it needs no
+a fresh embedded store (or the given one), classifies its datasets as `graphgov classify` does with no
+mapping (the built-in tag rules), then runs every saved question: once when it needs no
 parameter, and once per endpoint, model, job or bucket of the graph when it needs one (the counts are
 summed). Rows are also counted per `access` value where the question has one. `--out` keeps the figures
 as JSON; `--compare` prints them beside an earlier run's, so a closing note can say which answers a
@@ -25,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from graphgov.classification import classify  # noqa: E402
 from graphgov.generate import generate  # noqa: E402
 from graphgov.pipeline import load_paths  # noqa: E402
 from graphgov.questions import QuestionError, ask, catalog  # noqa: E402
@@ -90,6 +92,7 @@ def main() -> None:
             summary = load_paths([logs], store, Path(tmp) / "q.jsonl")
             print(f"load: {summary.records} records, {summary.nodes} nodes, {summary.edges} edges in "
                   f"{time.perf_counter() - started:.1f} s")
+            classify(store)  # as `graphgov classify` with no mapping: the built-in tag rules (pii=true...)
             figures = count_answers(store)
     _show(figures, before)
     if args.out:

@@ -49,6 +49,22 @@ Planted access mistakes, each found by a saved question (tests/test_generate.py 
    assume it on an sts:ExternalId condition, with read on acme-data-2 `credit/*`; the vendor assumes
    it once. Conditional access to training data: training-data-readers, cross-account-exposure.
 
+Situations issue 11's rules judge (category PLANT, story steps outside MIX like the access history):
+- project 1 prepares its data: a baseline training job on `s3://acme-data-prepared/<prefix>prepared/train/`
+  before any processing ran (not a consumer), CreateProcessingJob (input: the raw train split; output:
+  `.../prepared/`), the job's writes, the training job on `.../prepared/{train,validation}/` (the
+  consumer), its model and a staging endpoint. acme-data-prepared and its KMS key predate the logs (no
+  CreateKey, key policy or bucket setup): readers are `unknown`, except TrainingDataAccess, whose GetObject
+  and S3's kms:Decrypt on its behalf succeed (`observed`);
+- the serving account's us-east-1 gets text-only invocation logging at the start (the support bot's calls
+  are logged), an image model is invoked at N/3 (not delivered), and logging is deleted at N/2;
+- the management account 999999999999 records CreateAccountResult (SUCCEEDED) for the four members, and at
+  3N/5 its security admin creates an SCP denying the analysts' SSO role the credit data and attaches it to
+  the data account (jobs that started before keep the analysts in access-at-training-time);
+- at N/5 acme-data-1's `fraud/` prefix is replicated to an analytics partner's bucket (account 666666666666);
+- at 2N/5 an S3 notification announces a training object written by a role no CloudTrail record shows;
+- at 3N/5 a landing export is tagged `pii=true` (PutObjectTagging) and copied into a training prefix.
+
 Memory does not grow with `records`: records are written as they are produced; only bounded buffers (one
 CloudTrail file per account and Region, one digest hour, small batches) and the state of the current
 projects are held. Output depends only on `seed` and `records` (one `random.Random(seed)`, gzip with
@@ -90,6 +106,7 @@ MALFORMED = {"cloudtrail_without_event_id": 1, "truncated_eventbridge_line": 1, 
 ORG = "o-exampleorg1"
 DATA, TRAIN, SERVE, SHADOW = "111111111111", "222222222222", "333333333333", "444444444444"
 VENDOR = "555555555555"  # a labelling vendor outside the organization
+PARTNER = "666666666666"  # an analytics partner outside the organization (receives a replica: an issue 11 plant)
 VENDOR_EXTERNAL_ID = "acme-labeling-7f3a9c2e"
 SSO_PROVIDER = f"arn:aws:iam::{DATA}:saml-provider/AWSSSO_5e2b7c1d9a8f4e36_DO_NOT_DELETE"
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -98,6 +115,9 @@ TRAIL, TRAIL_BUCKET = "org-trail", "acme-org-cloudtrail"
 CT_FILE_MAX, CT_WINDOW = 500, 300  # records per CloudTrail file; seconds a file collects records
 MIX = (("s3", 0.55), ("bedrock", 0.15), ("noise", 0.10), ("notif", 0.10), ("sts", 0.05), ("control", 0.05))
 ACCESS = "iam"  # the access history (IAM, bucket and key policies): story steps only, outside MIX
+PLANT = "plant"  # the situations issue 11's rules judge (see _Platform docstring): story steps only, outside MIX
+MGMT = "999999999999"  # the organization's management account (Organizations events only)
+SCP_ID = "p-7k2m9q4x"  # the service control policy attached mid-window (an issue 11 plant)
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -674,7 +694,7 @@ class _Platform:
         self.hkey = hashlib.sha256(f"graphgov-generate:{seed}".encode()).digest()
         self.P = max(3, records // 4000)
         self._roles()
-        self.done = dict.fromkeys((*(c for c, _ in MIX), ACCESS), 0)
+        self.done = dict.fromkeys((*(c for c, _ in MIX), ACCESS, PLANT), 0)
         self.heap: list[tuple[int, int, str, Callable[..., None], tuple]] = []
         self.seq = 0
         self.projects: dict[int, _Project] = {}
@@ -689,6 +709,7 @@ class _Platform:
         self.customizations = 0
         self.provisioned: str | None = None
         self.logging: dict[tuple[str, str], str] = {}
+        self.text_only_logging: set[tuple[str, str]] = set()  # configurations that deliver text only
 
     # the estate -------------------------------------------------------------------------------------
 
@@ -715,6 +736,7 @@ class _Platform:
         self.carol = User(SERVE, "carol.ops")
         self.contractor = User(SERVE, "contractor-upload")
         self.hackathon = User(SHADOW, "hackathon-dev")
+        self.security_admin = User(MGMT, "security.admin")
         self.buckets = {b.name: b for b in (
             Bucket("acme-data-1", DATA, EU, _kms_arn(DATA, EU, "data")),
             Bucket("acme-data-2", DATA, EU, _kms_arn(DATA, EU, "data"), bucket_key=True),
@@ -722,6 +744,8 @@ class _Platform:
             Bucket("acme-models-training", TRAIN, EU, None),
             Bucket("acme-models-serving", SERVE, EU, None),
             Bucket("acme-models-training-use1", TRAIN, US, None),
+            # made before the log window with a key also made then: no CreateKey, key policy or bucket setup
+            Bucket("acme-data-prepared", DATA, EU, _kms_arn(DATA, EU, "legacy-prepared")),
         )}
         self.keys = {
             TRAIN: _kms_arn(TRAIN, EU, "models"), SERVE: _kms_arn(SERVE, EU, "endpoints"),
@@ -931,7 +955,7 @@ class _Platform:
 
     def _pick(self, n: int) -> str:
         rng = self.rng.random
-        n -= self.done[ACCESS]  # the shares are of the records MIX accounts for
+        n -= self.done[ACCESS] + self.done[PLANT]  # the shares are of the records MIX accounts for
         best, best_score = "s3", -1e18
         for category, share in MIX:
             score = share * (n + 1) - self.done[category] + 2 * rng()
@@ -961,6 +985,7 @@ class _Platform:
         self._at(n // 4, ACCESS, self._step_vendor_role)
         self._at(n // 4 + 40, "sts", self._step_vendor_assume)
         self._at(n // 2, ACCESS, self._step_call, self._dataset_policy_v2)
+        self._schedule_plants()
 
     def _project(self, p: int) -> _Project:
         project = self.projects.get(p)
@@ -1014,6 +1039,8 @@ class _Platform:
             self._at(at(0.60), ACCESS, self._step_call, self._debug_policy, project)
         if p == 2:
             self._at(at(0.79), ACCESS, self._step_public_share)
+        if p == 1:
+            self._schedule_preparation(project, at)
         self._at(at(0.80), "control", self._step_create_model, project, False)
         if project.manual:
             self._at(at(0.81), "control", self._step_create_model, project, True)
@@ -1067,8 +1094,8 @@ class _Platform:
         self._put_object(Actor(self.etl_bot, None, f"198.51.100.{self.rng.randrange(10, 40)}", UA_CLI),
                          self.buckets["acme-data-1"], key, 100_000, 5_000_000)
 
-    def _copy_landing(self) -> None:
-        source = self.rng.choice(list(self.landing))
+    def _copy_landing(self, source: str | None = None) -> None:
+        source = source or self.rng.choice(list(self.landing))
         project = self._write_project()
         k = project.written["train"]
         project.written["train"] = k + 1
@@ -1465,7 +1492,7 @@ class _Platform:
 
     # story steps (scheduled): each takes `remaining` first, like the units -------------------------
 
-    def _step_logging_config(self, remaining: int, account: str, region: str) -> None:
+    def _logging_config(self, account: str, region: str) -> None:
         t = self.now
         if account == SERVE:
             actor = self._actor("mlops")
@@ -1767,6 +1794,249 @@ class _Platform:
                              {"provisionedModelArn": arn}))
         self.provisioned = arn
 
+    # plants for issue 11's rules (category PLANT) --------------------------------------------------
+
+    def _schedule_plants(self) -> None:
+        """The situations issue 11's rules judge, at fixed fractions of the run (project 1 adds the data
+        preparation, see `_schedule_preparation`)."""
+        n = self.N
+        for account in (DATA, TRAIN, SERVE, SHADOW):  # the members' creation, in the management trail
+            self._at(0, PLANT, self._step_call, self._create_account_result, account)
+        self._at(0, PLANT, self._step_logging_config, SERVE, US, True)
+        self._at(n // 5, PLANT, self._step_call, self._replicate_to_partner)
+        self._at(n // 3, PLANT, self._step_image_invocation)
+        self._at(2 * n // 5, PLANT, self._step_unresolved_writer)
+        self._at(n // 2 + 10, PLANT, self._step_call, self._delete_logging_config, SERVE, US)
+        self._at(3 * n // 5, PLANT, self._step_pii_copy)
+        self._at(3 * n // 5 + 20, PLANT, self._step_call, self._create_scp)
+        self._at(3 * n // 5 + 21, PLANT, self._step_call, self._attach_scp)
+
+    def _org_call(self, name: str, params: dict[str, Any], response: Any) -> None:
+        """An Organizations call by the management account's security administrator (console, us-east-1)."""
+        actor = Actor(self.security_admin, None, self._corp_ip(), UA_CONSOLE)
+        self._emit(self._api(actor, self.now, "organizations", name, US, params, response,
+                             host=f"organizations.{US}.amazonaws.com"))
+
+    def _create_scp(self) -> None:
+        """CreatePolicy: an SCP stopping the analysts' SSO role from reading the credit datasets
+        (Organizations API reference, CreatePolicy; SCP syntax: conditions on aws:PrincipalArn)."""
+        content = _dumps(_policy({
+            "Sid": "NoAnalystReadsOfCreditData", "Effect": "Deny", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-data-2/credit/*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*AWSReservedSSO_DataAnalyst_*"}}}))
+        summary = {"id": SCP_ID, "arn": f"arn:aws:organizations::{MGMT}:policy/{ORG}/service_control_policy/{SCP_ID}",
+                   "name": "DenyAnalystCreditReads", "description": "Analysts use the anonymised credit extracts",
+                   "type": "SERVICE_CONTROL_POLICY", "awsManaged": False}
+        self._org_call("CreatePolicy", {"content": content, "description": summary["description"],
+                                        "name": summary["name"], "type": "SERVICE_CONTROL_POLICY"},
+                       {"policy": {"policySummary": summary, "content": content}})
+
+    def _attach_scp(self) -> None:
+        """AttachPolicy of that SCP to the data account, after earlier credit jobs started: their
+        access-at-training-time keeps the analysts; jobs that start later do not."""
+        self._org_call("AttachPolicy", {"policyId": SCP_ID, "targetId": DATA}, None)
+
+    def _create_account_result(self, account: str) -> None:
+        """CreateAccountResult (AwsServiceEvent, management account trail, us-east-1): the member was vended
+        by the organization (Organizations user guide, "Logging ... with AWS CloudTrail")."""
+        t = self.now
+        rec: dict[str, Any] = {
+            "eventVersion": "1.11", "userIdentity": {"accountId": MGMT, "invokedBy": "AWS Internal"},
+            "eventTime": _iso(t), "eventSource": "organizations.amazonaws.com", "eventName": "CreateAccountResult",
+            "awsRegion": US, "sourceIPAddress": "AWS Internal", "userAgent": "AWS Internal",
+            "requestParameters": None, "responseElements": None, "eventID": self.out.uuid(), "readOnly": False,
+            "eventType": "AwsServiceEvent", "managementEvent": True, "recipientAccountId": MGMT,
+            "serviceEventDetails": {"createAccountStatus": {
+                "id": "car-" + _stable_id(f"car:{account}", 20).lower(), "state": "SUCCEEDED", "accountName": "****",
+                "accountId": account, "requestedTimestamp": _human(t - 60), "completedTimestamp": _human(t)}},
+            "eventCategory": "Management"}
+        self._emit(rec)
+
+    def _step_logging_config(self, remaining: int, account: str, region: str, text_only: bool = False) -> None:
+        t = self.now
+        if text_only:  # the support bot's Region: text delivery only, to the serving account's log bucket
+            actor = self._actor("mlops")
+            config: dict[str, Any] = {"s3Config": {"bucketName": f"acme-bedrock-invocation-logs-{SERVE}-use1",
+                                                   "keyPrefix": ""}, "textDataDeliveryEnabled": True,
+                                      "imageDataDeliveryEnabled": False, "embeddingDataDeliveryEnabled": False,
+                                      "videoDataDeliveryEnabled": False}
+            self.logging[(account, region)] = "s3"
+            self.text_only_logging.add((account, region))
+            self._emit(self._api(actor, t, "bedrock", "PutModelInvocationLoggingConfiguration", region,
+                                 {"loggingConfig": config}, None))
+            return
+        self._logging_config(account, region)
+
+    def _delete_logging_config(self, account: str, region: str) -> None:
+        """Logging switched off mid-window (DeleteModelInvocationLoggingConfiguration takes no parameters)."""
+        self.logging.pop((account, region), None)
+        self.text_only_logging.discard((account, region))
+        self._emit(self._api(self._actor("mlops"), self.now, "bedrock", "DeleteModelInvocationLoggingConfiguration",
+                             region, None, None))
+
+    def _step_image_invocation(self, remaining: int) -> None:
+        """The support bot renders an image while its Region's logging delivers text only: not logged."""
+        rng = self.rng
+        actor = Actor(self.support_bot, "support-bot-handler", f"10.41.{rng.randrange(1, 4)}.{rng.randrange(10, 250)}",
+                      UA_BOTO)
+        self._emit(self._api(actor, self.now, "bedrock", "InvokeModel", US,
+                             {"modelId": "amazon.titan-image-generator-v2:0"}, None, read_only=True,
+                             host=f"bedrock-runtime.{US}.amazonaws.com"))
+
+    def _replicate_to_partner(self) -> None:
+        """PutBucketReplication: the fraud prefix of acme-data-1 replicated to an analytics partner's bucket in
+        its own account, the partner owning the replicas (S3 API reference, PutBucketReplication;
+        ReplicationConfiguration as CloudTrail records it)."""
+        bucket = self.buckets["acme-data-1"]
+        self._bucket_call(self._admin(DATA, console=True), bucket, "PutBucketReplication", {
+            "replication": "", "ReplicationConfiguration": {
+                "xmlns": S3_XMLNS, "Role": f"arn:aws:iam::{DATA}:role/service-role/s3crr_role_for_acme-data-1",
+                "Rule": [{"ID": "partner-fraud-feed", "Priority": 1, "Status": "Enabled",
+                          "Filter": {"Prefix": "fraud/"},
+                          "DeleteMarkerReplication": {"Status": "Disabled"},
+                          "Destination": {"Bucket": "arn:aws:s3:::acme-partner-fraud-landing", "Account": PARTNER,
+                                          "AccessControlTranslation": {"Owner": "Destination"}}}]}})
+
+    def _step_unresolved_writer(self, remaining: int) -> None:
+        """An S3 notification for a training object written by a role no CloudTrail record reveals (a
+        legacy exporter whose trail is elsewhere): the writer is known only by its principal id."""
+        project = self._write_project()
+        k = project.written["train"]
+        project.written["train"] = k + 1
+        bucket = self.buckets[project.bucket]
+        key = project.key("train", k)
+        lo, hi = project.size_range()
+        size, etag, version = self._facts(bucket.name, key, lo, hi)
+        rng = self.rng
+        actor = Actor(Role(DATA, "LegacyExporter", "/legacy/"), "nightly-export", "10.99.0.17", UA_JAVA)
+        write = (bucket, key, size, etag, version, f"{rng.getrandbits(64):016X}", self.now, rng.randrange(1000),
+                 actor, "ObjectCreated:Put", "PutObject", base64.b64encode(rng.randbytes(56)).decode())
+        self._notify(write, "sns-sqs" if bucket.name == "acme-data-2" else "sqs")
+
+    def _step_pii_copy(self, remaining: int) -> None:
+        """A landing export is tagged as personal data (PutObjectTagging pii=true), then copied into the
+        current training prefix (CopyObject; the default tagging directive COPY carries the tag): 2 records."""
+        if not self.landing:
+            self._landing_write()  # nothing landed yet: the export comes first (1 record)
+            return
+        source = self.landing[-1]
+        landing = self.buckets["acme-data-1"]
+        tagger = self._actor("engineer")
+        self._s3(tagger, "PutObjectTagging", landing, source, self.now, params={
+            "tagging": "", "Tagging": {"xmlns": S3_XMLNS, "TagSet": {"Tag": [{"Key": "pii", "Value": "true"}]}}})
+        if remaining >= 2:
+            self._copy_landing(source)
+
+    def _schedule_preparation(self, project: _Project, at: Callable[[float], int]) -> None:
+        """Project 1's data preparation: a baseline job on the prepared prefix before the processing job
+        ran (not its consumer), the processing job (input: the raw train split; output: `.../prepared/` in a
+        bucket whose key and policy predate the logs), its writes, the job training on `.../prepared/train/`
+        (its consumer), an observed kms:Decrypt of that key, the artifact and a model from it."""
+        self._at(at(0.15), PLANT, self._step_prepared_job, project, "Baseline")
+        self._at(at(0.25), PLANT, self._step_processing_job, project)
+        self._at(at(0.30), PLANT, self._step_prepared_write, project, "train")
+        self._at(at(0.31), PLANT, self._step_prepared_write, project, "validation")
+        self._at(at(0.40), PLANT, self._step_prepared_job, project, "Prepared")
+        self._at(at(0.41), PLANT, self._step_prepared_read, project)
+        self._at(at(0.43), PLANT, self._step_prepared_artifact, project)
+        self._at(at(0.44), PLANT, self._step_prepared_model, project)
+        self._at(at(0.445), PLANT, self._step_prepared_endpoint, project, "CreateEndpointConfig")
+        self._at(at(0.447), PLANT, self._step_prepared_endpoint, project, "CreateEndpoint")
+
+    def _prepared_uri(self, project: _Project) -> str:
+        return f"s3://acme-data-prepared/{project.prefix}prepared/"
+
+    def _prepared_job_name(self, project: _Project, kind: str) -> str:
+        return f"{project.title}-{project.algo}-{kind}-{project.date.replace('-', '')}-{project.p:03d}"
+
+    def _step_processing_job(self, remaining: int, project: _Project) -> None:
+        """CreateProcessingJob (SageMaker API reference: ProcessingInputs S3Input, ProcessingOutputConfig)."""
+        name = f"{project.title}-Prep-{project.date.replace('-', '')}-{project.p:03d}"
+        params = {
+            "processingJobName": name,
+            "processingInputs": [{"inputName": "raw", "s3Input": {
+                "s3Uri": f"s3://{project.bucket}/{project.prefix}train/", "localPath": "/opt/ml/processing/input/raw",
+                "s3DataType": "S3Prefix", "s3InputMode": "File", "s3DataDistributionType": "FullyReplicated"}}],
+            "processingOutputConfig": {"outputs": [{"outputName": "prepared", "s3Output": {
+                "s3Uri": self._prepared_uri(project), "localPath": "/opt/ml/processing/prepared",
+                "s3UploadMode": "EndOfJob"}}]},
+            "processingResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.xlarge",
+                                                      "volumeSizeInGB": 30}},
+            "stoppingCondition": {"maxRuntimeInSeconds": 3600},
+            "appSpecification": {"imageUri": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/"
+                                             "sagemaker-scikit-learn:1.2-1-cpu-py3",
+                                 "containerEntrypoint": ["python3", "/opt/ml/processing/code/prepare.py"]},
+            "roleArn": project.exec_role.arn,
+        }
+        self._emit(self._api(self._actor("ml"), self.now, "sagemaker", "CreateProcessingJob", EU, params,
+                             {"processingJobArn": self._sm_arn(TRAIN, "processing-job", name)},
+                             host=f"api.sagemaker.{EU}.amazonaws.com"))
+
+    def _step_prepared_write(self, remaining: int, project: _Project, split: str) -> None:
+        key = f"{self._prepared_uri(project).split('/', 3)[3]}{split}/part-00000.csv"
+        self._put_object(self._exec_actor(project), self.buckets["acme-data-prepared"], key, 500_000, 40_000_000)
+
+    def _step_prepared_job(self, remaining: int, project: _Project, kind: str) -> None:
+        """A training job on the prepared prefix (`Baseline` before the processing job, `Prepared` after)."""
+        name = self._prepared_job_name(project, kind)
+        request = self._training_request(project)
+        request["trainingJobName"] = name
+        prepared = self._prepared_uri(project)
+        request["inputDataConfig"] = [
+            {"channelName": split, "dataSource": {"s3DataSource": {
+                "s3DataType": "S3Prefix", "s3Uri": f"{prepared}{split}/", "s3DataDistributionType": "FullyReplicated"}},
+             "contentType": "text/csv", "compressionType": "None"} for split in ("train", "validation")]
+        self._emit(self._api(self._actor("ml"), self.now, "sagemaker", "CreateTrainingJob", EU, request,
+                             {"trainingJobArn": self._sm_arn(TRAIN, "training-job", name)},
+                             host=f"api.sagemaker.{EU}.amazonaws.com"))
+
+    def _step_prepared_read(self, remaining: int, project: _Project) -> None:
+        """The job's data-access session reads the prepared train split, and S3 decrypts it with the key
+        whose policy the logs never show (a successful kms:Decrypt: observed evidence): 2 records."""
+        rng = self.rng
+        bucket = self.buckets["acme-data-prepared"]
+        key = f"{self._prepared_uri(project).split('/', 3)[3]}train/part-00000.csv"
+        size, _, _ = self._facts(bucket.name, key, 500_000, 40_000_000)
+        actor = Actor(self.data_access, self._prepared_job_name(project, "Prepared").lower(),
+                      f"10.30.{rng.randrange(1, 4)}.{rng.randrange(10, 250)}", UA_JAVA)
+        self._s3(actor, "GetObject", bucket, key, self.now, size=size)
+        if remaining >= 2:
+            self._emit(self._kms_for_read())
+
+    def _step_prepared_artifact(self, remaining: int, project: _Project) -> None:
+        name = self._prepared_job_name(project, "Prepared")
+        key = f"{project.team}/{name}/output/model.tar.gz"
+        self._put_object(self._exec_actor(project), self.buckets["acme-models-training"], key, 20_000_000,
+                         900_000_000, sse=self.keys[TRAIN] if project.kms else "")
+
+    def _step_prepared_endpoint(self, remaining: int, project: _Project, name: str) -> None:
+        """A staging endpoint (and its configuration) serving the prepared-data model."""
+        config, endpoint = f"{project.title}PreparedStagingConfig-v1", f"{project.title}-Prepared-Staging-Endpoint"
+        if name == "CreateEndpointConfig":
+            model = f"{project.title}-{project.algo}-Prepared-Model-{project.p:03d}"
+            params: dict[str, Any] = {"endpointConfigName": config, "productionVariants": [{
+                "variantName": "AllTraffic", "modelName": model, "initialInstanceCount": 1,
+                "instanceType": "ml.m5.large", "initialVariantWeight": 1.0}]}
+            response = {"endpointConfigArn": self._sm_arn(TRAIN, "endpoint-config", config)}
+        else:
+            params, response = ({"endpointName": endpoint, "endpointConfigName": config},
+                                {"endpointArn": self._sm_arn(TRAIN, "endpoint", endpoint)})
+        self._emit(self._api(self._actor("ml"), self.now, "sagemaker", name, EU, params, response,
+                             host=f"api.sagemaker.{EU}.amazonaws.com"))
+
+    def _step_prepared_model(self, remaining: int, project: _Project) -> None:
+        """A staging model from the prepared job's artifact: its lineage runs through the processing job."""
+        name = f"{project.title}-{project.algo}-Prepared-Model-{project.p:03d}"
+        job = self._prepared_job_name(project, "Prepared")
+        params = {"modelName": name, "primaryContainer": {
+            "image": IMAGES[project.algo][1],
+            "modelDataUrl": f"s3://acme-models-training/{project.team}/{job}/output/model.tar.gz",
+            "environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_REGION": EU}},
+            "executionRoleArn": self.staging_role.arn, "enableNetworkIsolation": False}
+        self._emit(self._api(self._actor("ml"), self.now, "sagemaker", "CreateModel", EU, params,
+                             {"modelArn": self._sm_arn(TRAIN, "model", name)},
+                             host=f"api.sagemaker.{EU}.amazonaws.com"))
+
     # IAM, bucket and key policies: the estate's access history ------------------------------------
 
     def _step_call(self, remaining: int, make: Callable[..., None], *args: Any) -> None:
@@ -2017,6 +2287,7 @@ class _Platform:
              _policy(_allow("ReadWriteDatasets", ["s3:GetObject", "s3:PutObject"],
                             [*self._dataset_objects("acme-data-1", "acme-data-2"), TRANSCRIPTS]),
                      _allow("ListDatasetBuckets", "s3:ListBucket", [*dataset_buckets, "arn:aws:s3:::acme-data-3"]),
+                     _allow("ClassifyLandingExports", "s3:PutObjectTagging", "arn:aws:s3:::acme-data-1/landing/*"),
                      _allow("UseDatasetKeys", ["kms:Decrypt", "kms:GenerateDataKey"], [data_eu, data_us])), [],
              "Data engineers"),
             (self.pipeline, _policy(_trust("GlueAndAirflow", {"Service": ["glue.amazonaws.com", "ec2.amazonaws.com"]})),
@@ -2029,9 +2300,11 @@ class _Platform:
              ["arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"], "Ingestion pipelines"),
             (self.data_access, _policy(_trust("TrainingAccount", {"AWS": [self.ml_engineer.arn]})),
              "ReadTrainingDatasets", _policy(
-                _allow("ReadTrainingDatasets", "s3:GetObject", self._dataset_objects("acme-data-1", "acme-data-2")),
+                _allow("ReadTrainingDatasets", "s3:GetObject",
+                       [*self._dataset_objects("acme-data-1", "acme-data-2"), "arn:aws:s3:::acme-data-prepared/*"]),
                 _allow("ListDatasetBuckets", "s3:ListBucket", dataset_buckets),
-                _allow("DecryptDatasets", "kms:Decrypt", data_eu)), [], "Training jobs in 222222222222 read datasets"),
+                _allow("DecryptDatasets", "kms:Decrypt", [data_eu, self.buckets["acme-data-prepared"].kms_key])), [],
+             "Training jobs in 222222222222 read datasets"),
         ]}
 
     def _role_calls(self, role: Role, trust: dict[str, Any], policy_name: str, document: dict[str, Any],
@@ -2128,9 +2401,12 @@ class _Platform:
         statements = [
             _allow("AssumeTrainingDataAccess", "sts:AssumeRole", self.data_access.arn),
             _allow("WriteModelArtifacts", "s3:PutObject",
-                   f"arn:aws:s3:::acme-models-training/{project.team}/{project.job_name}/*"),
+                   [f"arn:aws:s3:::acme-models-training/{project.team}/{job}/*" for job in (
+                       project.job_name, *([self._prepared_job_name(project, "Prepared")] if project.p == 1 else []))]),
             _allow("ListModelBucket", "s3:ListBucket", "arn:aws:s3:::acme-models-training",
                    Condition={"StringLike": {"s3:prefix": f"{project.team}/*"}}),
+            _allow("WritePreparedData", "s3:PutObject", f"arn:aws:s3:::acme-data-prepared/{project.team}/*"),
+            _allow("UsePreparedDataKey", "kms:GenerateDataKey", self.buckets["acme-data-prepared"].kms_key),
         ]
         if project.kms:
             statements.append(_allow("UseModelKey", ["kms:GenerateDataKey", "kms:Decrypt", "kms:CreateGrant",

@@ -20,10 +20,15 @@ from graphgov.generate import KINDS, GenerateError, form_encode_key, generate, p
 from graphgov.readers import expand_paths, read_path
 
 # Seed 0, 2,000 records. The four record kinds add up to 2,000; "files" counts files (digests included).
-SEED0_COUNTS = {"cloudtrail": 1681, "eventbridge": 28, "s3_notification": 175, "bedrock_invocation_log": 116,
-                "files": 167}
+# Issue 11's plants (category "plant": org accounts, data preparation, logging on then off in the serving
+# account's us-east-1, replication, a tagged copy, an unresolved writer) shift the mix and the random stream;
+# the management account's trail and the new invocation-log Region add files.
+SEED0_COUNTS = {"cloudtrail": 1680, "eventbridge": 32, "s3_notification": 168, "bedrock_invocation_log": 120,
+                "files": 179}
 DATA_ACCESS = "arn:aws:iam::111111111111:role/cross-account/TrainingDataAccess"
 VENDOR_ROLE = "arn:aws:iam::111111111111:role/cross-account/LabelingVendorAccess"
+# The role id of the planted writer that no CloudTrail record reveals (issue 11): the generator's stable id.
+LEGACY_EXPORTER = "AROA" + base64.b32encode(hashlib.sha256(b"role:111111111111:LegacyExporter").digest()).decode()[:17]
 EXEC_ROLE_0 = "arn:aws:iam::222222222222:role/service-role/AmazonSageMaker-ExecutionRole-20260105T000000"
 
 CT_FILE = re.compile(
@@ -212,8 +217,9 @@ def test_cloudtrail_layout_and_digests(run0: tuple[Path, dict[str, int]]) -> Non
         assert {r["recipientAccountId"] for r in records} == {match["acct"]}
         assert {r["awsRegion"] for r in records} == {match["region"]}
         logs[rel] = (hashlib.sha256(body).hexdigest(), records)
+    # 999999999999: the management account's trail (CreateAccountResult of the members, an issue 11 plant)
     assert {m["acct"] for m in map(CT_FILE.match, logs)} == {"111111111111", "222222222222", "333333333333",
-                                                             "444444444444"}
+                                                             "444444444444", "999999999999"}
     times = [[r["eventTime"] for r in records] for _, records in logs.values()]
     assert any(t != sorted(t) for t in times)  # records inside a file are not in time order
     listed = Counter()
@@ -254,6 +260,8 @@ def test_notification_keys_are_form_encoded_and_match_cloudtrail(
         key = record["s3"]["object"]["key"]
         keys.append(key)
         assert " " not in key and key == form_encode_key(unquote_plus(key))
+        if record["userIdentity"]["principalId"].startswith(f"AWS:{LEGACY_EXPORTER}:"):
+            continue  # planted: a writer no CloudTrail record shows (issue 11, unresolved writers)
         write = writes[record["responseElements"]["x-amz-request-id"]]
         assert write["requestParameters"]["key"] == unquote_plus(key)
         assert write["requestParameters"]["bucketName"] == record["s3"]["bucket"]["name"]
@@ -280,7 +288,7 @@ def _calls(ct_records: list[tuple[str, dict[str, Any]]], name: str) -> list[dict
 
 def test_sagemaker_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tuple[Path, dict[str, int]]) -> None:
     jobs = _calls(ct_records, "CreateTrainingJob")
-    assert len(jobs) == 3
+    assert len(jobs) == 5  # one per project, and project 1's baseline and prepared-data jobs (issue 11 plants)
     for job in jobs:
         request = job["requestParameters"]
         name = request["trainingJobName"]
@@ -292,7 +300,8 @@ def test_sagemaker_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tup
     uris = [c["dataSource"]["s3DataSource"] for j in jobs for c in j["requestParameters"]["inputDataConfig"]]
     assert any(u["s3Uri"].startswith("https://") for u in uris)
     assert any(u["s3DataType"] == "ManifestFile" for u in uris)
-    assert sum("kmsKeyId" not in j["requestParameters"]["outputDataConfig"] for j in jobs) == 1
+    # project 1's job and its two prepared-data jobs (issue 11 plants, same project: no output key)
+    assert sum("kmsKeyId" not in j["requestParameters"]["outputDataConfig"] for j in jobs) == 3
 
     outputs = {f"{j['requestParameters']['outputDataConfig']['s3OutputPath']}"
                f"{j['requestParameters']['trainingJobName']}/output/model.tar.gz" for j in jobs}
@@ -339,7 +348,8 @@ def test_bedrock_story(ct_records: list[tuple[str, dict[str, Any]]], run0: tuple
     assert any(r["recipientAccountId"] == "444444444444" for r in invokes)
     logging = {(r["recipientAccountId"], r["awsRegion"])
                for r in _calls(ct_records, "PutModelInvocationLoggingConfiguration")}
-    assert logging == {("333333333333", "eu-west-1"), ("222222222222", "us-east-1")}
+    # issue 11 plant: the serving account's us-east-1 logs text only, until it is deleted mid-window
+    assert logging == {("333333333333", "eu-west-1"), ("222222222222", "us-east-1"), ("333333333333", "us-east-1")}
     assert any((r["recipientAccountId"], r["awsRegion"]) == ("333333333333", "us-east-1") for r in invokes)
     jobs = _calls(ct_records, "CreateModelCustomizationJob")
     assert len(jobs) == 2 and sum("customModelKmsKeyId" in j["requestParameters"] for j in jobs) == 1
@@ -419,7 +429,7 @@ def test_access_history_parses_into_policy_states(ct_records: list[tuple[str, di
         "CreatePolicyVersion": 1, "CreateGroup": 2, "PutGroupPolicy": 2, "CreateUser": 2, "AddUserToGroup": 2,
         "CreateAccessKey": 2, "CreateKey": 7, "PutKeyPolicy": 1, "PutBucketEncryption": 6,
         "PutBucketPublicAccessBlock": 5, "PutBucketOwnershipControls": 6, "PutBucketPolicy": 8,
-        "DeleteBucketPublicAccessBlock": 1}
+        "DeleteBucketPublicAccessBlock": 1, "PutBucketReplication": 1}  # replication: an issue 11 plant
     states: Counter = Counter()
     for record in history:
         assert record["readOnly"] is False and record["managementEvent"] is True
@@ -432,7 +442,8 @@ def test_access_history_parses_into_policy_states(ct_records: list[tuple[str, di
         states.update(kinds)
     assert states == {"lifecycle": 30, "trust": 20, "identity": 20, "attachment": 6, "policy-version": 3,
                       "default-version": 3, "membership": 2, "credential": 2, "key-policy": 8, "key-state": 7,
-                      "encryption": 6, "public-access-block": 6, "ownership": 6, "resource": 8}
+                      "encryption": 6, "public-access-block": 6, "ownership": 6, "resource": 8,
+                      "replication": 1}  # PutBucketReplication: an issue 11 plant
 
 
 def test_access_history_shapes(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
@@ -476,9 +487,10 @@ def test_access_history_shapes(ct_records: list[tuple[str, dict[str, Any]]]) -> 
         assert policy["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{key['recipientAccountId']}:root"}
         assert key["resources"][0]["ARN"] == key["responseElements"]["keyMetadata"]["arn"]
     # Every KMS key the objects are encrypted with was created (with its policy) before its first use.
+    # (acme-data-prepared's key predates the logs: an issue 11 plant, its policy never seen)
     for _, record in ct_records:
         used = (record.get("responseElements") or {}).get("x-amz-server-side-encryption-aws-kms-key-id")
-        if used:
+        if used and "acme-data-prepared" not in record["requestParameters"]["bucketName"]:
             assert keys[used]["eventTime"] < record["eventTime"]
 
 
@@ -512,7 +524,8 @@ def _check_created_before_use(ct_records: list[tuple[str, dict[str, Any]]]) -> d
                                                          ("333333333333", "carol.ops"))}
     service_linked = "arn:aws:iam::111111111111:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO"
     shadow = "arn:aws:iam::444444444444:user/hackathon-dev"
-    assert set(first) - set(created) == admins | {service_linked, shadow}  # they predate the trail
+    security = "arn:aws:iam::999999999999:user/security.admin"  # the management account's (issue 11 plant: the SCP)
+    assert set(first) - set(created) == admins | {service_linked, shadow, security}  # they predate the trail
     for arn, time in created.items():
         assert time < first[arn], arn
     # The bucket settings precede the first object written to each bucket.
@@ -621,7 +634,7 @@ def _check_grants(ct_records: list[tuple[str, dict[str, Any]]]) -> Counter:
             policies.setdefault(names[(account, params["userName"])], []).append(groups[(account, params["groupName"])])
     action = {"GetObject": "s3:GetObject", "PutObject": "s3:PutObject", "CopyObject": "s3:PutObject",
               "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
-              "CompleteMultipartUpload": "s3:PutObject"}
+              "CompleteMultipartUpload": "s3:PutObject", "PutObjectTagging": "s3:PutObjectTagging"}
     for _, r in ct_records:
         if r.get("eventCategory") != "Data":
             continue
@@ -721,7 +734,8 @@ def test_saved_questions_find_the_planted_mistakes(loaded: Any) -> None:
     # (4) the vendor may read the credit training data through the role, whose trust wants its external id:
     # the vendor's successful AssumeRole shows it had one (issue 11: observed success is evidence), so the
     # chain is potential, with the observed call and the note that only that call's context is proven
-    readers = [r for r in ask(loaded, "training-data-readers", {}) if r["principal"] == vendor]
+    readers = [r for r in ask(loaded, "training-data-readers", {}) if r["principal"] == vendor
+               and not r["dataset"].startswith("s3://acme-data-prepared/")]  # unknown there: see test_plant_unknown_key
     assert len(readers) == 3 and {r["access"] for r in readers} == {"potential"}  # train, validation, test
     assert all(r["dataset"].startswith("s3://acme-data-2/credit/") for r in readers)
     assert all("assume:arn:aws:iam::111111111111:role/LabelingVendorAccess" in r["via"] for r in readers)
@@ -759,7 +773,7 @@ def test_access_history_scales_with_the_platform(tmp_path: Path) -> None:
     platform.run()
     assert platform.P == 6
     assert platform.done["iam"] == 91 + 4 * (platform.P - 3)  # 4 calls per project's execution role
-    mix = {k: v for k, v in platform.done.items() if k != "iam"}
+    mix = {k: v for k, v in platform.done.items() if k not in ("iam", "plant")}
     assert {k: round(v / sum(mix.values()), 3) for k, v in mix.items()} == {
         "s3": 0.55, "bedrock": 0.15, "noise": 0.1, "notif": 0.1, "sts": 0.05, "control": 0.05}
 
@@ -777,3 +791,157 @@ def test_access_history_holds_at_other_sizes(tmp_path: Path, records: int, seed:
         assert any(n.type == "PolicyState" for n in parse(record).nodes)
     assert len(_check_created_before_use(ct)) == 16 + max(3, records // 4000)  # one execution role per project
     assert _check_trust(ct)["AssumeRole"] > 0 and _check_grants(ct)
+
+
+# --- issue 11 plants: each rule's question has rows on the generated platform ---------------------------
+
+PREP_JOB = "arn:aws:sagemaker:eu-west-1:222222222222:processing-job/credit-prep-20260105-001"
+PREPARED_JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-prepared-20260105-001"
+BASELINE_JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-baseline-20260105-001"
+PREPARED = "s3://acme-data-prepared/credit/loan-applications-v1/prepared/"
+LEGACY_KEY = "arn:aws:kms:eu-west-1:111111111111:key/1a2c0c57-c82a-49be-a387-adac8f43f60b"
+
+
+def test_plant_processing_chain(loaded: Any) -> None:
+    """A processing job's output `.../prepared/` feeds the job reading `.../prepared/train/`; the baseline job
+    that read the same prefix before the processing job started is not its consumer."""
+    from graphgov.questions import ask
+
+    raw = "s3://acme-data-2/credit/loan-applications-v1/train/"
+    rows = ask(loaded, "dataset-consumers", {"dataset": raw})
+    assert [(r["job"], r["channel"], r["read_dataset"], r["via"], r["link"]) for r in rows] == [
+        (PREP_JOB, "raw", raw, None, "direct"),
+        ("arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-20260105-001", "train", raw, None, "direct"),
+        (PREPARED_JOB, "train", PREPARED + "train/", PREP_JOB, "derived"),
+        (PREPARED_JOB, "validation", PREPARED + "validation/", PREP_JOB, "derived")]
+    assert BASELINE_JOB not in {r["job"] for r in rows}  # started before the processing job: not a consumer
+    model = "arn:aws:sagemaker:eu-west-1:222222222222:model/credit-xgb-prepared-model-001"
+    lineage = ask(loaded, "model-lineage", {"model": model})
+    assert sorted((r["channel"], r["dataset"], r["via"], r["link"]) for r in lineage) == [
+        ("train", raw, PREP_JOB, "derived"), ("train", PREPARED + "train/", None, "direct"),
+        ("validation", raw, PREP_JOB, "derived"), ("validation", PREPARED + "validation/", None, "direct")]
+
+
+def test_plant_unknown_key_policy_and_observed_decrypt(loaded: Any) -> None:
+    """acme-data-prepared and its key predate the logs: readers are `unknown` naming the unseen documents,
+    except TrainingDataAccess, whose GetObject and kms:Decrypt succeeded (observed)."""
+    from graphgov.questions import ask
+
+    rows = [r for r in ask(loaded, "training-data-readers", {}) if r["dataset"] == PREPARED + "train/"]
+    by_principal = {r["principal"]: r for r in rows}
+    assert by_principal["arn:aws:iam::111111111111:role/DataEngineer"]["access"] == "unknown"
+    assert by_principal["arn:aws:iam::111111111111:role/DataEngineer"]["via"] == [
+        "unknown:bucket-policy:acme-data-prepared", f"unknown:key-policy:{LEGACY_KEY}"]
+    observed = by_principal["arn:aws:iam::111111111111:role/TrainingDataAccess"]
+    assert observed["access"] == "observed" and "context:observed-call-only" in observed["via"]
+    validation = [r for r in ask(loaded, "training-data-readers", {})
+                  if r["dataset"] == PREPARED + "validation/" and r["principal"].endswith("/TrainingDataAccess")]
+    assert [v for v in validation[0]["via"] if v.startswith("observed:")][0].startswith("observed:cloudtrail:Decrypt@")
+    assert {r["access"] for r in rows} == {"unknown", "observed", "potential"}
+    assert "denied" not in {r["access"] for r in rows}  # unknown is never a deny
+
+
+def test_plant_logging_deleted_mid_window(ct_records: list[tuple[str, dict[str, Any]]], loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    deleted = _calls(ct_records, "DeleteModelInvocationLoggingConfiguration")
+    assert [(r["recipientAccountId"], r["awsRegion"], r["requestParameters"]) for r in deleted] == [
+        ("333333333333", "us-east-1", None)]
+    rows = [(r["model"], r["invocations"], r["logging"], r["logging_off_at"])
+            for r in ask(loaded, "bedrock-invocations-without-logging", {})
+            if (r["account"], r["region"]) == ("333333333333", "us-east-1")]
+    off = deleted[0]["eventTime"]
+    embed = "amazon.titan-embed-text-v2:0"
+    embeddings = [r for _, r in ct_records if r["eventName"] == "InvokeModel"
+                  and (r["recipientAccountId"], r["awsRegion"]) == ("333333333333", "us-east-1")
+                  and r["requestParameters"]["modelId"] == embed]
+    assert embeddings and all(r["eventTime"] > off for r in embeddings)  # embeddings only once logging is off
+    # the image call (text-only logging) and, after the deletion, the embedding calls; the support bot's text
+    # calls made while logging was on are not findings. (At 2,000 records the whole run is one hour, the hour
+    # logging changed in; the medium platform has later hours with logging off.)
+    assert rows == [(f"arn:aws:bedrock:us-east-1::foundation-model/{embed}", len(embeddings), "changed-in-hour", off),
+                    ("arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0", 1,
+                     "changed-in-hour", off)]
+
+
+def test_plant_organization_members(ct_records: list[tuple[str, dict[str, Any]]]) -> None:
+    from loaders.cloudtrail import parse
+
+    created = _calls(ct_records, "CreateAccountResult")
+    assert sorted(r["serviceEventDetails"]["createAccountStatus"]["accountId"] for r in created) == [
+        "111111111111", "222222222222", "333333333333", "444444444444"]
+    for record in created:
+        assert record["recipientAccountId"] == "999999999999" and record["eventType"] == "AwsServiceEvent"
+        states = [n for n in parse(record).nodes if n.type == "PolicyState"]
+        assert [s.props["kind"] for s in states] == ["org-membership"]
+
+
+def test_plant_personal_data_copy(loaded: Any) -> None:
+    from graphgov.classification import classify
+    from graphgov.questions import ask
+
+    classify(loaded)
+    rows = ask(loaded, "personal-data-in-training", {})
+    assert [(r["dataset"], r["classification"], r["jobs"]) for r in rows] == [
+        ("s3://acme-data-1/fraud/card-transactions-v2/train/", ["personal"],
+         ["arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-20260105-002"])]
+
+
+def test_plant_replication_to_a_partner(loaded: Any) -> None:
+    """The fraud prefix replicated to a partner's account: that account receives a copy of every fraud
+    dataset written after the rule (cross-account exposure), with nothing else granting it access."""
+    from graphgov.questions import ask
+
+    rows = [r for r in ask(loaded, "cross-account-exposure", {}) if r["principal"] == "arn:aws:iam::666666666666:root"]
+    assert {(r["access"], tuple(r["via"])) for r in rows} == {
+        ("potential", ("replication:partner-fraud-feed:acme-partner-fraud-landing",))}
+    assert sorted(r["resource"] for r in rows) == [
+        f"s3://acme-data-1/fraud/card-transactions-v{v}/{s}/" for v, s in (
+            (1, "test"), (1, "train"), (1, "validation"), (2, "train"), (2, "validation"))]
+    # the credit datasets (acme-data-2, no replication) are not among them
+    assert not [r for r in ask(loaded, "training-data-readers", {})
+                if r["principal"] == "arn:aws:iam::666666666666:root" and r["dataset"].startswith("s3://acme-data-2/")]
+
+
+def test_plant_unresolved_writer(loaded: Any) -> None:
+    from graphgov.questions import ask
+
+    model = "arn:aws:sagemaker:eu-west-1:222222222222:model/credit-xgb-model-001"
+    rows = ask(loaded, "model-lineage", {"model": model})
+    writers = {w for r in rows for w in r["dataset_writers"] if w.startswith("unresolved:")}
+    assert writers == {f"unresolved:{LEGACY_EXPORTER}:nightly-export"}
+    assert not any(r["dataset_writers"] == [] for r in rows)
+
+
+def test_plant_prepared_model_is_served(loaded: Any) -> None:
+    """endpoint-lineage walks upstream through the processing job to the raw split (via, derived)."""
+    from graphgov.questions import ask
+
+    endpoint = "arn:aws:sagemaker:eu-west-1:222222222222:endpoint/credit-prepared-staging-endpoint"
+    rows = ask(loaded, "endpoint-lineage", {"endpoint": endpoint})
+    raw = "s3://acme-data-2/credit/loan-applications-v1/train/"
+    assert sorted((r["training_job"], r["channel"], r["dataset"], r["via"], r["link"]) for r in rows) == [
+        (PREPARED_JOB, "train", raw, PREP_JOB, "derived"),
+        (PREPARED_JOB, "train", PREPARED + "train/", None, "direct"),
+        (PREPARED_JOB, "validation", raw, PREP_JOB, "derived"),
+        (PREPARED_JOB, "validation", PREPARED + "validation/", None, "direct")]
+
+
+def test_plant_scp_attached_after_a_job_started(ct_records: list[tuple[str, dict[str, Any]]], loaded: Any) -> None:
+    """The SCP denying the analysts the credit data is attached after the credit job started: that job's
+    access-at-training-time keeps the analysts (potential); today's potential access is gone."""
+    from graphgov.questions import ask
+
+    (attach,) = _calls(ct_records, "AttachPolicy")
+    assert attach["requestParameters"] == {"policyId": "p-7k2m9q4x", "targetId": "111111111111"}
+    assert attach["recipientAccountId"] == "999999999999"
+    analyst = "arn:aws:iam::111111111111:role/AWSReservedSSO_DataAnalyst_5e2b7c1d9a8f4e36"
+    job = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/credit-xgb-20260105-001"
+    then = [r for r in ask(loaded, "access-at-training-time", {"job": job}) if r["principal"] == analyst]
+    assert then and all(r["as_of"] < attach["eventTime"] for r in then)
+    assert sorted((r["dataset"].rsplit("/", 2)[-2], r["access"]) for r in then) == [
+        ("test", "potential"), ("train", "potential"), ("validation", "potential")]
+    now = [r for r in ask(loaded, "training-data-readers", {})
+           if r["principal"] == analyst and r["dataset"].startswith("s3://acme-data-2/credit/")]
+    assert {r["access"] for r in now} <= {"observed"}  # only the reads seen before, no potential access now
+    assert all(r["via"] == ["cloudtrail:GetObject"] for r in now)

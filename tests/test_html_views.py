@@ -122,7 +122,7 @@ def test_demo_report_opens_offline_with_the_json_verdicts(chromium, demo_reports
     expected = {c["control"]: (c["verdict"], c["severity"] or "") for c in report_json["controls"]}
 
     page, log = open_offline(chromium, demo_reports["html"].as_uri())
-    page.wait_for_function("window.graphgovViews && window.graphgovViews.length === 2")
+    page.wait_for_function("window.graphgovViews && window.graphgovViews.length === 3")
     screenshot(page, "report-demo-all")
     assert log.refused == [] and log.errors == []
     shown = page.evaluate("""() => Array.from(document.querySelectorAll('tr[data-control]')).map(tr => [
@@ -155,7 +155,9 @@ def test_demo_report_opens_offline_with_the_json_verdicts(chromium, demo_reports
     assert items[0].startswith("evidence dataset-consumers: ")  # evidence only: never shown as a passed check
 
     # a lineage picture for each endpoint the rows name
-    endpoints = ["arn:aws:sagemaker:eu-west-1:222222222222:endpoint/credit-staging-endpoint",
+    # (the first: the generator's prepared-data staging endpoint, an issue 11 plant served through a processing job)
+    endpoints = ["arn:aws:sagemaker:eu-west-1:222222222222:endpoint/credit-prepared-staging-endpoint",
+                 "arn:aws:sagemaker:eu-west-1:222222222222:endpoint/credit-staging-endpoint",
                  "arn:aws:sagemaker:eu-west-1:333333333333:endpoint/fraud-endpoint"]
     views = _views(page)
     assert [v["root"] for v in views] == [f"Endpoint:{arn}" for arn in endpoints]
@@ -167,13 +169,14 @@ def test_demo_report_opens_offline_with_the_json_verdicts(chromium, demo_reports
             assert view["nodes"] == sorted(n["id"] for n in lineage["nodes"])
             assert view["edges"] == len(lineage["edges"])
             assert view["visible"] == len(lineage["nodes"])
-    assert [v["counts"] for v in views][1] == {"AWSPrincipal": 12, "Dataset": 3, "TrainingJob": 1,
+    assert [v["counts"] for v in views][2] == {"AWSPrincipal": 12, "Dataset": 3, "TrainingJob": 1,
                                                "ModelArtifact": 1, "Model": 2, "EndpointConfig": 1, "Endpoint": 1}
-    link = page.locator('#questions a[href="#lineage-1"]').first  # rows link an endpoint to its picture
-    assert link.evaluate("a => a.previousElementSibling.textContent") == endpoints[1]
+    assert [v["counts"] for v in views][0]["ProcessingJob"] == 1
+    link = page.locator('#questions a[href="#lineage-2"]').first  # rows link an endpoint to its picture
+    assert link.evaluate("a => a.previousElementSibling.textContent") == endpoints[2]
     link.evaluate("a => a.closest('details').open = true")
     link.click()
-    assert page.evaluate("location.hash") == "#lineage-1"
+    assert page.evaluate("location.hash") == "#lineage-2"
 
 
 def test_report_html_escapes_what_the_logs_say(chromium, tmp_path):

@@ -36,10 +36,10 @@ pytest_plugins = ("moto_server",)
 BUCKET, PREFIX, ORG = "acme-org-cloudtrail", "trail/", "o-exampleorg1"
 ACCOUNTS, REGIONS = ("111111111111", "222222222222", "333333333333"), ("eu-west-1", "us-east-1")
 DAYS = ("2026/01/05", "2026/01/06")
-# The 3 accounts x 2 Regions hold 24 delivery files (4 per stream, 2 a day) with 827 CloudTrail records:
-# 2 delivered twice, 11 role owners' copies of cross-account calls, 89 events the graph does not model
-# and the planted record without an eventID (quarantined).
-FILES, RECORDS = 24, 827
+# The 3 accounts x 2 Regions hold 23 delivery files (3 or 4 per stream) with 823 CloudTrail records:
+# 2 delivered twice, 10 role owners' copies of cross-account calls, 85 events the graph does not model
+# and the planted record without an eventID (quarantined). (Figures since issue 11's generator plants.)
+FILES, RECORDS = 23, 823
 
 
 # --- the bucket's content ------------------------------------------------------------------------------
@@ -135,14 +135,16 @@ def listed_prefixes(session: boto3.Session) -> list[tuple[str, bool]]:
 
 
 SUMMARY = {
-    "records": RECORDS, "loaded": 724, "quarantined": 1, "files": FILES,
-    "skipped": {"duplicate": 2, "shared_event_copy": 11, "unsupported_event": 89},
+    "records": RECORDS, "loaded": 725, "quarantined": 1, "files": FILES,
+    "skipped": {"duplicate": 2, "shared_event_copy": 10, "unsupported_event": 85},
 }
 # with each account's membership the organisation trail's folder proves, and roles whose trust policy no
 # record shows as unknown assume targets (issue 11)
-NODES, EDGES = 517, 1336
-ACCESS_EDGES = {"CAN_ASSUME": 27, "CAN_DECRYPT": 17, "CAN_INVOKE": 3, "CAN_READ": 68, "CAN_WRITE": 28,
-                "INPUT_READABLE_BY": 55}
+# (issue 11's generator plants add project 1's data preparation: a processing job, two training jobs, a model,
+# the prepared bucket and its key; execution roles may write prepared data)
+NODES, EDGES = 611, 1591
+ACCESS_EDGES = {"CAN_ASSUME": 27, "CAN_DECRYPT": 23, "CAN_INVOKE": 3, "CAN_READ": 94, "CAN_WRITE": 49,
+                "INPUT_READABLE_BY": 87}
 TRAIN = "arn:aws:iam::222222222222:role/AmazonSageMaker-ExecutionRole-20260105T"
 # The cross-account role assumptions in the three accounts' trails (the vendor's call is seen from 111... only).
 ASSUMPTIONS = [
@@ -243,7 +245,7 @@ def test_relist_days_reaches_files_delivered_longer_after_their_day(moto, genera
     assert store.unseen([object_marker(BUCKET, delayed)]) == set()
     # the copy's records were loaded from its twin: nothing new, nothing lost
     assert (third.records, third.loaded, third.quarantined, dict(third.skipped)) == (
-        172, 0, 0, {"duplicate": 169, "unsupported_event": 3})
+        172, 0, 0, {"duplicate": 164, "unsupported_event": 8})
 
 
 def test_since_and_explicit_accounts_and_regions_limit_the_listing(moto, generated, tmp_path):
@@ -272,7 +274,7 @@ def test_since_and_explicit_accounts_and_regions_limit_the_listing(moto, generat
     s = f"{PREFIX}AWSLogs/{ORG}/444444444444/CloudTrail/eu-west-1/"
     assert listed == [(f"{PREFIX}AWSLogs/", True), (f"{PREFIX}AWSLogs/{ORG}/", True), (s, True), (f"{s}2026/", True),
                       (f"{s}2026/01/", True), (f"{s}2026/01/06/", False)]
-    assert again.objects["s3_object"] == 1
+    assert again.objects["s3_object"] == 2  # the shadow account's files of 2026-01-06 (seed 0, 1,000 records)
 
 
 def test_malformed_filters_fail_before_any_request(moto, tmp_path, aws_calls):
@@ -349,8 +351,8 @@ def test_a_crash_between_a_chunk_and_its_markers_loses_and_doubles_nothing(bucke
     assert rerun.records == RECORDS  # no marker survived the crash: every object is read again
     # what the crashed run wrote comes back as duplicates (its loaded records, and the copies of shared calls
     # it had already settled); everything else is accounted as in a clean run
-    assert rerun.loaded + rerun.skipped["duplicate"] + rerun.skipped["shared_event_copy"] == RECORDS - 89 - 1
-    assert (rerun.skipped["unsupported_event"], rerun.quarantined) == (89, 1)
+    assert rerun.loaded + rerun.skipped["duplicate"] + rerun.skipped["shared_event_copy"] == RECORDS - 85 - 1
+    assert (rerun.skipped["unsupported_event"], rerun.quarantined) == (85, 1)
     assert rerun.skipped["duplicate"] >= SUMMARY["skipped"]["duplicate"] + crashed.loaded
     assert rerun_store.checkpoints == clean.inner.checkpoints
     assert not rerun_store.unseen(object_marker(BUCKET, k) for k in delivery_keys(bucket))
@@ -459,7 +461,7 @@ def test_cli_json_and_text(bucket, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == f"0 records from 0 S3 objects in s3://{BUCKET}/trail/ into embedded store {store}"
-    assert "  read         24     s3_object_already_read" in lines
+    assert f"  read         {FILES}     s3_object_already_read" in lines
     assert lines[-1] == f"graph now holds {NODES} nodes and {EDGES} edges"
 
     bad = CliRunner().invoke(main, [*args, "--accounts", "12"])

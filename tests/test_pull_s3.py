@@ -45,9 +45,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ct_records(generated: Path, count: int) -> list[dict[str, Any]]:
-    """The first `count` records with an eventID of one generated delivery file."""
+    """The first `count` records with an eventID of one generated delivery file that the loader models (the
+    generator's noise includes unsupported events such as DescribeInstances, wherever its random stream puts them)."""
+    from graphgov.delta import Skip
+    from loaders.cloudtrail import parse
+
+    def modelled(record: dict[str, Any]) -> bool:
+        try:
+            parse(record)
+        except Skip:
+            return False
+        return True
+
     path = sorted((generated / "cloudtrail/AWSLogs/o-exampleorg1/222222222222/CloudTrail/us-east-1").rglob("*.gz"))[0]
-    records = [r for r in json.loads(gzip.decompress(path.read_bytes()))["Records"] if "eventID" in r]
+    records = [r for r in json.loads(gzip.decompress(path.read_bytes()))["Records"] if "eventID" in r and modelled(r)]
     return records[:count]
 
 
@@ -155,12 +166,12 @@ def test_bedrock_invocation_layout(moto, generated, tmp_path, aws_calls):
     summary = pull(store, tmp_path, "bedrock-invocation", "bedrock/")
     assert aws_calls <= AWS_CALLS
     got = summary.as_dict()
-    assert (len(files), records) == (3, 34)
+    assert (len(files), records) == (4, 38)  # since issue 11 plants: logs of the serving account's us-east-1 too
     assert got["records"] == records and got["files"] == len(files) and summary.balanced
     assert got["quarantined"] == 1  # the generator's truncated invocation log line
     unsupported = got["skipped"].get(f"unsupported_source:{BEDROCK}", 0)
     assert got["loaded"] + unsupported == records - 1 and set(got["skipped"]) <= {f"unsupported_source:{BEDROCK}"}
-    assert got["objects"]["s3_object"] == 3 and got["objects"]["s3_object_ignored"] == 1
+    assert got["objects"]["s3_object"] == len(files) and got["objects"]["s3_object_ignored"] == 1
     streams = {f"s3:bedrock-invocation:{BUCKET}/bedrock/AWSLogs/333333333333/BedrockModelInvocationLogs/{r}/"
                for r in ("eu-west-1", "us-east-1")}
     assert set(store.checkpoints) <= streams and len(store.checkpoints) >= 1
@@ -169,7 +180,7 @@ def test_bedrock_invocation_layout(moto, generated, tmp_path, aws_calls):
     assert entry["location"].startswith(f"s3://{BUCKET}/bedrock/AWSLogs/") and "invalid JSON" in entry["error"]
 
     again = pull(store, tmp_path, "bedrock-invocation", "bedrock")
-    assert (again.records, again.objects["s3_object"], again.objects["s3_object_already_read"]) == (0, 0, 3)
+    assert (again.records, again.objects["s3_object"], again.objects["s3_object_already_read"]) == (0, 0, len(files))
 
 
 def test_cli_json(firehose, tmp_path):
