@@ -1,7 +1,7 @@
 """Row counts of every saved question on a generated platform, to see what a change does to the answers.
 
     python bench/question_counts.py [--records 100000] [--store PATH_OR_URI] [--out after.json]
-                                    [--compare before.json]
+                                    [--compare before.json] [--logs DIR]
 
 Generates `graphgov generate` logs (seed 0; 100,000 records is the `medium` platform), loads them into
 a fresh embedded store (or the given one), classifies its datasets as `graphgov classify` does with no
@@ -82,11 +82,14 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="default: a fresh embedded store in a temporary folder")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     parser.add_argument("--compare", type=Path, default=None, help="an earlier --out file to print beside")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="load these logs instead of generating them (to compare two checkouts on the same logs)")
     args = parser.parse_args()
     before = json.loads(args.compare.read_text()) if args.compare else None
     with tempfile.TemporaryDirectory() as tmp:
-        logs = Path(tmp) / "logs"
-        generate(logs, seed=0, records=args.records)
+        logs = args.logs or Path(tmp) / "logs"
+        if args.logs is None:
+            generate(logs, seed=0, records=args.records)
         with open_store(args.store or str(Path(tmp) / "graph.json.gz")) as store:
             started = time.perf_counter()
             summary = load_paths([logs], store, Path(tmp) / "q.jsonl")
