@@ -1,6 +1,6 @@
 // id: cross-account-exposure
 // title: AI assets exposed to other accounts
-// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential; observed when a successful call settled it; conditional; unknown when a bucket, access point, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`), directly, through an S3 access point of the bucket (another account's access point, or one whose policy grants another account, exposes the data to that account as far as the bucket policy lets it; `via` names `access-point:<arn>`) or by assuming roles (up to three steps; who may assume an observed principal gets potential), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
+// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential; observed when a successful call settled it; conditional; unknown when a bucket, access point, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`), directly, through an S3 access point of the bucket (another account's access point, or one whose policy grants another account, exposes the data to that account as far as the bucket policy lets it; `via` names `access-point:<arn>`) or by assuming roles (up to three steps; who may assume an observed principal gets potential), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`; unknown for a manifest dataset, whose members are not known until the manifest is read, when objects of its bucket are replicated, with `unknown:manifest-members:<dataset>` in `via`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
 // severity: high
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
 // params: {}
@@ -52,6 +52,15 @@ CALL (x, account) {
   MATCH (p:AWSPrincipal {arn: r.destination_principal})
   UNWIND coalesce(r.rules, ['']) AS rule
   RETURN p, 'potential' AS access, ['replication:' + rule + ':' + r.destination_bucket] AS via
+  UNION
+  // a manifest dataset's members are unknown until the manifest is read: objects of its bucket replicated to
+  // another account may be among them
+  MATCH (x)-[:IN_BUCKET]->(:S3Bucket)-[:CONTAINS]->(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
+  WHERE x:Dataset AND coalesce(x.data_type, 'S3Prefix') <> 'S3Prefix'
+  WITH DISTINCT x, r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  MATCH (p:AWSPrincipal {arn: destination})
+  UNWIND coalesce(rules, ['']) AS rule
+  RETURN p, 'unknown' AS access, ['replication:' + rule + ':' + bucket, 'unknown:manifest-members:' + x.uri] AS via
   UNION
   MATCH (o:S3Object)<-[r:REPLICA_OF]-(:S3Object) WHERE x:ModelArtifact AND o.bucket = x.bucket AND o.key = x.key
   MATCH (p:AWSPrincipal {arn: r.destination_principal})

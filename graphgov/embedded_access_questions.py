@@ -110,6 +110,8 @@ def _artifact_objects(graph: nx.MultiDiGraph, artifact: Node) -> Iterator[Node]:
 def _replica_rows(graph: nx.MultiDiGraph, resource: Node) -> list[tuple[Node, str, list[str]]]:
     """Accounts that receive a copy of the resource's objects by S3 replication (graphgov.replication):
     `potential`, via `replication:<rule>:<destination bucket>`. Cypher: the REPLICA_OF branch."""
+    if resource[0] == "Dataset" and graph.nodes[resource].get("data_type", "S3Prefix") != "S3Prefix":
+        return _manifest_replica_rows(graph, resource)
     if resource[0] == "Dataset":
         objects = [obj for obj, _, _ in _in(graph, resource, "IN_DATASET")]
     elif resource[0] == "ModelArtifact":
@@ -124,6 +126,22 @@ def _replica_rows(graph: nx.MultiDiGraph, resource: Node) -> list[tuple[Node, st
                 found += [(principal, "potential", [f"replication:{rule}:{r.get('destination_bucket')}"])
                           for rule in r.get("rules") or [""]]
     return found
+
+
+def _manifest_replica_rows(graph: nx.MultiDiGraph, dataset: Node) -> list[tuple[Node, str, list[str]]]:
+    """A manifest dataset's members are unknown until the manifest is read: objects of its bucket replicated
+    to another account may be among them, so that account's access is `unknown`. Cypher: the manifest branch."""
+    destinations = set()
+    for bucket, _, _ in _out(graph, dataset, "IN_BUCKET"):
+        for obj, _, _ in _out(graph, bucket, "CONTAINS"):
+            for _, _, r in _in(graph, obj, "REPLICA_OF"):
+                destinations.add((r.get("destination_principal"), r.get("destination_bucket"),
+                                  tuple(r.get("rules") or [""])))
+    uri = graph.nodes[dataset].get("uri")
+    return [(("AWSPrincipal", principal), "unknown",
+             [f"replication:{rule}:{bucket}", f"unknown:manifest-members:{uri}"])
+            for principal, bucket, rules in sorted(destinations, key=str) if ("AWSPrincipal", principal) in graph
+            for rule in rules]
 
 
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:

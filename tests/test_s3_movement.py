@@ -221,6 +221,33 @@ def test_replication_rules_make_replicas_that_carry_classification_and_expose_th
          "principal_account": D, "access": "potential", "via": ["replication:to-partner:partner-landing"]}]
 
 
+def test_a_manifest_dataset_in_a_replicated_bucket_is_unknown_exposure_not_none(store, tmp_path):
+    """A ManifestFile input reads only the keys its manifest lists (SageMaker API reference, S3DataSource):
+    unread, they may be among the objects S3 replicates to the partner, so the partner's access is `unknown`
+    and names the missing evidence; a manifest in a bucket nothing replicates gets no such row."""
+    records = json.loads((MOVES / "replication.json").read_text())["Records"]
+    source = next(r for r in records if r["eventName"] == "CreateTrainingJob"
+                  and r["requestParameters"]["trainingJobName"] == "Source-Train")
+    jobs = []
+    for index, (name, uri) in enumerate((("Manifest-Train", "s3://acme-src/manifests/train.manifest"),
+                                         ("Models-Manifest-Train", "s3://models-121212121212/m/train.manifest"))):
+        job = json.loads(json.dumps(source))
+        job["eventID"] = f"4e900000-0000-4000-8000-0000000001{index}0"
+        job["requestParameters"]["trainingJobName"] = name
+        job["requestParameters"]["inputDataConfig"][0]["dataSource"]["s3DataSource"].update(
+            s3DataType="ManifestFile", s3Uri=uri)
+        job["responseElements"] = {"trainingJobArn": f"arn:aws:sagemaker:eu-west-1:{S}:training-job/{name.lower()}"}
+        jobs.append(job)
+    _load(store, tmp_path, [MOVES / "replication.json", write_json(tmp_path / "jobs.json", {"Records": jobs})])
+    assert ask(store, "cross-account-exposure") == [
+        {"resource": "s3://acme-src/customers/", "resource_account": S, "principal": f"arn:aws:iam::{D}:root",
+         "principal_account": D, "access": "potential", "via": ["replication:to-partner:partner-landing"]},
+        {"resource": "s3://acme-src/manifests/train.manifest", "resource_account": S,
+         "principal": f"arn:aws:iam::{D}:root", "principal_account": D, "access": "unknown",
+         "via": ["replication:to-partner:partner-landing",
+                 "unknown:manifest-members:s3://acme-src/manifests/train.manifest"]}]
+
+
 def test_replication_rules_in_every_documented_filter_form_and_a_trimmed_record():
     legacy = {"ID": "old", "Prefix": "logs/", "Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::dst"}}
     assert replication.normal_rule(legacy) == {
