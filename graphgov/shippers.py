@@ -36,18 +36,9 @@ from typing import Any
 
 from graphgov.times import to_utc_iso
 from loaders.cloudtrail import looks_like_cloudtrail
+from loaders.iam_changes import as_object  # blocks shippers store as JSON text
 
 SELF = ""  # an `originals` entry: the envelope object itself (its dotted keys unflattened)
-
-
-def _json(value: Any) -> Any:
-    """A block the shipper stored as a JSON string, parsed; anything else as it is."""
-    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _elastic_resources(value: Any) -> Any:
@@ -138,11 +129,11 @@ SENTINEL_RENAMES: tuple[Rename, ...] = (
     ("ManagementEvent", "managementEvent", None),
     ("AwsRequestId_", "requestID", None),
     ("AwsRequestId", "requestID", None),
-    ("RequestParameters", "requestParameters", _json),
-    ("ResponseElements", "responseElements", _json),
-    ("AdditionalEventData", "additionalEventData", _json),
-    ("ServiceEventDetails", "serviceEventDetails", _json),
-    ("Resources", "resources", _json),
+    ("RequestParameters", "requestParameters", as_object),
+    ("ResponseElements", "responseElements", as_object),
+    ("AdditionalEventData", "additionalEventData", as_object),
+    ("ServiceEventDetails", "serviceEventDetails", as_object),
+    ("Resources", "resources", as_object),
     ("UserIdentityType", "userIdentity.type", None),
     ("UserIdentityPrincipalid", "userIdentity.principalId", None),
     ("UserIdentityArn", "userIdentity.arn", None),
