@@ -893,11 +893,16 @@ def test_plant_replication_to_a_partner(loaded: Any) -> None:
     from graphgov.questions import ask
 
     rows = [r for r in ask(loaded, "cross-account-exposure", {}) if r["principal"] == "arn:aws:iam::666666666666:root"]
+    manifest = "s3://acme-data-1/fraud/card-transactions-v2/manifests/test.manifest"
     assert {(r["access"], tuple(r["via"])) for r in rows} == {
-        ("potential", ("replication:partner-fraud-feed:acme-partner-fraud-landing",))}
-    assert sorted(r["resource"] for r in rows) == [
+        ("potential", ("replication:partner-fraud-feed:acme-partner-fraud-landing",)),
+        # a manifest's members are unknown until it is read: replicated objects of its bucket may be among them
+        ("unknown", ("replication:partner-fraud-feed:acme-partner-fraud-landing",
+                     f"unknown:manifest-members:{manifest}"))}
+    assert sorted(r["resource"] for r in rows if r["access"] == "potential") == [
         f"s3://acme-data-1/fraud/card-transactions-v{v}/{s}/" for v, s in (
             (1, "test"), (1, "train"), (1, "validation"), (2, "train"), (2, "validation"))]
+    assert [r["resource"] for r in rows if r["access"] == "unknown"] == [manifest]
     # the credit datasets (acme-data-2, no replication) are not among them
     assert not [r for r in ask(loaded, "training-data-readers", {})
                 if r["principal"] == "arn:aws:iam::666666666666:root" and r["dataset"].startswith("s3://acme-data-2/")]
