@@ -92,6 +92,10 @@ def test_questions_listing(runner):
     (["query", "cross-account-assumptions", "--store", "bolt://127.0.0.1:1"], "Error: cannot reach Neo4j at "
                                                                               "bolt://127.0.0.1:1"),
     (["query", "cross-account-assumptions", "--store", "http://x"], "Error: unsupported store 'http://x'"),
+    # no host: the driver would silently connect to 127.0.0.1:7687, maybe another server (issue 12)
+    (["query", "cross-account-assumptions", "--store", "bolt://"], "Error: store 'bolt://' names no host: give one, "
+                                                                    "e.g. bolt://127.0.0.1:7687"),
+    (["load", "--store", "neo4j://:7687", "."], "Error: store 'neo4j://:7687' names no host"),
 ])
 def test_errors_are_one_line_without_traceback(runner, tmp_path, args, message):
     if args[0] == "query" and "--store" not in args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from graphgov.stores.base import Store, StoreError
 
@@ -22,6 +23,9 @@ def open_store(spec: str | None = None) -> Store:
     """Open a Neo4j store for bolt/neo4j URIs (credentials from NEO4J_* variables), else an embedded one."""
     resolved = resolve_store_spec(spec)
     if resolved.startswith(NEO4J_SCHEMES):
+        if not urlsplit(resolved).hostname:
+            # the driver would silently use 127.0.0.1:7687, which may be another server than the one meant
+            raise StoreError(f"store {resolved!r} names no host: give one, e.g. bolt://127.0.0.1:7687")
         from graphgov.stores.neo4j import Neo4jStore
 
         return Neo4jStore(
