@@ -202,7 +202,7 @@ def test_neo4j_local_configures_browser_and_the_assets_server():
     script = (ROOT / "scripts" / "neo4j-local").read_text(encoding="utf-8")
     assert "browser.post_connect_cmd=style http://127.0.0.1:$assets_port/graphgov.grass\n" in script
     assert "browser.remote_content_hostname_whitelist=127.0.0.1,localhost\n" in script
-    assert 'assets_port="${GRAPHGOV_BROWSER_ASSETS_PORT:-7480}"' in script
+    assert 'assets_port="$(choose "${GRAPHGOV_BROWSER_ASSETS_PORT:-7480}")"' in script  # 0 picks a free port
     assert "-m graphgov.browser_assets --host 127.0.0.1 --port \"$assets_port\"" in script
     compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert 'NEO4J_browser_post__connect__cmd: "style http://localhost:7480/graphgov.grass"' in compose
