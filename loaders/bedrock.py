@@ -213,36 +213,31 @@ def customization_job(record: Mapping[str, Any], principal: Principal, nodes: li
 
 
 def provisioned_throughput(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
-    partition, region, account = _place(record)
-    arn = fields.get_ci(fields.section(record, "responseElements"), "provisionedModelArn")
-    if not ids.is_arn(arn):
-        raise Malformed("CreateProvisionedModelThroughput: no responseElements.provisionedModelArn")
-    request = fields.params(record)
-    provisioned = model_node(arn, region, account, partition)
-    nodes.append(NodeRow("ProvisionedThroughput", arn, {**provisioned.props,
-                                                        "name": fields.get_ci(request, "provisionedModelName")}))
-    target = model_rows(fields.get_ci(request, "modelId"), region, account, partition, nodes, edges)
-    edges.append(EdgeRow("PROVISIONS", "ProvisionedThroughput", arn, "BedrockModel", target))
-    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ProvisionedThroughput", arn, {},
-                         "CreateProvisionedModelThroughput"))
+    _serving_rows(record, principal, nodes, edges, "CreateProvisionedModelThroughput", "ProvisionedThroughput",
+                  "provisionedModelArn", "provisionedModelName", "modelId")
 
 
 def custom_model_deployment(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateCustomModelDeployment: the deployment ARN applications invoke PROVISIONS the custom model
     (`modelArn`; Bedrock API reference, CreateCustomModelDeployment)."""
+    _serving_rows(record, principal, nodes, edges, "CreateCustomModelDeployment", "BedrockModel",
+                  "customModelDeploymentArn", "modelDeploymentName", "modelArn")
+
+
+def _serving_rows(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list, event: str, label: str,
+                  arn_field: str, name_field: str, model_field: str) -> None:
+    """What applications invoke (a provisioned throughput, a custom model deployment): its node, PROVISIONS the
+    model it serves (so lineage walks on to that model), and who created it."""
     partition, region, account = _place(record)
-    arn = fields.get_ci(fields.section(record, "responseElements"), "customModelDeploymentArn")
+    arn = fields.get_ci(fields.section(record, "responseElements"), arn_field)
     if not ids.is_arn(arn):
-        raise Malformed("CreateCustomModelDeployment: no responseElements.customModelDeploymentArn")
+        raise Malformed(f"{event}: no responseElements.{arn_field}")
     request = fields.params(record)
-    deployment = model_node(arn, region, account, partition)
-    nodes.append(NodeRow("BedrockModel", arn, {**deployment.props,
-                                               "name": fields.get_ci(request, "modelDeploymentName")}))
-    target = model_node(fields.get_ci(request, "modelArn"), region, account, partition)
-    nodes.append(target)
-    edges.append(EdgeRow("PROVISIONS", "BedrockModel", arn, "BedrockModel", target.key))
-    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "BedrockModel", arn, {},
-                         "CreateCustomModelDeployment"))
+    serving = model_node(arn, region, account, partition)
+    nodes.append(NodeRow(label, arn, {**serving.props, "name": fields.get_ci(request, name_field)}))
+    target = model_rows(fields.get_ci(request, model_field), region, account, partition, nodes, edges)
+    edges.append(EdgeRow("PROVISIONS", label, arn, "BedrockModel", target))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, label, arn, {}, event))
 
 
 def _kb_arn(kb_id: Any, partition: str, region: str, account: str) -> str:
