@@ -37,9 +37,9 @@ from graphgov.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.pullers.s3_objects import AWS_CALLS as S3_CALLS
 from graphgov.pullers.s3_objects import RELIST_DAYS, Backoff, BucketReader, folder, run_pull
 from graphgov.stores.base import Store
+from loaders.organizations import ORG_ID_RE  # one definition of a valid organisation id
 
 AWS_CALLS: frozenset[tuple[str, str]] = S3_CALLS
-ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 CHECKPOINT_PREFIX = "cloudtrail-s3"
 
@@ -86,7 +86,7 @@ def account_folders(reader: BucketReader, logs: str, org_id: str | None, account
         orgs, direct = [org_id], []
     else:  # a one-account trail's accounts sit in AWSLogs/ itself, an organisation's one level down
         top, contents = reader.level(logs)
-        orgs = sorted(name for name in top if ORG_ID.match(name))
+        orgs = sorted(name for name in top if ORG_ID_RE.match(name))
         direct = sorted(name for name in top if ACCOUNT_ID.match(name))
         others = sorted(set(top) - set(orgs) - set(direct))
         if others:
@@ -125,7 +125,7 @@ def _no_logs_folder(reader: BucketReader, logs: str, contents: list[dict[str, An
 
 def check_ids(org_id: str | None, accounts: Iterable[str]) -> None:
     """Reject malformed filters before any request: a typo would otherwise silently read nothing."""
-    if org_id and not ORG_ID.match(org_id):
+    if org_id and not ORG_ID_RE.match(org_id):
         raise PullError(f"not an organisation id: {org_id!r} (expected o- and 10 to 32 letters or digits)")
     for account in accounts:
         if not ACCOUNT_ID.match(account):
