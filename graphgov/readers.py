@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
-import io
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from graphgov import shippers
+from graphgov import json_recovery, shippers
+from graphgov.byte_lines import ByteSource, Line
 from loaders.cloudtrail import looks_like_cloudtrail
 
+LOOKAHEAD_LINES = 64  # lines looked at to tell JSON Lines with a bad first line from a document
 DIRECTORY_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".log", ".gz")
 
 
@@ -76,91 +78,151 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def read_path(path: Path) -> Iterator[RawRecord]:
-    """All records of one file; a file that is not JSON at all yields one error record."""
+    """All records of one file; what cannot be read is an error record, never an exception."""
     try:
-        handle = _open(path)
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the generator is done
     except OSError as exc:
         yield RawRecord(None, None, str(path), error=f"cannot open: {exc}")
         return
     with handle:
-        try:
-            yield from _read_text(handle, str(path))
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-            yield RawRecord(None, None, str(path), error=f"cannot read: {exc}")
+        yield from read_stream(handle, str(path))
 
 
 def read_stream(raw: BinaryIO, name: str) -> Iterator[RawRecord]:
-    """All records of one object read from a stream (an S3 body): the same detection as `read_path`,
-    plain or gzip (several gzip members back to back too, as Firehose writes them), without a local copy."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    """All records of one file or stream (an S3 body), plain or gzip (several gzip members back to back
+    too, as Firehose writes them), without a local copy. Damage costs only the damaged part: see
+    `_read_lines`."""
+    source = ByteSource(raw)
     try:
-        magic = buffered.peek(2)[:2]
-        binary: BinaryIO = gzip.GzipFile(fileobj=buffered) if magic == b"\x1f\x8b" else buffered
-        with io.TextIOWrapper(binary, encoding="utf-8-sig") as handle:
-            yield from _read_text(handle, name)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        yield RawRecord(None, None, name, error=f"cannot read: {exc}")
+        yield from _read_lines(source, name)
+    except OSError as exc:  # the file or stream itself failed (not its content)
+        yield RawRecord(None, None, name, error=f"cannot read: {exc} (after {source.size} bytes)")
 
 
-def _open(path: Path) -> io.TextIOBase:
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")
+def _read_lines(source: ByteSource, name: str) -> Iterator[RawRecord]:
+    """JSON Lines, streamed line by line, when the first non-blank line is a JSON value, or when it is
+    not but most of the next lines are (a bad first line is one bad record); otherwise one document or
+    concatenated documents, read whole (delivery files are at most tens of MB)."""
+    lines = source.lines()
+    head: list[Line] = []
+    first = None
+    for line in lines:
+        head.append(line)
+        if line.data.strip():
+            first = line
+            break
+    if first is None:  # no records; a damaged gzip still says so
+        yield from _damage_record(source, name, len(head) + 1)
+        return
+    first_value = _line_value(first)
+    if first_value is _NOT_JSON:
+        seen = 0
+        for line in lines:
+            head.append(line)
+            seen += bool(line.data.strip())
+            if seen >= LOOKAHEAD_LINES:
+                break
+        later = [line for line in head if line.number > first.number and line.data.strip()]
+        parsed = sum(isinstance(_line_value(line), (dict, list)) for line in later)
+        if not later or parsed * 2 <= len(later):  # a document (maybe pretty-printed, or damaged)
+            data = b"\n".join([line.data for line in head] + [line.data for line in lines])
+            yield from _read_document(data, name, source.damage)
+            return
+    for line in chain(head, lines):
+        if not line.data.strip():
+            continue
+        last = not line.ended and source.damage is not None
+        value = first_value if line is first else _line_value(line)
+        if value is _NOT_JSON:
+            if last:  # the line the damaged data stopped in: one record, its error names the damage
+                yield _error(line.data, f"{name}:{line.number}", f"{source.damage}; the last line is cut off")
+                return
+            yield from _read_document(line.data, f"{name}:{line.number}", None, line.offset)
+        else:
+            yield from unwrap(value, f"{name}:{line.number}")
+    yield from _damage_record(source, name, line.number + 1)
 
 
-def _read_text(handle: io.TextIOBase, name: str) -> Iterator[RawRecord]:
-    first = handle.readline()
-    while first and not first.strip():
-        first = handle.readline()
-    if not first:
-        return  # an empty file holds no records
+def _damage_record(source: ByteSource, name: str, number: int) -> Iterator[RawRecord]:
+    if source.damage is not None:
+        yield RawRecord(None, None, f"{name}:{number}", error=f"{source.damage}; what follows is lost")
+
+
+_NOT_JSON = object()
+
+
+def _line_value(line: Line) -> Any:
+    """The JSON value a line holds, or _NOT_JSON (undecodable, invalid, or nested too deep)."""
     try:
-        first_value = json.loads(first)
-        single_line = True
-    except json.JSONDecodeError:
-        single_line = False
-    if single_line:
-        # JSON Lines (or a one-line document): stream line by line, memory stays flat.
-        yield from unwrap(first_value, f"{name}:1")
-        for number, line in enumerate(handle, start=2):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield RawRecord(None, line.rstrip("\n"), f"{name}:{number}", error=f"invalid JSON: {exc}")
-                continue
-            yield from unwrap(value, f"{name}:{number}")
-        return
-    text = first + handle.read()
-    try:
-        yield from unwrap(json.loads(text), name)
-        return
-    except json.JSONDecodeError:
-        pass
-    values = _concatenated(text)
-    if values is None:
-        yield RawRecord(None, text, name, error="invalid JSON: not a document, JSON Lines or concatenated JSON")
-        return
-    for index, value in enumerate(values):
-        yield from unwrap(value, f"{name}#{index}")
+        return json.loads(line.data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return _NOT_JSON
 
 
-def _concatenated(text: str) -> list[Any] | None:
-    """Firehose-style `{...}{...}` objects back to back; None when the text is not that either."""
-    decoder, values, pos = json.JSONDecoder(), [], 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return values
+def _error(data: bytes | str, location: str, error: str) -> RawRecord:
+    """A quarantined piece of input, kept as text (undecodable bytes as U+FFFD, so redaction still sees
+    the rest of the text, which hex or base64 would hide from it)."""
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    return RawRecord(None, _printable(text), location, error=error)
+
+
+def _printable(text: str) -> str:
+    """`text` with the undecodable bytes `surrogateescape` kept replaced by U+FFFD."""
+    if _UNDECODED.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes `surrogateescape` could not decode as UTF-8
+
+
+def _read_document(data: bytes, location: str, damage: str | None, offset: int = 0) -> Iterator[RawRecord]:
+    """One text that is not a clean JSON line: a document, concatenated documents, or damage. Read as
+    far as it goes (graphgov.json_recovery); a piece holding undecodable bytes is quarantined, its error
+    naming the first bad byte's offset in the data (`offset` is where `data` starts)."""
+    text = data.decode("utf-8", "surrogateescape")
+    undecodable = _UNDECODED.search(text) is not None
+    if not undecodable:
         try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
-            return None
-        values.append(value)
+            value = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+        else:
+            yield from unwrap(value, location)
+            yield from _damage_note(damage, location, None)
+            return
+    held: RawRecord | None = None  # a damaged piece ending the text: the data's damage joins its error
+    whole = len(text.rstrip())
+    for piece in json_recovery.pieces(text):
+        if held is not None:
+            yield held
+            held = None
+        alone = piece.path == "#0" and piece.end >= whole and piece.value is None  # one damaged whole
+        where = location if alone else f"{location}{piece.path}"
+        bad = _UNDECODED.search(text, piece.start, piece.end) if undecodable else None
+        if bad is not None:
+            at = offset + len(text[:bad.start()].encode("utf-8", "surrogateescape"))
+            yield _error(text[piece.start:piece.end], where, f"invalid UTF-8 at byte {at}: "
+                         f"the record is kept as text with U+FFFD for the undecodable bytes")
+        elif piece.error is not None:
+            record = _error(piece.text or "", where, piece.error)
+            if piece.end >= whole:
+                held = record
+            else:
+                yield record
+        else:
+            yield from unwrap(piece.value, where)
+    yield from _damage_note(damage, location, held)
+
+
+def _damage_note(damage: str | None, location: str, last: RawRecord | None) -> Iterator[RawRecord]:
+    """The damaged data's end: one quarantined record, the text's cut-off tail when there is one."""
+    if last is not None and damage is not None:
+        yield RawRecord(None, last.record, last.location, error=f"{damage}: {last.error}")
+    elif last is not None:
+        yield last
+    elif damage is not None:
+        yield RawRecord(None, None, f"{location}#end", error=f"{damage}; what follows is lost")
 
 
 # --- unwrapping ---------------------------------------------------------------------------------------
