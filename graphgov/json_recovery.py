@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,10 +79,10 @@ def _value_end(text: str, start: int) -> int | None:
     return None
 
 
-def _restart(text: str, after: int) -> int:
-    """The next top-level value after `after` (see the module doc), or the end of the text."""
-    pos = after + 1
-    while (match := _OPENERS.search(text, pos)) is not None:
+def _restart(text: str, after: int, limit: int | None = None) -> int:
+    """The next top-level value after `after` (see the module doc) and before `limit`, or the end."""
+    pos, limit = after + 1, len(text) if limit is None else limit
+    while (match := _OPENERS.search(text, pos, limit)) is not None:
         start = match.start()
         back = start - 1
         while back >= 0 and text[back] in " \t\n\r":
@@ -97,11 +97,15 @@ def _restart(text: str, after: int) -> int:
     return len(text)
 
 
-def pieces(text: str) -> Iterator[Piece]:
-    """Every top-level value of `text` and every damaged stretch, in order (see the module doc)."""
+def pieces(text: str, suspect: Callable[[int, int], bool] | None = None) -> Iterator[Piece]:
+    """Every top-level value of `text` and every damaged stretch, in order (see the module doc). A
+    document that decodes but whose span `suspect` rejects (e.g. it holds undecodable bytes) is read
+    item by item too, so the caller can reject just the item that holds the fault."""
     pos, index = _skip(text, 0), 0
     while pos < len(text):
         decoded = decode(text, pos)
+        if not isinstance(decoded, str) and suspect is not None and suspect(pos, decoded[1]):
+            decoded = "suspect"
         if not isinstance(decoded, str):
             value, end = decoded
             yield Piece(f"#{index}", pos, end, value=value)
@@ -129,7 +133,9 @@ def _items(text: str, start: int, pos: int, label: str) -> Iterator[Piece]:
         if isinstance(decoded, str):
             end = _value_end(text, pos) if text[pos:pos + 1] in ("{", "[") else None
             after = _skip(text, end) if end is not None else len(text)
-            if end is None or text[after:after + 1] not in (",", "]"):
+            # A cut inside a string shifts the quotes, so the brackets may seem to close far away:
+            # a top-level value starting inside the stretch means the item was cut off there.
+            if end is None or text[after:after + 1] not in (",", "]") or _restart(text, pos, end) < end:
                 tail = _tail(text, start, item_start, count, label, decoded)
                 yield tail
                 return tail.end

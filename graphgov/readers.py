@@ -89,46 +89,37 @@ def read_stream(raw: BinaryIO, name: str) -> Iterator[RawRecord]:
 
 
 def _read_lines(source: ByteSource, name: str) -> Iterator[RawRecord]:
-    """JSON Lines, streamed line by line, when the first non-blank line is a JSON value, or when it is
-    not but most of the next lines are (a bad first line is one bad record); otherwise one document or
-    concatenated documents, read whole (delivery files are at most tens of MB)."""
+    """JSON Lines, streamed line by line, when at least half of the first `LOOKAHEAD_LINES` non-blank
+    lines each hold a JSON object or array (a bad first line is then one bad record, and a one-line
+    file is JSON Lines when its line parses); otherwise one document or concatenated documents (maybe
+    pretty-printed, maybe damaged), read whole: delivery files are at most tens of MB."""
     lines = source.lines()
     head: list[Line] = []
-    first = None
+    values: dict[int, Any] = {}  # line number -> its value, parsed once
     for line in lines:
         head.append(line)
         if line.data.strip():
-            first = line
-            break
-    if first is None:  # no records; a damaged gzip still says so
+            values[line.number] = _line_value(line)
+            if len(values) >= LOOKAHEAD_LINES:
+                break
+    if not values:  # no records; a damaged gzip still says so
         yield from _damage_record(source, name, len(head) + 1)
         return
-    first_value = _line_value(first)
-    if first_value is _NOT_JSON:
-        seen = 0
-        for line in lines:
-            head.append(line)
-            seen += bool(line.data.strip())
-            if seen >= LOOKAHEAD_LINES:
-                break
-        later = [line for line in head if line.number > first.number and line.data.strip()]
-        parsed = sum(isinstance(_line_value(line), (dict, list)) for line in later)
-        if not later or parsed * 2 <= len(later):  # a document (maybe pretty-printed, or damaged)
-            data = b"\n".join([line.data for line in head] + [line.data for line in lines])
-            yield from _read_document(data, name, source.damage)
-            return
+    if sum(isinstance(value, dict | list) for value in values.values()) * 2 < len(values):
+        data = b"\n".join([line.data for line in head] + [line.data for line in lines])
+        yield from _read_document(data, name, source.damage)
+        return
     for line in chain(head, lines):
         if not line.data.strip():
             continue
-        last = not line.ended and source.damage is not None
-        value = first_value if line is first else _line_value(line)
-        if value is _NOT_JSON:
-            if last:  # the line the damaged data stopped in: one record, its error names the damage
-                yield _error(line.data, f"{name}:{line.number}", f"{source.damage}; the last line is cut off")
-                return
-            yield from _read_document(line.data, f"{name}:{line.number}", None, line.offset)
-        else:
+        value = values.pop(line.number) if line.number in values else _line_value(line)
+        if value is not _NOT_JSON:
             yield from unwrap(value, f"{name}:{line.number}")
+        elif not line.ended and source.damage is not None:  # the line the damaged data stopped in
+            yield _error(line.data, f"{name}:{line.number}", f"{source.damage}; the last line is cut off")
+            return
+        else:
+            yield from _read_document(line.data, f"{name}:{line.number}", None, line.offset)
     yield from _damage_record(source, name, line.number + 1)
 
 
@@ -182,11 +173,12 @@ def _read_document(data: bytes, location: str, damage: str | None, offset: int =
             return
     held: RawRecord | None = None  # a damaged piece ending the text: the data's damage joins its error
     whole = len(text.rstrip())
-    for piece in json_recovery.pieces(text):
+    suspect = (lambda start, end: _UNDECODED.search(text, start, end) is not None) if undecodable else None
+    for piece in json_recovery.pieces(text, suspect):
         if held is not None:
             yield held
             held = None
-        alone = piece.path == "#0" and piece.end >= whole and piece.value is None  # one damaged whole
+        alone = piece.path == "#0" and piece.end >= whole  # the whole text is one piece
         where = location if alone else f"{location}{piece.path}"
         bad = _UNDECODED.search(text, piece.start, piece.end) if undecodable else None
         if bad is not None:

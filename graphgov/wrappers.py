@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphgov import shippers
+from graphgov import json_recovery, shippers
 from loaders.cloudtrail import looks_like_cloudtrail
 
 MAX_WRAPPING = 32  # arrays and envelopes around one record
@@ -148,7 +148,11 @@ def _shipped(obj: Mapping[str, Any], envelope: shippers.Envelope, location: str,
     where = f"{location}#{envelope.name}"
     try:
         found = shippers.from_envelope(obj, envelope)
-    except (TypeError, ValueError, AttributeError, RecursionError) as exc:  # fields of types no shipper writes
+    except RecursionError:  # embedded JSON text nested too deep
+        yield RawRecord(None, None, where, error=f"invalid embedded JSON ({envelope.name} envelope): "
+                                                f"{json_recovery.describe(RecursionError())}")
+        return
+    except (TypeError, ValueError, AttributeError) as exc:  # fields of types no shipper writes
         yield RawRecord(None, None, where, error=f"unreadable {envelope.name} envelope ({type(exc).__name__}: {exc})")
         return
     if found.record is not None:
@@ -168,8 +172,8 @@ def _loads(text: str) -> Any:
     ValueError naming it."""
     try:
         return json.loads(text)
-    except RecursionError:
-        raise ValueError("JSON nested deeper than the parser's recursion limit") from None
+    except RecursionError as exc:
+        raise ValueError(json_recovery.describe(exc)) from None
 
 
 def _json_text(value: Any, location: str, depth: int, field: str, not_json: str | None = None) -> Iterator[RawRecord]:
