@@ -21,7 +21,7 @@ import base64
 import binascii
 import json
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +75,11 @@ def _unwrap(value: Any, location: str, depth: int) -> Iterator[RawRecord]:
         return
     records = value.get("Records")
     if isinstance(records, list | Mapping) and not looks_like_cloudtrail(value):
-        yield from _records(records, f"{location}#Records", depth + 1)
+        items = _record_items(records)
+        if items is None:  # one record object
+            yield from _unwrap(records, f"{location}#Records", depth + 1)
+        for key, item in items or ():
+            yield from _unwrap(item, f"{location}#Records[{key}]", depth + 1)
         return
     exported = shippers.rows(value)
     if exported is not None:  # a shipper's export page: Splunk results, Elasticsearch hits, Log Analytics tables
@@ -86,17 +90,13 @@ def _unwrap(value: Any, location: str, depth: int) -> Iterator[RawRecord]:
     yield from _unwrap_object(value, location, depth)
 
 
-def _records(records: list[Any] | Mapping[str, Any], location: str, depth: int) -> Iterator[RawRecord]:
-    """The items of `Records` (see the module doc for an object)."""
+def _record_items(records: list[Any] | Mapping[str, Any]) -> Iterable[tuple[Any, Any]] | None:
+    """The (key, item) pairs of `Records`; None when it is one record object (see the module doc)."""
     if isinstance(records, list):
-        items: list[tuple[Any, Any]] = list(enumerate(records))
-    elif records and all(isinstance(item, Mapping) for item in records.values()):
-        items = list(records.items())
-    else:  # one record object
-        yield from _unwrap(records, location, depth)
-        return
-    for key, item in items:
-        yield from _unwrap(item, f"{location}[{key}]", depth)
+        return enumerate(records)
+    if records and all(isinstance(item, Mapping) for item in records.values()):
+        return records.items()
+    return None
 
 
 def _unwrap_object(obj: Mapping[str, Any], location: str, depth: int) -> Iterator[RawRecord]:
