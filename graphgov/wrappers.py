@@ -51,6 +51,19 @@ def _type(value: Any) -> str:
     return names.get(type(value), "an object" if isinstance(value, Mapping) else "a number")
 
 
+def _evidence(value: Any, limit: int = MAX_WRAPPING * 2) -> Any:
+    """`value` to keep with an error record, unless it nests deeper than `limit` (the quarantine writer
+    walks it recursively): then a note instead. Only error paths pay for the walk."""
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return f"<{_type(value)} nested deeper than {limit} levels, not kept>"
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, Mapping | list))
+    return value
+
+
 def unwrap(value: Any, location: str, depth: int = 0) -> Iterator[RawRecord]:
     """Peel delivery wrappers off a parsed JSON value until the records inside are reached."""
     if depth:
@@ -199,7 +212,7 @@ def _json_text(value: Any, location: str, depth: int, field: str, not_json: str 
 def _eventbridge(obj: Mapping[str, Any], location: str) -> Iterator[RawRecord]:
     detail = obj.get("detail")
     if not isinstance(detail, Mapping):
-        yield RawRecord(None, obj, location, error=f"EventBridge detail is {_type(detail)}, not an object")
+        yield RawRecord(None, _evidence(obj), location, error=f"EventBridge detail is {_type(detail)}, not an object")
     elif looks_like_cloudtrail(detail):
         yield RawRecord("cloudtrail", detail, f"{location}#detail")
     else:
@@ -209,8 +222,8 @@ def _eventbridge(obj: Mapping[str, Any], location: str) -> Iterator[RawRecord]:
 def _cloudwatch_data(data: Any, location: str, depth: int) -> Iterator[RawRecord]:
     """`awslogs.data`: base64 of a gzip (or zlib) compressed subscription payload."""
     if not isinstance(data, str):
-        yield RawRecord(None, data, location, error=f"undecodable CloudWatch Logs data: awslogs.data is {_type(data)}, "
-                                                   "not base64 text")
+        yield RawRecord(None, _evidence(data), location,
+                        error=f"undecodable CloudWatch Logs data: awslogs.data is {_type(data)}, not base64 text")
         return
     try:
         raw = base64.b64decode(data, validate=False)
@@ -244,7 +257,7 @@ def _cloudwatch_payload(obj: Mapping[str, Any], location: str, depth: int) -> It
         message = event.get("message") if isinstance(event, Mapping) else None
         if not isinstance(message, str):
             what = f"message is {_type(message)}" if isinstance(event, Mapping) else f"the event is {_type(event)}"
-            yield RawRecord(None, event, where, error=f"log event without a message ({what})")
+            yield RawRecord(None, _evidence(event), where, error=f"log event without a message ({what})")
             continue
         stripped = message.strip()
         if not stripped.startswith("{"):

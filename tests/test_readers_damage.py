@@ -330,3 +330,13 @@ def test_all_wrong_wrappers_in_one_file_are_counted(tmp_path):
     expected = Counter(want.split(":")[0] for _, wants in WRONG_WRAPPERS for want in wants)
     assert expected == Counter({"error": 17, "skip": 9, "kind": 3})
     assert _counts(tmp_path, path) == (29, 2, {"unrecognised_record": 9}, 18)
+
+
+def test_wrong_typed_wrapper_values_nested_deep_are_counted_without_their_value(tmp_path):
+    deep = json.loads("[" * 500 + "]" * 500)  # parses, but deeper than the quarantine writer walks
+    lines = [{"awslogs": {"data": deep}}, {"messageType": "DATA_MESSAGE", "logEvents": [deep]},
+             {"detail-type": "x", "detail": deep}]
+    path = _jsonl(tmp_path / "deep-wrappers.jsonl", lines)
+    assert _counts(tmp_path, path) == (3, 0, {}, 3)
+    kept = [entry["record"] for entry in _quarantine(tmp_path)]
+    assert kept == [f"<{what} nested deeper than 64 levels, not kept>" for what in ("a list", "a list", "an object")]
