@@ -41,6 +41,11 @@ class ByteSource:
     def chunks(self) -> Iterator[bytes]:
         """The data in chunks; a UTF-8 byte order mark at the very start is dropped."""
         first = self.raw.read(CHUNK)
+        while 0 < len(first) < len(GZIP_MAGIC):  # a raw stream may return short reads
+            more = self.raw.read(CHUNK)
+            if not more:
+                break
+            first += more
         stream = self._gunzip(first) if first.startswith(GZIP_MAGIC) else self._plain(first)
         started = False
         for chunk in stream:

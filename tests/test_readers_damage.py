@@ -340,3 +340,27 @@ def test_wrong_typed_wrapper_values_nested_deep_are_counted_without_their_value(
     assert _counts(tmp_path, path) == (3, 0, {}, 3)
     kept = [entry["record"] for entry in _quarantine(tmp_path)]
     assert kept == [f"<{what} nested deeper than 64 levels, not kept>" for what in ("a list", "a list", "an object")]
+
+
+class _Trickle(io.RawIOBase):
+    """A raw stream that returns at most `size` bytes per read, as a network body may."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        super().__init__()
+        self.data, self.size = data, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk, self.data = self.data[: min(self.size, len(buffer))], self.data[min(self.size, len(buffer)):]
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_short_reads_from_a_stream_read_the_same(size):
+    data, _ = _with_bad_byte()
+    records = list(read_stream(_Trickle(gzip.compress(data), size), "s3://bucket/key"))
+    good = ("cloudtrail", None, False)
+    assert _shape(records) == [good] * 3 + [(None, None, True)] + [good] * 6
