@@ -106,8 +106,11 @@ def _read_lines(source: ByteSource, name: str) -> Iterator[RawRecord]:
         yield from _damage_record(source, name, len(head) + 1)
         return
     if sum(isinstance(value, dict | list) for value in values.values()) * 2 < len(values):
-        data = b"\n".join([line.data for line in head] + [line.data for line in lines])
-        yield from _read_document(data, name, source.damage)
+        parts = [line.data for line in chain(head, lines)]
+        head.clear()
+        text = _decode(b"\n".join(parts))  # no reference to the bytes is kept: memory is the text's
+        parts.clear()
+        yield from _read_document(text, name, source.damage)
         return
     for line in chain(head, lines):
         if not line.data.strip():
@@ -119,7 +122,7 @@ def _read_lines(source: ByteSource, name: str) -> Iterator[RawRecord]:
             yield _error(line.data, f"{name}:{line.number}", f"{source.damage}; the last line is cut off")
             return
         else:
-            yield from _read_document(line.data, f"{name}:{line.number}", None, line.offset)
+            yield from _read_document(_decode(line.data), f"{name}:{line.number}", None, line.offset)
     yield from _damage_record(source, name, line.number + 1)
 
 
@@ -156,11 +159,15 @@ def _printable(text: str) -> str:
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes `surrogateescape` could not decode as UTF-8
 
 
-def _read_document(data: bytes, location: str, damage: str | None, offset: int = 0) -> Iterator[RawRecord]:
+def _decode(data: bytes) -> str:
+    """UTF-8 text; bytes that are not UTF-8 are kept as lone surrogates (`_UNDECODED`), to be found later."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _read_document(text: str, location: str, damage: str | None, offset: int = 0) -> Iterator[RawRecord]:
     """One text that is not a clean JSON line: a document, concatenated documents, or damage. Read as
     far as it goes (graphgov.json_recovery); a piece holding undecodable bytes is quarantined, its error
-    naming the first bad byte's offset in the data (`offset` is where `data` starts)."""
-    text = data.decode("utf-8", "surrogateescape")
+    naming the first bad byte's offset in the data (`offset` is where `text` starts)."""
     undecodable = _UNDECODED.search(text) is not None
     if not undecodable:
         try:
