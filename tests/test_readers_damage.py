@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graph_dump import dump
 from helpers import CLOUDTRAIL
 
 from graphgov.delta import Skip
@@ -144,11 +145,11 @@ def test_pretty_printed_documents_still_read_as_one_document(tmp_path):
 # --- 3. a truncated delivery file counts what it held ----------------------------------------------
 
 
-def _cut_delivery() -> tuple[str, str]:
+def _cut_delivery(records: list[dict[str, Any]] = TEN) -> tuple[str, str]:
     """A delivery file's text and its prefix cut in the middle of record 7 (six whole records before)."""
-    text = json.dumps({"Records": TEN})
-    start = text.index(json.dumps(TEN[6]))
-    return text, text[: start + len(json.dumps(TEN[6])) // 2]
+    text = json.dumps({"Records": records})
+    start = text.index(json.dumps(records[6]))
+    return text, text[: start + len(json.dumps(records[6])) // 2]
 
 
 def test_a_truncated_gzip_stream_loads_the_records_before_the_cut(tmp_path):
@@ -364,3 +365,22 @@ def test_short_reads_from_a_stream_read_the_same(size):
     records = list(read_stream(_Trickle(gzip.compress(data), size), "s3://bucket/key"))
     good = ("cloudtrail", None, False)
     assert _shape(records) == [good] * 3 + [(None, None, True)] + [good] * 6
+
+
+def test_damaged_files_give_the_graph_of_the_records_they_held_on_both_stores(store, tmp_path):
+    """What loads from damaged files is exactly what a clean file of their readable records gives."""
+    data, _ = _with_bad_byte()  # RECORDS[0:10], the fourth line undecodable
+    bad_byte = tmp_path / "in" / "bad-byte.jsonl"
+    bad_byte.parent.mkdir()
+    bad_byte.write_bytes(data)
+    text, prefix = _cut_delivery(RECORDS[10:20])  # six whole records before the cut
+    cut = tmp_path / "in" / "cut.json.gz"
+    cut.write_bytes(gzip.compress(text.encode(), compresslevel=0)[: 15 + len(prefix)])
+    summary = load_paths([tmp_path / "in"], store, tmp_path / "quarantine.jsonl")
+    assert (summary.records, summary.loaded, dict(summary.skipped), summary.quarantined) == (17, 15, {}, 2)
+    clean = _jsonl(tmp_path / "clean.jsonl", RECORDS[0:3] + RECORDS[4:10] + RECORDS[10:16])
+    reference_store = EmbeddedStore(tmp_path / "clean.json.gz")
+    reference = load_paths([clean], reference_store, tmp_path / "clean-quarantine.jsonl")
+    assert reference.loaded == 15
+    assert (summary.nodes, summary.edges) == (reference.nodes, reference.edges)
+    assert dump(store) == dump(reference_store)
