@@ -66,13 +66,7 @@ def _evidence(value: Any, limit: int = MAX_WRAPPING * 2) -> Any:
 
 def unwrap(value: Any, location: str, depth: int = 0) -> Iterator[RawRecord]:
     """Peel delivery wrappers off a parsed JSON value until the records inside are reached."""
-    if depth:
-        yield from _unwrap(value, location, depth)
-        return
-    try:
-        yield from _unwrap(value, location, 0)
-    except Exception as exc:  # noqa: BLE001 - a shape no check foresaw: one error record, never a traceback
-        yield RawRecord(None, None, location, error=f"unreadable wrapper ({type(exc).__name__}: {exc})")
+    return _unwrap(value, location, depth)
 
 
 def _unwrap(value: Any, location: str, depth: int) -> Iterator[RawRecord]:
@@ -86,21 +80,24 @@ def _unwrap(value: Any, location: str, depth: int) -> Iterator[RawRecord]:
     if not isinstance(value, Mapping):
         yield RawRecord(None, value, location, skip="unrecognised_record")
         return
-    records = value.get("Records")
-    if isinstance(records, list | Mapping) and not looks_like_cloudtrail(value):
-        items = _record_items(records)
-        if items is None:  # one record object
-            yield from _unwrap(records, f"{location}#Records", depth + 1)
-        for key, item in items or ():
-            yield from _unwrap(item, f"{location}#Records[{key}]", depth + 1)
-        return
-    exported = shippers.rows(value)
-    if exported is not None:  # a shipper's export page: Splunk results, Elasticsearch hits, Log Analytics tables
-        label, rows = exported
-        for index, item in enumerate(rows):
-            yield from _unwrap(item, f"{location}#{label}[{index}]", depth + 1)
-        return
-    yield from _unwrap_object(value, location, depth)
+    try:  # an object: a shape no check foresaw is one error record here, and its neighbours still read
+        records = value.get("Records")
+        if isinstance(records, list | Mapping) and not looks_like_cloudtrail(value):
+            items = _record_items(records)
+            if items is None:  # one record object
+                yield from _unwrap(records, f"{location}#Records", depth + 1)
+            for key, item in items or ():
+                yield from _unwrap(item, f"{location}#Records[{key}]", depth + 1)
+            return
+        exported = shippers.rows(value)
+        if exported is not None:  # a shipper's export page: Splunk results, Elasticsearch hits, Log Analytics tables
+            label, rows = exported
+            for index, item in enumerate(rows):
+                yield from _unwrap(item, f"{location}#{label}[{index}]", depth + 1)
+            return
+        yield from _unwrap_object(value, location, depth)
+    except Exception as exc:  # noqa: BLE001 - never a traceback: the reader must go on with the next record
+        yield RawRecord(None, None, location, error=f"unreadable wrapper ({type(exc).__name__}: {exc})")
 
 
 def _record_items(records: list[Any] | Mapping[str, Any]) -> Iterable[tuple[Any, Any]] | None:

@@ -309,6 +309,7 @@ WRONG_WRAPPERS: list[tuple[Any, list[str]]] = [
     ({"@timestamp": ["x"], "message": 5}, ["skip:unrecognised_record"]),
     ({"_raw": 5, "_time": {"a": 1}}, ["skip:unrecognised_record"]),
     ({"EventName": [1], "EventSource": {"a": 1}, "AwsEventId": 5}, ["skip:unrecognised_record"]),
+    ({"tables": [{"columns": [[1]], "rows": [[1]]}]}, ["error:unreadable wrapper (TypeError: "]),  # list as a name
     # a Splunk row with an unusable `_time`: read, then quarantined by the loader (no time)
     ({**{k: v for k, v in TEN[4].items() if k != "eventTime"}, "_time": []}, ["kind:cloudtrail"]),
 ]
@@ -329,8 +330,16 @@ def test_wrapper_fields_of_the_wrong_type_give_a_named_skip_or_error(tmp_path, v
 def test_all_wrong_wrappers_in_one_file_are_counted(tmp_path):
     path = _jsonl(tmp_path / "wrappers.jsonl", [value for value, _ in WRONG_WRAPPERS])
     expected = Counter(want.split(":")[0] for _, wants in WRONG_WRAPPERS for want in wants)
-    assert expected == Counter({"error": 17, "skip": 9, "kind": 3})
-    assert _counts(tmp_path, path) == (29, 2, {"unrecognised_record": 9}, 18)
+    assert expected == Counter({"error": 18, "skip": 9, "kind": 3})
+    assert _counts(tmp_path, path) == (30, 2, {"unrecognised_record": 9}, 19)
+
+
+def test_an_unforeseen_wrapper_shape_costs_only_itself(tmp_path):
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps({"Records": [TEN[0], {"tables": [{"columns": [[1]], "rows": [[1]]}]}, TEN[1]]}))
+    records = list(read_path(path))
+    assert _shape(records) == [("cloudtrail", None, False), (None, None, True), ("cloudtrail", None, False)]
+    assert records[1].location == f"{path}:1#Records[1]"
 
 
 def test_wrong_typed_wrapper_values_nested_deep_are_counted_without_their_value(tmp_path):
