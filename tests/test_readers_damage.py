@@ -393,3 +393,20 @@ def test_damaged_files_give_the_graph_of_the_records_they_held_on_both_stores(st
     assert reference.loaded == 15
     assert (summary.nodes, summary.edges) == (reference.nodes, reference.edges)
     assert dump(store) == dump(reference_store)
+
+
+def test_a_record_cut_after_a_nested_object_is_one_record_not_two(tmp_path):
+    path = tmp_path / "cut-record.json"
+    path.write_text('{"eventVersion":"1.03","userIdentity":{"type":"Root"}')  # the inner object is complete
+    (only,) = list(read_path(path))
+    assert (only.location, only.record) == (str(path), '{"eventVersion":"1.03","userIdentity":{"type":"Root"}')
+
+
+def test_a_document_cut_right_after_a_colon_keeps_the_next_one_in_its_quarantined_piece(tmp_path):
+    """The documented limit: after `:` a `{` cannot be told from a nested value, so the next document
+    stays inside the damaged piece (quarantined with it, not lost, and counted once)."""
+    path = tmp_path / "cut-after-colon.json"
+    following = json.dumps({"Records": [TEN[1]]})
+    path.write_text('{"Records": [' + json.dumps(TEN[0]) + ', {"eventVersion": ' + following)
+    assert _counts(tmp_path, path) == (2, 1, {}, 1)
+    assert _quarantine(tmp_path)[0]["record"] == '{"eventVersion": ' + following
