@@ -6,7 +6,8 @@ CloudTrail delivery file cut off mid-way, or a document with one corrupt record.
 - top-level values are decoded one after another (`#0`, `#1`, ...);
 - a value that does not decode and opens `{"Records": [` or `[` is read item by item, so the records
   before the damage still count (`#0#Records[3]`); a corrupt item whose brackets balance is one damaged
-  piece and the items after it are read on; an item that never closes (the text was cut off) ends the
+  piece and the items after it are read on; an item that never closes (the text was cut off), or
+  within whose brackets a top-level value starts (a cut inside a string shifts the quotes), ends the
   document: the rest of it is one damaged piece, "truncated JSON after N records";
 - after a damaged stretch reading resumes at the next top-level value: a `{` or `[` that is not a
   member or element of something (not after `:`, `,` or `[`), decodes, and is followed by the end of
@@ -159,8 +160,9 @@ def _items(text: str, start: int, pos: int, label: str) -> Iterator[Piece]:
     if label.endswith("#Records"):  # `{"Records": [...]` closes with `}`
         if text.startswith("}", pos):
             return pos + 1
-        end = _restart(text, pos)
-        yield Piece(label, pos, end, text=text[pos:end], error="invalid JSON: unexpected text after the Records array")
+        end = _restart(text, pos - 1)  # the next document may start right here
+        why = "unexpected text after the Records array" if end > pos else "no `}` closes the Records document"
+        yield Piece(label, pos, end, text=text[pos:end], error=f"invalid JSON: {why}")
         return end
     return pos
 

@@ -410,3 +410,11 @@ def test_a_document_cut_right_after_a_colon_keeps_the_next_one_in_its_quarantine
     path.write_text('{"Records": [' + json.dumps(TEN[0]) + ', {"eventVersion": ' + following)
     assert _counts(tmp_path, path) == (2, 1, {}, 1)
     assert _quarantine(tmp_path)[0]["record"] == '{"eventVersion": ' + following
+
+
+def test_a_records_document_without_its_closing_brace_keeps_the_next_document(tmp_path):
+    path = tmp_path / "unclosed.json"
+    path.write_text('{"Records": [' + json.dumps(TEN[0]) + "]" + json.dumps({"Records": [TEN[1]]}))
+    records = list(read_path(path))
+    assert _shape(records) == [("cloudtrail", None, False), (None, None, True), ("cloudtrail", None, False)]
+    assert records[1].error == "invalid JSON: no `}` closes the Records document"
