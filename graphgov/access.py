@@ -30,6 +30,7 @@ from graphgov.access_model import (
     ANYONE,
     PROBE,
     RANK,
+    UNREADABLE,
     AccessModel,
     Outcome,
     Target,
@@ -445,8 +446,9 @@ class _Deriver:
 
 
 def _unseen(outcome: Outcome) -> bool:
-    """Unknown because a resource policy was never seen (a derived edge says so and names it)."""
-    return outcome.access == "unknown" and any(v.startswith("unknown:") for v in outcome.via)
+    """Unknown because a resource policy was never seen, or a policy taking part cannot be read (a derived
+    edge says so and names it)."""
+    return outcome.access == "unknown" and any(v.startswith(("unknown:", UNREADABLE)) for v in outcome.via)
 
 
 def _inherited(access: str) -> str:

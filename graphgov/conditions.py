@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -64,12 +65,13 @@ def normalize_context(values: Mapping[str, Any]) -> dict[str, Any]:
     return {str(key).lower(): normalize_value(value) for key, value in values.items()}
 
 
-def _policy_values(raw: Any) -> tuple[str, ...]:
-    if isinstance(raw, (list, tuple)):
-        return tuple(normalize_value(v) for v in raw if not isinstance(v, (list, tuple, Mapping)))
-    if isinstance(raw, Mapping):
-        return ()
-    return (normalize_value(raw),)
+def _policy_values(raw: Any) -> tuple[str, ...] | None:
+    """A condition's values as text; None when one is not a string, boolean or finite number (null, an
+    object, a nested list, NaN): such a test is unsettled, never narrowed to the values that do fit."""
+    items = raw if isinstance(raw, (list, tuple)) else (raw,)
+    if not all(isinstance(v, (str, bool)) or (isinstance(v, (int, float)) and math.isfinite(v)) for v in items):
+        return None
+    return tuple(normalize_value(v) for v in items)
 
 
 @lru_cache(maxsize=8192)
@@ -300,6 +302,8 @@ def _compile_test(operator: str, key: str, raw_values: Any) -> Test:
     """One (operator, key, values) entry of a Condition block as a three-valued test of the context."""
     key = key.lower()
     values = _policy_values(raw_values)
+    if values is None:
+        return _unknown
     lowered = operator.lower()
     set_operator = None
     for prefix in ("foranyvalue:", "forallvalues:"):
