@@ -23,6 +23,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.effective import EffectiveDecision, Labeled, Layer, PolicySet, Request, decide, decide_layers
 from graphgov.policy import PolicyDocument, PolicyError, parse_policy
+from graphgov.policy_checks import grant_document, state_error
 from graphgov.policy_timeline import END_OF_TIME, Resolved, State, Timeline
 from loaders.organizations import AWS_MANAGED
 
@@ -88,16 +89,6 @@ def parsed_document(text: str) -> PolicyDocument | None:
         return parse_policy(text)
     except PolicyError:
         return None
-
-
-@lru_cache(maxsize=65536)
-def document_error(text: str) -> str | None:
-    """Why a policy document cannot be evaluated (graphgov.policy's named error), or None when it can."""
-    try:
-        parse_policy(text)
-    except PolicyError as exc:
-        return str(exc)
-    return None
 
 
 # Where an unreadable policy stood: a document with no statement (it decides nothing by itself) under a label
@@ -525,7 +516,7 @@ class AccessModel:
                 known = False
         for slot, grant in self.timeline.subject_at(key, time, "grant:").items():
             try:
-                rendered = _grant_document(grant)
+                rendered = grant_document(grant)
             except PolicyError:
                 if grant.state is not None:
                     docs.append(Labeled(unreadable_label(grant.state), _NOTHING))
@@ -533,6 +524,14 @@ class AccessModel:
             if rendered:
                 docs.append(Labeled(f"{slot}:{key}", rendered))
         return docs, known, extrapolated
+
+    def unreadable_settings(self, subject: str | None, slot: str, time: str) -> str | None:
+        """The UNREADABLE label of the settings state in force in the slot (key state, Block Public Access,
+        Object Ownership, ACL) when its document does not have its shape: what it says is not known."""
+        resolved = self.timeline.slot_at(subject, slot, time) if subject else None
+        if resolved is None or resolved.state is None or not state_error(resolved.state):
+            return None
+        return unreadable_label(resolved.state)
 
     def key_disabled(self, key: str, time: str) -> str | None:
         resolved = self.timeline.slot_at(key, "key-state", time)
@@ -610,6 +609,8 @@ class AccessModel:
             # before the log window: whether an SCP/RCP seen attached or detached later was attached then is unknown
             outcome = Outcome("unknown", list(decision.via), outcome.conditions)
         unreadable = _unreadable(policies, layers)
+        if target.kind == "kms":  # a key state that cannot be read may be Disabled
+            unreadable += filter(None, [self.unreadable_settings(target.policy_subject, "key-state", time)])
         if unreadable and decision.outcome != "deny":
             # a policy that cannot be read may allow or deny: only a Deny the readable ones prove stands
             outcome = Outcome("unknown", sorted({*outcome.via, *unreadable}), outcome.conditions)
@@ -730,34 +731,3 @@ def _kms_action(edge: str) -> str:
 
 def _access(outcome: str) -> str:
     return {"allow": "allow", "conditional": "conditional", "unknown": "unknown"}.get(outcome, "deny")
-
-
-def _grant_document(resolved: Resolved) -> PolicyDocument | None:
-    """A KMS grant as the Allow statement it amounts to (its constraints become conditions); None for a
-    grant retired or revoked (no document). PolicyError names a grant whose fields do not have their shapes."""
-    if resolved.state is None or not resolved.state.document:
-        return None
-    grant = _json(resolved.state.document)
-    if grant is None:
-        raise PolicyError("grant document is not a JSON object")
-    grantee, operations = grant.get("GranteePrincipal"), grant.get("Operations")
-    if not isinstance(grantee, str) or not grantee:
-        raise PolicyError("grant GranteePrincipal is not a principal name")
-    if not isinstance(operations, list) or not operations or not all(isinstance(op, str) for op in operations):
-        raise PolicyError("grant Operations is not a list of operation names")
-    principal = {"Service": grantee} if grantee.endswith(".amazonaws.com") else {"AWS": grantee}
-    statement: dict[str, Any] = {"Sid": resolved.state.slot, "Effect": "Allow", "Principal": principal,
-                                 "Action": [f"kms:{op}" for op in operations], "Resource": "*"}
-    constraints = grant.get("Constraints") or {}
-    if not isinstance(constraints, Mapping):
-        raise PolicyError("grant Constraints is not an object")
-    condition: dict[str, dict[str, Any]] = defaultdict(dict)
-    for name, operator in (("EncryptionContextEquals", "StringEquals"), ("EncryptionContextSubset", "StringEquals")):
-        pairs = constraints.get(name) or {}
-        if not isinstance(pairs, Mapping):
-            raise PolicyError(f"grant Constraints {name} is not an object")
-        for context_key, value in pairs.items():
-            condition[operator][f"kms:EncryptionContext:{context_key}"] = value
-    if condition:
-        statement["Condition"] = dict(condition)
-    return parse_policy({"Version": "2012-10-17", "Statement": [statement]})
