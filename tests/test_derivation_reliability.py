@@ -307,3 +307,54 @@ def test_a_failing_derivation_step_never_fails_the_load(store, tmp_path, monkeyp
     assert summary.access["failed"] == ["replicas: RuntimeError: replication bug", "access: RuntimeError: access bug"]
     assert len(_reads(store)) == 5  # the earlier derivation's answers are kept, not wiped
     assert ask(store, "cross-account-exposure") == exposure != []  # and the store answers as before
+
+
+EVENTS = {"bucket": (4, "bucketPolicy", False, f"bucket-policy:acme-training-data set by {BUCKET_POLICY_EVENT}"),
+          "inline": (8, "policyDocument", True,
+                     f"inline:ReadTrainingData:{DATA_ACCESS} set by 00000000-0000-4000-8000-000000000009"),
+          "trust": (0, "assumeRolePolicyDocument", True,
+                    f"trust:{DATA_ACCESS} set by 00000000-0000-4000-8000-000000000001")}
+READ_FRAUD = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-training-data/fraud/*"}
+TRUST_TRAINING = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": TRAINING}}
+
+
+@pytest.mark.parametrize(("where", "document", "error", "unknown_edges"), [
+    ("bucket", _doc(Condition={"NumericLessThan": {"s3:max-keys": float("nan")}}),
+     "Condition NumericLessThan s3:max-keys: values must be strings, booleans or finite numbers (or a list of them), "
+     "got nan", (40, 36)),
+    ("bucket", {"Version": "2012-10-17", "Statement": "allow all"},
+     "policy document has no Statement list (got a string)", (40, 36)),
+    ("bucket", _doc(Effect="allow"), "Statement 0 Effect must be Allow or Deny, got 'allow'", (40, 36)),
+    ("inline", {"Statement": [{**READ_FRAUD, "Resource": 5}]}, "Resource must be a string or a list of strings, got 5",
+     (7, 7)),
+    ("inline", {"Statement": [{**READ_FRAUD, "Action": {"s3": "GetObject"}}]},
+     "Action must be a string or a list of strings, got {'s3': 'GetObject'}", (7, 7)),
+    ("trust", {"Statement": [{**TRUST_TRAINING, "Principal": [TRAINING]}]},
+     "Principal must be \"*\" or an object, got ['arn:aws:iam::111111111111:role/TrainingRole']", (11, 8)),
+    ("trust", {"Statement": [{**TRUST_TRAINING, "Condition": {"StringEquals": {"sts:ExternalId": None}}}]},
+     "Condition StringEquals sts:ExternalId: values must be strings, booleans or finite numbers (or a list of them), "
+     "got None", (11, 8)),
+])
+def test_each_odd_shape_is_quarantined_and_its_answers_are_unknown(store, tmp_path, where, document, error,
+                                                                  unknown_edges):
+    """One odd document in a real change event, wherever it stands (bucket, inline, trust policy): the load
+    takes every record, the state is quarantined with its named error, and each answer naming it is unknown
+    (or settled by a call CloudTrail saw succeed), never a pass."""
+    index, field, as_text, label = EVENTS[where]
+    data = json.loads((FIXTURES / "access" / "three-account-chain.json").read_text())
+    data["Records"][index]["requestParameters"][field] = json.dumps(document) if as_text else document
+    path = tmp_path / f"chain-odd-{where}.json"
+    path.write_text(json.dumps(data))
+    summary = load_paths([path], store, tmp_path / "quarantine.jsonl")
+    assert (summary.records, summary.loaded, summary.quarantined, summary.access["quarantined"]) == (9, 9, 0, 1)
+    assert [(e["record"]["slot"], e["record"]["set_by"], e["record"]["error"]) for e in _quarantine(tmp_path)] == [
+        (label.split(":", 1)[0] if where != "inline" else "inline:ReadTrainingData", label.rsplit(" ", 1)[-1],
+         error)]
+    naming = [(a["access"], "\n".join(a["via"])) for t in ("CAN_READ", "CAN_WRITE", "CAN_ASSUME", "CAN_DECRYPT")
+              for _src, _dst, a in store.scan_edges(t) if f"unreadable:{label}" in a["via"]]
+    naming += [(access, via) for _src, _dst, a in store.scan_edges("INPUT_READABLE_BY")
+               for access, via in zip(a["accesses"], a["vias"], strict=True) if f"unreadable:{label}" in via]
+    # each is unknown, or settled by a successful call CloudTrail saw (observed, and who may assume an observed
+    # role inherits potential through it): (answers naming it, of which unknown)
+    assert all(access == "unknown" or "observed:cloudtrail:" in via for access, via in naming)
+    assert (len(naming), sum(access == "unknown" for access, _via in naming)) == unknown_edges
