@@ -101,7 +101,9 @@ def grant_document(resolved: Resolved) -> PolicyDocument | None:
     grantee, operations = grant.get("GranteePrincipal"), grant.get("Operations")
     if not isinstance(grantee, str) or not grantee:
         raise PolicyError("grant GranteePrincipal is not a principal name")
-    if not isinstance(operations, list) or not operations or not all(isinstance(op, str) for op in operations):
+    if not operations:  # CloudTrail records of 2014 (KMS developer guide) leave them out
+        raise PolicyError("grant Operations not recorded: what the grant allows is not known")
+    if not isinstance(operations, list) or not all(isinstance(op, str) for op in operations):
         raise PolicyError("grant Operations is not a list of operation names")
     principal = {"Service": grantee} if grantee.endswith(".amazonaws.com") else {"AWS": grantee}
     statement: dict[str, Any] = {"Sid": resolved.state.slot, "Effect": "Allow", "Principal": principal,
