@@ -19,7 +19,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -46,6 +46,7 @@ class Statement:
     not_principals: Mapping[str, tuple[str, ...]] | None = None
     conditions: Mapping[str, Any] = field(default_factory=dict)
     sid: str | None = None
+    variables: bool = True  # policy variables are substituted (Version 2012-10-17); else `${...}` is literal
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,10 @@ def _parse(value: Any) -> PolicyDocument:
         raw = [raw]  # a single statement may stand without a list
     if not isinstance(raw, list) or not raw:
         raise PolicyError(f"policy document has no Statement list (got {_kind(raw)})")
-    return PolicyDocument(tuple(_statement(s, index) for index, s in enumerate(raw)), version)
+    statements = tuple(_statement(s, index) for index, s in enumerate(raw))
+    if version != "2012-10-17":  # IAM's default Version, 2008-10-17, has no policy variables
+        statements = tuple(replace(s, variables=False) for s in statements)
+    return PolicyDocument(statements, version)
 
 
 def _kind(value: Any) -> str:
@@ -338,7 +342,7 @@ class CompiledStatement:
         self.principals = principal_set(statement.principals) if statement.principals is not None else None
         self.not_principals = (principal_set(statement.not_principals) if statement.not_principals is not None
                                else None)
-        self.condition = compile_block(statement.conditions) if statement.conditions else None
+        self.condition = compile_block(statement.conditions, statement.variables) if statement.conditions else None
 
     def covers(self, action: str, resource: str) -> bool:
         """Action and resource match, principal and conditions aside."""

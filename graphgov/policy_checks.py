@@ -120,4 +120,4 @@ def grant_document(resolved: Resolved) -> PolicyDocument | None:
             condition[operator][f"kms:EncryptionContext:{context_key}"] = value
     if condition:
         statement["Condition"] = dict(condition)
-    return parse_policy({"Version": "2012-10-17", "Statement": [statement]})
+    return parse_policy({"Version": "2008-10-17", "Statement": [statement]})  # context values are literal

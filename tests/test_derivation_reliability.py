@@ -358,3 +358,17 @@ def test_each_odd_shape_is_quarantined_and_its_answers_are_unknown(store, tmp_pa
     # role inherits potential through it): (answers naming it, of which unknown)
     assert all(access == "unknown" or "observed:cloudtrail:" in via for access, via in naming)
     assert (len(naming), sum(access == "unknown" for access, _via in naming)) == unknown_edges
+
+
+@pytest.mark.parametrize(("version", "outcome"), [("2012-10-17", "allow"), (None, "implicit-deny"),
+                                                  ("2008-10-17", "implicit-deny")])
+def test_policy_variables_exist_only_in_version_2012_10_17(version, outcome):
+    """IAM's default Version (2008-10-17, also when Version is missing) takes `${...}` literally."""
+    from graphgov.effective import Labeled, PolicySet, Request, decide
+
+    document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                               "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}}]}
+    if version:
+        document["Version"] = version
+    request = Request(f"arn:aws:iam::{T}:user/alice", "s3:GetObject", "arn:aws:s3:::b/k", T)
+    assert decide(request, PolicySet(identity=(Labeled("id", parse_policy(document)),))).outcome == outcome
