@@ -372,3 +372,45 @@ def test_policy_variables_exist_only_in_version_2012_10_17(version, outcome):
         document["Version"] = version
     request = Request(f"arn:aws:iam::{T}:user/alice", "s3:GetObject", "arn:aws:s3:::b/k", T)
     assert decide(request, PolicySet(identity=(Labeled("id", parse_policy(document)),))).outcome == outcome
+
+
+MGMT = "999988887777"
+
+
+def _org_record(name: str, number: int, time: str, params: dict, response: dict | None = None) -> dict:
+    """An Organizations call in the shape tests/test_org_tree.py uses (API reference member names)."""
+    return {"eventVersion": "1.09", "eventTime": time, "eventSource": "organizations.amazonaws.com",
+            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.10",
+            "userAgent": "aws-cli/2.15.30", "eventID": f"org-odd-{number:04d}", "eventType": "AwsApiCall",
+            "recipientAccountId": MGMT, "requestParameters": params, "responseElements": response,
+            "userIdentity": {"type": "AssumedRole", "principalId": "AROAEXAMPLEORGADMIN1:ops",
+                             "arn": f"arn:aws:sts::{MGMT}:assumed-role/OrgAdmin/ops", "accountId": MGMT}}
+
+
+def test_an_unreadable_scp_above_the_account_makes_its_answers_unknown(store, tmp_path):
+    """An SCP whose content cannot be read, attached to the root: the data account's reads are unknown (the
+    SCP may deny), named; the vendor's account, outside the organisation, is judged as before."""
+    content = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoData", "Effect": "Deny", "Action": "s3:GetObject", "Resource": 5}]})
+    policy = {"id": "p-odd00001", "name": "odd", "type": "SERVICE_CONTROL_POLICY",
+              "arn": f"arn:aws:organizations::{MGMT}:policy/o-a1b2c3d4e5/service_control_policy/p-odd00001"}
+    org = tmp_path / "org.json"
+    org.write_text(json.dumps({"Records": [
+        _org_record("CreateOrganizationalUnit", 1, "2026-02-01T09:00:00Z", {"parentId": "r-a1b2", "name": "data"},
+                    {"organizationalUnit": {"id": "ou-a1b2-data0001", "name": "data",
+                                            "arn": f"arn:aws:organizations::{MGMT}:ou/o-a1b2c3d4e5/ou-a1b2-data0001"}}),
+        _org_record("MoveAccount", 2, "2026-02-01T09:01:00Z", {"accountId": D, "sourceParentId": "r-a1b2",
+                                                              "destinationParentId": "ou-a1b2-data0001"}),
+        _org_record("CreatePolicy", 3, "2026-02-01T09:02:00Z",
+                    {"content": content, "name": "odd", "type": "SERVICE_CONTROL_POLICY"},
+                    {"policy": {"policySummary": policy, "content": content}}),
+        _org_record("AttachPolicy", 4, "2026-02-01T09:03:00Z", {"policyId": "p-odd00001", "targetId": "r-a1b2"}),
+    ]}))
+    summary = load_paths([FIXTURES / "access" / "three-account-chain.json", org], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded, summary.quarantined, summary.access["quarantined"]) == (13, 13, 0, 1)
+    label = "unreadable:content:p-odd00001 set by org-odd-0003"
+    reads = [r for r in _reads(store) if r[1] in (FRAUD, SHARED)]
+    assert reads == [
+        (DATA_ACCESS, FRAUD, "unknown", [f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraudAndShared", label]),
+        (DATA_ACCESS, SHARED, "unknown", [f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraudAndShared", label]),
+        (VENDOR, SHARED, "potential", ["bucket-policy:acme-training-data#VendorShared"])]
