@@ -30,6 +30,7 @@ from graphgov.access_model import (
     ANYONE,
     PROBE,
     RANK,
+    UNREADABLE,
     AccessModel,
     Outcome,
     Target,
@@ -40,7 +41,8 @@ from graphgov.access_model import (
 )
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, NodeRow
-from graphgov.policy_timeline import END_OF_TIME, State, Timeline
+from graphgov.policy_checks import state_error
+from graphgov.policy_timeline import END_OF_TIME, State, StateError, Timeline
 from graphgov.stores.base import DerivedEdge, Store
 
 CHAIN_DEPTH = 3  # role assumptions followed from a reader back to who could reach it
@@ -54,21 +56,44 @@ _NAME_RANK = {name: RANK[access] for access, name in _ACCESS_NAME.items()}
 
 @dataclass
 class AccessSummary:
+    """What a derivation did. `quarantined`: policy states that cannot be evaluated (each with its subject, slot,
+    event and error; the answers they take part in are `unknown`); `errors`: derivation steps that failed for
+    one item (a target, a job), contained to it. Both appear in `as_dict` only when there are some."""
+
     policy_states: int = 0
     principals: int = 0
     targets: int = 0
     decisions: int = 0
     edges: dict[str, int] | None = None
     seconds: float = 0.0
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"policy_states": self.policy_states, "principals": self.principals, "targets": self.targets,
-                "decisions": self.decisions, "edges": dict(sorted((self.edges or {}).items()))}
+        out: dict[str, Any] = {"policy_states": self.policy_states, "principals": self.principals,
+                               "targets": self.targets, "decisions": self.decisions,
+                               "edges": dict(sorted((self.edges or {}).items()))}
+        if self.quarantined:
+            out["quarantined"] = len(self.quarantined)
+        if self.errors:
+            out["errors"] = len(self.errors)
+            out["error_items"] = [f"{e['item']}: {e['error']}" for e in self.errors[:ERRORS_LISTED]]
+        return out
+
+
+ERRORS_LISTED = 5  # derivation errors named in the summary (all are counted)
+
+
+def quarantine_entry(state: State, error: str) -> dict[str, Any]:
+    """The evidence of a quarantined state: where it stood and what set it (never its document text)."""
+    return {"state": state.id, "subject": state.subject, "slot": state.slot, "kind": state.kind,
+            "set_by": state.evidence_name(), "error": error}
 
 
 @dataclass
 class _Facts:
     states: list[State]
+    rejected: list[dict[str, Any]]  # PolicyState nodes the timeline cannot place (quarantined)
     principals: dict[str, tuple[str, ...]]  # key -> labels
     policy_only_principals: set[str]  # principals the graph knows only because a policy names them
     role_paths: dict[str, str]  # role key -> its IAM path, when known
@@ -109,8 +134,9 @@ def _read_facts(store: Store) -> _Facts:
         if dst in job_starts:
             job_starts[dst] = min(job_starts[dst], attrs["first_seen"])
     observed = _observations(store, nodes["ModelArtifact"])
+    states, rejected = _states(nodes["PolicyState"])
     return _Facts(
-        states=[State.from_node(a) for a in nodes["PolicyState"].values()],
+        states=states, rejected=rejected,
         principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
         policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if a.get("sources") == ["policy"]},
         role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
@@ -126,6 +152,19 @@ def _read_facts(store: Store) -> _Facts:
         groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
         job_starts=job_starts, observed=observed, bucket_points=_bucket_points(nodes["S3AccessPoint"]),
     )
+
+
+def _states(nodes: Mapping[str, Mapping[str, Any]]) -> tuple[list[State], list[dict[str, Any]]]:
+    """The PolicyState nodes as states; those the timeline cannot place are set aside, named."""
+    states, rejected = [], []
+    for key, attrs in sorted(nodes.items()):
+        try:
+            states.append(State.from_node(attrs))
+        except StateError as exc:
+            rejected.append({"state": key, "subject": str(attrs.get("subject")), "slot": str(attrs.get("slot")),
+                             "kind": str(attrs.get("kind")), "set_by": str(attrs.get("event_id")),
+                             "error": str(exc)})
+    return states, rejected
 
 
 def _bucket_points(points: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
@@ -204,6 +243,7 @@ class _Deriver:
         self.known_principals = sorted(known_principals)
         self.decisions = 0
         self.target_count = 0
+        self.errors: list[dict[str, Any]] = []
 
     # --- targets -----------------------------------------------------------------------------------
 
@@ -231,12 +271,22 @@ class _Deriver:
         prefix = attrs.get("data_type", "S3Prefix") == "S3Prefix"
         return self.s3_targets("Dataset", uri, attrs["bucket"], attrs.get("prefix") or "", prefix, time)
 
+    def contain(self, item: str, error: BaseException) -> None:
+        """Note a derivation step that failed for one item: counted and named in the summary, never fatal."""
+        self.errors.append({"item": item, "error": f"{type(error).__name__}: {error}"[:300]})
+
     def targets(self, time: str = END_OF_TIME) -> list[Target]:
         out: list[Target] = []
         for uri in sorted(self.facts.datasets):
-            out += self.dataset_targets(uri, time)
+            try:
+                out += self.dataset_targets(uri, time)
+            except Exception as exc:  # noqa: BLE001 - one odd dataset node must not stop the derivation
+                self.contain(f"Dataset {uri}", exc)
         for uri, attrs in sorted(self.facts.artifacts.items()):
-            out += self.s3_targets("ModelArtifact", uri, attrs["bucket"], attrs["key"], False, time)
+            try:
+                out += self.s3_targets("ModelArtifact", uri, attrs["bucket"], attrs["key"], False, time)
+            except Exception as exc:  # noqa: BLE001 - one odd artifact node must not stop the derivation
+                self.contain(f"ModelArtifact {uri}", exc)
         for arn, attrs in sorted(self.facts.keys.items()):
             out.append(Target("KMSKey", arn, "CAN_DECRYPT", ("kms:Decrypt", "kms:GenerateDataKey"), arn,
                               attrs.get("account_id") or account_of(arn), "kms", arn))
@@ -282,6 +332,8 @@ class _Deriver:
             docs = [*docs, *self.model.access_point_policy(point.arn, time)[0]]
         named, accounts, anyone = principals_named(d.document for d in docs)
         out = set(named)
+        if any(d.label.startswith(UNREADABLE) for d in docs):  # whom it names is not known: ask every principal
+            out |= {p for p in self.facts.principals if p not in self.facts.policy_only_principals} | {ANYONE}
         if point is not None and point.account and point.account != target.account:
             accounts.add(point.account)
             out.add(ids.account_root_arn("aws", point.account))  # the access point's owner: exposure to it
@@ -305,6 +357,10 @@ class _Deriver:
             target = replace(target, actions=(action,))
         outcome = self.model.decide_at(principal, target, time)
         if principal == ANYONE and target.bucket and RANK[outcome.access] > 0:
+            unread = sorted(filter(None, (self.model.unreadable_settings(s, "public-access-block", time)
+                                          for s in (target.bucket, target.account, target.access_point))))
+            if unread:  # whether Block Public Access shuts it is not known
+                return Outcome("unknown", sorted({*outcome.via, *unread}), outcome.conditions, outcome.actions)
             block = self.model.public_block(target.bucket, target.account, time)
             if block["RestrictPublicBuckets"]:
                 return Outcome("deny", ["public-access-block:RestrictPublicBuckets"], explicit_deny=True)
@@ -363,7 +419,11 @@ class _Deriver:
         edges: list[DerivedEdge] = []
         for subject_type, subject in sorted({(s.subject_type, s.subject) for s in self.facts.states
                                              if s.kind == "acl"}):
-            bucket = subject if subject_type == "S3Bucket" else ids.parse_s3_uri(subject).bucket
+            try:
+                bucket = subject if subject_type == "S3Bucket" else ids.parse_s3_uri(subject).bucket
+            except Exception as exc:  # noqa: BLE001 - contained to this ACL (named in the summary)
+                self.contain(f"acl {subject}", exc)
+                continue
             owner = self.facts.buckets.get(bucket)
             block = self.model.public_block(bucket, owner, END_OF_TIME)
             if block["IgnorePublicAcls"] or self.model.acls_disabled(bucket, END_OF_TIME):
@@ -371,7 +431,13 @@ class _Deriver:
             grants = self.model.public_acl_grants(subject, END_OF_TIME)
             reads = [f"acl:{subject}#{g}" for g in grants if g.endswith((":READ", ":FULL_CONTROL"))]
             writes = [f"acl:{subject}#{g}" for g in grants if g.endswith((":WRITE", ":FULL_CONTROL"))]
-            props = {"access": "potential", "conditions": [], "as_of": as_of}
+            unread = sorted(filter(None, [self.model.unreadable_settings(s, slot, END_OF_TIME) for s, slot in (
+                (bucket, "public-access-block"), (owner, "public-access-block"), (bucket, "ownership"))]))
+            acl = self.model.unreadable_settings(subject, "acl", END_OF_TIME)
+            if acl:  # what an unreadable ACL grants everyone is not known
+                reads, writes, unread = [acl], [acl], sorted({*unread, acl})
+            props = {"access": "unknown" if unread else "potential", "conditions": [], "as_of": as_of}
+            reads, writes = (sorted({*reads, *unread}) if reads else []), (sorted({*writes, *unread}) if writes else [])
             if subject_type == "S3Object" and reads:  # a bucket's READ grant lists keys; it reads no object
                 edges.append(DerivedEdge("CAN_READ", ("AWSPrincipal", ANYONE), ("S3Object", subject),
                                          {**props, "via": reads, "actions": ["s3:GetObject"]}))
@@ -389,8 +455,17 @@ class _Deriver:
         targets = self.targets()
         self.target_count = len(targets)
         for target in targets:
-            for principal in self.candidates(target, END_OF_TIME):
-                outcome = self.decide(principal, target, END_OF_TIME)
+            try:
+                principals = self.candidates(target, END_OF_TIME)
+            except Exception as exc:  # noqa: BLE001 - contained to this target (named in the summary)
+                self.contain(f"{target.edge} {target.label} {target.key}", exc)
+                continue
+            for principal in principals:
+                try:
+                    outcome = self.decide(principal, target, END_OF_TIME)
+                except Exception as exc:  # noqa: BLE001 - this answer is unknown, the others stand
+                    self.contain(f"{target.edge} {principal} -> {target.label} {target.key}", exc)
+                    outcome = Outcome("unknown", [f"{DERIVATION_ERROR}{type(exc).__name__}"], [], [target.actions[0]])
                 if outcome.access in ("allow", "observed", "conditional") or _unseen(outcome):
                     edges.append(DerivedEdge(target.edge, ("AWSPrincipal", principal), (target.label, target.key), {
                         "access": _ACCESS_NAME[outcome.access], "via": outcome.via, "conditions": outcome.conditions,
@@ -444,9 +519,14 @@ class _Deriver:
                 for principal, row in sorted(found.items())]
 
 
+DERIVATION_ERROR = "derivation-error:"  # `via` of an answer whose derivation failed (the summary names the error)
+
+
 def _unseen(outcome: Outcome) -> bool:
-    """Unknown because a resource policy was never seen (a derived edge says so and names it)."""
-    return outcome.access == "unknown" and any(v.startswith("unknown:") for v in outcome.via)
+    """Unknown because a resource policy was never seen, a policy taking part cannot be read, or deriving the
+    answer failed (a derived edge says so and names it)."""
+    return outcome.access == "unknown" and any(v.startswith(("unknown:", UNREADABLE, DERIVATION_ERROR))
+                                               for v in outcome.via)
 
 
 def _inherited(access: str) -> str:
@@ -564,7 +644,10 @@ def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
     as_of = deriver.timeline.as_of or ""
     edges = deriver.current_edges(as_of)
     for job in sorted(facts.job_inputs):
-        edges += deriver.readers_at_start(job)
+        try:
+            edges += deriver.readers_at_start(job)
+        except Exception as exc:  # noqa: BLE001 - contained to this job (named in the summary)
+            deriver.contain(f"INPUT_READABLE_BY {job[0]} {job[1]}", exc)
     referenced = {e.src[1] for e in edges} | {e.dst[1] for e in edges if e.dst[0] == "AWSPrincipal"}
     evidenced = {k for k in facts.principals if k not in facts.policy_only_principals}
     rows = _principal_rows(referenced, evidenced)
@@ -577,5 +660,7 @@ def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
     counts: dict[str, int] = defaultdict(int)
     for edge in edges:
         counts[edge.type] += 1
+    quarantined = facts.rejected + [quarantine_entry(state, error) for state in facts.states
+                                    if (error := state_error(state)) is not None]
     return AccessSummary(len(facts.states), len(facts.principals), deriver.target_count, deriver.decisions,
-                         dict(counts), wallclock.monotonic() - started)
+                         dict(counts), wallclock.monotonic() - started, quarantined, deriver.errors)

@@ -23,7 +23,8 @@ from typing import Any
 from graphgov import ids
 from graphgov.effective import EffectiveDecision, Labeled, Layer, PolicySet, Request, decide, decide_layers
 from graphgov.policy import PolicyDocument, PolicyError, parse_policy
-from graphgov.policy_timeline import END_OF_TIME, Resolved, Timeline
+from graphgov.policy_checks import grant_document, state_error
+from graphgov.policy_timeline import END_OF_TIME, Resolved, State, Timeline
 from loaders.organizations import AWS_MANAGED
 
 # An object key no policy names, standing for "any object under this prefix": a pattern grants the
@@ -90,11 +91,24 @@ def parsed_document(text: str) -> PolicyDocument | None:
         return None
 
 
-def _json(text: str | None) -> Any:
+# Where an unreadable policy stood: a document with no statement (it decides nothing by itself) under a label
+# naming the policy and what set it. `_decide_one` turns every answer it could have changed into `unknown`.
+UNREADABLE = "unreadable:"
+_NOTHING = PolicyDocument(())
+
+
+def unreadable_label(state: State) -> str:
+    """`unreadable:<slot>:<subject> set by <event id>`: what `via` says of a policy that cannot be read."""
+    return f"{UNREADABLE}{state.slot}:{state.subject} set by {state.evidence_name()}"
+
+
+def _json(text: str | None) -> Mapping[str, Any] | None:
+    """A settings document (ACL, public access block, key state...) when it is a JSON object, else None."""
     try:
-        return json.loads(text) if text else None
-    except json.JSONDecodeError:
+        value = json.loads(text) if text else None
+    except (json.JSONDecodeError, RecursionError):
         return None
+    return value if isinstance(value, Mapping) else None
 
 
 def principal_kind(key: str, labels: Iterable[str] = ()) -> str:
@@ -189,8 +203,13 @@ class AccessModel:
             if version is None or version.state is None:
                 return None, False, extrapolated
             text, extrapolated = version.state.document, extrapolated or version.extrapolated
+            source = version.state
+        else:
+            source = default.state
         document = parsed_document(text) if text else None
         if document is None:
+            if text:  # a document was set but cannot be read: it stands in the answer as unreadable
+                return Labeled(unreadable_label(source), _NOTHING), True, extrapolated
             return None, False, extrapolated
         return Labeled(f"{via_prefix}{policy}", document), True, extrapolated
 
@@ -205,10 +224,12 @@ class AccessModel:
                 continue
             if state.kind == "identity":
                 document = parsed_document(state.document or "")
-                if document is None:
-                    complete = False
-                else:
+                if document is not None:
                     docs.append(Labeled(f"{subject}#{slot}", document))
+                elif state.document:
+                    docs.append(Labeled(unreadable_label(state), _NOTHING))
+                else:
+                    complete = False
             elif state.kind == "attachment" and state.target:
                 managed, known, extra = self._managed(state.target, time, f"{subject}#attached:")
                 extrapolated = extrapolated or extra
@@ -324,6 +345,8 @@ class AccessModel:
                 document = document or _ALLOW_ALL  # FullAWSAccess / RCPFullAWSAccess: allow everything
             if document is not None:
                 docs.append(Labeled(f"{kind}:{policy}@{level}", document))
+            elif content and content.state and content.state.document:
+                docs.append(Labeled(unreadable_label(content.state), _NOTHING))
         return docs, complete, unknown
 
     def _org_levels(self, account: str | None, kind: str, time: str) -> tuple[tuple[Labeled, ...], ...]:
@@ -470,9 +493,16 @@ class AccessModel:
             return [], target.kind not in ("trust", "s3") or self.timeline.created_by(subject, time), False
         if resolved.state is None:
             return [], True, resolved.extrapolated
-        document = parsed_document(resolved.state.document or "")
-        return ([Labeled(f"{slot}:{subject}", document)] if document else []), document is not None, \
-            resolved.extrapolated
+        return self._read(resolved.state, f"{slot}:{subject}"), bool(resolved.state.document), resolved.extrapolated
+
+    @staticmethod
+    def _read(state: State, label: str) -> list[Labeled]:
+        """A resource policy's document under its label; unreadable, it stands as such (see UNREADABLE);
+        a state with no document is a policy known to be absent."""
+        if not state.document:
+            return []
+        document = parsed_document(state.document)
+        return [Labeled(label, document) if document is not None else Labeled(unreadable_label(state), _NOTHING)]
 
     def _key_docs(self, key: str, time: str) -> tuple[list[Labeled], bool, bool]:
         """The key policy and the grants in force (a grant allows whatever the key policy says)."""
@@ -481,16 +511,27 @@ class AccessModel:
         known = resolved is not None and resolved.state is not None
         extrapolated = bool(resolved and resolved.extrapolated)
         if known and resolved and resolved.state:
-            document = parsed_document(resolved.state.document or "")
-            if document:
-                docs.append(Labeled(f"key-policy:{key}", document))
-            else:
+            docs += self._read(resolved.state, f"key-policy:{key}")
+            if not resolved.state.document:
                 known = False
         for slot, grant in self.timeline.subject_at(key, time, "grant:").items():
-            rendered = _grant_document(grant)
+            try:
+                rendered = grant_document(grant)
+            except PolicyError:
+                if grant.state is not None:
+                    docs.append(Labeled(unreadable_label(grant.state), _NOTHING))
+                continue
             if rendered:
                 docs.append(Labeled(f"{slot}:{key}", rendered))
         return docs, known, extrapolated
+
+    def unreadable_settings(self, subject: str | None, slot: str, time: str) -> str | None:
+        """The UNREADABLE label of the settings state in force in the slot (key state, Block Public Access,
+        Object Ownership, ACL) when its document does not have its shape: what it says is not known."""
+        resolved = self.timeline.slot_at(subject, slot, time) if subject else None
+        if resolved is None or resolved.state is None or not state_error(resolved.state):
+            return None
+        return unreadable_label(resolved.state)
 
     def key_disabled(self, key: str, time: str) -> str | None:
         resolved = self.timeline.slot_at(key, "key-state", time)
@@ -567,6 +608,12 @@ class AccessModel:
         if org_unknown and (RANK[outcome.access] > 1 or any(v.startswith(("scp:", "rcp:")) for v in outcome.via)):
             # before the log window: whether an SCP/RCP seen attached or detached later was attached then is unknown
             outcome = Outcome("unknown", list(decision.via), outcome.conditions)
+        unreadable = _unreadable(policies, layers)
+        if target.kind == "kms":  # a key state that cannot be read may be Disabled
+            unreadable += filter(None, [self.unreadable_settings(target.policy_subject, "key-state", time)])
+        if unreadable and decision.outcome != "deny":
+            # a policy that cannot be read may allow or deny: only a Deny the readable ones prove stands
+            outcome = Outcome("unknown", sorted({*outcome.via, *unreadable}), outcome.conditions)
         return outcome
 
     # --- requests through an S3 access point ---------------------------------------------------------
@@ -579,9 +626,8 @@ class AccessModel:
             return [], self.timeline.created_by(point, time), False
         if resolved.state is None:
             return [], True, resolved.extrapolated
-        document = parsed_document(resolved.state.document or "")
-        return ([Labeled(f"{ACCESS_POINT_POLICY}:{point}", document)] if document else []), document is not None, \
-            resolved.extrapolated
+        return (self._read(resolved.state, f"{ACCESS_POINT_POLICY}:{point}"), bool(resolved.state.document),
+                resolved.extrapolated)
 
     def access_point_layers(self, target: Target, resource: str, policies: PolicySet,
                             time: str) -> tuple[tuple[Layer, ...], bool]:
@@ -630,13 +676,21 @@ class AccessModel:
         resolved = self.timeline.slot_at(subject, "acl", time)
         if resolved is None or resolved.state is None:
             return []
-        grants = (_json(resolved.state.document) or {}).get("Grants") or []
+        grants = (_json(resolved.state.document) or {}).get("Grants")
         out = []
-        for grant in grants:
-            grantee = grant.get("Grantee") or {} if isinstance(grant, Mapping) else {}
-            if grantee.get("URI") in (ALL_USERS, AUTHENTICATED_USERS):
+        for grant in grants if isinstance(grants, list) else ():
+            grantee = grant.get("Grantee") if isinstance(grant, Mapping) else None
+            if isinstance(grantee, Mapping) and grantee.get("URI") in (ALL_USERS, AUTHENTICATED_USERS):
                 out.append(f"{grantee['URI'].rsplit('/', 1)[-1]}:{grant.get('Permission')}")
         return sorted(out)
+
+
+def _unreadable(policies: PolicySet, layers: tuple[Layer, ...]) -> list[str]:
+    """The labels of the unreadable policies taking part in a decision (see UNREADABLE)."""
+    groups: list[tuple[Labeled, ...]] = [policies.identity or (), policies.boundary or (), policies.resource,
+                                         *policies.scp_levels, *policies.rcp_levels,
+                                         *(layer.documents for layer in layers)]
+    return sorted({d.label for group in groups for d in group if d.label.startswith(UNREADABLE)})
 
 
 def _attached(resolved: Resolved) -> bool:
@@ -677,28 +731,3 @@ def _kms_action(edge: str) -> str:
 
 def _access(outcome: str) -> str:
     return {"allow": "allow", "conditional": "conditional", "unknown": "unknown"}.get(outcome, "deny")
-
-
-def _grant_document(resolved: Resolved) -> PolicyDocument | None:
-    """A KMS grant as the Allow statement it amounts to (its constraints become conditions)."""
-    if resolved.state is None:
-        return None
-    grant = _json(resolved.state.document) or {}
-    grantee = grant.get("GranteePrincipal")
-    operations = [f"kms:{op}" for op in grant.get("Operations") or [] if isinstance(op, str)]
-    if not isinstance(grantee, str) or not operations:
-        return None
-    principal = {"Service": grantee} if grantee.endswith(".amazonaws.com") else {"AWS": grantee}
-    statement: dict[str, Any] = {"Sid": resolved.state.slot, "Effect": "Allow", "Principal": principal,
-                                 "Action": operations, "Resource": "*"}
-    constraints = grant.get("Constraints") or {}
-    condition: dict[str, dict[str, str]] = defaultdict(dict)
-    for name, operator in (("EncryptionContextEquals", "StringEquals"), ("EncryptionContextSubset", "StringEquals")):
-        for context_key, value in (constraints.get(name) or {}).items():
-            condition[operator][f"kms:EncryptionContext:{context_key}"] = value
-    if condition:
-        statement["Condition"] = dict(condition)
-    try:
-        return parse_policy({"Version": "2012-10-17", "Statement": [statement]})
-    except PolicyError:
-        return None

@@ -52,7 +52,7 @@ def access_point_buckets(store: Store) -> dict[str, tuple[str, str]]:
         bucket = attrs.get("bucket")
         if isinstance(bucket, str) and bucket and not is_access_point_name(bucket):
             found[arn] = (arn, bucket)
-            if attrs.get("alias"):
+            if isinstance(attrs.get("alias"), str) and attrs["alias"]:
                 found[attrs["alias"]] = (arn, bucket)
     return found
 
@@ -64,7 +64,7 @@ def resolve_access_points(store: Store) -> int:
     edges: dict[EdgeId, dict[str, Any]] = {}
     for uri, attrs in sorted(store.scan_nodes("Dataset")):
         named = attrs.get("access_point")
-        if named not in points or attrs.get("bucket") == points[named][1]:
+        if not isinstance(named, str) or named not in points or attrs.get("bucket") == points[named][1]:
             continue
         bucket = points[named][1]
         window = _window(attrs)

@@ -62,9 +62,20 @@ def print_counts(summary: LoadSummary) -> None:
             click.echo(f"                 ...    and {others} other event name{'s' if others > 1 else ''}")
     click.echo(f"  quarantined  {summary.quarantined}" +
                (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
-    if summary.access and summary.access["policy_states"]:
-        derived = ", ".join(f"{k} {v}" for k, v in summary.access["edges"].items()) or "none"
-        click.echo(f"  access       {summary.access['policy_states']} policy states; derived edges: {derived}")
+    access = summary.access or {}
+    if access.get("policy_states"):
+        derived = ", ".join(f"{k} {v}" for k, v in access.get("edges", {}).items()) or "none"
+        click.echo(f"  access       {access['policy_states']} policy states; derived edges: {derived}")
+    if access.get("quarantined"):
+        click.echo(f"  access       {access['quarantined']} policy states not evaluated, quarantined (see "
+                   f"{summary.quarantine_file}): the answers resting on them are unknown")
+    if access.get("errors"):
+        click.echo(f"  access       {access['errors']} derivation errors, each contained to its item (answers "
+                   "unknown):")
+        for item in access.get("error_items", ()):
+            click.echo(f"                 {item}")
+    for failure in access.get("failed", ()):
+        click.echo(f"  access       derivation step failed, earlier derived answers kept: {failure}")
     click.echo(f"graph now holds {summary.nodes} nodes and {summary.edges} edges")
 
 

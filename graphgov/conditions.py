@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -64,12 +65,13 @@ def normalize_context(values: Mapping[str, Any]) -> dict[str, Any]:
     return {str(key).lower(): normalize_value(value) for key, value in values.items()}
 
 
-def _policy_values(raw: Any) -> tuple[str, ...]:
-    if isinstance(raw, (list, tuple)):
-        return tuple(normalize_value(v) for v in raw if not isinstance(v, (list, tuple, Mapping)))
-    if isinstance(raw, Mapping):
-        return ()
-    return (normalize_value(raw),)
+def _policy_values(raw: Any) -> tuple[str, ...] | None:
+    """A condition's values as text; None when one is not a string, boolean or finite number (null, an
+    object, a nested list, NaN): such a test is unsettled, never narrowed to the values that do fit."""
+    items = raw if isinstance(raw, (list, tuple)) else (raw,)
+    if not all(isinstance(v, (str, bool)) or (isinstance(v, (int, float)) and math.isfinite(v)) for v in items):
+        return None
+    return tuple(normalize_value(v) for v in items)
 
 
 @lru_cache(maxsize=8192)
@@ -123,9 +125,16 @@ def _substitute(template: str, context: Mapping[str, Any], glob: bool) -> str | 
 # Each builder takes the policy values and returns match(value, context) -> bool | None.
 
 
-def _string_equals(values: tuple[str, ...], fold: bool) -> Callable[[str, Mapping[str, Any]], bool | None]:
-    plain = frozenset(v.casefold() if fold else v for v in values if "${" not in v)
-    templated = tuple(v for v in values if "${" in v)
+def _templated(value: str, variables: bool) -> bool:
+    """Whether a policy value holds policy variables: never in a policy of Version 2008-10-17 (or none), where
+    IAM takes `${...}` literally (IAM User Guide, "IAM policy elements: Variables and tags")."""
+    return variables and "${" in value
+
+
+def _string_equals(values: tuple[str, ...], fold: bool,
+                   variables: bool = True) -> Callable[[str, Mapping[str, Any]], bool | None]:
+    plain = frozenset(v.casefold() if fold else v for v in values if not _templated(v, variables))
+    templated = tuple(v for v in values if _templated(v, variables))
 
     def match(value: str, context: Mapping[str, Any]) -> bool | None:
         probe = value.casefold() if fold else value
@@ -143,10 +152,10 @@ def _string_equals(values: tuple[str, ...], fold: bool) -> Callable[[str, Mappin
     return match
 
 
-def _string_like(values: tuple[str, ...]) -> Callable[[str, Mapping[str, Any]], bool | None]:
-    plain = [v for v in values if "${" not in v]
+def _string_like(values: tuple[str, ...], variables: bool = True) -> Callable[[str, Mapping[str, Any]], bool | None]:
+    plain = [v for v in values if not _templated(v, variables)]
     combined = re.compile("|".join(f"(?:{_glob(v).pattern})" for v in plain), re.DOTALL) if plain else None
-    templated = tuple(v for v in values if "${" in v)
+    templated = tuple(v for v in values if _templated(v, variables))
 
     def match(value: str, context: Mapping[str, Any]) -> bool | None:
         if combined is not None and combined.fullmatch(value):
@@ -168,15 +177,15 @@ def _arn_parts(value: str) -> list[str] | None:
     return parts if len(parts) == 6 and parts[0] == "arn" else None
 
 
-def _arn_like(values: tuple[str, ...]) -> Callable[[str, Mapping[str, Any]], bool | None]:
+def _arn_like(values: tuple[str, ...], variables: bool = True) -> Callable[[str, Mapping[str, Any]], bool | None]:
     """ArnEquals/ArnLike: each of the six colon-separated parts is matched on its own, wildcards allowed."""
 
     def compile_one(pattern: str) -> list[re.Pattern[str]] | None:
         parts = _arn_parts(pattern)
         return [_glob(part) for part in parts] if parts else None
 
-    plain = [p for p in (compile_one(v) for v in values if "${" not in v) if p is not None]
-    templated = tuple(v for v in values if "${" in v)
+    plain = [p for p in (compile_one(v) for v in values if not _templated(v, variables)) if p is not None]
+    templated = tuple(v for v in values if _templated(v, variables))
 
     def match(value: str, context: Mapping[str, Any]) -> bool | None:
         parts = _arn_parts(value)
@@ -266,16 +275,16 @@ def _ip(values: tuple[str, ...]) -> Callable[[str, Mapping[str, Any]], bool | No
     return match
 
 
-def _base_operator(name: str, values: tuple[str, ...]):
+def _base_operator(name: str, values: tuple[str, ...], variables: bool = True):
     """(positive matcher, negated?) for a base operator name, or None when graphgov does not know it."""
     if name in ("stringequals", "stringnotequals"):
-        return _string_equals(values, fold=False), name == "stringnotequals"
+        return _string_equals(values, False, variables), name == "stringnotequals"
     if name in ("stringequalsignorecase", "stringnotequalsignorecase"):
-        return _string_equals(values, fold=True), name == "stringnotequalsignorecase"
+        return _string_equals(values, True, variables), name == "stringnotequalsignorecase"
     if name in ("stringlike", "stringnotlike"):
-        return _string_like(values), name == "stringnotlike"
+        return _string_like(values, variables), name == "stringnotlike"
     if name in ("arnequals", "arnlike", "arnnotequals", "arnnotlike"):
-        return _arn_like(values), name in ("arnnotequals", "arnnotlike")
+        return _arn_like(values, variables), name in ("arnnotequals", "arnnotlike")
     if name == "bool":
         return _bool(values), False
     if name == "binaryequals":
@@ -296,10 +305,12 @@ def _unknown(_context: Mapping[str, Any]) -> bool | None:
     return None
 
 
-def _compile_test(operator: str, key: str, raw_values: Any) -> Test:
+def _compile_test(operator: str, key: str, raw_values: Any, variables: bool = True) -> Test:
     """One (operator, key, values) entry of a Condition block as a three-valued test of the context."""
     key = key.lower()
     values = _policy_values(raw_values)
+    if values is None:
+        return _unknown
     lowered = operator.lower()
     set_operator = None
     for prefix in ("foranyvalue:", "forallvalues:"):
@@ -318,7 +329,7 @@ def _compile_test(operator: str, key: str, raw_values: Any) -> Test:
     if_exists = lowered.endswith("ifexists") and lowered != "ifexists"
     if if_exists:
         lowered = lowered[:-len("ifexists")]
-    base = _base_operator(lowered, values)
+    base = _base_operator(lowered, values, variables)
     if base is None or not values:
         return _unknown  # an operator graphgov does not evaluate is never guessed
     positive, negated = base
@@ -357,7 +368,7 @@ class CompiledBlock:
 
     __slots__ = ("text", "tests", "keys")
 
-    def __init__(self, block: Mapping[str, Any]) -> None:
+    def __init__(self, block: Mapping[str, Any], variables: bool = True) -> None:
         self.text = json.dumps(block, sort_keys=True)
         tests: list[Test] = []
         keys: list[str] = []
@@ -366,7 +377,7 @@ class CompiledBlock:
                 tests.append(_unknown)
                 continue
             for key, raw in entries.items():
-                tests.append(_compile_test(str(operator), str(key), raw))
+                tests.append(_compile_test(str(operator), str(key), raw, variables))
                 keys.append(str(key).lower())
         self.tests = tuple(tests)
         self.keys = tuple(keys)
@@ -383,8 +394,9 @@ class CompiledBlock:
         return None if unsettled else True
 
 
-def compile_block(block: Mapping[str, Any]) -> CompiledBlock:
-    return CompiledBlock(block)
+def compile_block(block: Mapping[str, Any], variables: bool = True) -> CompiledBlock:
+    """`variables=False` for a policy whose Version is not 2012-10-17: `${...}` is then literal text."""
+    return CompiledBlock(block, variables)
 
 
 def evaluate_block(block: Mapping[str, Any] | CompiledBlock, context: Mapping[str, Any]) -> bool | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from graphgov.access import refresh_access
+from graphgov.access import AccessSummary, refresh_access
 from graphgov.access_points import resolve_access_points
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
@@ -291,17 +291,40 @@ class LoadRun:
                 final.flush(self.store, self.summary)
         final.flush(self.store, self.summary, *self._take_markers())
         try:  # derived access depends on the whole graph: recomputed once the evidence is in
-            resolve_access_points(self.store)  # data named by access point -> its bucket, before access
-            derive_replicas(self.store)  # objects the replication rules in force copied elsewhere
-            self.summary.access = refresh_access(self.store, commit=False).as_dict()
+            self.summary.access = self._derive()
         finally:  # one durable write for evidence and derivation; the evidence even if derivation fails
             self.store.commit()
+
+    def _derive(self) -> dict[str, Any]:
+        """Every derivation step, each contained: a failure is named in the summary's `access` section (the
+        evidence stays loaded, and the next load derives again from the whole graph), so no record, policy
+        or bug in a derivation can make a store refuse later loads. Policy states that cannot be evaluated
+        are written to the quarantine with their evidence (subject, slot, the event that set them, error)."""
+        failed: list[str] = []
+        for name, step in (("access points", resolve_access_points),  # data named by access point -> its bucket
+                           ("replicas", derive_replicas)):  # objects the replication rules in force copied
+            try:
+                step(self.store)
+            except Exception as exc:  # noqa: BLE001 - contained: the load and the other steps go on
+                failed.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+        try:
+            derived = refresh_access(self.store, commit=False)
+        except Exception as exc:  # noqa: BLE001 - contained: earlier derived edges stay until a derivation succeeds
+            failed.append(f"access: {type(exc).__name__}: {exc}"[:300])
+            derived = AccessSummary()
+        for entry in derived.quarantined:
+            self.quarantine.add(f"policy-state:{entry['state']}", f"policy state not evaluated: {entry['error']}",
+                                entry)
+        access = derived.as_dict()
+        if failed:
+            access["failed"] = failed
+        return access
 
     def close(self) -> None:
         self.quarantine.close()
 
     def result(self) -> LoadSummary:
-        if self.summary.quarantined == 0:
+        if self.summary.quarantined == 0 and not (self.summary.access or {}).get("quarantined"):
             self.summary.quarantine_file = None
         self.summary.nodes, self.summary.edges = self.store.totals()
         return self.summary

@@ -16,9 +16,10 @@ that account.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -45,6 +46,7 @@ class Statement:
     not_principals: Mapping[str, tuple[str, ...]] | None = None
     conditions: Mapping[str, Any] = field(default_factory=dict)
     sid: str | None = None
+    variables: bool = True  # policy variables are substituted (Version 2012-10-17); else `${...}` is literal
 
 
 @dataclass(frozen=True)
@@ -53,60 +55,143 @@ class PolicyDocument:
     version: str | None = None
 
 
+VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
+UNWRAP_LAYERS = 3  # JSON-in-a-string / URL-encoded layers peeled before giving up
+
+
 def parse_policy(value: str | Mapping[str, Any]) -> PolicyDocument:
-    """A policy from a JSON object, a JSON string, or a URL-encoded JSON string."""
-    if isinstance(value, str):
+    """A policy from a JSON object, a JSON string, or a URL-encoded JSON string (a few layers deep).
+
+    The evaluator's edge: whatever it is given, the result is a document whose every part has the shape
+    the evaluator expects, or a PolicyError naming what does not fit. No other exception escapes, so an
+    unreadable document can be reported (and its answers made `unknown`) instead of crashing a derivation.
+    """
+    try:
+        return _parse(value)
+    except PolicyError:
+        raise
+    except (RecursionError, TypeError, ValueError, AttributeError, KeyError) as exc:  # defensive: never escape
+        raise PolicyError(f"policy document cannot be read: {type(exc).__name__}") from exc
+
+
+def _unwrap(value: Any) -> Any:
+    """Text -> JSON value, peeling URL-encoding and JSON-in-a-string layers (IAM responses, re-encoded logs)."""
+    for _ in range(UNWRAP_LAYERS):
+        if not isinstance(value, str):
+            return value
         text = value.strip()
-        if text.startswith("%7B") or text.startswith("%7b"):
+        if text[:3].lower() == "%7b":
             text = unquote(text)
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PolicyError(f"policy document is not JSON: {exc}") from exc
+    if isinstance(value, str):
+        raise PolicyError(f"policy document is a string nested more than {UNWRAP_LAYERS} times")
+    return value
+
+
+def _parse(value: Any) -> PolicyDocument:
+    value = _unwrap(value)
     if not isinstance(value, Mapping):
-        raise PolicyError("policy document is not a JSON object")
+        raise PolicyError(f"policy document is not a JSON object (got {_kind(value)})")
+    version = value.get("Version")
+    if version is not None and version not in VERSIONS:
+        raise PolicyError(f"policy Version must be one of {sorted(VERSIONS)}, got {_show(version)}")
     raw = value.get("Statement")
     if isinstance(raw, Mapping):
         raw = [raw]  # a single statement may stand without a list
     if not isinstance(raw, list) or not raw:
-        raise PolicyError("policy document has no Statement")
-    return PolicyDocument(tuple(_statement(s) for s in raw), value.get("Version"))
+        raise PolicyError(f"policy document has no Statement list (got {_kind(raw)})")
+    statements = tuple(_statement(s, index) for index, s in enumerate(raw))
+    if version != "2012-10-17":  # IAM's default Version, 2008-10-17, has no policy variables
+        statements = tuple(replace(s, variables=False) for s in statements)
+    return PolicyDocument(statements, version)
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _kind(value: Any) -> str:
+    """A value's JSON type, for error messages (never the value itself: it may be long)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{_kind(value)} of {len(text)} characters"
+
+
+def _strings(value: Any, name: str = "value") -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise PolicyError(f"expected a string or a list of strings, got {value!r}")
+    raise PolicyError(f"{name} must be a string or a list of strings, got {_show(value)}")
 
 
-def _principal_block(value: Any) -> Mapping[str, tuple[str, ...]] | None:
+def _principal_block(value: Any, name: str = "Principal") -> Mapping[str, tuple[str, ...]] | None:
     if value is None:
         return None
     if value == "*":
         return {"AWS": ("*",)}
     if not isinstance(value, Mapping):
-        raise PolicyError(f"Principal must be \"*\" or an object, got {value!r}")
-    return {str(kind): _strings(ids) for kind, ids in value.items()}
+        raise PolicyError(f"{name} must be \"*\" or an object, got {_show(value)}")
+    return {str(kind): _strings(names, f"{name} {kind}") for kind, names in value.items()}
 
 
-def _statement(raw: Any) -> Statement:
+def _condition_value(value: Any) -> bool:
+    """IAM condition values: strings, booleans and finite numbers (IAM compares their text)."""
+    if isinstance(value, (str, bool)):
+        return True
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _conditions(raw: Any) -> Mapping[str, Any]:
+    """A Condition block checked whole: operator -> {key: value or list of values}; anything else is named."""
+    if raw is None or raw == {}:
+        return {}
     if not isinstance(raw, Mapping):
-        raise PolicyError("a Statement entry is not an object")
+        raise PolicyError(f"Statement Condition must be an object, got {_show(raw)}")
+    for operator, entries in raw.items():
+        if not isinstance(entries, Mapping) or not entries:
+            raise PolicyError(f"Condition operator {operator} must map condition keys to values, got {_show(entries)}")
+        for key, values in entries.items():
+            items = values if isinstance(values, list) else [values]
+            if not items or not all(_condition_value(v) for v in items):
+                raise PolicyError(f"Condition {operator} {key}: values must be strings, booleans or finite numbers"
+                                  f" (or a list of them), got {_show(values)}")
+    return raw
+
+
+def _statement(raw: Any, index: int = 0) -> Statement:
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"Statement {index} is not an object (got {_kind(raw)})")
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
-        raise PolicyError(f"Statement Effect must be Allow or Deny, got {effect!r}")
-    conditions = raw.get("Condition") or {}
-    if not isinstance(conditions, Mapping):
-        raise PolicyError("Statement Condition is not an object")
+        raise PolicyError(f"Statement {index} Effect must be Allow or Deny, got {_show(effect)}")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyError(f"Statement {index} Sid must be a string, got {_show(sid)}")
     return Statement(
-        effect=effect, actions=_strings(raw.get("Action")), not_actions=_strings(raw.get("NotAction")),
-        resources=_strings(raw.get("Resource")), not_resources=_strings(raw.get("NotResource")),
-        principals=_principal_block(raw.get("Principal")), not_principals=_principal_block(raw.get("NotPrincipal")),
-        conditions=conditions, sid=raw.get("Sid"),
+        effect=effect, actions=_strings(raw.get("Action"), "Action"),
+        not_actions=_strings(raw.get("NotAction"), "NotAction"),
+        resources=_strings(raw.get("Resource"), "Resource"),
+        not_resources=_strings(raw.get("NotResource"), "NotResource"),
+        principals=_principal_block(raw.get("Principal")),
+        not_principals=_principal_block(raw.get("NotPrincipal"), "NotPrincipal"),
+        conditions=_conditions(raw.get("Condition")), sid=sid,
     )
 
 
@@ -257,7 +342,7 @@ class CompiledStatement:
         self.principals = principal_set(statement.principals) if statement.principals is not None else None
         self.not_principals = (principal_set(statement.not_principals) if statement.not_principals is not None
                                else None)
-        self.condition = compile_block(statement.conditions) if statement.conditions else None
+        self.condition = compile_block(statement.conditions, statement.variables) if statement.conditions else None
 
     def covers(self, action: str, resource: str) -> bool:
         """Action and resource match, principal and conditions aside."""

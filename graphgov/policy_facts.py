@@ -75,15 +75,21 @@ def canonical_document(value: Any) -> str | None:
     """
     if value is None:
         return None
-    if isinstance(value, str):
+    original = value
+    for _ in range(3):  # JSON text, possibly URL-encoded or inside a JSON string (as graphgov.policy peels it)
+        if not isinstance(value, str):
+            break
         text = value.strip()
         if text[:3].lower() == "%7b":
             text = unquote(text)
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
-            return value
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+        except (json.JSONDecodeError, RecursionError):
+            return value if value is original else json.dumps(value)
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (RecursionError, ValueError, TypeError):
+        return original if isinstance(original, str) else repr(original)
 
 
 def policy_state(

@@ -37,16 +37,39 @@ class State:
     deleted: bool
     evidence: str
     observed: tuple[str, ...]  # the instants it was seen in force
+    event_id: str | None = None  # the change event that set it (None for a snapshot)
 
     @classmethod
     def from_node(cls, attrs: Mapping[str, Any]) -> State:
-        if attrs.get("evidence") == "snapshot":
-            observed = tuple(sorted({attrs["first_seen"], attrs["last_seen"]}))
-        else:
-            observed = (attrs.get("valid_from") or attrs["first_seen"],)
-        return cls(attrs["id"], attrs["subject"], attrs.get("subject_type", ""), attrs["slot"], attrs["kind"],
-                   attrs.get("document"), attrs.get("target"), bool(attrs.get("deleted")),
-                   attrs.get("evidence", "event"), observed)
+        """The state of a PolicyState node; StateError names a node the timeline cannot place (a store
+        written by another version or by hand may hold one): a missing key, a time that is not text."""
+        try:
+            if attrs.get("evidence") == "snapshot":
+                observed = tuple(sorted({attrs["first_seen"], attrs["last_seen"]}))
+            else:
+                observed = (attrs.get("valid_from") or attrs["first_seen"],)
+            state = cls(attrs["id"], attrs["subject"], attrs.get("subject_type") or "", attrs["slot"], attrs["kind"],
+                        attrs.get("document"), attrs.get("target"), bool(attrs.get("deleted")),
+                        attrs.get("evidence") or "event", observed, attrs.get("event_id"))
+        except (KeyError, TypeError) as exc:
+            raise StateError(f"policy state lacks {exc} or has an unorderable time") from exc
+        for name in ("id", "subject", "subject_type", "slot", "kind", "evidence"):
+            if not isinstance(getattr(state, name), str):
+                raise StateError(f"policy state {name} is not text")
+        for name in ("document", "target", "event_id"):
+            if getattr(state, name) is not None and not isinstance(getattr(state, name), str):
+                raise StateError(f"policy state {name} is not text")
+        if not observed or not all(isinstance(t, str) and t for t in observed):
+            raise StateError("policy state time is not an ISO-8601 text")
+        return state
+
+    def evidence_name(self) -> str:
+        """How a report names what set this state: its event id, else the snapshot that saw it first."""
+        return self.event_id or f"snapshot {self.observed[0]}"
+
+
+class StateError(ValueError):
+    """A PolicyState node the timeline cannot use (named, so derivation can quarantine it and go on)."""
 
 
 @dataclass(frozen=True)

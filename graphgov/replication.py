@@ -24,26 +24,55 @@ from graphgov.access_points import Patch
 from graphgov.aggregate import EdgeId, NodeId
 from graphgov.classification import effective_object_tags
 from graphgov.ids import account_root_arn, s3_bucket_arn, s3_object_arn
-from graphgov.policy_timeline import State, Timeline
+from graphgov.policy_timeline import State, StateError, Timeline
 from graphgov.stores.base import Store
 
 SOURCE = "replication-rules"
 ROUNDS = 3  # a replica may itself be replicated (chained rules); bounded
 
 
+def rules_error(text: str) -> str | None:
+    """Why a replication configuration cannot be applied (a rule of the wrong shape), or None when it can."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return "replication configuration is not JSON"
+    if not isinstance(document, dict):
+        return "replication configuration is not a JSON object"
+    if document.get("RulesUnknown"):
+        return None
+    rules = document.get("Rules") or []
+    if not isinstance(rules, list):
+        return "replication Rules is not a list"
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            return f"replication rule {index} is not an object"
+        destination = rule.get("Destination") or {}
+        tags = rule.get("Tags") or []
+        if not all(isinstance(rule.get(name) or "", str) for name in (
+                "Status", "Prefix", "ID", "ExistingObjectReplication", "SseKmsEncryptedObjects")):
+            return f"replication rule {index}: Status, Prefix, ID and the option flags must be text"
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            return f"replication rule {index}: Tags must be a list of texts"
+        if not isinstance(destination, dict) or not all(
+                isinstance(destination.get(name) or "", str) for name in ("Bucket", "Account")):
+            return f"replication rule {index}: Destination must name its Bucket and Account as text"
+    return None
+
+
 def _rules_at(timeline: Timeline, bucket: str, time: str) -> list[dict[str, Any]] | None:
-    """The rules in force at `time`; None when that is unknown (nothing seen before it)."""
+    """The rules in force at `time`; None when that is unknown (nothing seen before it, or a configuration
+    that cannot be read: graphgov.access quarantines it, and no replica is derived from it)."""
     resolved = timeline.slot_at(bucket, "replication", time)
     if resolved is None or resolved.extrapolated:
         return None
     state = resolved.state
     if state is None or not state.document:
         return []
-    try:
-        document = json.loads(state.document)
-        return None if document.get("RulesUnknown") else list(document.get("Rules") or [])
-    except (ValueError, AttributeError):
+    if rules_error(state.document):
         return None
+    document = json.loads(state.document)
+    return None if document.get("RulesUnknown") else list(document.get("Rules") or [])
 
 
 def _matches(rule: dict[str, Any], key: str, tags: list[str] | None, kms: bool) -> bool:
@@ -56,7 +85,13 @@ def _matches(rule: dict[str, Any], key: str, tags: list[str] | None, kms: bool) 
 
 def derive_replicas(store: Store) -> int:
     """Write the replicas the rules in force imply; returns how many REPLICA_OF edges were written."""
-    states = [State.from_node(a) for _, a in store.scan_nodes("PolicyState") if a.get("kind") == "replication"]
+    states = []
+    for _, attrs in store.scan_nodes("PolicyState"):
+        if attrs.get("kind") == "replication":
+            try:
+                states.append(State.from_node(attrs))
+            except StateError:
+                continue  # graphgov.access quarantines it
     if not states:
         return 0
     timeline = Timeline(states)
@@ -81,7 +116,8 @@ def derive_replicas(store: Store) -> int:
         added = 0
         for arn in sorted(writes):
             attrs = objects.get(arn)
-            if not attrs or attrs.get("bucket") not in configured:
+            if not attrs or not isinstance(attrs.get("bucket"), str) or attrs.get("bucket") not in configured \
+                    or not isinstance(attrs.get("key"), str):
                 continue
             bucket, key = attrs["bucket"], attrs["key"]
             times = sorted(writes[arn])

@@ -43,7 +43,7 @@ def test_every_delivered_form_parses_to_the_same_document():
     ([], "policy document is not a JSON object"),
     ({"Version": "2012-10-17"}, "policy document has no Statement"),
     ({"Statement": [{"Effect": "Maybe", "Action": "*"}]}, "Effect must be Allow or Deny"),
-    ({"Statement": [{"Effect": "Allow", "Action": 3}]}, "expected a string or a list of strings"),
+    ({"Statement": [{"Effect": "Allow", "Action": 3}]}, "Action must be a string or a list of strings, got 3"),
 ])
 def test_bad_documents_say_what_is_wrong(raw, message):
     with pytest.raises(PolicyError, match=message):
