@@ -32,16 +32,18 @@ def lock_path(store_path: Path) -> Path:
 
 
 def _command() -> str:
-    """What the holder runs, e.g. `graphgov load`: the program and its subcommand words, never its
-    options or their values (an option could carry something private)."""
-    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"]
-    if words[0] in ("cli.py", "__main__.py", "-m", "-c"):
-        words[0] = "graphgov"
-    for arg in sys.argv[1:3]:
-        if not arg.replace("-", "").isalnum() or arg.startswith("-"):
-            break
-        words.append(arg)
-    return " ".join(words)
+    """What the holder runs, e.g. `graphgov load`: the command's name, never its arguments (a path or
+    an option value could be private)."""
+    import click  # the command line's own context, when a command line is running
+
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        names = []
+        while context.parent is not None:  # the root's name is however Python was started
+            names.insert(0, context.info_name or "")
+            context = context.parent
+        return " ".join(["graphgov", *names])
+    return Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
 
 
 def _holder(path: Path) -> str:
