@@ -1,9 +1,10 @@
 """A hook for the kill -9 trials (tests/test_kill_trials.py): stop at a named phase so a test can kill there.
 
 Inert unless $GRAPHGOV_TEST_PAUSE_AT names the phase: then the process says so on stderr and waits,
-and the test sends SIGKILL at exactly that point (or SIGUSR1 to let it go on). Phases: `commit` (the
-embedded store's new file is written and synced, not yet renamed into place) and `derive` (access
-derivation has written the named principals, not yet the derived edges).
+and the test sends SIGKILL at exactly that point (or SIGUSR1 to let it go on). Phases: `commit-start`
+(the embedded store's temp file is created, still empty), `commit` (it is written and synced, not yet
+renamed into place) and `derive` (access derivation has written the named principals, not yet the
+derived edges).
 """
 
 from __future__ import annotations

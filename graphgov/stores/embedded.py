@@ -198,6 +198,7 @@ class EmbeddedStore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
         try:
+            pause_point("commit-start")  # inert outside the kill trials
             with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=3) as handle:
                 handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))
             with open(tmp, "rb") as written:
