@@ -3,6 +3,8 @@
 The file is gzip JSON holding the nodes, the edges and the seen-set of evidence keys (partitioned by
 day), written atomically (temp file, fsync, rename), so graph and seen-set always agree: an
 interrupted load leaves the previous file intact, and re-running it neither loses nor doubles anything.
+A writer holds the store's lock (graphgov.stores.lock) from before it reads the file until it closes,
+so two writers never interleave; the file's shape is checked on reading (graphgov.stores.embedded_file).
 """
 
 from __future__ import annotations

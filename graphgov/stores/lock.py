@@ -5,7 +5,7 @@ half (the last rename wins). A writer therefore holds an exclusive `flock` on `<
 moment it opens the store (before it reads the file) until it closes it. The kernel releases a flock
 when its process dies, kill -9 included, so a crashed writer never leaves the store locked; the lock
 file itself stays (removing it would race with the next writer) and only says who held it last.
-Readers (`query`, `report`) take no lock: they read the last file a commit renamed into place.
+Readers (`query`, `report`, `lineage`) take no lock: they read the last file a commit renamed into place.
 """
 
 from __future__ import annotations
