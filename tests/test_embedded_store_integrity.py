@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -132,11 +133,35 @@ def test_a_killed_writer_leaves_no_lock_behind(tmp_path, corpora):
     reopened.close()
 
 
+def test_every_writer_is_refused_while_a_load_holds_the_store(tmp_path, corpora, monkeypatch):
+    store = tmp_path / "graph.json.gz"
+    holder = _paused_load(corpora[0], store, tmp_path / "q.jsonl")
+    try:
+        busy = f"embedded store {store} is being written by pid {holder.pid} on {socket.gethostname()} (graphgov load)"
+        classified = CliRunner().invoke(main, ["classify", "--store", str(store)])
+        assert classified.exit_code == 1 and classified.output.startswith(f"Error: {busy} since ")
+        store.with_suffix(".quarantine.jsonl").write_text("")  # the demo deletes its old files...
+        demo = CliRunner().invoke(main, ["demo", "--store", str(store)])
+        assert demo.exit_code == 1 and demo.output.startswith(f"Error: {busy} since ")
+        assert store.with_suffix(".quarantine.jsonl").exists()  # ...but not those of a store in use
+        monkeypatch.setenv("GRAPHGOV_STORE", str(store))
+        monkeypatch.setenv("GRAPHGOV_QUARANTINE", str(tmp_path / "lambda-q.jsonl"))
+        from graphgov.aws_lambda import handler
+
+        with pytest.raises(StoreError, match=f"^{re.escape(busy)} since "):  # the invocation fails and is retried
+            handler({"Records": []})
+    finally:
+        holder.send_signal(signal.SIGUSR1)
+        holder.communicate(timeout=120)
+    assert holder.returncode == 0
+    assert dump(EmbeddedStore(store, read_only=True)) == _sequential_dump(tmp_path, corpora[0])
+
+
 def test_lock_wait_must_be_a_number(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHGOV_STORE_LOCK_WAIT", "soon")
     with pytest.raises(StoreError) as caught:
         EmbeddedStore(tmp_path / "graph.json.gz")
-    assert str(caught.value) == "GRAPHGOV_STORE_LOCK_WAIT='soon' is not a number of seconds"
+    assert str(caught.value) == "GRAPHGOV_STORE_LOCK_WAIT='soon' is not a number of seconds (0 or more)"
 
 
 def test_a_reader_cannot_commit_and_takes_no_lock(tmp_path):

@@ -63,9 +63,9 @@ def wait_seconds() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise StoreError(f"{WAIT_ENV}={raw!r} is not a number of seconds") from None
+        raise StoreError(f"{WAIT_ENV}={raw!r} is not a number of seconds (0 or more)") from None
     if not value >= 0:
-        raise StoreError(f"{WAIT_ENV}={raw!r} is not a number of seconds")
+        raise StoreError(f"{WAIT_ENV}={raw!r} is not a number of seconds (0 or more)")
     return value
 
 
