@@ -328,3 +328,16 @@ def test_temp_files_stay_while_another_writer_holds_the_lock(tmp_path, corpora):
         holder.communicate(timeout=120)
     assert holder.returncode == 0
     assert list(tmp_path.glob("graph.json.gz*.tmp")) == []
+
+
+def test_a_file_system_without_locks_is_a_clear_error(tmp_path, monkeypatch):
+    def no_locks(_fd: int, _operation: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr("graphgov.stores.lock.fcntl.flock", no_locks)
+    path = tmp_path / "graph.json.gz"
+    with pytest.raises(StoreError) as caught:
+        EmbeddedStore(path)
+    assert str(caught.value) == (f"embedded store {path} cannot be locked for writing: No locks available "
+                                 f"(lock file {path}.lock)")
+    assert EmbeddedStore(path, read_only=True).totals() == (0, 0)  # reading needs no lock

@@ -114,10 +114,19 @@ def _acquire(path: Path, store_path: Path, wait: float) -> None:
                                  f"try again when it has finished, or set {WAIT_ENV}=<seconds> to wait "
                                  f"(lock file {path})") from None
             time.sleep(_POLL_SECONDS)
+        except OSError as exc:  # e.g. a network file system without locks: no lock, no write
+            os.close(fd)
+            raise StoreError(f"embedded store {store_path} cannot be locked for writing: {exc.strerror} "
+                             f"(lock file {path})") from None
     since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     info = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(), "since": since}
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+    except OSError as exc:  # a full disk, say: the store could not be written either
+        os.close(fd)
+        raise StoreError(f"embedded store {store_path} is not writable: cannot write its lock file {path} "
+                         f"({exc.strerror})") from None
     _HELD[os.path.realpath(path)] = _Flock(fd)
 
 
