@@ -41,6 +41,7 @@ from graphgov.access_model import (
 )
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, NodeRow
+from graphgov.pause import pause_point
 from graphgov.policy_checks import state_error
 from graphgov.policy_timeline import END_OF_TIME, State, StateError, Timeline
 from graphgov.stores.base import DerivedEdge, Store
@@ -653,6 +654,7 @@ def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
     rows = _principal_rows(referenced, evidenced)
     if rows:
         store.write(_named_principals(rows, deriver.timeline, as_of), {})
+    pause_point("derive")  # inert outside the kill trials
     updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())]
     store.replace_derived(edges, updates)
     if commit:

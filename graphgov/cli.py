@@ -157,7 +157,7 @@ def query(question_id: str, params: tuple[str, ...], store_spec: str | None, out
         if not sep or not key:
             raise click.BadParameter(f"expected K=V, got {item!r}", param_hint="--param")
         given[key.strip()] = value
-    with store_from(store_spec) as store:
+    with store_from(store_spec, read_only=True) as store:
         rows = ask(store, question_id, given)
     click.echo(render_rows(rows, output_format), nl=False)
 

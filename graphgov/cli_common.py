@@ -42,8 +42,9 @@ def friendly_errors(func: F) -> F:
 
 
 @contextmanager
-def store_from(spec: str | None) -> Iterator[Store]:
-    store = open_store(spec)
+def store_from(spec: str | None, read_only: bool = False) -> Iterator[Store]:
+    """The store to work on, closed (and an embedded writer's lock released) on the way out."""
+    store = open_store(spec, read_only=read_only)
     try:
         yield store
     finally:

@@ -26,7 +26,7 @@ def command(target: str, output_format: str, html_path: Path | None, store_spec:
     configuration -> models -> (packages) -> artifacts -> training, tuning or customization jobs ->
     datasets per channel, with the principals that wrote each dataset and those that can read it.
     """
-    with store_from(store_spec) as store:
+    with store_from(store_spec, read_only=True) as store:
         lineage = build_lineage(store, target)
     if html_path is not None:
         html_path.write_text(lineage_page(lineage), encoding="utf-8")

@@ -34,7 +34,7 @@ def command(framework: str, output_format: str, out_path: Path | None, fail_on: 
     evidence sources (CloudTrail data events, policies, ...) were never loaded, since an empty answer
     then proves nothing.
     """
-    with store_from(store_spec) as store:
+    with store_from(store_spec, read_only=True) as store:
         report = build_report(store, framework)
         if output_format == "html":
             lineages, omitted = report_lineages(store, report)

@@ -16,6 +16,7 @@ from graphgov.generate import generate
 from graphgov.pipeline import load_paths
 from graphgov.questions import ask, catalog, get_question
 from graphgov.stores import StoreError, open_store
+from graphgov.stores.lock import StoreLock
 
 DEMO_DIR = Path(".graphgov") / "demo"
 DEMO_RECORDS = 2000
@@ -36,6 +37,8 @@ def run_demo(store_spec: str | None, echo: Callable[[str], None]) -> None:
     if "://" in str(target):
         raise StoreError("the demo builds an embedded store; give --store a file path")
     logs = target.parent / "generated-logs"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = StoreLock(target)  # before deleting the old demo: never delete a store another writer holds
     for stale in (target, target.with_suffix(".quarantine.jsonl")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(logs, ignore_errors=True)
@@ -69,3 +72,4 @@ def run_demo(store_spec: str | None, echo: Callable[[str], None]) -> None:
          "that opens offline); a lineage picture: `graphgov lineage fraud-endpoint --html lineage.html "
          f"--store {target}`.")
     echo("Next: `graphgov load <your CloudTrail folder>`, `graphgov questions`, `graphgov query <id>`.")
+    lock.release()

@@ -19,8 +19,12 @@ def resolve_store_spec(spec: str | None) -> str:
     return spec or os.environ.get("GRAPHGOV_STORE") or str(DEFAULT_EMBEDDED_PATH)
 
 
-def open_store(spec: str | None = None) -> Store:
-    """Open a Neo4j store for bolt/neo4j URIs (credentials from NEO4J_* variables), else an embedded one."""
+def open_store(spec: str | None = None, read_only: bool = False) -> Store:
+    """Open a Neo4j store for bolt/neo4j URIs (credentials from NEO4J_* variables), else an embedded one.
+
+    An embedded store opened to write (the default) is locked against other writers until closed;
+    `read_only` (queries, reports) takes no lock and reads the last committed file.
+    """
     resolved = resolve_store_spec(spec)
     if resolved.startswith(NEO4J_SCHEMES):
         if not urlsplit(resolved).hostname:
@@ -38,4 +42,4 @@ def open_store(spec: str | None = None) -> Store:
         raise StoreError(f"unsupported store {resolved!r}: use a file path or one of {', '.join(NEO4J_SCHEMES)}")
     from graphgov.stores.embedded import EmbeddedStore
 
-    return EmbeddedStore(Path(resolved))
+    return EmbeddedStore(Path(resolved), read_only=read_only)

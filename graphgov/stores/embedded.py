@@ -3,6 +3,8 @@
 The file is gzip JSON holding the nodes, the edges and the seen-set of evidence keys (partitioned by
 day), written atomically (temp file, fsync, rename), so graph and seen-set always agree: an
 interrupted load leaves the previous file intact, and re-running it neither loses nor doubles anything.
+A writer holds the store's lock (graphgov.stores.lock) from before it reads the file until it closes,
+so two writers never interleave; the file's shape is checked on reading (graphgov.stores.embedded_file).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -19,12 +22,17 @@ import networkx as nx
 
 from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
 from graphgov.ids import parse_s3_uri, s3_object_arn
+from graphgov.pause import pause_point
 from graphgov.s3_containment import WRITER_JOBS, feeds
 from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
 from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
+from graphgov.stores.embedded_file import FORMAT, read_store_file
+from graphgov.stores.lock import StoreLock
 
-FORMAT = "graphgov-embedded/1"
+__all__ = ["FORMAT", "EmbeddedStore"]
+
+TEMP_SUFFIX_RE = r"[a-z0-9_]{8}\.tmp"  # what tempfile.mkstemp(prefix=<name>, suffix=".tmp") adds
 
 
 class EmbeddedStore(Store):
@@ -32,8 +40,12 @@ class EmbeddedStore(Store):
     # simply run again (its evidence keys were not committed either, so nothing is lost or doubled).
     checkpoint_seconds = 300.0
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """Open the store at `path`. A writer (the default) first checks it can write there, takes the
+        writer lock and clears temp files a killed commit left; a reader (`read_only`) takes no lock and
+        reads the last committed file."""
         self.path = path
+        self.read_only = read_only
         self.description = f"embedded store {path}"
         self.graph = nx.MultiDiGraph()
         self.seen_by_day: dict[str, set[str]] = {}
@@ -43,13 +55,62 @@ class EmbeddedStore(Store):
         self._tuning_outputs = DatasetIndex()  # same prefix logic: tuning-job output prefixes over artifacts
         self._feeds = FeedIndex()  # processing outputs and datasets, by prefix, for FEEDS
         self._dirty = False
-        if path.exists():
-            self._read()
-        for node_id, attrs in list(self.graph.nodes(data=True)):
-            self._index(node_id, attrs)
-        for src, dst, key in list(self.graph.edges(keys=True)):
-            if key == "WRITES":
-                self._feed_from(src, dst)
+        self._lock: StoreLock | None = None
+        if not read_only:
+            self._check_writable()
+            self._lock = StoreLock(path)
+        try:
+            if not read_only:
+                self._check_file_writable()
+                self._remove_stale_temp_files()
+            if path.exists():
+                self._read()
+            self._build_indexes()
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_writable(self) -> None:
+        """Fail before any input is read when the store could not be written at the end of the load."""
+        if self.path.is_dir():
+            raise StoreError(f"embedded store {self.path} is a directory; give the path of a file in it")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"embedded store {self.path} is not writable: cannot create directory "
+                             f"{self.path.parent} ({exc.strerror})") from None
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise StoreError(f"embedded store {self.path} is not writable: directory {self.path.parent} "
+                             "is not writable")
+
+    def _check_file_writable(self) -> None:
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise StoreError(f"embedded store {self.path} is not writable: the file is read-only")
+
+    def _remove_stale_temp_files(self) -> None:
+        """Delete the temp files of commits that were killed before their rename (only the store's own
+        `<name>XXXXXXXX.tmp` pattern; only while holding the lock, so no live commit owns one)."""
+        pattern = re.compile(re.escape(self.path.name) + TEMP_SUFFIX_RE)
+        for entry in self.path.parent.iterdir():
+            if pattern.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+                entry.unlink(missing_ok=True)
+
+    def _build_indexes(self) -> None:
+        try:
+            for node_id, attrs in list(self.graph.nodes(data=True)):
+                self._index(node_id, attrs)
+            for src, dst, key in list(self.graph.edges(keys=True)):
+                if key == "WRITES":
+                    self._feed_from(src, dst)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoreError(f"cannot read embedded store {self.path}: a node lacks a property its kind "
+                             f"needs or has one of the wrong type ({type(exc).__name__}: {exc})") from None
+
+    def close(self) -> None:
+        """Release the writer lock (uncommitted writes are dropped, as a killed load's are)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _index(self, node_id: tuple[str, str], attrs: dict) -> None:
         """Enter a dataset or object in the dataset index and add the IN_DATASET edges it implies."""
@@ -111,13 +172,7 @@ class EmbeddedStore(Store):
     # --- persistence ---------------------------------------------------------------------------------
 
     def _read(self) -> None:
-        try:
-            with gzip.open(self.path, "rt", encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, EOFError, json.JSONDecodeError) as exc:
-            raise StoreError(f"cannot read embedded store {self.path}: {exc}") from exc
-        if data.get("format") != FORMAT:
-            raise StoreError(f"{self.path} is not a graphgov embedded store ({FORMAT})")
+        data = read_store_file(self.path)
         for label, key, attrs in data["nodes"]:
             self.graph.add_node((label, key), **attrs)
         for edge_type, src, dst, attrs in data["edges"]:
@@ -130,6 +185,8 @@ class EmbeddedStore(Store):
     def commit(self) -> None:
         if not self._dirty:
             return
+        if self._lock is None:
+            raise StoreError(f"embedded store {self.path} was opened read-only (or closed): nothing was written")
         data = {
             "format": FORMAT,
             "nodes": [[n[0], n[1], attrs] for n, attrs in sorted(self.graph.nodes(data=True))],
@@ -143,10 +200,12 @@ class EmbeddedStore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
         try:
+            pause_point("commit-start")  # inert outside the kill trials
             with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=3) as handle:
                 handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8"))
             with open(tmp, "rb") as written:
                 os.fsync(written.fileno())
+            pause_point("commit")  # inert outside the kill trials
             os.replace(tmp, self.path)
         except BaseException:
             if os.path.exists(tmp):
