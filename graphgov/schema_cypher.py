@@ -246,6 +246,15 @@ def seen_write_statement() -> str:
     return f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\nON CREATE SET s.day = row.day"
 
 
+def claim_statement() -> str:
+    """`$rows`: [{key, day}] seen markers to create; returns the keys that existed already. The
+    uniqueness constraint makes a concurrent MERGE of the same key wait for the first writer's commit
+    and then match; the flag set on a match only lives in a transaction its caller rolls back."""
+    return (f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\n"
+            "ON CREATE SET s.day = row.day\nON MATCH SET s.claimed_twice = true\n"
+            "WITH s WHERE s.claimed_twice\nRETURN s.key AS key")
+
+
 def seen_lookup_statement() -> str:
     return f"UNWIND $keys AS k\nMATCH (s:{SEEN_LABEL} {{key: k}})\nRETURN s.key AS key"
 
