@@ -10,7 +10,8 @@ some twice; a file may be loaded again) is skipped as `duplicate`. The two copie
 call (different `eventID`s, same `sharedEventID`) are one action: the richer copy (the one naming the
 caller by ARN) is loaded, the other is skipped as `shared_event_copy`, whatever order the files come in
 within one run (the poorer copies wait on disk until the run's end). Across runs, a copy loaded in an
-earlier run stands.
+earlier run stands. A chunk's keys are claimed when it is written (`Store.write_claimed`): when another
+load wrote some of them since `unseen` answered, the chunk is decided again, so each event counts once.
 """
 
 from __future__ import annotations
