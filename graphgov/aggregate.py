@@ -58,14 +58,17 @@ NAMED_ONLY_SOURCE = "policy"
 
 
 def named_only(attrs: dict[str, Any]) -> bool:
-    """A node the access derivation made only because a policy names it: the first evidence replaces it
-    rather than merging with it, so the graph is the same whether derivation ran before the evidence came
-    (an earlier load) or after (the same load)."""
+    """A node the access derivation made only because a policy names it. Evidence and such rows never
+    mix: the first evidence replaces the node, and a policy-named row leaves an evidenced node alone, so
+    the graph is the same whether derivation ran before the evidence came (an earlier or a concurrent
+    load) or after (the same load)."""
     return attrs.get("sources") == [NAMED_ONLY_SOURCE]
 
 
 def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: frozenset[str] = EDGE_UNIONS) -> None:
     """Fold `incoming` edge (or, with NODE_UNIONS, node) attributes into `current` in place."""
+    if unions is NODE_UNIONS and named_only(incoming) and current.get("sources") and not named_only(current):
+        return
     if unions is NODE_UNIONS and named_only(current) and NAMED_ONLY_SOURCE not in incoming.get("sources", ()):
         kept = {name: current[name] for name in set(MERGE_KEYS.values()) if name in current}
         current.clear()

@@ -96,6 +96,9 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
         # a node only the access derivation made (a policy names it) is replaced by its first evidence
         f"FOREACH (_ IN CASE WHEN n.sources = ['{NAMED_ONLY_SOURCE}'] AND NOT '{NAMED_ONLY_SOURCE}' IN row.sources "
         f"THEN [1] ELSE [] END | SET n = {{{MERGE_KEYS[merge_label]}: row.key}})\n"
+        # and a policy-named row leaves an evidenced node alone
+        f"WITH n, row WHERE row.sources <> ['{NAMED_ONLY_SOURCE}'] OR n.sources IS NULL "
+        f"OR n.sources = ['{NAMED_ONLY_SOURCE}']\n"
         f"{keep_old}"
         f"SET n += row.props{set_labels}{restore}\n"
         f"{_window('n')}"

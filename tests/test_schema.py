@@ -51,6 +51,7 @@ def test_generated_node_write():
         "MERGE (n:AWSPrincipal {arn: row.key})\n"
         "FOREACH (_ IN CASE WHEN n.sources = ['policy'] AND NOT 'policy' IN row.sources THEN [1] ELSE [] END "
         "| SET n = {arn: row.key})\n"
+        "WITH n, row WHERE row.sources <> ['policy'] OR n.sources IS NULL OR n.sources = ['policy']\n"
         "WITH n, row, n.principal_id AS old_principal_id, n.principal_id_at AS old_principal_id_at, "
         "n.principal_type AS old_principal_type\n"
         "SET n += row.props\n"

@@ -127,3 +127,31 @@ def test_principal_type_among_unranked_values_is_the_greatest_and_a_ranked_one_o
     assert [a["principal_type"] for _, a in store.scan_nodes("AWSPrincipal")] == ["SAMLUser"]
     store.write(Aggregate().extend([_principal("AWSAccount", "n")]), {})
     assert [a["principal_type"] for _, a in store.scan_nodes("AWSPrincipal")] == ["AWSAccount"]
+
+
+def _role(source: str, time: str, **props: str) -> Aggregate:
+    key = "arn:aws:iam::333333333333:role/Serving"
+    row = NodeRow("AWSRole", key, {"arn": key, "id": key, "principal_type": "Role", **props})
+    return Aggregate().extend([GraphDelta(source, f"{source}-{time}", f"{source}-{time}", f"{source}-{time}", time,
+                                          (row,))])
+
+
+@pytest.mark.parametrize("policy_first", [True, False])
+def test_a_policy_named_principal_and_its_evidence_never_mix_whatever_the_order(store, policy_first):
+    named = _role("policy", "2026-01-01T00:00:00Z", name="Serving")  # what the access derivation writes
+    evidence = _role("cloudtrail", "2026-01-05T00:00:00Z", path="/service-role/")
+    for aggregate in ([named, evidence] if policy_first else [evidence, named]):
+        store.write(aggregate, {})
+    assert [attrs for _, attrs in store.scan_nodes("AWSPrincipal")] == [{
+        "arn": "arn:aws:iam::333333333333:role/Serving", "id": "arn:aws:iam::333333333333:role/Serving",
+        "principal_type": "Role", "path": "/service-role/", "labels": ["AWSPrincipal", "AWSRole"],
+        "sources": ["cloudtrail"], "first_seen": "2026-01-05T00:00:00Z", "last_seen": "2026-01-05T00:00:00Z"}]
+    store.write(_role("policy", "2026-01-02T00:00:00Z", name="Serving"), {})  # a later derivation: no change
+    assert [attrs["sources"] for _, attrs in store.scan_nodes("AWSPrincipal")] == [["cloudtrail"]]
+
+
+def test_a_policy_named_principal_without_evidence_takes_each_derivation(store):
+    store.write(_role("policy", "2026-01-02T00:00:00Z", name="Serving"), {})
+    store.write(_role("policy", "2026-01-01T00:00:00Z", name="Serving"), {})
+    assert [(a["sources"], a["first_seen"], a["last_seen"], a["name"]) for _, a in store.scan_nodes("AWSPrincipal")] \
+        == [(["policy"], "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "Serving")]
