@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from graphgov.generate import generate
 from graphgov.pipeline import load_paths
 from graphgov.readers import expand_paths
 from graphgov.stores import open_store
-from graphgov.stores.base import SeenConflict
+from graphgov.stores.base import DerivedEdge, SeenConflict
 
 ROOT = Path(__file__).parent.parent
 CROSS_ACCOUNT = (ROOT / "cypher" / "cross-account-assumptions.cypher").read_text()
@@ -111,3 +112,22 @@ def test_two_loads_at_once_give_the_graph_of_one_after_the_other(neo4j_store, ne
         _out, err = load.communicate(timeout=300)
         assert load.returncode == 0, err.decode()[-2000:]
     assert _answers(neo4j_store) == sequential
+
+
+def test_two_derivations_at_once_leave_one_set_of_derived_edges(neo4j_store, neo4j_uri):
+    roles = [f"arn:aws:iam::111111111111:role/r{i}" for i in range(40)]
+    rows = [NodeRow("AWSRole", arn, {"arn": arn}) for arn in roles]
+    neo4j_store.write(Aggregate().extend([GraphDelta("cloudtrail", "e", "e", "e", "2026-01-05T00:00:00Z",
+                                                     tuple(rows))]), {})
+    edges = [DerivedEdge("CAN_ASSUME", ("AWSPrincipal", a), ("AWSPrincipal", b), {"access": "allowed"})
+             for a in roles for b in roles if a != b]
+    stores = [open_store(neo4j_uri) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(lambda s=s: [s.replace_derived(edges, []) for _ in range(10)]) for s in stores]:
+                future.result()
+    finally:
+        for s in stores:
+            s.close()
+    assert len(edges) == 1560
+    assert neo4j_store.totals() == (40, 1560)

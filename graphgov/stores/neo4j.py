@@ -45,6 +45,7 @@ from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, m
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
+DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
 _AGGREGATED_FIELDS = ("count", "bytes", "operations")
 _WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels", "event_ids")
 
@@ -214,6 +215,10 @@ class Neo4jStore(Store):
         delete = f"MATCH ()-[r:{'|'.join(DERIVED_EDGE_TYPES)}]->() DELETE r"
 
         def work(tx: Any) -> None:
+            # Two loads deriving at once would each delete the committed edges and create their own, leaving
+            # both sets: writing one marker first makes the second wait for the first's commit, then replace it.
+            tx.run(f"MERGE (s:{SEEN_LABEL} {{key: $key}}) SET s.derivations = coalesce(s.derivations, 0) + 1",
+                   key=DERIVATION_LOCK).consume()
             tx.run(delete).consume()
             self._apply(tx, plan)
 
