@@ -606,7 +606,7 @@ def _principal_rows(keys: Iterable[str], existing: Mapping[str, Any]) -> list[No
         elif kind == "user":
             rows.append(NodeRow("AWSUser", key, {**props, "name": key.rsplit("/", 1)[-1], "principal_type": "IAMUser"}))
         elif kind == "root":
-            rows.append(NodeRow("AWSPrincipal", key, {**props, "name": account or key, "principal_type": "Account"}))
+            rows.append(NodeRow("AWSPrincipal", key, {**props, "name": account or key, "principal_type": "AWSAccount"}))
         else:
             rows.append(NodeRow("AWSPrincipal", key, {**props, "name": key.rsplit("/", 1)[-1],
                                                       "principal_type": "FederatedProvider" if kind == "federated"

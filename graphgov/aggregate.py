@@ -8,7 +8,8 @@ Rules: node and edge properties take the newest non-null value (loaded last), ex
 states of TIMED_PROPS, which take the value of the newest event by event time; `first_seen`/`last_seen` are min/max;
 `count` and `bytes` add, and so do the edge type's declared additive properties (token counts, PII
 counts...); `operations` and `sources` are sorted unions; `event_ids` keeps the lexicographically
-smallest few ids, so the sample is the same whatever order records arrive in.
+smallest few ids, so the sample is the same whatever order records arrive in. A property of
+RANKED_PROPS takes its highest-ranked value (then the greatest), never the one loaded last.
 
 Each row of an aggregated edge adds 1 to `count` unless it states its own `count`: a second witness of
 calls another source already counts (a Bedrock invocation-log record, of the InvokeModel CloudTrail
@@ -21,7 +22,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphgov.delta import GraphDelta
-from graphgov.schema import ADDITIVE_PROPS, EDGE_TYPES, EVENT_ID_SAMPLE, NODE_TYPES, TIMED_PROPS, UNION_PROPS
+from graphgov.schema import (
+    ADDITIVE_PROPS,
+    EDGE_TYPES,
+    EVENT_ID_SAMPLE,
+    MERGE_KEYS,
+    NODE_TYPES,
+    TIMED_PROPS,
+    UNION_PROPS,
+)
 
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
@@ -32,8 +41,38 @@ TIMED_AT = frozenset(TIMED_PROPS.values())  # set only alongside their property
 NODE_UNIONS = frozenset({"labels", "sources"})  # a node property may share an edge union's name (`evidence`)
 
 
+# Values two kinds of evidence may state differently for one node, and which stands whatever the load
+# order (or a concurrent load's commit order): `arn:aws:iam::<acct>:root` is the root user when it acted
+# (Root), else the account as a caller or a policy's grantee (AWSAccount).
+RANKED_PROPS: dict[str, dict[str, int]] = {"principal_type": {"Root": 2, "AWSAccount": 1}}
+
+
+def outranks(name: str, value: Any, current: Any) -> bool:
+    """Whether `value` replaces `current` for a RANKED_PROPS property: higher rank, then greater value."""
+    ranks = RANKED_PROPS[name]
+    return current is None or (ranks.get(value, 0), str(value)) > (ranks.get(current, 0), str(current))
+
+
+# The source of principal nodes the access derivation writes because a policy names them (graphgov.access).
+NAMED_ONLY_SOURCE = "policy"
+
+
+def named_only(attrs: dict[str, Any]) -> bool:
+    """A node the access derivation made only because a policy names it. Evidence and such rows never
+    mix: the first evidence replaces the node, and a policy-named row leaves an evidenced node alone, so
+    the graph is the same whether derivation ran before the evidence came (an earlier or a concurrent
+    load) or after (the same load)."""
+    return attrs.get("sources") == [NAMED_ONLY_SOURCE]
+
+
 def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: frozenset[str] = EDGE_UNIONS) -> None:
     """Fold `incoming` edge (or, with NODE_UNIONS, node) attributes into `current` in place."""
+    if unions is NODE_UNIONS and named_only(incoming) and current.get("sources") and not named_only(current):
+        return
+    if unions is NODE_UNIONS and named_only(current) and NAMED_ONLY_SOURCE not in incoming.get("sources", ()):
+        kept = {name: current[name] for name in set(MERGE_KEYS.values()) if name in current}
+        current.clear()
+        current.update(kept)
     for prop, at in TIMED_PROPS.items():  # an older state never replaces a newer one
         if prop in incoming and current.get(at) is not None and (incoming.get(at) or "") < current[at]:
             incoming = {k: v for k, v in incoming.items() if k not in (prop, at)}
@@ -48,6 +87,9 @@ def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: froze
             current[name] = min(current.get(name) or value, value)
         elif name == "last_seen":
             current[name] = max(current.get(name) or value, value)
+        elif name in RANKED_PROPS:
+            if value is not None and outranks(name, value, current.get(name)):
+                current[name] = value
         elif value is not None:
             current[name] = value
 
@@ -108,6 +150,8 @@ class Aggregate:
                     if acc.props.get(at) is not None and stamp < acc.props[at]:
                         continue
                     acc.props[at] = stamp
+                elif name in RANKED_PROPS and not outranks(name, value, acc.props.get(name)):
+                    continue
                 acc.props[name] = value
         for edge in delta.edges:
             edge_id = (edge.type, (NODE_TYPES[edge.src_type].merge_label, edge.src),

@@ -10,7 +10,8 @@ some twice; a file may be loaded again) is skipped as `duplicate`. The two copie
 call (different `eventID`s, same `sharedEventID`) are one action: the richer copy (the one naming the
 caller by ARN) is loaded, the other is skipped as `shared_event_copy`, whatever order the files come in
 within one run (the poorer copies wait on disk until the run's end). Across runs, a copy loaded in an
-earlier run stands.
+earlier run stands. A chunk's keys are claimed when it is written (`Store.write_claimed`): when another
+load wrote some of them since `unseen` answered, the chunk is decided again, so each event counts once.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
 from graphgov.readers import RawRecord, iter_paths, read_path
 from graphgov.replication import derive_replicas
-from graphgov.stores.base import Store
+from graphgov.stores.base import SeenConflict, Store, StoreError
 from loaders import REGISTRY, trail_folder
 
 CHUNK_RECORDS = 5000
+CLAIM_ATTEMPTS = 50  # a chunk decided again after another load claimed some of its events first
 TOP_SKIPPED_EVENTS = 10  # event names listed per skip reason
 
 
@@ -193,27 +195,53 @@ class _Chunk:
             if best is None or (delta.rank, delta.event_key) < (best.rank, best.event_key):
                 chosen[delta.action_key] = delta
         keys = {k for d in self.deltas for k in (d.event_key, d.action_key)}
-        unseen = store.unseen(keys)
-        aggregate, seen = Aggregate(), {}
+        for _attempt in range(CLAIM_ATTEMPTS):
+            outcome = self._decide(chosen, store.unseen(keys))
+            claims = set(outcome.seen)  # every key decided on here was unseen: claim them all
+            try:
+                store.write_claimed(outcome.aggregate, {**outcome.seen, **(markers or {})}, claims, checkpoints)
+            except SeenConflict:
+                continue  # another load wrote some of these events meanwhile: decide again
+            break
+        else:
+            raise StoreError(f"another load kept writing the same events: {CLAIM_ATTEMPTS} attempts failed")
+        for reason, count in outcome.skipped.items():
+            summary.skipped[reason] += count
+        summary.loaded += outcome.loaded
+        for delta in outcome.deferred:
+            self.deferred.add(delta)  # type: ignore[union-attr] - only decided when there is one
+        self.deltas = []
+
+    def _decide(self, chosen: Mapping[str, GraphDelta], unseen: set[str]) -> _Outcome:
+        outcome = _Outcome()
         loaded_events: set[str] = set()
         for delta in self.deltas:
             winner = chosen[delta.action_key]
             if delta.event_key not in unseen or delta.event_key in loaded_events:
-                summary.skipped["duplicate"] += 1
+                outcome.skipped["duplicate"] += 1
             elif delta is not winner or delta.action_key not in unseen:
-                summary.skipped["shared_event_copy"] += 1
-                seen[delta.event_key] = delta.day
+                outcome.skipped["shared_event_copy"] += 1
+                outcome.seen[delta.event_key] = delta.day
             elif self.deferred is not None and delta.rank > 0 and delta.action_key != delta.event_key:
-                self.deferred.add(delta)  # a richer copy may still come later in this run
+                outcome.deferred.append(delta)  # a richer copy may still come later in this run
             else:
-                aggregate.add(delta)
+                outcome.aggregate.add(delta)
                 loaded_events.add(delta.event_key)
-                seen[delta.event_key] = delta.day
-                seen[delta.action_key] = delta.day
-                summary.loaded += 1
-        seen.update(markers or {})
-        store.write(aggregate, seen, checkpoints)
-        self.deltas = []
+                outcome.seen[delta.event_key] = delta.day
+                outcome.seen[delta.action_key] = delta.day
+                outcome.loaded += 1
+        return outcome
+
+
+@dataclass
+class _Outcome:
+    """What one chunk would write, decided against one `unseen` answer (nothing applied yet)."""
+
+    aggregate: Aggregate = field(default_factory=Aggregate)
+    seen: dict[str, str] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)
+    deferred: list[GraphDelta] = field(default_factory=list)
+    loaded: int = 0
 
 
 class LoadRun:

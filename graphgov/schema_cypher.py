@@ -9,6 +9,7 @@ Everything here works on Neo4j Community (uniqueness constraints and range index
 
 from __future__ import annotations
 
+from graphgov.aggregate import NAMED_ONLY_SOURCE, RANKED_PROPS
 from graphgov.schema import (
     CHECKPOINT_LABEL,
     EVENT_ID_SAMPLE,
@@ -63,6 +64,11 @@ def constraint_statements() -> list[str]:
     return statements
 
 
+def _rank(prop: str, expression: str) -> str:
+    cases = " ".join(f"WHEN '{value}' THEN {rank}" for value, rank in sorted(RANKED_PROPS[prop].items()))
+    return f"(CASE {expression} {cases} ELSE 0 END)"
+
+
 def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
     """`$rows`: [{key, props, first_seen, last_seen, sources}] for nodes carrying exactly `labels`."""
     declared = set(node_labels())
@@ -72,16 +78,27 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
     set_labels = f"\nSET n:{':'.join(extra)}" if extra else ""
     declared_props = {p for t in NODE_TYPES.values() if t.merge_label == merge_label for p in t.props}
     timed = sorted((prop, at) for prop, at in TIMED_PROPS.items() if prop in declared_props)
-    keep_old, restore = "", ""
-    if timed:  # an older event's state never replaces a newer one (graphgov.aggregate)
-        kept = ", ".join(f"n.{prop} AS old_{prop}, n.{at} AS old_{at}" for prop, at in timed)
-        keep_old = f"WITH n, row, {kept}\n"
-        restore = "\nSET " + ",\n    ".join(
-            f"n.{name} = CASE WHEN row.props.{at} < old_{at} THEN old_{name} ELSE n.{name} END"
-            for prop, at in timed for name in (prop, at))
+    ranked = sorted(prop for prop in RANKED_PROPS if prop in declared_props)
+    kept = [f"n.{prop} AS old_{prop}, n.{at} AS old_{at}" for prop, at in timed]
+    kept += [f"n.{prop} AS old_{prop}" for prop in ranked]
+    keep_old = f"WITH n, row, {', '.join(kept)}\n" if kept else ""
+    restored = [f"n.{name} = CASE WHEN row.props.{at} < old_{at} THEN old_{name} ELSE n.{name} END"
+                for prop, at in timed for name in (prop, at)]  # an older event's state never replaces a newer one
+    for prop in ranked:  # the highest-ranked value stands, whatever the order (graphgov.aggregate)
+        old_rank, new_rank = _rank(prop, f"old_{prop}"), _rank(prop, f"n.{prop}")
+        restored.append(f"n.{prop} = CASE WHEN old_{prop} IS NOT NULL AND ({old_rank} > {new_rank} OR "
+                        f"({old_rank} = {new_rank} AND toString(old_{prop}) > toString(n.{prop}))) "
+                        f"THEN old_{prop} ELSE n.{prop} END")
+    restore = "\nSET " + ",\n    ".join(restored) if restored else ""
     return (
         "UNWIND $rows AS row\n"
         f"MERGE (n:{merge_label} {{{MERGE_KEYS[merge_label]}: row.key}})\n"
+        # a node only the access derivation made (a policy names it) is replaced by its first evidence
+        f"FOREACH (_ IN CASE WHEN n.sources = ['{NAMED_ONLY_SOURCE}'] AND NOT '{NAMED_ONLY_SOURCE}' IN row.sources "
+        f"THEN [1] ELSE [] END | SET n = {{{MERGE_KEYS[merge_label]}: row.key}})\n"
+        # and a policy-named row leaves an evidenced node alone
+        f"WITH n, row WHERE row.sources <> ['{NAMED_ONLY_SOURCE}'] OR n.sources IS NULL "
+        f"OR n.sources = ['{NAMED_ONLY_SOURCE}']\n"
         f"{keep_old}"
         f"SET n += row.props{set_labels}{restore}\n"
         f"{_window('n')}"
@@ -244,6 +261,15 @@ def endpoint_history_statement() -> str:
 
 def seen_write_statement() -> str:
     return f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\nON CREATE SET s.day = row.day"
+
+
+def claim_statement() -> str:
+    """`$rows`: [{key, day}] seen markers to create; returns the keys that existed already. The
+    uniqueness constraint makes a concurrent MERGE of the same key wait for the first writer's commit
+    and then match; the flag set on a match only lives in a transaction its caller rolls back."""
+    return (f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\n"
+            "ON CREATE SET s.day = row.day\nON MATCH SET s.claimed_twice = true\n"
+            "WITH s WHERE s.claimed_twice\nRETURN s.key AS key")
 
 
 def seen_lookup_statement() -> str:

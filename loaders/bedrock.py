@@ -80,8 +80,9 @@ def model_node(model_id: Any, region: str, account: str, partition: str = "aws")
     else:
         kind, name, account = "foundation-model", model_id, ""
         key = f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
-    props = {"arn": key, "model_id": name, "kind": kind if kind in _MODEL_KINDS else "other", "region": region,
-             "name": name}
+    props = {"arn": key, "model_id": name, "kind": kind if kind in _MODEL_KINDS else "other", "region": region}
+    if not ids.is_arn(model_id):  # an id is a foundation model's or system profile's name; an ARN's id is not:
+        props["name"] = name  # its name comes from the event that states it, whatever order they load in
     if kind == "foundation-model":
         props["modality"] = modality_of(name)
     if account:

@@ -43,16 +43,26 @@ def test_constraints_are_community_uniqueness_constraints_only():
 
 
 def test_generated_node_write():
+    # a policy-named node is replaced by its first evidence; principal_type keeps its highest-ranked value
+    old, new = (f"(CASE {e} WHEN 'AWSAccount' THEN 1 WHEN 'Root' THEN 2 ELSE 0 END)"
+                for e in ("old_principal_type", "n.principal_type"))
     assert node_write_statement("AWSPrincipal", ("AWSPrincipal", "AWSRole")) == (
         "UNWIND $rows AS row\n"
         "MERGE (n:AWSPrincipal {arn: row.key})\n"
-        "WITH n, row, n.principal_id AS old_principal_id, n.principal_id_at AS old_principal_id_at\n"
+        "FOREACH (_ IN CASE WHEN n.sources = ['policy'] AND NOT 'policy' IN row.sources THEN [1] ELSE [] END "
+        "| SET n = {arn: row.key})\n"
+        "WITH n, row WHERE row.sources <> ['policy'] OR n.sources IS NULL OR n.sources = ['policy']\n"
+        "WITH n, row, n.principal_id AS old_principal_id, n.principal_id_at AS old_principal_id_at, "
+        "n.principal_type AS old_principal_type\n"
         "SET n += row.props\n"
         "SET n:AWSRole\n"
         "SET n.principal_id = CASE WHEN row.props.principal_id_at < old_principal_id_at THEN old_principal_id "
         "ELSE n.principal_id END,\n"
         "    n.principal_id_at = CASE WHEN row.props.principal_id_at < old_principal_id_at THEN old_principal_id_at "
-        "ELSE n.principal_id_at END\n"
+        "ELSE n.principal_id_at END,\n"
+        f"    n.principal_type = CASE WHEN old_principal_type IS NOT NULL AND ({old} > {new} OR "
+        f"({old} = {new} AND toString(old_principal_type) > toString(n.principal_type))) "
+        "THEN old_principal_type ELSE n.principal_type END\n"
         "SET n.first_seen = CASE WHEN n.first_seen IS NULL OR row.first_seen < n.first_seen "
         "THEN row.first_seen ELSE n.first_seen END,\n"
         "    n.last_seen = CASE WHEN n.last_seen IS NULL OR row.last_seen > n.last_seen "

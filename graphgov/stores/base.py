@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,15 @@ from graphgov.aggregate import Aggregate, NodeId
 
 class StoreError(Exception):
     """The store cannot be reached, opened or written; the message is meant for the user."""
+
+
+class SeenConflict(Exception):
+    """Another writer recorded some of the keys a write claimed as new since `unseen` was asked:
+    nothing was written, the caller decides again with a fresh `unseen` answer."""
+
+    def __init__(self, keys: Set[str]) -> None:
+        super().__init__(f"{len(keys)} evidence keys were written by another load meanwhile")
+        self.keys = frozenset(keys)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,14 @@ class Store(ABC):
               checkpoints: Mapping[str, str] | None = None) -> None:
         """Fold the aggregate in and record `seen` (key -> day) and the pullers' `checkpoints`
         (name -> value) together, all or nothing."""
+
+    def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
+                      checkpoints: Mapping[str, str] | None = None) -> None:
+        """`write`, on condition that no key of `claims` (a subset of `seen`) was seen before: a store
+        that other processes write at the same time checks and claims them in the write's own
+        transaction and raises SeenConflict (writing nothing), so one event never counts twice.
+        A store only one load writes at a time (the embedded store, under its lock) needs no check."""
+        self.write(aggregate, seen, checkpoints)
 
     @abstractmethod
     def checkpoint(self, name: str) -> str | None:

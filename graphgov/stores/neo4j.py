@@ -2,12 +2,15 @@
 
 Each `write` is one transaction holding the chunk's nodes, edges and seen-set keys, so a load that
 stops half-way can simply be run again: committed chunks are recognised as seen, the rest is loaded.
+Two loads may write at once: `write_claimed` claims the chunk's event keys first, in the same
+transaction (MERGE on the uniquely constrained seen marker: a second writer waits on the first's
+claim, then finds it), and writes nothing when another load got there first, so counters stay exact.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
@@ -27,6 +30,7 @@ from graphgov.schema import (
 from graphgov.schema_cypher import (
     checkpoint_read_statement,
     checkpoint_write_statement,
+    claim_statement,
     constraint_statements,
     dataset_link_statements,
     edge_write_statement,
@@ -37,10 +41,11 @@ from graphgov.schema_cypher import (
     seen_write_statement,
     tuning_output_statements,
 )
-from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
+from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
+DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
 _AGGREGATED_FIELDS = ("count", "bytes", "operations")
 _WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels", "event_ids")
 
@@ -99,6 +104,27 @@ class Neo4jStore(Store):
             plan.append((checkpoint_write_statement(), rows))
         with self._session() as session:
             session.execute_write(self._apply, plan)
+
+    def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
+                      checkpoints: Mapping[str, str] | None = None) -> None:
+        """`write` with `claims` recorded first in the same transaction; SeenConflict (and nothing
+        written) when another load recorded one of them since `unseen` answered."""
+        claim_rows = [{"key": k, "day": seen[k]} for k in sorted(claims)]  # sorted: fewer deadlocks
+        plan = self._plan(aggregate, {k: v for k, v in seen.items() if k not in claims})
+        if checkpoints:
+            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
+            plan.append((checkpoint_write_statement(), rows))
+
+        def work(tx: Any) -> None:
+            taken: set[str] = set()
+            for start in range(0, len(claim_rows), BATCH):
+                taken.update(r["key"] for r in tx.run(claim_statement(), rows=claim_rows[start:start + BATCH]))
+            if taken:
+                raise SeenConflict(taken)  # the driver rolls the transaction back
+            self._apply(tx, plan)
+
+        with self._session() as session:  # deadlocks between writers are transient: the driver retries
+            session.execute_write(work)
 
     @staticmethod
     def _apply(tx: Any, plan: list[tuple[str, list[dict[str, Any]]]]) -> None:
@@ -189,6 +215,10 @@ class Neo4jStore(Store):
         delete = f"MATCH ()-[r:{'|'.join(DERIVED_EDGE_TYPES)}]->() DELETE r"
 
         def work(tx: Any) -> None:
+            # Two loads deriving at once would each delete the committed edges and create their own, leaving
+            # both sets: writing one marker first makes the second wait for the first's commit, then replace it.
+            tx.run(f"MERGE (s:{SEEN_LABEL} {{key: $key}}) SET s.derivations = coalesce(s.derivations, 0) + 1",
+                   key=DERIVATION_LOCK).consume()
             tx.run(delete).consume()
             self._apply(tx, plan)
 
