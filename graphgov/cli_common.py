@@ -60,8 +60,9 @@ def print_counts(summary: LoadSummary) -> None:
         others = len(summary.skipped_events.get(reason, ())) - len(top.get(reason, ()))
         if others > 0:
             click.echo(f"                 ...    and {others} other event name{'s' if others > 1 else ''}")
+    known = f"; {summary.quarantine_known} of them already there" if summary.quarantine_known else ""
     click.echo(f"  quarantined  {summary.quarantined}" +
-               (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
+               (f"  (see {summary.quarantine_file}{known})" if summary.quarantined else ""))
     if summary.access and summary.access["policy_states"]:
         derived = ", ".join(f"{k} {v}" for k, v in summary.access["edges"].items()) or "none"
         click.echo(f"  access       {summary.access['policy_states']} policy states; derived edges: {derived}")
