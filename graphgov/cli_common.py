@@ -18,6 +18,7 @@ import click
 from graphgov.pipeline import LoadSummary
 from graphgov.questions import QuestionError
 from graphgov.readers import ReadError
+from graphgov.redaction import redact_text
 from graphgov.stores import Store, StoreError, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,8 +36,8 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (StoreError, QuestionError, ReadError, OSError) as exc:
-            raise click.ClickException(str(exc)) from None
+        except (StoreError, QuestionError, ReadError, OSError) as exc:  # redacted: a message may quote input
+            raise click.ClickException(redact_text(str(exc))) from None
 
     return wrapper  # type: ignore[return-value]
 

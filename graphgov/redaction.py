@@ -122,7 +122,7 @@ def _metadata_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str) and len(value) <= MAX_METADATA_CHARS:
-        return redact_text(value)
+        return _redact_credentials(value)
     return fingerprint(value)  # a list, a dict or a long text where metadata belongs: not metadata
 
 
@@ -131,6 +131,10 @@ def redact_text(text: str) -> str:
     content is replaced whole by its fingerprint."""
     if _CONTENT_MENTION.search(text):
         return fingerprint(text)
+    return _redact_credentials(text)
+
+
+def _redact_credentials(text: str) -> str:
     text = _SECRET_PAIR.sub(_redact_pair, text)
     text = _STS_TOKEN.sub(lambda m: secret_marker(m.group(0)), text)
     text = _LONG_BASE64.sub(lambda m: secret_marker(m.group(0)), text)
