@@ -2,9 +2,10 @@
 
 An entry is `{"location", "error", "record", "hash"}`. `hash` is the SHA-256 of the redacted record and
 error (not the location: the same bad record reached through another file or wrapper is the same
-entry), so re-running a load over the same input does not grow the file. The hashes already in the
-file are read when the first entry of a run is added (a set of 32-byte digests: memory grows with the
-file's entries, never with their size). The run still counts every record it quarantined; `known`
+entry; only an entry without a record, a read or pull that failed, is identified by its location),
+so re-running a load over the same input does not grow the file. The hashes already in the
+file are read when the first entry of a run is added (a set of 16-byte digest prefixes: memory grows
+with the number of entries, never with their size). The run still counts every record it quarantined; `known`
 says how many of them were in the file already.
 """
 
@@ -15,12 +16,16 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from graphgov.redaction import redact_secrets, redact_text
+from graphgov.redaction import redact_credentials, redact_secrets
+
+_KEY_HEX = 32  # the first 128 bits of an entry's hash identify it in memory (collisions: negligible)
 
 
-def entry_hash(error: str, record: Any) -> str:
-    """The identity of a quarantine entry: its redacted record and error, wherever it was read."""
-    text = json.dumps({"error": error, "record": record}, default=str, sort_keys=True)
+def entry_hash(error: str, record: Any, location: str | None = None) -> str:
+    """The identity of a quarantine entry: its redacted record and error, wherever it was read. An entry
+    without a record (a read or pull that failed: nothing was read) is about its location: it counts."""
+    about = {"error": error, "record": record} if record is not None else {"error": error, "location": location}
+    text = json.dumps(about, default=str, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -42,14 +47,15 @@ class Quarantine:
             if _torn(self.path):  # a killed run's half line: the next entry starts on a line of its own
                 self._handle.write("\n")
         assert self._hashes is not None
-        redacted_error, redacted_record = redact_text(str(error)), redact_secrets(record)
-        digest = entry_hash(redacted_error, redacted_record)
-        key = bytes.fromhex(digest)
+        redacted_error, redacted_record = redact_credentials(str(error)), redact_secrets(record)
+        redacted_location = redact_credentials(str(location))
+        digest = entry_hash(redacted_error, redacted_record, redacted_location)
+        key = bytes.fromhex(digest[:_KEY_HEX])
         if key in self._hashes:
             self.known += 1
             return
         self._hashes.add(key)
-        entry = {"location": redact_text(str(location)), "error": redacted_error, "record": redacted_record,
+        entry = {"location": redacted_location, "error": redacted_error, "record": redacted_record,
                  "hash": digest}
         self._handle.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
 
@@ -84,9 +90,9 @@ def _read_hashes(path: Path) -> set[bytes]:
                 continue
             digest = entry.get("hash")
             if not (isinstance(digest, str) and len(digest) == 64):
-                digest = entry_hash(str(entry.get("error")), entry.get("record"))
+                digest = entry_hash(str(entry.get("error")), entry.get("record"), str(entry.get("location")))
             try:
-                hashes.add(bytes.fromhex(digest))
+                hashes.add(bytes.fromhex(digest[:_KEY_HEX]))
             except ValueError:
                 continue
     return hashes

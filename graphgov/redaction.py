@@ -48,8 +48,8 @@ MAX_METADATA_CHARS = 256  # a longer "metadata" string is not metadata: fingerpr
 _SECRET_KEY = re.compile(r"secret|passw(?:or)?d|authori[sz]ation|token(?!s|_?count)", re.IGNORECASE)
 _KEY_CHARS = r"[A-Za-z0-9_.\-]"
 # key [quote] separator value: a quoted value (maybe escaped, maybe unterminated) or a bare word.
-_SECRET_PAIR = re.compile(
-    r"(?P<key>" + _KEY_CHARS + r"*(?:secret|passw(?:or)?d|authori[sz]ation|token(?!s|_?count))" + _KEY_CHARS + r"*)"
+_SECRET_PAIR = re.compile(  # the key from its keyword on (what precedes it stays as it is)
+    r"(?P<key>(?:secret|passw(?:or)?d|authori[sz]ation|token(?!s|_?count))" + _KEY_CHARS + r"*)"
     r"(?P<close>\\*[\"']?)(?P<sep>\s*[:=]\s*)"
     r"(?P<value>\\*\"(?:[^\"\\]|\\(?!\")|\\\\)*(?:\\*\"|$)|'[^'\n]*(?:'|$)|"
     r"(?:(?:AWS4-HMAC-SHA256|Bearer|Basic|Digest|AWS) )?[^\s\"',;&}\]\\]+)",
@@ -58,8 +58,10 @@ _STS_TOKEN = re.compile(r"(?:FwoGZXIvYXdzE|FQoGZXIvYXdzE|IQoJb3JpZ2lu|IQoDYXdzE|
 _LONG_BASE64 = re.compile(r"[A-Za-z0-9/+]{100,}={0,2}")
 _KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}\b")
 _SECRET_ACCESS_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_SECRET_WORDS = ("secret", "passw", "authori", "token")
+_CONTENT_WORDS = (INVOCATION_SCHEMA, *sorted(CONTENT_FIELDS))
 _CONTENT_MENTION = re.compile(
-    INVOCATION_SCHEMA + "|" + "|".join(rf"\\*\"{name}\\*\"" for name in sorted(CONTENT_FIELDS)))
+    INVOCATION_SCHEMA + "|(?:" + "|".join(sorted(CONTENT_FIELDS)) + r')\\*"')
 
 
 def fingerprint(value: Any) -> str:
@@ -122,20 +124,23 @@ def _metadata_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str) and len(value) <= MAX_METADATA_CHARS:
-        return _redact_credentials(value)
+        return redact_credentials(value)
     return fingerprint(value)  # a list, a dict or a long text where metadata belongs: not metadata
 
 
 def redact_text(text: str) -> str:
     """Raw text (an invalid JSON line, a log message) without credentials; text that may hold model
     content is replaced whole by its fingerprint."""
-    if _CONTENT_MENTION.search(text):
+    if any(word in text for word in _CONTENT_WORDS) and _CONTENT_MENTION.search(text):
         return fingerprint(text)
-    return _redact_credentials(text)
+    return redact_credentials(text)
 
 
-def _redact_credentials(text: str) -> str:
-    text = _SECRET_PAIR.sub(_redact_pair, text)
+def redact_credentials(text: str) -> str:
+    """Text without credentials, content left alone: locations, error messages, metadata values."""
+    lowered = text.lower()
+    if any(word in lowered for word in _SECRET_WORDS):  # substring tests first: the regexes are slower
+        text = _SECRET_PAIR.sub(_redact_pair, text)
     text = _STS_TOKEN.sub(lambda m: secret_marker(m.group(0)), text)
     text = _LONG_BASE64.sub(lambda m: secret_marker(m.group(0)), text)
     if _KEY_ID.search(text):

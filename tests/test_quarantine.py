@@ -74,3 +74,13 @@ def test_the_location_and_error_are_redacted_too(tmp_path):
     (entry,) = _entries(path)
     assert "abc" not in entry["location"] and "hunter2" not in entry["error"]
     assert entry["error"] == "bad value 'password=<redacted secret by graphgov: sha256 f52fbd32, 7 chars>'"
+
+
+def test_an_entry_without_a_record_is_identified_by_its_location(tmp_path):
+    path = tmp_path / "q.jsonl"
+    quarantine = Quarantine(path)
+    for location in ("data-bkt", "trail-bkt", "data-bkt"):  # a pull that failed on two buckets, then again
+        quarantine.add(location, "s3:GetBucketLifecycleConfiguration failed: InternalError", None)
+    quarantine.close()
+    assert [e["location"] for e in _entries(path)] == ["data-bkt", "trail-bkt"]
+    assert quarantine.known == 1
