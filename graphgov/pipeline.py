@@ -1,7 +1,9 @@
 """Load: read -> parse -> de-duplicate -> aggregate -> write, in chunks, with an account of every record.
 
 Every record read ends in exactly one bucket: loaded, skipped (with a named reason) or quarantined
-(written with its error to the quarantine file). `records == loaded + sum(skipped) + quarantined`.
+(written, redacted and once, to the quarantine file: graphgov.quarantine, graphgov.redaction).
+`records == loaded + sum(skipped) + quarantined`. A record whose event time lies outside the load's
+window (graphgov.times.TimeWindow: 2013 to the reference time + 1 day) is skipped as `implausible_time`.
 Skips a loader or reader decides also count the record's event name per reason (`skipped_events`), so
 the summary can say which events the model does not cover.
 
