@@ -55,18 +55,21 @@ LIST_BODY = "PlantedListBody15 embedding input"
 QUARANTINED_PROMPT = "PlantedQuarantinedPrompt16 draft the layoff letter"
 META_TOKEN = "PlantedMetaToken17"
 BROKEN_PROMPT = "PlantedBrokenPrompt18 the acquisition target is"
+# A log shipper's envelope whose message is a CloudTrail record cut short.
+SHIPPER_TOKEN = "PlantedShipperToken19"
 
 PLANTED = [VALID_TOKEN, VALID_SECRET, QUARANTINED_TOKEN, QUARANTINED_SECRET, QUARANTINED_PASSWORD,
            str(NUMERIC_PASSWORD), RAW_TOKEN, QUERY_TOKEN, INI_SECRET, RAW_PASSWORD, HEADER_TOKEN, BEARER,
            BARE_SECRET, BARE_STS, LONG_TOKEN, CW_PASSWORD, CW_PROMPT, PROMPT, RESPONSE, STRING_BODY, LIST_BODY,
-           QUARANTINED_PROMPT, META_TOKEN, BROKEN_PROMPT]
+           QUARANTINED_PROMPT, META_TOKEN, BROKEN_PROMPT, SHIPPER_TOKEN]
 # Substrings too: a prompt cut short or a token without its prefix must not survive either.
 PLANTED_PARTS = sorted({p.split(" ")[0] for p in PLANTED} | {p.split(" ", 1)[1] for p in PLANTED if " " in p})
 
-# records: CloudTrail 3 + raw lines 9 + CloudWatch messages 2 + invocation logs 5; loaded: one AssumeRole,
-# the raw file's valid first line, three invocation logs; quarantined: the rest but the duplicate copy
-EXPECTED = {"records": 19, "loaded": 5, "quarantined": 13, "skipped": {"duplicate": 1}}
-EXPECTED_QUARANTINE_LINES = 13
+# records: CloudTrail 3 + raw lines 9 + CloudWatch messages 2 + invocation logs 5 + Filebeat lines 2; loaded:
+# one AssumeRole, the raw file's valid first line, three invocation logs, the Filebeat sample; skipped: the
+# AssumeRole's copy; quarantined: the rest
+EXPECTED = {"records": 21, "loaded": 6, "quarantined": 14, "skipped": {"duplicate": 1}}
+EXPECTED_QUARANTINE_LINES = 14
 
 
 def _cloudtrail() -> dict[str, Any]:
@@ -138,6 +141,14 @@ def _bedrock() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _filebeat() -> str:
+    sample = (Path(__file__).parent / "fixtures/shippers/filebeat-aws-s3-input.jsonl").read_text().splitlines()[0]
+    broken = json.loads(sample)
+    broken["message"] = ('{"eventVersion": "1.05", "eventName": "AssumeRole", "responseElements": '
+                         '{"credentials": {"sessionToken": "' + SHIPPER_TOKEN)
+    return sample + "\n" + json.dumps(broken) + "\n"
+
+
 @pytest.fixture
 def inputs(tmp_path: Path) -> Path:
     folder = tmp_path / "input"
@@ -146,6 +157,7 @@ def inputs(tmp_path: Path) -> Path:
     (folder / "raw.jsonl").write_text(_raw_lines())
     (folder / "cloudwatch.json").write_text(json.dumps(_cloudwatch()))
     (folder / "bedrock.jsonl").write_text(_bedrock())
+    (folder / "filebeat.jsonl").write_text(_filebeat())
     return folder
 
 
@@ -202,7 +214,7 @@ def test_cli_load_leaks_nothing(inputs: Path, store_spec: str, tmp_path: Path):
         assert result.exit_code == 0, result.output
         summary = json.loads(result.stdout)
         assert {k: summary[k] for k in EXPECTED} == (EXPECTED if run == 1 else {
-            **EXPECTED, "loaded": 0, "skipped": {"duplicate": 6}})
+            **EXPECTED, "loaded": 0, "skipped": {"duplicate": 7}})
         assert summary["quarantine_known"] == (0 if run == 1 else EXPECTED_QUARANTINE_LINES)
         assert _found(result.stdout + result.stderr) == {}
         text = runner.invoke(main, ["load", str(inputs), "--store", store_spec, "--quarantine", str(quarantine)])
