@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import IO, Any
 
 from graphgov.redaction import redact_credentials, redact_secrets
 
+# Entries are written with sorted keys, so the top-level hash follows the error: `{"error": ..., "hash": ...`.
+_OWN_LINE = re.compile(r'\{"error": "(?:[^"\\]|\\.)*", "hash": "([0-9a-f]{64})", "location": ')
 _KEY_HEX = 32  # the first 128 bits of an entry's hash identify it in memory (collisions: negligible)
 
 
@@ -82,6 +85,10 @@ def _read_hashes(path: Path) -> set[bytes]:
         return hashes
     with open(path, encoding="utf-8", errors="replace") as handle:
         for line in handle:
+            written = _OWN_LINE.match(line)  # our own lines: the hash without parsing the record
+            if written:
+                hashes.add(bytes.fromhex(written.group(1)[:_KEY_HEX]))
+                continue
             try:
                 entry = json.loads(line)
             except ValueError:
