@@ -63,7 +63,8 @@ def _log_quarantined(path: Path, start: int) -> None:
     with open(path, encoding="utf-8") as handle:
         handle.seek(start)
         for line in handle:
-            LOG.warning("graphgov quarantined %s", line.rstrip("\n"))
+            if line.strip():  # the newline that ends a killed run's torn line is no entry
+                LOG.warning("graphgov quarantined %s", line.rstrip("\n"))
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
