@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun, LoadSummary
 from graphgov.stores.base import Store
-from graphgov.times import to_utc_iso
+from graphgov.times import format_utc, to_utc_iso
 
 Clock = Callable[[], datetime]
 
@@ -108,9 +108,7 @@ def iso_time(moment: datetime | str) -> str:
     """A time in the graph's one format (`YYYY-MM-DDTHH:MM:SSZ`); a naive datetime is taken as UTC."""
     if isinstance(moment, str):
         return to_utc_iso(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(moment)
 
 
 def aws_session(profile: str | None = None, region: str | None = None) -> boto3.Session:

@@ -14,7 +14,9 @@ that cannot be parsed is quarantined, not failed: redelivering it could not help
 own retry applies.
 
 Quarantined records go to GRAPHGOV_QUARANTINE (default: a file under /tmp, the only writable place)
-and, because that file dies with the execution environment, each is also logged as one JSON line.
+and, because that file dies with the execution environment, each is also logged as one JSON line:
+the quarantine's own line, so redacted (graphgov.redaction), and only once per execution environment
+(an entry the file already holds is not written, so not logged, again). Error messages are redacted too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.pullers.sqs import message_records
 from graphgov.readers import RawRecord, unwrap
+from graphgov.redaction import redact_text
 from graphgov.stores import StoreError, open_store
 
 LOG = logging.getLogger("graphgov.aws_lambda")
@@ -60,7 +63,8 @@ def _log_quarantined(path: Path, start: int) -> None:
     with open(path, encoding="utf-8") as handle:
         handle.seek(start)
         for line in handle:
-            LOG.warning("graphgov quarantined %s", line.rstrip("\n"))
+            if line.strip():  # the newline that ends a killed run's torn line is no entry
+                LOG.warning("graphgov quarantined %s", line.rstrip("\n"))
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
@@ -112,7 +116,7 @@ def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]]) -> dict[str, Any]
                 run.add_raw(raw)
             run.flush()
         except Exception as exc:  # noqa: BLE001 - the store failed: this message and the rest go back to SQS
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact_text(f"{type(exc).__name__}: {exc}")
             failed = [str(m.get("messageId")) for m in messages[index:]]
             LOG.error("graphgov: write failed, %d messages returned to the queue: %s", len(failed), error)
             break
@@ -121,7 +125,7 @@ def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]]) -> dict[str, Any]
         try:
             run.finish()
         except Exception as exc:  # noqa: BLE001 - held-back records unwritten: their messages go back
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact_text(f"{type(exc).__name__}: {exc}")
             failed = held
             LOG.error("graphgov: final write failed, %d messages returned to the queue: %s", len(failed), error)
     else:

@@ -37,6 +37,7 @@ from graphgov.pipeline import LoadSummary, load_paths
 from graphgov.questions import ask, catalog, get_question
 from graphgov.readers import check_paths
 from graphgov.schema import schema_table_markdown
+from graphgov.times import TimeWindow
 
 
 @click.group()
@@ -52,13 +53,22 @@ def main() -> None:
 @click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
               default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
               help="Where records that cannot be loaded are appended, with their error.")
+@click.option("--reference-time", "reference_time", default=None, metavar="ISO-8601",
+              help="The load's reference time [default: now]: event times after it + 1 day (or before 2013) "
+                   "are skipped as implausible_time. Give a summary's reference_time to reproduce its load.")
 @friendly_errors
-def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path) -> None:
+def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path,
+         reference_time: str | None) -> None:
     """Load log files or directories (CloudTrail and its wrappers; format detected per file)."""
+    if reference_time is not None:
+        try:
+            reference_time = TimeWindow.at(reference_time).reference
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reference-time") from None
     check_paths(paths)  # fail on a bad path before touching the store
     with store_from(store_spec) as store:
         progress = _progress(output_format == "text" and sys.stderr.isatty())
-        summary = load_paths(paths, store, quarantine_path, on_file=progress)
+        summary = load_paths(paths, store, quarantine_path, on_file=progress, reference_time=reference_time)
         if output_format == "text" and sys.stderr.isatty():
             click.echo("", err=True)
     _print_summary(summary, output_format, store.description)
@@ -82,7 +92,8 @@ def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None
     if output_format == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
-    click.echo(f"{summary.records} records from {summary.files} files into {where}")
+    click.echo(f"{summary.records} records from {summary.files} files into {where}"
+               f" (reference time {summary.reference_time})")
     print_counts(summary)
 
 

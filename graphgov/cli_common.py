@@ -18,6 +18,7 @@ import click
 from graphgov.pipeline import LoadSummary
 from graphgov.questions import QuestionError
 from graphgov.readers import ReadError
+from graphgov.redaction import redact_text
 from graphgov.stores import Store, StoreError, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,8 +36,8 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (StoreError, QuestionError, ReadError, OSError) as exc:
-            raise click.ClickException(str(exc)) from None
+        except (StoreError, QuestionError, ReadError, OSError) as exc:  # redacted: a message may quote input
+            raise click.ClickException(redact_text(str(exc))) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -61,8 +62,9 @@ def print_counts(summary: LoadSummary) -> None:
         others = len(summary.skipped_events.get(reason, ())) - len(top.get(reason, ()))
         if others > 0:
             click.echo(f"                 ...    and {others} other event name{'s' if others > 1 else ''}")
+    known = f"; {summary.quarantine_known} of them already there" if summary.quarantine_known else ""
     click.echo(f"  quarantined  {summary.quarantined}" +
-               (f"  (see {summary.quarantine_file})" if summary.quarantined else ""))
+               (f"  (see {summary.quarantine_file}{known})" if summary.quarantined else ""))
     access = summary.access or {}
     if access.get("policy_states"):
         derived = ", ".join(f"{k} {v}" for k, v in access.get("edges", {}).items()) or "none"

@@ -1,7 +1,9 @@
 """Load: read -> parse -> de-duplicate -> aggregate -> write, in chunks, with an account of every record.
 
 Every record read ends in exactly one bucket: loaded, skipped (with a named reason) or quarantined
-(written with its error to the quarantine file). `records == loaded + sum(skipped) + quarantined`.
+(written, redacted and once, to the quarantine file: graphgov.quarantine, graphgov.redaction).
+`records == loaded + sum(skipped) + quarantined`. A record whose event time lies outside the load's
+window (graphgov.times.TimeWindow: 2013 to the reference time + 1 day) is skipped as `implausible_time`.
 Skips a loader or reader decides also count the record's event name per reason (`skipped_events`), so
 the summary can say which events the model does not cover.
 
@@ -16,14 +18,13 @@ load wrote some of them since `unseen` answered, the chunk is decided again, so 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import pickle
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,9 +33,12 @@ from graphgov.access_points import resolve_access_points
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
+from graphgov.quarantine import Quarantine
 from graphgov.readers import RawRecord, iter_paths, read_path
+from graphgov.redaction import redact_secrets as redact_secrets  # re-exported: callers import it from here
 from graphgov.replication import derive_replicas
 from graphgov.stores.base import SeenConflict, Store, StoreError
+from graphgov.times import IMPLAUSIBLE_TIME, TimeWindow
 from loaders import REGISTRY, trail_folder
 
 CHUNK_RECORDS = 5000
@@ -52,6 +56,8 @@ class LoadSummary:
     nodes: int = 0
     edges: int = 0
     quarantine_file: str | None = None
+    quarantine_known: int = 0  # of the records quarantined, those whose entry the file held already
+    reference_time: str | None = None  # the load's start: times after it + 1 day are implausible
     access: dict[str, Any] | None = None  # what the access derivation that follows every load found
     skipped_events: dict[str, Counter] = field(default_factory=dict)  # reason -> event name -> records
 
@@ -78,56 +84,14 @@ class LoadSummary:
             "nodes": self.nodes,
             "edges": self.edges,
             "quarantine_file": self.quarantine_file,
+            "quarantine_known": self.quarantine_known,
+            "reference_time": self.reference_time,
             "access": self.access,
         }
 
     @property
     def balanced(self) -> bool:
         return self.records == self.loaded + sum(self.skipped.values()) + self.quarantined
-
-
-SECRET_FIELDS = frozenset({"sessionToken", "secretAccessKey", "SessionToken", "SecretAccessKey"})
-# Prompts and responses of model-invocation logs: kept out of the quarantine as they are out of the graph.
-CONTENT_FIELDS = frozenset({"inputBodyJson", "outputBodyJson", "inputBody", "outputBody"})
-
-
-def _fingerprint(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return f"<redacted by graphgov: sha256 {digest}, {len(text)} chars>"
-
-
-def redact_secrets(value: Any) -> Any:
-    """The record with credentials and model prompts/responses replaced: the quarantine keeps evidence,
-    never secrets or content (a raw line that may hold a prompt is replaced by its hash and size)."""
-    if isinstance(value, dict):
-        return {k: "<redacted by graphgov>" if k in SECRET_FIELDS and v
-                else _fingerprint(v) if k in CONTENT_FIELDS and v else redact_secrets(v)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_secrets(v) for v in value]
-    if isinstance(value, str) and any(f'"{name}"' in value for name in CONTENT_FIELDS):
-        return _fingerprint(value)
-    return value
-
-
-class Quarantine:
-    """Appends each unloadable record, with its location and error, as one JSON line."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._handle: IO[str] | None = None
-
-    def add(self, location: str, error: str, record: Any) -> None:
-        if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across records
-        entry = {"location": location, "error": error, "record": redact_secrets(record)}
-        self._handle.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
 
 
 def parse_record(raw: RawRecord, memberships: dict[str, str] | None = None) -> GraphDelta:
@@ -253,10 +217,12 @@ class LoadRun:
     written in the same store write as (or after) the records added before them, never before.
     """
 
-    def __init__(self, store: Store, quarantine_path: Path, chunk_records: int) -> None:
+    def __init__(self, store: Store, quarantine_path: Path, chunk_records: int,
+                 reference_time: datetime | str | None = None) -> None:
         self.store = store
         self.chunk_records = chunk_records
-        self.summary = LoadSummary(quarantine_file=str(quarantine_path))
+        self.window = TimeWindow.at(reference_time)  # raises ValueError on an unreadable reference time
+        self.summary = LoadSummary(quarantine_file=str(quarantine_path), reference_time=self.window.reference)
         self.quarantine = Quarantine(quarantine_path)
         self.deferred = _Deferred()
         self.chunk = _Chunk(self.deferred)
@@ -266,7 +232,7 @@ class LoadRun:
         self.memberships: dict[str, str] = {}
 
     def add_raw(self, raw: RawRecord) -> None:
-        _account(raw, self.chunk, self.summary, self.quarantine, self.memberships)
+        _account(raw, self.chunk, self.summary, self.quarantine, self.memberships, self.window)
         self._maybe_flush()
 
     def add(self, item: GraphDelta | RawRecord) -> None:
@@ -278,6 +244,9 @@ class LoadRun:
 
     def add_delta(self, delta: GraphDelta) -> None:
         self.summary.records += 1
+        if not self.window.plausible(delta.time):
+            self.summary.skip(IMPLAUSIBLE_TIME, delta.source)
+            return
         self.chunk.deltas.append(delta)
         self._maybe_flush()
 
@@ -352,6 +321,7 @@ class LoadRun:
         self.quarantine.close()
 
     def result(self) -> LoadSummary:
+        self.summary.quarantine_known = self.quarantine.known
         if self.summary.quarantined == 0 and not (self.summary.access or {}).get("quarantined"):
             self.summary.quarantine_file = None
         self.summary.nodes, self.summary.edges = self.store.totals()
@@ -364,10 +334,13 @@ def load_paths(
     quarantine_path: Path,
     chunk_records: int = CHUNK_RECORDS,
     on_file: Callable[[Path], None] | None = None,
+    reference_time: datetime | str | None = None,
 ) -> LoadSummary:
-    """Load every record under `paths` into `store`; returns the summary (store totals included)."""
+    """Load every record under `paths` into `store`; returns the summary (store totals included).
+    `reference_time` (default: now) bounds plausible event times; a rerun given the summary's
+    `reference_time` judges every time as the first run did."""
+    run = LoadRun(store, quarantine_path, chunk_records, reference_time)
     files = iter_paths(paths)
-    run = LoadRun(store, quarantine_path, chunk_records)
     try:
         for path in files:
             run.summary.files += 1
@@ -386,15 +359,16 @@ def load_deltas(
     store: Store,
     quarantine_path: Path,
     chunk_records: int = CHUNK_RECORDS,
+    reference_time: datetime | str | None = None,
 ) -> LoadSummary:
     """Load deltas made by something other than a file reader (`graphgov pull`), with the same
-    de-duplication and account as `load_paths`.
+    de-duplication, time window and account as `load_paths`.
 
     Each item is one record: a GraphDelta is loaded (or skipped as a duplicate); a RawRecord is
     accounted as `load_paths` accounts it, so a producer reports what it could not turn into a delta
     as a RawRecord with a `skip` reason or an `error` (quarantined) and the counts still add up.
     """
-    run = LoadRun(store, quarantine_path, chunk_records)
+    run = LoadRun(store, quarantine_path, chunk_records, reference_time)
     try:
         for item in items:
             run.add(item)
@@ -426,7 +400,8 @@ def event_name(raw: RawRecord) -> str | None:
 
 
 def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine,
-             memberships: dict[str, str] | None = None) -> None:
+             memberships: dict[str, str] | None = None, window: TimeWindow | None = None) -> None:
+    """Put one read record in exactly one bucket: a delta in the chunk, a named skip, or the quarantine."""
     summary.records += 1
     if raw.error:
         summary.quarantined += 1
@@ -436,7 +411,10 @@ def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Qu
         summary.skip(raw.skip, event_name(raw))
         return
     try:
-        chunk.deltas.append(parse_record(raw, memberships))
+        delta = parse_record(raw, memberships)
+        if window is not None and not window.plausible(delta.time):
+            raise Skip(IMPLAUSIBLE_TIME)
+        chunk.deltas.append(delta)
     except Skip as skip:
         summary.skip(skip.reason, event_name(raw))
     except (Malformed, IdentityError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from unittest.mock import ANY  # reference_time: the invocation's start (tests/test_times.py checks it)
 
 import pytest
 from helpers import cloudwatch_subscription, eventbridge_envelope, fixture_json, iam_guide_sts_records
@@ -56,7 +57,8 @@ def test_eventbridge_event(env):
     _requester, _owner, chaining = iam_guide_sts_records()
     assert handler(eventbridge_envelope(chaining), Context()) == {
         "event": "eventbridge", "records": 1, "loaded": 1, "skipped": {}, "quarantined": 0, "files": 0,
-        "skipped_events": {}, "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS}
+        "skipped_events": {}, "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS,
+        "quarantine_known": 0, "reference_time": ANY}
     assert EmbeddedStore(env["store"]).unseen([f"ct:{chaining['eventID']}"]) == set()
 
 
@@ -65,6 +67,7 @@ def test_cloudwatch_logs_subscription_event(env):
     assert handler(cloudwatch_subscription([requester, chaining]), Context()) == {
         "event": "cloudwatch_logs", "records": 2, "loaded": 2, "skipped": {}, "quarantined": 0, "files": 0,
         "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
+        "quarantine_known": 0, "reference_time": ANY,
         "access": {**NO_ACCESS, "principals": 4}}
 
 
@@ -74,13 +77,15 @@ def test_sqs_batch_loads_skips_quarantines_and_reports_no_failure(env, caplog):
     assert first == {
         "event": "sqs", "records": 4, "loaded": 2, "skipped": {"s3_test_event": 1}, "quarantined": 1, "files": 0,
         "skipped_events": {}, "nodes": 5, "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
+        "quarantine_known": 0, "reference_time": ANY,
         "messages": 4, "batchItemFailures": []}
     [logged] = [r.getMessage() for r in caplog.records]
     entry = json.loads(logged.removeprefix("graphgov quarantined "))
     assert (entry["location"], entry["record"]) == (f"{QUEUE_ARN}#m-garbage", "not JSON")
     # SQS delivers at least once: the same batch again changes nothing
     again = handler(sqs_batch(), Context())
-    assert again == {**first, "loaded": 0, "skipped": {"duplicate": 2, "s3_test_event": 1}}
+    # the same unparsable message again: counted as quarantined, its entry already in the file
+    assert again == {**first, "loaded": 0, "skipped": {"duplicate": 2, "s3_test_event": 1}, "quarantine_known": 1}
 
 
 def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
@@ -109,7 +114,8 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
     assert handler(retry, Context()) == {
         "event": "sqs", "records": 2, "loaded": 1, "skipped": {}, "quarantined": 1, "files": 0, "skipped_events": {},
         "nodes": 5,
-        "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS, "messages": 2,
+        "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
+        "quarantine_known": 0, "reference_time": ANY, "messages": 2,
         "batchItemFailures": []}
 
 

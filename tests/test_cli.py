@@ -23,11 +23,12 @@ def runner(monkeypatch):
 
 def test_load_json_summary_and_default_store(runner):
     with runner.isolated_filesystem():
-        result = runner.invoke(main, ["load", STS, "--format", "json"])
+        result = runner.invoke(main, ["load", STS, "--format", "json", "--reference-time", "2026-01-02T03:04:05+01:00"])
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output)
         assert summary == {"records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
                            "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
+                           "quarantine_known": 0, "reference_time": "2026-01-02T02:04:05Z",
                            "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
         import os
 

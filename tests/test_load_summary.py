@@ -111,3 +111,16 @@ def test_ties_are_ordered_by_name_whatever_the_input_order():
     assert forward.top_skipped_events() == backward.top_skipped_events() == {
         "unsupported_event": [{"event": name, "count": 1} for name in names[:10]]}
     assert (forward.skipped["unsupported_event"], backward.skipped["unsupported_event"]) == (16, 15)
+
+
+def test_summary_names_the_reference_time_and_the_quarantine_entries_already_there(tmp_path, logs):
+    with logs.open("a") as handle:
+        handle.write('{"eventName": "cut short\n')
+    options = ("--format", "json", "--reference-time", "2026-03-04T05:06:07Z")
+    first, second = (json.loads(run(tmp_path, logs, *options)) for _ in range(2))
+    assert [(s["reference_time"], s["records"], s["quarantined"], s["quarantine_known"]) for s in (first, second)] == [
+        ("2026-03-04T05:06:07Z", 35, 1, 0), ("2026-03-04T05:06:07Z", 35, 1, 1)]
+    text = run(tmp_path, logs, "--reference-time", "2026-03-04T05:06:07Z").splitlines()
+    assert text[0] == (f"35 records from 1 files into embedded store {tmp_path / 'g.json.gz'}"
+                       " (reference time 2026-03-04T05:06:07Z)")
+    assert text[-2] == f"  quarantined  1  (see {tmp_path / 'q.jsonl'}; 1 of them already there)"

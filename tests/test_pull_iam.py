@@ -42,7 +42,7 @@ NODES, EDGES = STATES + 12, STATES + 10
 # Every load ends with the access derivation (graphgov.access), whose edges and principals are its own business:
 # the summaries' `access` and the derived part of `nodes`/`edges` are checked against the store, not here.
 LOAD_FIELDS = {"records", "loaded", "skipped", "quarantined", "files", "nodes", "edges", "quarantine_file", "access",
-               "skipped_events"}
+               "skipped_events", "quarantine_known", "reference_time"}
 
 
 def policy(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +150,8 @@ def pulled_totals(store: Any) -> tuple[int, int]:
 
 
 def without_totals(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in summary.items() if k not in ("nodes", "edges", "access", "skipped_events")}
+    dropped = ("nodes", "edges", "access", "skipped_events", "reference_time")
+    return {k: v for k, v in summary.items() if k not in dropped}
 
 
 def snapshot_states(store: Any) -> dict[tuple[str, str], list[tuple]]:
@@ -247,7 +248,7 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
     assert without_totals(summary.as_dict()) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS,
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
-        "quarantined": 0, "files": 0, "quarantine_file": None,
+        "quarantined": 0, "files": 0, "quarantine_file": None, "quarantine_known": 0,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
     }
@@ -346,7 +347,7 @@ def test_denied_and_failing_calls_are_counted_not_fatal(account, embedded_store,
     unused = account["aws_managed"] - 1
     assert without_totals(summary.as_dict()) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS - 3, "quarantined": 1, "files": 0,
-        "quarantine_file": str(quarantine),
+        "quarantine_file": str(quarantine), "quarantine_known": 0,
         "skipped": {"access_denied:s3:GetBucketAcl": 1, "access_denied:s3control:GetPublicAccessBlock": 1,
                     "aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
@@ -444,7 +445,7 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
     assert without_totals(summary) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS,
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
-        "quarantined": 0, "files": 0, "quarantine_file": None,
+        "quarantined": 0, "files": 0, "quarantine_file": None, "quarantine_known": 0,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
     }

@@ -31,7 +31,8 @@ def bodies() -> dict[str, str]:
     sns = json.loads((NOTIFICATIONS / "datadog-sqs-sns-s3.json").read_text())["Records"][0]["body"]
     bedrock = json.loads((FIXTURES / "eventbridge/bedrock-user-guide-events.jsonl").read_text().splitlines()[0])
     return {
-        "raw-s3": (NOTIFICATIONS / "aws-lambda-go-s3-event.json").read_text(),  # sourcebucket/Happy Face.jpg
+        # sourcebucket/Happy Face.jpg; the sample is dated 1970 (implausible_time): redated to test the queue
+        "raw-s3": (NOTIFICATIONS / "aws-lambda-go-s3-event.json").read_text().replace("1970-01-01", "2024-01-15"),
         "sns-s3": sns,  # my-bucket/my-key.log
         "eventbridge-s3": (NOTIFICATIONS / "powertools-eventbridge-object-created.json").read_text(),
         "eventbridge-cloudtrail": json.dumps(eventbridge_envelope(chaining)),  # role chaining AssumeRole
@@ -157,7 +158,8 @@ def test_cli_json(queue, tmp_path):
     assert out == {
         "records": 7, "loaded": 5, "skipped": {"s3_test_event": 1}, "quarantined": 1, "skipped_events": {},
         "files": 0, "nodes": out["nodes"], "edges": out["edges"], "quarantine_file": str(tmp_path / "q.jsonl"),
-        "access": out["access"], "objects": {"deleted": 7, "messages": 7},
+        "access": out["access"], "objects": {"deleted": 7, "messages": 7}, "quarantine_known": 0,
+        "reference_time": out["reference_time"],  # the run's start: tests/test_times.py checks it
     }
     store = EmbeddedStore(tmp_path / "g.json.gz")
     assert (out["nodes"], out["edges"]) == store.totals()
