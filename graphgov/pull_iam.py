@@ -73,6 +73,7 @@ from graphgov.aws import (
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
 from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
+from graphgov.pullers.gaps import Gaps
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
 from loaders.access_points import POLICY_SLOT as ACCESS_POINT_POLICY
@@ -781,14 +782,16 @@ def pull_iam(session: boto3.Session, store: Store, quarantine_path: Path, region
     `store`; the summary adds the objects read, per kind."""
     pull, items = _items(session, regions, clock, parts)
     objects: Counter = Counter()
+    gaps = Gaps()
 
     def counted() -> Iterator[GraphDelta | RawRecord]:
         for kind, item in items:
             objects[kind] += 1
+            gaps.observe(item)
             yield item
 
     loaded = load_deltas(counted(), store, quarantine_path)
-    summary = PullSummary(**vars(loaded), objects=objects)
+    summary = PullSummary(**vars(loaded), objects=objects, gaps=gaps.as_list())
     if pull.ctx is not None:
         summary.account, summary.time = pull.ctx.account, pull.ctx.time
     return summary

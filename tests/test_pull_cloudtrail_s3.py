@@ -321,12 +321,12 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The LoadRuns the pullers start, to read a crashed run's account."""
     started: list[Any] = []
 
-    class Recorded(s3_objects.LoadRun):
+    class Recorded(s3_objects.PullRun):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(s3_objects, "LoadRun", Recorded)
+    monkeypatch.setattr(s3_objects, "PullRun", Recorded)
     return started
 
 

@@ -250,6 +250,7 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
         "quarantined": 0, "files": 0, "quarantine_file": None,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
+        "gaps": [],
     }
     assert (summary.nodes, summary.edges) == embedded_store.totals()
     assert pulled_totals(embedded_store) == (NODES, EDGES)
@@ -351,6 +352,10 @@ def test_denied_and_failing_calls_are_counted_not_fatal(account, embedded_store,
                     "aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
+        "gaps": [{"action": "s3:GetAccountPublicAccessBlock", "how": "denied", "resource": f"s3control:{ACCOUNT}",
+                  "count": 1, "unit": "resource"},
+                 {"action": "s3:GetBucketAcl", "how": "denied", "resource": "arn:aws:s3:::plain-bkt", "count": 1,
+                  "unit": "resource"}],
     }
     assert summary.balanced
     subjects = {subject for subject, slot in snapshot_states(embedded_store) if slot != "organization"}
@@ -440,13 +445,14 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     unused = account["aws_managed"] - 1
-    assert set(summary) == LOAD_FIELDS | {"objects"}
+    assert set(summary) == LOAD_FIELDS | {"objects", "gaps"}
     assert without_totals(summary) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS,
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "quarantined": 0, "files": 0, "quarantine_file": None,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
+        "gaps": [],
     }
     text = runner.invoke(main, ["pull", "iam", "--store", str(store), "--quarantine", str(tmp_path / "q.jsonl")])
     assert text.exit_code == 0, text.output

@@ -21,7 +21,7 @@ from helpers import CLOUDTRAIL, FIXTURES
 from graphgov.aws import PullError, iso_time
 from graphgov.cli import main
 from graphgov.pipeline import load_deltas
-from graphgov.pullers.logs import AWS_CALLS, TRAILING_WINDOW, checkpoint_name, pull_logs
+from graphgov.pullers.logs import AWS_CALLS, LOOKBEHIND, TRAILING_WINDOW, checkpoint_name, pull_logs
 from graphgov.readers import unwrap
 from graphgov.stores.embedded import EmbeddedStore
 
@@ -125,9 +125,13 @@ def test_pages_window_and_both_deduplications(trail_group, tmp_path: Path):
     before, asked[:] = dump(store), []
     second = pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [GROUP])
     window_start = (newest // 1000 - int(TRAILING_WINDOW.total_seconds())) * 1000
-    assert [a["startTime"] for a in asked] == [window_start]
+    # the window, then the day before it, only counted (endTime: just before the window)
+    assert [(a["startTime"], a.get("endTime")) for a in asked] == [
+        (window_start, None), (window_start - int(LOOKBEHIND.total_seconds()) * 1000, window_start - 1)]
     # only the last minute's four events come back (the three-hour-old ones are outside the window), all seen
     assert (second.records, second.loaded, dict(second.skipped)) == (4, 0, {"seen_log_event": 4})
+    # the three-hour-old ones were read by the first pull: nothing outside the window is missing
+    assert (second.outside_window, second.notes, second.gaps) == (0, [], [])
     assert dump(store) == before
 
 

@@ -157,7 +157,7 @@ def test_cli_json(queue, tmp_path):
     assert out == {
         "records": 7, "loaded": 5, "skipped": {"s3_test_event": 1}, "quarantined": 1, "skipped_events": {},
         "files": 0, "nodes": out["nodes"], "edges": out["edges"], "quarantine_file": str(tmp_path / "q.jsonl"),
-        "access": out["access"], "objects": {"deleted": 7, "messages": 7},
+        "access": out["access"], "objects": {"deleted": 7, "messages": 7}, "gaps": [],
     }
     store = EmbeddedStore(tmp_path / "g.json.gz")
     assert (out["nodes"], out["edges"]) == store.totals()

@@ -51,6 +51,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from graphgov.aws import ACCESS_DENIED_CODES, CREDENTIAL_CODES, PullError, PullSummary, error_code, error_message
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
+from graphgov.pullers.gaps import PullRun
 from graphgov.readers import RawRecord, read_stream
 from graphgov.stores.base import Store
 
@@ -141,6 +142,7 @@ class BucketReader:
         except BotoCoreError as exc:
             raise PullError(f"cannot create the AWS s3 client: {exc}") from None
         self.objects: Counter = Counter(dict.fromkeys(OBJECT_COUNTS, 0))
+        self.listings_denied = 0  # listings refused so far: a day after one is never checkpointed
 
     # --- requests -----------------------------------------------------------------------------------
 
@@ -154,7 +156,7 @@ class BucketReader:
                 status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
                 if code in ("NoSuchKey", "404") and operation == "get_object":
                     raise _Gone() from None
-                if code in ACCESS_DENIED_CODES and operation == "get_object":
+                if code in ACCESS_DENIED_CODES and operation in ("get_object", "list_objects_v2"):
                     raise _Denied() from None
                 if code in CREDENTIAL_CODES:
                     raise PullError(f"AWS refused the credentials ({code}): {error_message(exc)}") from None
@@ -177,7 +179,14 @@ class BucketReader:
         if delimiter:
             params["Delimiter"] = "/"
         while True:
-            page = self._call("list_objects_v2", **params)
+            try:
+                page = self._call("list_objects_v2", **params)
+            except _Denied:  # a gap: the folder's objects are unknown, the walk goes on elsewhere
+                self.listings_denied += 1
+                self.objects["list_denied"] += 1
+                self.run.add_raw(RawRecord(None, None, f"s3://{self.bucket}/{prefix}",
+                                           skip="access_denied:s3:ListObjectsV2"))
+                return
             self.objects["list_page"] += 1
             yield page
             if not page.get("IsTruncated"):
@@ -266,9 +275,12 @@ class BucketReader:
         if done:
             window = date.fromisoformat(done) - timedelta(days=self.relist_days)
             start = max(start, window) if start else window
+        denied = self.listings_denied
         for prefix, day in self.days(root, start, years):
             for page in self.pages(prefix):  # the whole day, hours and other sub-folders included
                 self.read_objects(page.get("Contents") or [], day.isoformat(), ignore)
+            if self.listings_denied > denied:  # a folder not listed: its days stay in the next pull's range
+                continue
             if not done or day.isoformat() >= done:
                 self.run.set_checkpoint(name, day.isoformat())
 
@@ -303,13 +315,13 @@ IGNORED: dict[str, Callable[[str], bool]] = {
 def run_pull(store: Store, quarantine_path: Path, chunk_records: int,
              body: Callable[[LoadRun], Counter]) -> PullSummary:
     """Drive one LoadRun through `body` (which returns its object counts) and summarise it."""
-    run = LoadRun(store, quarantine_path, chunk_records)
+    run = PullRun(store, quarantine_path, chunk_records)
     try:
         objects = body(run)
         run.finish()
     finally:
         run.close()
-    return PullSummary(**vars(run.result()), objects=objects)
+    return PullSummary(**vars(run.result()), objects=objects, gaps=run.gaps.as_list())
 
 
 def pull_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
