@@ -20,6 +20,7 @@ from typing import Any
 from graphgov.pipeline import LoadRun
 from graphgov.readers import RawRecord
 
+NAMES_SHOWN = 3
 GAP_REASONS = {"access_denied": "denied", "throttled": "throttled out"}
 
 # API operations whose IAM action has another name (the policy a user must change names the action).
@@ -66,7 +67,11 @@ def _resource(locations: list[str]) -> str:
         return unique[0]
     prefix = os.path.commonprefix(unique)
     cut = max(prefix.rfind("/"), prefix.rfind(":"))
-    return (prefix[:cut + 1] if cut >= 0 else prefix) + "*"
+    prefix = prefix[:cut + 1] if cut >= 0 else prefix
+    if prefix:
+        return prefix + "*"
+    shown = ", ".join(unique[:NAMES_SHOWN])  # nothing in common (bucket names): name the first few
+    return shown + (", ..." if len(unique) > NAMES_SHOWN else "")
 
 
 @dataclass
