@@ -585,7 +585,7 @@ class _Pull:
                     continue
                 yield self.one("policy", policy["Arn"], policy, lambda p=policy: policy_delta(p, ctx))
 
-        yield from self._listing("authorization-details", "iam:GetAccountAuthorizationDetails", pages, each)
+        yield from self._listing("authorization-details", f"iam:{ctx.account}", pages, each)
 
     def _access_keys(self, user: Mapping[str, Any]) -> list[dict[str, Any]]:
         pages = self.paginate(self.client("iam"), "list_access_keys", UserName=user["UserName"])

@@ -513,3 +513,22 @@ def test_access_points_and_their_policies_are_read(account, embedded_store, tmp_
     points = {arn: (a.get("bucket"), a.get("alias", "").endswith("-s3alias"))
               for arn, a in embedded_store.scan_nodes("S3AccessPoint")}
     assert points == {shared: ("data-bkt", True), plain: ("plain-bkt", True)}
+
+
+def test_cli_exits_3_when_iam_and_a_key_policy_are_denied(account, runner, monkeypatch, tmp_path):
+    session = aws_session()
+    session.events.register("before-call.iam.GetAccountAuthorizationDetails", _fail("AccessDenied", 403))
+    session.events.register("before-call.kms.GetKeyPolicy", _fail("AccessDeniedException", 400))
+    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    args = ["pull", "iam", "--quarantine", str(tmp_path / "q.jsonl")]
+    lines = [f"gap: iam:GetAccountAuthorizationDetails denied on iam:{ACCOUNT} (1 resource)",
+             f"gap: kms:GetKeyPolicy denied on {account['key']} (1 key)"]
+    partial = runner.invoke(main, [*args, "--store", str(tmp_path / "a.json.gz"), "--format", "json"])
+    assert partial.exit_code == 3, partial.output
+    assert partial.stderr.splitlines() == [*lines, "partial pull: 2 gaps (exit 3; --allow-partial exits 0)"]
+    out = json.loads(partial.stdout)
+    assert {k: v for k, v in out["skipped"].items() if k.startswith("access_denied")} == {
+        "access_denied:iam:GetAccountAuthorizationDetails": 1, "access_denied:kms:GetKeyPolicy": 1}
+    assert out["objects"]["bucket"] == 2  # the buckets are still read
+    allowed = runner.invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
+    assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, lines)
