@@ -18,8 +18,8 @@ Organizations slots are read apart). The fixed slots of a bucket and the account
 Access get a `deleted` state when they are not set.
 
 An object whose read fails is not loaded: AccessDenied (and an object gone while being read) is
-skipped with a named reason (`access_denied:s3:GetBucketAcl`), any other error quarantines it with
-the error. A failed listing counts as one record of the kind it lists. Credentials or an endpoint that
+skipped with a named reason (`access_denied:s3:GetBucketAcl`; a denial is also a gap of the pull, see
+graphgov.pullers.gaps), any other error quarantines it with the error. A failed listing counts as one record of the kind it lists. Credentials or an endpoint that
 cannot be used at all stop the pull with a PullError (one line for the user).
 
 When the caller may read the organisation (ListRoots answers: the management or a delegated

@@ -10,6 +10,10 @@ Events reach LookupEvents up to ~15 minutes late, so the next scan starts a trai
 time and relies on eventID de-duplication for what it reads again. Events that arrive later than the
 window are missed: the window is a parameter. Event history keeps 90 days; a first scan reads them all.
 
+A scan denied LookupEvents, or still throttled after its retries, is a gap (graphgov.pullers.gaps): one
+record skipped `access_denied:`/`throttled:cloudtrail:LookupEvents`, its checkpoint left where it was,
+and the other scans go on.
+
 The same spacing, backoff and error lines serve the other API pullers (logs, describe, config).
 """
 
