@@ -21,7 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov.pipeline import CHUNK_RECORDS, LoadSummary
-from graphgov.pullers.gaps import PullRun
+from graphgov.pullers._gaps import PullRun
 from graphgov.stores.base import Store
 from graphgov.times import to_utc_iso
 
@@ -61,7 +61,7 @@ class PullSummary(LoadSummary):
     objects: Counter = field(default_factory=Counter)
     account: str | None = None
     time: str | None = None
-    gaps: list[dict[str, Any]] = field(default_factory=list)  # input not read (graphgov.pullers.gaps)
+    gaps: list[dict[str, Any]] = field(default_factory=list)  # input not read (graphgov.pullers._gaps)
 
     def as_dict(self) -> dict[str, Any]:
         return {**super().as_dict(), "objects": dict(sorted(self.objects.items())), "gaps": list(self.gaps)}

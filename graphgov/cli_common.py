@@ -112,7 +112,7 @@ def print_pull(summary: LoadSummary, output_format: str, what: str, where: str, 
 
 def exit_for_gaps(gaps: Iterable[dict[str, Any]], allow_partial: bool) -> None:
     """Name each gap on stderr; a pull with gaps is partial, and says so by its exit code (3)."""
-    from graphgov.pullers.gaps import gap_line
+    from graphgov.pullers._gaps import gap_line
 
     gaps = list(gaps)
     for gap in gaps:

@@ -19,8 +19,9 @@ Access get a `deleted` state when they are not set.
 
 An object whose read fails is not loaded: AccessDenied (and an object gone while being read) is
 skipped with a named reason (`access_denied:s3:GetBucketAcl`; a denial is also a gap of the pull, see
-graphgov.pullers.gaps), any other error quarantines it with the error. A failed listing counts as one record of the kind it lists. Credentials or an endpoint that
-cannot be used at all stop the pull with a PullError (one line for the user).
+graphgov.pullers._gaps), any other error quarantines it with the error. A failed listing counts as
+one record of the kind it lists. Credentials or an endpoint that cannot be used at all stop the pull
+with a PullError (one line for the user).
 
 When the caller may read the organisation (ListRoots answers: the management or a delegated
 administrator account), the pull also reads its tree and its SCPs and RCPs: each root and OU (an
@@ -73,7 +74,7 @@ from graphgov.aws import (
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
 from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
-from graphgov.pullers.gaps import Gaps
+from graphgov.pullers._gaps import Gaps
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
 from loaders.access_points import POLICY_SLOT as ACCESS_POINT_POLICY

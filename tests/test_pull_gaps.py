@@ -1,8 +1,8 @@
-"""graphgov.pullers.gaps: which records are gaps, how they aggregate, and the line each prints."""
+"""graphgov.pullers._gaps: which records are gaps, how they aggregate, and the line each prints."""
 
 from __future__ import annotations
 
-from graphgov.pullers.gaps import Gaps, gap_line, gap_of
+from graphgov.pullers._gaps import Gaps, gap_line, gap_of
 from graphgov.readers import RawRecord
 
 

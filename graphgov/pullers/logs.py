@@ -11,7 +11,7 @@ Each message goes through the readers (`unwrap`), so CloudTrail records, Bedrock
 lines that are not JSON are told apart exactly as in a subscription payload. A failure (an expired
 token...) stops the pull with one line; what was read before it is written with its markers, the
 checkpoint only moves when a log group was read to its end, so a rerun loses nothing. A group the
-caller may not read (or is throttled out of) is a gap (graphgov.pullers.gaps): one record skipped
+caller may not read (or is throttled out of) is a gap (graphgov.pullers._gaps): one record skipped
 `access_denied:logs:FilterLogEvents`, its checkpoint kept, and the other groups are read.
 
 Events ingested later than the trailing window are not read (the window is what bounds a pull's
@@ -35,8 +35,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov import ids
 from graphgov.aws import Clock, PullSummary, iso_time, pull_run, utc_now
+from graphgov.pullers._gaps import PullRun
 from graphgov.pullers.config import log_group_arn
-from graphgov.pullers.gaps import PullRun
 from graphgov.pullers.lookup_events import (
     ACCOUNT_CALLS,
     api_client,

@@ -10,7 +10,7 @@ Events reach LookupEvents up to ~15 minutes late, so the next scan starts a trai
 time and relies on eventID de-duplication for what it reads again. Events that arrive later than the
 window are missed: the window is a parameter. Event history keeps 90 days; a first scan reads them all.
 
-A scan denied LookupEvents, or still throttled after its retries, is a gap (graphgov.pullers.gaps): one
+A scan denied LookupEvents, or still throttled after its retries, is a gap (graphgov.pullers._gaps): one
 record skipped `access_denied:`/`throttled:cloudtrail:LookupEvents`, its checkpoint left where it was,
 and the other scans go on.
 
@@ -98,7 +98,7 @@ def pull_error(exc: Exception, what: str) -> PullError:
 
 def scan_gap(exc: ClientError) -> str | None:
     """`access_denied` or `throttled` (retries exhausted) when a failed call leaves a gap the pull can
-    step over (graphgov.pullers.gaps); None when the failure must stop the pull."""
+    step over (graphgov.pullers._gaps); None when the failure must stop the pull."""
     code = error_code(exc)
     if code in ACCESS_DENIED_CODES:
         return "access_denied"

@@ -51,7 +51,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from graphgov.aws import ACCESS_DENIED_CODES, CREDENTIAL_CODES, PullError, PullSummary, error_code, error_message
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
-from graphgov.pullers.gaps import PullRun
+from graphgov.pullers._gaps import PullRun
 from graphgov.readers import RawRecord, read_stream
 from graphgov.stores.base import Store
 

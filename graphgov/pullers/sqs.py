@@ -19,7 +19,7 @@ is in the bytes and never goes away, so redelivering it would only quarantine it
 and a queue without a redrive policy would keep it until its retention ends. A write that fails (the
 store is down) is different: the error stops the pull before the delete, and the messages come back.
 A ReceiveMessage the caller may not make (or a queue key it may not use) is a gap
-(graphgov.pullers.gaps): what was received before it is written and deleted, the pull ends partial.
+(graphgov.pullers._gaps): what was received before it is written and deleted, the pull ends partial.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from graphgov.aws import ACCESS_DENIED_CODES, PullError, PullSummary, error_code, error_message
 from graphgov.pipeline import CHUNK_RECORDS
-from graphgov.pullers.gaps import PullRun
+from graphgov.pullers._gaps import PullRun
 from graphgov.readers import RawRecord, unwrap
 from graphgov.stores.base import Store
 
