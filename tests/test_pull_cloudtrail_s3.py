@@ -482,9 +482,12 @@ def test_denied_objects_and_a_denied_folder_are_gaps_the_rest_loads_and_a_permit
     assert summary.balanced and summary.objects["list_denied"] == 1
     assert store.checkpoint(stream("333333333333", "eu-west-1")) is None  # never listed: read from the start again
     assert store.checkpoint(stream("333333333333", "us-east-1")) == "2026-01-06"
+    # both days of 222's streams hold denied objects: their checkpoints stay, the next pulls list them again
+    assert [store.checkpoint(stream("222222222222", region)) for region in REGIONS] == [None, None]
 
     again = pull(store, tmp_path)  # permitted now: the gaps are read, nothing twice
     assert again.gaps == [] and summary.loaded + again.loaded == SUMMARY["loaded"]
+    assert [store.checkpoint(stream("222222222222", region)) for region in REGIONS] == ["2026-01-06"] * 2
     assert store.unseen([object_marker(BUCKET, key) for key in delivery_keys(bucket)]) == set()
     # (not the reference dump: a graph loaded in two parts differs today, issue 12's split-invariance part)
 

@@ -21,8 +21,10 @@ Failures: S3 throttling (SlowDown, 503) and other transient errors are retried w
 backoff (`Backoff`, botocore's own retries off so there is one retry policy); retries are counted. An
 object deleted between the listing and the read is accounted as one record skipped `gone:s3:GetObject`
 and marked read (it is gone: reading it again can only fail again). An object the caller may not read
-is skipped `access_denied:s3:GetObject` and not marked, so a pull with better permissions reads it
-while its day is still in the window. Anything else (a listing refused, retries exhausted, a stream
+is skipped `access_denied:s3:GetObject` and not marked, and a folder it may not list is one record
+skipped `access_denied:s3:ListObjectsV2`: both are gaps (graphgov.pullers._gaps), and the stream's
+checkpoint does not move past their day, so every later pull lists that day again and reports the gap
+until the caller may read it (then the pull reads it). Anything else (a listing refused, retries exhausted, a stream
 broken mid-object) stops the pull with a PullError: what was written is consistent, the next pull resumes.
 
 The summary's `objects` counts: `s3_object` objects read (also the summary's `files`),
@@ -275,14 +277,17 @@ class BucketReader:
         if done:
             window = date.fromisoformat(done) - timedelta(days=self.relist_days)
             start = max(start, window) if start else window
-        denied = self.listings_denied
+        denied = self._denied()
         for prefix, day in self.days(root, start, years):
             for page in self.pages(prefix):  # the whole day, hours and other sub-folders included
                 self.read_objects(page.get("Contents") or [], day.isoformat(), ignore)
-            if self.listings_denied > denied:  # a folder not listed: its days stay in the next pull's range
+            if self._denied() > denied:  # a gap (folder or object): its day stays in the next pull's range
                 continue
             if not done or day.isoformat() >= done:
                 self.run.set_checkpoint(name, day.isoformat())
+
+    def _denied(self) -> int:
+        return self.listings_denied + self.objects["s3_object_denied"]
 
     def walk(self, prefix: str, since: date | None, ignore: Callable[[str], bool] = lambda key: False,
              depth: int = 0) -> None:
