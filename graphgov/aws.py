@@ -20,7 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.pipeline import CHUNK_RECORDS, LoadRun, LoadSummary
+from graphgov.pipeline import CHUNK_RECORDS, LoadSummary
+from graphgov.pullers._gaps import PullRun
 from graphgov.stores.base import Store
 from graphgov.times import format_utc, to_utc_iso
 
@@ -60,9 +61,10 @@ class PullSummary(LoadSummary):
     objects: Counter = field(default_factory=Counter)
     account: str | None = None
     time: str | None = None
+    gaps: list[dict[str, Any]] = field(default_factory=list)  # input not read (graphgov.pullers._gaps)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "objects": dict(sorted(self.objects.items()))}
+        return {**super().as_dict(), "objects": dict(sorted(self.objects.items())), "gaps": list(self.gaps)}
 
 
 def merged(summaries: list[PullSummary]) -> PullSummary:
@@ -80,15 +82,17 @@ def merged(summaries: list[PullSummary]) -> PullSummary:
         total.nodes, total.edges, total.access = summary.nodes, summary.edges, summary.access
         total.quarantine_file = total.quarantine_file or summary.quarantine_file
         total.time = summary.time
+        total.gaps += summary.gaps
     total.account = ",".join(s.account for s in summaries if s.account) or None
     return total
 
 
 @contextmanager
-def pull_run(store: Store, quarantine_path: Path, chunk_records: int = CHUNK_RECORDS) -> Iterator[LoadRun]:
+def pull_run(store: Store, quarantine_path: Path, chunk_records: int = CHUNK_RECORDS) -> Iterator[PullRun]:
     """A LoadRun for a puller: finished when the body ends, and also when it stops on a PullError (what
-    was read is kept, and its markers make the rerun skip it); its quarantine closed in any case."""
-    run = LoadRun(store, quarantine_path, chunk_records)
+    was read is kept, and its markers make the rerun skip it); its quarantine closed in any case. It
+    notes the input it could not read (`run.gaps`)."""
+    run = PullRun(store, quarantine_path, chunk_records)
     try:
         try:
             yield run

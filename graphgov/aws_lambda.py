@@ -8,10 +8,17 @@ SQS batches (an event source mapping with ReportBatchItemFailures) answer with a
 response: a message is reported in `batchItemFailures` unless every record of it is written, so SQS
 redelivers exactly those. Each message's records are written on their own (one store write per
 message); after the first write that fails, that message and all later ones are reported, and so are
-messages whose held-back records (see graphgov.pipeline) could not be written at the end. A message
-that cannot be parsed is quarantined, not failed: redelivering it could not help. Other events
+messages whose held-back records (see graphgov.pipeline) could not be written at the end. When no
+message of the batch was written the handler raises instead, so the batch is retried even by a
+mapping without ReportBatchItemFailures (which would take any answer for success). A message that
+cannot be parsed is quarantined, not failed: redelivering it could not help. Other events
 (EventBridge, CloudWatch Logs, S3 or SNS invoking directly) raise when the write fails, so Lambda's
 own retry applies.
+
+A failed write loads nothing: `loaded` counts only records whose write committed, and the records
+counted but not written are skipped `write_failed` (the event source delivers them again), so
+`records == loaded + skipped + quarantined` still holds. Whenever it raises, the handler first logs
+that summary (one JSON line) with the error, since a raising invocation returns nothing.
 
 Quarantined records go to GRAPHGOV_QUARANTINE (default: a file under /tmp, the only writable place)
 and, because that file dies with the execution environment, each is also logged as one JSON line:
@@ -21,6 +28,7 @@ the quarantine's own line, so redacted (graphgov.redaction), and only once per e
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -35,6 +43,7 @@ from graphgov.redaction import redact_text
 from graphgov.stores import StoreError, open_store
 
 LOG = logging.getLogger("graphgov.aws_lambda")
+WRITE_FAILED = "write_failed"  # the skip reason of records counted but not written (the source redelivers them)
 
 
 def event_kind(event: Any) -> str:
@@ -77,26 +86,68 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     start = quarantine.stat().st_size if quarantine.exists() else 0
     store = open_store(os.environ["GRAPHGOV_STORE"])
     run = LoadRun(store, quarantine, CHUNK_RECORDS)
+    written = _Written(run)
     try:
         if kind == "sqs":
-            extra = _load_sqs(run, event["Records"])
+            extra = _load_sqs(run, event["Records"], written)
         else:
-            for raw in unwrap(event, f"lambda:{request}"):
-                run.add_raw(raw)
-            run.finish()
+            try:
+                for raw in unwrap(event, f"lambda:{request}"):
+                    run.add_raw(raw)
+                run.finish()
+            except Exception as exc:  # the write failed: say what was loaded (nothing), then let Lambda retry
+                run.close()
+                _log_quarantined(quarantine, start)
+                _log_failure({"event": kind, **written.unwritten(), "error": _error(exc)})
+                raise
             extra = {}
         run.close()
         _log_quarantined(quarantine, start)
-        try:
-            summary = run.result().as_dict()
-        except Exception:  # noqa: BLE001 - totals unreadable: an SQS batch must still name its failures
-            if "error" not in extra:
-                raise
-            summary = run.summary.as_dict()
+        if "error" in extra:
+            result = {"event": kind, **written.unwritten(), **extra}
+            if len(extra["batchItemFailures"]) == len(event["Records"]):  # nothing written: retry the batch
+                _log_failure(result)
+                raise StoreError(f"no message of the batch was written: {extra['error']}")
+            return result
+        summary = run.result().as_dict()
     finally:
         run.close()
         store.close()
     return {"event": kind, **summary, **extra}
+
+
+class _Written:
+    """How many records each committed store write left loaded: what a failed write reports as loaded."""
+
+    def __init__(self, run: LoadRun) -> None:
+        self.run = run
+        self.loaded = 0
+
+    def committed(self) -> None:
+        self.loaded = self.run.summary.loaded
+
+    def unwritten(self) -> dict[str, Any]:
+        """The summary after a failed write: loaded as committed, the rest counted `write_failed`."""
+        summary = self.run.summary
+        summary.loaded = self.loaded
+        missing = summary.records - summary.loaded - sum(summary.skipped.values()) - summary.quarantined
+        if missing > 0:
+            summary.skipped[WRITE_FAILED] += missing
+        if summary.quarantined == 0:
+            summary.quarantine_file = None
+        result = summary.as_dict()
+        for total in ("nodes", "edges", "access"):  # not read back from a store that just failed
+            result.pop(total, None)
+        return result
+
+
+def _error(exc: BaseException) -> str:
+    """The failure as one line, redacted: a driver or store error may quote what it was given."""
+    return redact_text(f"{type(exc).__name__}: {exc}")
+
+
+def _log_failure(result: Mapping[str, Any]) -> None:
+    LOG.error("graphgov write failed, nothing after the last commit was loaded: %s", json.dumps(result, default=str))
 
 
 def _sqs_records(message: Mapping[str, Any]) -> Iterator[RawRecord]:
@@ -104,7 +155,7 @@ def _sqs_records(message: Mapping[str, Any]) -> Iterator[RawRecord]:
     return message_records(message.get("body"), f"{location}#{message.get('messageId')}")
 
 
-def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]], commits: _Written) -> dict[str, Any]:
     written: list[str] = []  # message ids whose records are all in the store
     held: list[str] = []  # written, but for records held back until the run's end
     failed: list[str] = []
@@ -115,8 +166,9 @@ def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]]) -> dict[str, Any]
             for raw in _sqs_records(message):
                 run.add_raw(raw)
             run.flush()
+            commits.committed()
         except Exception as exc:  # noqa: BLE001 - the store failed: this message and the rest go back to SQS
-            error = redact_text(f"{type(exc).__name__}: {exc}")
+            error = _error(exc)
             failed = [str(m.get("messageId")) for m in messages[index:]]
             LOG.error("graphgov: write failed, %d messages returned to the queue: %s", len(failed), error)
             break
@@ -125,7 +177,7 @@ def _load_sqs(run: LoadRun, messages: list[Mapping[str, Any]]) -> dict[str, Any]
         try:
             run.finish()
         except Exception as exc:  # noqa: BLE001 - held-back records unwritten: their messages go back
-            error = redact_text(f"{type(exc).__name__}: {exc}")
+            error = _error(exc)
             failed = held
             LOG.error("graphgov: final write failed, %d messages returned to the queue: %s", len(failed), error)
     else:

@@ -105,7 +105,8 @@ def pull() -> None:
 @pull.command("iam")
 @puller_options
 @friendly_errors
-def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
+def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path: Path, allow_partial: bool,
+                     profile: str | None,
                      regions: tuple[str, ...], role_arn: str | None, assume_role_name: str | None,
                      external_id: str | None, accounts: str | None) -> None:
     """Pull the IAM users, groups, roles and managed policies, bucket, access point and key policies in force now.
@@ -132,7 +133,8 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
                                         organization_session=aws_session(profile) if assume_role_name else None)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"account {summary.account} at {summary.time}", store.description)
+    print_pull(summary, output_format, f"account {summary.account} at {summary.time}", store.description,
+               allow_partial)
 
 
 @main.command()

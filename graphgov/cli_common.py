@@ -7,7 +7,7 @@ command line that registers them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -22,6 +22,15 @@ from graphgov.redaction import redact_text
 from graphgov.stores import Store, StoreError, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Exit codes of every command (README "Exit codes"): 2 is click's for a usage error.
+EXIT_OK = 0
+EXIT_FAILED = 1  # an error stopped the command, or `report` found a control failing at --fail-on
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3  # a pull completed with gaps: some of what it was asked to read was denied or throttled out
+
+ALLOW_PARTIAL_HELP = ("Exit 0 when the pull completed with gaps (reads denied or throttled out); the gap lines "
+                      "still print. [default: exit 3]")
 
 STORE_HELP = (
     "Graph store: a file path (embedded) or a bolt://, neo4j://, neo4j+s:// URI. "
@@ -85,7 +94,7 @@ def print_counts(summary: LoadSummary) -> None:
 
 
 def output_options(func: F) -> F:
-    """--store, --format and --quarantine: where a load or pull writes and how it reports."""
+    """--store, --format, --quarantine and --allow-partial: where a pull writes and how it reports."""
     options = [
         click.option("--store", "store_spec", default=None, help=STORE_HELP),
         click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -93,20 +102,36 @@ def output_options(func: F) -> F:
         click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
                      default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
                      help="Where records that cannot be loaded are appended, with their error."),
+        click.option("--allow-partial", is_flag=True, default=False, help=ALLOW_PARTIAL_HELP),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def print_pull(summary: LoadSummary, output_format: str, what: str, where: str) -> None:
-    """A pull's summary: the load's lines plus what was read, per kind (`summary.objects`)."""
+def print_pull(summary: LoadSummary, output_format: str, what: str, where: str, allow_partial: bool = False) -> None:
+    """A pull's summary: the load's lines plus what was read, per kind (`summary.objects`); then its gaps,
+    one line each on stderr, and exit 3 when there are any (unless `allow_partial`)."""
     if output_format == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
-        return
-    click.echo(f"{summary.records} records from {what} into {where}")
-    for note in getattr(summary, "notes", ()):  # what a pull found where it expected its layout
-        click.echo(f"  note         {note}")
-    for kind, count in sorted(getattr(summary, "objects", {}).items()):
-        click.echo(f"  read         {count:<6} {kind}")
-    print_counts(summary)
+    else:
+        click.echo(f"{summary.records} records from {what} into {where}")
+        for note in getattr(summary, "notes", ()):  # what a pull found where it expected its layout
+            click.echo(f"  note         {note}")
+        for kind, count in sorted(getattr(summary, "objects", {}).items()):
+            click.echo(f"  read         {count:<6} {kind}")
+        print_counts(summary)
+    exit_for_gaps(getattr(summary, "gaps", ()), allow_partial)
+
+
+def exit_for_gaps(gaps: Iterable[dict[str, Any]], allow_partial: bool) -> None:
+    """Name each gap on stderr; a pull with gaps is partial, and says so by its exit code (3)."""
+    from graphgov.pullers._gaps import gap_line
+
+    gaps = list(gaps)
+    for gap in gaps:
+        click.echo(gap_line(gap), err=True)
+    if gaps and not allow_partial:
+        click.echo(f"partial pull: {len(gaps)} gap{'s' if len(gaps) > 1 else ''} (exit {EXIT_PARTIAL}; "
+                   "--allow-partial exits 0)", err=True)
+        click.get_current_context().exit(EXIT_PARTIAL)

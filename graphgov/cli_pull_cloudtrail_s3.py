@@ -27,7 +27,8 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--regions", multiple=True, help="Regions read (repeatable, or comma-separated) "
               "[default: every Region folder found].")
 @friendly_errors
-def command(store_spec: str | None, output_format: str, quarantine_path: Path, since: datetime | None,
+def command(store_spec: str | None, output_format: str, quarantine_path: Path, allow_partial: bool,
+            since: datetime | None,
             profile: str | None, region: str | None, role_arn: str | None, external_id: str | None, bucket: str,
             relist_days: int, prefix: str, org_id: str | None, accounts: tuple[str, ...],
             regions: tuple[str, ...]) -> None:
@@ -44,4 +45,4 @@ def command(store_spec: str | None, output_format: str, quarantine_path: Path, s
                                   accounts=_split(accounts), regions=_split(regions), since=day(since), region=region,
                                   relist_days=relist_days)
 
-    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull)
+    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull, allow_partial)

@@ -14,7 +14,8 @@ from graphgov.cli_common import friendly_errors, print_pull, store_from
 @click.command("config")
 @puller_options
 @friendly_errors
-def command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
+def command(store_spec: str | None, output_format: str, quarantine_path: Path, allow_partial: bool,
+            profile: str | None,
             regions: tuple[str, ...], role_arn: str | None, assume_role_name: str | None, external_id: str | None,
             accounts: str | None) -> None:
     """Snapshot the logging configuration the evidence depends on: what each trail records and whether it
@@ -27,4 +28,4 @@ def command(store_spec: str | None, output_format: str, quarantine_path: Path, p
                                   quarantine_path, regions)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, "the logging configuration", store.description)
+    print_pull(summary, output_format, "the logging configuration", store.description, allow_partial)

@@ -20,7 +20,8 @@ from graphgov.cli_common import friendly_errors, print_pull, store_from
               help="Read from here (ISO-8601, or 7d / 12h / 30m ago) [default: the checkpoint minus 15 minutes, "
                    "else the whole group].")
 @friendly_errors
-def command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
+def command(store_spec: str | None, output_format: str, quarantine_path: Path, allow_partial: bool,
+            profile: str | None,
             regions: tuple[str, ...], role_arn: str | None, assume_role_name: str | None, external_id: str | None,
             accounts: str | None, log_groups: tuple[str, ...], filter_pattern: str | None, since: str | None) -> None:
     """Pull log events with FilterLogEvents: each message as CloudTrail or Bedrock records, each event once."""
@@ -33,4 +34,4 @@ def command(store_spec: str | None, output_format: str, quarantine_path: Path, p
                                 quarantine_path, log_groups, regions, filter_pattern, start)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"log groups {', '.join(log_groups)}", store.description)
+    print_pull(summary, output_format, f"log groups {', '.join(log_groups)}", store.description, allow_partial)

@@ -20,7 +20,8 @@ from graphgov.cli_common import friendly_errors, print_pull, store_from
               help="Event source to scan (repeatable) [default: sts, s3, kms, iam, sagemaker, bedrock and "
                    "organizations .amazonaws.com].")
 @friendly_errors
-def command(store_spec: str | None, output_format: str, quarantine_path: Path, profile: str | None,
+def command(store_spec: str | None, output_format: str, quarantine_path: Path, allow_partial: bool,
+            profile: str | None,
             regions: tuple[str, ...], role_arn: str | None, assume_role_name: str | None, external_id: str | None,
             accounts: str | None, since: str | None, event_sources: tuple[str, ...]) -> None:
     """Pull CloudTrail event history (LookupEvents), management events of the last 90 days, incrementally."""
@@ -33,4 +34,4 @@ def command(store_spec: str | None, output_format: str, quarantine_path: Path, p
                                          store, quarantine_path, regions, event_sources or DEFAULT_SOURCES, start)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, "CloudTrail event history", store.description)
+    print_pull(summary, output_format, "CloudTrail event history", store.description, allow_partial)

@@ -53,14 +53,14 @@ def bucket_session(profile: str | None, region: str | None, role_arn: str | None
 
 
 def run_s3_pull(store_spec: str | None, output_format: str, where: str,
-                pull: Callable[[Store], PullSummary]) -> None:
+                pull: Callable[[Store], PullSummary], allow_partial: bool = False) -> None:
     """Open the store, pull, print the summary as `graphgov load` does plus what was read."""
     try:
         with store_from(store_spec) as store:
             summary = pull(store)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"{summary.files} S3 objects in {where}", store.description)
+    print_pull(summary, output_format, f"{summary.files} S3 objects in {where}", store.description, allow_partial)
 
 
 def day(value: datetime | None) -> date | None:
@@ -73,7 +73,8 @@ def day(value: datetime | None) -> date | None:
 @click.option("--layout", type=click.Choice(["bedrock-invocation", "firehose"]), required=True,
               help="bedrock-invocation: Bedrock model invocation logging to S3; firehose: a Firehose S3 destination.")
 @friendly_errors
-def command(store_spec: str | None, output_format: str, quarantine_path: Path, since: datetime | None,
+def command(store_spec: str | None, output_format: str, quarantine_path: Path, allow_partial: bool,
+            since: datetime | None,
             profile: str | None, region: str | None, role_arn: str | None, external_id: str | None, bucket: str,
             relist_days: int, prefix: str, layout: str) -> None:
     """Read every log object under s3://BUCKET/PREFIX not read before (date folders from their checkpoint).
@@ -88,4 +89,4 @@ def command(store_spec: str | None, output_format: str, quarantine_path: Path, s
         return pull_s3(session, store, quarantine_path, bucket, prefix, layout, since=day(since), region=region,
                        relist_days=relist_days)
 
-    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull)
+    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull, allow_partial)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from graphgov.cli_common import STORE_HELP, friendly_errors, print_pull, store_from
+from graphgov.cli_common import ALLOW_PARTIAL_HELP, STORE_HELP, friendly_errors, print_pull, store_from
 
 
 @click.command("sqs")
@@ -22,9 +22,10 @@ from graphgov.cli_common import STORE_HELP, friendly_errors, print_pull, store_f
               default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
               help="Where messages and records that cannot be loaded are appended, with their error.")
 @click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration].")
+@click.option("--allow-partial", is_flag=True, default=False, help=ALLOW_PARTIAL_HELP)
 @friendly_errors
 def command(queue_url: str, max_messages: int | None, wait_seconds: int, store_spec: str | None,
-            output_format: str, quarantine_path: Path, profile: str | None) -> None:
+            output_format: str, quarantine_path: Path, profile: str | None, allow_partial: bool) -> None:
     """Load S3 notifications and EventBridge events from an SQS queue, deleting each message once it is written."""
     from graphgov.aws import PullError, aws_session
     from graphgov.pullers.sqs import pull_sqs
@@ -36,4 +37,5 @@ def command(queue_url: str, max_messages: int | None, wait_seconds: int, store_s
                                wait_seconds=wait_seconds)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"{summary.objects['messages']} messages of {queue_url}", store.description)
+    print_pull(summary, output_format, f"{summary.objects['messages']} messages of {queue_url}", store.description,
+               allow_partial)

@@ -18,9 +18,10 @@ Organizations slots are read apart). The fixed slots of a bucket and the account
 Access get a `deleted` state when they are not set.
 
 An object whose read fails is not loaded: AccessDenied (and an object gone while being read) is
-skipped with a named reason (`access_denied:s3:GetBucketAcl`), any other error quarantines it with
-the error. A failed listing counts as one record of the kind it lists. Credentials or an endpoint that
-cannot be used at all stop the pull with a PullError (one line for the user).
+skipped with a named reason (`access_denied:s3:GetBucketAcl`; a denial is also a gap of the pull, see
+graphgov.pullers._gaps), any other error quarantines it with the error. A failed listing counts as
+one record of the kind it lists. Credentials or an endpoint that cannot be used at all stop the pull
+with a PullError (one line for the user).
 
 When the caller may read the organisation (ListRoots answers: the management or a delegated
 administrator account), the pull also reads its tree and its SCPs and RCPs: each root and OU (an
@@ -73,6 +74,7 @@ from graphgov.aws import (
 from graphgov.delta import EdgeRow, GraphDelta, NodeRow
 from graphgov.pipeline import load_deltas
 from graphgov.policy_facts import group_row, policy_row, policy_state
+from graphgov.pullers._gaps import Gaps
 from graphgov.readers import RawRecord
 from graphgov.stores.base import Store
 from loaders.access_points import POLICY_SLOT as ACCESS_POINT_POLICY
@@ -584,7 +586,7 @@ class _Pull:
                     continue
                 yield self.one("policy", policy["Arn"], policy, lambda p=policy: policy_delta(p, ctx))
 
-        yield from self._listing("authorization-details", "iam:GetAccountAuthorizationDetails", pages, each)
+        yield from self._listing("authorization-details", f"iam:{ctx.account}", pages, each)
 
     def _access_keys(self, user: Mapping[str, Any]) -> list[dict[str, Any]]:
         pages = self.paginate(self.client("iam"), "list_access_keys", UserName=user["UserName"])
@@ -781,14 +783,16 @@ def pull_iam(session: boto3.Session, store: Store, quarantine_path: Path, region
     `store`; the summary adds the objects read, per kind."""
     pull, items = _items(session, regions, clock, parts)
     objects: Counter = Counter()
+    gaps = Gaps()
 
     def counted() -> Iterator[GraphDelta | RawRecord]:
         for kind, item in items:
             objects[kind] += 1
+            gaps.observe(item)
             yield item
 
     loaded = load_deltas(counted(), store, quarantine_path)
-    summary = PullSummary(**vars(loaded), objects=objects)
+    summary = PullSummary(**vars(loaded), objects=objects, gaps=gaps.as_list())
     if pull.ctx is not None:
         summary.account, summary.time = pull.ctx.account, pull.ctx.time
     return summary

@@ -102,9 +102,13 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
         patched.setattr(EmbeddedStore, "write", failing_second_write)
         # writes: 1 the first message's record; the test event writes nothing; 2 the API call's record fails
         result = handler(sqs_batch(), Context())
-    assert result["batchItemFailures"] == [{"itemIdentifier": "m-api-call"}, {"itemIdentifier": "m-garbage"}]
-    assert result["error"] == "ConnectionError: store unavailable"
-    assert (result["event"], result["messages"]) == ("sqs", 4)
+    # the failed write loaded nothing: the first message's record is loaded, the API call's is write_failed, the
+    # garbage message after it was not read (SQS delivers both again)
+    assert result == {
+        "event": "sqs", "records": 3, "loaded": 1, "skipped": {"s3_test_event": 1, "write_failed": 1},
+        "quarantined": 0, "files": 0, "skipped_events": {}, "quarantine_file": None, "messages": 4,
+        "batchItemFailures": [{"itemIdentifier": "m-api-call"}, {"itemIdentifier": "m-garbage"}],
+        "error": "ConnectionError: store unavailable"}
     store = EmbeddedStore(env["store"])
     _requester, _owner, chaining = iam_guide_sts_records()
     assert store.unseen([f"ct:{chaining['eventID']}"]) == {f"ct:{chaining['eventID']}"}  # really not written
@@ -119,7 +123,7 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
         "batchItemFailures": []}
 
 
-def test_a_held_back_record_fails_its_message_when_the_end_of_run_write_fails(env, monkeypatch):
+def test_a_held_back_record_fails_its_message_when_the_end_of_run_write_fails(env, monkeypatch, caplog):
     _requester, owner, _chaining = iam_guide_sts_records()  # the role owner's copy waits for the run's end
     batch = {"Records": [sqs_message("m-owner", json.dumps(eventbridge_envelope(owner))),
                          fixture_json("s3-notifications/datadog-sqs-s3.json")["Records"][0]]}
@@ -129,10 +133,39 @@ def test_a_held_back_record_fails_its_message_when_the_end_of_run_write_fails(en
         raise ConnectionError("store unavailable")
 
     monkeypatch.setattr(LoadRun, "finish", crash)
-    result = handler(batch, Context())
+    caplog.set_level(logging.ERROR, logger="graphgov.aws_lambda")
+    # every message failed: the handler raises, so even a mapping without ReportBatchItemFailures retries the batch
+    with pytest.raises(StoreError, match="^no message of the batch was written: ConnectionError: store unavailable$"):
+        handler(batch, Context())
+    logged = [r.getMessage() for r in caplog.records if "write failed" in r.getMessage()][-1]
+    result = json.loads(logged.split(": ", 1)[1])
     # conservative: once a record is held back, later messages wait for the end too (a redelivery is a duplicate)
     assert result["batchItemFailures"] == [{"itemIdentifier": "m-owner"},
                                            {"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"}]
+    # the S3 notification's record was committed with its message; the held-back copy never was
+    assert (result["records"], result["loaded"], result["skipped"]) == (2, 1, {"write_failed": 1})
+
+
+@pytest.mark.parametrize("kind", ["eventbridge", "cloudwatch_logs"])
+def test_a_failed_write_outside_sqs_loads_nothing_and_raises_for_the_retry(env, monkeypatch, caplog, kind):
+    requester, _owner, chaining = iam_guide_sts_records()
+    event = eventbridge_envelope(chaining) if kind == "eventbridge" else cloudwatch_subscription([requester, chaining])
+
+    def failing_write(self: EmbeddedStore, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("store unavailable")
+
+    monkeypatch.setattr(EmbeddedStore, "write", failing_write)
+    caplog.set_level(logging.ERROR, logger="graphgov.aws_lambda")
+    with pytest.raises(ConnectionError, match="store unavailable"):
+        handler(event, Context())
+    [logged] = [r.getMessage() for r in caplog.records]
+    prefix, _, summary = logged.partition(": ")
+    assert prefix == "graphgov write failed, nothing after the last commit was loaded"
+    records = 1 if kind == "eventbridge" else 2
+    assert json.loads(summary) == {
+        "event": kind, "records": records, "loaded": 0, "skipped": {"write_failed": records}, "quarantined": 0,
+        "files": 0, "skipped_events": {}, "quarantine_file": None, "error": "ConnectionError: store unavailable"}
+    assert not env["store"].exists()
 
 
 def test_the_store_must_be_named(monkeypatch):

@@ -129,3 +129,24 @@ def test_the_command_prints_what_it_found_in_text_and_json(moto, tmp_path):
     assert json.loads(as_json.output)["notes"] == [
         f"s3://{BUCKET}/trail/ holds no AWSLogs/ folder; found: cloudtrail/ (is --prefix the folder that holds "
         "AWSLogs/?)"]
+
+
+def test_a_denied_listing_is_a_gap_not_a_missing_folder(moto, tmp_path):
+    from urllib.parse import unquote
+
+    from botocore.awsrequest import AWSResponse
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+
+    bucket_with(f"trail/AWSLogs/111122223333/CloudTrail/us-east-2/{DAY}/{FILE}")
+    session = aws_session()
+    session.events.register("before-send.s3.ListObjectsV2", lambda request, **_: AWSResponse(
+        request.url, 403, {}, Raw()) if "prefix=trail/AWSLogs/" in unquote(request.url) else None)
+    summary = pull_cloudtrail_s3(session, EmbeddedStore(tmp_path / "g.json.gz"), tmp_path / "q.jsonl", BUCKET, "trail",
+                                 backoff=Backoff(sleep=lambda _: None))
+    assert summary.notes == []  # not "holds no AWSLogs/ folder": it could not be listed
+    assert summary.gaps == [{"action": "s3:ListBucket", "how": "denied", "resource": f"s3://{BUCKET}/trail/AWSLogs/",
+                             "count": 1, "unit": "folder"}]
+    assert (summary.records, summary.skipped) == (1, {"access_denied:s3:ListObjectsV2": 1})

@@ -181,6 +181,9 @@ def test_denied_reads_are_skipped_and_expired_credentials_stop(account, tmp_path
     assert dict(summary.objects) == {"trail": 1, "bedrock-logging": 1, "log-group": 1, "bucket": 2}
     assert (summary.loaded, dict(summary.skipped), summary.quarantined) == (
         2, {"access_denied:logs:DescribeLogGroups": 1}, 2)
+    assert summary.gaps == [{"action": "logs:DescribeLogGroups", "how": "denied",
+                             "resource": f"logs:DescribeLogGroups:{REGION}", "count": 1, "unit": "resource"}]
+    # (the failed lifecycle reads, InternalError, are quarantined: failures, not gaps)
     entries = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
     assert sorted(e["location"] for e in entries) == ["data-bkt", "trail-bkt"]
     assert entries[0]["error"] == "s3:GetBucketLifecycleConfiguration failed: InternalError: injected InternalError"
@@ -203,3 +206,23 @@ def test_command(account, aws_calls: set, tmp_path: Path):
     assert (out["records"], out["loaded"], out["objects"]) == (
         6, 6, {"bedrock-logging": 1, "bucket": 2, "log-group": 2, "trail": 1})
     assert aws_calls <= AWS_CALLS
+
+
+def test_command_exits_3_when_a_read_is_denied(account, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from botocore.awsrequest import AWSResponse
+
+    def deny(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(None, 403, {}, None), {"Error": {"Code": "AccessDenied", "Message": "denied"},
+                                                  "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    session = boto3.Session(region_name=REGION)
+    session.events.register("before-call.s3.GetBucketEncryption", deny)
+    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    args = ["pull", "config", "--quarantine", str(tmp_path / "q.jsonl")]
+    line = "gap: s3:GetEncryptionConfiguration denied on data-bkt, trail-bkt (2 resources)"
+    partial = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "a.json.gz")])
+    assert partial.exit_code == 3, partial.output
+    assert partial.stderr.splitlines() == [line, "partial pull: 1 gap (exit 3; --allow-partial exits 0)"]
+    assert "  skipped      2      access_denied:s3:GetBucketEncryption" in partial.stdout.splitlines()
+    allowed = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
+    assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, [line])

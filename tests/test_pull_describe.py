@@ -176,3 +176,32 @@ def test_a_final_answer_is_not_asked_again(moto: str, aws_calls: set, tmp_path: 
     assert dict(summary.skipped) == {"gone:sagemaker:DescribeTrainingJob": 1,
                                      "gone:bedrock:GetModelCustomizationJob": 1}
     assert aws_calls == {("sagemaker", "DescribeTrainingJob"), ("bedrock", "GetModelCustomizationJob")}
+
+
+def test_denied_describes_are_one_gap_line_and_exit_3(moto: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from botocore.awsrequest import AWSResponse
+
+    def deny(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(None, 400, {}, None), {"Error": {"Code": "AccessDeniedException", "Message": "denied"},
+                                                  "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    session = boto3.Session(region_name=REGION)
+    session.events.register("before-call.sagemaker.DescribeTrainingJob", deny)
+    store_path = tmp_path / "g.json.gz"
+    store = EmbeddedStore(store_path)
+    _known_jobs(store, tmp_path)
+    store.close()
+    _aws_jobs()
+    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    args = ["pull", "describe", "--store", str(store_path), "--quarantine", str(tmp_path / "q.jsonl")]
+    line = f"gap: sagemaker:DescribeTrainingJob denied on {SM}:{ACCOUNT}:training-job/* (2 jobs)"
+    partial = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert partial.exit_code == 3, partial.output
+    assert partial.stderr.splitlines() == [line, "partial pull: 1 gap (exit 3; --allow-partial exits 0)"]
+    out = json.loads(partial.stdout)
+    # the customization job is still described and loaded
+    assert (out["records"], out["loaded"], out["skipped"]) == (3, 1, {"access_denied:sagemaker:DescribeTrainingJob": 2})
+    assert out["gaps"] == [{"action": "sagemaker:DescribeTrainingJob", "how": "denied",
+                            "resource": f"{SM}:{ACCOUNT}:training-job/*", "count": 2, "unit": "job"}]
+    allowed = CliRunner().invoke(main, [*args, "--allow-partial"])
+    assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, [line])

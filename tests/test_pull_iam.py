@@ -251,6 +251,7 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
         "quarantined": 0, "files": 0, "quarantine_file": None, "quarantine_known": 0,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
+        "gaps": [],
     }
     assert (summary.nodes, summary.edges) == embedded_store.totals()
     assert pulled_totals(embedded_store) == (NODES, EDGES)
@@ -352,6 +353,10 @@ def test_denied_and_failing_calls_are_counted_not_fatal(account, embedded_store,
                     "aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
+        "gaps": [{"action": "s3:GetAccountPublicAccessBlock", "how": "denied", "resource": f"s3control:{ACCOUNT}",
+                  "count": 1, "unit": "resource"},
+                 {"action": "s3:GetBucketAcl", "how": "denied", "resource": "arn:aws:s3:::plain-bkt", "count": 1,
+                  "unit": "resource"}],
     }
     assert summary.balanced
     subjects = {subject for subject, slot in snapshot_states(embedded_store) if slot != "organization"}
@@ -441,13 +446,14 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     unused = account["aws_managed"] - 1
-    assert set(summary) == LOAD_FIELDS | {"objects"}
+    assert set(summary) == LOAD_FIELDS | {"objects", "gaps"}
     assert without_totals(summary) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS,
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
         "quarantined": 0, "files": 0, "quarantine_file": None, "quarantine_known": 0,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
+        "gaps": [],
     }
     text = runner.invoke(main, ["pull", "iam", "--store", str(store), "--quarantine", str(tmp_path / "q.jsonl")])
     assert text.exit_code == 0, text.output
@@ -508,3 +514,22 @@ def test_access_points_and_their_policies_are_read(account, embedded_store, tmp_
     points = {arn: (a.get("bucket"), a.get("alias", "").endswith("-s3alias"))
               for arn, a in embedded_store.scan_nodes("S3AccessPoint")}
     assert points == {shared: ("data-bkt", True), plain: ("plain-bkt", True)}
+
+
+def test_cli_exits_3_when_iam_and_a_key_policy_are_denied(account, runner, monkeypatch, tmp_path):
+    session = aws_session()
+    session.events.register("before-call.iam.GetAccountAuthorizationDetails", _fail("AccessDenied", 403))
+    session.events.register("before-call.kms.GetKeyPolicy", _fail("AccessDeniedException", 400))
+    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    args = ["pull", "iam", "--quarantine", str(tmp_path / "q.jsonl")]
+    lines = [f"gap: iam:GetAccountAuthorizationDetails denied on iam:{ACCOUNT} (1 resource)",
+             f"gap: kms:GetKeyPolicy denied on {account['key']} (1 key)"]
+    partial = runner.invoke(main, [*args, "--store", str(tmp_path / "a.json.gz"), "--format", "json"])
+    assert partial.exit_code == 3, partial.output
+    assert partial.stderr.splitlines() == [*lines, "partial pull: 2 gaps (exit 3; --allow-partial exits 0)"]
+    out = json.loads(partial.stdout)
+    assert {k: v for k, v in out["skipped"].items() if k.startswith("access_denied")} == {
+        "access_denied:iam:GetAccountAuthorizationDetails": 1, "access_denied:kms:GetKeyPolicy": 1}
+    assert out["objects"]["bucket"] == 2  # the buckets are still read
+    allowed = runner.invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
+    assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, lines)

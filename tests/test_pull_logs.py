@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from helpers import CLOUDTRAIL, FIXTURES
 from graphgov.aws import PullError, iso_time
 from graphgov.cli import main
 from graphgov.pipeline import load_deltas
-from graphgov.pullers.logs import AWS_CALLS, TRAILING_WINDOW, checkpoint_name, pull_logs
+from graphgov.pullers.logs import AWS_CALLS, LOOKBEHIND, TRAILING_WINDOW, checkpoint_name, pull_logs
 from graphgov.readers import unwrap
 from graphgov.stores.embedded import EmbeddedStore
 
@@ -125,9 +126,13 @@ def test_pages_window_and_both_deduplications(trail_group, tmp_path: Path):
     before, asked[:] = dump(store), []
     second = pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [GROUP])
     window_start = (newest // 1000 - int(TRAILING_WINDOW.total_seconds())) * 1000
-    assert [a["startTime"] for a in asked] == [window_start]
+    # the window, then the day before it, only counted (endTime: just before the window)
+    assert [(a["startTime"], a.get("endTime")) for a in asked] == [
+        (window_start, None), (window_start - int(LOOKBEHIND.total_seconds()) * 1000, window_start - 1)]
     # only the last minute's four events come back (the three-hour-old ones are outside the window), all seen
     assert (second.records, second.loaded, dict(second.skipped)) == (4, 0, {"seen_log_event": 4})
+    # the three-hour-old ones were read by the first pull: nothing outside the window is missing
+    assert (second.outside_window, second.notes, second.gaps) == (0, [], [])
     assert dump(store) == before
 
 
@@ -183,3 +188,69 @@ def test_command(trail_group, aws_calls: set, tmp_path: Path):
     assert failing.output.count("\n") == 1 and failing.output.startswith(
         f"Error: CloudWatch Logs FilterLogEvents (no-such-group, account {ACCOUNT}, {REGION}) failed "
         "(ResourceNotFoundException): ")
+
+
+def test_events_ingested_after_the_window_passed_are_counted_and_since_reaches_them(trail_group, tmp_path: Path):
+    store = EmbeddedStore(tmp_path / "g.json.gz")
+    session = boto3.Session(region_name=REGION)
+    pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [GROUP])
+    # two events ingested late, two hours old: before the next scan's window (checkpoint minus 15 minutes)
+    late = trail_group[-1][0] - 2 * 3600_000
+    logs = boto3.client("logs", region_name=REGION)
+    logs.put_log_events(logGroupName=GROUP, logStreamName=f"{ACCOUNT}_CloudTrail_{REGION}",
+                        logEvents=[{"timestamp": late, "message": json.dumps(KMS[4])},
+                                   {"timestamp": late + 1, "message": "late text line"}])
+    second = pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [GROUP])
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(late // 1000))
+    assert (second.records, second.loaded, second.outside_window) == (4, 0, 2)
+    assert second.notes == [f"2 events older than the trailing window were not read: pull logs again with --since "
+                            f"{since} to read them"]
+    assert second.as_dict()["outside_window"] == 2 and second.gaps == []
+
+    reached = pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [GROUP],
+                        since=datetime.fromisoformat(since.replace("Z", "+00:00")))
+    # the two late events are read (the CloudTrail one was loaded before from its first copy: a duplicate)
+    assert (reached.records, reached.loaded, dict(reached.skipped)) == (
+        6, 0, {"seen_log_event": 4, "duplicate": 1, "unrecognised_log_line": 1})
+    assert pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [GROUP]).outside_window == 0
+
+
+def _deny_group(session: boto3.Session, group: str) -> None:
+    """FilterLogEvents on `group` answers AccessDeniedException, as an IAM policy without that group would."""
+
+    def handler(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if json.loads(params["body"] or b"{}").get("logGroupName") != group:
+            return None
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
+                 "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse(None, 400, {}, None), error
+
+    session.events.register("before-call.logs.FilterLogEvents", handler)
+
+
+def test_a_denied_log_group_is_a_gap_and_the_others_are_read(trail_group, tmp_path: Path, monkeypatch):
+    store = EmbeddedStore(tmp_path / "g.json.gz")
+    session = boto3.Session(region_name=REGION)
+    _deny_group(session, BEDROCK_GROUP)
+    summary = pull_logs([(ACCOUNT, session)], store, tmp_path / "q.jsonl", [BEDROCK_GROUP, GROUP])
+    arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{BEDROCK_GROUP}"
+    assert summary.gaps == [{"action": "logs:FilterLogEvents", "how": "denied", "resource": arn, "count": 1,
+                             "unit": "log group"}]
+    assert (summary.records, summary.loaded, dict(summary.skipped)) == (
+        8, 5, {"access_denied:logs:FilterLogEvents": 1, "duplicate": 1, "unrecognised_log_line": 1})
+    assert store.checkpoint(checkpoint_name(ACCOUNT, REGION, BEDROCK_GROUP)) is None
+    assert store.checkpoint(checkpoint_name(ACCOUNT, REGION, GROUP)) is not None
+
+    # the command: exit 3 and one gap line; --allow-partial exits 0 with the same line
+    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    args = ["pull", "logs", "--log-group", BEDROCK_GROUP, "--log-group", GROUP, "--quarantine",
+            str(tmp_path / "q.jsonl")]
+    line = f"gap: logs:FilterLogEvents denied on {arn} (1 log group)"
+    partial = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "a.json.gz"), "--format", "json"])
+    assert partial.exit_code == 3, partial.output
+    assert partial.stderr.splitlines() == [line, "partial pull: 1 gap (exit 3; --allow-partial exits 0)"]
+    assert json.loads(partial.stdout)["gaps"] == summary.gaps
+    allowed = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
+    assert allowed.exit_code == 0, allowed.output
+    assert allowed.stderr.splitlines() == [line]
+    assert "  skipped      1      access_denied:logs:FilterLogEvents" in allowed.stdout.splitlines()

@@ -15,9 +15,9 @@ from fake_cloudtrail import epoch, fake_cloudtrail
 from graph_dump import dump
 from helpers import CLOUDTRAIL, fixture_json
 
-from graphgov.aws import PullError
 from graphgov.cli import main
 from graphgov.pipeline import load_deltas
+from graphgov.pullers import lookup_events
 from graphgov.pullers.lookup_events import AWS_CALLS, DEFAULT_SOURCES, checkpoint_name, pull_lookup_events
 from graphgov.readers import unwrap
 from graphgov.stores.embedded import EmbeddedStore
@@ -139,31 +139,39 @@ def test_rerun_reads_only_the_trailing_window(fake_env, tmp_path: Path, monkeypa
     assert dump(store) == before
 
 
-def test_throttled_beyond_retries_is_one_line_and_rerun_loses_nothing(fake_env, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch):
+def test_throttled_beyond_retries_is_a_gap_the_other_scans_go_on_and_rerun_loses_nothing(
+        fake_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     store = EmbeddedStore(tmp_path / "g.json.gz")
     clock = FakeClock()
     # the kms scan's first page is served, then every attempt at its second page is throttled
     with fake_cloudtrail(RECORDS, clock.monotonic, throttle_calls=set(range(4, 10))) as server:
-        with pytest.raises(PullError) as failed:
-            _pull(server, store, tmp_path, clock, monkeypatch, page_size=50)
-        assert str(failed.value) == ("CloudTrail LookupEvents (kms.amazonaws.com, account 123456789012, us-east-1) "
-                                     "failed (ThrottlingException): Rate exceeded")
-        assert clock.slept[-5:] == [0.5, 1.0, 2.0, 4.0, 8.0]
+        first = _pull(server, store, tmp_path, clock, monkeypatch, page_size=50)
+        last = clock.slept.index(8.0)
+        assert clock.slept[last - 4:last + 1] == [0.5, 1.0, 2.0, 4.0, 8.0]  # five backoffs, six attempts, a gap
+        assert first.gaps == [{"action": "cloudtrail:LookupEvents", "how": "throttled out",
+                               "resource": f"lookup-events:{ACCOUNT}:{REGION}:kms.amazonaws.com", "count": 1,
+                               "unit": "scan"}]
+        assert first.skipped["throttled:cloudtrail:LookupEvents"] == 1 and first.balanced
+        assert (first.records, first.objects["scan_incomplete"]) == (3 + 50 + 1 + 1 + 1, 1)  # + the gap's record
         assert store.checkpoint(checkpoint_name(ACCOUNT, REGION, "kms.amazonaws.com")) is None
+        # the scans after kms's were read (their checkpoints moved)
+        assert store.checkpoint(checkpoint_name(ACCOUNT, REGION, "bedrock.amazonaws.com")) is not None
         server.throttle_calls.clear()
         rerun = _pull(server, store, tmp_path, FakeClock(), monkeypatch, page_size=50)
+    assert rerun.gaps == []
 
     reference = EmbeddedStore(tmp_path / "ref.json.gz")
     full = load_deltas([raw for r in RECORDS for raw in unwrap(r, "ref")], reference, tmp_path / "rq.jsonl")
     assert dump(store) == dump(reference)
-    # what the failed run had loaded (STS, then KMS's newest 50 events) is read again and skipped, nothing twice
+    # what the partial run had loaded (STS, KMS's newest 50 events, SageMaker's and Bedrock's) is read again and
+    # skipped, nothing twice
     kms = sorted((r for r in RECORDS if r["eventSource"] == "kms.amazonaws.com"),
                  key=lambda r: (-epoch(r["eventTime"]), r["eventID"]))
-    partial = load_deltas([raw for r in RECORDS[-5:-2] + kms[:50] for raw in unwrap(r, "p")],
+    after = [r for r in RECORDS if r["eventSource"] in ("sagemaker.amazonaws.com", "bedrock.amazonaws.com")]
+    partial = load_deltas([raw for r in RECORDS[-5:-2] + kms[:50] + after for raw in unwrap(r, "p")],
                           EmbeddedStore(tmp_path / "partial.json.gz"), tmp_path / "pq.jsonl")
     assert (partial.loaded, full.loaded, dict(full.skipped)) == (
-        26, 27, {"duplicate": 1, "failed_call": 1, "unsupported_event": 27})  # the guide repeats one STS eventID
+        27, 27, {"duplicate": 1, "failed_call": 1, "unsupported_event": 27})  # the guide repeats one STS eventID
     assert (rerun.records, rerun.loaded, dict(rerun.skipped)) == (
         56, full.loaded - partial.loaded, {"duplicate": partial.loaded + 1, "failed_call": 1, "unsupported_event": 27})
 
@@ -181,3 +189,23 @@ def test_command_against_the_fake_server(moto: str, aws_calls: set, tmp_path: Pa
     assert (out["records"], out["objects"]) == (2, {"event": 2, "page": 2})
     assert aws_calls <= AWS_CALLS
     assert aws_calls == {("sts", "GetCallerIdentity"), ("cloudtrail", "LookupEvents")}
+
+
+def test_command_exits_3_on_a_scan_throttled_out_and_0_with_allow_partial(moto: str, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(lookup_events, "BACKOFF_SECONDS", 0.0)  # the retries, not their waits, are under test
+    monkeypatch.setattr(lookup_events, "REQUESTS_PER_SECOND", 1000.0)
+    args = ["pull", "lookup-events", "--since", "2014-01-01", "--event-source", "sagemaker.amazonaws.com",
+            "--event-source", "bedrock.amazonaws.com", "--quarantine", str(tmp_path / "q.jsonl")]
+    gap = (f"gap: cloudtrail:LookupEvents throttled out on lookup-events:{ACCOUNT}:{REGION}:bedrock.amazonaws.com"
+           " (1 scan)")
+    for flags, code in (([], 3), (["--allow-partial"], 0)):
+        # call 1 is SageMaker's scan; every attempt at Bedrock's (calls 2 to 7) is throttled
+        with fake_cloudtrail(RECORDS, lambda: 0.0, throttle_calls=set(range(2, 8))) as server:
+            monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", server.url)
+            result = CliRunner().invoke(main, [*args, *flags, "--store", str(tmp_path / f"g{code}.json.gz")])
+        assert result.exit_code == code, result.output
+        assert result.stderr.splitlines() == [gap] + (
+            ["partial pull: 1 gap (exit 3; --allow-partial exits 0)"] if code else [])
+        assert "  skipped      1      throttled:cloudtrail:LookupEvents" in result.stdout.splitlines()
+        assert "  skipped      1      unsupported_event" in result.stdout.splitlines()  # SageMaker's ListTags

@@ -201,3 +201,30 @@ def test_cli_json(firehose, tmp_path):
 
     bad = CliRunner().invoke(main, [*args[:6], "--layout", "other"])
     assert bad.exit_code == 2 and "'other' is not one of 'bedrock-invocation', 'firehose'" in bad.output
+
+
+def test_cli_denied_objects_are_one_gap_line_exit_3_and_0_with_allow_partial(firehose, tmp_path, monkeypatch):
+    from botocore.awsrequest import AWSResponse
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+
+    def deny(request: Any, **_: Any) -> AWSResponse | None:  # a bucket policy denying the 2026/01/05 objects
+        return AWSResponse(request.url, 403, {}, Raw()) if "/firehose/2026/01/05/" in request.url else None
+
+    session = aws_session()
+    session.events.register("before-send.s3.GetObject", deny)
+    monkeypatch.setattr("graphgov.cli_pull_s3.aws_session", lambda profile=None, region=None: session)
+    args = ["pull", "s3", "--bucket", BUCKET, "--prefix", "firehose/", "--layout", "firehose",
+            "--quarantine", str(tmp_path / "q.jsonl")]
+    line = f"gap: s3:GetObject denied on s3://{BUCKET}/firehose/2026/01/05/* (2 objects)"
+    partial = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "a.json.gz"), "--format", "json"])
+    assert partial.exit_code == 3, partial.output
+    assert partial.stderr.splitlines() == [line, "partial pull: 1 gap (exit 3; --allow-partial exits 0)"]
+    out = json.loads(partial.stdout)
+    # the third object (2026/01/06) is read and loaded: its three EventBridge records
+    assert (out["records"], out["loaded"], out["files"]) == (5, 3, 1)
+    assert out["skipped"] == {"access_denied:s3:GetObject": 2}
+    allowed = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
+    assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, [line])

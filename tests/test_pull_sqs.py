@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 from graph_dump import dump
 from helpers import FIXTURES, eventbridge_envelope, iam_guide_sts_records
@@ -158,7 +159,7 @@ def test_cli_json(queue, tmp_path):
     assert out == {
         "records": 7, "loaded": 5, "skipped": {"s3_test_event": 1}, "quarantined": 1, "skipped_events": {},
         "files": 0, "nodes": out["nodes"], "edges": out["edges"], "quarantine_file": str(tmp_path / "q.jsonl"),
-        "access": out["access"], "objects": {"deleted": 7, "messages": 7}, "quarantine_known": 0,
+        "access": out["access"], "objects": {"deleted": 7, "messages": 7}, "quarantine_known": 0, "gaps": [],
         "reference_time": out["reference_time"],  # the run's start: tests/test_times.py checks it
     }
     store = EmbeddedStore(tmp_path / "g.json.gz")
@@ -199,3 +200,46 @@ def test_bad_arguments_are_refused_before_any_call(tmp_path):
 ])
 def test_queue_region_from_the_url(url, region):
     assert queue_region(url) == region
+
+
+def _deny_receive(session: Any, after: int) -> None:
+    """ReceiveMessage answers AccessDenied (a queue policy or key policy without the caller) after `after` calls."""
+    calls = {"n": 0}
+
+    def handler(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls["n"] += 1
+        if calls["n"] <= after:
+            return None
+        error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to receive"},
+                 "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return AWSResponse(None, 403, {}, None), error
+
+    session.events.register("before-call.sqs.ReceiveMessage", handler)
+
+
+def test_a_denied_receive_is_a_gap_after_what_was_received_is_loaded_and_deleted(queue, tmp_path):
+    session = aws_session()
+    _deny_receive(session, after=1)  # the first batch (all seven messages) is received, then the caller is refused
+    summary = pull_sqs(session, EmbeddedStore(tmp_path / "g.json.gz"), tmp_path / "q.jsonl", queue, wait_seconds=0)
+    assert summary.gaps == [{"action": "sqs:ReceiveMessage", "how": "denied", "resource": queue, "count": 1,
+                             "unit": "queue"}]
+    assert (summary.records, summary.loaded, dict(summary.skipped), summary.quarantined) == (
+        8, 5, {"s3_test_event": 1, "access_denied:sqs:ReceiveMessage": 1}, 1)
+    assert dict(summary.objects) == {"messages": 7, "deleted": 7}
+    assert in_queue(queue) == (0, 0)
+
+
+def test_cli_exit_codes_of_a_denied_queue(queue, tmp_path, monkeypatch):
+    session = aws_session()
+    _deny_receive(session, after=0)
+    monkeypatch.setattr("graphgov.aws.aws_session", lambda profile=None: session)
+    args = ["pull", "sqs", "--queue-url", queue, "--wait-seconds", "0", "--quarantine", str(tmp_path / "q.jsonl")]
+    line = f"gap: sqs:ReceiveMessage denied on {queue} (1 queue)"
+    denied = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "a.json.gz")])
+    assert denied.exit_code == 3, denied.output
+    assert denied.stderr.splitlines() == [line, "partial pull: 1 gap (exit 3; --allow-partial exits 0)"]
+    assert denied.stdout.splitlines()[0] == (
+        f"1 records from 0 messages of {queue} into embedded store {tmp_path / 'a.json.gz'}")
+    allowed = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
+    assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, [line])
+    assert in_queue(queue) == (7, 0)  # nothing received, nothing deleted

@@ -85,6 +85,7 @@ def account_folders(reader: BucketReader, logs: str, org_id: str | None, account
     if org_id:
         orgs, direct = [org_id], []
     else:  # a one-account trail's accounts sit in AWSLogs/ itself, an organisation's one level down
+        denied = reader.listings_denied
         top, contents = reader.level(logs)
         orgs = sorted(name for name in top if ORG_ID_RE.match(name))
         direct = sorted(name for name in top if ACCOUNT_ID.match(name))
@@ -92,13 +93,14 @@ def account_folders(reader: BucketReader, logs: str, org_id: str | None, account
         if others:
             notes.append(f"{where} holds folders that are neither an account id (12 digits) nor an organisation "
                          f"id, not read: {', '.join(_why_not(name) for name in others)}")
-        if not top:
+        if not top and reader.listings_denied == denied:  # (a denied listing is a gap, not an empty folder)
             notes.append(_no_logs_folder(reader, logs, contents))
     found = [(account, f"{logs}{account}/") for account in direct]
     for org in orgs:
+        denied = reader.listings_denied
         children, contents = reader.level(f"{logs}{org}/")
         members = sorted(name for name in children if ACCOUNT_ID.match(name))
-        if not members:
+        if not members and reader.listings_denied == denied:
             notes.append(f"{where}{org}/ holds no account folder (12 digits); found: {_listing(children, contents)}")
         found += [(account, f"{logs}{org}/{account}/") for account in members]
     chosen = [path for account, path in found if not wanted or account in wanted]
@@ -147,8 +149,9 @@ def pull_cloudtrail_s3(session: boto3.Session, store: Store, quarantine_path: Pa
                               relist_days=relist_days)
         for account_folder in account_folders(reader, f"{folder(prefix)}AWSLogs/", org_id, accounts, notes):
             trail = f"{account_folder}CloudTrail/"
+            denied = reader.listings_denied
             names = list(regions) or sorted(reader.level(trail)[0])
-            if not names:  # say what the account folder holds instead (one more listing, only then)
+            if not names and reader.listings_denied == denied:  # say what the account folder holds instead
                 children, contents = reader.level(account_folder)
                 notes.append(f"s3://{bucket}/{account_folder} holds no CloudTrail/<region>/ folder; found: "
                              f"{_listing(children, contents)}")

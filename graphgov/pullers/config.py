@@ -331,4 +331,4 @@ def pull_config(accounts: Iterable[tuple[str, boto3.Session]], store: Store, qua
             for kind, item in _Snapshot(account, session, session_regions(session, regions), time).items():
                 objects[kind] += 1
                 run.add(item)
-    return PullSummary(**vars(run.result()), objects=objects, time=time)
+    return PullSummary(**vars(run.result()), objects=objects, time=time, gaps=run.gaps.as_list())

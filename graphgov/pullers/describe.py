@@ -181,4 +181,5 @@ def pull_describe(accounts: Iterable[tuple[str, boto3.Session]], store: Store, q
     with pull_run(store, quarantine_path) as run:
         for item in describer.items():
             run.add(item)
-    return PullSummary(**vars(run.result()), objects=describer.objects, time=iso_time(clock()))
+    return PullSummary(**vars(run.result()), objects=describer.objects, time=iso_time(clock()),
+                       gaps=run.gaps.as_list())

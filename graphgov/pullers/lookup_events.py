@@ -10,6 +10,10 @@ Events reach LookupEvents up to ~15 minutes late, so the next scan starts a trai
 time and relies on eventID de-duplication for what it reads again. Events that arrive later than the
 window are missed: the window is a parameter. Event history keeps 90 days; a first scan reads them all.
 
+A scan denied LookupEvents, or still throttled after its retries, is a gap (graphgov.pullers._gaps): one
+record skipped `access_denied:`/`throttled:cloudtrail:LookupEvents`, its checkpoint left where it was,
+and the other scans go on.
+
 The same spacing, backoff and error lines serve the other API pullers (logs, describe, config).
 """
 
@@ -40,7 +44,7 @@ from graphgov.aws import (
     utc_now,
 )
 from graphgov.pipeline import LoadRun
-from graphgov.readers import unwrap
+from graphgov.readers import RawRecord, unwrap
 from graphgov.stores.base import Store
 
 T = TypeVar("T")
@@ -90,6 +94,17 @@ def pull_error(exc: Exception, what: str) -> PullError:
             return PullError(f"access denied to {what} ({code}): {message}")
         return PullError(f"{what} failed ({code or 'error'}): {message}")
     return PullError(f"cannot read {what}: {exc}")
+
+
+def scan_gap(exc: ClientError) -> str | None:
+    """`access_denied` or `throttled` (retries exhausted) when a failed call leaves a gap the pull can
+    step over (graphgov.pullers._gaps); None when the failure must stop the pull."""
+    code = error_code(exc)
+    if code in ACCESS_DENIED_CODES:
+        return "access_denied"
+    if code in THROTTLE_CODES:
+        return "throttled"
+    return None
 
 
 def with_backoff(call: Callable[[], T], limiter: RateLimiter, sleep: Callable[[float], None],
@@ -153,7 +168,7 @@ def pull_lookup_events(accounts: Iterable[tuple[str, boto3.Session]], store: Sto
                 for source in sources:
                     _scan(run, objects, client, limiter, sleep, account, region, source, since, clock(),
                           window, page_size)
-    return PullSummary(**vars(run.result()), objects=objects, time=iso_time(clock()))
+    return PullSummary(**vars(run.result()), objects=objects, time=iso_time(clock()), gaps=run.gaps.as_list())
 
 
 def _scan(run: LoadRun, objects: Counter, client: BaseClient, limiter: RateLimiter, sleep: Callable[[float], None],
@@ -174,7 +189,16 @@ def _scan(run: LoadRun, objects: Counter, client: BaseClient, limiter: RateLimit
     while True:
         try:
             page = with_backoff(lambda: client.lookup_events(**params), limiter, sleep, throttled)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            gap = scan_gap(exc)
+            if gap is None:
+                raise pull_error(exc, what) from None
+            # a gap, not a stop: the scan's position stays where it was, the other scans go on
+            objects["scan_incomplete"] += 1
+            run.add_raw(RawRecord(None, None, f"lookup-events:{account}:{region}:{source}",
+                                  skip=f"{gap}:cloudtrail:LookupEvents"))
+            return
+        except BotoCoreError as exc:
             raise pull_error(exc, what) from None
         objects["page"] += 1
         for index, event in enumerate(page.get("Events") or ()):

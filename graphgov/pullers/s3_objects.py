@@ -21,8 +21,10 @@ Failures: S3 throttling (SlowDown, 503) and other transient errors are retried w
 backoff (`Backoff`, botocore's own retries off so there is one retry policy); retries are counted. An
 object deleted between the listing and the read is accounted as one record skipped `gone:s3:GetObject`
 and marked read (it is gone: reading it again can only fail again). An object the caller may not read
-is skipped `access_denied:s3:GetObject` and not marked, so a pull with better permissions reads it
-while its day is still in the window. Anything else (a listing refused, retries exhausted, a stream
+is skipped `access_denied:s3:GetObject` and not marked, and a folder it may not list is one record
+skipped `access_denied:s3:ListObjectsV2`: both are gaps (graphgov.pullers._gaps), and the stream's
+checkpoint does not move past their day, so every later pull lists that day again and reports the gap
+until the caller may read it (then the pull reads it). Anything else (a listing refused, retries exhausted, a stream
 broken mid-object) stops the pull with a PullError: what was written is consistent, the next pull resumes.
 
 The summary's `objects` counts: `s3_object` objects read (also the summary's `files`),
@@ -51,6 +53,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from graphgov.aws import ACCESS_DENIED_CODES, CREDENTIAL_CODES, PullError, PullSummary, error_code, error_message
 from graphgov.pipeline import CHUNK_RECORDS, LoadRun
+from graphgov.pullers._gaps import PullRun
 from graphgov.readers import RawRecord, read_stream
 from graphgov.stores.base import Store
 
@@ -141,6 +144,7 @@ class BucketReader:
         except BotoCoreError as exc:
             raise PullError(f"cannot create the AWS s3 client: {exc}") from None
         self.objects: Counter = Counter(dict.fromkeys(OBJECT_COUNTS, 0))
+        self.listings_denied = 0  # listings refused so far: a day after one is never checkpointed
 
     # --- requests -----------------------------------------------------------------------------------
 
@@ -154,7 +158,7 @@ class BucketReader:
                 status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
                 if code in ("NoSuchKey", "404") and operation == "get_object":
                     raise _Gone() from None
-                if code in ACCESS_DENIED_CODES and operation == "get_object":
+                if code in ACCESS_DENIED_CODES and operation in ("get_object", "list_objects_v2"):
                     raise _Denied() from None
                 if code in CREDENTIAL_CODES:
                     raise PullError(f"AWS refused the credentials ({code}): {error_message(exc)}") from None
@@ -177,7 +181,14 @@ class BucketReader:
         if delimiter:
             params["Delimiter"] = "/"
         while True:
-            page = self._call("list_objects_v2", **params)
+            try:
+                page = self._call("list_objects_v2", **params)
+            except _Denied:  # a gap: the folder's objects are unknown, the walk goes on elsewhere
+                self.listings_denied += 1
+                self.objects["list_denied"] += 1
+                self.run.add_raw(RawRecord(None, None, f"s3://{self.bucket}/{prefix}",
+                                           skip="access_denied:s3:ListObjectsV2"))
+                return
             self.objects["list_page"] += 1
             yield page
             if not page.get("IsTruncated"):
@@ -266,11 +277,17 @@ class BucketReader:
         if done:
             window = date.fromisoformat(done) - timedelta(days=self.relist_days)
             start = max(start, window) if start else window
+        denied = self._denied()
         for prefix, day in self.days(root, start, years):
             for page in self.pages(prefix):  # the whole day, hours and other sub-folders included
                 self.read_objects(page.get("Contents") or [], day.isoformat(), ignore)
+            if self._denied() > denied:  # a gap (folder or object): its day stays in the next pull's range
+                continue
             if not done or day.isoformat() >= done:
                 self.run.set_checkpoint(name, day.isoformat())
+
+    def _denied(self) -> int:
+        return self.listings_denied + self.objects["s3_object_denied"]
 
     def walk(self, prefix: str, since: date | None, ignore: Callable[[str], bool] = lambda key: False,
              depth: int = 0) -> None:
@@ -303,13 +320,13 @@ IGNORED: dict[str, Callable[[str], bool]] = {
 def run_pull(store: Store, quarantine_path: Path, chunk_records: int,
              body: Callable[[LoadRun], Counter]) -> PullSummary:
     """Drive one LoadRun through `body` (which returns its object counts) and summarise it."""
-    run = LoadRun(store, quarantine_path, chunk_records)
+    run = PullRun(store, quarantine_path, chunk_records)
     try:
         objects = body(run)
         run.finish()
     finally:
         run.close()
-    return PullSummary(**vars(run.result()), objects=objects)
+    return PullSummary(**vars(run.result()), objects=objects, gaps=run.gaps.as_list())
 
 
 def pull_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",

@@ -18,6 +18,8 @@ location `<queue url>#<message id>`) and deleted. It is not left for a dead-lett
 is in the bytes and never goes away, so redelivering it would only quarantine it again on every run,
 and a queue without a redrive policy would keep it until its retention ends. A write that fails (the
 store is down) is different: the error stops the pull before the delete, and the messages come back.
+A ReceiveMessage the caller may not make (or a queue key it may not use) is a gap
+(graphgov.pullers._gaps): what was received before it is written and deleted, the pull ends partial.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.aws import PullError, PullSummary, error_code, error_message
-from graphgov.pipeline import CHUNK_RECORDS, LoadRun
+from graphgov.aws import ACCESS_DENIED_CODES, PullError, PullSummary, error_code, error_message
+from graphgov.pipeline import CHUNK_RECORDS
+from graphgov.pullers._gaps import PullRun
 from graphgov.readers import RawRecord, unwrap
 from graphgov.stores.base import Store
 
@@ -77,11 +80,18 @@ def sqs_client(session: boto3.Session, queue_url: str) -> BaseClient:
         raise PullError(f"cannot create the AWS sqs client: {exc}") from None
 
 
+class ReceiveDenied(PullError):
+    """The caller may not receive from the queue (or decrypt it): a gap, not a failure of the pull."""
+
+
 def receive_batch(sqs: BaseClient, queue_url: str, count: int, wait_seconds: int) -> list[dict[str, Any]]:
     """Up to `count` (at most 10) messages, waiting up to `wait_seconds` for the first (long polling)."""
     try:
         response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=wait_seconds)
     except ClientError as exc:
+        code = error_code(exc)
+        if code in ACCESS_DENIED_CODES or code.startswith("KMS.AccessDenied"):
+            raise ReceiveDenied(f"cannot receive from {queue_url}: {code}: {error_message(exc)}") from None
         raise PullError(f"cannot receive from {queue_url}: {error_code(exc) or 'error'}: "
                         f"{error_message(exc)}") from None
     except BotoCoreError as exc:
@@ -117,14 +127,18 @@ def pull_sqs(session: boto3.Session, store: Store, quarantine_path: Path, queue_
     if max_messages is not None and max_messages < 1:
         raise PullError(f"--max-messages must be at least 1, got {max_messages}")
     sqs = sqs_client(session, queue_url)
-    run = LoadRun(store, quarantine_path, chunk_records)
+    run = PullRun(store, quarantine_path, chunk_records)
     objects: Counter = Counter()
     held: list[dict[str, Any]] = []  # messages whose records wait for the run's end
     try:
         received = 0
         while max_messages is None or received < max_messages:
             count = BATCH_MAX if max_messages is None else min(BATCH_MAX, max_messages - received)
-            messages = receive_batch(sqs, queue_url, count, wait_seconds)
+            try:
+                messages = receive_batch(sqs, queue_url, count, wait_seconds)
+            except ReceiveDenied:  # a gap: what was received is written and deleted, the rest stays queued
+                run.add_raw(RawRecord(None, None, queue_url, skip="access_denied:sqs:ReceiveMessage"))
+                break
             if not messages:
                 break
             received += len(messages)
@@ -141,7 +155,7 @@ def pull_sqs(session: boto3.Session, store: Store, quarantine_path: Path, queue_
         _acknowledge(sqs, queue_url, held, objects)
     finally:
         run.close()
-    return PullSummary(**vars(run.result()), objects=objects)
+    return PullSummary(**vars(run.result()), objects=objects, gaps=run.gaps.as_list())
 
 
 def _acknowledge(sqs: BaseClient, queue_url: str, messages: Sequence[Mapping[str, Any]],
