@@ -108,7 +108,7 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
         "event": "sqs", "records": 3, "loaded": 1, "skipped": {"s3_test_event": 1, "write_failed": 1},
         "quarantined": 0, "files": 0, "skipped_events": {}, "quarantine_file": None, "messages": 4,
         "batchItemFailures": [{"itemIdentifier": "m-api-call"}, {"itemIdentifier": "m-garbage"}],
-        "error": "ConnectionError: store unavailable"}
+        "error": "ConnectionError: store unavailable", "quarantine_known": 0, "reference_time": ANY}
     store = EmbeddedStore(env["store"])
     _requester, _owner, chaining = iam_guide_sts_records()
     assert store.unseen([f"ct:{chaining['eventID']}"]) == {f"ct:{chaining['eventID']}"}  # really not written
@@ -164,7 +164,8 @@ def test_a_failed_write_outside_sqs_loads_nothing_and_raises_for_the_retry(env, 
     records = 1 if kind == "eventbridge" else 2
     assert json.loads(summary) == {
         "event": kind, "records": records, "loaded": 0, "skipped": {"write_failed": records}, "quarantined": 0,
-        "files": 0, "skipped_events": {}, "quarantine_file": None, "error": "ConnectionError: store unavailable"}
+        "files": 0, "skipped_events": {}, "quarantine_file": None, "error": "ConnectionError: store unavailable",
+        "quarantine_known": 0, "reference_time": ANY}
     assert not env["store"].exists()
 
 

@@ -313,6 +313,9 @@ class CrashingStore:
         self.inner.write(aggregate, seen, checkpoints)
         self.inner.commit()
 
+    def write_claimed(self, aggregate: Any, seen: Any, claims: Any, checkpoints: Any = None) -> None:
+        self.write(aggregate, seen, checkpoints)  # the pipeline's write (claims matter only to Neo4j)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
@@ -348,7 +351,10 @@ def test_a_crash_between_a_chunk_and_its_markers_loses_and_doubles_nothing(bucke
     rerun_store = EmbeddedStore(path)  # the next process sees what was made durable
     rerun = pull(rerun_store, tmp_path, chunk_records=100)
     assert dump(rerun_store) == dump(clean.inner) == reference["dump"]
-    assert crashed.loaded + rerun.loaded == clean_summary.loaded  # nothing loaded twice, nothing lost
+    # nothing loaded twice, nothing lost (the dumps above); a run counts a record loaded only once its write
+    # returned (issue 12), so the records of the write that crashed after committing are in the store but in
+    # neither run's `loaded`: at most one chunk of them
+    assert 0 <= clean_summary.loaded - crashed.loaded - rerun.loaded <= 100
     assert rerun.records == RECORDS  # no marker survived the crash: every object is read again
     # what the crashed run wrote comes back as duplicates (its loaded records, and the copies of shared calls
     # it had already settled); everything else is accounted as in a clean run
