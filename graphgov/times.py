@@ -37,4 +37,8 @@ def to_utc_iso(value: object) -> str:
 
 def _from_epoch(number: float) -> str:
     seconds = number / 1000.0 if number > 1e11 else number  # epoch ms vs s
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError) as exc:  # NaN, inf, or past the platform's time_t
+        raise ValueError(f"epoch time out of range: {number!r}") from exc
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphgov import ids
+from graphgov.delta import Malformed
 
 
 def partition(record: Mapping[str, Any]) -> str:
@@ -39,6 +40,25 @@ def get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
         if name.lower() in lowered:
             return lowered[name.lower()]
     return None
+
+
+def list_ci(mapping: Mapping[str, Any], *names: str) -> list[Any]:
+    """A list-valued field (case-insensitive); [] when absent or null. Malformed when it holds something else:
+    a selector or statement list of another shape is unknown, never taken as empty."""
+    return _as_list(get_ci(mapping, *names), names[0])
+
+
+def dig_list(mapping: Any, *path: str) -> list[Any]:
+    """`dig` for a list-valued field: [] when absent, null or empty; Malformed when it holds something else."""
+    return _as_list(dig(mapping, *path), ".".join(path))
+
+
+def _as_list(value: Any, name: str) -> list[Any]:
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"{name}: expected a list, got {type(value).__name__}")
+    return value
 
 
 def resources(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -1,0 +1,111 @@
+"""What every fuzz level checks, the owner of a crash, and the figures printed at the session's end.
+
+A crash is any exception other than the named outcomes (Skip, Malformed, IdentityError). Its owner is
+the project module of the innermost frame: the fuzz engineer's (loaders, aggregate, delta, ids, times) or
+another's (readers, derivation, store, pipeline), so the report can route it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphgov.aggregate import Aggregate, merge_attrs
+from graphgov.delta import GraphDelta, Malformed, Skip
+from graphgov.ids import IdentityError
+from graphgov.pipeline import parse_record
+from graphgov.readers import RawRecord
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMED_OUTCOMES = (Skip, Malformed, IdentityError)
+OWNERS = {
+    "readers": ("graphgov/readers.py", "graphgov/shippers.py"),
+    "derivation": ("graphgov/policy", "graphgov/conditions.py", "graphgov/effective.py", "graphgov/access",
+                   "graphgov/replication.py", "graphgov/graph_walk.py"),
+    "store": ("graphgov/stores/",),
+    "pipeline": ("graphgov/pipeline.py",),
+    "questions": ("graphgov/questions.py", "graphgov/embedded_"),
+}
+
+
+def scale() -> float:
+    """The run's size factor: --fuzz-scale or GRAPHGOV_FUZZ_SCALE (1 by default: the CI budget)."""
+    return float(os.environ.get("GRAPHGOV_FUZZ_SCALE") or 1)
+
+
+def random_mode() -> bool:
+    """Random seeds (a new search each run) instead of CI's fixed derandomized one."""
+    return os.environ.get("GRAPHGOV_FUZZ_RANDOM", "") not in ("", "0")
+
+
+@dataclass
+class Figures:
+    values: Counter = field(default_factory=Counter)  # level -> generated values tried
+    crashes: Counter = field(default_factory=Counter)  # level -> crashes
+    unaccounted: int = 0  # records neither loaded, skipped nor quarantined
+    unusable: int = 0  # stores that failed a question or a reload after a load
+    seconds: Counter = field(default_factory=Counter)
+
+    def line(self) -> str:
+        levels = ", ".join(f"{level} {self.values[level]:,}" for level in ("parser", "pipeline", "store"))
+        return (f"graphgov fuzz: {sum(self.values.values()):,} values ({levels}); crashes "
+                f"{sum(self.crashes.values())}; unaccounted records {self.unaccounted}; unusable stores "
+                f"{self.unusable}; scale {scale():g}, {'random' if random_mode() else 'derandomized'}")
+
+
+FIGURES = Figures()
+
+
+def owner_of(exc: BaseException) -> str:
+    """The area whose code raised `exc`: its innermost frame inside the project."""
+    owner = "fuzz"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        try:
+            rel = Path(frame.filename).resolve().relative_to(ROOT).as_posix()
+        except ValueError:
+            continue
+        if rel.startswith("tests/"):
+            continue
+        owner = next((name for name, prefixes in OWNERS.items() if rel.startswith(prefixes)), "fuzz")
+    return owner
+
+
+def crash_text(exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/site-packages/" not in f.filename]
+    where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else "?"
+    return f"{type(exc).__name__}: {str(exc)[:300]} at {where} (owner: {owner_of(exc)})"
+
+
+def fold(delta: GraphDelta) -> None:
+    """What a store write does with a delta: aggregate it, then fold the rows into held rows twice."""
+    aggregate = Aggregate()
+    aggregate.add(delta)
+    aggregate.add(delta)
+    for attrs in list(aggregate.nodes.values()) + list(aggregate.edges.values()):
+        held: dict[str, Any] = {}
+        merge_attrs(held, dict(attrs))
+        merge_attrs(held, dict(attrs))
+
+
+def parse_one(kind: str, record: Any) -> str:
+    """Parse one record: 'delta', 'skip' or 'quarantine'; any other exception propagates as the crash."""
+    raw = RawRecord(kind, record, "fuzz")
+    try:
+        delta = parse_record(raw, {})
+    except Skip:
+        return "skip"
+    except (Malformed, IdentityError):
+        return "quarantine"
+    assert isinstance(delta, GraphDelta), f"parser returned {type(delta).__name__}"
+    assert isinstance(delta.time, str) and len(delta.time) >= 20, f"time {delta.time!r}"
+    fold(delta)
+    return "delta"
+
+
+def finite(value: Any) -> bool:
+    return not (isinstance(value, float) and not math.isfinite(value))
