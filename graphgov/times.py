@@ -16,12 +16,12 @@ _FRACTION_RE = re.compile(r"(\.\d+)")
 def to_utc_iso(value: object) -> str:
     """Normalise a timestamp; raises ValueError when it cannot be read as one."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _from_epoch(float(value))
+        return _from_epoch(value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"no timestamp: {value!r}")
     text = value.strip()
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
-        return _from_epoch(float(text))
+        return _from_epoch(text)
     text = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d{2}-\d{2} ", text) else text
     text = _FRACTION_RE.sub(lambda m: m.group(1)[:7], text, count=1)  # Python takes at most 6 digits
     if text.endswith(("Z", "z")):
@@ -32,13 +32,22 @@ def to_utc_iso(value: object) -> str:
         raise ValueError(f"unreadable timestamp: {value!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _from_epoch(number: float) -> str:
-    seconds = number / 1000.0 if number > 1e11 else number  # epoch ms vs s
     try:
+        return _iso(parsed.astimezone(timezone.utc))
+    except OverflowError as exc:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError(f"timestamp out of range: {value!r}") from exc
+
+
+def _iso(moment: datetime) -> str:
+    """Fixed width whatever the year (`strftime("%Y")` writes year 1 as `1`, breaking string order)."""
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
+
+
+def _from_epoch(value: float | str) -> str:
+    try:
+        number = float(value)
+        seconds = number / 1000.0 if number > 1e11 else number  # epoch ms vs s
         moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError) as exc:  # NaN, inf, or past the platform's time_t
-        raise ValueError(f"epoch time out of range: {number!r}") from exc
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError) as exc:  # huge, NaN, inf, or past the platform's time_t
+        raise ValueError(f"epoch time out of range: {value!r}") from exc
+    return _iso(moment)

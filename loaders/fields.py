@@ -34,12 +34,25 @@ def params(record: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
-    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions."""
+    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions.
+    None when `mapping` is not an object (a list or a string where an object belongs holds no member)."""
+    if not isinstance(mapping, Mapping):
+        return None
     lowered = {str(k).lower(): v for k, v in mapping.items()}
     for name in names:
         if name.lower() in lowered:
             return lowered[name.lower()]
     return None
+
+
+def is_unicode(text: str) -> bool:
+    """Whether `text` can be written as UTF-8: JSON's `\\udXXX` escapes can produce lone surrogates, which
+    no store, hash or file write accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def list_ci(mapping: Mapping[str, Any], *names: str) -> list[Any]:
@@ -83,8 +96,8 @@ def cross(principal_account: str | None, resource_account: str | None) -> dict[s
 def bytes(record: Mapping[str, Any], field: str) -> int:
     value = section(record, "additionalEventData").get(field)
     try:
-        return max(int(float(value)), 0) if value is not None else 0
-    except (TypeError, ValueError):
+        return min(max(int(float(value)), 0), 2**63 - 1) if value is not None else 0
+    except (TypeError, ValueError, OverflowError):  # unreadable, NaN or infinite: no byte count, as when absent
         return 0
 
 

@@ -378,7 +378,7 @@ def _model_package(record: Mapping[str, Any], principal: Principal, nodes: list,
         package_node_rows(package, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ModelPackage", package, {}, name))
     status = fields.get_ci(request, "modelApprovalStatus")
-    if status in APPROVAL_EDGES:
+    if isinstance(status, str) and status in APPROVAL_EDGES:
         edges.append(EdgeRow(APPROVAL_EDGES[status], principal.node_type, principal.key, "ModelPackage", package,
                              {}, name))
 

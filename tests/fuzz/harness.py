@@ -109,3 +109,23 @@ def parse_one(kind: str, record: Any) -> str:
 
 def finite(value: Any) -> bool:
     return not (isinstance(value, float) and not math.isfinite(value))
+
+
+def crash_of(call: Any) -> Any:
+    """`call()`'s crash (any exception but the named outcomes), or None."""
+    try:
+        call()
+    except NAMED_OUTCOMES:
+        return None
+    except Exception as exc:  # noqa: BLE001 - that is what is being looked for
+        return exc
+    return None
+
+
+def fail_with(level: str, kind: str, record: Any, exc: BaseException, minimal: Any) -> None:
+    """Count the crash and fail the test with the minimised input, ready for tests/regressions/."""
+    import json
+
+    FIGURES.crashes[level] += 1
+    text = json.dumps(minimal, allow_nan=True, default=repr)
+    raise AssertionError(f"{level} crash: {crash_text(exc)}\nminimised {kind} record: {text[:4000]}") from exc

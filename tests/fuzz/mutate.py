@@ -93,7 +93,10 @@ def _apply(value: Any, path: tuple, op: str, new: Any) -> Any:
         return _leaf(value, op, new)
     step, rest = path[0], path[1:]
     if step == INTO_JSON:
-        inner = _apply(json.loads(value), rest, op, new)
+        try:
+            inner = _apply(json.loads(value), rest, op, new)
+        except (TypeError, ValueError):  # an earlier mutation replaced the JSON text
+            return value
         return json.dumps(inner, allow_nan=True) if inner is not _DROP else ""
     if isinstance(value, dict) and step in value:
         out = dict(value)
