@@ -31,7 +31,18 @@ POLICY_VALUES: list[Any] = [
 ]
 
 
-def random_scalar(rng: random.Random) -> Any:
+def _depth(value: Any) -> int:
+    depth = 0
+    while isinstance(value, (dict, list)) and value:
+        value = next(iter(value.values())) if isinstance(value, dict) else value[0]
+        depth += 1
+    return depth
+
+
+SHALLOW = [v for v in FIXED_HOSTILE if _depth(v) < 100]  # without the values deep enough to test recursion
+
+
+def random_scalar(rng: random.Random, deep: bool = True) -> Any:
     pick = rng.randrange(9)
     if pick == 0:
         return rng.randint(-(2**70), 2**70)
@@ -41,19 +52,19 @@ def random_scalar(rng: random.Random) -> Any:
         return rng.choice([True, False, None])
     if pick == 3:
         return "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 40)))
-    return rng.choice(FIXED_HOSTILE)
+    return rng.choice(FIXED_HOSTILE if deep else SHALLOW)
 
 
-def random_value(rng: random.Random, depth: int = 0, policy: bool = False) -> Any:
+def random_value(rng: random.Random, depth: int = 0, policy: bool = False, deep: bool = True) -> Any:
     pick = rng.randrange(10)
     if policy and pick < 3:
         return rng.choice(POLICY_VALUES)
     if depth < 3 and pick == 8:
-        return [random_value(rng, depth + 1, policy) for _ in range(rng.randrange(0, 4))]
+        return [random_value(rng, depth + 1, policy, deep) for _ in range(rng.randrange(0, 4))]
     if depth < 3 and pick == 9:
-        return {"".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 8))): random_value(rng, depth + 1, policy)
-                for _ in range(rng.randrange(0, 4))}
-    return random_scalar(rng)
+        return {"".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 8))):
+                random_value(rng, depth + 1, policy, deep) for _ in range(rng.randrange(0, 4))}
+    return random_scalar(rng, deep)
 
 
 @cache
@@ -62,25 +73,25 @@ def _seed_paths(policy: bool, index: int) -> tuple[tuple, ...]:
     return tuple(_paths(seeds[index].record)[1:])
 
 
-def mutate(rng: random.Random, policy: bool = False) -> tuple[Seed, Any]:
-    """One seed record, mutated at 1 to 3 places."""
+def mutate(rng: random.Random, policy: bool = False, deep: bool = True) -> tuple[Seed, Any]:
+    """One seed record, mutated at 1 to 3 places (`deep`: hostile values include ~900-level nesting)."""
     seeds = policy_seeds() if policy else all_seeds()
     index = rng.randrange(len(seeds))
     seed, record = seeds[index], seeds[index].record
     places = _seed_paths(policy, index)
     if not places or rng.random() < 0.005:
-        return seed, random_value(rng)
+        return seed, random_value(rng, deep=deep)
     for _ in range(rng.choice((1, 1, 2, 3))):
         path = rng.choice(places)
         op = rng.choice(OPS)
-        new = random_value(rng, policy=policy) if op in ("replace", "dup_key") else None
+        new = random_value(rng, policy=policy, deep=deep) if op in ("replace", "dup_key") else None
         record = _apply(record, path, op, new)
     return seed, record
 
 
-def batch(seed: int, size: int, policy: bool = False) -> list[tuple[Seed, Any]]:
+def batch(seed: int, size: int, policy: bool = False, deep: bool = True) -> list[tuple[Seed, Any]]:
     rng = random.Random(seed)
-    return [mutate(rng, policy) for _ in range(size)]
+    return [mutate(rng, policy, deep) for _ in range(size)]
 
 
 # --- wrappers: the same records delivered the ways AWS delivers them -------------------------------------
