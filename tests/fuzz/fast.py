@@ -129,3 +129,42 @@ def wrap(records: list[Any], how: str) -> bytes:
 
 
 WRAPPERS = ("jsonl", "records", "array", "concatenated", "eventbridge", "lookup", "cloudwatch")
+ENVELOPES = ("records", "eventbridge", "lookup", "cloudwatch-decoded", "sqs", "sns")
+
+
+def envelope(records: list[Any], how: str, rng: random.Random) -> bytes:
+    """The records in a delivery envelope whose own fields are then mutated (wrong types, dropped, swapped):
+    the CloudWatch Logs payload, the LookupEvents page, SQS/SNS bodies, EventBridge and Records wrappers."""
+    if how == "records":
+        value: Any = {"Records": records}
+    elif how == "eventbridge":
+        value = [{"version": "0", "id": f"e{i}", "detail-type": "AWS API Call via CloudTrail", "source": "aws.x",
+                  "detail": r} for i, r in enumerate(records)]
+    elif how == "lookup":
+        value = {"Events": [{"EventId": f"e{i}", "CloudTrailEvent": _dumps(r)} for i, r in enumerate(records)]}
+    elif how == "cloudwatch-decoded":
+        value = {"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "g", "logStream": "s",
+                 "logEvents": [{"id": str(i), "timestamp": 0, "message": _dumps(r)} for i, r in enumerate(records)]}
+    elif how == "sqs":
+        value = {"Records": [{"eventSource": "aws:sqs", "messageId": str(i), "body": _dumps(r)}
+                             for i, r in enumerate(records)]}
+    else:
+        value = {"Records": [{"EventSource": "aws:sns", "Sns": {"Type": "Notification", "Message": _dumps(r)}}
+                             for i, r in enumerate(records)]}
+    places = [p for p in _paths(value) if p and len(p) <= 4 and not _inside_record(p, how)]
+    for _ in range(rng.choice((1, 2, 3))):
+        if places:
+            value = _apply(value, rng.choice(places), rng.choice(OPS), random_value(rng, deep=False))
+    if rng.random() < 0.2:  # the awslogs form: the payload gzip+base64 encoded, or its data field mutated
+        value = {"awslogs": {"data": base64.b64encode(gzip.compress(_dumps(value).encode("utf-8", "surrogatepass")))
+                             .decode() if rng.random() < 0.7 else random_value(rng, deep=False)}}
+    return _dumps(value).encode("utf-8", "surrogatepass")
+
+
+def _inside_record(path: tuple, how: str) -> bool:
+    """Paths into the records themselves (mutated elsewhere): only the envelope's own fields are mutated here."""
+    if how == "records":
+        return len(path) > 2
+    if how == "eventbridge":
+        return len(path) > 2 and path[1] == "detail"
+    return "<json>" in path

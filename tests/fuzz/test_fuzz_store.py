@@ -25,7 +25,7 @@ from graphgov.pipeline import load_deltas
 from graphgov.readers import RawRecord
 
 EMBEDDED_EXAMPLES = 150
-NEO4J_EXAMPLES = 12
+NEO4J_EXAMPLES = 6
 POLICY_BATCH, GENERAL_BATCH, CONTEXT = 30, 15, 15
 
 

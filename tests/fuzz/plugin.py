@@ -1,4 +1,8 @@
-"""The fuzz suite's options and its closing figures (printed once, at the end of the session)."""
+"""The fuzz suite's options and its closing figures (printed once, at the end of the session).
+
+A plugin registered by tests/conftest.py (not a conftest of its own folder), so `pytest --fuzz-scale=10` works
+from the project root as well as `pytest tests/fuzz --fuzz-scale=10`.
+"""
 
 from __future__ import annotations
 
