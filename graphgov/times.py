@@ -40,7 +40,8 @@ def to_utc_iso(value: object) -> str:
 
 def _iso(moment: datetime) -> str:
     """Fixed width whatever the year (`strftime("%Y")` writes year 1 as `1`, breaking string order)."""
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
+    text = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text if moment.year >= 1000 else f"{moment.year:04d}{text[text.index('-'):]}"
 
 
 def _from_epoch(value: float | str) -> str:

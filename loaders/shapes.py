@@ -4,7 +4,8 @@ A field that should be a string arriving as a list, an object, a number or NaN w
 set membership, hashing, sorting or string methods deep in a handler and crash the load. Checked once,
 before any handler runs, each misfit becomes `Malformed` naming the field and the type found, so the
 record is quarantined with that error. Absent and null fields pass (absence is each loader's business).
-Keys are matched case-insensitively, as the loaders read them (`fields.get_ci`).
+Fields are looked up by the names AWS writes; a resource entry's fields also in the other spelling the
+loaders read case-insensitively (`ARN`/`arn`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ USER_IDENTITY: Spec = {
                        "webIdFederationData": OBJECT},
     "onBehalfOf": {"userId": TEXT, "identityStoreArn": TEXT},
 }
-RESOURCE: Spec = {"ARN": TEXT, "type": TEXT, "accountId": TEXT}
+RESOURCE: Spec = {"ARN": TEXT, "arn": TEXT, "type": TEXT, "accountId": TEXT}
 CLOUDTRAIL_DISPATCH: Spec = {name: TEXT for name in ("eventSource", "eventName", "eventType", "eventCategory")}
 CLOUDTRAIL: Spec = {
     **{name: TEXT for name in ("eventVersion", "eventSource", "eventName", "eventID", "eventType", "eventCategory",
@@ -61,17 +62,14 @@ def _kind(value: Any) -> str:
 
 def check(value: Mapping[str, Any], spec: Spec, where: str = "") -> None:
     """Raise Malformed for the first field of `value` whose type does not fit `spec`."""
-    wanted = {name.lower(): (name, kind) for name, kind in spec.items()}
-    for key, item in value.items():
-        found = wanted.get(str(key).lower())
-        if found is None or item is None:
-            continue
-        name, kind = found
+    for name, kind in spec.items():
+        item = value.get(name)
+        if item is None or (kind == TEXT and type(item) is str):
+            continue  # absent, null, or the common case
         path = f"{where}{name}"
         if kind == TEXT:
-            if not isinstance(item, str):
-                raise Malformed(f"{path}: expected a string, got {_kind(item)}")
-        elif kind == SECTION:
+            raise Malformed(f"{path}: expected a string, got {_kind(item)}")
+        if kind == SECTION:
             if not isinstance(item, (Mapping, str)):
                 raise Malformed(f"{path}: expected an object, got {_kind(item)}")
         elif kind == OBJECT or isinstance(kind, Mapping):
