@@ -69,7 +69,10 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     handler = _handler(source, name)
     if handler is None:
         raise Skip("unsupported_event")
-    shapes.check(record, shapes.CLOUDTRAIL)  # a record the graph models: every field it reads has its type
+    try:  # a record the graph models: every field it reads has its type
+        shapes.check(record, shapes.CLOUDTRAIL)
+    except Malformed as exc:
+        raise Malformed(f"{source} {name}: {exc}") from None
     if record.get("errorCode"):
         raise Skip("failed_call")  # the action did not happen: no access, no assumption
     event_id = record.get("eventID")
