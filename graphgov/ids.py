@@ -17,9 +17,13 @@ Canonical forms
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 from urllib.parse import unquote, unquote_plus
 
 ARN_RE = re.compile(
@@ -29,6 +33,32 @@ ARN_RE = re.compile(
 
 class IdentityError(ValueError):
     """A value that should name an AWS thing does not parse as one."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _texts(func: F) -> F:
+    """Refuse non-string values for the parameters annotated `str` with IdentityError (a record field of
+    another type, say a list or NaN, would otherwise fail in a string method or an unhashable cache key)."""
+    params = list(inspect.signature(func).parameters.items())
+    names = frozenset(name for name, param in params if param.annotation == "str")
+    positions = tuple((index, name) for index, (name, _) in enumerate(params) if name in names)
+
+    def refuse(name: str, value: Any) -> IdentityError:
+        return IdentityError(f"{func.__name__}: {name} is not a string ({type(value).__name__})")
+
+    @functools.wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for index, name in positions:
+            if index < len(args) and type(args[index]) is not str and not isinstance(args[index], str):
+                raise refuse(name, args[index])
+        for name, value in kwargs.items():
+            if name in names and not isinstance(value, str):
+                raise refuse(name, value)
+        return func(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -43,9 +73,15 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
-@lru_cache(maxsize=8192)
 def parse_arn(value: str) -> Arn:
     """Split an ARN into its parts; raises IdentityError when it is not one (cached: ARNs repeat a lot)."""
+    if type(value) is not str and not isinstance(value, str):  # checked inline: the hottest call of a load
+        raise IdentityError(f"parse_arn: value is not a string ({type(value).__name__})")
+    return _parse_arn(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_arn(value: str) -> Arn:
     match = ARN_RE.match(value or "")
     if not match:
         raise IdentityError(f"not an ARN: {value!r}")
@@ -64,6 +100,7 @@ def _strip_path(rest: str) -> tuple[str, str]:
     return path, name
 
 
+@_texts
 def partition_of_region(region: str) -> str:
     """The ARN partition a Region belongs to (`aws`, `aws-cn`, `aws-us-gov`)."""
     if region.startswith("cn-"):
@@ -73,10 +110,12 @@ def partition_of_region(region: str) -> str:
     return "aws"
 
 
+@_texts
 def iam_arn(partition: str, account: str, kind: str, name: str) -> str:
     return f"arn:{partition}:iam::{account}:{kind}/{name}"
 
 
+@_texts
 @lru_cache(maxsize=8192)
 def canonical_iam_arn(value: str) -> tuple[str, str | None]:
     """Canonical (path-less) IAM role/user ARN and the path it carried, if any.
@@ -93,6 +132,7 @@ def canonical_iam_arn(value: str) -> tuple[str, str | None]:
     return iam_arn(arn.partition, arn.account, kind, name), path
 
 
+@_texts
 def role_arn_from_session(session_arn: str) -> str:
     """`arn:aws:sts::A:assumed-role/R/S` -> `arn:aws:iam::A:role/R` (the role's canonical key)."""
     arn = parse_arn(session_arn)
@@ -103,6 +143,7 @@ def role_arn_from_session(session_arn: str) -> str:
     return iam_arn(arn.partition, arn.account, "role", role_name)
 
 
+@_texts
 def session_name_from_session(session_arn: str) -> str:
     parts = parse_arn(session_arn).resource.split("/", 2)
     if len(parts) < 3 or parts[0] != "assumed-role" or not parts[2]:
@@ -121,6 +162,7 @@ def is_session_arn(value: object) -> bool:
     return True
 
 
+@_texts
 def canonical_principal_arn(value: str) -> str:
     """Key of the principal node a user-supplied ARN refers to (sessions map to their role)."""
     if is_arn(value) and ":assumed-role/" in value:
@@ -130,6 +172,7 @@ def canonical_principal_arn(value: str) -> str:
     return value
 
 
+@_texts
 def account_root_arn(partition: str, account: str) -> str:
     """The IAM way to name a whole account as a principal."""
     return f"arn:{partition}:iam::{account}:root"
@@ -153,14 +196,17 @@ class S3Location:
         return f"s3://{self.bucket}/{self.key}"
 
 
+@_texts
 def s3_bucket_arn(bucket: str, partition: str = "aws") -> str:
     return f"arn:{partition}:s3:::{bucket}"
 
 
+@_texts
 def s3_object_arn(bucket: str, key: str, partition: str = "aws") -> str:
     return f"arn:{partition}:s3:::{bucket}/{key}"
 
 
+@_texts
 def parse_s3_uri(uri: str) -> S3Location:
     """Parse `s3://b/k`, virtual-hosted and path-style `https://` URLs, and S3 ARNs.
 
@@ -199,6 +245,7 @@ def parse_s3_uri(uri: str) -> S3Location:
     raise IdentityError(f"not an S3 location: {uri!r}")
 
 
+@_texts
 def decode_notification_key(key: str) -> str:
     """S3 event notifications form-encode object keys (space -> '+'); CloudTrail keys are raw."""
     return unquote_plus(key)
@@ -261,6 +308,7 @@ def unique_principal_id(value: object) -> str | None:
     return ref.split(":", 1)[0] or None if ref else None
 
 
+@_texts
 def parse_copy_source(value: str) -> S3Location:
     """`x-amz-copy-source`: `bucket/key[?versionId=...]`, optionally URL-encoded, optionally `/`-led."""
     raw = unquote(value.split("?versionId=", 1)[0]).lstrip("/")
@@ -278,11 +326,13 @@ def parse_copy_source(value: str) -> S3Location:
 # --- SageMaker / KMS ----------------------------------------------------------------------------------
 
 
+@_texts
 def sagemaker_arn(partition: str, region: str, account: str, resource_type: str, name: str) -> str:
     """SageMaker ARNs carry the resource name lower-cased (request `MyEndpoint` -> `endpoint/myendpoint`)."""
     return f"arn:{partition}:sagemaker:{region}:{account}:{resource_type}/{name.lower()}"
 
 
+@_texts
 def model_package_group_arn(package_arn: str) -> str | None:
     """The group of a versioned model package ARN (`model-package/<group>/<version>`), in the package's
     account; None for an unversioned package, which belongs to no group."""
@@ -296,6 +346,7 @@ def model_package_group_arn(package_arn: str) -> str | None:
 _KEY_ID_RE = re.compile(r"^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 
+@_texts
 def kms_key_arn(key_ref: str, partition: str, region: str, account: str) -> str | None:
     """A key ARN from a key ARN or bare key id; aliases cannot be resolved from a log alone (None)."""
     if is_arn(key_ref):

@@ -68,12 +68,12 @@ class TimeWindow:
 def to_utc_iso(value: object) -> str:
     """Normalise a timestamp; raises ValueError when it cannot be read as one."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _from_epoch(float(value))
+        return _from_epoch(value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"no timestamp: {_shown(value)}")
     text = value.strip()
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
-        return _from_epoch(float(text))
+        return _from_epoch(text)
     text = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d{2}-\d{2} ", text) else text
     text = _FRACTION_RE.sub(lambda m: m.group(1)[:7], text, count=1)  # Python takes at most 6 digits
     if text.endswith(("Z", "z")):
@@ -90,9 +90,14 @@ def to_utc_iso(value: object) -> str:
         raise ValueError(f"timestamp out of range: {_shown(value)}") from exc
 
 
-def _from_epoch(number: float) -> str:
-    seconds = number / 1000.0 if number > 1e11 else number  # epoch ms vs s
-    return format_utc(datetime.fromtimestamp(seconds, tz=timezone.utc))
+def _from_epoch(value: float | str) -> str:
+    try:
+        number = float(value)
+        seconds = number / 1000.0 if number > 1e11 else number  # epoch ms vs s
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError) as exc:  # huge, NaN, inf, or past the platform's time_t
+        raise ValueError(f"epoch time out of range: {_shown(value)}") from exc
+    return format_utc(moment)
 
 
 def _shown(value: object, limit: int = 40) -> str:

@@ -76,6 +76,8 @@ def _create_access_point(record: Mapping[str, Any], principal: Principal, nodes:
             raise Malformed("CreateAccessPoint: no AccessPointArn, nor name, account and Region")
         point = ids.parse_access_point_arn(
             f"arn:{fields.partition(record)}:s3:{region}:{account}:accesspoint/{name}")
+        if point is None:  # e.g. a name holding `/` or a line break
+            raise Malformed(f"CreateAccessPoint: unreadable access point name {name!r}")
     bucket = _text(find_key(params, "Bucket"))
     if bucket is None:
         raise Malformed("CreateAccessPoint: no Bucket in requestParameters")

@@ -188,7 +188,7 @@ def customization_job_rows(request: Mapping[str, Any], job_arn: str, partition: 
     validators = fields.get_ci(validation, "validators") if isinstance(validation, Mapping) else None
     if validators is None and isinstance(validation, Mapping) and fields.get_ci(validation, "s3Uri"):
         validators = [validation]  # the guide's state-change sample writes {"s3Uri": ...} without validators
-    for index, validator in enumerate(validators or []):
+    for index, validator in enumerate(fields.dig_list({"validators": validators}, "validators")):
         uri = fields.get_ci(validator, "s3Uri") if isinstance(validator, Mapping) else None
         if uri:
             dataset = dataset_rows(uri, "S3Prefix", partition, nodes, edges)
@@ -284,7 +284,7 @@ def data_source(record: Mapping[str, Any], principal: Principal, nodes: list, ed
     nodes.append(NodeRow("KnowledgeBase", kb, {"arn": kb, "id": kb.rsplit("/", 1)[-1], "account_id": account,
                                                "region": region}))
     label = str(fields.get_ci(source, "dataSourceId") or fields.get_ci(source, "name") or "data-source")
-    for prefix in fields.get_ci(s3, "inclusionPrefixes") or [""]:
+    for prefix in fields.list_ci(s3, "inclusionPrefixes") or [""]:
         dataset = dataset_rows(f"s3://{bucket}/{prefix}", "S3Prefix", partition, nodes, edges)
         edges.append(EdgeRow("READS", "KnowledgeBase", kb, "Dataset", dataset, {"channels": [label]}))
     if isinstance(owner, str) and owner:

@@ -17,6 +17,7 @@ to S3 apart from the record (`inputBodyS3Path` / `outputBodyS3Path`): counted in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -121,8 +122,8 @@ def _latency(body: Any) -> int | None:
         for path in (("metrics", "latencyMs"), ("metadata", "metrics", "latencyMs"),
                      ("amazon-bedrock-invocationMetrics", "invocationLatency")):
             value = fields.dig(part, *path)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-                return int(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+                return int(value)  # NaN and infinity are no latency
     return None
 
 

@@ -23,6 +23,7 @@ from loaders import (
     replication,
     resource_policies,
     sagemaker,
+    shapes,
     tagging,
     trail_changes,
 )
@@ -61,12 +62,17 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     """One CloudTrail record -> GraphDelta (or Skip / Malformed)."""
     if not isinstance(record, Mapping):
         raise Malformed("record is not a JSON object")
+    shapes.check(record, shapes.CLOUDTRAIL_DISPATCH)  # what decides the handler, before it is looked up
     if record.get("eventType") == "AwsCloudTrailInsight" or record.get("eventCategory") == "Insight":
         raise Skip("insight_event")
     source, name = record.get("eventSource"), record.get("eventName")
     handler = _handler(source, name)
     if handler is None:
         raise Skip("unsupported_event")
+    try:  # a record the graph models: every field it reads has its type
+        shapes.check(record, shapes.CLOUDTRAIL)
+    except Malformed as exc:
+        raise Malformed(f"{source} {name}: {exc}") from None
     if record.get("errorCode"):
         raise Skip("failed_call")  # the action did not happen: no access, no assumption
     event_id = record.get("eventID")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphgov import ids
+from graphgov.delta import Malformed
 
 
 def partition(record: Mapping[str, Any]) -> str:
@@ -33,12 +34,44 @@ def params(record: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
-    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions."""
+    """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions.
+    None when `mapping` is not an object (a list or a string where an object belongs holds no member)."""
+    if not isinstance(mapping, Mapping):
+        return None
     lowered = {str(k).lower(): v for k, v in mapping.items()}
     for name in names:
         if name.lower() in lowered:
             return lowered[name.lower()]
     return None
+
+
+def is_unicode(text: str) -> bool:
+    """Whether `text` can be written as UTF-8: JSON's `\\udXXX` escapes can produce lone surrogates, which
+    no store, hash or file write accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def list_ci(mapping: Mapping[str, Any], *names: str) -> list[Any]:
+    """A list-valued field (case-insensitive); [] when absent or null. Malformed when it holds something else:
+    a selector or statement list of another shape is unknown, never taken as empty."""
+    return _as_list(get_ci(mapping, *names), names[0])
+
+
+def dig_list(mapping: Any, *path: str) -> list[Any]:
+    """`dig` for a list-valued field: [] when absent, null or empty; Malformed when it holds something else."""
+    return _as_list(dig(mapping, *path), ".".join(path))
+
+
+def _as_list(value: Any, name: str) -> list[Any]:
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"{name}: expected a list, got {type(value).__name__}")
+    return value
 
 
 def resources(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -63,8 +96,8 @@ def cross(principal_account: str | None, resource_account: str | None) -> dict[s
 def bytes(record: Mapping[str, Any], field: str) -> int:
     value = section(record, "additionalEventData").get(field)
     try:
-        return max(int(float(value)), 0) if value is not None else 0
-    except (TypeError, ValueError):
+        return min(max(int(float(value)), 0), 2**63 - 1) if value is not None else 0
+    except (TypeError, ValueError, OverflowError):  # unreadable, NaN or infinite: no byte count, as when absent
         return 0
 
 

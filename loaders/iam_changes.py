@@ -31,6 +31,8 @@ def add_state(record: Mapping[str, Any], principal: Principal, nodes: list, edge
               subject: str, slot: str, kind: str, *, document: Any = None, target: str | None = None,
               deleted: bool = False) -> None:
     """Append one event PolicyState and its HAS_POLICY edge: keyed by the event, so reloading changes nothing."""
+    if isinstance(document, str) and not fields.is_unicode(document):
+        raise Malformed(f"{record.get('eventName')}: policy document is not valid Unicode text (lone surrogate)")
     node, edge = policy_state(
         subject_type, subject, slot, kind, time=to_utc_iso(record.get("eventTime")),
         event_id=str(record.get("eventID")), document=document, target=target, deleted=deleted,

@@ -49,6 +49,8 @@ def role_rows(role_arn: str, account_hint: str | None = None) -> Principal:
     """A role referenced by ARN (possibly with a path)."""
     key, path = ids.canonical_iam_arn(role_arn)
     arn = ids.parse_arn(key)
+    if arn.service != "iam" or not arn.resource.startswith("role/") or arn.resource == "role/":
+        raise ids.IdentityError(f"not a role ARN: {role_arn!r}")  # e.g. a roleArn that names a bucket
     account = arn.account or account_hint
     name = arn.resource.split("/", 1)[1]
     nodes = principal_node("AWSRole", key, account, name=name, principal_type="Role", path=path,

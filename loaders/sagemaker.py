@@ -115,7 +115,7 @@ def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edg
         "output_kms_key_ref": fields.dig(request, "outputDataConfig", "kmsKeyId"),
         "defined": True,
     }))
-    for channel in fields.dig(request, "inputDataConfig") or []:
+    for channel in fields.dig_list(request, "inputDataConfig"):
         s3 = fields.dig(channel, "dataSource", "s3DataSource")
         if not isinstance(s3, Mapping):
             continue  # file-system and hub-dataset channels are not S3 lineage
@@ -144,7 +144,7 @@ def model_rows(request: Mapping[str, Any], place: Place, nodes: list, edges: lis
     primary = fields.dig(request, "primaryContainer")
     containers = ([("primary", primary)] if isinstance(primary, Mapping) else []) + [
         (str(fields.get_ci(c, "containerHostname") or index), c)
-        for index, c in enumerate(fields.dig(request, "containers") or []) if isinstance(c, Mapping)
+        for index, c in enumerate(fields.dig_list(request, "containers")) if isinstance(c, Mapping)
     ]
     image = next((fields.get_ci(c, "image") for _, c in containers if fields.get_ci(c, "image")), None)
     package = next((fields.get_ci(c, "modelPackageName") for _, c in containers
@@ -185,7 +185,7 @@ def endpoint_config_rows(request: Mapping[str, Any], place: Place, nodes: list, 
         "defined": True,
     }))
     for group, prefix in (("productionVariants", ""), ("shadowProductionVariants", "shadow:")):
-        for variant in fields.dig(request, group) or []:
+        for variant in fields.dig_list(request, group):
             model_name = fields.get_ci(variant, "modelName") if isinstance(variant, Mapping) else None
             if not model_name:
                 continue  # inference-component variants name no model
@@ -221,14 +221,14 @@ def processing_job_rows(request: Mapping[str, Any], place: Place, nodes: list, e
         "image": fields.dig(request, "appSpecification", "imageUri"), "defined": True,
         "output_kms_key_ref": fields.dig(request, "processingOutputConfig", "kmsKeyId"),
     }))
-    for item in fields.dig(request, "processingInputs") or []:
+    for item in fields.dig_list(request, "processingInputs"):
         s3 = fields.get_ci(item, "s3Input") if isinstance(item, Mapping) else None
         if isinstance(s3, Mapping) and fields.get_ci(s3, "s3Uri"):
             dataset = dataset_rows(fields.get_ci(s3, "s3Uri"), fields.get_ci(s3, "s3DataType"), place.partition,
                                    nodes, edges)
             edges.append(EdgeRow("READS", "ProcessingJob", job, "Dataset", dataset,
                                  {"channels": [str(fields.get_ci(item, "inputName") or "input")]}))
-    for item in fields.dig(request, "processingOutputConfig", "outputs") or []:
+    for item in fields.dig_list(request, "processingOutputConfig", "outputs"):
         uri = fields.dig(item, "s3Output", "s3Uri") if isinstance(item, Mapping) else None
         if uri:
             dataset = dataset_rows(uri, "S3Prefix", place.partition, nodes, edges)
@@ -273,7 +273,7 @@ def tuning_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges
     name = _required(request, "hyperParameterTuningJobName")
     job = place.arn("hyper-parameter-tuning-job", name)
     definitions = [d for d in [fields.get_ci(request, "trainingJobDefinition"),
-                               *(fields.get_ci(request, "trainingJobDefinitions") or [])] if isinstance(d, Mapping)]
+                               *fields.list_ci(request, "trainingJobDefinitions")] if isinstance(d, Mapping)]
     output = next((fields.dig(d, "outputDataConfig", "s3OutputPath") for d in definitions
                    if fields.dig(d, "outputDataConfig", "s3OutputPath")), None)
     # The jobs it starts are named <tuning job>-<NNN>-<8 hex>, so their artifacts share this prefix.
@@ -285,7 +285,7 @@ def tuning_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edges
                                     if fields.dig(d, "outputDataConfig", "kmsKeyId")), None),
     }))
     for definition in definitions:
-        for channel in fields.dig(definition, "inputDataConfig") or []:
+        for channel in fields.dig_list(definition, "inputDataConfig"):
             s3 = fields.dig(channel, "dataSource", "s3DataSource")
             if isinstance(s3, Mapping):
                 dataset = dataset_rows(fields.get_ci(s3, "s3Uri"), fields.get_ci(s3, "s3DataType"), place.partition,
@@ -342,7 +342,7 @@ def model_package_rows(request: Mapping[str, Any], place: Place, nodes: list, ed
         group = group_ref if ids.is_arn(group_ref) else place.arn("model-package-group", group_ref)
         _group_node(group, nodes)
         edges.append(EdgeRow("IN_GROUP", "ModelPackage", package, "ModelPackageGroup", group))
-    for index, container in enumerate(fields.dig(request, "inferenceSpecification", "containers") or []):
+    for index, container in enumerate(fields.dig_list(request, "inferenceSpecification", "containers")):
         uri = fields.get_ci(container, "modelDataUrl") or fields.dig(container, "modelDataSource", "s3DataSource",
                                                                       "s3Uri")
         if uri:
@@ -378,7 +378,7 @@ def _model_package(record: Mapping[str, Any], principal: Principal, nodes: list,
         package_node_rows(package, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ModelPackage", package, {}, name))
     status = fields.get_ci(request, "modelApprovalStatus")
-    if status in APPROVAL_EDGES:
+    if isinstance(status, str) and status in APPROVAL_EDGES:
         edges.append(EdgeRow(APPROVAL_EDGES[status], principal.node_type, principal.key, "ModelPackage", package,
                              {}, name))
 

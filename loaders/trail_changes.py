@@ -35,13 +35,13 @@ def _trail_arn(record: Mapping[str, Any]) -> str:
 
 def _records_data_events(request: Mapping[str, Any]) -> bool:
     """Whether the new selectors record any data events (basic data resources, or an advanced Data selector)."""
-    for selector in fields.get_ci(request, "eventSelectors") or []:
+    for selector in fields.list_ci(request, "eventSelectors"):
         if isinstance(selector, Mapping) and fields.get_ci(selector, "dataResources"):
             return True
-    for selector in fields.get_ci(request, "advancedEventSelectors") or []:
-        for condition in (fields.get_ci(selector, "fieldSelectors") or []) if isinstance(selector, Mapping) else []:
+    for selector in fields.list_ci(request, "advancedEventSelectors"):
+        for condition in fields.list_ci(selector, "fieldSelectors") if isinstance(selector, Mapping) else []:
             if isinstance(condition, Mapping) and fields.get_ci(condition, "field") == "eventCategory" \
-                    and "Data" in (fields.get_ci(condition, "equals") or []):
+                    and "Data" in fields.list_ci(condition, "equals"):
                 return True
     return False
 

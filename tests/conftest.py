@@ -16,7 +16,7 @@ import pytest
 from helpers import wipe_neo4j
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["browser"]  # the headless Chromium fixture for the HTML outputs
+pytest_plugins = ["browser", "fuzz.plugin"]  # headless Chromium for the HTML outputs; the fuzz options and figures
 
 
 def _local_neo4j_running() -> bool:
