@@ -64,16 +64,26 @@ _CONTENT_MENTION = re.compile(
     INVOCATION_SCHEMA + "|(?:" + "|".join(sorted(CONTENT_FIELDS)) + r')\\*"')
 
 
+MAX_KEPT_DEPTH = 64  # deeper than any record AWS writes: what lies below is replaced, never walked
+
+
+def _as_text(value: Any) -> str:
+    try:
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    except (RecursionError, ValueError):  # nested past the encoder's limit: hashed by its repr's shape
+        return f"<unencodable {type(value).__name__}>"
+
+
 def fingerprint(value: Any) -> str:
     """Model content (or anything that may hold it) as its hash and size."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = _as_text(value)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"<redacted by graphgov: sha256 {digest}, {len(text)} chars>"
 
 
 def secret_marker(value: Any) -> str:
     """A credential as a short hash prefix and its size: two copies still match, the value is gone."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = _as_text(value)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"<redacted secret by graphgov: sha256 {digest}, {len(text)} chars>"
 
@@ -83,15 +93,18 @@ def is_secret_key(name: object) -> bool:
     return isinstance(name, str) and _SECRET_KEY.search(name) is not None
 
 
-def redact_secrets(value: Any) -> Any:
+def redact_secrets(value: Any, depth: int = 0) -> Any:
     """`value` (a parsed record, raw text, or anything in between) with credentials and model content
-    replaced by markers; the same input always gives the same output."""
+    replaced by markers; the same input always gives the same output. Objects and lists nested deeper
+    than MAX_KEPT_DEPTH are replaced by a note (a hostile record must not exhaust the recursion limit)."""
+    if isinstance(value, (Mapping, list, tuple)) and depth >= MAX_KEPT_DEPTH:
+        return f"<nested deeper than {MAX_KEPT_DEPTH} levels: not kept by graphgov>"
     if isinstance(value, Mapping):
         if value.get("schemaType") == INVOCATION_SCHEMA:
             return _invocation_metadata(value)
-        return {k: _redact_field(k, v) for k, v in value.items()}
+        return {k: _redact_field(k, v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_secrets(v) for v in value]
+        return [redact_secrets(v, depth + 1) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return redact_text(bytes(value).decode("utf-8", "replace"))
     if isinstance(value, str):
@@ -99,12 +112,12 @@ def redact_secrets(value: Any) -> Any:
     return value
 
 
-def _redact_field(key: Any, value: Any) -> Any:
+def _redact_field(key: Any, value: Any, depth: int) -> Any:
     if is_secret_key(key) and value not in (None, "", [], {}):
         return secret_marker(value)
     if key in CONTENT_FIELDS and value not in (None, "", [], {}):
         return fingerprint(value)
-    return redact_secrets(value)
+    return redact_secrets(value, depth)
 
 
 def _invocation_metadata(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -111,3 +111,23 @@ def test_content_keys_outside_an_invocation_log_are_fingerprinted():
 
 def test_bytes_are_read_as_text_and_redacted():
     assert redact_secrets(b"password=abc") == f"password={marker('abc')}"
+
+
+def test_values_nested_past_the_kept_depth_are_replaced_not_walked():
+    """A record nested far deeper than AWS writes (the fuzz corpus's deep-record entry) is redacted without
+    exhausting the recursion limit: everything below MAX_KEPT_DEPTH is one note, secrets above still go."""
+    from graphgov.redaction import MAX_KEPT_DEPTH
+
+    deep: object = {"sessionToken": "FwoGZXIvYXdzEdeep"}
+    for _ in range(5000):
+        deep = [deep]
+    record = {"eventName": deep, "password": "hunter2", "kept": [{"a": 1}]}
+    redacted = redact_secrets(record)
+    assert redacted["kept"] == [{"a": 1}]
+    assert redacted["password"].startswith("<redacted secret by graphgov: sha256 ")
+    level, depth = redacted["eventName"], 1
+    while isinstance(level, list):
+        [level] = level
+        depth += 1
+    assert (depth, level) == (MAX_KEPT_DEPTH, f"<nested deeper than {MAX_KEPT_DEPTH} levels: not kept by graphgov>")
+    assert "FwoGZXIvYXdzEdeep" not in json.dumps(redacted)
