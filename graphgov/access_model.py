@@ -13,7 +13,6 @@ owner), never a grant and never a deny.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from typing import Any
 from graphgov import ids
 from graphgov.effective import EffectiveDecision, Labeled, Layer, PolicySet, Request, decide, decide_layers
 from graphgov.policy import PolicyDocument, PolicyError, parse_policy
-from graphgov.policy_checks import grant_document, state_error
+from graphgov.policy_checks import grant_document, settings_object, state_error
 from graphgov.policy_timeline import END_OF_TIME, Resolved, State, Timeline
 from loaders.organizations import AWS_MANAGED
 
@@ -101,14 +100,6 @@ def unreadable_label(state: State) -> str:
     """`unreadable:<slot>:<subject> set by <event id>`: what `via` says of a policy that cannot be read."""
     return f"{UNREADABLE}{state.slot}:{state.subject} set by {state.evidence_name()}"
 
-
-def _json(text: str | None) -> Mapping[str, Any] | None:
-    """A settings document (ACL, public access block, key state...) when it is a JSON object, else None."""
-    try:
-        value = json.loads(text) if text else None
-    except (json.JSONDecodeError, RecursionError):
-        return None
-    return value if isinstance(value, Mapping) else None
 
 
 def principal_kind(key: str, labels: Iterable[str] = ()) -> str:
@@ -285,7 +276,7 @@ class AccessModel:
         if resolved.extrapolated and state is None:
             return None, False  # removed from the organisation later: where it was before is not known
         if resolved.extrapolated and state.document:
-            source = (_json(state.document) or {}).get("from")
+            source = (settings_object(state.document) or {}).get("from")
             if isinstance(source, str) and source:
                 return source, True
         return (state.target if state is not None else None), True
@@ -423,7 +414,7 @@ class AccessModel:
         for state in self.timeline.states.values():
             if state.kind == "org-membership" and state.target and not state.deleted:
                 index.setdefault(state.subject, state.target)
-                via = (_json(state.document) or {}).get("via")
+                via = (settings_object(state.document) or {}).get("via")
                 if isinstance(via, str):
                     index.setdefault(via, state.target)
         return index
@@ -443,12 +434,13 @@ class AccessModel:
             return None, False
         state = resolved.state
         if resolved.extrapolated:
-            if state is not None and state.evidence == "event" and (_json(state.document) or {}).get("joined"):
+            joined = state is not None and (settings_object(state.document) or {}).get("joined")
+            if state is not None and state.evidence == "event" and joined:
                 return None, True
             return None, False
         if state is None:
             return None, True  # removed, or left: in no organisation
-        org = state.target or self._org_index.get(str((_json(state.document) or {}).get("via")))
+        org = state.target or self._org_index.get(str((settings_object(state.document) or {}).get("via")))
         return (org, True) if org else (None, False)
 
     def org_context(self, kind: str, principal_account: str | None, resource_account: str | None,
@@ -537,7 +529,7 @@ class AccessModel:
         resolved = self.timeline.slot_at(key, "key-state", time)
         if resolved is None or resolved.state is None:
             return None
-        state = (_json(resolved.state.document) or {}).get("KeyState")
+        state = (settings_object(resolved.state.document) or {}).get("KeyState")
         return state if state in ("PendingDeletion", "Disabled", "PendingReplicaDeletion") else None
 
     # --- decisions ---------------------------------------------------------------------------------
@@ -660,7 +652,7 @@ class AccessModel:
             resolved = self.timeline.slot_at(subject, "public-access-block", time)
             if resolved is None or resolved.state is None:
                 continue
-            for name, value in (_json(resolved.state.document) or {}).items():
+            for name, value in (settings_object(resolved.state.document) or {}).items():
                 if name in flags and value is True:
                     flags[name] = True
         return flags
@@ -669,14 +661,14 @@ class AccessModel:
         resolved = self.timeline.slot_at(bucket, "ownership", time)
         if resolved is None or resolved.state is None:
             return False
-        return (_json(resolved.state.document) or {}).get("ObjectOwnership") == "BucketOwnerEnforced"
+        return (settings_object(resolved.state.document) or {}).get("ObjectOwnership") == "BucketOwnerEnforced"
 
     def public_acl_grants(self, subject: str, time: str) -> list[str]:
         """Permissions an ACL gives to everyone (AllUsers) or to any AWS account (AuthenticatedUsers)."""
         resolved = self.timeline.slot_at(subject, "acl", time)
         if resolved is None or resolved.state is None:
             return []
-        grants = (_json(resolved.state.document) or {}).get("Grants")
+        grants = (settings_object(resolved.state.document) or {}).get("Grants")
         out = []
         for grant in grants if isinstance(grants, list) else ():
             grantee = grant.get("Grantee") if isinstance(grant, Mapping) else None

@@ -30,7 +30,9 @@ def document_error(text: str) -> str | None:
     return None
 
 
-def _object(text: str | None) -> Mapping[str, Any] | None:
+def settings_object(text: str | None) -> Mapping[str, Any] | None:
+    """A settings document (ACL, public access block, key state, grant...) when it is a JSON object, else
+    None; the access model and these checks read states through this one function."""
     try:
         value = json.loads(text) if text else None
     except (json.JSONDecodeError, RecursionError):
@@ -95,7 +97,7 @@ def grant_document(resolved: Resolved) -> PolicyDocument | None:
     grant retired or revoked (no document). PolicyError names a grant whose fields do not have their shapes."""
     if resolved.state is None or not resolved.state.document:
         return None
-    grant = _object(resolved.state.document)
+    grant = settings_object(resolved.state.document)
     if grant is None:
         raise PolicyError("grant document is not a JSON object")
     grantee, operations = grant.get("GranteePrincipal"), grant.get("Operations")

@@ -63,3 +63,18 @@ def wipe_neo4j(store: Any) -> None:
     with store.driver.session(**kwargs) as session:
         session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()
         session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+_PUBLIC_MODEL = "arn:aws:s3:::acme-artifacts-pub/output/churn-train/output/model.tar.gz"
+# What public-ai-data answers on tests/fixtures/access/public-data.json (tests/test_access.py), and after a bad
+# policy was loaded beside it (tests/test_derivation_reliability.py).
+PUBLIC_DATA_ROWS = [
+    {"resource": _PUBLIC_MODEL, "resource_type": "S3Object", "bucket": "acme-artifacts-pub", "access": "read",
+     "via": [f"acl:{_PUBLIC_MODEL}#AllUsers:READ"]},
+    {"resource": "s3://acme-datasets-pub/churn/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
+     "access": "read", "via": ["bucket-policy:acme-datasets-pub#PublicChurn"]},
+    {"resource": "s3://acme-datasets-pub/churn/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
+     "access": "write", "via": ["acl:acme-datasets-pub#AllUsers:WRITE"]},
+    {"resource": "s3://acme-datasets-pub/internal/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
+     "access": "write", "via": ["acl:acme-datasets-pub#AllUsers:WRITE"]},
+]

@@ -13,7 +13,7 @@ by RestrictPublicBuckets and by Object Ownership "bucket owner enforced".
 
 from __future__ import annotations
 
-from helpers import FIXTURES
+from helpers import FIXTURES, PUBLIC_DATA_ROWS
 
 from graphgov.access import refresh_access
 from graphgov.aggregate import Aggregate
@@ -150,18 +150,9 @@ def test_iam_changes_on_ai_roles(store, tmp_path):
 
 def test_public_ai_data_as_aws_judges_public(store, tmp_path):
     _load(store, tmp_path, "public-data.json")
-    model = "arn:aws:s3:::acme-artifacts-pub/output/churn-train/output/model.tar.gz"
-    assert ask(store, "public-ai-data") == [
-        {"resource": model, "resource_type": "S3Object", "bucket": "acme-artifacts-pub", "access": "read",
-         "via": [f"acl:{model}#AllUsers:READ"]},
-        {"resource": "s3://acme-datasets-pub/churn/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
-         "access": "read", "via": ["bucket-policy:acme-datasets-pub#PublicChurn"]},
-        {"resource": "s3://acme-datasets-pub/churn/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
-         "access": "write", "via": ["acl:acme-datasets-pub#AllUsers:WRITE"]},
-        # internal/ is open only to the organisation (aws:PrincipalOrgID): not public for reading
-        {"resource": "s3://acme-datasets-pub/internal/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
-         "access": "write", "via": ["acl:acme-datasets-pub#AllUsers:WRITE"]},
-    ]  # acme-datasets-blocked: RestrictPublicBuckets and ACLs disabled keep its open policy and ACL shut
+    # internal/ is open only to the organisation (aws:PrincipalOrgID): not public for reading;
+    # acme-datasets-blocked: RestrictPublicBuckets and ACLs disabled keep its open policy and ACL shut
+    assert ask(store, "public-ai-data") == PUBLIC_DATA_ROWS
 
 
 def test_access_before_the_earliest_evidence_is_unknown_not_granted(store, tmp_path):
