@@ -230,6 +230,7 @@ class LoadRun:
         self.markers: dict[str, str] = {}
         self.checkpoints: dict[str, str] = {}
         self.memberships: dict[str, str] = {}
+        self.records_known: int | None = None  # quarantine entries of records already there, before derivation's
 
     def add_raw(self, raw: RawRecord) -> None:
         _account(raw, self.chunk, self.summary, self.quarantine, self.memberships, self.window)
@@ -309,6 +310,7 @@ class LoadRun:
         except Exception as exc:  # noqa: BLE001 - contained: earlier derived edges stay until a derivation succeeds
             failed.append(f"access: {type(exc).__name__}: {exc}"[:300])
             derived = AccessSummary()
+        self.records_known = self.quarantine.known  # `quarantine_known` counts records, not policy states
         for entry in derived.quarantined:
             self.quarantine.add(f"policy-state:{entry['state']}", f"policy state not evaluated: {entry['error']}",
                                 entry)
@@ -321,7 +323,7 @@ class LoadRun:
         self.quarantine.close()
 
     def result(self) -> LoadSummary:
-        self.summary.quarantine_known = self.quarantine.known
+        self.summary.quarantine_known = self.quarantine.known if self.records_known is None else self.records_known
         if self.summary.quarantined == 0 and not (self.summary.access or {}).get("quarantined"):
             self.summary.quarantine_file = None
         self.summary.nodes, self.summary.edges = self.store.totals()

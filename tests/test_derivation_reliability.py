@@ -407,3 +407,15 @@ def test_an_unreadable_scp_above_the_account_makes_its_answers_unknown(store, tm
         (DATA_ACCESS, FRAUD, "unknown", [f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraudAndShared", label]),
         (DATA_ACCESS, SHARED, "unknown", [f"{DATA_ACCESS}#inline:ReadTrainingData#ReadFraudAndShared", label]),
         (VENDOR, SHARED, "potential", ["bucket-policy:acme-training-data#VendorShared"])]
+
+
+def test_a_policy_state_quarantined_again_is_written_once_and_not_counted_as_a_record(store, tmp_path):
+    """Every load derives again, so an unreadable state is met again: the quarantine holds it once, and the
+    summary's `quarantine_known` (records already there) does not count it."""
+    bad = _doc(Sid="VendorShared", Condition={"StringEquals": {"aws:PrincipalOrgID": None}})
+    folder = _chain_with_bucket_policy(tmp_path, bad)
+    first = load_paths([folder], store, tmp_path / "quarantine.jsonl")
+    second = load_paths([folder], store, tmp_path / "quarantine.jsonl")
+    assert [(s.quarantined, s.quarantine_known, s.access["quarantined"]) for s in (first, second)] == [
+        (0, 0, 1), (0, 0, 1)]
+    assert [entry["location"] for entry in _quarantine(tmp_path)] == [f"policy-state:{BUCKET_STATE}"]
