@@ -34,7 +34,7 @@ from graphgov.cli_lineage import command as lineage_command
 from graphgov.cli_report import command as report_command
 from graphgov.cli_setup import command as setup_command
 from graphgov.pipeline import LoadSummary, load_paths
-from graphgov.questions import ask, catalog, get_question
+from graphgov.questions import ask, catalog, check_param_names, get_question
 from graphgov.readers import check_paths
 from graphgov.schema import schema_table_markdown
 from graphgov.times import TimeWindow
@@ -170,6 +170,7 @@ def query(question_id: str, params: tuple[str, ...], store_spec: str | None, out
         if not sep or not key:
             raise click.BadParameter(f"expected K=V, got {item!r}", param_hint="--param")
         given[key.strip()] = value
+    check_param_names(get_question(question_id), given)
     with store_from(store_spec, read_only=True) as store:
         rows = ask(store, question_id, given)
     click.echo(render_rows(rows, output_format), nl=False)

@@ -132,17 +132,23 @@ def get_question(question_id: str) -> Question:
         raise QuestionError(f"unknown question {question_id!r} (known: {known})") from None
 
 
-def bind_params(question: Question, given: Mapping[str, str], store: Store) -> dict[str, Any]:
-    """Check and normalise user-supplied parameters against the question's declaration."""
+def check_param_names(question: Question, given: Mapping[str, str]) -> None:
+    """Unknown or missing parameters, named before any store is opened (a usage error comes first)."""
     unknown = sorted(set(given) - set(question.params))
     if unknown:
         raise QuestionError(f"{question.id}: unknown parameter(s) {', '.join(unknown)}; "
                             f"it takes: {', '.join(sorted(question.params)) or 'none'}")
+    for name, spec in question.params.items():
+        if name not in given and spec.required:
+            raise QuestionError(f"{question.id}: missing required parameter {name!r} ({spec.description})")
+
+
+def bind_params(question: Question, given: Mapping[str, str], store: Store) -> dict[str, Any]:
+    """Check and normalise user-supplied parameters against the question's declaration."""
+    check_param_names(question, given)
     bound: dict[str, Any] = {}
     for name, spec in question.params.items():
         if name not in given:
-            if spec.required:
-                raise QuestionError(f"{question.id}: missing required parameter {name!r} ({spec.description})")
             bound[name] = spec.default
             continue
         bound[name] = _normalise(question.id, name, spec, given[name], store)

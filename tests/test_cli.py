@@ -109,6 +109,17 @@ def test_errors_are_one_line_without_traceback(runner, tmp_path, args, message):
     assert len([line for line in lines if line.startswith("Error")]) == 1
 
 
+@pytest.mark.parametrize("command", [["query", "cross-account-assumptions"], ["report"], ["lineage", "fraud-endpoint"]])
+def test_reading_a_store_that_does_not_exist_is_an_error_not_an_empty_answer(runner, tmp_path, command):
+    """A typo in --store (or another working directory) must not read as "nothing found" (issue 12)."""
+    missing = tmp_path / "typo.json.gz"
+    result = runner.invoke(main, [*command, "--store", str(missing)])
+    assert (result.exit_code, result.output) == (
+        1, f"Error: no embedded store at {missing} (nothing committed there yet): load into it first "
+           f"(graphgov load --store {missing}), or give the store with --store or GRAPHGOV_STORE\n")
+    assert not missing.exists()
+
+
 def test_corrupt_embedded_store_is_a_clear_error(runner, tmp_path):
     bad = tmp_path / "bad.json.gz"
     bad.write_bytes(b"not gzip")

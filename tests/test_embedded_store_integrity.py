@@ -92,8 +92,12 @@ def test_a_second_load_is_refused_naming_the_holder_and_the_first_loads_complete
             f"Error: embedded store {store} is being written by pid {holder.pid} on {socket.gethostname()} "
             f"(graphgov load) since {info['since']}; try again when it has finished, or set "
             f"GRAPHGOV_STORE_LOCK_WAIT=<seconds> to wait (lock file {store}.lock)\n")
-        reader = _graphgov("query", "cross-account-assumptions", "--store", str(store))  # readers take no lock
-        assert (reader.returncode, reader.stdout, reader.stderr) == (0, "(no rows)\n", "")
+        # readers take no lock: not blocked, they read the last commit, and before the first one they say so
+        # (an empty answer would read as "nothing found")
+        reader = _graphgov("query", "cross-account-assumptions", "--store", str(store))
+        assert (reader.returncode, reader.stdout, reader.stderr) == (
+            1, "", f"Error: no embedded store at {store} (nothing committed there yet): load into it first "
+                   f"(graphgov load --store {store}), or give the store with --store or GRAPHGOV_STORE\n")
     finally:
         holder.send_signal(signal.SIGUSR1)
         holder.communicate(timeout=120)

@@ -42,4 +42,9 @@ def open_store(spec: str | None = None, read_only: bool = False) -> Store:
         raise StoreError(f"unsupported store {resolved!r}: use a file path or one of {', '.join(NEO4J_SCHEMES)}")
     from graphgov.stores.embedded import EmbeddedStore
 
+    if read_only and not Path(resolved).exists():
+        # an empty answer from a store that does not exist (a typo, another working directory) would read as
+        # "nothing found": say that there is no store instead
+        raise StoreError(f"no embedded store at {resolved} (nothing committed there yet): load into it first "
+                         f"(graphgov load --store {resolved}), or give the store with --store or GRAPHGOV_STORE")
     return EmbeddedStore(Path(resolved), read_only=read_only)
