@@ -278,7 +278,7 @@ class EmbeddedStore(Store):
         """Revert the pending layer, fold the chunk in, and with `pending` settle the layer again: all in
         memory, made durable together by the next commit (one writer at a time: no claim check)."""
         self._revert_pending()
-        self._fold(aggregate, seen, checkpoints)
+        self.write(aggregate, seen, checkpoints)  # the layer is reverted: a plain fold
         if pending is not None:
             self._settle_pending(pending)
 
