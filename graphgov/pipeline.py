@@ -11,9 +11,11 @@ De-duplication works at two levels. A record whose `eventID` was loaded before (
 some twice; a file may be loaded again) is skipped as `duplicate`. The two copies of one cross-account
 call (different `eventID`s, same `sharedEventID`) are one action: the richer copy (the one naming the
 caller by ARN) is loaded, the other is skipped as `shared_event_copy`, whatever order the files come in
-within one run (the poorer copies wait on disk until the run's end). Across runs, a copy loaded in an
-earlier run stands. A chunk's keys are claimed when it is written (`Store.write_claimed`): when another
-load wrote some of them since `unseen` answered, the chunk is decided again, so each event counts once.
+within one run (the poorer copies wait on disk until the run's end). Across runs too: a poorer copy
+no richer copy claimed by the run's end is loaded as pending (graphgov.pending), which a later run's
+richer copy replaces exactly; a richer copy loaded in an earlier run stands. A chunk's keys are
+claimed when it is written (`Store.write_claimed`): when another load wrote some of them since
+`unseen` answered, the chunk is decided again, so each event counts once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from graphgov.access_points import resolve_access_points
 from graphgov.aggregate import Aggregate
 from graphgov.delta import GraphDelta, Malformed, Skip
 from graphgov.ids import IdentityError
+from graphgov.pending import is_pending
 from graphgov.quarantine import Quarantine
 from graphgov.readers import RawRecord, iter_paths, read_path
 from graphgov.redaction import redact_secrets as redact_secrets  # re-exported: callers import it from here
@@ -110,8 +113,8 @@ class _Deferred:
 
     The role owner's copy of a cross-account call names only the caller's account; the caller's copy
     names the caller. Loading whichever comes first would make attribution depend on file order, so
-    poorer copies wait (on disk: memory stays flat) and load at the end only if no richer copy of
-    their action arrived during the run.
+    poorer copies wait (on disk: memory stays flat) and load at the end, as pending copies
+    (graphgov.pending), only if no richer copy of their action arrived during the run.
     """
 
     def __init__(self) -> None:
@@ -142,14 +145,15 @@ class _Deferred:
 class _Chunk:
     """Parsed deltas waiting to be de-duplicated and written together."""
 
-    def __init__(self, deferred: _Deferred | None = None) -> None:
+    def __init__(self, deferred: _Deferred | None = None, settle: bool = False) -> None:
         self.deltas: list[GraphDelta] = []
         self.deferred = deferred
+        self.settle = settle  # the run's last chunk: poorer copies no richer copy claimed become pending
 
     def flush(self, store: Store, summary: LoadSummary, markers: Mapping[str, str] | None = None,
               checkpoints: Mapping[str, str] | None = None) -> None:
         """Write the chunk, with the completion markers and checkpoints that must commit together with it."""
-        if not self.deltas:
+        if not self.deltas and not self.settle:
             if markers or checkpoints:
                 store.write(Aggregate(), dict(markers or {}), checkpoints)
             return
@@ -163,7 +167,11 @@ class _Chunk:
             outcome = self._decide(chosen, store.unseen(keys))
             claims = set(outcome.seen)  # every key decided on here was unseen: claim them all
             try:
-                store.write_claimed(outcome.aggregate, {**outcome.seen, **(markers or {})}, claims, checkpoints)
+                if self.settle:  # the pending layer is settled again in this write (graphgov.pending)
+                    store.write_claimed(outcome.aggregate, {**outcome.seen, **(markers or {})}, claims, checkpoints,
+                                        pending=outcome.pending)
+                else:
+                    store.write_claimed(outcome.aggregate, {**outcome.seen, **(markers or {})}, claims, checkpoints)
             except SeenConflict:
                 continue  # another load wrote some of these events meanwhile: decide again
             break
@@ -186,8 +194,13 @@ class _Chunk:
             elif delta is not winner or delta.action_key not in unseen:
                 outcome.skipped["shared_event_copy"] += 1
                 outcome.seen[delta.event_key] = delta.day
-            elif self.deferred is not None and delta.rank > 0 and delta.action_key != delta.event_key:
+            elif self.deferred is not None and is_pending(delta):
                 outcome.deferred.append(delta)  # a richer copy may still come later in this run
+            elif self.settle and is_pending(delta):  # ... or in a later run: loaded as pending
+                outcome.pending.append(delta)
+                loaded_events.add(delta.event_key)
+                outcome.seen[delta.event_key] = delta.day  # its action stays unclaimed for the richer copy
+                outcome.loaded += 1
             else:
                 outcome.aggregate.add(delta)
                 loaded_events.add(delta.event_key)
@@ -205,6 +218,7 @@ class _Outcome:
     seen: dict[str, str] = field(default_factory=dict)
     skipped: Counter = field(default_factory=Counter)
     deferred: list[GraphDelta] = field(default_factory=list)
+    pending: list[GraphDelta] = field(default_factory=list)
     loaded: int = 0
 
 
@@ -282,12 +296,12 @@ class LoadRun:
 
     def finish(self) -> None:
         self.chunk.flush(self.store, self.summary, *self._take_markers())
-        final = _Chunk()  # the poorer copies whose action no richer copy claimed
+        final = _Chunk(settle=True)  # the poorer copies whose action no richer copy claimed: pending
         for delta in self.deferred.drain():
             final.deltas.append(delta)
             if len(final.deltas) >= self.chunk_records:
                 final.flush(self.store, self.summary)
-        final.flush(self.store, self.summary, *self._take_markers())
+        final.flush(self.store, self.summary, *self._take_markers())  # always: settles the pending layer
         try:  # derived access depends on the whole graph: recomputed once the evidence is in
             self.summary.access = self._derive()
         finally:  # one durable write for evidence and derivation; the evidence even if derivation fails

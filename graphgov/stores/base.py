@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
 from graphgov.aggregate import Aggregate, NodeId
+from graphgov.delta import GraphDelta
 
 
 class StoreError(Exception):
@@ -50,12 +51,20 @@ class Store(ABC):
         (name -> value) together, all or nothing."""
 
     def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
-                      checkpoints: Mapping[str, str] | None = None) -> None:
+                      checkpoints: Mapping[str, str] | None = None,
+                      pending: Sequence[GraphDelta] | None = None) -> None:
         """`write`, on condition that no key of `claims` (a subset of `seen`) was seen before: a store
         that other processes write at the same time checks and claims them in the write's own
         transaction and raises SeenConflict (writing nothing), so one event never counts twice.
-        A store only one load writes at a time (the embedded store, under its lock) needs no check."""
+        A store only one load writes at a time (the embedded store, under its lock) needs no check.
+
+        The load's evidence writes go through here, so here the pending layer (graphgov.pending) is
+        reverted first, in the same atomic write; `pending` (the load's last write: its poorer copies
+        no richer copy claimed, maybe none) settles the layer again in that write. This fallback, for
+        a store without a pending layer, loads them as evidence."""
         self.write(aggregate, seen, checkpoints)
+        if pending:
+            self.write(Aggregate().extend(pending), {})
 
     @abstractmethod
     def checkpoint(self, name: str) -> str | None:

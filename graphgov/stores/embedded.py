@@ -14,20 +14,23 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
+from graphgov.delta import GraphDelta
 from graphgov.ids import parse_s3_uri, s3_object_arn
 from graphgov.pause import pause_point
+from graphgov.pending import dumps, layer, loads, order
 from graphgov.s3_containment import WRITER_JOBS, feeds
 from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
 from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
 from graphgov.stores.embedded_file import FORMAT, read_store_file
+from graphgov.stores.embedded_pending import revert, snapshot
 from graphgov.stores.lock import StoreLock
 
 __all__ = ["FORMAT", "EmbeddedStore"]
@@ -50,6 +53,8 @@ class EmbeddedStore(Store):
         self.graph = nx.MultiDiGraph()
         self.seen_by_day: dict[str, set[str]] = {}
         self.checkpoints: dict[str, str] = {}
+        self.pending: dict[str, str] = {}  # action key -> the poorer copy loaded as pending (graphgov.pending)
+        self.undo: dict[str, Any] | None = None  # the undo log of the pending layer's materialization
         self._seen_index: set[str] = set()
         self._datasets = DatasetIndex()
         self._tuning_outputs = DatasetIndex()  # same prefix logic: tuning-job output prefixes over artifacts
@@ -179,6 +184,8 @@ class EmbeddedStore(Store):
             self.graph.add_edge(tuple(src), tuple(dst), key=edge_type, **attrs)
         self.seen_by_day = {day: set(keys) for day, keys in data["seen"].items()}
         self.checkpoints = dict(data.get("checkpoints", {}))
+        self.pending = dict(data.get("pending", {}))
+        self.undo = data.get("undo")
         for keys in self.seen_by_day.values():
             self._seen_index |= keys
 
@@ -196,6 +203,8 @@ class EmbeddedStore(Store):
             ),
             "seen": {day: sorted(keys) for day, keys in sorted(self.seen_by_day.items())},
             "checkpoints": dict(sorted(self.checkpoints.items())),
+            "pending": dict(sorted(self.pending.items())),
+            "undo": self.undo,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
@@ -222,6 +231,18 @@ class EmbeddedStore(Store):
         return self.checkpoints.get(name)
 
     def write(self, aggregate: Aggregate, seen: Mapping[str, str],
+              checkpoints: Mapping[str, str] | None = None) -> None:
+        """Fold `aggregate` in. A write outside a load's evidence (derivation, classification) under a
+        materialized pending layer goes beneath it: the layer is reverted and materialized again around it,
+        so the next revert keeps what this write did."""
+        if self.undo is None:
+            self._fold(aggregate, seen, checkpoints)
+            return
+        self._revert_pending()
+        self._fold(aggregate, seen, checkpoints)
+        self._settle_pending(())
+
+    def _fold(self, aggregate: Aggregate, seen: Mapping[str, str],
               checkpoints: Mapping[str, str] | None = None) -> None:
         for node_id, attrs in aggregate.nodes.items():
             if node_id in self.graph:
@@ -250,6 +271,42 @@ class EmbeddedStore(Store):
             self._seen_index.add(key)
         self.checkpoints.update(checkpoints or {})
         self._dirty = self._dirty or bool(aggregate) or bool(seen) or bool(checkpoints)
+
+    def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
+                      checkpoints: Mapping[str, str] | None = None,
+                      pending: Sequence[GraphDelta] | None = None) -> None:
+        """Revert the pending layer, fold the chunk in, and with `pending` settle the layer again: all in
+        memory, made durable together by the next commit (one writer at a time: no claim check)."""
+        self._revert_pending()
+        self.write(aggregate, seen, checkpoints)  # the layer is reverted: a plain fold
+        if pending is not None:
+            self._settle_pending(pending)
+
+    def _revert_pending(self) -> None:
+        if self.undo is None:
+            return
+        if revert(self.graph, self.undo):  # indexed nodes changed: the indexes start again from the graph
+            self._datasets, self._tuning_outputs, self._feeds = DatasetIndex(), DatasetIndex(), FeedIndex()
+            self._build_indexes()
+        self.undo = None
+        self._dirty = True
+
+    def _settle_pending(self, pending: Sequence[GraphDelta]) -> None:
+        """Keep the new poorer copies (the richer per action), drop those whose action is now loaded, and
+        materialize the rest with a fresh undo log."""
+        for delta in pending:
+            kept = self.pending.get(delta.action_key)
+            if kept is None or order(delta) < order(loads(kept)):
+                self.pending[delta.action_key] = dumps(delta)
+                self._dirty = True
+        for action in [a for a in self.pending if a in self._seen_index]:
+            del self.pending[action]
+            self._dirty = True
+        if self.pending:
+            aggregate = layer(self.pending.values())
+            self.undo = snapshot(self.graph, aggregate)
+            self._fold(aggregate, {})
+            self._dirty = True
 
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
         derived = set(DERIVED_EDGE_TYPES)

@@ -1,7 +1,8 @@
 """Reading the embedded store's file, and saying in one line what is wrong with a file that is not one.
 
 A store file is gzip JSON: {"format": FORMAT, "nodes": [[label, key, {attrs}]...], "edges": [[type,
-[label, key], [label, key], {attrs}]...], "seen": {day: [key...]}, "checkpoints": {name: value}}.
+[label, key], [label, key], {attrs}]...], "seen": {day: [key...]}, "checkpoints": {name: value},
+"pending": {action key: copy}, "undo": undo log or null} (the last two: graphgov.pending; optional).
 Anything else (an empty file, plain JSON, a list, another format version, wrong types inside) is a
 StoreError naming the file and the first thing wrong, never a traceback, and the writer that refused
 it never overwrites it.
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graphgov.stores.base import StoreError
+from graphgov.stores.embedded_pending import shape_problem as pending_shape_problem
 
 FORMAT = "graphgov-embedded/1"
 
@@ -86,4 +88,4 @@ def shape_problem(data: Any) -> str | None:
     checkpoints = data.get("checkpoints", {})
     if not (isinstance(checkpoints, dict) and all(isinstance(v, str) for v in checkpoints.values())):
         return "\"checkpoints\" is not an object of names to strings"
-    return None
+    return pending_shape_problem(data.get("pending", {}), data.get("undo"))

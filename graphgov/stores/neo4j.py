@@ -10,13 +10,14 @@ claim, then finds it), and writes nothing when another load got there first, so 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graphgov.aggregate import Aggregate, NodeId
+from graphgov.delta import GraphDelta
 from graphgov.s3_containment import WRITER_JOBS
 from graphgov.schema import (
     DERIVED_EDGE_TYPES,
@@ -42,6 +43,7 @@ from graphgov.schema_cypher import (
     tuning_output_statements,
 )
 from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
+from graphgov.stores.neo4j_pending import lock_and_revert, settle
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
@@ -102,13 +104,22 @@ class Neo4jStore(Store):
         if checkpoints:
             rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
             plan.append((checkpoint_write_statement(), rows))
+
+        def work(tx: Any) -> None:  # beneath the pending layer: it is reverted and materialized again around it
+            reverted = lock_and_revert(tx)
+            self._apply(tx, plan)
+            if reverted:
+                settle(tx, (), self._apply, self._plan)
+
         with self._session() as session:
-            session.execute_write(self._apply, plan)
+            session.execute_write(work)
 
     def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
-                      checkpoints: Mapping[str, str] | None = None) -> None:
+                      checkpoints: Mapping[str, str] | None = None,
+                      pending: Sequence[GraphDelta] | None = None) -> None:
         """`write` with `claims` recorded first in the same transaction; SeenConflict (and nothing
-        written) when another load recorded one of them since `unseen` answered."""
+        written) when another load recorded one of them since `unseen` answered. The pending layer is
+        reverted (and with `pending`, settled again) in that transaction (graphgov.stores.neo4j_pending)."""
         claim_rows = [{"key": k, "day": seen[k]} for k in sorted(claims)]  # sorted: fewer deadlocks
         plan = self._plan(aggregate, {k: v for k, v in seen.items() if k not in claims})
         if checkpoints:
@@ -121,7 +132,10 @@ class Neo4jStore(Store):
                 taken.update(r["key"] for r in tx.run(claim_statement(), rows=claim_rows[start:start + BATCH]))
             if taken:
                 raise SeenConflict(taken)  # the driver rolls the transaction back
+            lock_and_revert(tx)
             self._apply(tx, plan)
+            if pending is not None:
+                settle(tx, pending, self._apply, self._plan)
 
         with self._session() as session:  # deadlocks between writers are transient: the driver retries
             session.execute_write(work)
