@@ -320,7 +320,8 @@ class LoadRun:
             except Exception as exc:  # noqa: BLE001 - contained: the load and the other steps go on
                 failed.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
         try:
-            derived = refresh_access(self.store, commit=False)
+            with self.store.derivation():  # concurrent Neo4j loads: whole derivations take turns
+                derived = refresh_access(self.store, commit=False)
         except Exception as exc:  # noqa: BLE001 - contained: earlier derived edges stay until a derivation succeeds
             failed.append(f"access: {type(exc).__name__}: {exc}"[:300])
             derived = AccessSummary()

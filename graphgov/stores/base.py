@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,12 @@ class Store(ABC):
         (an S3 URI can be an object and a model artifact at once); `event_ids` are the smallest few ids
         on the node's recorded edges. Keys no node has are left out.
         """
+
+    def derivation(self) -> AbstractContextManager[None]:
+        """Held around a whole access derivation (read the graph, then replace the derived edges). A store
+        several loads write at once (Neo4j) serializes derivations with it, so the last one to finish also
+        started last and read every load's committed evidence; the embedded store has one writer already."""
+        return nullcontext()
 
     @abstractmethod
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:

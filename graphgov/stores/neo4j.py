@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from contextlib import contextmanager
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
@@ -48,6 +49,11 @@ from graphgov.stores.neo4j_pending import lock_and_revert, settle
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
 DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
+
+
+def _take_derivation_lock(tx: Any) -> None:
+    tx.run(f"MERGE (s:{SEEN_LABEL} {{key: $key}}) SET s.derivations = coalesce(s.derivations, 0) + 1",
+           key=DERIVATION_LOCK).consume()
 _AGGREGATED_FIELDS = ("count", "bytes", "operations")
 _WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels", "event_ids")
 
@@ -58,6 +64,7 @@ class Neo4jStore(Store):
         self.description = f"Neo4j at {uri}" + (f" (database {database})" if database else "")
         auth = (username or "neo4j", password) if password else None
         self.database = database
+        self._derivation_tx: Any = None  # the open transaction holding the derivation lock (derivation())
         try:
             # Notifications (unknown labels in an empty graph, deprecations) are not the user's business.
             self.driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
@@ -231,13 +238,32 @@ class Neo4jStore(Store):
         def work(tx: Any) -> None:
             # Two loads deriving at once would each delete the committed edges and create their own, leaving
             # both sets: writing one marker first makes the second wait for the first's commit, then replace it.
-            tx.run(f"MERGE (s:{SEEN_LABEL} {{key: $key}}) SET s.derivations = coalesce(s.derivations, 0) + 1",
-                   key=DERIVATION_LOCK).consume()
+            _take_derivation_lock(tx)
             tx.run(delete).consume()
             self._apply(tx, plan)
 
+        if self._derivation_tx is not None:  # inside derivation(): the transaction that holds the lock
+            work(self._derivation_tx)
+            return
         with self._session() as session:
             session.execute_write(work)
+
+    @contextmanager
+    def derivation(self) -> Iterator[None]:
+        """The derivation lock taken before the graph is read and held until the derived edges commit: a
+        derivation that read the graph before another load's evidence committed can no longer commit after
+        that load's own derivation (which would leave derived answers missing its evidence)."""
+        with self._session() as session:
+            tx = session.begin_transaction()
+            try:
+                _take_derivation_lock(tx)
+                self._derivation_tx = tx
+                yield
+                tx.commit()
+            finally:
+                self._derivation_tx = None
+                if not tx.closed():
+                    tx.rollback()
 
     # --- reads ---------------------------------------------------------------------------------------
 
