@@ -59,9 +59,9 @@ NAMED_ONLY_SOURCE = "policy"
 
 def named_only(attrs: dict[str, Any]) -> bool:
     """A node the access derivation made only because a policy names it. Evidence and such rows never
-    mix: the first evidence replaces the node, and a policy-named row leaves an evidenced node alone, so
-    the graph is the same whether derivation ran before the evidence came (an earlier or a concurrent
-    load) or after (the same load)."""
+    mix: the first evidence replaces the node, a policy-named row leaves an evidenced node alone and
+    replaces a policy-named one, so the graph is the same whether derivation ran before the evidence came
+    (an earlier or a concurrent load) or after (the same load)."""
     return attrs.get("sources") == [NAMED_ONLY_SOURCE]
 
 
@@ -69,7 +69,11 @@ def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: froze
     """Fold `incoming` edge (or, with NODE_UNIONS, node) attributes into `current` in place."""
     if unions is NODE_UNIONS and named_only(incoming) and current.get("sources") and not named_only(current):
         return
-    if unions is NODE_UNIONS and named_only(current) and NAMED_ONLY_SOURCE not in incoming.get("sources", ()):
+    # the first evidence replaces a policy-named node, and so does each derivation's own row (its window is
+    # recomputed from every policy state the store holds: a window an earlier, partial derivation wrote
+    # must not survive as a min/max, or the node would depend on how the input was split)
+    if unions is NODE_UNIONS and named_only(current) and (
+            NAMED_ONLY_SOURCE not in incoming.get("sources", ()) or named_only(incoming)):
         kept = {name: current[name] for name in set(MERGE_KEYS.values()) if name in current}
         current.clear()
         current.update(kept)

@@ -93,9 +93,11 @@ def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
     return (
         "UNWIND $rows AS row\n"
         f"MERGE (n:{merge_label} {{{MERGE_KEYS[merge_label]}: row.key}})\n"
-        # a node only the access derivation made (a policy names it) is replaced by its first evidence
-        f"FOREACH (_ IN CASE WHEN n.sources = ['{NAMED_ONLY_SOURCE}'] AND NOT '{NAMED_ONLY_SOURCE}' IN row.sources "
-        f"THEN [1] ELSE [] END | SET n = {{{MERGE_KEYS[merge_label]}: row.key}})\n"
+        # a node only the access derivation made (a policy names it) is replaced by its first evidence, and
+        # by each derivation's own row (its window is recomputed from all the policy states)
+        f"FOREACH (_ IN CASE WHEN n.sources = ['{NAMED_ONLY_SOURCE}'] AND (NOT '{NAMED_ONLY_SOURCE}' IN row.sources "
+        f"OR row.sources = ['{NAMED_ONLY_SOURCE}']) THEN [1] ELSE [] END | "
+        f"SET n = {{{MERGE_KEYS[merge_label]}: row.key}})\n"
         # and a policy-named row leaves an evidenced node alone
         f"WITH n, row WHERE row.sources <> ['{NAMED_ONLY_SOURCE}'] OR n.sources IS NULL "
         f"OR n.sources = ['{NAMED_ONLY_SOURCE}']\n"

@@ -91,10 +91,11 @@ CALLED = [(f"{ROLE}AmazonSageMaker-ExecutionRole-20260105T000000", "Role", 1),
           ("arn:aws:iam::555555555555:root", "AWSAccount", 1)]
 
 
-# (The rest loaded before account 222222222222's trail changes the `first_seen` of four principals only a
-# policy names, whatever the pending layer does: a derivation issue of its own, left out of these orders.)
+# Every order of the three parts. (The rest loaded before account 222222222222's trail used to change the
+# `first_seen` of four principals only a policy names: each derivation now replaces such a node's window.)
 @pytest.mark.parametrize("order", [("owners", "callers", "rest"), ("callers", "owners", "rest"),
-                                   ("callers", "rest", "owners")])
+                                   ("callers", "rest", "owners"), ("rest", "callers", "owners"),
+                                   ("rest", "owners", "callers"), ("owners", "rest", "callers")])
 def test_each_trail_in_its_own_load_gives_the_whole_load_graph(store, trails, tmp_path, order):
     whole = _whole(store, trails, tmp_path, "owners", "callers", "rest")
     loads = Loads(store, tmp_path, "split")

@@ -49,7 +49,8 @@ def test_generated_node_write():
     assert node_write_statement("AWSPrincipal", ("AWSPrincipal", "AWSRole")) == (
         "UNWIND $rows AS row\n"
         "MERGE (n:AWSPrincipal {arn: row.key})\n"
-        "FOREACH (_ IN CASE WHEN n.sources = ['policy'] AND NOT 'policy' IN row.sources THEN [1] ELSE [] END "
+        "FOREACH (_ IN CASE WHEN n.sources = ['policy'] AND (NOT 'policy' IN row.sources OR row.sources = ['policy'])"
+        " THEN [1] ELSE [] END "
         "| SET n = {arn: row.key})\n"
         "WITH n, row WHERE row.sources <> ['policy'] OR n.sources IS NULL OR n.sources = ['policy']\n"
         "WITH n, row, n.principal_id AS old_principal_id, n.principal_id_at AS old_principal_id_at, "
