@@ -49,6 +49,7 @@ from graphgov.stores.neo4j_pending import lock_and_revert, settle
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
 DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
+DERIVATION_TURN = "graphgov:derivation-turn"  # the marker whole derivations take turns on (derivation())
 
 
 def _take_derivation_lock(tx: Any) -> None:
@@ -64,7 +65,6 @@ class Neo4jStore(Store):
         self.description = f"Neo4j at {uri}" + (f" (database {database})" if database else "")
         auth = (username or "neo4j", password) if password else None
         self.database = database
-        self._derivation_tx: Any = None  # the open transaction holding the derivation lock (derivation())
         try:
             # Notifications (unknown labels in an empty graph, deprecations) are not the user's business.
             self.driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
@@ -242,26 +242,26 @@ class Neo4jStore(Store):
             tx.run(delete).consume()
             self._apply(tx, plan)
 
-        if self._derivation_tx is not None:  # inside derivation(): the transaction that holds the lock
-            work(self._derivation_tx)
-            return
         with self._session() as session:
             session.execute_write(work)
 
     @contextmanager
     def derivation(self) -> Iterator[None]:
-        """The derivation lock taken before the graph is read and held until the derived edges commit: a
-        derivation that read the graph before another load's evidence committed can no longer commit after
-        that load's own derivation (which would leave derived answers missing its evidence)."""
+        """Whole derivations take turns: a turn marker is locked before the graph is read and released once
+        the derived edges committed, so a derivation that read the graph before another load's evidence
+        committed can no longer commit after that load's own derivation. The open transaction holds only
+        that one node's lock (MATCH ... SET, no MERGE on the constrained key): the derivation's own writes
+        run in their transactions as before and never wait on it."""
         with self._session() as session:
+            session.execute_write(lambda tx: tx.run(f"MERGE (s:{SEEN_LABEL} {{key: $key}})",
+                                                    key=DERIVATION_TURN).consume())
             tx = session.begin_transaction()
             try:
-                _take_derivation_lock(tx)
-                self._derivation_tx = tx
+                tx.run(f"MATCH (s:{SEEN_LABEL} {{key: $key}}) SET s.turns = coalesce(s.turns, 0) + 1",
+                       key=DERIVATION_TURN).consume()
                 yield
                 tx.commit()
             finally:
-                self._derivation_tx = None
                 if not tx.closed():
                     tx.rollback()
 
