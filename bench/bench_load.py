@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graphgov.aggregate import Aggregate  # noqa: E402
-from graphgov.delta import Malformed, Skip  # noqa: E402
-from graphgov.pipeline import load_paths, parse_record  # noqa: E402
-from graphgov.readers import iter_paths, read_path  # noqa: E402
+from graphgov.core.delta import Malformed, Skip  # noqa: E402
+from graphgov.ingest.aggregate import Aggregate  # noqa: E402
+from graphgov.ingest.pipeline import load_paths, parse_record  # noqa: E402
+from graphgov.ingest.readers import iter_paths, read_path  # noqa: E402
 
 
 def _identity(rng: random.Random, account: str) -> dict:
@@ -141,7 +141,7 @@ class CountingStore:
 
 def _derivation(store) -> str:  # noqa: ANN001 - any Store
     """Run the access derivation once more on the loaded graph and describe its cost."""
-    from graphgov.access import refresh_access
+    from graphgov.access.derivation import refresh_access
 
     tracemalloc.start()
     start = time.perf_counter()

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 
-from graphgov.aws import aws_session  # noqa: E402
+from graphgov.aws.pullers.cloudtrail_s3 import pull_cloudtrail_s3  # noqa: E402
+from graphgov.aws.session import aws_session  # noqa: E402
 from graphgov.generate import generate  # noqa: E402
-from graphgov.pullers.cloudtrail_s3 import pull_cloudtrail_s3  # noqa: E402
 from graphgov.stores.embedded import EmbeddedStore  # noqa: E402
 
 BUCKET = "bench-org-trail"

@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graphgov.controls import build_report  # noqa: E402
 from graphgov.generate import generate  # noqa: E402
-from graphgov.pipeline import load_paths  # noqa: E402
-from graphgov.report import render  # noqa: E402
-from graphgov.report_html import render_html, report_lineages  # noqa: E402
+from graphgov.ingest.pipeline import load_paths  # noqa: E402
+from graphgov.questions.controls import build_report  # noqa: E402
+from graphgov.report.html import render_html, report_lineages  # noqa: E402
+from graphgov.report.render import render  # noqa: E402
 from graphgov.stores import open_store  # noqa: E402
 
 

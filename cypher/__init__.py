@@ -1,1 +1,1 @@
-"""Saved questions: one `.cypher` file each, with a metadata header (see graphgov.questions)."""
+"""Saved questions: one `.cypher` file each, with a metadata header (see graphgov.questions.catalog)."""

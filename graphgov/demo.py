@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from graphgov.generate import generate
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask, catalog, get_question
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask, catalog, get_question
 from graphgov.stores import StoreError, open_store
 from graphgov.stores.lock import StoreLock
 
@@ -31,7 +31,7 @@ PARAMETER_QUESTIONS: tuple[tuple[str, dict[str, str]], ...] = (
 
 def run_demo(store_spec: str | None, echo: Callable[[str], None]) -> None:
     """Build the demo graph (replacing an earlier demo) and print its findings."""
-    from graphgov.cli import render_rows  # rendering is the CLI's job; the demo borrows it
+    from graphgov.report.rows import render_rows
 
     target = Path(store_spec) if store_spec else DEMO_DIR / "graph.json.gz"
     if "://" in str(target):

@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphgov.delta import GraphDelta, Malformed, validate
+from graphgov.core.delta import GraphDelta, Malformed, validate
 from loaders import bedrock_invocation, cloudtrail, eventbridge, s3_notification, shapes
 
 Parser = Callable[[Mapping[str, Any]], GraphDelta]

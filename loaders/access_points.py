@@ -5,7 +5,7 @@ Sources: CreateAccessPoint (an S3 Control call, logged under `s3.amazonaws.com`:
 CloudTrail key casing and nesting of these bodies is unconfirmed, so keys are looked for case-insensitively
 up to three levels down), and the `AWS::S3::AccessPoint` resource entry of an object data event made
 through an access point (beside the bucket's own entry). An alias or access point ARN is never written as
-a bucket: data it names resolves to the bucket (graphgov.access_points after each load).
+a bucket: data it names resolves to the bucket (graphgov.ingest.access_points after each load).
 
 Access point policies are policy history on the access point (slot `access-point-policy`, kind `resource`):
 PutAccessPointPolicy / DeleteAccessPointPolicy (S3 Control: `Name`, `Policy` as a JSON string, the account
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow
 from loaders import fields
 from loaders.iam_changes import account_rows, add_state, as_bool
 from loaders.identity import Principal

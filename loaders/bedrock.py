@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
-from graphgov.times import to_utc_iso
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow, Skip
+from graphgov.core.times import to_utc_iso
 from loaders import fields
 from loaders.identity import Principal, executes_as
 from loaders.sagemaker import artifact_rows, dataset_rows

@@ -11,7 +11,7 @@ numbers stay comparable (`count` > `logged_count` means calls went unlogged). Th
 (`bedrock-log:<requestId>`) differ from CloudTrail's (`ct:<eventID>`), so neither copy displaces the other.
 
 Never stored: prompt or response text, request metadata, any PII value. The bodies are read only to
-count PII types (graphgov.pii), the guardrail outcome and the latency. Bodies over 100 KB are delivered
+count PII types (graphgov.core.pii), the guardrail outcome and the latency. Bodies over 100 KB are delivered
 to S3 apart from the record (`inputBodyS3Path` / `outputBodyS3Path`): counted in `bodies_in_s3`, not fetched.
 """
 
@@ -21,9 +21,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids, pii
-from graphgov.delta import EdgeRow, GraphDelta, Malformed, Skip
-from graphgov.times import to_utc_iso
+from graphgov.core import ids, pii
+from graphgov.core.delta import EdgeRow, GraphDelta, Malformed, Skip
+from graphgov.core.times import to_utc_iso
 from loaders import fields
 from loaders.bedrock import model_rows
 from loaders.identity import Principal, from_user_identity

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, GraphDelta, Malformed, Skip
-from graphgov.times import to_utc_iso
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, GraphDelta, Malformed, Skip
+from graphgov.core.times import to_utc_iso
 from loaders import bedrock, fields, s3_notification, sagemaker
 
 SOURCE = "eventbridge"

@@ -10,8 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import Malformed
+from graphgov.core import ids
+from graphgov.core.delta import Malformed
 
 
 def partition(record: Mapping[str, Any]) -> str:

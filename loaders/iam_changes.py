@@ -1,7 +1,7 @@
 """CloudTrail IAM changes -> policy states: inline, trust, attached and boundary policies, managed-policy
 versions, group membership, access keys and the lifecycle of roles, users, groups and managed policies.
 
-Each successful change becomes one PolicyState (graphgov.policy_facts) on its subject, so access can
+Each successful change becomes one PolicyState (graphgov.core.policy_facts) on its subject, so access can
 be replayed for any time. IAM names roles, users and groups by bare name: their canonical keys are
 the path-less ARNs in the account that received the event (recipientAccountId, else the caller's).
 Request members are read case-insensitively; policy documents may be JSON strings, URL-encoded JSON
@@ -14,10 +14,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
-from graphgov.policy_facts import group_row, policy_row, policy_state
-from graphgov.times import to_utc_iso
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow, Skip
+from graphgov.core.policy_facts import group_row, policy_row, policy_state
+from graphgov.core.times import to_utc_iso
 from loaders import fields
 from loaders.identity import Principal, principal_node, role_rows
 

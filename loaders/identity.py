@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow, Skip
 
 UNATTRIBUTABLE_TYPES = {"Unknown", "Directory"}
 

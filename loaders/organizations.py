@@ -30,9 +30,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import Malformed, NodeRow, Skip
-from graphgov.policy_facts import policy_row
+from graphgov.core import ids
+from graphgov.core.delta import Malformed, NodeRow, Skip
+from graphgov.core.policy_facts import policy_row
 from loaders import fields
 from loaders.iam_changes import add_state, as_object, required, text
 from loaders.identity import Principal

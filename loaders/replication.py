@@ -7,7 +7,7 @@ filter's `Prefix` (legacy `Prefix`, `Filter.Prefix` or `Filter.And.Prefix`) and 
 `Filter.And.Tag`, as sorted `key=value`), `SseKmsEncryptedObjects` and `ExistingObjectReplication`
 statuses, and the `Destination`: `Bucket` (name, from its ARN), `Account`, `OwnerOverride`
 (`AccessControlTranslation.Owner = Destination`) and `ReplicaKmsKeyID`. Which objects replicate is
-derived after the load (graphgov.replication), judged with the configuration in force when each was
+derived after the load (graphgov.ingest.replication), judged with the configuration in force when each was
 written. A destination `Account` also names the destination bucket's owner. A record whose body was
 trimmed away still proves replication was configured then: its state says `RulesUnknown` (so objects
 written under it are undecided, never "not replicated").
@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import Malformed
+from graphgov.core import ids
+from graphgov.core.delta import Malformed
 from loaders import fields
 from loaders.iam_changes import add_state, as_object, text
 from loaders.identity import Principal

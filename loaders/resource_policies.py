@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
-from graphgov.times import to_utc_iso
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow, Skip
+from graphgov.core.times import to_utc_iso
 from loaders import fields
 from loaders.iam_changes import account_rows, add_state, as_bool, as_object, required, text
 from loaders.identity import Principal

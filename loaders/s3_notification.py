@@ -17,9 +17,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
-from graphgov.times import to_utc_iso
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
+from graphgov.core.times import to_utc_iso
 from loaders import fields
 
 SOURCE = "s3_notification"

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow, Skip
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow, Skip
 from loaders import fields
 from loaders.identity import Principal, executes_as
 
@@ -62,7 +62,7 @@ def _location(uri: Any, what: str) -> ids.S3Location:
 def _bucket(loc: ids.S3Location, partition: str, child_type: str, child_key: str,
             nodes: list, edges: list) -> None:
     if ids.is_access_point_name(loc.bucket):
-        return  # an access point alias or ARN is never a bucket: graphgov.access_points links the bucket
+        return  # an access point alias or ARN is never a bucket: graphgov.ingest.access_points links the bucket
     nodes.append(NodeRow("S3Bucket", loc.bucket, {"id": loc.bucket, "name": loc.bucket,
                                                   "arn": ids.s3_bucket_arn(loc.bucket, partition)}))
     edges.append(EdgeRow("IN_BUCKET", child_type, child_key, "S3Bucket", loc.bucket))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Union
 
-from graphgov.delta import Malformed
+from graphgov.core.delta import Malformed
 
 TEXT = "a string"
 OBJECT = "an object"  # a mapping; a falsy value ("", [], {}) is taken as absent, as the loaders do

@@ -1,10 +1,10 @@
-"""CloudTrail S3 tagging calls -> the `tags` of buckets and objects (graphgov.classification reads them).
+"""CloudTrail S3 tagging calls -> the `tags` of buckets and objects (graphgov.questions.classification reads them).
 
 PutBucketTagging and PutObjectTagging replace the whole tag set, so the graph keeps the set the call
 put, as sorted `key=value` strings; DeleteBucketTagging and DeleteObjectTagging leave an empty list.
 The request body is logged as `Tagging.TagSet.Tag`: one `{Key, Value}` object when the set has one tag
 (XML flattened), a list otherwise, and absent or empty for an empty set. The newest call by event time
-wins, whatever order logs are loaded in: `tags` is a timed property (graphgov.schema.TIMED_PROPS), stamped
+wins, whatever order logs are loaded in: `tags` is a timed property (graphgov.core.schema.TIMED_PROPS), stamped
 `tags_at`.
 Tags are per object, not per version: a call naming a `versionId` sets the object's tags all the same.
 
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, Malformed, NodeRow
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow
 from loaders import fields
 from loaders.iam_changes import as_object, text
 from loaders.identity import Principal

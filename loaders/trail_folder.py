@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from graphgov.delta import GraphDelta, NodeRow
-from graphgov.policy_facts import policy_state
+from graphgov.core.delta import GraphDelta, NodeRow
+from graphgov.core.policy_facts import policy_state
 
 _ORG_FOLDER = re.compile(r"(?:^|[/\\])AWSLogs[/\\](o-[a-z0-9]{10,32})[/\\](\d{12})[/\\]CloudTrail[/\\]")
 

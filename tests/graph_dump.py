@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphgov.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL
+from graphgov.core.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL
 from graphgov.stores.embedded import EmbeddedStore
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from helpers import FIXTURES, PUBLIC_DATA_ROWS
 
-from graphgov.access import refresh_access
-from graphgov.aggregate import Aggregate
-from graphgov.delta import GraphDelta
-from graphgov.pipeline import load_paths
-from graphgov.policy_facts import policy_state
-from graphgov.questions import ask
+from graphgov.access.derivation import refresh_access
+from graphgov.core.delta import GraphDelta
+from graphgov.core.policy_facts import policy_state
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 
 D, T, V = "222222222222", "111111111111", "999999999999"
 DATA_ACCESS, TRAINING = f"arn:aws:iam::{D}:role/DataAccess", f"arn:aws:iam::{T}:role/TrainingRole"
@@ -164,7 +164,7 @@ def test_access_before_the_earliest_evidence_is_unknown_not_granted(store, tmp_p
                                         evidence="snapshot", document={"Statement": [{
                                             "Effect": "Allow", "Action": "s3:GetObject",
                                             "Resource": "arn:aws:s3:::acme-training-data/*"}]})
-    from graphgov.delta import NodeRow
+    from graphgov.core.delta import NodeRow
     auditor = NodeRow("AWSRole", f"arn:aws:iam::{D}:role/Auditor", {"arn": f"arn:aws:iam::{D}:role/Auditor",
                                                                      "account_id": D, "name": "Auditor"})
     aggregate = Aggregate()
@@ -182,7 +182,7 @@ def test_access_before_the_earliest_evidence_is_unknown_not_granted(store, tmp_p
 
 def test_assuming_a_role_with_a_path_is_judged_on_the_arn_iam_matches(store):
     """Identity policies must name a role with its path; the graph keys roles without it."""
-    from graphgov.delta import NodeRow
+    from graphgov.core.delta import NodeRow
 
     target, caller = "arn:aws:iam::111111111111:role/DataAccess", "arn:aws:iam::111111111111:role/Trainer"
     rows = [NodeRow("AWSRole", target, {"arn": target, "path": "/cross-account/", "account_id": "111111111111"}),

@@ -20,10 +20,10 @@ import json
 import pytest
 from helpers import FIXTURES
 
-from graphgov.effective import Labeled, PolicySet, Request, decide
-from graphgov.pipeline import load_paths
-from graphgov.policy import parse_policy
-from graphgov.questions import ask
+from graphgov.access.effective import Labeled, PolicySet, Request, decide
+from graphgov.access.policy import parse_policy
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 
 A, B = "111122223333", "444455556666"
 K1 = f"arn:aws:kms:eu-west-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -70,7 +70,7 @@ ENABLE_IAM = {"Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Al
                              "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"}]}
 
 
-# A KMS grant as graphgov.access_model renders it: it allows whatever the key policy says.
+# A KMS grant as graphgov.access.model renders it: it allows whatever the key policy says.
 GRANT = {"Statement": [{"Sid": "grant:g-1", "Effect": "Allow", "Principal": {"AWS": TRAINER},
                         "Action": ["kms:Decrypt"], "Resource": "*"}]}
 
@@ -174,9 +174,9 @@ def test_an_observation_does_not_outlive_a_known_change(store, tmp_path):
 
 def test_unknown_rows_are_findings_in_every_report_form(tmp_path):
     """An unknown row fails a no-rows question like any row, and each form says which document is missing."""
-    from graphgov.controls import build_report, unknown_access
-    from graphgov.report import render_markdown, sarif_log
-    from graphgov.report_html import render_html
+    from graphgov.questions.controls import build_report, unknown_access
+    from graphgov.report.html import render_html
+    from graphgov.report.render import render_markdown, sarif_log
     from graphgov.stores.embedded import EmbeddedStore
 
     store = EmbeddedStore(tmp_path / "graph.json.gz")

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, write_json
 
-from graphgov.delta import Malformed
-from graphgov.effective import Labeled, Layer, PolicySet, Request, decide_layers
-from graphgov.pipeline import load_paths
-from graphgov.policy import parse_policy
-from graphgov.questions import ask
+from graphgov.access.effective import Labeled, Layer, PolicySet, Request, decide_layers
+from graphgov.access.policy import parse_policy
+from graphgov.core.delta import Malformed
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from loaders import cloudtrail
 from loaders.access_points import PUBLIC_ACCESS_FLAGS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from graphgov.aws import PullError, account_sessions, aws_session
+from graphgov.aws.session import PullError, account_sessions, aws_session
 
 pytest_plugins = ("moto_server",)
 REGION = "us-east-1"
@@ -62,7 +62,7 @@ def test_pull_iam_over_the_organisation(organisation, tmp_path):
 
     from click.testing import CliRunner
 
-    from graphgov.cli import main
+    from graphgov.cli.app import main
 
     boto3.client("iam", region_name=REGION).create_role(RoleName="ManagementOnly", AssumeRolePolicyDocument=json.dumps(
         {"Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},

@@ -10,7 +10,7 @@ from unittest.mock import ANY  # reference_time: the invocation's start (tests/t
 import pytest
 from helpers import cloudwatch_subscription, eventbridge_envelope, fixture_json, iam_guide_sts_records
 
-from graphgov.aws_lambda import event_kind, handler
+from graphgov.aws.push_handler import event_kind, handler
 from graphgov.stores import StoreError
 from graphgov.stores.embedded import EmbeddedStore
 
@@ -127,7 +127,7 @@ def test_a_held_back_record_fails_its_message_when_the_end_of_run_write_fails(en
     _requester, owner, _chaining = iam_guide_sts_records()  # the role owner's copy waits for the run's end
     batch = {"Records": [sqs_message("m-owner", json.dumps(eventbridge_envelope(owner))),
                          fixture_json("s3-notifications/datadog-sqs-s3.json")["Records"][0]]}
-    from graphgov.pipeline import LoadRun
+    from graphgov.ingest.pipeline import LoadRun
 
     def crash(_self: LoadRun) -> None:
         raise ConnectionError("store unavailable")

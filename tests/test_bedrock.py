@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers import FIXTURES
 
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from loaders import bedrock
 
 PLATFORM = FIXTURES / "lineage/bedrock-platform.json"

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from helpers import FIXTURES, cloudwatch_subscription, write_json
 
-from graphgov.aggregate import Aggregate, merge_attrs
-from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
+from graphgov.core.delta import EdgeRow, GraphDelta, Malformed, NodeRow, Skip
+from graphgov.core.pii import strings
+from graphgov.core.schema import EDGE_TYPES
 from graphgov.generate import generate
-from graphgov.pii import strings
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
-from graphgov.schema import EDGE_TYPES
-from graphgov.schema_cypher import edge_write_statement
+from graphgov.ingest.aggregate import Aggregate, merge_attrs
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from graphgov.stores.embedded import EmbeddedStore
+from graphgov.stores.schema_cypher import edge_write_statement
 from loaders import bedrock_invocation
 
 LOGS = FIXTURES / "bedrock-invocation-logs"

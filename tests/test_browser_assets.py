@@ -1,4 +1,4 @@
-"""graphgov.browser_assets: the Neo4j Browser style sheet, the favourites zip, the assets server, the CLI.
+"""graphgov.report.browser_assets: the Neo4j Browser style sheet, the favourites zip, the assets server, the CLI.
 
 The Browser itself (style applied on connect, zip imported, favourites run) is tested against the real
 server in tests/test_neo4j_browser.py.
@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graphgov.browser_assets import (
+from graphgov.cli.app import main
+from graphgov.core.schema import DERIVED_EDGE_TYPES, NODE_TYPES, node_labels
+from graphgov.questions.catalog import catalog
+from graphgov.report.browser_assets import (
     FAVOURITES_PATH,
     GRASS_PATH,
     GROUPS,
@@ -34,9 +37,6 @@ from graphgov.browser_assets import (
     make_server,
     text_colour,
 )
-from graphgov.cli import main
-from graphgov.questions import catalog
-from graphgov.schema import DERIVED_EDGE_TYPES, NODE_TYPES, node_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,7 +203,7 @@ def test_neo4j_local_configures_browser_and_the_assets_server():
     assert "browser.post_connect_cmd=style http://127.0.0.1:$assets_port/graphgov.grass\n" in script
     assert "browser.remote_content_hostname_whitelist=127.0.0.1,localhost\n" in script
     assert 'assets_port="$(choose "${GRAPHGOV_BROWSER_ASSETS_PORT:-7480}")"' in script  # 0 picks a free port
-    assert "-m graphgov.browser_assets --host 127.0.0.1 --port \"$assets_port\"" in script
+    assert "-m graphgov.report.browser_assets --host 127.0.0.1 --port \"$assets_port\"" in script
     compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert 'NEO4J_browser_post__connect__cmd: "style http://localhost:7480/graphgov.grass"' in compose
     assert 'NEO4J_browser_remote__content__hostname__whitelist: "localhost,127.0.0.1"' in compose

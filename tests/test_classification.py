@@ -15,17 +15,17 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES
 
-from graphgov.classification import (
+from graphgov.cli.app import main
+from graphgov.core.delta import Malformed
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
+from graphgov.questions.classification import (
     ClassificationError,
     classify,
     default_tag_categories,
     load_mapping,
     parse_mapping,
 )
-from graphgov.cli import main
-from graphgov.delta import Malformed
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
 from loaders import cloudtrail
 
 A = "464646464646"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES
 
-from graphgov.cli import main
+from graphgov.cli.app import main
 
 STS = str(FIXTURES / "cloudtrail/iam-user-guide-sts.json")
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from helpers import CLOUDTRAIL, fixture_json, iam_guide_sts_records, kms_guide_record
 
-from graphgov.delta import Malformed, Skip
+from graphgov.core.delta import Malformed, Skip
 from loaders import REGISTRY, bedrock_invocation, cloudtrail, eventbridge, s3_notification
 from loaders.identity import from_user_identity
 

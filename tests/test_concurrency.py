@@ -16,11 +16,11 @@ import pytest
 from graph_dump import dump
 from helpers import wipe_neo4j
 
-from graphgov.aggregate import Aggregate
-from graphgov.delta import GraphDelta, NodeRow
+from graphgov.core.delta import GraphDelta, NodeRow
 from graphgov.generate import generate
-from graphgov.pipeline import load_paths
-from graphgov.readers import expand_paths
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pipeline import load_paths
+from graphgov.ingest.readers import expand_paths
 from graphgov.stores import open_store
 from graphgov.stores.base import DerivedEdge, SeenConflict
 
@@ -94,7 +94,7 @@ def test_a_load_racing_another_on_the_same_records_counts_each_once(neo4j_store,
 
 def _cli_load(uri: str, paths: list[Path], quarantine: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", "from graphgov.cli import main; main()", "load", "--store", uri,
+    return subprocess.Popen([sys.executable, "-c", "from graphgov.cli.app import main; main()", "load", "--store", uri,
                              "--quarantine", str(quarantine), *map(str, paths)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 

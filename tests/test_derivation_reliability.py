@@ -2,7 +2,7 @@
 
 A crash in access derivation happens after the load's graph writes committed, so before this work every
 later load into that store crashed the same way (a null condition value reached conditions.py). Now a
-policy document is checked once, at the evaluator's edge (graphgov.policy.parse_policy): it is read whole
+policy document is checked once, at the evaluator's edge (graphgov.access.policy.parse_policy): it is read whole
 or refused with a named PolicyError. A refused (unreadable) policy state is quarantined with its evidence
 (subject, slot, the event that set it, the error), the answers it takes part in are `unknown` naming it
 (`unreadable:<slot>:<subject> set by <event id>`), and derivation goes on. Any other failure of one
@@ -22,14 +22,14 @@ from typing import Any
 import pytest
 from helpers import FIXTURES, PUBLIC_DATA_ROWS
 
-from graphgov import access_model
-from graphgov.aggregate import Aggregate
-from graphgov.conditions import evaluate_block
-from graphgov.delta import EdgeRow, GraphDelta, NodeRow
-from graphgov.pipeline import load_paths
-from graphgov.policy import PolicyError, parse_policy
-from graphgov.policy_facts import policy_state
-from graphgov.questions import ask
+from graphgov.access import model as access_model
+from graphgov.access.conditions import evaluate_block
+from graphgov.access.policy import PolicyError, parse_policy
+from graphgov.core.delta import EdgeRow, GraphDelta, NodeRow
+from graphgov.core.policy_facts import policy_state
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from graphgov.stores.embedded import EmbeddedStore
 
 D, T, V = "222222222222", "111111111111", "999999999999"
@@ -149,7 +149,7 @@ def _reads(store) -> list[tuple]:
 def _quarantine(tmp_path: Path) -> list[dict[str, Any]]:
     path = tmp_path / "quarantine.jsonl"
     entries = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    for entry in entries:  # the de-duplication key (graphgov.quarantine) is a hash of record and error
+    for entry in entries:  # the de-duplication key (graphgov.ingest.quarantine) is a hash of record and error
         assert len(entry.pop("hash")) == 64
     return entries
 
@@ -279,7 +279,7 @@ def test_one_failing_decision_is_contained_to_its_item(store, tmp_path, monkeypa
 
 
 def test_a_failing_derivation_step_never_fails_the_load(store, tmp_path, monkeypatch):
-    from graphgov import pipeline
+    from graphgov.ingest import pipeline
 
     def broken(_store):
         raise RuntimeError("replication bug")
@@ -357,7 +357,7 @@ def test_each_odd_shape_is_quarantined_and_its_answers_are_unknown(store, tmp_pa
                                                   ("2008-10-17", "implicit-deny")])
 def test_policy_variables_exist_only_in_version_2012_10_17(version, outcome):
     """IAM's default Version (2008-10-17, also when Version is missing) takes `${...}` literally."""
-    from graphgov.effective import Labeled, PolicySet, Request, decide
+    from graphgov.access.effective import Labeled, PolicySet, Request, decide
 
     document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                                "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}}]}

@@ -1,11 +1,11 @@
-"""graphgov.effective and graphgov.conditions: each rule of AWS's evaluation logic on a hand-written case."""
+"""graphgov.access.effective and .conditions: each rule of AWS's evaluation logic on a hand-written case."""
 
 from __future__ import annotations
 
 import pytest
 
-from graphgov.conditions import ABSENT, evaluate_block
-from graphgov.effective import (
+from graphgov.access.conditions import ABSENT, evaluate_block
+from graphgov.access.effective import (
     UNKNOWN_RESOURCE_ACCOUNT,
     EffectiveDecision,
     Labeled,
@@ -14,7 +14,7 @@ from graphgov.effective import (
     decide,
     known_context,
 )
-from graphgov.policy import parse_policy
+from graphgov.access.policy import parse_policy
 
 A, B = "111111111111", "222222222222"
 ROLE = f"arn:aws:iam::{A}:role/Trainer"

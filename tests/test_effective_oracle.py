@@ -1,4 +1,4 @@
-"""graphgov.effective against an independent evaluator: @cloud-copilot/iam-simulate, in one Node process.
+"""graphgov.access.effective against an independent evaluator: @cloud-copilot/iam-simulate, in one Node process.
 
 10,000 generated requests (fixed seed) over every policy type `decide` combines: identity policies,
 permissions boundaries, bucket / key / trust / repository policies (NotPrincipal, `*`, account roots,
@@ -30,7 +30,7 @@ graphgov ignores them).
 A second corpus (`generate_org_cases`, 2,000 cases, all known) is issue 11's: account roots and IAM
 principals under root, OU and account SCP levels (FullAWSAccess sometimes detached at the account, leaving
 a Deny-only or other-service allow-list), and conditions on aws:PrincipalOrgID, aws:PrincipalOrgPaths and
-aws:ResourceOrgID with the membership known (the values graphgov.access_model settles) or known absent.
+aws:ResourceOrgID with the membership known (the values graphgov.access.model settles) or known absent.
 
 Where AWS documentation and the simulator differ, graphgov follows the documentation: each such
 difference is an entry of tests/oracle/known-differences.json, which also says how the simulator input
@@ -51,9 +51,9 @@ from typing import Any
 
 import pytest
 
-from graphgov.conditions import ABSENT
-from graphgov.effective import Labeled, PolicySet, Request, decide, known_context
-from graphgov.policy import parse_policy
+from graphgov.access.conditions import ABSENT
+from graphgov.access.effective import Labeled, PolicySet, Request, decide, known_context
+from graphgov.access.policy import parse_policy
 
 ORACLE = Path(__file__).parent / "oracle"
 KNOWN_DIFFERENCES = ORACLE / "known-differences.json"
@@ -135,7 +135,7 @@ NO_MATCH = {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/Nobody", "aws:Pr
             "aws:PrincipalAccount": "999999999999", "aws:SourceAccount": "999999999999",
             "aws:ResourceAccount": "999999999999", "sts:ExternalId": "none"}
 BOOL_KEYS = ["aws:SecureTransport", "aws:PrincipalIsAWSService"]
-# Organisation keys as graphgov.access_model settles them once membership is known (issue 11): the path of an
+# Organisation keys as graphgov.access.model settles them once membership is known (issue 11): the path of an
 # account two levels down, and one of another organisation.
 PATH_A, PATH_OTHER = f"{ORG}/r-ab12/ou-ab12-11111111/", f"{OTHER_ORG}/r-cd34/"
 VALUES["aws:ResourceOrgID"] = ([ORG, OTHER_ORG], ["o-aaaa*", "o-*"], ["O-AAAA1111"])
@@ -275,7 +275,7 @@ def _key_policy(rng: random.Random, principal_key: str, action: str, keys: list[
                                                  "Principal": {"AWS": rng.choice([f"arn:aws:iam::{B}:root", B])},
                                                  "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
                                            keys, 0.3))
-    if variant in ("grant", "mixed"):  # a KMS grant as graphgov.access_model renders it
+    if variant in ("grant", "mixed"):  # a KMS grant as graphgov.access.model renders it
         grantee = rng.choice([me, PRINCIPALS["role_a"], PRINCIPALS["role_b"]])
         statements.append({"Sid": "grant:g-0001", "Effect": "Allow",
                            "Principal": {"Service": grantee} if grantee == SERVICE else {"AWS": grantee},
@@ -462,7 +462,7 @@ ORG_KEYS = ["aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:ResourceOrgID", 
 
 
 def _account_scp_levels(rng: random.Random, scenario: dict, action: str, keys: list[str]) -> list[list[dict]]:
-    """Root, OU and account levels, as graphgov.access_model assembles them: each level FullAWSAccess (attached or
+    """Root, OU and account levels, as graphgov.access.model assembles them: each level FullAWSAccess (attached or
     assumed) or an allow-list, sometimes a Deny; at the account level FullAWSAccess may be detached, leaving only
     what else is attached there (a Deny-only SCP, an allow-list of other services, or nothing it allows)."""
     levels = _scp_levels(rng, scenario, action, keys) if rng.random() < 0.5 else [[ALLOW_ALL], [ALLOW_ALL]]
@@ -704,7 +704,7 @@ def test_agreement_with_iam_simulate():
 # Runs that all agree must be graphgov's answer; runs that differ on allow must make it answer `unknown`;
 # runs that never allow must make it answer `implicit-deny` (or `deny` when every run denies explicitly).
 # Then the observed Decrypt: where the hidden key policy allows (a Decrypt would succeed and CloudTrail would
-# record it), graphgov.access settles the access as `observed` unless its own decision is an explicit Deny;
+# record it), graphgov.access.derivation settles the access as `observed` unless its own decision is an explicit Deny;
 # such a decision would contradict the evidence and fails the test.
 
 UNKNOWN_KEY_CASES = 2_000

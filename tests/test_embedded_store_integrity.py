@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from graph_dump import dump
 from helpers import FIXTURES
 
-from graphgov.aggregate import Aggregate
-from graphgov.cli import main
+from graphgov.cli.app import main
 from graphgov.generate import generate
-from graphgov.pipeline import load_paths
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pipeline import load_paths
 from graphgov.stores import StoreError
 from graphgov.stores.embedded import FORMAT, EmbeddedStore
 from graphgov.stores.lock import lock_path
@@ -43,13 +43,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _graphgov(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "graphgov.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "graphgov.cli.app", *args], capture_output=True, text=True,
                           env=_env(**env), timeout=300)
 
 
 def _paused_load(corpus: Path, store: Path, quarantine: Path, phase: str = "commit") -> subprocess.Popen[str]:
     """A `graphgov load` stopped at `phase` (it holds the store's lock there), once it says so."""
-    process = subprocess.Popen([sys.executable, "-m", "graphgov.cli", "load", str(corpus), "--store", str(store),
+    process = subprocess.Popen([sys.executable, "-m", "graphgov.cli.app", "load", str(corpus), "--store", str(store),
                                 "--quarantine", str(quarantine)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=_env(GRAPHGOV_TEST_PAUSE_AT=phase))
     line = process.stderr.readline()
@@ -113,7 +113,7 @@ def test_a_waiting_load_goes_on_when_the_holder_finishes(tmp_path, corpora):
     first, second = corpora
     store = tmp_path / "graph.json.gz"
     holder = _paused_load(first, store, tmp_path / "q1.jsonl")
-    waiter = subprocess.Popen([sys.executable, "-m", "graphgov.cli", "load", str(second), "--store", str(store),
+    waiter = subprocess.Popen([sys.executable, "-m", "graphgov.cli.app", "load", str(second), "--store", str(store),
                                "--quarantine", str(tmp_path / "q2.jsonl")], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=_env(GRAPHGOV_STORE_LOCK_WAIT="120"))
     time.sleep(1.0)
@@ -150,7 +150,7 @@ def test_every_writer_is_refused_while_a_load_holds_the_store(tmp_path, corpora,
         assert store.with_suffix(".quarantine.jsonl").exists()  # ...but not those of a store in use
         monkeypatch.setenv("GRAPHGOV_STORE", str(store))
         monkeypatch.setenv("GRAPHGOV_QUARANTINE", str(tmp_path / "lambda-q.jsonl"))
-        from graphgov.aws_lambda import handler
+        from graphgov.aws.push_handler import handler
 
         with pytest.raises(StoreError, match=f"^{re.escape(busy)} since "):  # the invocation fails and is retried
             handler({"Records": []})
@@ -251,7 +251,7 @@ def _load_must_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the input was read before the store was checked")
 
-    monkeypatch.setattr("graphgov.cli.load_paths", refuse)
+    monkeypatch.setattr("graphgov.cli.app.load_paths", refuse)
 
 
 def test_a_store_under_a_file_is_refused_before_reading(tmp_path, monkeypatch):

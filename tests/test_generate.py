@@ -15,9 +15,9 @@ from urllib.parse import unquote_plus
 import pytest
 from click.testing import CliRunner
 
-from graphgov.cli import main
+from graphgov.cli.app import main
 from graphgov.generate import KINDS, GenerateError, form_encode_key, generate, parse_size
-from graphgov.readers import expand_paths, read_path
+from graphgov.ingest.readers import expand_paths, read_path
 
 # Seed 0, 2,000 records. The four record kinds add up to 2,000; "files" counts files (digests included).
 # Issue 11's plants (category "plant": org accounts, data preparation, logging on then off in the serving
@@ -610,7 +610,7 @@ def test_trust_policies_admit_every_assume_role_call(ct_records: list[tuple[str,
 def _check_grants(ct_records: list[tuple[str, dict[str, Any]]]) -> Counter:
     """Every S3 object call by a role or user the trail created is allowed by that principal's own policies
     (inline, attached managed, group); returns the calls checked per principal name."""
-    from graphgov.policy import evaluate, parse_policy
+    from graphgov.access.policy import evaluate, parse_policy
 
     history = _access_history(ct_records)
     names, managed, groups = {}, {}, {}
@@ -696,7 +696,7 @@ def test_planted_access_mistakes_in_the_trail(ct_records: list[tuple[str, dict[s
 @pytest.fixture(scope="module")
 def loaded(run0: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The seed-0 platform loaded into an embedded store (the access derivation runs after the load)."""
-    from graphgov.pipeline import load_paths
+    from graphgov.ingest.pipeline import load_paths
     from graphgov.stores.embedded import EmbeddedStore
 
     tmp = tmp_path_factory.mktemp("loaded")
@@ -707,7 +707,7 @@ def loaded(run0: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathF
 
 
 def test_saved_questions_find_the_planted_mistakes(loaded: Any) -> None:
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     shadow, vendor = "arn:aws:iam::444444444444:root", "arn:aws:iam::555555555555:root"
     # (1) the shadow account may read the fraud training datasets, through the bucket and key policies
@@ -745,7 +745,7 @@ def test_saved_questions_find_the_planted_mistakes(loaded: Any) -> None:
 
 
 def test_access_at_training_time_follows_the_history(loaded: Any) -> None:
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     def readers(job: str) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -805,7 +805,7 @@ LEGACY_KEY = "arn:aws:kms:eu-west-1:111111111111:key/1a2c0c57-c82a-49be-a387-ada
 def test_plant_processing_chain(loaded: Any) -> None:
     """A processing job's output `.../prepared/` feeds the job reading `.../prepared/train/`; the baseline job
     that read the same prefix before the processing job started is not its consumer."""
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     raw = "s3://acme-data-2/credit/loan-applications-v1/train/"
     rows = ask(loaded, "dataset-consumers", {"dataset": raw})
@@ -825,7 +825,7 @@ def test_plant_processing_chain(loaded: Any) -> None:
 def test_plant_unknown_key_policy_and_observed_decrypt(loaded: Any) -> None:
     """acme-data-prepared and its key predate the logs: readers are `unknown` naming the unseen documents,
     except TrainingDataAccess, whose GetObject and kms:Decrypt succeeded (observed)."""
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     rows = [r for r in ask(loaded, "training-data-readers", {}) if r["dataset"] == PREPARED + "train/"]
     by_principal = {r["principal"]: r for r in rows}
@@ -842,7 +842,7 @@ def test_plant_unknown_key_policy_and_observed_decrypt(loaded: Any) -> None:
 
 
 def test_plant_logging_deleted_mid_window(ct_records: list[tuple[str, dict[str, Any]]], loaded: Any) -> None:
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     deleted = _calls(ct_records, "DeleteModelInvocationLoggingConfiguration")
     assert [(r["recipientAccountId"], r["awsRegion"], r["requestParameters"]) for r in deleted] == [
@@ -877,8 +877,8 @@ def test_plant_organization_members(ct_records: list[tuple[str, dict[str, Any]]]
 
 
 def test_plant_personal_data_copy(loaded: Any) -> None:
-    from graphgov.classification import classify
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
+    from graphgov.questions.classification import classify
 
     classify(loaded)
     rows = ask(loaded, "personal-data-in-training", {})
@@ -890,7 +890,7 @@ def test_plant_personal_data_copy(loaded: Any) -> None:
 def test_plant_replication_to_a_partner(loaded: Any) -> None:
     """The fraud prefix replicated to a partner's account: that account receives a copy of every fraud
     dataset written after the rule (cross-account exposure), with nothing else granting it access."""
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     rows = [r for r in ask(loaded, "cross-account-exposure", {}) if r["principal"] == "arn:aws:iam::666666666666:root"]
     manifest = "s3://acme-data-1/fraud/card-transactions-v2/manifests/test.manifest"
@@ -909,7 +909,7 @@ def test_plant_replication_to_a_partner(loaded: Any) -> None:
 
 
 def test_plant_unresolved_writer(loaded: Any) -> None:
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     model = "arn:aws:sagemaker:eu-west-1:222222222222:model/credit-xgb-model-001"
     rows = ask(loaded, "model-lineage", {"model": model})
@@ -920,7 +920,7 @@ def test_plant_unresolved_writer(loaded: Any) -> None:
 
 def test_plant_prepared_model_is_served(loaded: Any) -> None:
     """endpoint-lineage walks upstream through the processing job to the raw split (via, derived)."""
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     endpoint = "arn:aws:sagemaker:eu-west-1:222222222222:endpoint/credit-prepared-staging-endpoint"
     rows = ask(loaded, "endpoint-lineage", {"endpoint": endpoint})
@@ -935,7 +935,7 @@ def test_plant_prepared_model_is_served(loaded: Any) -> None:
 def test_plant_scp_attached_after_a_job_started(ct_records: list[tuple[str, dict[str, Any]]], loaded: Any) -> None:
     """The SCP denying the analysts the credit data is attached after the credit job started: that job's
     access-at-training-time keeps the analysts (potential); today's potential access is gone."""
-    from graphgov.questions import ask
+    from graphgov.questions.catalog import ask
 
     (attach,) = _calls(ct_records, "AttachPolicy")
     assert attach["requestParameters"] == {"policyId": "p-7k2m9q4x", "targetId": "111111111111"}

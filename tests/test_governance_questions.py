@@ -13,9 +13,9 @@ import json
 
 from helpers import FIXTURES
 
-from graphgov.pipeline import load_deltas, load_paths
-from graphgov.pullers.config import bedrock_logging_delta, bucket_delta, log_group_delta, trail_delta
-from graphgov.questions import ask
+from graphgov.aws.pullers.config import bedrock_logging_delta, bucket_delta, log_group_delta, trail_delta
+from graphgov.ingest.pipeline import load_deltas, load_paths
+from graphgov.questions.catalog import ask
 from loaders import cloudtrail
 
 GOVERNANCE = FIXTURES / "governance"

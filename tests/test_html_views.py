@@ -18,13 +18,13 @@ from browser import open_offline, screenshot
 from click.testing import CliRunner
 from helpers import FIXTURES
 
-from graphgov.cli import main
-from graphgov.controls import build_report
+from graphgov.cli.app import main
 from graphgov.demo import run_demo
-from graphgov.html_page import script_json
-from graphgov.lineage import as_json, build_lineage
-from graphgov.pipeline import load_paths
-from graphgov.report_html import endpoints_mentioned, render_html
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.controls import build_report
+from graphgov.questions.lineage import as_json, build_lineage
+from graphgov.report.html import endpoints_mentioned, render_html
+from graphgov.report.html_page import script_json
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent

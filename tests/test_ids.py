@@ -1,6 +1,6 @@
 import pytest
 
-from graphgov import ids
+from graphgov.core import ids
 
 
 def test_role_arn_with_path_becomes_pathless_key_and_keeps_path():

@@ -23,7 +23,7 @@ from graph_dump import dump
 from helpers import wipe_neo4j
 
 from graphgov.generate import generate
-from graphgov.questions import RESOLVED_TYPES, ask, catalog
+from graphgov.questions.catalog import RESOLVED_TYPES, ask, catalog
 from graphgov.stores import open_store
 from graphgov.stores.embedded import EmbeddedStore
 
@@ -34,7 +34,7 @@ EMBEDDED_TRIALS = 20
 NEO4J_TRIALS = 5
 BUDGET_SECONDS = 600.0  # both stores together
 CHUNK_RECORDS = 500
-LOAD = ("import functools, graphgov.cli as cli; "
+LOAD = ("import functools, graphgov.cli.app as cli; "
         f"cli.load_paths = functools.partial(cli.load_paths, chunk_records={CHUNK_RECORDS}); cli.main()")
 _spent: dict[str, float] = {}
 

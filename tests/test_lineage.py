@@ -9,8 +9,8 @@ import json
 import pytest
 from helpers import FIXTURES, write_json
 
-from graphgov.pipeline import load_paths
-from graphgov.questions import QuestionError, ask
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import QuestionError, ask
 from loaders import cloudtrail, eventbridge
 
 CHAIN = FIXTURES / "lineage/cross-account-chain.json"

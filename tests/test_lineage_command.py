@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES, fixture_json, write_json
 
-from graphgov.cli import main
-from graphgov.lineage import as_json, as_text, build_lineage
-from graphgov.pipeline import load_paths
-from graphgov.questions import QuestionError
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import QuestionError
+from graphgov.questions.lineage import as_json, as_text, build_lineage
 
 CHAIN = FIXTURES / "lineage/cross-account-chain.json"
 SM_C = "arn:aws:sagemaker:eu-west-1:333333333333:"

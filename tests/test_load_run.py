@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers import iam_guide_sts_records
 
-from graphgov.pipeline import LoadRun
-from graphgov.readers import RawRecord
+from graphgov.ingest.pipeline import LoadRun
+from graphgov.ingest.readers import RawRecord
 from graphgov.stores.embedded import EmbeddedStore
 
 

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import CLOUDTRAIL, iam_guide_sts_records
 
-from graphgov.cli import main
-from graphgov.pipeline import LoadSummary
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import LoadSummary
 
 # (event source, event name, records): 12 names the model does not cover, 30 records
 UNSUPPORTED = [

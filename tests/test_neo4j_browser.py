@@ -1,7 +1,7 @@
 """Neo4j Browser, served by the real Neo4j server, in a real headless Chromium: graphgov's style and favourites.
 
 The server (scripts/neo4j-local, or docker-compose.yml) tells Browser to run `:style <assets url>/graphgov.grass`
-after connecting (browser.post_connect_cmd), and the assets server (`python3 -m graphgov.browser_assets`,
+after connecting (browser.post_connect_cmd), and the assets server (`python3 -m graphgov.report.browser_assets`,
 started by scripts/neo4j-local) answers it. These tests connect without auth (the local server has none),
 load a small lineage graph and check what a user sees: the style applied to a drawn graph, and the
 favourites zip imported and run. Screenshots are kept under test-artifacts/.
@@ -23,9 +23,9 @@ import pytest
 from browser import open_offline, screenshot
 from helpers import FIXTURES
 
-from graphgov.browser_assets import favourites_files, favourites_zip_bytes, grass_rules, label_colours
-from graphgov.pipeline import load_paths
-from graphgov.questions import catalog
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import catalog
+from graphgov.report.browser_assets import favourites_files, favourites_zip_bytes, grass_rules, label_colours
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 CHAIN = FIXTURES / "lineage/cross-account-chain.json"

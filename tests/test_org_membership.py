@@ -37,11 +37,11 @@ from test_org_tree import (
     record,
 )
 
-from graphgov.access import _Deriver, _read_facts
-from graphgov.access_model import Target
-from graphgov.delta import Malformed, Skip
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
+from graphgov.access.derivation import _Deriver, _read_facts
+from graphgov.access.model import Target
+from graphgov.core.delta import Malformed, Skip
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from loaders import cloudtrail
 
 ORG, OTHER_ORG = "o-a1b2c3d4e5", "o-zz9988776655"

@@ -18,14 +18,14 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from helpers import FIXTURES
 
-from graphgov.access import _Deriver, _read_facts
-from graphgov.access_model import Target
-from graphgov.aws import aws_session
-from graphgov.delta import Malformed, Skip
-from graphgov.pipeline import load_paths
-from graphgov.policy_timeline import END_OF_TIME
-from graphgov.pull_iam import AWS_CALLS, pull_iam
-from graphgov.questions import ask
+from graphgov.access.derivation import _Deriver, _read_facts
+from graphgov.access.model import Target
+from graphgov.access.timeline import END_OF_TIME
+from graphgov.aws.pullers.iam import AWS_CALLS, pull_iam
+from graphgov.aws.session import aws_session
+from graphgov.core.delta import Malformed, Skip
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from loaders import cloudtrail
 
 pytest_plugins = ("moto_server",)

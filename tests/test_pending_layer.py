@@ -1,4 +1,4 @@
-"""The pending layer (graphgov.pending): a role owner's trail copy of a cross-account call loaded in an
+"""The pending layer (graphgov.ingest.pending): a role owner's trail copy of a cross-account call loaded in an
 earlier load than the caller's copy is replaced by it exactly, on both stores.
 
 Corpus: the generator's seeded 1,000-record platform (as tests/test_split_invariance.py): account
@@ -18,13 +18,13 @@ from helpers import wipe_neo4j
 
 import graphgov.stores.embedded as embedded
 import graphgov.stores.neo4j_pending as neo4j_pending
-from graphgov.aggregate import Aggregate
-from graphgov.delta import GraphDelta, NodeRow
+from graphgov.core.delta import GraphDelta, NodeRow
+from graphgov.core.schema import SEEN_LABEL
 from graphgov.generate import generate
-from graphgov.pending import PENDING_PREFIX
-from graphgov.pipeline import LoadSummary, load_paths
-from graphgov.readers import expand_paths
-from graphgov.schema import SEEN_LABEL
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pending import PENDING_PREFIX
+from graphgov.ingest.pipeline import LoadSummary, load_paths
+from graphgov.ingest.readers import expand_paths
 from graphgov.stores.embedded import EmbeddedStore
 
 CROSS_ACCOUNT = (Path(__file__).parent.parent / "cypher" / "cross-account-assumptions.cypher").read_text()

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from graphgov.pii import PII_TYPES, scan, scan_text
+from graphgov.core.pii import PII_TYPES, scan, scan_text
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from graphgov.policy import (
+from graphgov.access.policy import (
     PolicyError,
     action_matches,
     evaluate,

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 from helpers import CLOUDTRAIL, FIXTURES, kms_guide_record
 
-from graphgov.delta import Malformed, Skip
-from graphgov.pipeline import load_paths
+from graphgov.core.delta import Malformed, Skip
+from graphgov.ingest.pipeline import load_paths
 from loaders import cloudtrail, resource_policies
 from loaders.resource_policies import response_time
 

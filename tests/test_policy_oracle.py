@@ -1,4 +1,4 @@
-"""graphgov.policy against an independent evaluator: @cloud-copilot/iam-simulate, in one Node process.
+"""graphgov.access.policy against an independent evaluator: @cloud-copilot/iam-simulate, in one Node process.
 
 10,000 generated identity-policy cases (actions and resources of the AI data plane; Allow and Deny;
 Action/NotAction, Resource/NotResource, wildcards, mixed-case actions). Any disagreement not listed in
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from graphgov.policy import evaluate, parse_policy
+from graphgov.access.policy import evaluate, parse_policy
 
 ORACLE = Path(__file__).parent / "oracle"
 CASES = 10_000
@@ -48,7 +48,7 @@ RESOURCE_PATTERNS = [
 ]
 # KMS keys and roles answer to their key / trust policy first: the cases give the simulator the
 # default key policy and a trust policy that delegate to the account, so the identity policy decides,
-# which is what graphgov.policy.evaluate judges on its own. (Combining policy kinds is the effective-
+# which is what graphgov.access.policy.evaluate judges on its own. (Combining policy kinds is the effective-
 # access layer's job, checked separately.)
 DELEGATE_TO_ACCOUNT = {
     "kms": {"Version": "2012-10-17", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",

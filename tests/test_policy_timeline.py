@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graphgov.policy_facts import policy_state
-from graphgov.policy_timeline import State, Timeline
+from graphgov.access.timeline import State, Timeline
+from graphgov.core.policy_facts import policy_state
 
 ROLE = "arn:aws:iam::111111111111:role/Trainer"
 

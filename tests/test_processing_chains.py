@@ -20,11 +20,11 @@ import json
 import pytest
 from helpers import FIXTURES
 
-from graphgov.classification import classify, parse_mapping
-from graphgov.lineage import as_text, build_lineage
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
-from graphgov.s3_containment import feeds, output_folder
+from graphgov.core.s3_containment import feeds, output_folder
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
+from graphgov.questions.classification import classify, parse_mapping
+from graphgov.questions.lineage import as_text, build_lineage
 from graphgov.stores.dataset_index import FeedIndex
 
 CHAINS = FIXTURES / "lineage/processing-chains.json"

@@ -22,14 +22,14 @@ from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 from graph_dump import dump
 
-import graphgov.pullers.s3_objects as s3_objects
-from graphgov.aws import PullError, aws_session
-from graphgov.cli import main
+import graphgov.aws.pullers.s3_objects as s3_objects
+from graphgov.aws.pullers.cloudtrail_s3 import AWS_CALLS, pull_cloudtrail_s3
+from graphgov.aws.pullers.s3_objects import Backoff, object_marker
+from graphgov.aws.session import PullError, aws_session
+from graphgov.cli.app import main
 from graphgov.generate import generate
-from graphgov.pipeline import load_paths
-from graphgov.pullers.cloudtrail_s3 import AWS_CALLS, pull_cloudtrail_s3
-from graphgov.pullers.s3_objects import Backoff, object_marker
-from graphgov.questions import ask
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -308,7 +308,7 @@ class CrashingStore:
     def write_claimed(self, aggregate: Any, seen: Any, claims: Any, checkpoints: Any = None,
                       pending: Any = None) -> None:
         """The pipeline's write (claims matter only to Neo4j); the load's last write also settles the
-        pending layer (graphgov.pending), which the crash keeps with the chunk."""
+        pending layer (graphgov.ingest.pending), which the crash keeps with the chunk."""
         self._write(lambda s, c: self.inner.write_claimed(aggregate, s, claims, c, pending), seen, checkpoints)
 
     def _write(self, write: Callable[[Any, Any], None], seen: Any, checkpoints: Any) -> None:
@@ -499,7 +499,7 @@ def test_denied_objects_and_a_denied_folder_are_gaps_the_rest_loads_and_a_permit
 
     again = pull(store, tmp_path)  # permitted now: the gaps are read, nothing twice
     # the role owner's copies of the 10 cross-account calls whose callers' trail was denied loaded as pending
-    # in the first pull; the callers' copies replace them in the second (graphgov.pending): both count loaded
+    # in the first pull; the callers' copies replace them in the second (graphgov.ingest.pending): both count loaded
     assert again.gaps == [] and summary.loaded + again.loaded == SUMMARY["loaded"] + 10
     assert [store.checkpoint(stream("222222222222", region)) for region in REGIONS] == ["2026-01-06"] * 2
     assert store.unseen([object_marker(BUCKET, key) for key in delivery_keys(bucket)]) == set()
@@ -538,7 +538,7 @@ def test_cli_exits_3_with_one_line_per_gap_and_0_with_allow_partial(bucket, tmp_
     unlisted = f"{PREFIX}AWSLogs/{ORG}/333333333333/CloudTrail/eu-west-1/"
     denying(denied, "222222222222", unlisted)
     sessions = [denied, denied, permitted]
-    monkeypatch.setattr("graphgov.cli_pull_s3.aws_session", lambda profile=None, region=None: sessions.pop(0))
+    monkeypatch.setattr("graphgov.cli.pull_s3.aws_session", lambda profile=None, region=None: sessions.pop(0))
     args = ["pull", "cloudtrail-s3", "--bucket", BUCKET, "--prefix", "trail/", "--quarantine",
             str(tmp_path / "q.jsonl")]
     gaps = [f"gap: s3:GetObject denied on s3://{BUCKET}/{PREFIX}AWSLogs/{ORG}/222222222222/CloudTrail/* (8 objects)",

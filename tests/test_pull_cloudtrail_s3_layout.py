@@ -17,10 +17,10 @@ import boto3
 from click.testing import CliRunner
 from helpers import iam_guide_sts_records
 
-from graphgov.aws import aws_session
-from graphgov.cli import main
-from graphgov.pullers.cloudtrail_s3 import pull_cloudtrail_s3
-from graphgov.pullers.s3_objects import Backoff
+from graphgov.aws.pullers.cloudtrail_s3 import pull_cloudtrail_s3
+from graphgov.aws.pullers.s3_objects import Backoff
+from graphgov.aws.session import aws_session
+from graphgov.cli.app import main
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)

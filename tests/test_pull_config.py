@@ -11,9 +11,9 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from graphgov.aws import PullError
-from graphgov.cli import main
-from graphgov.pullers.config import AWS_CALLS, event_coverage, pull_config
+from graphgov.aws.pullers.config import AWS_CALLS, event_coverage, pull_config
+from graphgov.aws.session import PullError
+from graphgov.cli.app import main
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -217,7 +217,7 @@ def test_command_exits_3_when_a_read_is_denied(account, tmp_path: Path, monkeypa
 
     session = boto3.Session(region_name=REGION)
     session.events.register("before-call.s3.GetBucketEncryption", deny)
-    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    monkeypatch.setattr("graphgov.cli.accounts.aws_session", lambda profile=None: session)
     args = ["pull", "config", "--quarantine", str(tmp_path / "q.jsonl")]
     line = "gap: s3:GetEncryptionConfiguration denied on data-bkt, trail-bkt (2 resources)"
     partial = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "a.json.gz")])

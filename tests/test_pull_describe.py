@@ -17,10 +17,10 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from graphgov.cli import main
-from graphgov.delta import GraphDelta
-from graphgov.pipeline import load_deltas
-from graphgov.pullers.describe import AWS_CALLS, customization_job_delta, pull_describe, training_job_delta
+from graphgov.aws.pullers.describe import AWS_CALLS, customization_job_delta, pull_describe, training_job_delta
+from graphgov.cli.app import main
+from graphgov.core.delta import GraphDelta
+from graphgov.ingest.pipeline import load_deltas
 from graphgov.stores.embedded import EmbeddedStore
 from loaders import bedrock, sagemaker
 
@@ -192,7 +192,7 @@ def test_denied_describes_are_one_gap_line_and_exit_3(moto: str, tmp_path: Path,
     _known_jobs(store, tmp_path)
     store.close()
     _aws_jobs()
-    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    monkeypatch.setattr("graphgov.cli.accounts.aws_session", lambda profile=None: session)
     args = ["pull", "describe", "--store", str(store_path), "--quarantine", str(tmp_path / "q.jsonl")]
     line = f"gap: sagemaker:DescribeTrainingJob denied on {SM}:{ACCOUNT}:training-job/* (2 jobs)"
     partial = CliRunner().invoke(main, [*args, "--format", "json"])

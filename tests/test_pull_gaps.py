@@ -1,9 +1,9 @@
-"""graphgov.pullers._gaps: which records are gaps, how they aggregate, and the line each prints."""
+"""graphgov.aws.pullers._gaps: which records are gaps, how they aggregate, and the line each prints."""
 
 from __future__ import annotations
 
-from graphgov.pullers._gaps import Gaps, gap_line, gap_of
-from graphgov.readers import RawRecord
+from graphgov.aws.pullers._gaps import Gaps, gap_line, gap_of
+from graphgov.ingest.readers import RawRecord
 
 
 def _skip(location: str, reason: str) -> RawRecord:

@@ -13,14 +13,14 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 
-from graphgov.aws import aws_session
-from graphgov.aws import unprefix_local_endpoint as s3control_on_local_endpoint
-from graphgov.cli import main
-from graphgov.delta import GraphDelta
-from graphgov.pipeline import load_deltas
-from graphgov.pull_iam import SOURCE, PullContext, iam_deltas, pull_iam, user_delta
-from graphgov.readers import RawRecord
-from graphgov.schema import DERIVED_EDGE_TYPES
+from graphgov.aws.pullers.iam import SOURCE, PullContext, iam_deltas, pull_iam, user_delta
+from graphgov.aws.session import aws_session
+from graphgov.aws.session import unprefix_local_endpoint as s3control_on_local_endpoint
+from graphgov.cli.app import main
+from graphgov.core.delta import GraphDelta
+from graphgov.core.schema import DERIVED_EDGE_TYPES
+from graphgov.ingest.pipeline import load_deltas
+from graphgov.ingest.readers import RawRecord
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -39,8 +39,8 @@ T1, T2, T3 = "2025-03-01T12:00:00Z", "2025-03-02T12:00:00Z", "2025-03-03T12:00:0
 # the account to the 3 principals, the group, the 3 customer managed policies, 2 buckets and the key.
 OBJECTS, STATES = 13, 55  # the account's `organization`: moto's account is in no organisation
 NODES, EDGES = STATES + 12, STATES + 10
-# Every load ends with the access derivation (graphgov.access), whose edges and principals are its own business:
-# the summaries' `access` and the derived part of `nodes`/`edges` are checked against the store, not here.
+# Every load ends with the access derivation (graphgov.access.derivation), whose edges and principals are its own
+# business: the summaries' `access` and the derived part of `nodes`/`edges` are checked against the store, not here.
 LOAD_FIELDS = {"records", "loaded", "skipped", "quarantined", "files", "nodes", "edges", "quarantine_file", "access",
                "skipped_events", "quarantine_known", "reference_time"}
 
@@ -520,7 +520,7 @@ def test_cli_exits_3_when_iam_and_a_key_policy_are_denied(account, runner, monke
     session = aws_session()
     session.events.register("before-call.iam.GetAccountAuthorizationDetails", _fail("AccessDenied", 403))
     session.events.register("before-call.kms.GetKeyPolicy", _fail("AccessDeniedException", 400))
-    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    monkeypatch.setattr("graphgov.cli.accounts.aws_session", lambda profile=None: session)
     args = ["pull", "iam", "--quarantine", str(tmp_path / "q.jsonl")]
     lines = [f"gap: iam:GetAccountAuthorizationDetails denied on iam:{ACCOUNT} (1 resource)",
              f"gap: kms:GetKeyPolicy denied on {account['key']} (1 key)"]

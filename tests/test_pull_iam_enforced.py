@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from moto_server import start_moto_server, stop_moto_server
 
-from graphgov.cli import main
+from graphgov.cli.app import main
 
 BUCKET = "logs"
 SETUP_CALLS = 7  # create the bucket, 3 objects, the user, its policy, its key: then every call is checked

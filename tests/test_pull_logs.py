@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from graph_dump import dump
 from helpers import CLOUDTRAIL, FIXTURES
 
-from graphgov.aws import PullError, iso_time
-from graphgov.cli import main
-from graphgov.pipeline import load_deltas
-from graphgov.pullers.logs import AWS_CALLS, LOOKBEHIND, TRAILING_WINDOW, checkpoint_name, pull_logs
-from graphgov.readers import unwrap
+from graphgov.aws.pullers.logs import AWS_CALLS, LOOKBEHIND, TRAILING_WINDOW, checkpoint_name, pull_logs
+from graphgov.aws.session import PullError, iso_time
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import load_deltas
+from graphgov.ingest.readers import unwrap
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -242,7 +242,7 @@ def test_a_denied_log_group_is_a_gap_and_the_others_are_read(trail_group, tmp_pa
     assert store.checkpoint(checkpoint_name(ACCOUNT, REGION, GROUP)) is not None
 
     # the command: exit 3 and one gap line; --allow-partial exits 0 with the same line
-    monkeypatch.setattr("graphgov.cli_accounts.aws_session", lambda profile=None: session)
+    monkeypatch.setattr("graphgov.cli.accounts.aws_session", lambda profile=None: session)
     args = ["pull", "logs", "--log-group", BEDROCK_GROUP, "--log-group", GROUP, "--quarantine",
             str(tmp_path / "q.jsonl")]
     line = f"gap: logs:FilterLogEvents denied on {arn} (1 log group)"

@@ -15,11 +15,11 @@ from fake_cloudtrail import epoch, fake_cloudtrail
 from graph_dump import dump
 from helpers import CLOUDTRAIL, fixture_json
 
-from graphgov.cli import main
-from graphgov.pipeline import load_deltas
-from graphgov.pullers import lookup_events
-from graphgov.pullers.lookup_events import AWS_CALLS, DEFAULT_SOURCES, checkpoint_name, pull_lookup_events
-from graphgov.readers import unwrap
+from graphgov.aws.pullers import lookup_events
+from graphgov.aws.pullers.lookup_events import AWS_CALLS, DEFAULT_SOURCES, checkpoint_name, pull_lookup_events
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import load_deltas
+from graphgov.ingest.readers import unwrap
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)

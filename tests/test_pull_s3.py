@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 from graph_dump import dump
 
-from graphgov.aws import aws_session
-from graphgov.cli import main
+from graphgov.aws.pullers.s3_objects import AWS_CALLS, Backoff, object_marker, pull_s3
+from graphgov.aws.session import aws_session
+from graphgov.cli.app import main
 from graphgov.generate import generate
-from graphgov.pipeline import load_paths
-from graphgov.pullers.s3_objects import AWS_CALLS, Backoff, object_marker, pull_s3
+from graphgov.ingest.pipeline import load_paths
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -47,7 +47,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ct_records(generated: Path, count: int) -> list[dict[str, Any]]:
     """The first `count` records with an eventID of one generated delivery file that the loader models (the
     generator's noise includes unsupported events such as DescribeInstances, wherever its random stream puts them)."""
-    from graphgov.delta import Skip
+    from graphgov.core.delta import Skip
     from loaders.cloudtrail import parse
 
     def modelled(record: dict[str, Any]) -> bool:
@@ -215,7 +215,7 @@ def test_cli_denied_objects_are_one_gap_line_exit_3_and_0_with_allow_partial(fir
 
     session = aws_session()
     session.events.register("before-send.s3.GetObject", deny)
-    monkeypatch.setattr("graphgov.cli_pull_s3.aws_session", lambda profile=None, region=None: session)
+    monkeypatch.setattr("graphgov.cli.pull_s3.aws_session", lambda profile=None, region=None: session)
     args = ["pull", "s3", "--bucket", BUCKET, "--prefix", "firehose/", "--layout", "firehose",
             "--quarantine", str(tmp_path / "q.jsonl")]
     line = f"gap: s3:GetObject denied on s3://{BUCKET}/firehose/2026/01/05/* (2 objects)"

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from graph_dump import dump
 from helpers import FIXTURES, eventbridge_envelope, iam_guide_sts_records
 
-import graphgov.pullers.sqs as sqs_puller
-from graphgov.aws import PullError, aws_session
-from graphgov.cli import main
-from graphgov.pipeline import LoadRun
-from graphgov.pullers.sqs import AWS_CALLS, pull_sqs, queue_region
+import graphgov.aws.pullers.sqs as sqs_puller
+from graphgov.aws.pullers.sqs import AWS_CALLS, pull_sqs, queue_region
+from graphgov.aws.session import PullError, aws_session
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import LoadRun
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -232,7 +232,7 @@ def test_a_denied_receive_is_a_gap_after_what_was_received_is_loaded_and_deleted
 def test_cli_exit_codes_of_a_denied_queue(queue, tmp_path, monkeypatch):
     session = aws_session()
     _deny_receive(session, after=0)
-    monkeypatch.setattr("graphgov.aws.aws_session", lambda profile=None: session)
+    monkeypatch.setattr("graphgov.aws.session.aws_session", lambda profile=None: session)
     args = ["pull", "sqs", "--queue-url", queue, "--wait-seconds", "0", "--quarantine", str(tmp_path / "q.jsonl")]
     line = f"gap: sqs:ReceiveMessage denied on {queue} (1 queue)"
     denied = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "a.json.gz")])

@@ -1,4 +1,4 @@
-"""graphgov.quarantine: each entry written once, whatever file or wrapper the record came through."""
+"""graphgov.ingest.quarantine: each entry written once, whatever file or wrapper the record came through."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from helpers import iam_guide_sts_records, write_json
 
-from graphgov.cli import main
-from graphgov.pipeline import load_paths
-from graphgov.quarantine import Quarantine, entry_hash
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import load_paths
+from graphgov.ingest.quarantine import Quarantine, entry_hash
 
 
 def _entries(path: Path) -> list[dict]:

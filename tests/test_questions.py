@@ -9,8 +9,8 @@ import pytest
 from graph_dump import dump
 from helpers import FIXTURES, wipe_neo4j
 
-from graphgov.pipeline import load_paths
-from graphgov.questions import QuestionError, ask, bind_params, catalog, get_question, parse_question
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import QuestionError, ask, bind_params, catalog, get_question, parse_question
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""graphgov.readers: format and wrapper detected per file, every record accounted for."""
+"""graphgov.ingest.readers: format and wrapper detected per file, every record accounted for."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, cloudwatch_subscription, eventbridge_envelope, iam_guide_sts_records, write_json
 
-from graphgov.readers import ReadError, expand_paths, read_path
+from graphgov.ingest.readers import ReadError, expand_paths, read_path
 
 DELIVERY_FILE = (FIXTURES / "cloudtrail/AWSLogs/111111111111/CloudTrail/eu-central-1/2017/12/11/"
                  "111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz")

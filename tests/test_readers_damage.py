@@ -17,9 +17,9 @@ import pytest
 from graph_dump import dump
 from helpers import CLOUDTRAIL
 
-from graphgov.delta import Skip
-from graphgov.pipeline import load_paths, parse_record
-from graphgov.readers import RawRecord, read_path, read_stream
+from graphgov.core.delta import Skip
+from graphgov.ingest.pipeline import load_paths, parse_record
+from graphgov.ingest.readers import RawRecord, read_path, read_stream
 from graphgov.stores.embedded import EmbeddedStore
 
 DEEP = "[" * 5000 + "]" * 5000  # beyond the parser's recursion limit (1000)

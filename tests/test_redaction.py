@@ -1,4 +1,4 @@
-"""graphgov.redaction: credentials and model content out of what graphgov writes about unloadable records."""
+"""graphgov.ingest.redaction: credentials and model content out of what graphgov writes about unloadable records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from graphgov.redaction import fingerprint, is_secret_key, redact_secrets, redact_text, secret_marker
+from graphgov.ingest.redaction import fingerprint, is_secret_key, redact_secrets, redact_text, secret_marker
 
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDHq8Example0Token"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -116,7 +116,7 @@ def test_bytes_are_read_as_text_and_redacted():
 def test_values_nested_past_the_kept_depth_are_replaced_not_walked():
     """A record nested far deeper than AWS writes (the fuzz corpus's deep-record entry) is redacted without
     exhausting the recursion limit: everything below MAX_KEPT_DEPTH is one note, secrets above still go."""
-    from graphgov.redaction import MAX_KEPT_DEPTH
+    from graphgov.ingest.redaction import MAX_KEPT_DEPTH
 
     deep: object = {"sessionToken": "FwoGZXIvYXdzEdeep"}
     for _ in range(5000):

@@ -19,8 +19,8 @@ from fuzz.harness import OWNERS
 from fuzz.loads import balanced, questions_run
 from fuzz.mutate import nested
 
-from graphgov.pipeline import load_deltas, load_paths, parse_record
-from graphgov.readers import RawRecord
+from graphgov.ingest.pipeline import load_deltas, load_paths, parse_record
+from graphgov.ingest.readers import RawRecord
 
 CORPUS = Path(__file__).resolve().parent / "regressions"
 ENTRIES = sorted(CORPUS.glob("*.json"))

@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES
 
-from graphgov.cli import main
-from graphgov.controls import (
+from graphgov.cli.app import main
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import Question, QuestionError, catalog, parse_question
+from graphgov.questions.controls import (
     FRAMEWORKS,
     build_report,
     catalogue_problems,
@@ -22,9 +24,7 @@ from graphgov.controls import (
     judge_question,
     loaded_sources,
 )
-from graphgov.pipeline import load_paths
-from graphgov.questions import Question, QuestionError, catalog, parse_question
-from graphgov.report import fingerprint, render, report_dict, resources_of, sarif_log
+from graphgov.report.render import fingerprint, render, report_dict, resources_of, sarif_log
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, write_json
 
-from graphgov import ids
-from graphgov.classification import classify
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
+from graphgov.core import ids
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
+from graphgov.questions.classification import classify
 from loaders import cloudtrail, replication
 
 MOVES = FIXTURES / "s3-movement"

@@ -8,7 +8,7 @@ import pytest
 from graph_dump import dump
 from helpers import FIXTURES, write_json
 
-from graphgov.pipeline import load_paths
+from graphgov.ingest.pipeline import load_paths
 from loaders import s3_notification
 
 NOTIFICATIONS = FIXTURES / "s3-notifications"

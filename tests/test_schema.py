@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from graphgov.questions import catalog
-from graphgov.schema import EDGE_TYPES, NODE_TYPES, node_labels, schema_table_markdown
-from graphgov.schema_cypher import constraint_statements, edge_write_statement, node_write_statement
+from graphgov.core.schema import EDGE_TYPES, NODE_TYPES, node_labels, schema_table_markdown
+from graphgov.questions.catalog import catalog
+from graphgov.stores.schema_cypher import constraint_statements, edge_write_statement, node_write_statement
 
 ROOT = Path(__file__).resolve().parent.parent
 CARTOGRAPHY_LABELS = {"AWSAccount", "AWSPrincipal", "AWSUser", "AWSRole", "S3Bucket", "KMSKey"}

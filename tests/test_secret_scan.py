@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import iam_guide_sts_records
 
-from graphgov.aws_lambda import handler
-from graphgov.cli import main
+from graphgov.aws.push_handler import handler
+from graphgov.cli.app import main
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"  # an identifier: kept (see the README's note on access key ids)
 

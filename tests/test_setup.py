@@ -13,12 +13,11 @@ from click.testing import CliRunner
 from helpers import FIXTURES
 
 import graphgov
-from graphgov.aws import aws_session, unprefix_local_endpoint
-from graphgov.cli import main
-from graphgov.pull_iam import AWS_CALLS as pull_iam_calls
-from graphgov.pull_iam import pull_iam
-from graphgov.pullers.sqs import pull_sqs
-from graphgov.setup_policy import (
+from graphgov.aws.pullers.iam import AWS_CALLS as pull_iam_calls
+from graphgov.aws.pullers.iam import pull_iam
+from graphgov.aws.pullers.sqs import pull_sqs
+from graphgov.aws.session import aws_session, unprefix_local_endpoint
+from graphgov.aws.setup_policy import (
     PolicyError,
     declared_calls,
     iam_actions,
@@ -27,7 +26,8 @@ from graphgov.setup_policy import (
     policy_document,
     puller_policy,
 )
-from graphgov.setup_push import CLOUDTRAIL_SOURCES, SetupError, eventbridge_plan, subscription_plan
+from graphgov.aws.setup_push import CLOUDTRAIL_SOURCES, SetupError, eventbridge_plan, subscription_plan
+from graphgov.cli.app import main
 from graphgov.stores.embedded import EmbeddedStore
 
 pytest_plugins = ("moto_server",)
@@ -60,7 +60,7 @@ def client(service: str, region: str = REGION) -> Any:
 
 def test_every_declared_call_maps_to_an_iam_action():
     calls = declared_calls()
-    assert {"graphgov.pullers.sqs", "graphgov.pull_iam"} <= set(calls)
+    assert {"graphgov.aws.pullers.sqs", "graphgov.aws.pullers.iam"} <= set(calls)
     unmapped = []
     for module, declared in sorted(calls.items()):
         for service, operation in sorted(declared):
@@ -73,8 +73,8 @@ def test_every_declared_call_maps_to_an_iam_action():
 
 def test_every_puller_module_is_discovered():
     folder = Path(graphgov.__file__).parent / "pullers"
-    expected = {f"graphgov.pullers.{p.stem}" for p in folder.glob("*.py") if not p.stem.startswith("_")}
-    assert expected | {"graphgov.pull_iam"} <= set(declared_calls())
+    expected = {f"graphgov.aws.pullers.{p.stem}" for p in folder.glob("*.py") if not p.stem.startswith("_")}
+    assert expected | {"graphgov.aws.pullers.iam"} <= set(declared_calls())
 
 
 def test_the_only_write_is_sqs_delete_message():

@@ -1,4 +1,4 @@
-"""The shape checks at the loaders' edge (loaders.shapes) and the storable-delta check (graphgov.delta.validate):
+"""The shape checks at the loaders' edge (loaders.shapes) and the storable-delta check (graphgov.core.delta.validate):
 exact errors for misfits, and no false alarm on any real sample."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from fuzz.seeds import all_seeds
 
-from graphgov import ids
-from graphgov.delta import EdgeRow, GraphDelta, Malformed, NodeRow, validate
-from graphgov.pipeline import parse_record
-from graphgov.readers import RawRecord
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, GraphDelta, Malformed, NodeRow, validate
+from graphgov.ingest.pipeline import parse_record
+from graphgov.ingest.readers import RawRecord
 from loaders import fields, shapes
 
 

@@ -1,4 +1,4 @@
-"""CloudTrail records re-exported by log shippers (graphgov.shippers), loaded on both stores.
+"""CloudTrail records re-exported by log shippers (graphgov.ingest.shippers), loaded on both stores.
 
 The fixtures in tests/fixtures/shippers are built in each shipper's documented shape (the `_comment` of
 each JSON file, and tests/fixtures/README.md for the JSON Lines ones, cite the pages) around the IAM User
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from helpers import FIXTURES, iam_guide_sts_records
 
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
-from graphgov.readers import unwrap
-from graphgov.shippers import ENVELOPES, from_envelope, match
+from graphgov.ingest.pipeline import load_paths
+from graphgov.ingest.readers import unwrap
+from graphgov.ingest.shippers import ENVELOPES, from_envelope, match
+from graphgov.questions.catalog import ask
 
 SHIPPERS = FIXTURES / "shippers"
 JOHN, EC2_DEV = "arn:aws:iam::777788889999:user/JohnDoe", "arn:aws:iam::111122223333:role/EC2-dev"

@@ -13,11 +13,11 @@ import pytest
 from graph_dump import dump
 from helpers import wipe_neo4j
 
-from graphgov.aggregate import Aggregate
-from graphgov.delta import GraphDelta, NodeRow
+from graphgov.core.delta import GraphDelta, NodeRow
 from graphgov.generate import generate
-from graphgov.pipeline import load_paths
-from graphgov.readers import expand_paths, read_path
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pipeline import load_paths
+from graphgov.ingest.readers import expand_paths, read_path
 from graphgov.stores.embedded import EmbeddedStore
 
 CROSS_ACCOUNT = (Path(__file__).parent.parent / "cypher" / "cross-account-assumptions.cypher").read_text()

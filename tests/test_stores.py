@@ -13,8 +13,8 @@ import pytest
 from graph_dump import dump
 from helpers import FIXTURES, cloudwatch_subscription, eventbridge_envelope, iam_guide_sts_records, write_json
 
-from graphgov.pipeline import load_paths
-from graphgov.questions import QuestionError, ask
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import QuestionError, ask
 
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
@@ -213,7 +213,7 @@ def test_principal_activity_by_name_and_ambiguity(store, tmp_path):
 
 
 def test_quarantine_keeps_no_prompt_or_response():
-    from graphgov.pipeline import redact_secrets
+    from graphgov.ingest.pipeline import redact_secrets
 
     record = {"schemaType": "ModelInvocationLog", "input": {"inputBodyJson": {"prompt": "my card is 4111"}},
               "output": {"outputBodyJson": "ok", "outputTokenCount": 3}}

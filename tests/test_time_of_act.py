@@ -8,9 +8,9 @@ import copy
 import pytest
 from helpers import FIXTURES, fixture_json, write_json
 
-from graphgov.embedded_time_of_act_questions import hour_logging_state
-from graphgov.pipeline import load_paths
-from graphgov.questions import ask
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
+from graphgov.questions.embedded.time_of_act import hour_logging_state
 from loaders import bedrock
 from loaders.s3_object_encryption import object_encryption
 

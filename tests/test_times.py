@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from graph_dump import dump
 from helpers import iam_guide_sts_records, write_json
 
-from graphgov.aws import iso_time
-from graphgov.cli import main
-from graphgov.delta import GraphDelta
-from graphgov.pipeline import load_deltas, load_paths
-from graphgov.times import TimeWindow, format_utc, to_utc_iso
+from graphgov.aws.session import iso_time
+from graphgov.cli.app import main
+from graphgov.core.delta import GraphDelta
+from graphgov.core.times import TimeWindow, format_utc, to_utc_iso
+from graphgov.ingest.pipeline import load_deltas, load_paths
 from loaders.resource_policies import response_time
 
 

@@ -8,8 +8,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from graphgov.aggregate import Aggregate, NodeId
-from graphgov.delta import GraphDelta
+from graphgov.core.delta import GraphDelta
+from graphgov.ingest.aggregate import Aggregate, NodeId
 
 
 class StoreError(Exception):
@@ -27,7 +27,7 @@ class SeenConflict(Exception):
 
 @dataclass(frozen=True)
 class DerivedEdge:
-    """An edge computed from the graph (graphgov.access), replaced whole on every derivation."""
+    """An edge computed from the graph (graphgov.access.derivation), replaced whole on every derivation."""
 
     type: str
     src: NodeId
@@ -59,7 +59,7 @@ class Store(ABC):
         transaction and raises SeenConflict (writing nothing), so one event never counts twice.
         A store only one load writes at a time (the embedded store, under its lock) needs no check.
 
-        The load's evidence writes go through here, so here the pending layer (graphgov.pending) is
+        The load's evidence writes go through here, so here the pending layer (graphgov.ingest.pending) is
         reverted first, in the same atomic write; `pending` (the load's last write: its poorer copies
         no richer copy claimed, maybe none) settles the layer again in that write. This fallback, for
         a store without a pending layer, loads them as evidence."""

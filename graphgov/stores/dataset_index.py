@@ -13,7 +13,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterator
 
-from graphgov.s3_containment import PREFIX_TYPE, falls_under, output_folder
+from graphgov.core.s3_containment import PREFIX_TYPE, falls_under, output_folder
 
 
 class DatasetIndex:
@@ -77,7 +77,7 @@ class _SortedKeys:
 
 
 class FeedIndex:
-    """Candidates for FEEDS (graphgov.s3_containment.feeds), per bucket, without pairing every output with
+    """Candidates for FEEDS (graphgov.core.s3_containment.feeds), per bucket, without pairing every output with
     every dataset: prefix datasets by prefix, output folders by folder, manifests apart (any output of the
     bucket may feed them). Callers confirm each candidate with `feeds`, the one definition."""
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import networkx as nx
 
-from graphgov.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
-from graphgov.delta import GraphDelta
-from graphgov.ids import parse_s3_uri, s3_object_arn
+from graphgov.core.delta import GraphDelta
+from graphgov.core.ids import parse_s3_uri, s3_object_arn
+from graphgov.core.s3_containment import WRITER_JOBS, feeds
+from graphgov.core.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
+from graphgov.ingest.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
+from graphgov.ingest.pending import dumps, layer, loads, order
 from graphgov.pause import pause_point
-from graphgov.pending import dumps, layer, loads, order
-from graphgov.s3_containment import WRITER_JOBS, feeds
-from graphgov.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
 from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
 from graphgov.stores.embedded_file import FORMAT, read_store_file
@@ -53,7 +53,7 @@ class EmbeddedStore(Store):
         self.graph = nx.MultiDiGraph()
         self.seen_by_day: dict[str, set[str]] = {}
         self.checkpoints: dict[str, str] = {}
-        self.pending: dict[str, str] = {}  # action key -> the poorer copy loaded as pending (graphgov.pending)
+        self.pending: dict[str, str] = {}  # action key -> the poorer copy loaded as pending (graphgov.ingest.pending)
         self.undo: dict[str, Any] | None = None  # the undo log of the pending layer's materialization
         self._seen_index: set[str] = set()
         self._datasets = DatasetIndex()
@@ -359,7 +359,7 @@ class EmbeddedStore(Store):
         return found
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        from graphgov.embedded_questions import IMPLEMENTATIONS
+        from graphgov.questions.embedded.core import IMPLEMENTATIONS
 
         try:
             implementation = IMPLEMENTATIONS[question_id]

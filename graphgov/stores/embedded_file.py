@@ -2,7 +2,7 @@
 
 A store file is gzip JSON: {"format": FORMAT, "nodes": [[label, key, {attrs}]...], "edges": [[type,
 [label, key], [label, key], {attrs}]...], "seen": {day: [key...]}, "checkpoints": {name: value},
-"pending": {action key: copy}, "undo": undo log or null} (the last two: graphgov.pending; optional).
+"pending": {action key: copy}, "undo": undo log or null} (the last two: graphgov.ingest.pending; optional).
 Anything else (an empty file, plain JSON, a list, another format version, wrong types inside) is a
 StoreError naming the file and the first thing wrong, never a traceback, and the writer that refused
 it never overwrites it.

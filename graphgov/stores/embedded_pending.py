@@ -1,4 +1,4 @@
-"""The embedded store's pending layer (graphgov.pending): the undo log of a materialization, and its revert.
+"""The embedded store's pending layer (graphgov.ingest.pending): the undo log of a materialization, and its revert.
 
 The undo log holds, for every node the layer touches, its attributes before (None: it was absent), every
 edge incident on the linked ones before, and the state before of each other edge the layer writes (None:
@@ -12,8 +12,8 @@ from typing import Any
 
 import networkx as nx
 
-from graphgov.aggregate import Aggregate
-from graphgov.pending import linked, own_edges, touched
+from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.pending import linked, own_edges, touched
 
 
 def _copy(value: Any) -> Any:
@@ -22,7 +22,7 @@ def _copy(value: Any) -> Any:
 
 def snapshot(graph: nx.MultiDiGraph, aggregate: Aggregate) -> dict[str, list[Any]]:
     """The exact state, before `aggregate` is written, of every node it touches, of every edge incident on
-    a linked one (graphgov.pending.LINKED_LABELS) and of each of its other edges (null: absent)."""
+    a linked one (graphgov.ingest.pending.LINKED_LABELS) and of each of its other edges (null: absent)."""
     nodes = touched(aggregate)
     full = linked(nodes)
     found_nodes = [[node[0], node[1], _copy(graph.nodes[node]) if node in graph else None] for node in sorted(nodes)]

@@ -17,10 +17,9 @@ from typing import Any
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
-from graphgov.aggregate import Aggregate, NodeId
-from graphgov.delta import GraphDelta
-from graphgov.s3_containment import WRITER_JOBS
-from graphgov.schema import (
+from graphgov.core.delta import GraphDelta
+from graphgov.core.s3_containment import WRITER_JOBS
+from graphgov.core.schema import (
     DERIVED_EDGE_TYPES,
     EDGE_TYPES,
     EVENT_ID_SAMPLE,
@@ -29,7 +28,10 @@ from graphgov.schema import (
     UNION_PROPS,
     node_labels,
 )
-from graphgov.schema_cypher import (
+from graphgov.ingest.aggregate import Aggregate, NodeId
+from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
+from graphgov.stores.neo4j_pending import lock_and_revert, settle
+from graphgov.stores.schema_cypher import (
     checkpoint_read_statement,
     checkpoint_write_statement,
     claim_statement,
@@ -43,8 +45,6 @@ from graphgov.schema_cypher import (
     seen_write_statement,
     tuning_output_statements,
 )
-from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
-from graphgov.stores.neo4j_pending import lock_and_revert, settle
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0

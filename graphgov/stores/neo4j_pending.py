@@ -1,10 +1,10 @@
-"""The Neo4j store's pending layer (graphgov.pending), run inside the caller's write transaction.
+"""The Neo4j store's pending layer (graphgov.ingest.pending), run inside the caller's write transaction.
 
 Bookkeeping lives in seen-marker nodes (never counted or dumped as graph): one per pending copy (key
 `graphgov:pending:<action key>`, the copy as JSON) and the layer's lock node (`graphgov:pending-layer`),
 whose `undo` holds the undo log of the current materialization: for each touched node its labels and
 properties before (or null: absent), every relationship incident on the linked ones before, and the state
-before of each other relationship the layer writes (graphgov.pending.LINKED_LABELS). Every evidence write
+before of each other relationship the layer writes (graphgov.ingest.pending.LINKED_LABELS). Every evidence write
 locks that node first, so concurrent loads revert and materialize the layer one at a time.
 """
 
@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from graphgov.aggregate import Aggregate, NodeId
-from graphgov.delta import GraphDelta
-from graphgov.pending import LAYER_KEY, PENDING_PREFIX, dumps, layer, linked, own_edges, touched
-from graphgov.schema import MERGE_KEYS, SEEN_LABEL, node_labels
+from graphgov.core.delta import GraphDelta
+from graphgov.core.schema import MERGE_KEYS, SEEN_LABEL, node_labels
+from graphgov.ingest.aggregate import Aggregate, NodeId
+from graphgov.ingest.pending import LAYER_KEY, PENDING_PREFIX, dumps, layer, linked, own_edges, touched
 
 Plan = list[tuple[str, list[dict[str, Any]]]]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a label or type read back from the store, checked before use

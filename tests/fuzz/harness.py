@@ -16,21 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphgov.aggregate import Aggregate, merge_attrs
-from graphgov.delta import GraphDelta, Malformed, Skip
-from graphgov.ids import IdentityError
-from graphgov.pipeline import parse_record
-from graphgov.readers import RawRecord
+from graphgov.core.delta import GraphDelta, Malformed, Skip
+from graphgov.core.ids import IdentityError
+from graphgov.ingest.aggregate import Aggregate, merge_attrs
+from graphgov.ingest.pipeline import parse_record
+from graphgov.ingest.readers import RawRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMED_OUTCOMES = (Skip, Malformed, IdentityError)
 OWNERS = {
-    "readers": ("graphgov/readers.py", "graphgov/shippers.py"),
-    "derivation": ("graphgov/policy", "graphgov/conditions.py", "graphgov/effective.py", "graphgov/access",
-                   "graphgov/replication.py", "graphgov/graph_walk.py"),
+    "readers": ("graphgov/ingest/readers.py", "graphgov/ingest/shippers.py"),
+    "derivation": ("graphgov/access/", "graphgov/ingest/replication.py", "graphgov/questions/embedded/walk.py"),
     "store": ("graphgov/stores/",),
-    "pipeline": ("graphgov/pipeline.py",),
-    "questions": ("graphgov/questions.py", "graphgov/embedded_"),
+    "pipeline": ("graphgov/ingest/pipeline.py",),
+    "questions": ("graphgov/questions/",),
 }
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from fuzz.harness import FIGURES
 from fuzz.seeds import Seed
-from graphgov.pipeline import LoadSummary, load_deltas, load_paths
-from graphgov.questions import ask, catalog
-from graphgov.readers import RawRecord
+from graphgov.ingest.pipeline import LoadSummary, load_deltas, load_paths
+from graphgov.ingest.readers import RawRecord
+from graphgov.questions.catalog import ask, catalog
 from graphgov.stores.base import Store
 from graphgov.stores.embedded import EmbeddedStore
 

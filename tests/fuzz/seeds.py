@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graphgov.readers import iter_paths, read_path
+from graphgov.ingest.readers import iter_paths, read_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_DIRS = (ROOT / "tests" / "fixtures", ROOT / "graphgov" / "samples")

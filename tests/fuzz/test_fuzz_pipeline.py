@@ -16,7 +16,7 @@ from fuzz.fast import ENVELOPES, WRAPPERS, batch, envelope, wrap
 from fuzz.harness import FIGURES, crash_text, routed
 from fuzz.loads import balanced, load_file, raw_records
 from fuzz.settings import fuzz_settings
-from graphgov.pipeline import LoadSummary, load_deltas
+from graphgov.ingest.pipeline import LoadSummary, load_deltas
 from graphgov.stores.embedded import EmbeddedStore
 
 EXAMPLES = 200

@@ -20,8 +20,8 @@ from fuzz.harness import FIGURES, crash_text, routed
 from fuzz.loads import balanced, load_and_reload_embedded, questions_run, raw_records, unusable
 from fuzz.seeds import Seed, all_seeds, policy_seeds
 from fuzz.settings import fuzz_settings
-from graphgov.pipeline import load_deltas
-from graphgov.readers import RawRecord
+from graphgov.ingest.pipeline import load_deltas
+from graphgov.ingest.readers import RawRecord
 
 EMBEDDED_EXAMPLES = 150
 NEO4J_EXAMPLES = 6

@@ -1,0 +1,114 @@
+"""`graphgov load`, `questions`, `query` and `schema`: logs into the graph, saved questions out of it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from graphgov.cli.common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.core.schema import schema_table_markdown
+from graphgov.core.times import TimeWindow
+from graphgov.ingest.pipeline import LoadSummary, load_paths
+from graphgov.ingest.readers import check_paths
+from graphgov.questions.catalog import ask, catalog, check_param_names, get_question
+from graphgov.report.rows import render_rows
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path),
+              default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
+              help="Where records that cannot be loaded are appended, with their error.")
+@click.option("--reference-time", "reference_time", default=None, metavar="ISO-8601",
+              help="The load's reference time [default: now]: event times after it + 1 day (or before 2013) "
+                   "are skipped as implausible_time. Give a summary's reference_time to reproduce its load.")
+@friendly_errors
+def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path,
+         reference_time: str | None) -> None:
+    """Load log files or directories (CloudTrail and its wrappers; format detected per file)."""
+    if reference_time is not None:
+        try:
+            reference_time = TimeWindow.at(reference_time).reference
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reference-time") from None
+    check_paths(paths)  # fail on a bad path before touching the store
+    with store_from(store_spec) as store:
+        progress = _progress(output_format == "text" and sys.stderr.isatty())
+        summary = load_paths(paths, store, quarantine_path, on_file=progress, reference_time=reference_time)
+        if output_format == "text" and sys.stderr.isatty():
+            click.echo("", err=True)
+    _print_summary(summary, output_format, store.description)
+
+
+def _progress(on_terminal: bool) -> Callable[[Path], None] | None:
+    """A one-line file counter on a terminal (the tree is walked lazily, so no total is known)."""
+    if not on_terminal:
+        return None
+    count = 0
+
+    def tick(path: Path) -> None:
+        nonlocal count
+        count += 1
+        click.echo(f"\rloading: {count} files ({path.name[:60]})".ljust(100), nl=False, err=True)
+
+    return tick
+
+
+def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    click.echo(f"{summary.records} records from {summary.files} files into {where}"
+               f" (reference time {summary.reference_time})")
+    print_counts(summary)
+
+
+@click.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly_errors
+def questions(output_format: str) -> None:
+    """List the saved questions with their metadata."""
+    items = [q.summary() for q in catalog().values()]
+    if output_format == "json":
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        params = ", ".join(f"{k}{'' if v['required'] else '?'}" for k, v in item["params"].items())
+        click.echo(f"{item['id']}  [{item['severity']}]  {item['title']}" + (f"  (params: {params})" if params else ""))
+        click.echo(f"    controls: {', '.join(item['controls'])}")
+        gate = "evidence only, not gated" if item["pass"] == "evidence" else f"passes with {item['pass']}"
+        click.echo(f"    needs: {', '.join(item['evidence'])}; {gate}")
+
+
+@click.command()
+@click.argument("question_id")
+@click.option("--param", "params", multiple=True, metavar="K=V", help="A question parameter (repeatable).")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@friendly_errors
+def query(question_id: str, params: tuple[str, ...], store_spec: str | None, output_format: str) -> None:
+    """Run a saved question (see `graphgov questions`)."""
+    get_question(question_id)  # unknown ids fail before connecting
+    given = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected K=V, got {item!r}", param_hint="--param")
+        given[key.strip()] = value
+    check_param_names(get_question(question_id), given)
+    with store_from(store_spec, read_only=True) as store:
+        rows = ask(store, question_id, given)
+    click.echo(render_rows(rows, output_format), nl=False)
+
+
+@click.command()
+def schema() -> None:
+    """Print the graph schema as Markdown tables (the README's schema section)."""
+    click.echo(schema_table_markdown())

@@ -1,0 +1,81 @@
+"""Data named by an S3 access point resolves to the access point's bucket, after every load.
+
+A job may name its data by access point alias (`s3://<name>-<random>-s3alias/prefix`) or ARN; what
+bucket that is comes from another record (CreateAccessPoint, a data event through the access point), in
+any file and any order. The loaders keep the alias or ARN in the dataset's `access_point` and write no
+bucket for it; `resolve_access_points` (run by graphgov.ingest.pipeline before the access derivation) sets the
+dataset's `bucket` to the access point's and adds its IN_BUCKET edge, so objects under the prefix join
+it (IN_DATASET, on both stores) and the bucket's policies and tags apply. Unresolved datasets stay as
+they are: the access point is named, the bucket unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphgov.core.ids import is_access_point_name
+from graphgov.core.schema import EDGE_TYPES
+from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId
+from graphgov.stores.base import Store
+
+SOURCE = "access-point-resolution"
+
+
+class Patch(Aggregate):
+    """Rows written through Store.write as they are (the node's own window and labels passed back)."""
+
+    def __init__(self, nodes: dict[NodeId, dict[str, Any]], edges: dict[EdgeId, dict[str, Any]]) -> None:
+        super().__init__()
+        self._rows, self._links = nodes, edges
+
+    @property
+    def nodes(self) -> dict[NodeId, dict[str, Any]]:
+        return self._rows
+
+    @property
+    def edges(self) -> dict[EdgeId, dict[str, Any]]:  # union properties as empty lists, as Aggregate gives them
+        return {edge_id: {**{k: [] for k in EDGE_TYPES[edge_id[0]].union_props}, **attrs}
+                for edge_id, attrs in self._links.items()}
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._links)
+
+    def __bool__(self) -> bool:
+        return bool(self._rows or self._links)
+
+
+def access_point_buckets(store: Store) -> dict[str, tuple[str, str]]:
+    """access point ARN or alias -> (access point ARN, bucket), for access points whose bucket is known."""
+    found: dict[str, tuple[str, str]] = {}
+    for arn, attrs in store.scan_nodes("S3AccessPoint"):
+        bucket = attrs.get("bucket")
+        if isinstance(bucket, str) and bucket and not is_access_point_name(bucket):
+            found[arn] = (arn, bucket)
+            if isinstance(attrs.get("alias"), str) and attrs["alias"]:
+                found[attrs["alias"]] = (arn, bucket)
+    return found
+
+
+def resolve_access_points(store: Store) -> int:
+    """Point every dataset named by a known access point at its bucket; returns how many changed."""
+    points = access_point_buckets(store)
+    nodes: dict[NodeId, dict[str, Any]] = {}
+    edges: dict[EdgeId, dict[str, Any]] = {}
+    for uri, attrs in sorted(store.scan_nodes("Dataset")):
+        named = attrs.get("access_point")
+        if not isinstance(named, str) or named not in points or attrs.get("bucket") == points[named][1]:
+            continue
+        bucket = points[named][1]
+        window = _window(attrs)
+        nodes[("Dataset", uri)] = {"bucket": bucket, "labels": list(attrs.get("labels") or ["Dataset"]), **window,
+                                   "sources": list(attrs.get("sources") or [])}
+        edges[("IN_BUCKET", ("Dataset", uri), ("S3Bucket", bucket))] = {**window, "sources": [SOURCE],
+                                                                        "event_ids": []}
+    if nodes:
+        store.write(Patch(nodes, edges), {})
+    return len(nodes)
+
+
+def _window(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    return {"first_seen": attrs.get("first_seen"), "last_seen": attrs.get("last_seen")}

@@ -1,0 +1,1 @@
+"""Questions: the saved Cypher catalogue, its embedded twins, controls and classification."""

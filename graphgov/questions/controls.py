@@ -1,0 +1,384 @@
+"""Framework controls, evidence sources, and the verdicts `graphgov report` gives them.
+
+A saved question names the controls it gives evidence for (`// controls:`) and the evidence sources its
+answer depends on (`// evidence:`). An empty answer proves nothing until those sources were loaded, so a
+question whose sources are missing is `not-evidenced`, never `pass`. A control combines its questions:
+any failing question fails it (at the severity of the worst one), else any not-evidenced question leaves
+it not-evidenced, else it passes.
+
+Control identifiers and titles follow the compliance map of the project's AWS reference (EU AI Act
+Regulation (EU) 2024/1689, NIST AI RMF 1.0, ISO/IEC 42001:2023 Annex A, SOC 2 TSC 2017 rev. 2022, GDPR).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from graphgov.questions.catalog import Question, QuestionError, catalog, normalise_rows
+from graphgov.stores.base import Store
+
+Verdict = Literal["pass", "fail", "not-evidenced"]
+SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    controls: Mapping[str, str]  # control id (as written after `<framework>:`) -> title
+
+
+FRAMEWORKS: dict[str, Framework] = {f.id: f for f in (
+    Framework("eu-ai-act", "EU AI Act (Regulation (EU) 2024/1689)", {
+        "Art.10(2)(b)": "Data governance: data collection processes and the origin of data",
+        "Art.10(2)(c)": "Data governance: data-preparation processing operations",
+        "Art.10(2)(e)": "Data governance: assessment of the availability, quantity and suitability of the data sets",
+        "Art.10(2)(h)": "Data governance: identification of data gaps or shortcomings",
+        "Art.10(3)": "Data sets relevant, sufficiently representative, free of errors and complete",
+        "Art.10(4)": "Data sets take into account the specific setting of intended use",
+        "Art.10(5)(c)": "Special categories of personal data: strict controls and documentation of the access",
+        "Art.10(5)(d)": "Special categories of personal data: not transmitted, transferred or accessed by other "
+                        "parties",
+        "Art.10(5)(e)": "Special categories of personal data: deleted once the bias is corrected or retention ends",
+        "Art.12(1)": "Record-keeping: automatic recording of events (logs) over the system's lifetime",
+        "Art.12(2)(a)": "Logging: events relevant to risk situations or substantial modification",
+        "Art.12(2)(b)": "Logging: facilitating post-market monitoring (Art. 72)",
+        "Art.12(2)(c)": "Logging: monitoring of the operation by deployers (Art. 26(5))",
+        "Art.12(3)": "Logging for remote biometric identification systems (Annex III point 1(a))",
+        "Art.13(3)(b)(vi)": "Instructions for use: information on training, validation and testing data sets",
+        "Art.13(3)(f)": "Instructions for use: mechanisms to collect, store and interpret the logs",
+        "Art.15": "Accuracy, robustness and cybersecurity",
+        "Art.17(1)(f)": "Quality management system: systems and procedures for data management",
+        "Art.17(1)(k)": "Quality management system: record-keeping of all relevant documentation",
+        "Art.18(1)": "Documentation kept by the provider for ten years",
+        "Art.19": "Automatically generated logs kept by providers for at least six months",
+        "Art.26(5)": "Deployers monitor the operation of the high-risk AI system",
+        "Art.26(6)": "Deployers keep automatically generated logs for at least six months",
+    }),
+    Framework("nist-ai-rmf", "NIST AI RMF 1.0 (NIST AI 100-1)", {
+        "GOVERN 1.6": "Mechanisms are in place to inventory AI systems",
+        "GOVERN 1.7": "Processes for decommissioning and phasing out AI systems",
+        "GOVERN 6.1": "Policies and procedures address AI risks of third-party entities",
+        "GOVERN 6.2": "Contingency processes handle failures in third-party data or AI systems",
+        "MAP 2.3": "TEVV considerations, including data collection and selection, are documented",
+        "MAP 4.1": "Legal and technology risks of components, including third-party data or software, are mapped",
+        "MAP 4.2": "Internal risk controls for components, including third-party AI technologies, are documented",
+        "MEASURE 2.1": "Test sets, metrics and details about the tools used during TEVV are documented",
+        "MEASURE 2.4": "Functionality and behavior of the AI system and its components are monitored in production",
+        "MEASURE 2.7": "AI system security and resilience are evaluated and documented",
+        "MEASURE 2.8": "Risks associated with transparency and accountability are examined and documented",
+        "MEASURE 2.10": "Privacy risk of the AI system is examined and documented",
+        "MANAGE 3.1": "AI risks and benefits from third-party resources are regularly monitored",
+        "MANAGE 3.2": "Pre-trained models used for development are monitored",
+        "MANAGE 2.4": "Mechanisms to supersede, disengage or deactivate AI systems",
+        "MANAGE 4.1": "Post-deployment monitoring plans, including change management, are implemented",
+        "MANAGE 4.3": "Incidents and errors are tracked and communicated",
+        "MEASURE 3.1": "Existing, unanticipated and emergent risks are tracked in deployed contexts",
+    }),
+    Framework("iso-42001", "ISO/IEC 42001:2023 Annex A", {
+        "A.4.3": "Data resources",
+        "A.4.4": "Tooling resources",
+        "A.4.5": "System and computing resources",
+        "A.5.2": "AI system impact assessment process",
+        "A.6.2.5": "AI system deployment",
+        "A.6.2.6": "AI system operation and monitoring",
+        "A.6.2.7": "AI system technical documentation",
+        "A.6.2.8": "AI system recording of event logs",
+        "A.7.2": "Data for development and enhancement of AI system",
+        "A.7.3": "Acquisition of data",
+        "A.7.4": "Quality of data for AI systems",
+        "A.7.5": "Data provenance",
+        "A.7.6": "Data preparation",
+        "A.8.4": "Communication of incidents",
+        "A.9.4": "Intended use of the AI system",
+        "A.10.3": "Suppliers",
+    }),
+    Framework("soc2", "SOC 2 Trust Services Criteria (2017, rev. 2022)", {
+        "CC6.1": "Logical access security over protected information assets",
+        "CC6.2": "Registration and authorization of users before credentials are issued",
+        "CC6.3": "Access authorized, modified and removed by role, with least privilege",
+        "CC6.6": "Logical access security measures against threats from outside system boundaries",
+        "CC6.7": "Transmission, movement and removal of information restricted",
+        "CC7.2": "System components monitored for anomalies",
+        "CC8.1": "Changes authorized, designed, tested, approved and implemented",
+        "C1.1": "Confidential information identified and maintained",
+        "C1.2": "Confidential information disposed of",
+    }),
+    Framework("gdpr", "GDPR (Regulation (EU) 2016/679)", {
+        "Art.30(1)(b)": "Records of processing: the purposes of the processing",
+        "Art.30(1)(c)": "Records of processing: categories of data subjects and of personal data",
+        "Art.30(1)(d)": "Records of processing: the recipients, including in third countries",
+        "Art.30(1)(e)": "Records of processing: transfers to a third country or international organisation",
+        "Art.30(1)(f)": "Records of processing: time limits for erasure",
+        "Art.30(1)(g)": "Records of processing: technical and organisational security measures",
+    }),
+)}
+
+
+def control_title(control: str) -> str | None:
+    """The title of `framework:id`, or None when no framework declares it."""
+    framework, _, local = control.partition(":")
+    found = FRAMEWORKS.get(framework)
+    return found.controls.get(local) if found else None
+
+
+# ---- evidence sources -------------------------------------------------------------------------------
+
+_TRAIL = frozenset({"cloudtrail", "eventbridge"})  # EventBridge "AWS API Call via CloudTrail" carries records
+_SAGEMAKER_LABELS = ("TrainingJob", "ProcessingJob", "TransformJob", "TuningJob", "EndpointConfig", "Endpoint",
+                     "ModelPackage", "ModelPackageGroup")
+_BEDROCK_LABELS = ("CustomizationJob", "KnowledgeBase", "ModelImportJob", "BatchInferenceJob")
+
+
+def _any_edge(store: Store, types: Iterable[str], sources: frozenset[str] | None = None) -> bool:
+    """Whether an edge of the types exists (from one of `sources`); stops at the first."""
+    for edge_type in types:
+        for _src, _dst, attrs in store.scan_edges(edge_type):
+            if sources is None or sources & set(attrs.get("sources") or ()):
+                return True
+    return False
+
+
+def _any_node(store: Store, labels: Iterable[str], with_label: str | None = None, source: str | None = None) -> bool:
+    for label in labels:
+        for _key, attrs in store.scan_nodes(label):
+            if (with_label is None or with_label in (attrs.get("labels") or ())) and (
+                    source is None or source in (attrs.get("sources") or ())):
+                return True
+    return False
+
+
+def _sagemaker(store: Store) -> bool:
+    return _any_node(store, _SAGEMAKER_LABELS) or _any_node(store, ("Model",), "SageMakerModel")
+
+
+def _bedrock(store: Store) -> bool:
+    return _any_node(store, _BEDROCK_LABELS) or _any_node(store, ("Model",), "BedrockModel")
+
+
+@dataclass(frozen=True)
+class EvidenceSource:
+    id: str
+    title: str
+    loaded: Callable[[Store], bool] = field(repr=False)
+
+
+EVIDENCE_SOURCES: dict[str, EvidenceSource] = {s.id: s for s in (
+    EvidenceSource("cloudtrail-management", "CloudTrail management events (STS, IAM, KMS, SageMaker, Bedrock calls)",
+                   lambda s: _any_edge(s, ("ASSUMED_ROLE", "CREATED", "USED_KEY", "HAS_POLICY", "INVOKED",
+                                           "ENABLED_LOGGING", "DISABLED_LOGGING", "APPROVED"), _TRAIL)),
+    EvidenceSource("s3-data-events", "CloudTrail S3 data events (object reads and writes)",
+                   lambda s: _any_edge(s, ("READ", "WROTE", "LISTED"), _TRAIL)),
+    EvidenceSource("iam-policies", "Policies in force (IAM, bucket, key), from a pull or their change events",
+                   lambda s: _any_node(s, ("PolicyState",))),
+    EvidenceSource("config-snapshot", "Logging configuration snapshot (`graphgov pull config`: trails, log groups)",
+                   lambda s: _any_node(s, ("CloudTrailTrail", "LogGroup"), source="pull:config")),
+    EvidenceSource("bedrock-invocation-logs", "Bedrock model-invocation log records",
+                   lambda s: _any_edge(s, ("INVOKED",), frozenset({"bedrock_invocation_log"}))),
+    EvidenceSource("sagemaker-events", "SageMaker jobs, models and endpoints (events or describe pulls)", _sagemaker),
+    EvidenceSource("bedrock-events", "Bedrock models, jobs and knowledge bases (events or describe pulls)", _bedrock),
+    EvidenceSource("ai-resources", "Any SageMaker or Bedrock resource (events or describe pulls)",
+                   lambda s: _sagemaker(s) or _bedrock(s)),
+)}
+
+
+def loaded_sources(store: Store, wanted: Iterable[str] | None = None) -> dict[str, bool]:
+    """Whether each evidence source was ever loaded into the store (read-only, early-exit scans)."""
+    ids = sorted(set(wanted) if wanted is not None else set(EVIDENCE_SOURCES))
+    return {source: EVIDENCE_SOURCES[source].loaded(store) for source in ids}
+
+
+# ---- validation -------------------------------------------------------------------------------------
+
+def catalogue_problems(questions: Iterable[Question]) -> list[str]:
+    """Every unknown control or evidence id, and every question declaring no evidence, one line each."""
+    problems = []
+    for question in questions:
+        problems += [f"{question.id}: unknown control {c!r}" for c in question.controls if control_title(c) is None]
+        problems += [f"{question.id}: unknown evidence source {e!r}" for e in question.evidence
+                     if e not in EVIDENCE_SOURCES]
+        if not question.evidence:
+            problems.append(f"{question.id}: no evidence sources declared (// evidence: [...])")
+    return problems
+
+
+def check_catalogue(questions: Iterable[Question]) -> None:
+    problems = catalogue_problems(questions)
+    if problems:
+        raise QuestionError("saved questions: " + "; ".join(problems))
+
+
+# ---- verdicts ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    verdict: Verdict
+    gated: bool  # False: evidence only, never a finding
+    ran: bool  # False when the question needs parameters a report cannot give
+    missing: tuple[str, ...]  # evidence sources never loaded
+    rows: tuple[dict[str, Any], ...]
+
+    @property
+    def failing_rows(self) -> tuple[dict[str, Any], ...]:
+        return self.rows if self.verdict == "fail" and self.question.pass_rule == "no rows" else ()
+
+    @property
+    def shown(self) -> str:
+        """The verdict as people read it: an evidence-only question passes by definition, so it says
+        `evidence` rather than look like a check that was made (JSON and SARIF keep `verdict`)."""
+        return "evidence" if not self.gated and self.verdict == "pass" else self.verdict
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control: str
+    title: str
+    verdict: Verdict
+    severity: str | None  # of the worst failing question
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    frameworks: tuple[str, ...]
+    sources: Mapping[str, bool]
+    questions: Mapping[str, QuestionResult]
+    controls: tuple[ControlResult, ...]
+    # resource named in a row -> where the graph learnt of it (Store.provenance): sources, window, event ids
+    provenance: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def resources_of(row: Mapping[str, Any]) -> list[str]:
+    """The ARNs and S3 URIs a row names, in any column (lists included), sorted."""
+    found: set[str] = set()
+    for value in row.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.startswith(("arn:", "s3://")):
+                found.add(item)
+    return sorted(found)
+
+
+def unknown_access(row: Mapping[str, Any]) -> list[str] | None:
+    """For a row whose `access` is `unknown`: the policy documents never seen that decide it (the
+    `unknown:<kind>-policy:<subject>` entries of its `via`, possibly none when the unknown is an identity
+    policy or a time before the evidence); None for any other row.
+
+    Such a row is a finding to look at, never a pass: it counts as a row like any other (a question that
+    passes with no rows fails on it), and the report forms say what is missing.
+    """
+    if row.get("access") != "unknown":
+        return None
+    via = row.get("via") or []
+    return sorted({v[len("unknown:"):] for v in via if isinstance(v, str) and v.startswith("unknown:")})
+
+
+def verdict_counts(controls: Iterable[ControlResult]) -> dict[str, int]:
+    """How many controls fail, are not evidenced, pass (in that order)."""
+    controls = list(controls)
+    return {v: sum(c.verdict == v for c in controls) for v in ("fail", "not-evidenced", "pass")}
+
+
+def judge_question(question: Question, rows: list[dict[str, Any]] | None, sources: Mapping[str, bool]) -> \
+        QuestionResult:
+    """One question's verdict from its rows (None: not run) and which of its sources were loaded."""
+    missing = tuple(s for s in question.evidence if not sources.get(s, False))
+    gated = not question.informational
+    kept = tuple(rows or ())
+    if missing:
+        verdict: Verdict = "not-evidenced"
+    elif not gated:
+        verdict = "pass"
+    elif question.pass_rule == "no rows":
+        verdict = "pass" if not kept else "fail"
+    else:  # "any rows": the rows are the evidence required
+        verdict = "pass" if kept else "fail"
+    return QuestionResult(question, verdict, gated, rows is not None, missing, kept)
+
+
+def judge_control(control: str, results: Iterable[QuestionResult]) -> ControlResult:
+    """Any failing question fails the control; else any not-evidenced one leaves it not-evidenced."""
+    results = list(results)
+    failing = [r for r in results if r.verdict == "fail"]
+    if failing:
+        worst = max((r.question.severity for r in failing), key=SEVERITY_RANK.__getitem__)
+        verdict: Verdict = "fail"
+    else:
+        worst = None
+        verdict = "not-evidenced" if any(r.verdict == "not-evidenced" for r in results) else "pass"
+    return ControlResult(control, control_title(control) or "", verdict, worst,
+                         tuple(sorted(r.question.id for r in results)))
+
+
+def selected_frameworks(framework: str) -> tuple[str, ...]:
+    if framework == "all":
+        return tuple(FRAMEWORKS)
+    if framework not in FRAMEWORKS:
+        raise QuestionError(f"unknown framework {framework!r} (known: {', '.join(FRAMEWORKS)}, all)")
+    return (framework,)
+
+
+def build_report(store: Store, framework: str = "all", questions: Mapping[str, Question] | None = None) -> Report:
+    """Run every saved question a report can run and judge each control of the chosen framework(s).
+
+    Controls no saved question names are left out: the report says what the graph evidences, not what it
+    does not attempt.
+    """
+    frameworks = selected_frameworks(framework)
+    questions = dict(questions if questions is not None else catalog())
+    check_catalogue(questions.values())
+    relevant = {qid: q for qid, q in questions.items()
+                if any(c.partition(":")[0] in frameworks for c in q.controls)}
+    sources = loaded_sources(store, {s for q in relevant.values() for s in q.evidence})
+    results: dict[str, QuestionResult] = {}
+    for qid, question in sorted(relevant.items()):
+        runnable = not any(spec.required for spec in question.params.values())
+        rows = None
+        if runnable and all(sources[s] for s in question.evidence):
+            params = {name: spec.default for name, spec in question.params.items()}
+            rows = normalise_rows(store.ask(question.id, question.cypher, params))
+        results[qid] = judge_question(question, rows, sources)
+    by_control: dict[str, list[QuestionResult]] = {}
+    for result in results.values():
+        for control in result.question.controls:
+            if control.partition(":")[0] in frameworks:
+                by_control.setdefault(control, []).append(result)
+    order = {f: i for i, f in enumerate(FRAMEWORKS)}
+    controls = tuple(judge_control(c, rs) for c, rs in sorted(
+        by_control.items(), key=lambda item: (order[item[0].partition(":")[0]], _control_key(item[0]))))
+    named = {arn for result in results.values() for row in result.rows for arn in resources_of(row)}
+    return Report(frameworks, sources, results, controls, store.provenance(named))
+
+
+def _control_key(control: str) -> tuple[Any, ...]:
+    """Natural order of control ids: Art.10(5)(c) before Art.12(1), MEASURE 2.4 before MEASURE 2.10."""
+    local = control.partition(":")[2]
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", local))
+
+
+def exit_failures(report: Report, fail_on: str, strict: bool) -> list[ControlResult]:
+    """The controls that make `graphgov report` exit non-zero: failed at `fail_on` or above; with
+    `strict`, not-evidenced ones too."""
+    threshold = SEVERITY_RANK[fail_on]
+    return [c for c in report.controls
+            if (c.verdict == "fail" and SEVERITY_RANK[c.severity or "info"] >= threshold)
+            or (strict and c.verdict == "not-evidenced")]
+
+
+def controls_table_markdown(questions: Mapping[str, Question] | None = None) -> str:
+    """Framework -> control -> questions, from the question metadata (the README's controls section)."""
+    questions = questions if questions is not None else catalog()
+    lines = ["| framework | control | title | questions |", "|---|---|---|---|"]
+    for framework in FRAMEWORKS.values():
+        named: dict[str, list[str]] = {}
+        for question in questions.values():
+            for control in question.controls:
+                if control.partition(":")[0] == framework.id:
+                    named.setdefault(control, []).append(question.id)
+        for control in sorted(named, key=_control_key):
+            ids = ", ".join(f"`{q}`" for q in sorted(named[control]))
+            lines.append(f"| {framework.title} | `{control}` | {control_title(control)} | {ids} |")
+    return "\n".join(lines)

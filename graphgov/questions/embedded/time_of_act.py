@@ -1,0 +1,228 @@
+"""The saved questions judged at the time of the act, on the embedded (networkx) store.
+
+bedrock-invocations-without-logging (each call against the logging configuration in force in its hour)
+and unencrypted-ai-artifacts (each job output against its write record or its bucket's default encryption
+when the job was created); each mirrors its `cypher/<id>.cypher` file row for row. Also the inference-profile
+steps the model questions share: a profile is judged as the foundation model behind it (ROUTES_TO).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+
+from graphgov.questions.embedded.walk import edges_in as _in
+from graphgov.questions.embedded.walk import edges_out as _out
+
+Rows = list[dict[str, Any]]
+Node = tuple[str, str]
+PROFILE_KINDS = ("inference-profile", "application-inference-profile")
+
+
+def _labels(attrs: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(attrs.get("labels", ()))
+
+
+# --- inference profiles ------------------------------------------------------------------------------
+
+
+def foundation_behind(graph: nx.MultiDiGraph, model: Node) -> Node | None:
+    """The foundation model an inference profile invokes (ROUTES_TO, at most two steps: an application
+    profile may copy a system profile), or None."""
+    frontier = [model]
+    for _ in range(2):
+        frontier = [target for node in frontier for target, _, _ in _out(graph, node, "ROUTES_TO")]
+        found = sorted(n for n in frontier if graph.nodes[n].get("kind") == "foundation-model")
+        if found:
+            return found[0]
+    return None
+
+
+def judged_model(graph: nx.MultiDiGraph, model: Node) -> tuple[Node, str | None]:
+    """The model a question judges (the foundation model behind a profile, else the model itself) and the
+    profile's ARN when there is one."""
+    behind = foundation_behind(graph, model)
+    attrs = graph.nodes[model]
+    profile = attrs.get("arn") if behind is not None or attrs.get("kind") in PROFILE_KINDS else None
+    return behind or model, profile
+
+
+# --- bedrock-invocations-without-logging -------------------------------------------------------------
+
+
+def _logging_changes(graph: nx.MultiDiGraph, account: str, region: str, modality: str) -> tuple[list, set, set]:
+    """All change times of the account's and Region's logging configuration, the puts that delivered
+    `modality`, and the deletes."""
+    config = ("BedrockLoggingConfig", f"{account}/{region}")
+    puts, delivering, deletes = [], set(), set()
+    if config in graph:
+        for _, _, r in _in(graph, config, "ENABLED_LOGGING"):
+            puts += r.get("put_at") or []
+            delivering |= set(r.get(f"{modality}_at") or [])
+        for _, _, r in _in(graph, config, "DISABLED_LOGGING"):
+            deletes |= set(r.get("deleted_at") or [])
+    return puts + sorted(deletes), delivering, deletes
+
+
+def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set,
+                       modality: str) -> tuple[str, str | None]:
+    """The logging state for calls in `hour` and when logging was last turned off by then."""
+    within = [t for t in changes if t.startswith(hour)]
+    before = [t for t in changes if t < hour]
+    last = max(before) if before else None
+    if last is not None and last not in deletes and last in delivering \
+            and all(t in delivering and t not in deletes for t in within):
+        state = "on"
+    elif within:
+        state = "changed-in-hour"
+    elif last is None:
+        state = "not-evidenced"
+    elif last in deletes:
+        state = "off"
+    else:
+        state = f"no-{modality}-delivery"
+    offs = [t for t in deletes if t < hour or t.startswith(hour)]
+    return state, max(offs) if offs else None
+
+
+def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    hours: dict[tuple, dict[str, tuple]] = {}
+    calls: dict[tuple, list[tuple[int, bool]]] = {}
+    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
+        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
+            continue
+        judged, profile = judged_model(graph, dst)
+        account, region = graph.nodes[src].get("account_id"), graph.nodes[dst].get("region")
+        modality = graph.nodes[judged].get("modality") or "text"
+        changes, delivering, deletes = _logging_changes(graph, account, region, modality)
+        group = (account, region, graph.nodes[judged].get("arn"), profile)
+        invoked, logged = r.get("invoked_hours") or [], set(r.get("logged_hours") or [])
+        unlogged = {}
+        for hour in invoked:
+            if hour not in logged:
+                state, off_at = hour_logging_state(hour, changes, delivering, deletes, modality)
+                if state != "on":
+                    unlogged[hour] = (state, off_at)
+        if not unlogged:
+            continue
+        hours.setdefault(group, {}).update(unlogged)
+        whole = len(unlogged) == len(invoked)  # a pair's calls are counted per pair, not per hour
+        calls.setdefault(group, []).append(((r.get("count") or 0) if whole else len(unlogged), whole))
+    rows = []
+    for group, judged in hours.items():
+        account, region, model, profile = group
+        ordered = sorted(judged)
+        last_state, off_at = judged[ordered[-1]]
+        rows.append({"account": account, "region": region, "model": model, "profile": profile,
+                     "invocations": sum(n for n, _ in calls[group]),
+                     "invocations_exact": all(whole for _, whole in calls[group]),
+                     "unlogged_hours": len(ordered), "first_unlogged": ordered[0], "last_unlogged": ordered[-1],
+                     "logging": last_state, "logging_off_at": off_at})
+    return rows
+
+
+# --- unencrypted-ai-artifacts ------------------------------------------------------------------------
+
+JOB_OUTPUTS = (("TrainingJob", "training output without a customer KMS key"),
+               ("TuningJob", "training output without a customer KMS key"),
+               ("ProcessingJob", "processing output without a customer KMS key"),
+               ("TransformJob", "transform output without a customer KMS key"))
+OTHER_KEYS = (("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key"),
+              ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri",
+               "data capture without a customer KMS key"),
+              ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key"))
+
+
+def _event_encryption(state: Mapping[str, Any]) -> str:
+    """A PutBucketEncryption / DeleteBucketEncryption state as the default it sets (deleted: SSE-S3, the
+    default of every bucket since January 2023)."""
+    document = state.get("document") or ""
+    if state.get("deleted") is True:
+        return "sse-s3"
+    if '"SSEAlgorithm":"aws:kms' in document:
+        customer = '"KMSMasterKeyID":' in document and "alias/aws/s3" not in document
+        return "customer-key" if customer else "aws-managed-key"
+    return "sse-s3"
+
+
+def _snapshot_encryption(bucket: Mapping[str, Any]) -> str:
+    algorithm, key = bucket.get("default_encryption"), bucket.get("encryption_kms_key_ref") or ""
+    if isinstance(algorithm, str) and algorithm.startswith("aws:kms"):
+        return "customer-key" if key and not key.endswith("alias/aws/s3") else "aws-managed-key"
+    return "sse-s3" if algorithm == "AES256" else "unknown"
+
+
+def bucket_encryption_at(graph: nx.MultiDiGraph, bucket: Node, time: str | None) -> str:
+    """The bucket's default encryption in force at `time`: the encryption change event in force then,
+    else (no change seen) the snapshot; `unknown` when changes were seen but none was in force yet."""
+    states = [graph.nodes[ps] for ps, _, _ in _out(graph, bucket, "HAS_POLICY")
+              if graph.nodes[ps].get("slot") == "encryption"]
+    at = [s for s in states if s.get("valid_from") is not None and time is not None and s["valid_from"] <= time
+          and (s.get("valid_to") is None or s["valid_to"] > time)]
+    if at:
+        return _event_encryption(at[0])
+    return "unknown" if states else _snapshot_encryption(graph.nodes[bucket])
+
+
+def _written_objects(graph: nx.MultiDiGraph, job: Node) -> list[Mapping[str, Any]]:
+    """The job's model artifacts whose write record said how they were encrypted."""
+    found = []
+    for artifact, _, _ in _out(graph, job, "WRITES"):
+        a = graph.nodes[artifact]
+        if artifact[0] != "ModelArtifact":
+            continue
+        for obj in _objects_at(graph, a.get("bucket"), a.get("key")):
+            if obj.get("encryption") is not None:
+                found.append(obj)
+    return found
+
+
+def _objects_at(graph: nx.MultiDiGraph, bucket: Any, key: Any) -> list[Mapping[str, Any]]:
+    """S3 objects of that bucket and key (the bucket holds them: CONTAINS)."""
+    node = ("S3Bucket", bucket)
+    if bucket is None or key is None or node not in graph:
+        return []
+    return [graph.nodes[o] for o, _, _ in _out(graph, node, "CONTAINS") if graph.nodes[o].get("key") == key]
+
+
+def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) -> str:
+    bucket = ("S3Bucket", name)
+    return bucket_encryption_at(graph, bucket, time) if bucket in graph else "unknown"
+
+
+def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
+    rows = []
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("defined") is not True:
+            continue
+        for label, issue in JOB_OUTPUTS:
+            if node[0] != label or attrs.get("output_kms_key_ref"):
+                continue
+            objects = _written_objects(graph, node)
+            settled = {o.get("bucket") for o in objects}
+            names = {graph.nodes[b].get("id") for out, _, _ in _out(graph, node, "WRITES")
+                     for b, _, _ in _out(graph, out, "IN_BUCKET") if b[0] == "S3Bucket"}
+            path = attrs.get("output_path")
+            if isinstance(path, str) and path.startswith("s3://"):
+                names.add(path[5:].split("/")[0])
+            states = sorted({f"{o.get('bucket')}/{o.get('key')}={o.get('encryption')}" for o in objects}
+                            | {f"{name}={_output_bucket_state(graph, name, attrs.get('first_seen'))}"
+                               for name in names - settled})
+            if states and all(s.endswith("=customer-key") for s in states):
+                continue  # every output bucket encrypted with a customer key by default then
+            rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
+                         "issue": issue, "output_encryption": states})
+        for label, key_prop, needs, issue in OTHER_KEYS:
+            if node[0] != label or attrs.get(key_prop) or (needs and attrs.get(needs) is None):
+                continue
+            rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
+                         "issue": issue, "output_encryption": []})
+    return rows
+
+
+IMPLEMENTATIONS = {
+    "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
+    "unencrypted-ai-artifacts": unencrypted_ai_artifacts,
+}

@@ -1,0 +1,286 @@
+"""Cypher generated from graphgov.core.schema: constraints, indexes and the batched write statements.
+
+Labels, relationship types and property names come only from the schema declarations (never from
+data); every value travels as a parameter (`$rows`). The statements implement the merge rules of
+graphgov.ingest.aggregate in Cypher: newest non-null property wins (by event time for TIMED_PROPS), min/max
+times, added counts (and additive properties), sorted unions.
+Everything here works on Neo4j Community (uniqueness constraints and range indexes only).
+"""
+
+from __future__ import annotations
+
+from graphgov.core.schema import (
+    CHECKPOINT_LABEL,
+    EVENT_ID_SAMPLE,
+    MERGE_KEYS,
+    NODE_TYPES,
+    SEEN_LABEL,
+    TIMED_PROPS,
+    EdgeType,
+    node_labels,
+)
+from graphgov.ingest.aggregate import NAMED_ONLY_SOURCE, RANKED_PROPS
+
+
+def _sorted_union(target: str, incoming: str, limit: int | None = None) -> str:
+    tail = f" LIMIT {int(limit)}" if limit else ""
+    return (
+        f"COLLECT {{ UNWIND coalesce({target}, []) + {incoming} AS x "
+        f"WITH DISTINCT x ORDER BY x{tail} RETURN x }}"
+    )
+
+
+def _window(var: str) -> str:
+    return (
+        f"SET {var}.first_seen = CASE WHEN {var}.first_seen IS NULL OR row.first_seen < {var}.first_seen "
+        f"THEN row.first_seen ELSE {var}.first_seen END,\n"
+        f"    {var}.last_seen = CASE WHEN {var}.last_seen IS NULL OR row.last_seen > {var}.last_seen "
+        f"THEN row.last_seen ELSE {var}.last_seen END,\n"
+        f"    {var}.sources = {_sorted_union(f'{var}.sources', 'row.sources')}"
+    )
+
+
+def constraint_statements() -> list[str]:
+    """Uniqueness constraints on every merge key, plus lookup indexes the questions use."""
+    statements = []
+    for label, key in sorted(MERGE_KEYS.items()):
+        statements.append(
+            f"CREATE CONSTRAINT graphgov_{label.lower()}_{key} IF NOT EXISTS "
+            f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+        )
+    statements += [
+        "CREATE INDEX graphgov_awsprincipal_name IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.name)",
+        "CREATE INDEX graphgov_awsprincipal_principal_id IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.principal_id)",
+        "CREATE INDEX graphgov_s3object_bucket_key IF NOT EXISTS FOR (n:S3Object) ON (n.bucket, n.key)",
+        "CREATE INDEX graphgov_dataset_bucket IF NOT EXISTS FOR (n:Dataset) ON (n.bucket)",
+        "CREATE INDEX graphgov_dataset_bucket_prefix IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.prefix)",
+        "CREATE INDEX graphgov_dataset_bucket_data_type IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.data_type)",
+        "CREATE INDEX graphgov_model_name IF NOT EXISTS FOR (n:Model) ON (n.name)",
+        "CREATE INDEX graphgov_endpoint_name IF NOT EXISTS FOR (n:Endpoint) ON (n.name)",
+        f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
+        f"CREATE INDEX graphgov_seen_day IF NOT EXISTS FOR (n:{SEEN_LABEL}) ON (n.day)",
+        f"CREATE CONSTRAINT graphgov_checkpoint_name IF NOT EXISTS FOR (n:{CHECKPOINT_LABEL}) REQUIRE n.name IS UNIQUE",
+    ]
+    return statements
+
+
+def _rank(prop: str, expression: str) -> str:
+    cases = " ".join(f"WHEN '{value}' THEN {rank}" for value, rank in sorted(RANKED_PROPS[prop].items()))
+    return f"(CASE {expression} {cases} ELSE 0 END)"
+
+
+def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
+    """`$rows`: [{key, props, first_seen, last_seen, sources}] for nodes carrying exactly `labels`."""
+    declared = set(node_labels())
+    if merge_label not in labels or not set(labels) <= declared:
+        raise ValueError(f"labels {labels} are not declared in the schema")
+    extra = sorted(label for label in labels if label != merge_label)
+    set_labels = f"\nSET n:{':'.join(extra)}" if extra else ""
+    declared_props = {p for t in NODE_TYPES.values() if t.merge_label == merge_label for p in t.props}
+    timed = sorted((prop, at) for prop, at in TIMED_PROPS.items() if prop in declared_props)
+    ranked = sorted(prop for prop in RANKED_PROPS if prop in declared_props)
+    kept = [f"n.{prop} AS old_{prop}, n.{at} AS old_{at}" for prop, at in timed]
+    kept += [f"n.{prop} AS old_{prop}" for prop in ranked]
+    keep_old = f"WITH n, row, {', '.join(kept)}\n" if kept else ""
+    restored = [f"n.{name} = CASE WHEN row.props.{at} < old_{at} THEN old_{name} ELSE n.{name} END"
+                for prop, at in timed for name in (prop, at)]  # an older event's state never replaces a newer one
+    for prop in ranked:  # the highest-ranked value stands, whatever the order (graphgov.ingest.aggregate)
+        old_rank, new_rank = _rank(prop, f"old_{prop}"), _rank(prop, f"n.{prop}")
+        restored.append(f"n.{prop} = CASE WHEN old_{prop} IS NOT NULL AND ({old_rank} > {new_rank} OR "
+                        f"({old_rank} = {new_rank} AND toString(old_{prop}) > toString(n.{prop}))) "
+                        f"THEN old_{prop} ELSE n.{prop} END")
+    restore = "\nSET " + ",\n    ".join(restored) if restored else ""
+    return (
+        "UNWIND $rows AS row\n"
+        f"MERGE (n:{merge_label} {{{MERGE_KEYS[merge_label]}: row.key}})\n"
+        # a node only the access derivation made (a policy names it) is replaced by its first evidence, and
+        # by each derivation's own row (its window is recomputed from all the policy states)
+        f"FOREACH (_ IN CASE WHEN n.sources = ['{NAMED_ONLY_SOURCE}'] AND (NOT '{NAMED_ONLY_SOURCE}' IN row.sources "
+        f"OR row.sources = ['{NAMED_ONLY_SOURCE}']) THEN [1] ELSE [] END | "
+        f"SET n = {{{MERGE_KEYS[merge_label]}: row.key}})\n"
+        # and a policy-named row leaves an evidenced node alone
+        f"WITH n, row WHERE row.sources <> ['{NAMED_ONLY_SOURCE}'] OR n.sources IS NULL "
+        f"OR n.sources = ['{NAMED_ONLY_SOURCE}']\n"
+        f"{keep_old}"
+        f"SET n += row.props{set_labels}{restore}\n"
+        f"{_window('n')}"
+    )
+
+
+def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) -> str:
+    """`$rows`: [{src, dst, props, first_seen, last_seen, sources, event_ids[, count, bytes, operations]}]."""
+    src_key = MERGE_KEYS[src_label]
+    dst_key = MERGE_KEYS[dst_label]
+    # Additive properties travel in `row.props` like any other: their sums are taken before
+    # `SET r += row.props` overwrites them, then set; a property the row lacks keeps its old value.
+    added = ",\n    ".join(
+        f"{name}: CASE WHEN row.props.{name} IS NULL THEN r.{name} ELSE coalesce(r.{name}, 0) + row.props.{name} END"
+        for name in edge_type.additive_props)
+    props = "SET r += row.props\n"
+    if added:
+        props = f"WITH r, row, {{\n    {added}\n}} AS added\n{props}SET r += added\n"
+    statement = (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{src_label} {{{src_key}: row.src}})\n"
+        f"MATCH (b:{dst_label} {{{dst_key}: row.dst}})\n"
+        f"MERGE (a)-[r:{edge_type.name}]->(b)\n"
+        f"{props}"
+        f"{_window('r')},\n"
+        f"    r.event_ids = {_sorted_union('r.event_ids', 'row.event_ids', EVENT_ID_SAMPLE)}"
+    )
+    for name in edge_type.union_props:
+        statement += f",\n    r.{name} = {_sorted_union(f'r.{name}', f'coalesce(row.{name}, [])')}"
+    if edge_type.aggregated:
+        statement += (
+            ",\n    r.count = coalesce(r.count, 0) + row.count,\n"
+            "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
+            f"    r.operations = {_sorted_union('r.operations', 'row.operations')}"
+        )
+    return statement
+
+
+def dataset_link_statements() -> tuple[str, str]:
+    """IN_DATASET edges for a chunk's datasets (`$rows`: [{uri}]) and objects (`$rows`: [{arn}]).
+
+    Both directions, so the link appears whichever side is loaded first; both seek by index
+    (Dataset.bucket; S3Object (bucket, key) with a prefix on key). Manifest datasets get none.
+    """
+    by_dataset = (
+        "UNWIND $rows AS row\n"
+        "MATCH (d:Dataset {uri: row.uri}) WHERE d.data_type = 'S3Prefix'\n"
+        "MATCH (o:S3Object) WHERE o.bucket = d.bucket AND o.key STARTS WITH d.prefix\n"
+        "MERGE (o)-[:IN_DATASET]->(d)"
+    )
+    by_object = (
+        "UNWIND $rows AS row\n"
+        "MATCH (o:S3Object {arn: row.arn})\n"
+        "MATCH (d:Dataset {bucket: o.bucket}) WHERE d.data_type = 'S3Prefix' AND o.key STARTS WITH d.prefix\n"
+        "MERGE (o)-[:IN_DATASET]->(d)"
+    )
+    return by_dataset, by_object
+
+
+def feeds_statements() -> tuple[str, str, str]:
+    """FEEDS from a job (processing, transform, batch inference) to each dataset its outputs feed
+    (graphgov.core.s3_containment.feeds, the rule this mirrors), for a chunk's datasets (`$rows`: [{uri}];
+    prefix datasets, then manifests) and job outputs (`$rows`: [{job, uri}]). Candidates come from index
+    seeks on (bucket, prefix): every prefix of the output folder (or of the input's prefix) looked up
+    exactly, and STARTS WITH the other way; manifests, which any output of their bucket may feed, by
+    (bucket, data_type). No bucket's datasets are paired with each other."""
+    condition = (
+        "WITH p, o, i,\n"
+        "     CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS folder\n"
+        "WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix' OR i.prefix = o.prefix\n"
+        "   OR folder STARTS WITH i.prefix OR i.prefix STARTS WITH folder\n"
+        "MERGE (p)-[:FEEDS]->(i)"
+    )
+    by_dataset = (
+        "UNWIND $rows AS row\n"
+        "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') = 'S3Prefix'\n"
+        "CALL (i) {\n"
+        "  UNWIND range(0, size(i.prefix)) AS n\n"
+        "  MATCH (o:Dataset {bucket: i.bucket, prefix: substring(i.prefix, 0, n)})\n"
+        "        <-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "  USING INDEX o:Dataset(bucket, prefix)\n"
+        "  RETURN o, p\n"
+        "  UNION\n"
+        "  MATCH (o:Dataset)<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "  USING INDEX o:Dataset(bucket, prefix)\n"
+        "  WHERE o.bucket = i.bucket AND o.prefix STARTS WITH i.prefix\n"
+        "  RETURN o, p\n"
+        "}\n"
+        + condition
+    )
+    by_manifest = (  # any output of the bucket may feed a manifest: its listed keys are unknown
+        "UNWIND $rows AS row\n"
+        "MATCH (i:Dataset {uri: row.uri}) WHERE coalesce(i.data_type, 'S3Prefix') <> 'S3Prefix'\n"
+        "MATCH (o:Dataset {bucket: i.bucket})<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "USING INDEX o:Dataset(bucket)\n"
+        + condition
+    )
+    by_output = (
+        "UNWIND $rows AS row\n"
+        "MATCH (o:Dataset {uri: row.uri})<-[:WRITES]-(p:ProcessingJob|TransformJob|BatchInferenceJob)\n"
+        "WHERE p.arn = row.job\n"
+        "WITH p, o, CASE WHEN o.prefix = '' OR o.prefix ENDS WITH '/' THEN o.prefix ELSE o.prefix + '/' END AS dir\n"
+        "CALL (o, dir) {\n"
+        "  UNWIND range(0, size(dir)) AS n\n"
+        "  MATCH (i:Dataset {bucket: o.bucket, prefix: substring(dir, 0, n)})\n"
+        "  USING INDEX i:Dataset(bucket, prefix)\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, prefix)\n"
+        "  WHERE i.bucket = o.bucket AND i.prefix STARTS WITH dir\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, data_type)\n"
+        "  WHERE i.bucket = o.bucket AND i.data_type < 'S3Prefix'\n"
+        "  RETURN i\n"
+        "  UNION\n"
+        "  MATCH (i:Dataset) USING INDEX i:Dataset(bucket, data_type)\n"
+        "  WHERE i.bucket = o.bucket AND i.data_type > 'S3Prefix'\n"
+        "  RETURN i\n"
+        "}\n"
+        + condition
+    )
+    return by_dataset, by_manifest, by_output
+
+
+def tuning_output_statements() -> tuple[str, str]:
+    """WRITES from a tuning job to each artifact under its `artifact_prefix`, for a chunk's tuning jobs
+    (`$rows`: [{arn}]) and artifacts (`$rows`: [{uri}]); the first seeks the ModelArtifact.uri index."""
+    by_job = (
+        "UNWIND $rows AS row\n"
+        "MATCH (t:TuningJob {arn: row.arn}) WHERE t.artifact_prefix IS NOT NULL\n"
+        "MATCH (a:ModelArtifact) WHERE a.uri STARTS WITH t.artifact_prefix\n"
+        "MERGE (t)-[w:WRITES]->(a) ON CREATE SET w.evidence = ['tuning-output-prefix']"
+    )
+    by_artifact = (
+        "UNWIND $rows AS row\n"
+        "MATCH (a:ModelArtifact {uri: row.uri})\n"
+        "MATCH (t:TuningJob) WHERE t.artifact_prefix IS NOT NULL AND a.uri STARTS WITH t.artifact_prefix\n"
+        "MERGE (t)-[w:WRITES]->(a) ON CREATE SET w.evidence = ['tuning-output-prefix']"
+    )
+    return by_job, by_artifact
+
+
+def endpoint_history_statement() -> str:
+    """`$rows`: [{arn}] endpoints whose configurations changed: since/until/current on USES_CONFIG.
+
+    `since` is when the endpoint was last set to the configuration, `until` when the next one was set,
+    and `current` marks the one set last; derived from the times alone, so load order does not matter.
+    """
+    return (
+        "UNWIND $rows AS row\n"
+        "MATCH (e:Endpoint {arn: row.arn})-[u:USES_CONFIG]->(c:EndpointConfig)\n"
+        "WITH e, u, c ORDER BY u.last_seen, c.arn\n"
+        "WITH e, collect(u) AS uses\n"
+        "UNWIND range(0, size(uses) - 1) AS i\n"
+        "WITH uses[i] AS u, CASE WHEN i + 1 < size(uses) THEN uses[i + 1].last_seen END AS until\n"
+        "SET u.since = u.last_seen, u.until = until, u.current = until IS NULL"
+    )
+
+
+def seen_write_statement() -> str:
+    return f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\nON CREATE SET s.day = row.day"
+
+
+def claim_statement() -> str:
+    """`$rows`: [{key, day}] seen markers to create; returns the keys that existed already. The
+    uniqueness constraint makes a concurrent MERGE of the same key wait for the first writer's commit
+    and then match; the flag set on a match only lives in a transaction its caller rolls back."""
+    return (f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\n"
+            "ON CREATE SET s.day = row.day\nON MATCH SET s.claimed_twice = true\n"
+            "WITH s WHERE s.claimed_twice\nRETURN s.key AS key")
+
+
+def seen_lookup_statement() -> str:
+    return f"UNWIND $keys AS k\nMATCH (s:{SEEN_LABEL} {{key: k}})\nRETURN s.key AS key"
+
+
+def checkpoint_write_statement() -> str:
+    return f"UNWIND $rows AS row\nMERGE (c:{CHECKPOINT_LABEL} {{name: row.name}})\nSET c.value = row.value"
+
+
+def checkpoint_read_statement() -> str:
+    return f"MATCH (c:{CHECKPOINT_LABEL} {{name: $name}}) RETURN c.value AS value"
