@@ -43,13 +43,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _graphgov(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "graphgov.cli.app", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "graphgov.cli", *args], capture_output=True, text=True,
                           env=_env(**env), timeout=300)
 
 
 def _paused_load(corpus: Path, store: Path, quarantine: Path, phase: str = "commit") -> subprocess.Popen[str]:
     """A `graphgov load` stopped at `phase` (it holds the store's lock there), once it says so."""
-    process = subprocess.Popen([sys.executable, "-m", "graphgov.cli.app", "load", str(corpus), "--store", str(store),
+    process = subprocess.Popen([sys.executable, "-m", "graphgov.cli", "load", str(corpus), "--store", str(store),
                                 "--quarantine", str(quarantine)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=_env(GRAPHGOV_TEST_PAUSE_AT=phase))
     line = process.stderr.readline()
@@ -113,7 +113,7 @@ def test_a_waiting_load_goes_on_when_the_holder_finishes(tmp_path, corpora):
     first, second = corpora
     store = tmp_path / "graph.json.gz"
     holder = _paused_load(first, store, tmp_path / "q1.jsonl")
-    waiter = subprocess.Popen([sys.executable, "-m", "graphgov.cli.app", "load", str(second), "--store", str(store),
+    waiter = subprocess.Popen([sys.executable, "-m", "graphgov.cli", "load", str(second), "--store", str(store),
                                "--quarantine", str(tmp_path / "q2.jsonl")], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=_env(GRAPHGOV_STORE_LOCK_WAIT="120"))
     time.sleep(1.0)
