@@ -251,7 +251,7 @@ def _load_must_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the input was read before the store was checked")
 
-    monkeypatch.setattr("graphgov.cli.app.load_paths", refuse)
+    monkeypatch.setattr("graphgov.cli.load.load_paths", refuse)
 
 
 def test_a_store_under_a_file_is_refused_before_reading(tmp_path, monkeypatch):

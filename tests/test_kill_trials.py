@@ -34,8 +34,8 @@ EMBEDDED_TRIALS = 20
 NEO4J_TRIALS = 5
 BUDGET_SECONDS = 600.0  # both stores together
 CHUNK_RECORDS = 500
-LOAD = ("import functools, graphgov.cli.app as cli; "
-        f"cli.load_paths = functools.partial(cli.load_paths, chunk_records={CHUNK_RECORDS}); cli.main()")
+LOAD = ("import functools, graphgov.cli.load as load; from graphgov.cli import main; "
+        f"load.load_paths = functools.partial(load.load_paths, chunk_records={CHUNK_RECORDS}); main()")
 _spent: dict[str, float] = {}
 
 
