@@ -17,23 +17,23 @@ from typing import TYPE_CHECKING
 from graphgov.generate.constants import START
 
 if TYPE_CHECKING:
-    from graphgov.generate.access_history import AccessHistory
+    from graphgov.generate.activity.access_history import AccessHistory
+    from graphgov.generate.activity.bedrock import BedrockActivity
+    from graphgov.generate.activity.noise import NoiseActivity
+    from graphgov.generate.activity.notifications import NotificationActivity
+    from graphgov.generate.activity.s3 import S3Activity
+    from graphgov.generate.activity.sagemaker import SageMakerActivity
+    from graphgov.generate.activity.sts import StsActivity
     from graphgov.generate.actors import Cast
-    from graphgov.generate.bedrock_activity import BedrockActivity
     from graphgov.generate.cloudtrail_records import CloudTrailRecords
-    from graphgov.generate.data_preparation import DataPreparation
     from graphgov.generate.estate import Estate
-    from graphgov.generate.noise_activity import NoiseActivity
-    from graphgov.generate.notification_activity import NotificationActivity
     from graphgov.generate.output import Output
-    from graphgov.generate.planted_faults import PlantedFaults
-    from graphgov.generate.planted_mistakes import PlantedMistakes
-    from graphgov.generate.planted_situations import PlantedSituations
+    from graphgov.generate.plants.faults import PlantedFaults
+    from graphgov.generate.plants.mistakes import PlantedMistakes
+    from graphgov.generate.plants.preparation import DataPreparation
+    from graphgov.generate.plants.situations import PlantedSituations
     from graphgov.generate.platform import Platform
     from graphgov.generate.projects import Projects
-    from graphgov.generate.s3_activity import S3Activity
-    from graphgov.generate.sagemaker_activity import SageMakerActivity
-    from graphgov.generate.sts_activity import StsActivity
     from graphgov.generate.timeline import Timeline
 
 

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from graphgov.generate.encoding import dumps, fmt
-from graphgov.generate.writer import FileWriter
+from graphgov.generate.output.writer import FileWriter
 
 
 class EventBridgeFiles:

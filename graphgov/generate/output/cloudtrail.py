@@ -11,7 +11,7 @@ from typing import Any
 
 from graphgov.generate.constants import CT_FILE_MAX, CT_WINDOW, ORG, TRAIL, TRAIL_BUCKET
 from graphgov.generate.encoding import ALNUM, dumps, fmt, gz, iso
-from graphgov.generate.writer import FileWriter
+from graphgov.generate.output.writer import FileWriter
 
 
 class CloudTrailStream:

@@ -7,11 +7,11 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from graphgov.generate.cloudtrail_files import CloudTrailFiles
-from graphgov.generate.eventbridge_files import EventBridgeFiles
-from graphgov.generate.invocation_log_files import InvocationLogFiles
-from graphgov.generate.s3_notification_files import S3NotificationFiles
-from graphgov.generate.writer import FileWriter
+from graphgov.generate.output.cloudtrail import CloudTrailFiles
+from graphgov.generate.output.eventbridge import EventBridgeFiles
+from graphgov.generate.output.invocation_logs import InvocationLogFiles
+from graphgov.generate.output.s3_notifications import S3NotificationFiles
+from graphgov.generate.output.writer import FileWriter
 
 
 class Output:

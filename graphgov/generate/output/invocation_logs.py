@@ -8,7 +8,7 @@ import base64
 
 from graphgov.generate.constants import CT_WINDOW
 from graphgov.generate.encoding import dumps, fmt, gz
-from graphgov.generate.writer import Batch, FileWriter
+from graphgov.generate.output.writer import Batch, FileWriter
 
 
 class InvocationLogFiles:

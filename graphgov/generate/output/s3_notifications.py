@@ -9,7 +9,7 @@ from typing import Any
 
 from graphgov.generate.constants import DATA, EU
 from graphgov.generate.encoding import dumps, iso_ms
-from graphgov.generate.writer import Batch, FileWriter
+from graphgov.generate.output.writer import Batch, FileWriter
 
 SQS_WRAPPERS = ("sqs", "sns-sqs")
 

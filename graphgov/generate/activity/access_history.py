@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+from graphgov.generate.activity.role_specs import role_specs
 from graphgov.generate.constants import DATA, S3_XMLNS, SERVE, SSO_PROVIDER, TLS, TRAIN, US
 from graphgov.generate.encoding import dumps, human, iam_date, stable_id
 from graphgov.generate.estate import (
@@ -25,7 +26,6 @@ from graphgov.generate.estate import (
 from graphgov.generate.part import Part
 from graphgov.generate.policy_documents import allow, deny_insecure_transport, key_policy, policy_doc, trust_statement
 from graphgov.generate.projects import Project
-from graphgov.generate.role_specs import role_specs
 
 
 class AccessHistory(Part):
