@@ -77,6 +77,16 @@ S3 "Object Created" events, the truncated line); "s3_notification": each S3 even
 `s3-notifications/`; "bedrock_invocation_log": each ModelInvocationLog record, in S3 files or CloudWatch
 Logs payloads (the truncated line included). These four add up to `records` exactly. "files" counts the
 files written, digest files included (digests hold no log records).
+
+Where the code is: `estate` (what exists: principals, buckets, keys, teams and their datasets),
+`projects` (the ML projects as they open), `timeline` (what happens when: the schedule of story steps
+and the record mix), `activity/` (one part per service: S3, notifications, STS, noise, SageMaker,
+Bedrock, and the access history), `plants/` (the planted mistakes, the deliberate faults and issue 11's
+situations), `actors` and `cloudtrail_records` (who calls, and the shape of a CloudTrail record),
+`output/` (one module per output format, behind one writer) and `platform`, the composition root the
+parts reach each other through (`part` states the conventions they share). Every part draws from the
+one `random.Random(seed)` in the order the calls happen: that order is the output, so a refactor must
+keep it (tests/test_generate_identity.py pins the bytes).
 """
 
 from __future__ import annotations

@@ -23,9 +23,11 @@ class Cast(Part):
     """Picks the actor of a call: an engineer, a pipeline, an analyst, an administrator, a training job."""
 
     def corp_ip(self) -> str:
+        """An office IP (a documentation range)."""
         return f"203.0.113.{self.rng.randrange(10, 60)}"
 
     def actor(self, which: str) -> Actor:
+        """A session of one of the platform's roles: engineer, pipeline, analyst, ml or mlops."""
         rng = self.rng
         choice = rng.choice
         if which == "engineer":
@@ -44,6 +46,7 @@ class Cast(Part):
         raise KeyError(which)  # pragma: no cover
 
     def exec_actor(self, project: Project) -> Actor:
+        """A project's training job, calling as its execution role."""
         rng = self.rng
         return Actor(project.exec_role, "SageMaker", f"10.30.{rng.randrange(1, 4)}.{rng.randrange(10, 250)}",
                      UA_JAVA)

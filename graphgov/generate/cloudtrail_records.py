@@ -16,9 +16,11 @@ class CloudTrailRecords(Part):
     """Builds CloudTrail records field by field, in AWS's order, and hands them to the output."""
 
     def access_key(self, prefix: str) -> str:
+        """An access key id with the given prefix (`ASIA` for temporary credentials)."""
         return prefix + "".join(self.rng.choices(UPPER, k=16))
 
     def identity(self, actor: Actor, t: int) -> dict[str, Any]:
+        """The userIdentity of an IAM user, or of an assumed-role session and its issuer."""
         if actor.user is not None:
             user = actor.user
             return {"type": "IAMUser", "principalId": user.id, "arn": user.arn, "accountId": user.account,
@@ -36,6 +38,7 @@ class CloudTrailRecords(Part):
                resources: list | None = None, extra: dict | None = None, request_id: str | None = None,
                shared: str | None = None, error: tuple[str, str] | None = None,
                data_event: bool = False) -> dict[str, Any]:
+        """A CloudTrail record, its fields in the order CloudTrail writes them."""
         rec: dict[str, Any] = {
             "eventVersion": "1.10" if data_event else "1.11", "userIdentity": identity, "eventTime": iso(t),
             "eventSource": source, "eventName": name, "awsRegion": region, "sourceIPAddress": ip, "userAgent": ua,
@@ -70,14 +73,18 @@ class CloudTrailRecords(Part):
                            recipient=actor.account, read_only=read_only, host=host, **kw)
 
     def emit(self, rec: dict[str, Any], duplicate: bool = False, t: int | None = None) -> None:
+        """Hand a record to its recipient account's trail file for its Region: it arrives now, and happened at
+        `t` (default: now)."""
         now = START + self.out.n
         self.out.cloudtrail(rec["recipientAccountId"], rec["awsRegion"], dumps(rec), t or now, now, duplicate)
 
     def assume_response(self, role: Role, session: str, t: int) -> dict[str, Any]:
+        """The responseElements of an AssumeRole: fresh credentials and the assumed-role user."""
         return {"credentials": {"accessKeyId": self.access_key("ASIA"),
                                 "sessionToken": "IQoJb3JpZ2luX2VjE" + base64.b64encode(self.rng.randbytes(96)).decode(),
                                 "expiration": human(t + 3600)},
                 "assumedRoleUser": {"assumedRoleId": f"{role.id}:{session}", "arn": role.session_arn(session)}}
 
     def role_resource(self, role: Role) -> list[dict[str, str]]:
+        """The `resources` entry naming a role."""
         return [{"accountId": role.account, "type": "AWS::IAM::Role", "ARN": role.arn}]

@@ -23,7 +23,7 @@ TRAIL, TRAIL_BUCKET = "org-trail", "acme-org-cloudtrail"
 CT_FILE_MAX, CT_WINDOW = 500, 300  # records per CloudTrail file; seconds a file collects records
 MIX = (("s3", 0.55), ("bedrock", 0.15), ("noise", 0.10), ("notif", 0.10), ("sts", 0.05), ("control", 0.05))
 ACCESS = "iam"  # the access history (IAM, bucket and key policies): story steps only, outside MIX
-PLANT = "plant"  # the situations issue 11's rules judge (see _Platform docstring): story steps only, outside MIX
+PLANT = "plant"  # the situations issue 11's rules judge (see the package docstring): story steps only, outside MIX
 MGMT = "999999999999"  # the organization's management account (Organizations events only)
 SCP_ID = "p-7k2m9q4x"  # the service control policy attached mid-window (an issue 11 plant)
 

@@ -18,14 +18,17 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def iso(t: int) -> str:
+    """ISO 8601 to the second, as in CloudTrail's eventTime."""
     return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(t))
 
 
 def iso_ms(t: int, ms: int) -> str:
+    """ISO 8601 to the millisecond, as in S3 event notifications."""
     return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(t)) + f".{ms:03d}Z"
 
 
 def fmt(t: int, pattern: str) -> str:
+    """strftime in UTC."""
     return _time.strftime(pattern, _time.gmtime(t))
 
 
@@ -45,12 +48,13 @@ def iam_date(t: int) -> str:
         "AM" if g.tm_hour < 12 else "PM")
 
 
-
 def gz(data: bytes) -> bytes:
+    """gzip without a timestamp: the bytes depend on the content only."""
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 def stable_id(text: str, length: int = 17) -> str:
+    """An id derived from a name (base32 of its sha256): the same for every seed."""
     return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:length]
 
 

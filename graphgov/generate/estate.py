@@ -21,6 +21,7 @@ class Role:
         self.id = "AROA" + stable_id(f"role:{account}:{name}")
 
     def session_arn(self, session: str) -> str:
+        """The ARN of a session of this role."""
         return f"arn:aws:sts::{self.account}:assumed-role/{self.name}/{session}"
 
 
@@ -61,6 +62,7 @@ class Bucket:
 
 
 def kms_arn(account: str, region: str, label: str) -> str:
+    """A KMS key ARN derived from its account, Region and label."""
     h = hashlib.sha256(f"kms:{account}:{region}:{label}".encode()).hexdigest()
     return f"arn:aws:kms:{region}:{account}:key/{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
@@ -95,9 +97,8 @@ TRAINING_BASE_DOCUMENT = policy_doc(
 
 
 def dataset_bucket(p: int) -> str:
+    """Even projects keep their datasets in acme-data-1, odd ones in acme-data-2."""
     return "acme-data-1" if p % 2 == 0 else "acme-data-2"
-
-
 
 
 def dataset_objects(*buckets: str) -> list[str]:

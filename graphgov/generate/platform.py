@@ -63,4 +63,5 @@ class Platform:
         return self.timeline.done
 
     def run(self) -> None:
+        """Write the whole run."""
         self.timeline.run()

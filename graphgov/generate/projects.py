@@ -51,6 +51,7 @@ class Project:
         self.done = False
 
     def key(self, split: str, k: int) -> str:
+        """The S3 key of object k of a split, in the team's file layout."""
         if self.team == "support":
             return f"{self.prefix}{split}/batch {k:04d}.jsonl"
         if self.team == "credit":
@@ -58,6 +59,7 @@ class Project:
         return f"{self.prefix}{split}/dt={self.date}/part-{k:05d}.parquet"
 
     def size_range(self) -> tuple[int, int]:
+        """The range of object sizes in the team's datasets."""
         return {"support": (200_000, 12_000_000), "credit": (500_000, 40_000_000)}.get(
             self.team, (8_000_000, 96_000_000))
 
@@ -82,9 +84,11 @@ class Projects(Part):
         return self.training or self.project(min(self.next_project - 1, self.platform.P - 1))
 
     def seg_start(self, p: int) -> int:
+        """The record index project p opens at (projects share the run equally)."""
         return p * self.platform.N // self.platform.P
 
     def project(self, p: int) -> Project:
+        """Project p, made when first asked for (older projects are dropped: memory stays bounded)."""
         project = self.by_index.get(p)
         if project is None:
             team = TEAMS[p % len(TEAMS)]

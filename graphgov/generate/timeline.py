@@ -27,6 +27,7 @@ class Timeline(Part):
         self.customizations = 0
 
     def run(self) -> None:
+        """Emit records until N are written (sweeping time-based deliveries every 60), then close the output."""
         self.schedule_globals()
         next_sweep = 60
         projects = self.projects
@@ -54,6 +55,7 @@ class Timeline(Part):
                 "notif": self.notifications.unit, "sts": self.sts.unit, "control": self.noise.unit_control}
 
     def pick(self, n: int) -> str:
+        """The category of MIX furthest behind its share (with a little noise)."""
         rng = self.rng.random
         n -= self.done[ACCESS] + self.done[PLANT]  # the shares are of the records MIX accounts for
         best, best_score = "s3", -1e18
@@ -64,10 +66,12 @@ class Timeline(Part):
         return best
 
     def at(self, due: int, category: str, step: Callable[..., Any], *args: Any) -> None:
+        """Schedule a story step at record index `due` (steps due together keep their order)."""
         self.seq += 1
         heapq.heappush(self.heap, (due, self.seq, category, step, args))
 
     def schedule_globals(self) -> None:
+        """The run-wide story: the estate's setup, logging, the planted mistakes and faults."""
         n = self.platform.N
         for make in self.access.estate_setup():  # first of all: the estate every later call relies on
             self.at(0, ACCESS, self.step_call, make)
@@ -85,6 +89,7 @@ class Timeline(Part):
         self.schedule_plants()
 
     def open_project(self, p: int) -> None:
+        """Schedule a project's story at fractions of its share of the run."""
         project = self.projects.project(p)
         at = lambda f: project.start + int(f * project.length)  # noqa: E731
         for make in (self.access.create_exec_role, self.access.exec_role_policy, self.access.exec_role_attach,

@@ -41,6 +41,7 @@ class AccessHistory(Part):
 
     def create_role(self, actor: Actor, role: Role, trust: dict[str, Any], description: str,
                     invoked_by: str | None = None, max_session: int = 3600) -> None:
+        """CreateRole with its trust policy (the response echoes it URL-encoded, as IAM does)."""
         document = dumps(trust)
         response = {"role": {"path": role.path, "roleName": role.name, "roleId": role.id, "arn": role.arn,
                              "createDate": iam_date(self.now), "assumeRolePolicyDocument": quote(document, safe="")}}
@@ -50,13 +51,16 @@ class AccessHistory(Part):
 
     def put_role_policy(self, actor: Actor, role: Role, name: str, document: dict[str, Any],
                         invoked_by: str | None = None) -> None:
+        """PutRolePolicy: an inline policy on a role."""
         self.iam(actor, "PutRolePolicy", {"roleName": role.name, "policyName": name,
                                           "policyDocument": dumps(document)}, None, invoked_by)
 
     def attach_role_policy(self, actor: Actor, role: Role, policy_arn: str, invoked_by: str | None = None) -> None:
+        """AttachRolePolicy: a managed policy on a role."""
         self.iam(actor, "AttachRolePolicy", {"roleName": role.name, "policyArn": policy_arn}, None, invoked_by)
 
     def create_policy(self, actor: Actor, arn: str, description: str, document: dict[str, Any]) -> None:
+        """CreatePolicy: a customer managed policy, v1 its default version."""
         t = self.now
         folder, _, name = arn.split(":policy/", 1)[1].rpartition("/")
         path = f"/{folder}/" if folder else "/"
@@ -95,11 +99,13 @@ class AccessHistory(Part):
                 access_key]
 
     def kms(self, actor: Actor, key_arn: str, name: str, params: dict[str, Any], response: Any) -> None:
+        """One KMS call on a key, logged in the key's account and Region."""
         _, _, _, region, account, _ = key_arn.split(":", 5)
         self.trail.emit(self.trail.api(actor, self.now, "kms", name, region, params, response,
                                        resources=[{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}]))
 
     def create_key(self, key_arn: str, description: str, policy: dict[str, Any]) -> None:
+        """CreateKey with its key policy (the key metadata as KMS returns it)."""
         account, key_id = key_arn.split(":")[4], key_arn.rsplit("/", 1)[1]
         self.kms(self.cast.admin(account), key_arn, "CreateKey", {
             "policy": dumps(policy), "description": description, "keyUsage": "ENCRYPT_DECRYPT",
@@ -150,6 +156,7 @@ class AccessHistory(Part):
         return calls
 
     def put_bucket_policy(self, actor: Actor, name: str, statements: list[dict[str, Any]]) -> None:
+        """PutBucketPolicy: the statements after the usual deny of non-TLS access."""
         self.bucket_call(actor, self.estate.buckets[name], "PutBucketPolicy", {
             "bucketPolicy": policy_doc(deny_insecure_transport(name), *statements), "policy": [""]})
 
@@ -251,6 +258,7 @@ class AccessHistory(Part):
                 lambda: self.attach_role_policy(actor(), role, DATASET_READ_ONLY, sso)]
 
     def create_exec_role(self, project: Project) -> None:
+        """CreateRole of a project's SageMaker execution role (trust: SageMaker)."""
         self.create_role(self.cast.admin(TRAIN), project.exec_role,
                          policy_doc(trust_statement("SageMaker", {"Service": "sagemaker.amazonaws.com"})),
                          f"SageMaker execution role for the {project.dataset} training job")
@@ -274,6 +282,7 @@ class AccessHistory(Part):
                              policy_doc(*statements))
 
     def exec_role_attach(self, project: Project) -> None:
+        """AttachRolePolicy of SageMakerTrainingBase to a project's execution role."""
         self.attach_role_policy(self.cast.admin(TRAIN), project.exec_role, TRAINING_BASE)
 
     def data_access_trust(self, project: Project) -> None:
@@ -285,6 +294,7 @@ class AccessHistory(Part):
             "policyDocument": dumps(policy_doc(trust_statement("TrainingAccount", {"AWS": trusted})))})
 
     def dataset_policy_v2(self) -> None:
+        """CreatePolicyVersion: DatasetReadOnly v2, set as default (halfway through the run)."""
         self.iam(self.cast.admin(DATA), "CreatePolicyVersion", {
             "policyArn": DATASET_READ_ONLY, "policyDocument": dumps(self.dataset_read_only(2)), "setAsDefault": True},
             {"policyVersion": {"versionId": "v2", "isDefaultVersion": True, "createDate": iam_date(self.now)}})

@@ -26,6 +26,8 @@ class BedrockActivity(Part):
         self.text_only_logging: set[tuple[str, str]] = set()  # configurations that deliver text only
 
     def unit(self, remaining: int, forced: tuple | None = None, truncate: bool = False) -> None:
+        """One invocation by the app, the support bot, an ML engineer or the shadow account; where logging
+        is on, its ModelInvocationLog record too (2 records, else 1)."""
         rng = self.rng
         roll = rng.random()
         if forced is not None:
@@ -61,6 +63,8 @@ class BedrockActivity(Part):
             self.out.invocation_log(destination, actor.account, region, text, t, self.now, keep=truncate)
 
     def model_for(self, actor: Actor, region: str, embeddings: bool) -> tuple[str, str | None]:
+        """The model an actor invokes in a Region, and where a cross-Region inference profile ran it;
+        embedding models only where no logging would deliver them."""
         rng = self.rng
         if actor.account == TRAIN and self.provisioned and rng.random() < 0.3:
             return self.provisioned, None
@@ -80,6 +84,7 @@ class BedrockActivity(Part):
         return model, None
 
     def prompt(self) -> tuple[str, str]:
+        """A prompt and its answer, some with an e-mail address and a phone number (personal data to find)."""
         rng = self.rng
         first = rng.choice(("Jane", "Omar", "Lena", "Tariq", "Sofia", "Kenji", "Amara", "Piotr"))
         last = rng.choice(("Doe", "Haddad", "Novak", "Okafor", "Rossi", "Tanaka", "Silva", "Kowalski"))
@@ -113,6 +118,7 @@ class BedrockActivity(Part):
 
     def invocation_log(self, actor: Actor, region: str, request_id: str, operation: str, model: str, t: int,
                        extra: dict | None) -> dict[str, Any]:
+        """The ModelInvocationLog record of one call, its bodies in the model family's shapes."""
         rng = self.rng
         prompt, answer = self.prompt()
         tokens_in = len(prompt.split()) * 4 // 3 + 8
@@ -165,6 +171,7 @@ class BedrockActivity(Part):
         return record
 
     def logging_config(self, account: str, region: str) -> None:
+        """PutModelInvocationLoggingConfiguration: to S3 in the serving account, CloudWatch Logs elsewhere."""
         t = self.now
         if account == SERVE:
             actor = self.cast.actor("mlops")
@@ -189,6 +196,7 @@ class BedrockActivity(Part):
         return "".join(LOWER[b % len(LOWER)] for b in digest)
 
     def customization(self, c: int) -> dict[str, Any]:
+        """Names, ARNs and S3 URIs of customization job c (the same whenever asked)."""
         base = "amazon.titan-text-express-v1:0:8k" if c % 2 == 0 else "amazon.titan-text-lite-v1:0:4k"
         job_id, model_id = self.resource_id(f"job:{c}"), self.resource_id(f"model:{c}")
         return {
@@ -203,6 +211,7 @@ class BedrockActivity(Part):
         }
 
     def step_customization_job(self, remaining: int, c: int, project: Project) -> None:
+        """CreateModelCustomizationJob: Titan fine-tuned on the support chat transcripts."""
         t = self.now
         project.custom_created_t = t
         job = self.customization(c)
@@ -220,6 +229,7 @@ class BedrockActivity(Part):
                                        {"jobArn": job["jobArn"]}))
 
     def step_customization_done(self, remaining: int, c: int, project: Project) -> None:
+        """The customization job's Completed state change, on EventBridge."""
         t = self.now
         job = self.customization(c)
         started = project.custom_created_t
@@ -235,6 +245,7 @@ class BedrockActivity(Part):
                        "outputDataConfig": {"s3Uri": job["output"]}}}, self.now)
 
     def step_provisioned_throughput(self, remaining: int, c: int) -> None:
+        """CreateProvisionedModelThroughput for the custom model (ML engineers then invoke it)."""
         t = self.now
         job = self.customization(c)
         arn = f"arn:aws:bedrock:{US}:{TRAIN}:provisioned-model/{self.resource_id(f'provisioned:{c}')}"
@@ -245,6 +256,7 @@ class BedrockActivity(Part):
         self.provisioned = arn
 
     def step_logging_config(self, remaining: int, account: str, region: str, text_only: bool = False) -> None:
+        """Invocation logging switched on; `text_only` delivers text only (an issue 11 plant)."""
         t = self.now
         if text_only:  # the support bot's Region: text delivery only, to the serving account's log bucket
             actor = self.cast.actor("mlops")

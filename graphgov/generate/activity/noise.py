@@ -17,6 +17,7 @@ class NoiseActivity(Part):
     """The noise and control categories of the record mix."""
 
     def unit(self, remaining: int) -> None:
+        """Noise, now and then delivered twice: S3's KMS Decrypt for the last read, else a background call."""
         rng = self.rng
         duplicate = remaining >= 2 and rng.random() < 1 / 1200
         roll = rng.random()
@@ -26,6 +27,7 @@ class NoiseActivity(Part):
             self.trail.emit(self.noise_record(), duplicate)
 
     def noise_record(self, error_ok: bool = True) -> dict[str, Any]:
+        """A background call (describe, list, get) by someone in a member account; some are denied."""
         rng = self.rng
         t = self.now
         account = rng.choices((DATA, TRAIN, SERVE, SHADOW), (3, 3, 3, 1))[0]

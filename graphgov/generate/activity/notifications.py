@@ -11,6 +11,7 @@ class NotificationActivity(Part):
     """Announces the writes S3 made, oldest first."""
 
     def unit(self, remaining: int) -> None:
+        """Announce the oldest recent write in its bucket's wrapper (a landing write instead if there is none)."""
         if not self.s3.recent_writes:
             self.s3.landing_write()  # nothing to announce yet: the write comes first
             return
@@ -28,6 +29,8 @@ class NotificationActivity(Part):
         self.notify(write, wrapper)
 
     def notify(self, write: tuple, wrapper: str, truncate: bool = False, now: int | None = None) -> None:
+        """One S3 event for a write: an EventBridge Object Created event, or an event record in the raw,
+        SQS or SNS-in-SQS wrapper."""
         bucket, key, size, etag, version, request_id, t, ms, actor, event, reason, id2 = write
         sequencer = f"{(t * 1000 + ms) * 4096 + (int(etag[:3], 16) if etag else 0):018X}"
         if wrapper == "eventbridge":

@@ -87,11 +87,13 @@ class S3Activity(Part):
 
     def put_object(self, actor: Actor, bucket: Bucket, key: str, lo: int, hi: int, sse: str | None = None,
                    duplicate: bool = False) -> None:
+        """PutObject of an object whose size, ETag and version follow from its name."""
         size, etag, version = self.facts(bucket.name, key, lo, hi)
         self.data_event(actor, "PutObject", bucket, key, self.now, size=size, etag=etag, version=version, sse=sse,
                         duplicate=duplicate)
 
     def write_dataset(self, project: Project, split: str, actor: Actor | None = None) -> None:
+        """The next object of a project's split."""
         k = project.written[split]
         project.written[split] = k + 1
         lo, hi = project.size_range()
@@ -99,6 +101,7 @@ class S3Activity(Part):
                         self.estate.buckets[project.bucket], project.key(split, k), lo, hi)
 
     def read_dataset(self, project: Project, actor: Actor, duplicate: bool = False) -> None:
+        """GetObject of an object already written to the project's dataset."""
         split = self.rng.choice([s for s in project.splits if project.written[s]])
         key = project.key(split, self.rng.randrange(project.written[split]))
         lo, hi = project.size_range()
@@ -107,6 +110,8 @@ class S3Activity(Part):
                         duplicate=duplicate)
 
     def unit(self, remaining: int) -> None:
+        """Mostly dataset reads (by the running job's data-access session) and writes; also landing exports,
+        their copies, multipart uploads and chat transcripts."""
         rng = self.rng
         roll = rng.random()
         training = self.projects.training
@@ -136,6 +141,7 @@ class S3Activity(Part):
             self.transcript_write()
 
     def landing_write(self) -> None:
+        """The ETL bot lands an export in acme-data-1's `landing/` prefix."""
         self.landing_count += 1
         team = self.rng.choice(("fraud", "credit", "risk"))
         key = f"landing/{team}/{fmt(self.now, '%Y-%m-%d')}/export {self.landing_count:05d}.csv"
@@ -144,6 +150,7 @@ class S3Activity(Part):
                         self.estate.buckets["acme-data-1"], key, 100_000, 5_000_000)
 
     def copy_landing(self, source: str | None = None) -> None:
+        """The pipeline copies a landing export into the current project's train split."""
         source = source or self.rng.choice(list(self.landing))
         project = self.projects.write_project()
         k = project.written["train"]
@@ -178,6 +185,7 @@ class S3Activity(Part):
                         extra_out=rng.randrange(300, 400))
 
     def transcript_write(self, c: int | None = None, split: str | None = None) -> None:
+        """A support chat transcript export, or (with `c`) a split of fine-tuning data set c."""
         bucket = self.estate.buckets["acme-data-3"]
         if c is None:
             key = (f"support/chat-transcripts/raw exports/{fmt(self.now, '%Y-%m-%d')} chat "
@@ -203,14 +211,17 @@ class S3Activity(Part):
                                  resources=[{"accountId": bucket.account, "type": "AWS::KMS::Key", "ARN": key_arn}])
 
     def step_seed_write(self, remaining: int, project: Project, split: str) -> None:
+        """The first object of a split (by an engineer), or an analyst's read once it exists."""
         if project.written[split] == 0:
             self.write_dataset(project, split, self.cast.actor("engineer"))
         else:
             self.read_dataset(project, self.cast.actor("analyst"))
 
     def step_manifest(self, remaining: int, project: Project) -> None:
+        """The manifest file a project's test channel names."""
         bucket = self.estate.buckets[project.bucket]
         self.put_object(self.cast.actor("engineer"), bucket, f"{project.prefix}manifests/test.manifest", 300, 4000)
 
     def step_transcripts(self, remaining: int, c: int, split: str) -> None:
+        """A split of the fine-tuning data of customization c."""
         self.transcript_write(c, split)

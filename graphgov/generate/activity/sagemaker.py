@@ -23,6 +23,7 @@ class SageMakerActivity(Part):
         self.families: dict[tuple[str, str], dict[str, Any]] = {}
 
     def training_request(self, project: Project) -> dict[str, Any]:
+        """A project's CreateTrainingJob request: channels, output, KMS keys, hyperparameters."""
         bucket = project.bucket
         channels = [("train", "S3Prefix", f"s3://{bucket}/{project.prefix}train/")]
         validation = (f"https://{bucket}.s3.{EU}.amazonaws.com/{project.prefix}validation/" if project.https_validation
@@ -57,9 +58,11 @@ class SageMakerActivity(Part):
         }
 
     def arn(self, account: str, kind: str, name: str) -> str:
+        """A SageMaker ARN (SageMaker lower-cases resource names in ARNs)."""
         return f"arn:aws:sagemaker:{EU}:{account}:{kind}/{name.lower()}"
 
     def step_training_job(self, remaining: int, project: Project) -> None:
+        """CreateTrainingJob; the project's job becomes the running one (the previous one is done)."""
         t = self.now
         project.job_created = True
         project.created_t = t
@@ -73,9 +76,11 @@ class SageMakerActivity(Part):
                                        host=f"api.sagemaker.{EU}.amazonaws.com"))
 
     def artifact_uri(self, project: Project) -> str:
+        """Where a project's training job writes its model artifact."""
         return f"s3://acme-models-training/{project.team}/{project.job_name}/output/model.tar.gz"
 
     def step_training_state(self, remaining: int, project: Project, status: str, secondary: str) -> None:
+        """A Training Job State Change on EventBridge (Completed names the artifact)."""
         t = self.now
         request = self.training_request(project)
         created = project.created_t * 1000
@@ -113,16 +118,19 @@ class SageMakerActivity(Part):
                               "resources": [detail["TrainingJobArn"]], "detail": detail}, self.now)
 
     def step_artifact(self, remaining: int, project: Project) -> None:
+        """The job's execution role writes the model artifact (with the model key if the project has one)."""
         key = self.artifact_uri(project).split("/", 3)[3]
         self.s3.put_object(self.cast.exec_actor(project), self.estate.buckets["acme-models-training"], key, 20_000_000,
                            900_000_000, sse=self.estate.keys[TRAIN] if project.kms else "")
 
     def step_manual_artifact(self, remaining: int, project: Project) -> None:
+        """The contractor uploads a model by hand to the serving account's bucket."""
         actor = Actor(self.estate.contractor, None, f"198.51.100.{self.rng.randrange(100, 200)}", UA_CLI)
         self.s3.put_object(actor, self.estate.buckets["acme-models-serving"], project.manual_key, 20_000_000,
                            400_000_000)
 
     def step_create_model(self, remaining: int, project: Project, manual: bool) -> None:
+        """CreateModel from the job's artifact, or (`manual`) from the hand-uploaded one."""
         t = self.now
         account = project.account
         name = project.manual_model if manual else project.model_name
@@ -138,6 +146,7 @@ class SageMakerActivity(Part):
                                        host=f"api.sagemaker.{EU}.amazonaws.com"))
 
     def family(self, project: Project) -> dict[str, Any]:
+        """The endpoint a team's projects deploy to in an account, and the versions it has had."""
         key = (project.team, project.account)
         family = self.families.get(key)
         if family is None:
@@ -146,6 +155,8 @@ class SageMakerActivity(Part):
         return family
 
     def step_endpoint_config(self, remaining: int, project: Project) -> None:
+        """CreateEndpointConfig: a blue/green split for odd projects once the endpoint has served a model,
+        the manual model shadowed once there is one, data capture and KMS keys as the project has them."""
         t = self.now
         family = self.family(project)
         family["version"] += 1
@@ -188,6 +199,7 @@ class SageMakerActivity(Part):
                                        host=f"api.sagemaker.{EU}.amazonaws.com"))
 
     def step_endpoint(self, remaining: int, project: Project) -> None:
+        """CreateEndpoint the first time, UpdateEndpoint after."""
         t = self.now
         family = self.family(project)
         endpoint = family["endpoint"]

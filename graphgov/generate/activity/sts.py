@@ -16,6 +16,7 @@ class StsActivity(Part):
     """Writes AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity records."""
 
     def unit(self, remaining: int) -> None:
+        """A cross-account assumption, a person assuming a role, a service assuming its role, or GitHub OIDC."""
         rng = self.rng
         roll = rng.random()
         if roll < 0.35 and remaining >= 2:
@@ -44,6 +45,7 @@ class StsActivity(Part):
             self.web_identity()
 
     def assume(self, actor: Actor, role: Role, session: str, region: str = EU) -> None:
+        """AssumeRole by `actor`, in the caller's account trail."""
         t = self.now
         self.trail.emit(self.trail.api(actor, t, "sts", "AssumeRole", region,
                                        {"roleArn": role.arn, "roleSessionName": session, "durationSeconds": 3600},
@@ -51,6 +53,7 @@ class StsActivity(Part):
                                        resources=self.trail.role_resource(role)))
 
     def web_identity(self) -> None:
+        """GitHub Actions assumes the deploy role with its OIDC token."""
         t = self.now
         role, session = self.estate.deploy, f"GitHubActions-{self.rng.randrange(10**9, 10**10)}"
         subject = "repo:acme/ml-serving:ref:refs/heads/main"
@@ -69,6 +72,7 @@ class StsActivity(Part):
             extra={"identityProviderConnectionVerificationMethod": "IAMTrustStore"}))
 
     def step_service_assume(self, remaining: int, service: str, role: Role, session: str, region: str) -> None:
+        """A service (SageMaker, EC2, Lambda, Glue, Bedrock) assumes the role it runs as."""
         t = self.now
         trail = self.trail
         trail.emit(trail.record(identity={"type": "AWSService", "invokedBy": service}, t=t,

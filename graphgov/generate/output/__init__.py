@@ -31,29 +31,37 @@ class Output:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Records written per kind."""
         return self.writer.counts
 
     @property
     def files(self) -> int:
+        """Files written, digests included."""
         return self.writer.files
 
     def uuid(self) -> str:
+        """A UUID v4 from the run's generator."""
         return self.writer.uuid()
 
     def hex(self, nbytes: int) -> str:
+        """`nbytes` random bytes as hex, from the run's generator."""
         return self.writer.hex(nbytes)
 
     def cloudtrail(self, account: str, region: str, text: str, t: int, now: int, duplicate: bool = False) -> None:
+        """One CloudTrail record (its JSON text) for the account/Region's trail file."""
         self.trail.record(account, region, text, t, now, duplicate)
 
     def eventbridge(self, event: dict[str, Any], now: int, truncate: bool = False) -> None:
+        """One EventBridge event line."""
         self.events.event(event, now, truncate)
 
     def notification(self, wrapper: str, record: dict[str, Any], t: int, ms: int) -> None:
+        """One S3 event notification record, in the given wrapper."""
         self.notifications.record(wrapper, record, t, ms)
 
     def invocation_log(self, destination: str, account: str, region: str, text: str, t: int, now: int,
                        keep: bool = False) -> None:
+        """One ModelInvocationLog record (its JSON text), to S3 or CloudWatch Logs."""
         self.invocations.record(destination, account, region, text, t, now, keep)
 
     def sweep(self, now: int) -> None:

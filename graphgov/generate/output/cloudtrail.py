@@ -39,6 +39,7 @@ class CloudTrailFiles:
         self.fingerprints: dict[str, str] = {}
 
     def _stream(self, account: str, region: str) -> CloudTrailStream:
+        """The account/Region's stream, opened with a random digest offset (and the Region's key fingerprint)."""
         stream = self.ct.get((account, region))
         if stream is None:
             stream = self.ct[(account, region)] = CloudTrailStream(account, region, self.rng.randrange(60, 3540))
@@ -61,6 +62,7 @@ class CloudTrailFiles:
             self.writer.count("cloudtrail")
 
     def _deliver(self, stream: CloudTrailStream, now: int) -> None:
+        """Write the open file (records shuffled), list it for the digest, and carry redeliveries over."""
         delivery = max(stream.last_delivery, now) + self.rng.randint(20, 180)
         stream.last_delivery = delivery
         self._close_digests(stream, delivery)
@@ -89,6 +91,7 @@ class CloudTrailFiles:
             stream.dig_end += 3600
 
     def _digest(self, stream: CloudTrailStream) -> None:
+        """Write the digest of the hour ending at `dig_end`, chained to the previous digest."""
         end = stream.dig_end or 0
         name = (f"{stream.account}_CloudTrail-Digest_{stream.region}_{TRAIL}_{stream.region}_"
                 f"{fmt(end, '%Y%m%dT%H%M%SZ')}.json.gz")

@@ -40,6 +40,7 @@ class EventBridgeFiles:
         self.writer.count("eventbridge")
 
     def close(self) -> None:
+        """Close the last day's file."""
         if self.handle is not None:
             self.handle.close()
             self.handle = None

@@ -35,6 +35,7 @@ class InvocationLogFiles:
         self.writer.count("bedrock_invocation_log")
 
     def _flush(self, destination: str, account: str, region: str) -> None:
+        """Write one batch: a gzip JSON Lines object, or a subscription payload with event ids."""
         batches = self.inv_s3 if destination == "s3" else self.inv_cwl
         batch = batches.pop((account, region), None)
         if batch is None or not batch.items:
@@ -62,11 +63,13 @@ class InvocationLogFiles:
         self.writer.write(f"cloudwatch-logs/{self.cwl_seq:06d}.json", body.encode())
 
     def sweep(self, now: int) -> None:
+        """Flush the batches whose window ended by `now`."""
         for destination, batches, window in (("s3", self.inv_s3, CT_WINDOW), ("cwl", self.inv_cwl, 60)):
             for account, region in [k for k, b in batches.items() if now >= b.start + window]:
                 self._flush(destination, account, region)
 
     def close(self) -> None:
+        """Flush every batch, by account and Region."""
         for destination, batches in (("s3", self.inv_s3), ("cwl", self.inv_cwl)):
             for account, region in sorted(batches):
                 self._flush(destination, account, region)

@@ -23,6 +23,7 @@ class S3NotificationFiles:
         self.sqs: dict[str, Batch | None] = {"sqs": None, "sns-sqs": None}
 
     def record(self, wrapper: str, record: dict[str, Any], t: int, ms: int) -> None:
+        """One S3 event record: a raw message file, or an SQS message (an SNS one inside for `sns-sqs`)."""
         message = dumps({"Records": [record]})
         self.writer.count("s3_notification")
         if wrapper == "raw":
@@ -64,6 +65,7 @@ class S3NotificationFiles:
             self._flush(wrapper)
 
     def _flush(self, wrapper: str) -> None:
+        """Write the batch as one SQS receive (`{"Records": [...]}`)."""
         batch = self.sqs[wrapper]
         if batch is None or not batch.items:
             return
@@ -73,11 +75,13 @@ class S3NotificationFiles:
         self.sqs[wrapper] = None
 
     def sweep(self, now: int) -> None:
+        """Flush the batches older than 20 s."""
         for wrapper in SQS_WRAPPERS:
             batch = self.sqs[wrapper]
             if batch is not None and now >= batch.start + 20:
                 self._flush(wrapper)
 
     def close(self) -> None:
+        """Flush what is left."""
         for wrapper in SQS_WRAPPERS:
             self._flush(wrapper)

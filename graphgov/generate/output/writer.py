@@ -31,10 +31,12 @@ class FileWriter:
         self._dirs: set[str] = set()
 
     def count(self, kind: str, k: int = 1) -> None:
+        """Count `k` records of a kind (the run's clock advances with them)."""
         self.counts[kind] += k
         self.n += k
 
     def write(self, relative: str, data: bytes) -> None:
+        """Write a whole file, creating its directory once."""
         path = os.path.join(self.root, relative)  # plain strings: no pathlib work per file
         parent = os.path.dirname(path)
         if parent not in self._dirs:
@@ -47,8 +49,10 @@ class FileWriter:
         self.files += 1
 
     def hex(self, nbytes: int) -> str:
+        """`nbytes` random bytes as hex (ids, signatures)."""
         return self.rng.randbytes(nbytes).hex()
 
     def uuid(self) -> str:
+        """A UUID v4 drawn from the run's generator."""
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"

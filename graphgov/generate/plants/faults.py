@@ -36,6 +36,7 @@ class PlantedFaults(Part):
                                        resources=self.trail.role_resource(role)), duplicate=remaining >= 2)
 
     def step_duplicate_read(self, remaining: int) -> None:
+        """An analyst's dataset read delivered twice (a landing write if nothing is written yet)."""
         project = self.projects.training or self.projects.write_project()
         if any(project.written.values()):
             self.s3.read_dataset(project, self.cast.actor("analyst"), duplicate=remaining >= 2)

@@ -15,9 +15,11 @@ class DataPreparation(Part):
     """The prepared-data chain, in a bucket whose key and policy predate the logs."""
 
     def prepared_uri(self, project: Project) -> str:
+        """The prepared prefix of a project, in acme-data-prepared."""
         return f"s3://acme-data-prepared/{project.prefix}prepared/"
 
     def job_name(self, project: Project, kind: str) -> str:
+        """The name of a training job on prepared data (`Baseline` or `Prepared`)."""
         return f"{project.title}-{project.algo}-{kind}-{project.date.replace('-', '')}-{project.p:03d}"
 
     def step_processing_job(self, remaining: int, project: Project) -> None:
@@ -44,6 +46,7 @@ class DataPreparation(Part):
                                        host=f"api.sagemaker.{EU}.amazonaws.com"))
 
     def step_prepared_write(self, remaining: int, project: Project, split: str) -> None:
+        """The processing job writes a prepared split."""
         key = f"{self.prepared_uri(project).split('/', 3)[3]}{split}/part-00000.csv"
         self.s3.put_object(self.cast.exec_actor(project), self.estate.buckets["acme-data-prepared"], key, 500_000,
                            40_000_000)
@@ -76,6 +79,7 @@ class DataPreparation(Part):
             self.trail.emit(self.s3.kms_for_read())
 
     def step_prepared_artifact(self, remaining: int, project: Project) -> None:
+        """The Prepared job's model artifact."""
         name = self.job_name(project, "Prepared")
         key = f"{project.team}/{name}/output/model.tar.gz"
         self.s3.put_object(self.cast.exec_actor(project), self.estate.buckets["acme-models-training"], key, 20_000_000,
