@@ -3,6 +3,7 @@ SNS through SQS, EventBridge)."""
 
 from __future__ import annotations
 
+from graphgov.generate.activity.s3 import ObjectWrite
 from graphgov.generate.encoding import form_encode_key, iso, iso_ms
 from graphgov.generate.part import Part
 
@@ -16,19 +17,17 @@ class NotificationActivity(Part):
             self.s3.landing_write()  # nothing to announce yet: the write comes first
             return
         write = self.s3.recent_writes.popleft()
-        bucket = write[0]
-        key = write[1]
-        if key.startswith("landing/"):
+        if write.key.startswith("landing/"):
             wrapper = "raw"
-        elif bucket.name == "acme-data-1":
+        elif write.bucket.name == "acme-data-1":
             wrapper = "sqs"
-        elif bucket.name == "acme-data-2":
+        elif write.bucket.name == "acme-data-2":
             wrapper = "sns-sqs"
         else:
             wrapper = "eventbridge"
         self.notify(write, wrapper)
 
-    def notify(self, write: tuple, wrapper: str, truncate: bool = False, now: int | None = None) -> None:
+    def notify(self, write: ObjectWrite, wrapper: str, truncate: bool = False, now: int | None = None) -> None:
         """One S3 event for a write: an EventBridge Object Created event, or an event record in the raw,
         SQS or SNS-in-SQS wrapper."""
         bucket, key, size, etag, version, request_id, t, ms, actor, event, reason, id2 = write

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from graphgov.generate.constants import TLS, TRAIN, UA_CLI, UA_JAVA
@@ -19,13 +19,30 @@ if TYPE_CHECKING:
     from graphgov.generate.platform import Platform
 
 
+class ObjectWrite(NamedTuple):
+    """What S3 tells its event notifications about a write (and CloudTrail's record of it agrees with)."""
+
+    bucket: Bucket
+    key: str
+    size: int
+    etag: str
+    version: str
+    request_id: str
+    t: int
+    ms: int  # the milliseconds of the event time
+    actor: Actor
+    event: str  # the notification's eventName (`ObjectCreated:Put`...)
+    reason: str  # EventBridge's `reason` (the API call)
+    id2: str  # x-amz-id-2
+
+
 class S3Activity(Part):
     """Writes S3 data events and remembers recent writes (for notifications) and the last read."""
 
     def __init__(self, platform: Platform):
         super().__init__(platform)
-        self.recent_writes: deque[tuple] = deque(maxlen=32)
-        self.last_read: tuple | None = None
+        self.recent_writes: deque[ObjectWrite] = deque(maxlen=32)  # for the notifications to announce
+        self.last_read: tuple[Bucket, str, Actor, int] | None = None  # bucket, key, reader, time
         self.landing: deque[str] = deque(maxlen=16)
         self.landing_count = 0
 
@@ -81,8 +98,8 @@ class S3Activity(Part):
             reason = {"PutObject": "PutObject", "CopyObject": "CopyObject"}.get(name, "CompleteMultipartUpload")
             event = {"PutObject": "ObjectCreated:Put", "CopyObject": "ObjectCreated:Copy"}.get(
                 name, "ObjectCreated:CompleteMultipartUpload")
-            self.recent_writes.append((bucket, key, size, etag, version, request_id, t, rng.randrange(1000),
-                                       actor, event, reason, extra["x-amz-id-2"]))
+            self.recent_writes.append(ObjectWrite(bucket, key, size, etag, version, request_id, t, rng.randrange(1000),
+                                                  actor, event, reason, extra["x-amz-id-2"]))
         return request_id
 
     def put_object(self, actor: Actor, bucket: Bucket, key: str, lo: int, hi: int, sse: str | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from graphgov.generate.activity.s3 import ObjectWrite
 from graphgov.generate.constants import DATA, MGMT, ORG, PARTNER, S3_XMLNS, SCP_ID, UA_BOTO, UA_CONSOLE, UA_JAVA, US
 from graphgov.generate.encoding import dumps, human, iso, stable_id
 from graphgov.generate.estate import Actor, Role
@@ -93,8 +94,9 @@ class PlantedSituations(Part):
         size, etag, version = self.s3.facts(bucket.name, key, lo, hi)
         rng = self.rng
         actor = Actor(Role(DATA, "LegacyExporter", "/legacy/"), "nightly-export", "10.99.0.17", UA_JAVA)
-        write = (bucket, key, size, etag, version, f"{rng.getrandbits(64):016X}", self.now, rng.randrange(1000),
-                 actor, "ObjectCreated:Put", "PutObject", base64.b64encode(rng.randbytes(56)).decode())
+        write = ObjectWrite(bucket, key, size, etag, version, f"{rng.getrandbits(64):016X}", self.now,
+                            rng.randrange(1000), actor, "ObjectCreated:Put", "PutObject",
+                            base64.b64encode(rng.randbytes(56)).decode())
         self.notifications.notify(write, "sns-sqs" if bucket.name == "acme-data-2" else "sqs")
 
     def step_pii_copy(self, remaining: int) -> None:
