@@ -15,7 +15,7 @@ from graphgov.generate.policy_documents import allow, policy_doc
 class Role:
     __slots__ = ("account", "name", "path", "arn", "id")
 
-    def __init__(self, account: str, name: str, path: str = "/"):
+    def __init__(self, account: str, name: str, path: str = "/") -> None:
         self.account, self.name, self.path = account, name, path
         self.arn = f"arn:aws:iam::{account}:role{path}{name}"
         self.id = "AROA" + stable_id(f"role:{account}:{name}")
@@ -28,7 +28,7 @@ class Role:
 class User:
     __slots__ = ("account", "name", "arn", "id", "access_key")
 
-    def __init__(self, account: str, name: str):
+    def __init__(self, account: str, name: str) -> None:
         self.account, self.name = account, name
         self.arn = f"arn:aws:iam::{account}:user/{name}"
         self.id = "AIDA" + stable_id(f"user:{account}:{name}")
@@ -40,7 +40,7 @@ class Actor:
 
     __slots__ = ("role", "user", "session", "ip", "ua", "account", "arn", "principal_id")
 
-    def __init__(self, who: Role | User, session: str | None, ip: str, ua: str):
+    def __init__(self, who: Role | User, session: str | None, ip: str, ua: str) -> None:
         self.role = who if isinstance(who, Role) else None
         self.user = who if isinstance(who, User) else None
         self.session, self.ip, self.ua = session, ip, ua
@@ -56,7 +56,7 @@ class Actor:
 class Bucket:
     __slots__ = ("name", "account", "region", "kms_key", "bucket_key")
 
-    def __init__(self, name: str, account: str, region: str, kms_key: str | None, bucket_key: bool = False):
+    def __init__(self, name: str, account: str, region: str, kms_key: str | None, bucket_key: bool = False) -> None:
         self.name, self.account, self.region, self.kms_key, self.bucket_key = (
             name, account, region, kms_key, bucket_key)
 

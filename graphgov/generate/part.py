@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 class Part:
     """One concern of the platform's story; its state lives on it, everything shared on the platform."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
     @property

@@ -34,7 +34,7 @@ from graphgov.generate.timeline import Timeline
 class Platform:
     """The estate, its projects and the record mix; writes through `Output` as it goes."""
 
-    def __init__(self, outdir: Path, seed: int, records: int):
+    def __init__(self, outdir: Path, seed: int, records: int) -> None:
         self.rng = Random(seed)
         self.N = records
         self.out = Output(outdir, self.rng)

@@ -18,7 +18,7 @@ class Project:
     """One ML project: a dataset (train/validation/test), a training job, model(s), a config, an endpoint."""
 
     def __init__(self, p: int, team: str, version: int, start: int, length: int, serving_account: str,
-                 exec_role: Role):
+                 exec_role: Role) -> None:
         self.p, self.team, self.start, self.length = p, team, start, length
         self.exec_role = exec_role  # its own SageMaker execution role, created when the project opens
         self.title = team.capitalize()
@@ -67,7 +67,7 @@ class Project:
 class Projects(Part):
     """The projects open now (bounded: only those still written, read or deployed) and the running job."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.by_index: dict[int, Project] = {}
         self.next_project = 0

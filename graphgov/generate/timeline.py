@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Timeline(Part):
     """The schedule (a heap of due story steps) and the record mix's accounting per category."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.done = dict.fromkeys((*(c for c, _ in MIX), ACCESS, PLANT), 0)
         self.heap: list[tuple[int, int, str, Callable[..., None], tuple]] = []

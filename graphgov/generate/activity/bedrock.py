@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class BedrockActivity(Part):
     """Invocations and the Bedrock control plane; remembers where invocation logging delivers."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.provisioned: str | None = None
         self.logging: dict[tuple[str, str], str] = {}

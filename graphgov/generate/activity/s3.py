@@ -39,7 +39,7 @@ class ObjectWrite(NamedTuple):
 class S3Activity(Part):
     """Writes S3 data events and remembers recent writes (for notifications) and the last read."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.recent_writes: deque[ObjectWrite] = deque(maxlen=32)  # for the notifications to announce
         self.last_read: tuple[Bucket, str, Actor, int] | None = None  # bucket, key, reader, time

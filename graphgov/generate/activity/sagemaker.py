@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class SageMakerActivity(Part):
     """A project's training, deployment and the endpoint families it updates."""
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.families: dict[tuple[str, str], dict[str, Any]] = {}
 

@@ -17,7 +17,7 @@ from graphgov.generate.output.writer import FileWriter
 class Output:
     """The formats share one writer (counts, files) and the run's random generator, in call order."""
 
-    def __init__(self, outdir: Path, rng: Random):
+    def __init__(self, outdir: Path, rng: Random) -> None:
         self.writer = FileWriter(outdir, rng)
         self.trail = CloudTrailFiles(self.writer)
         self.events = EventBridgeFiles(self.writer)

@@ -18,7 +18,7 @@ class CloudTrailStream:
     __slots__ = ("account", "region", "buf", "lo", "hi", "win", "last_delivery", "offset", "dig_end",
                  "entries", "prev", "redeliver")
 
-    def __init__(self, account: str, region: str, offset: int):
+    def __init__(self, account: str, region: str, offset: int) -> None:
         self.account, self.region, self.offset = account, region, offset
         self.buf: list[str] = []
         self.lo = self.hi = 0
@@ -33,7 +33,7 @@ class CloudTrailStream:
 class CloudTrailFiles:
     """The trail's delivery and digest files; `record` takes one record, `sweep` and `close` deliver."""
 
-    def __init__(self, writer: FileWriter):
+    def __init__(self, writer: FileWriter) -> None:
         self.writer, self.rng = writer, writer.rng
         self.ct: dict[tuple[str, str], CloudTrailStream] = {}
         self.fingerprints: dict[str, str] = {}

@@ -13,7 +13,7 @@ from graphgov.generate.output.writer import FileWriter
 class EventBridgeFiles:
     """The day's open file; `close` ends the last one."""
 
-    def __init__(self, writer: FileWriter):
+    def __init__(self, writer: FileWriter) -> None:
         self.writer = writer
         self.date: str | None = None
         self.handle: Any = None

@@ -14,7 +14,7 @@ from graphgov.generate.output.writer import Batch, FileWriter
 class InvocationLogFiles:
     """S3 objects hold up to 200 records or 300 s; subscription payloads up to 25 events or 60 s."""
 
-    def __init__(self, writer: FileWriter):
+    def __init__(self, writer: FileWriter) -> None:
         self.writer, self.rng = writer, writer.rng
         self.cwl_seq = 0
         self.inv_s3: dict[tuple[str, str], Batch] = {}

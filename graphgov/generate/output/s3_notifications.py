@@ -17,7 +17,7 @@ SQS_WRAPPERS = ("sqs", "sns-sqs")
 class S3NotificationFiles:
     """One file per raw message; SQS messages batch (1-10 per receive) until full or 20 s old."""
 
-    def __init__(self, writer: FileWriter):
+    def __init__(self, writer: FileWriter) -> None:
         self.writer, self.rng = writer, writer.rng
         self.seq = {"raw": 0, "sqs": 0, "sns-sqs": 0}
         self.sqs: dict[str, Batch | None] = {"sqs": None, "sns-sqs": None}

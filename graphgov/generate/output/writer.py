@@ -15,7 +15,7 @@ class Batch:
 
     __slots__ = ("items", "start", "target", "first_t")
 
-    def __init__(self, start: int, target: int, first_t: int):
+    def __init__(self, start: int, target: int, first_t: int) -> None:
         self.items: list[str] = []
         self.start, self.target, self.first_t = start, target, first_t
 
@@ -23,7 +23,7 @@ class Batch:
 class FileWriter:
     """Writes whole files and counts records per kind; memory stays bounded whatever the run length."""
 
-    def __init__(self, outdir: Path, rng: Random):
+    def __init__(self, outdir: Path, rng: Random) -> None:
         self.root, self.rng = str(outdir), rng
         self.counts = dict.fromkeys(KINDS, 0)
         self.n = 0  # records written so far, all kinds
