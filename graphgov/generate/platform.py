@@ -38,7 +38,7 @@ class Platform:
         self.rng = Random(seed)
         self.N = records
         self.out = Output(outdir, self.rng)
-        self.hkey = hashlib.sha256(f"graphgov-generate:{seed}".encode()).digest()  # keys derived ids and sizes
+        self.hkey = hashlib.sha256(f"graphgov-generate:{seed}".encode()).digest()  # keys object facts, Bedrock ids
         self.P = max(3, records // 4000)  # the number of projects
         self.estate = Estate()
         self.cast = Cast(self)
