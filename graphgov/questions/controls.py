@@ -6,8 +6,10 @@ question whose sources are missing is `not-evidenced`, never `pass`. A control c
 any failing question fails it (at the severity of the worst one), else any not-evidenced question leaves
 it not-evidenced, else it passes.
 
-Control identifiers and titles follow the compliance map of the project's AWS reference (EU AI Act
-Regulation (EU) 2024/1689, NIST AI RMF 1.0, ISO/IEC 42001:2023 Annex A, SOC 2 TSC 2017 rev. 2022, GDPR).
+The frameworks and their controls are data (graphgov/questions/frameworks/<id>.json, loaded and validated by
+graphgov.questions.frameworks); their identifiers and titles follow the compliance map of the project's AWS
+reference (EU AI Act Regulation (EU) 2024/1689, NIST AI RMF 1.0, ISO/IEC 42001:2023 Annex A, SOC 2 TSC 2017
+rev. 2022, GDPR).
 """
 
 from __future__ import annotations
@@ -18,104 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from graphgov.questions.catalog import Question, QuestionError, catalog, normalise_rows
+from graphgov.questions.frameworks import FRAMEWORKS
 from graphgov.stores.base import Store
 
 Verdict = Literal["pass", "fail", "not-evidenced"]
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
-@dataclass(frozen=True)
-class Framework:
-    id: str
-    title: str
-    controls: Mapping[str, str]  # control id (as written after `<framework>:`) -> title
-
-
-FRAMEWORKS: dict[str, Framework] = {f.id: f for f in (
-    Framework("eu-ai-act", "EU AI Act (Regulation (EU) 2024/1689)", {
-        "Art.10(2)(b)": "Data governance: data collection processes and the origin of data",
-        "Art.10(2)(c)": "Data governance: data-preparation processing operations",
-        "Art.10(2)(e)": "Data governance: assessment of the availability, quantity and suitability of the data sets",
-        "Art.10(2)(h)": "Data governance: identification of data gaps or shortcomings",
-        "Art.10(3)": "Data sets relevant, sufficiently representative, free of errors and complete",
-        "Art.10(4)": "Data sets take into account the specific setting of intended use",
-        "Art.10(5)(c)": "Special categories of personal data: strict controls and documentation of the access",
-        "Art.10(5)(d)": "Special categories of personal data: not transmitted, transferred or accessed by other "
-                        "parties",
-        "Art.10(5)(e)": "Special categories of personal data: deleted once the bias is corrected or retention ends",
-        "Art.12(1)": "Record-keeping: automatic recording of events (logs) over the system's lifetime",
-        "Art.12(2)(a)": "Logging: events relevant to risk situations or substantial modification",
-        "Art.12(2)(b)": "Logging: facilitating post-market monitoring (Art. 72)",
-        "Art.12(2)(c)": "Logging: monitoring of the operation by deployers (Art. 26(5))",
-        "Art.12(3)": "Logging for remote biometric identification systems (Annex III point 1(a))",
-        "Art.13(3)(b)(vi)": "Instructions for use: information on training, validation and testing data sets",
-        "Art.13(3)(f)": "Instructions for use: mechanisms to collect, store and interpret the logs",
-        "Art.15": "Accuracy, robustness and cybersecurity",
-        "Art.17(1)(f)": "Quality management system: systems and procedures for data management",
-        "Art.17(1)(k)": "Quality management system: record-keeping of all relevant documentation",
-        "Art.18(1)": "Documentation kept by the provider for ten years",
-        "Art.19": "Automatically generated logs kept by providers for at least six months",
-        "Art.26(5)": "Deployers monitor the operation of the high-risk AI system",
-        "Art.26(6)": "Deployers keep automatically generated logs for at least six months",
-    }),
-    Framework("nist-ai-rmf", "NIST AI RMF 1.0 (NIST AI 100-1)", {
-        "GOVERN 1.6": "Mechanisms are in place to inventory AI systems",
-        "GOVERN 1.7": "Processes for decommissioning and phasing out AI systems",
-        "GOVERN 6.1": "Policies and procedures address AI risks of third-party entities",
-        "GOVERN 6.2": "Contingency processes handle failures in third-party data or AI systems",
-        "MAP 2.3": "TEVV considerations, including data collection and selection, are documented",
-        "MAP 4.1": "Legal and technology risks of components, including third-party data or software, are mapped",
-        "MAP 4.2": "Internal risk controls for components, including third-party AI technologies, are documented",
-        "MEASURE 2.1": "Test sets, metrics and details about the tools used during TEVV are documented",
-        "MEASURE 2.4": "Functionality and behavior of the AI system and its components are monitored in production",
-        "MEASURE 2.7": "AI system security and resilience are evaluated and documented",
-        "MEASURE 2.8": "Risks associated with transparency and accountability are examined and documented",
-        "MEASURE 2.10": "Privacy risk of the AI system is examined and documented",
-        "MANAGE 3.1": "AI risks and benefits from third-party resources are regularly monitored",
-        "MANAGE 3.2": "Pre-trained models used for development are monitored",
-        "MANAGE 2.4": "Mechanisms to supersede, disengage or deactivate AI systems",
-        "MANAGE 4.1": "Post-deployment monitoring plans, including change management, are implemented",
-        "MANAGE 4.3": "Incidents and errors are tracked and communicated",
-        "MEASURE 3.1": "Existing, unanticipated and emergent risks are tracked in deployed contexts",
-    }),
-    Framework("iso-42001", "ISO/IEC 42001:2023 Annex A", {
-        "A.4.3": "Data resources",
-        "A.4.4": "Tooling resources",
-        "A.4.5": "System and computing resources",
-        "A.5.2": "AI system impact assessment process",
-        "A.6.2.5": "AI system deployment",
-        "A.6.2.6": "AI system operation and monitoring",
-        "A.6.2.7": "AI system technical documentation",
-        "A.6.2.8": "AI system recording of event logs",
-        "A.7.2": "Data for development and enhancement of AI system",
-        "A.7.3": "Acquisition of data",
-        "A.7.4": "Quality of data for AI systems",
-        "A.7.5": "Data provenance",
-        "A.7.6": "Data preparation",
-        "A.8.4": "Communication of incidents",
-        "A.9.4": "Intended use of the AI system",
-        "A.10.3": "Suppliers",
-    }),
-    Framework("soc2", "SOC 2 Trust Services Criteria (2017, rev. 2022)", {
-        "CC6.1": "Logical access security over protected information assets",
-        "CC6.2": "Registration and authorization of users before credentials are issued",
-        "CC6.3": "Access authorized, modified and removed by role, with least privilege",
-        "CC6.6": "Logical access security measures against threats from outside system boundaries",
-        "CC6.7": "Transmission, movement and removal of information restricted",
-        "CC7.2": "System components monitored for anomalies",
-        "CC8.1": "Changes authorized, designed, tested, approved and implemented",
-        "C1.1": "Confidential information identified and maintained",
-        "C1.2": "Confidential information disposed of",
-    }),
-    Framework("gdpr", "GDPR (Regulation (EU) 2016/679)", {
-        "Art.30(1)(b)": "Records of processing: the purposes of the processing",
-        "Art.30(1)(c)": "Records of processing: categories of data subjects and of personal data",
-        "Art.30(1)(d)": "Records of processing: the recipients, including in third countries",
-        "Art.30(1)(e)": "Records of processing: transfers to a third country or international organisation",
-        "Art.30(1)(f)": "Records of processing: time limits for erasure",
-        "Art.30(1)(g)": "Records of processing: technical and organisational security measures",
-    }),
-)}
 
 
 def control_title(control: str) -> str | None:
