@@ -13,10 +13,10 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
 
-Rows = list[dict[str, Any]]
 Node = tuple[str, str]
 TRAINING_READERS = ("TrainingJob", "TuningJob", "CustomizationJob")
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
@@ -72,6 +72,7 @@ def _rows(graph: nx.MultiDiGraph, groups: Mapping[tuple, set], columns: Any) -> 
     return [columns(key, sorted(vias)) for key, vias in groups.items()]
 
 
+@answers("training-data-readers")
 def training_data_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     wanted = params.get("dataset")
     groups: dict[tuple, set] = defaultdict(set)
@@ -144,6 +145,7 @@ def _manifest_replica_rows(graph: nx.MultiDiGraph, dataset: Node) -> list[tuple[
             for rule in rules]
 
 
+@answers("cross-account-exposure")
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     groups: dict[tuple, set] = defaultdict(set)
     assumers: dict[Node, list[Node]] = {}  # role -> who assumed it: a busy role is read by every object
@@ -199,6 +201,7 @@ def _public_scope(graph: nx.MultiDiGraph, node: Node) -> bool:
     return False
 
 
+@answers("public-ai-data")
 def public_ai_data(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     anyone = ("AWSPrincipal", "*")
     if anyone not in graph:
@@ -227,6 +230,7 @@ def _ai_role_reasons(graph: nx.MultiDiGraph, role: Node) -> list[str]:
     return sorted(reasons)
 
 
+@answers("iam-changes-on-ai-roles")
 def iam_changes_on_ai_roles(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for role, attrs in graph.nodes(data=True):
@@ -254,6 +258,7 @@ def iam_changes_on_ai_roles(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -
     return rows
 
 
+@answers("access-at-training-time")
 def access_at_training_time(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for label in ("TrainingJob", "CustomizationJob"):
@@ -267,12 +272,3 @@ def access_at_training_time(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -
                              "principal": p.get("arn"), "account": p.get("account_id"), "access": access,
                              "via": via.split("\n")})
     return rows
-
-
-IMPLEMENTATIONS = {
-    "training-data-readers": training_data_readers,
-    "cross-account-exposure": cross_account_exposure,
-    "public-ai-data": public_ai_data,
-    "iam-changes-on-ai-roles": iam_changes_on_ai_roles,
-    "access-at-training-time": access_at_training_time,
-}

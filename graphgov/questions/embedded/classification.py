@@ -9,9 +9,9 @@ from typing import Any
 import networkx as nx
 
 from graphgov.questions.embedded.chains import Chain, downstream, link, via
+from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 
-Rows = list[dict[str, Any]]
 TRAINING_READERS = ("TrainingJob", "TuningJob", "CustomizationJob")
 PERSONAL_CLASSES = ("personal", "special-category")
 
@@ -31,6 +31,7 @@ def _derived_label(graph: nx.MultiDiGraph, chain: Chain) -> str:
     return f"{job} derived from personal data via {via(graph, chain)}"
 
 
+@answers("personal-data-in-training")
 def personal_data_in_training(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
@@ -46,8 +47,3 @@ def personal_data_in_training(graph: nx.MultiDiGraph, params: Mapping[str, Any])
         rows.append({"dataset": node[1], "bucket": attrs.get("bucket"), "classification": attrs["classification"],
                      "jobs": sorted(jobs), "derived_jobs": sorted(derived), "readers": sorted(readers)})
     return rows
-
-
-IMPLEMENTATIONS = {
-    "personal-data-in-training": personal_data_in_training,
-}

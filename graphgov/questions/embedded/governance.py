@@ -12,11 +12,11 @@ from typing import Any
 
 import networkx as nx
 
-from graphgov.questions.embedded.time_of_act import PROFILE_KINDS, foundation_behind, judged_model
+from graphgov.questions.embedded.profiles import PROFILE_KINDS, foundation_behind, judged_model
+from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
 
-Rows = list[dict[str, Any]]
 Node = tuple[str, str]
 # Bedrock models nobody in the organisation defines: inventoried only once something uses them.
 USED_ONLY_KINDS = ("foundation-model", "inference-profile")
@@ -58,6 +58,7 @@ def _inventory_kind(graph: nx.MultiDiGraph, node: Node, attrs: Mapping[str, Any]
     return None
 
 
+@answers("ai-inventory")
 def ai_inventory(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
@@ -88,6 +89,7 @@ def _estate(graph: nx.MultiDiGraph, given: list[str]) -> set[str]:
     return owners
 
 
+@answers("shadow-ai")
 def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     estate = _estate(graph, _split(params.get("known_accounts")))
     allowed = _split(params.get("allowed_models"))
@@ -134,6 +136,7 @@ def _package_status(graph: nx.MultiDiGraph, package: Node) -> str:
     return "pending" if graph.nodes[package].get("defined") is True else "not-evidenced"
 
 
+@answers("models-without-approved-package")
 def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for endpoint, config in _current_configs(graph):
@@ -153,6 +156,7 @@ def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str,
 # --- endpoints-without-data-capture ------------------------------------------------------------------
 
 
+@answers("endpoints-without-data-capture")
 def endpoints_without_data_capture(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     """Every configuration each endpoint served under, judged by its own capture setting."""
     rows = []
@@ -198,6 +202,7 @@ def _covers(trail: Mapping[str, Any], account: str, region: str) -> bool:
             and (trail.get("multi_region") is True or trail.get("home_region") == region))
 
 
+@answers("logging-coverage")
 def logging_coverage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     trails = [attrs for node, attrs in graph.nodes(data=True) if node[0] == "CloudTrailTrail"]
     rows = []
@@ -238,6 +243,7 @@ def _distinct(rows: Rows) -> Rows:
 # --- short-log-retention -----------------------------------------------------------------------------
 
 
+@answers("short-log-retention")
 def short_log_retention(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
@@ -258,13 +264,3 @@ def short_log_retention(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Ro
             rows.append({"resource": attrs.get("arn"), "resource_type": "bucket", "account": attrs.get("account_id"),
                          "retention_days": days, "delivered_by": senders})
     return rows
-
-
-IMPLEMENTATIONS = {
-    "ai-inventory": ai_inventory,
-    "shadow-ai": shadow_ai,
-    "models-without-approved-package": models_without_approved_package,
-    "endpoints-without-data-capture": endpoints_without_data_capture,
-    "logging-coverage": logging_coverage,
-    "short-log-retention": short_log_retention,
-}

@@ -2,8 +2,8 @@
 
 bedrock-invocations-without-logging (each call against the logging configuration in force in its hour)
 and unencrypted-ai-artifacts (each job output against its write record or its bucket's default encryption
-when the job was created); each mirrors its `cypher/<id>.cypher` file row for row. Also the inference-profile
-steps the model questions share: a profile is judged as the foundation model behind it (ROUTES_TO).
+when the job was created); each mirrors its `cypher/<id>.cypher` file row for row. A model invoked through an
+inference profile is judged as the foundation model behind it (graphgov.questions.embedded.profiles).
 """
 
 from __future__ import annotations
@@ -13,40 +13,16 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.questions.embedded.profiles import judged_model
+from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
 
-Rows = list[dict[str, Any]]
 Node = tuple[str, str]
-PROFILE_KINDS = ("inference-profile", "application-inference-profile")
 
 
 def _labels(attrs: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(attrs.get("labels", ()))
-
-
-# --- inference profiles ------------------------------------------------------------------------------
-
-
-def foundation_behind(graph: nx.MultiDiGraph, model: Node) -> Node | None:
-    """The foundation model an inference profile invokes (ROUTES_TO, at most two steps: an application
-    profile may copy a system profile), or None."""
-    frontier = [model]
-    for _ in range(2):
-        frontier = [target for node in frontier for target, _, _ in _out(graph, node, "ROUTES_TO")]
-        found = sorted(n for n in frontier if graph.nodes[n].get("kind") == "foundation-model")
-        if found:
-            return found[0]
-    return None
-
-
-def judged_model(graph: nx.MultiDiGraph, model: Node) -> tuple[Node, str | None]:
-    """The model a question judges (the foundation model behind a profile, else the model itself) and the
-    profile's ARN when there is one."""
-    behind = foundation_behind(graph, model)
-    attrs = graph.nodes[model]
-    profile = attrs.get("arn") if behind is not None or attrs.get("kind") in PROFILE_KINDS else None
-    return behind or model, profile
 
 
 # --- bedrock-invocations-without-logging -------------------------------------------------------------
@@ -87,6 +63,7 @@ def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set,
     return state, max(offs) if offs else None
 
 
+@answers("bedrock-invocations-without-logging")
 def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     hours: dict[tuple, dict[str, tuple]] = {}
     calls: dict[tuple, list[tuple[int, bool]]] = {}
@@ -192,6 +169,7 @@ def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) ->
     return bucket_encryption_at(graph, bucket, time) if bucket in graph else "unknown"
 
 
+@answers("unencrypted-ai-artifacts")
 def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
@@ -220,9 +198,3 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
                          "issue": issue, "output_encryption": []})
     return rows
-
-
-IMPLEMENTATIONS = {
-    "bedrock-invocations-without-logging": bedrock_invocations_without_logging,
-    "unencrypted-ai-artifacts": unencrypted_ai_artifacts,
-}

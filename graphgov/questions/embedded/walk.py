@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -21,3 +22,8 @@ def edges_out(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple
     for _, dst, edge_type, attrs in graph.out_edges(node, keys=True, data=True):
         if edge_type in types:
             yield dst, edge_type, attrs
+
+
+def has_label(attrs: Mapping[str, Any], label: str) -> bool:
+    """Whether a node carries the label (a node keeps its merge label and every other label in `labels`)."""
+    return label in attrs.get("labels", ())

@@ -1,0 +1,48 @@
+"""The one place a question's embedded twin is registered: `@answers("<question id>")` on its function.
+
+The store finds a twin by question id here, never by the function's name; the family of a twin is the
+module it is defined in (`graphgov.questions.embedded.<family>`), so no header or table repeats it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import networkx as nx
+
+Rows = list[dict[str, Any]]
+Answer = Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]
+
+_TWINS: dict[str, Answer] = {}
+
+
+class RegistryError(Exception):
+    """A question id registered twice: the store could not tell which twin answers it."""
+
+
+def answers(question_id: str) -> Callable[[Answer], Answer]:
+    """Register the decorated function as the embedded twin of `cypher/<question_id>.cypher`."""
+
+    def register(answer: Answer) -> Answer:
+        if question_id in _TWINS:
+            raise RegistryError(f"{question_id!r} is answered twice: by {_where(_TWINS[question_id])} "
+                                f"and by {_where(answer)}")
+        _TWINS[question_id] = answer
+        return answer
+
+    return register
+
+
+def registered() -> Mapping[str, Answer]:
+    """Every twin registered so far, by question id (import the family modules first: core does)."""
+    return dict(_TWINS)
+
+
+def family(answer: Answer) -> str:
+    """The family of a twin: the name of the module it is defined in (`access`, `lineage`, ...)."""
+    return answer.__module__.rpartition(".")[2]
+
+
+def _where(answer: Answer) -> str:
+    return f"{answer.__module__}.{answer.__qualname__}"
