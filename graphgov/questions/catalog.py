@@ -5,7 +5,7 @@ Header: leading `// key: value` lines; `controls`, `params` and `evidence` are J
     // id: object-readers
     // title: Who read objects in a bucket
     // severity: medium
-    // controls: ["EU-AI-Act:Art.10(5)(c)"]
+    // controls: ["eu-ai-act:Art.10(5)(c)"]
     // params: {"bucket": {"type": "bucket", "required": true, "description": "..."}}
     // evidence: ["cloudtrail-management", "s3-data-events"]
     // pass: no rows
