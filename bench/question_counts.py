@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graphgov.generate import generate  # noqa: E402
+from graphgov.ingest.classify import classify  # noqa: E402
 from graphgov.ingest.pipeline import load_paths  # noqa: E402
 from graphgov.questions.catalog import QuestionError, ask, catalog  # noqa: E402
-from graphgov.questions.classification import classify  # noqa: E402
 from graphgov.stores import open_store  # noqa: E402
 from graphgov.stores.base import Store  # noqa: E402
 

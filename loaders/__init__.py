@@ -1,37 +1,7 @@
 """Loaders: one module per log source, each a pure `parse(record) -> GraphDelta`.
 
-The registry maps the record kind the readers detect to its parser. Adding a source is one module,
-one line here, one fixture and one test.
+This package file stays empty on purpose: the parsers import each other (`from loaders import fields`), and a
+package that imported its parsers here would be half-initialised whenever a parser is imported first. The
+registry that maps the record kind the readers detect to its parser is `loaders.registry`. Adding a source is
+one module, one line in the registry, one fixture and one test (docs/architecture.md).
 """
-
-from __future__ import annotations
-
-import functools
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from graphgov.core.delta import GraphDelta, Malformed, validate
-from loaders import bedrock_invocation, cloudtrail, eventbridge, s3_notification, shapes
-
-Parser = Callable[[Mapping[str, Any]], GraphDelta]
-
-
-def _at_the_edge(parser: Parser, spec: shapes.Spec) -> Parser:
-    """`parser` with its input's envelope shape checked first and its delta checked storable after, so a
-    field of an unexpected type is quarantined as Malformed, never a crash in aggregation or a store write."""
-    @functools.wraps(parser)  # `__wrapped__` names the loader's own parse
-    def parse(record: Mapping[str, Any]) -> GraphDelta:
-        if not isinstance(record, Mapping):
-            raise Malformed("record is not a JSON object")
-        shapes.check(record, spec)
-        return validate(parser(record))
-
-    return parse
-
-
-REGISTRY: dict[str, Parser] = {
-    cloudtrail.SOURCE: _at_the_edge(cloudtrail.parse, shapes.CLOUDTRAIL_DISPATCH),
-    eventbridge.SOURCE: _at_the_edge(eventbridge.parse, shapes.EVENTBRIDGE),
-    s3_notification.SOURCE: _at_the_edge(s3_notification.parse, shapes.S3_NOTIFICATION),
-    bedrock_invocation.SOURCE: _at_the_edge(bedrock_invocation.parse, shapes.BEDROCK_LOG),
-}

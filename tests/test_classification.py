@@ -17,11 +17,11 @@ from helpers import FIXTURES
 
 from graphgov.cli.app import main
 from graphgov.core.delta import Malformed
+from graphgov.ingest.classify import classify
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import ask
 from graphgov.questions.classification import (
     ClassificationError,
-    classify,
     default_tag_categories,
     load_mapping,
     parse_mapping,

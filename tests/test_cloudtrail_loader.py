@@ -9,8 +9,9 @@ import pytest
 from helpers import CLOUDTRAIL, fixture_json, iam_guide_sts_records, kms_guide_record
 
 from graphgov.core.delta import Malformed, Skip
-from loaders import REGISTRY, bedrock_invocation, cloudtrail, eventbridge, s3_notification
+from loaders import bedrock_invocation, cloudtrail, eventbridge, s3_notification
 from loaders.identity import from_user_identity
+from loaders.registry import REGISTRY
 
 JOHN = "arn:aws:iam::777788889999:user/JohnDoe"
 EC2_DEV = "arn:aws:iam::111122223333:role/EC2-dev"
@@ -33,7 +34,7 @@ def edge_tuples(delta):
 
 
 def test_registry_names_the_parsers():
-    """Each kind maps to its loader's parse, wrapped by the shape checks at the edge (loaders.__init__)."""
+    """Each kind maps to its loader's parse, wrapped by the shape checks at the edge (loaders.registry)."""
     assert {kind: parse.__wrapped__ for kind, parse in REGISTRY.items()} == {
         "cloudtrail": cloudtrail.parse, "eventbridge": eventbridge.parse,
                               "s3_notification": s3_notification.parse,

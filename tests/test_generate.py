@@ -877,8 +877,8 @@ def test_plant_organization_members(ct_records: list[tuple[str, dict[str, Any]]]
 
 
 def test_plant_personal_data_copy(loaded: Any) -> None:
+    from graphgov.ingest.classify import classify
     from graphgov.questions.catalog import ask
-    from graphgov.questions.classification import classify
 
     classify(loaded)
     rows = ask(loaded, "personal-data-in-training", {})

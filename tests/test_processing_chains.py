@@ -21,9 +21,10 @@ import pytest
 from helpers import FIXTURES
 
 from graphgov.core.s3_containment import feeds, output_folder
+from graphgov.ingest.classify import classify
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import ask
-from graphgov.questions.classification import classify, parse_mapping
+from graphgov.questions.classification import parse_mapping
 from graphgov.questions.lineage import as_text, build_lineage
 from graphgov.stores.dataset_index import FeedIndex
 

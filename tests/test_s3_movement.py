@@ -10,9 +10,9 @@ import pytest
 from helpers import FIXTURES, write_json
 
 from graphgov.core import ids
+from graphgov.ingest.classify import classify
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import ask
-from graphgov.questions.classification import classify
 from loaders import cloudtrail, replication
 
 MOVES = FIXTURES / "s3-movement"

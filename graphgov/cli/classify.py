@@ -1,4 +1,4 @@
-"""`graphgov classify`: mark each dataset with the personal-data categories it holds (questions.classification)."""
+"""`graphgov classify`: mark each dataset with the personal-data categories it holds (ingest.classify)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from graphgov.cli.common import STORE_HELP, friendly_errors, store_from
-from graphgov.questions.classification import ClassificationError, classify, load_mapping
+from graphgov.ingest.classify import classify
+from graphgov.questions.classification import ClassificationError, load_mapping
 
 
 @click.command("classify")

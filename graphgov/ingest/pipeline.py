@@ -42,7 +42,8 @@ from graphgov.ingest.readers import RawRecord, iter_paths, read_path
 from graphgov.ingest.redaction import redact_secrets as redact_secrets  # re-exported: callers import it from here
 from graphgov.ingest.replication import derive_replicas
 from graphgov.stores.base import SeenConflict, Store, StoreError
-from loaders import REGISTRY, trail_folder
+from loaders import trail_folder
+from loaders.registry import REGISTRY
 
 CHUNK_RECORDS = 5000
 CLAIM_ATTEMPTS = 50  # a chunk decided again after another load claimed some of its events first

@@ -1,7 +1,8 @@
 """Which datasets hold personal or special-category data (EU AI Act Art. 10(5), GDPR Art. 30 and 9).
 
-`classify(store, mapping)` gives every Dataset a `classification`: the sorted union of the categories
-that its bucket's tags, the tags of its member objects (IN_DATASET) and the user's mapping rules give.
+The rules that give every Dataset a `classification`: the sorted union of the categories that its bucket's
+tags, the tags of its member objects (IN_DATASET) and the user's mapping rules give. This module only reads;
+`graphgov.ingest.classify.classify(store, mapping)` applies the rules and writes the property.
 Categories are free text; the built-in rules give `personal`, `special-category` and
 `special-category:<GDPR Art. 9 kind>` (health, biometric, genetic, racial-or-ethnic-origin,
 political-opinions, religious-or-philosophical-beliefs, trade-union-membership,
@@ -30,9 +31,8 @@ A mapping file (JSON; YAML when PyYAML is installed) adds rules:
 A bucket rule applies to a dataset of the bucket that lies under the prefix or holds data under it (the
 two prefixes overlap); a tag rule (`key=value`, exact, or `key=*` for any value) applies as a built-in one.
 
-The property is written through the store's ordinary node write (Store.write), never replace_derived
-(which replaces the derived access edges). A dataset that loses its classification gets an empty list.
-Run `graphgov classify` again after a load: tags or datasets loaded since are not classified until then.
+A dataset that loses its classification gets an empty list. Run `graphgov classify` again after a load:
+tags or datasets loaded since are not classified until then.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.stores.base import Store
 
 PERSONAL, SPECIAL = "personal", "special-category"
@@ -225,56 +224,3 @@ def effective_object_tags(store: Store) -> dict[str, tuple[str, list[str]]]:
         if held and held[1]:
             result[arn] = held
     return result
-
-
-class _NodePatch(Aggregate):
-    """Node properties written through Store.write: the nodes' own window, labels and sources are passed back
-    unchanged, so only the patched properties change (both stores merge nodes this way)."""
-
-    def __init__(self, rows: dict[NodeId, dict[str, Any]]) -> None:
-        super().__init__()
-        self._rows = rows
-
-    @property
-    def nodes(self) -> dict[NodeId, dict[str, Any]]:
-        return self._rows
-
-    @property
-    def edges(self) -> dict:
-        return {}
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __bool__(self) -> bool:
-        return bool(self._rows)
-
-
-def classify(store: Store, mapping: ClassificationMapping | None = None) -> list[dict[str, Any]]:
-    """Compute and write every Dataset's `classification`; returns one row per dataset that has one
-    (`dataset`, `classification`, `why`) and per dataset whose classification was cleared."""
-    mapping = mapping or ClassificationMapping()
-    bucket_tags = {key: attrs.get("tags") or [] for key, attrs in store.scan_nodes("S3Bucket")}
-    object_tags = effective_object_tags(store)
-    members: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    for obj, dataset, _ in store.scan_edges("IN_DATASET"):
-        if obj[1] in object_tags:
-            origin, tags = object_tags[obj[1]]
-            members[dataset[1]][obj[1] if origin == obj[1] else f"{obj[1]} (copy of {origin})"] = tags
-    rows, patch = [], {}
-    for uri, attrs in sorted(store.scan_nodes("Dataset")):
-        why = classify_dataset(attrs, bucket_tags.get(attrs.get("bucket"), []), members.get(uri, {}), mapping)
-        classification = sorted(why)
-        if classification or attrs.get("classification"):
-            rows.append({"dataset": uri, "classification": classification,
-                         "why": sorted({r for reasons in why.values() for r in reasons})})
-        if classification != (attrs.get("classification") or []):
-            patch[("Dataset", uri)] = {
-                "classification": classification, "labels": list(attrs.get("labels") or ["Dataset"]),
-                "sources": list(attrs.get("sources") or []), "first_seen": attrs.get("first_seen"),
-                "last_seen": attrs.get("last_seen"),
-            }
-    if patch:
-        store.write(_NodePatch(patch), {})
-        store.commit()
-    return rows
