@@ -16,6 +16,7 @@ graphgov.aws.pullers.s3_objects.resuming_body's job.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -64,3 +65,9 @@ def retries(answer: Any) -> int:
     """How many times botocore repeated the request before this answer (a response or a ClientError's)."""
     metadata = (answer or {}).get("ResponseMetadata") or {}
     return int(metadata.get("RetryAttempts") or 0)
+
+
+def count_retries(objects: Counter, key: str, answer: Any) -> None:
+    """Add an answer's repeated requests to a pull summary's `objects[key]`; none add no key."""
+    if repeated := retries(answer):
+        objects[key] += repeated
