@@ -21,7 +21,6 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ResponseStreamingError
-from botocore.retries.standard import ExponentialBackoff
 from click.testing import CliRunner
 from graph_dump import dump
 
@@ -391,20 +390,6 @@ def fail_first(times: int, code: str, status: int, calls: list[str]) -> Callable
         return s3_error(code, status) if len(calls) <= times else None
 
     return hook
-
-
-@pytest.fixture
-def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """botocore's backoff before each of its retries, as the attempt it follows, asked for and not waited:
-    the retries are under test, not their waits (botocore draws them at random)."""
-    asked: list[int] = []
-
-    def delay(_self: ExponentialBackoff, context: Any) -> float:
-        asked.append(context.attempt_number)
-        return 0.0
-
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", delay)
-    return asked
 
 
 def test_throttling_is_retried_by_botocore_and_nothing_is_lost(bucket, reference, tmp_path, backoffs):

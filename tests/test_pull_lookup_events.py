@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.retries.standard import ExponentialBackoff
 from click.testing import CliRunner
 from fake_cloudtrail import epoch, fake_cloudtrail
 from graph_dump import dump
@@ -62,20 +61,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture
-def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """botocore's backoff before each of its retries, as the attempt it follows, asked for and not waited:
-    the retries are under test, not their waits (botocore draws them at random, up to 20 s)."""
-    asked: list[int] = []
-
-    def delay(_self: ExponentialBackoff, context: Any) -> float:
-        asked.append(context.attempt_number)
-        return 0.0
-
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", delay)
-    return asked
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ jittered exponential backoff, under a retry quota), `adaptive` for the calls who
 requests per second and throttles beyond them, where a client-side token bucket slows every later
 call once AWS throttles one (CloudTrail LookupEvents, 2 per second per account and Region; CloudWatch
 Logs FilterLogEvents, a few per second per account and Region; the IAM and Organizations list calls
-of `pull iam`, whose quotas are account-wide and unpublished). A call that still fails after
-`max_attempts` raises as it would have without retries, and `retries(response)` tells how many
-attempts it took beyond the first.
+of `pull iam`, whose quotas are account-wide and unpublished). Attempts are MAX_ATTEMPTS unless the
+caller or the user's AWS configuration (AWS_MAX_ATTEMPTS, a profile's `max_attempts`) says otherwise.
+A call that still fails after them raises as it would have without retries, and `retries(answer)`
+tells how many requests botocore repeated.
 
 What botocore cannot retry is a response body that breaks after the call answered: that one is
 graphgov.aws.pullers.s3_objects.resuming_body's job.
@@ -30,6 +31,12 @@ USER_AGENT = "graphgov-pull"  # in the userAgent of the CloudTrail records of gr
 MAX_ATTEMPTS = 6  # requests per call in all, the first included (botocore's own default is 3)
 
 
+def configured_attempts(session: boto3.Session) -> int:
+    """The user's AWS_MAX_ATTEMPTS (or profile `max_attempts`) when set, else MAX_ATTEMPTS."""
+    value = session._session.get_config_variable("max_attempts")  # boto3 keeps its botocore session there
+    return int(value) if value else MAX_ATTEMPTS
+
+
 def client_config(*, rate_limited: bool = False, max_attempts: int = MAX_ATTEMPTS,
                   user_agent: str = USER_AGENT) -> Config:
     """The botocore configuration of every client: retry mode, attempts, user agent."""
@@ -38,14 +45,15 @@ def client_config(*, rate_limited: bool = False, max_attempts: int = MAX_ATTEMPT
 
 
 def client(session: boto3.Session, service: str, region: str | None = None, *, rate_limited: bool = False,
-           max_attempts: int = MAX_ATTEMPTS, user_agent: str = USER_AGENT) -> BaseClient:
+           max_attempts: int | None = None, user_agent: str = USER_AGENT) -> BaseClient:
     """A client of `service` in `region` (else the session's), retrying the botocore way (see the module doc).
 
     A configuration botocore refuses (an unknown Region name...) raises its BotoCoreError: each caller
     says what failed in its own words (`pull_client` for the pullers).
     """
     made = session.client(service, region_name=region,
-                          config=client_config(rate_limited=rate_limited, max_attempts=max_attempts,
+                          config=client_config(rate_limited=rate_limited,
+                                               max_attempts=max_attempts or configured_attempts(session),
                                                user_agent=user_agent))
     if service == "s3control":  # a local emulator's endpoint cannot take the account-id host prefix
         made.meta.events.register("before-sign.s3-control", unprefix_local_endpoint)
@@ -53,7 +61,7 @@ def client(session: boto3.Session, service: str, region: str | None = None, *, r
 
 
 def pull_client(session: boto3.Session, service: str, region: str | None = None, *, rate_limited: bool = False,
-                max_attempts: int = MAX_ATTEMPTS) -> BaseClient:
+                max_attempts: int | None = None) -> BaseClient:
     """`client` for a puller: a client botocore cannot make is a PullError, one line for the user."""
     try:
         return client(session, service, region, rate_limited=rate_limited, max_attempts=max_attempts)

@@ -32,7 +32,6 @@ from typing import Any
 
 import boto3
 
-from graphgov.aws.clients import MAX_ATTEMPTS
 from graphgov.aws.pullers.s3_objects import AWS_CALLS as S3_CALLS
 from graphgov.aws.pullers.s3_objects import RELIST_DAYS, BucketReader, folder, run_pull
 from graphgov.aws.session import PullError, PullSummary
@@ -138,7 +137,7 @@ def check_ids(org_id: str | None, accounts: Iterable[str]) -> None:
 def pull_cloudtrail_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
                        org_id: str | None = None, accounts: Iterable[str] = (), regions: Iterable[str] = (),
                        since: date | None = None, region: str | None = None, chunk_records: int = CHUNK_RECORDS,
-                       attempts: int = MAX_ATTEMPTS, relist_days: int = RELIST_DAYS) -> CloudTrailPullSummary:
+                       attempts: int | None = None, relist_days: int = RELIST_DAYS) -> CloudTrailPullSummary:
     """Read the trail's delivery files in s3://bucket/prefix not read before into `store`."""
     accounts, regions = tuple(accounts), tuple(dict.fromkeys(regions))
     check_ids(org_id, accounts)

@@ -15,7 +15,7 @@ A scan denied LookupEvents, or still throttled after its retries, is a gap (grap
 record skipped `access_denied:`/`throttled:cloudtrail:LookupEvents`, its checkpoint left where it was,
 and the other scans go on.
 
-The same spacing, backoff and error lines serve the other API pullers (logs, describe, config).
+The same error lines (`pull_error`, `scan_gap`) serve the other API pullers (logs, describe, config).
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ DEFAULT_SOURCES: tuple[str, ...] = tuple(
 TRAILING_WINDOW = timedelta(minutes=15)
 HISTORY = timedelta(days=90)
 REQUESTS_PER_SECOND = 2.0
-MAX_ATTEMPTS = 6  # requests per page in all: botocore retries a throttled one 5 times
 PAGE_SIZE = 50
 THROTTLE_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
                             "RequestLimitExceeded", "LimitExceededException"})
@@ -149,8 +148,7 @@ def pull_lookup_events(accounts: Iterable[tuple[str, boto3.Session]], store: Sto
         for account, session in accounts:
             for region in session_regions(session, regions):
                 limiter = RateLimiter(REQUESTS_PER_SECOND, monotonic, sleep)
-                client = paced(pull_client(session, "cloudtrail", region, rate_limited=True,
-                                           max_attempts=MAX_ATTEMPTS), "LookupEvents", limiter)
+                client = paced(pull_client(session, "cloudtrail", region, rate_limited=True), "LookupEvents", limiter)
                 for source in sources:
                     _scan(run, objects, client, account, region, source, since, clock(), window, page_size)
     return PullSummary(**vars(run.result()), objects=objects, time=iso_time(clock()), gaps=run.gaps.as_list())

@@ -50,7 +50,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from graphgov.aws.clients import MAX_ATTEMPTS, count_retries, pull_client, retries
+from graphgov.aws.clients import configured_attempts, count_retries, pull_client, retries
 from graphgov.aws.pullers._gaps import PullRun
 from graphgov.aws.session import (
     ACCESS_DENIED_CODES,
@@ -150,13 +150,14 @@ class BucketReader:
     """One bucket, read through one S3 client into one LoadRun: listings and objects, retried and counted."""
 
     def __init__(self, session: boto3.Session, bucket: str, run: LoadRun, region: str | None = None,
-                 checkpoint_prefix: str = "s3", relist_days: int = RELIST_DAYS, attempts: int = MAX_ATTEMPTS,
+                 checkpoint_prefix: str = "s3", relist_days: int = RELIST_DAYS, attempts: int | None = None,
                  body_reads: int = BODY_READS) -> None:
         if relist_days < 0:
             raise PullError(f"relist days must be 0 or more, got {relist_days}")
         self.bucket, self.run, self.checkpoint_prefix = bucket, run, checkpoint_prefix
-        self.relist_days, self.attempts, self.body_reads = relist_days, attempts, body_reads
-        self.client = pull_client(session, "s3", region, max_attempts=attempts)
+        self.relist_days, self.body_reads = relist_days, body_reads
+        self.attempts = attempts or configured_attempts(session)
+        self.client = pull_client(session, "s3", region, max_attempts=self.attempts)
         self.objects: Counter = Counter(dict.fromkeys(OBJECT_COUNTS, 0))
         self.listings_denied = 0  # listings refused so far: a day after one is never checkpointed
 
@@ -361,7 +362,7 @@ def run_pull(store: Store, quarantine_path: Path, chunk_records: int,
 
 def pull_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
             layout: str = "firehose", since: date | None = None, region: str | None = None,
-            chunk_records: int = CHUNK_RECORDS, attempts: int = MAX_ATTEMPTS,
+            chunk_records: int = CHUNK_RECORDS, attempts: int | None = None,
             relist_days: int = RELIST_DAYS) -> PullSummary:
     """Read every log object under s3://bucket/prefix not read before; records go through the readers
     and loaders as `graphgov load` sends them (Bedrock invocation logs, Firehose output...)."""
