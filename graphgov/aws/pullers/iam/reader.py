@@ -43,17 +43,19 @@ RATE_LIMITED = frozenset({"iam", "organizations"})
 
 
 class Skipped(Exception):  # noqa: N818 - a control-flow signal
+    """A read AWS refused (denied) or whose object is gone: the object is skipped with `reason`."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
 class Failed(Exception):  # noqa: N818
-    pass
+    """Any other failed read: the object is quarantined with the error."""
 
 
-class Absent(Exception):  # noqa: N818 - the configuration is not set: a state, not an error
-    pass
+class Absent(Exception):  # noqa: N818
+    """The configuration asked for is not set: a state to record, not an error."""
 
 
 PARTS = ("account", "organization")  # what one pull reads: the account's own policies; the organisation's tree
