@@ -5,9 +5,10 @@ Retries are botocore's own (https://docs.aws.amazon.com/sdkref/latest/guide/feat
 jittered exponential backoff, under a retry quota), `adaptive` for the calls whose service limits
 requests per second and throttles beyond them, where a client-side token bucket slows every later
 call once AWS throttles one (CloudTrail LookupEvents, 2 per second per account and Region; CloudWatch
-Logs FilterLogEvents, a few per second per account and Region; the IAM and Organizations list calls
-of `pull iam`, whose quotas are account-wide and unpublished). Attempts are MAX_ATTEMPTS unless the
-caller or the user's AWS configuration (AWS_MAX_ATTEMPTS, a profile's `max_attempts`) says otherwise.
+Logs FilterLogEvents, under a per-account, per-Region requests-per-second quota; the IAM and
+Organizations list calls of `pull iam` and account fan-out, whose quotas are account-wide).
+Attempts are MAX_ATTEMPTS unless the caller or the user's AWS configuration (AWS_MAX_ATTEMPTS, a
+profile's `max_attempts`) says otherwise.
 A call that still fails after them raises as it would have without retries, and `retries(answer)`
 tells how many requests botocore repeated.
 
