@@ -134,3 +134,19 @@ def aws_calls() -> Iterator[set[tuple[str, str]]]:
         yield calls
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """botocore's backoff before each of its retries, as the attempt it follows, asked for and not waited:
+    a test of the retries, not of their waits (botocore draws them at random, up to 20 s)."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    asked: list[int] = []
+
+    def delay(_self: ExponentialBackoff, context: object) -> float:
+        asked.append(context.attempt_number)  # type: ignore[attr-defined]
+        return 0.0
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", delay)
+    return asked

@@ -9,6 +9,7 @@ builds from the same files on disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -19,12 +20,13 @@ from urllib.parse import unquote
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ResponseStreamingError
 from click.testing import CliRunner
 from graph_dump import dump
 
 import graphgov.aws.pullers.s3_objects as s3_objects
 from graphgov.aws.pullers.cloudtrail_s3 import AWS_CALLS, pull_cloudtrail_s3
-from graphgov.aws.pullers.s3_objects import Backoff, object_marker
+from graphgov.aws.pullers.s3_objects import BODY_READS, object_marker
 from graphgov.aws.session import PullError, aws_session
 from graphgov.cli.app import main
 from graphgov.generate import generate
@@ -113,7 +115,6 @@ def store_at(path: Path) -> EmbeddedStore:
 
 
 def pull(store: Any, tmp_path: Path, session: boto3.Session | None = None, **kwargs: Any) -> Any:
-    kwargs.setdefault("backoff", Backoff(sleep=lambda _: None))
     return pull_cloudtrail_s3(session or aws_session(), store, tmp_path / "q.jsonl", BUCKET, "trail", **kwargs)
 
 
@@ -391,30 +392,95 @@ def fail_first(times: int, code: str, status: int, calls: list[str]) -> Callable
     return hook
 
 
-def test_throttling_is_retried_with_backoff_and_nothing_is_lost(bucket, reference, tmp_path):
+def test_throttling_is_retried_by_botocore_and_nothing_is_lost(bucket, reference, tmp_path, backoffs):
     session = aws_session()
     gets: list[str] = []
     lists: list[str] = []
     session.events.register("before-send.s3.GetObject", fail_first(3, "SlowDown", 503, gets))
     session.events.register("before-send.s3.ListObjectsV2", fail_first(1, "ServiceUnavailable", 503, lists))
-    waits: list[float] = []
-    backoff = Backoff(sleep=waits.append, jitter=lambda: 1.0)
     store = store_at(tmp_path)
-    summary = pull(store, tmp_path, session, backoff=backoff)
-    assert summary.objects["retry"] == 4 and waits == [0.5, 0.5, 1.0, 2.0]  # the listing's, then one object's 3
+    summary = pull(store, tmp_path, session)
+    assert summary.objects["retry"] == 4 and backoffs == [1, 1, 2, 3]  # the listing's, then one object's 3
     assert len(gets) == FILES + 3
     assert {k: summary.as_dict()[k] for k in SUMMARY} == SUMMARY
     assert dump(store) == reference["dump"]
 
 
-def test_throttling_that_does_not_end_stops_the_pull_and_the_next_pull_completes(bucket, reference, tmp_path):
+def test_throttling_that_does_not_end_stops_the_pull_and_the_next_pull_completes(bucket, reference, tmp_path,
+                                                                                   backoffs):
     session = aws_session()
     gets: list[str] = []
     session.events.register("before-send.s3.GetObject", fail_first(10**6, "SlowDown", 503, gets))
     store = store_at(tmp_path)
     with pytest.raises(PullError, match=r"still failing after 3 attempts \(SlowDown\)"):
-        pull(store, tmp_path, session, backoff=Backoff(attempts=3, sleep=lambda _: None))
-    assert len(gets) == 3 and store.checkpoints == {}
+        pull(store, tmp_path, session, attempts=3)
+    assert len(gets) == 3 and backoffs == [1, 2] and store.checkpoints == {}
+    summary = pull(store, tmp_path)
+    assert {k: summary.as_dict()[k] for k in SUMMARY} == SUMMARY
+    assert dump(store) == reference["dump"]
+
+
+class BreakingBody:
+    """A GetObject body whose read breaks off after `after` bytes, as a connection reset mid-object does."""
+
+    def __init__(self, body: Any, after: int) -> None:
+        self.body, self.after, self.given = body, after, 0
+
+    def read(self, amount: int | None = None) -> bytes:
+        if self.given >= self.after:
+            raise ResponseStreamingError(error="Connection broken: IncompleteRead")
+        left = self.after - self.given
+        data = self.body.read(min(amount, left) if amount else left)
+        self.given += len(data)
+        return data
+
+    def close(self) -> None:
+        self.body.close()
+
+
+def break_bodies(session: boto3.Session, breaks: int, after: int) -> list[dict[str, Any]]:
+    """The bodies of the session's first `breaks` GetObject answers break off after `after` bytes; returns
+    each GetObject asked for, as its Key, Range and IfMatch."""
+    asked: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        asked.append({name: params.get(name) for name in ("Key", "Range", "IfMatch")})
+
+    def wrap(parsed: dict[str, Any], **_: Any) -> None:
+        if len(asked) <= breaks and "Body" in parsed:
+            parsed["Body"] = BreakingBody(parsed["Body"], after)
+
+    session.events.register("provide-client-params.s3.GetObject", record)
+    session.events.register("after-call.s3.GetObject", wrap)
+    return asked
+
+
+def test_a_body_broken_mid_read_is_read_on_from_the_byte_it_reached(bucket, reference, tmp_path):
+    session = aws_session()
+    asked = break_bodies(session, breaks=1, after=100)
+    store = store_at(tmp_path)
+    summary = pull(store, tmp_path, session)
+    key = asked[0]["Key"]
+    etag = f'"{hashlib.md5(bucket[key]).hexdigest()}"'  # noqa: S324 - S3's ETag of a single-part upload
+    assert asked[:2] == [{"Key": key, "Range": None, "IfMatch": None},
+                         {"Key": key, "Range": "bytes=100-", "IfMatch": etag}]  # the same object, from byte 100
+    assert len(asked) == FILES + 1 and summary.objects["retry"] == 1
+    assert {k: summary.as_dict()[k] for k in SUMMARY} == SUMMARY  # every record once: none lost, none twice
+    assert dump(store) == reference["dump"]
+
+
+def test_a_body_that_keeps_breaking_stops_the_pull_after_its_reads_and_the_next_pull_completes(
+        bucket, reference, tmp_path):
+    session = aws_session()
+    asked = break_bodies(session, breaks=10**6, after=100)
+    store = store_at(tmp_path)
+    with pytest.raises(PullError, match=rf"^cannot read s3://{BUCKET}/{PREFIX}AWSLogs/\S+: the body broke off "
+                                        rf"{BODY_READS} times, the last at byte 300: .*IncompleteRead"):
+        pull(store, tmp_path, session)
+    key = asked[0]["Key"]
+    assert BODY_READS == 3 and [(a["Key"], a["Range"]) for a in asked] == [
+        (key, None), (key, "bytes=100-"), (key, "bytes=200-")]
+    assert store.unseen([object_marker(BUCKET, key)]) == {object_marker(BUCKET, key)}  # not marked: read again
     summary = pull(store, tmp_path)
     assert {k: summary.as_dict()[k] for k in SUMMARY} == SUMMARY
     assert dump(store) == reference["dump"]

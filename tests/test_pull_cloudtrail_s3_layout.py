@@ -18,7 +18,6 @@ from click.testing import CliRunner
 from helpers import iam_guide_sts_records
 
 from graphgov.aws.pullers.cloudtrail_s3 import pull_cloudtrail_s3
-from graphgov.aws.pullers.s3_objects import Backoff
 from graphgov.aws.session import aws_session
 from graphgov.cli.app import main
 from graphgov.stores.embedded import EmbeddedStore
@@ -44,8 +43,7 @@ def bucket_with(*keys: str) -> None:
 
 def pull(tmp_path: Path, prefix: str = "trail", **kwargs: Any) -> Any:
     store = EmbeddedStore(tmp_path / "graph.json.gz")
-    return pull_cloudtrail_s3(aws_session(), store, tmp_path / "q.jsonl", BUCKET, prefix,
-                              backoff=Backoff(sleep=lambda _: None), **kwargs)
+    return pull_cloudtrail_s3(aws_session(), store, tmp_path / "q.jsonl", BUCKET, prefix, **kwargs)
 
 
 def nothing_read(summary: Any) -> tuple[int, int, int]:
@@ -144,8 +142,7 @@ def test_a_denied_listing_is_a_gap_not_a_missing_folder(moto, tmp_path):
     session = aws_session()
     session.events.register("before-send.s3.ListObjectsV2", lambda request, **_: AWSResponse(
         request.url, 403, {}, Raw()) if "prefix=trail/AWSLogs/" in unquote(request.url) else None)
-    summary = pull_cloudtrail_s3(session, EmbeddedStore(tmp_path / "g.json.gz"), tmp_path / "q.jsonl", BUCKET, "trail",
-                                 backoff=Backoff(sleep=lambda _: None))
+    summary = pull_cloudtrail_s3(session, EmbeddedStore(tmp_path / "g.json.gz"), tmp_path / "q.jsonl", BUCKET, "trail")
     assert summary.notes == []  # not "holds no AWSLogs/ folder": it could not be listed
     assert summary.gaps == [{"action": "s3:ListBucket", "how": "denied", "resource": f"s3://{BUCKET}/trail/AWSLogs/",
                              "count": 1, "unit": "folder"}]

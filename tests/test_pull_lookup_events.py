@@ -83,7 +83,8 @@ def _pull(server: Any, store: EmbeddedStore, tmp_path: Path, clock: FakeClock, m
                               **kwargs)
 
 
-def test_pages_throttling_and_rate_limit(fake_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_pages_throttling_and_rate_limit(fake_env, backoffs: list[int], tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch):
     clock = FakeClock()
     store = EmbeddedStore(tmp_path / "g.json.gz")
     with fake_cloudtrail(RECORDS, clock.monotonic, throttle_calls={2, 3, 7}) as server:
@@ -98,12 +99,12 @@ def test_pages_throttling_and_rate_limit(fake_env, tmp_path: Path, monkeypatch: 
     assert PER_SOURCE == {"kms.amazonaws.com": 51, "sts.amazonaws.com": 3, "sagemaker.amazonaws.com": 1,
                           "bedrock.amazonaws.com": 1}
     assert {(b["StartTime"], b["EndTime"]) for b in asked} == {(SINCE.timestamp(), NOW.timestamp())}
-    # throttled calls retried after 0.5 s, then 1 s (two in a row), then 0.5 s; nothing lost
+    # throttled calls retried by botocore (backing off after attempt 1, then 2: two in a row, then 1); nothing lost
     assert [r.throttled for r in server.requests][:8] == [False, True, True, False, False, False, True, False]
-    assert clock.slept[:2] == [0.5, 0.5]  # the rate limit, then the first backoff
+    assert backoffs == [1, 2, 1]
     times = [r.time for r in server.requests]
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) == 0.5  # never more than 2 requests/s
-    assert times[3] - times[2] == 1.0  # the second retry in a row waited twice as long
+    assert times == [1000.0 + 0.5 * n for n in range(len(times))]  # 2 requests/s exactly, botocore's retries too
+    assert set(clock.slept) == {0.5}
     assert dict(summary.objects) == {"event": 56, "page": 12, "throttled": 3}
 
     # exactly what loading the same records from a file loads: no event lost or twice
@@ -140,14 +141,15 @@ def test_rerun_reads_only_the_trailing_window(fake_env, tmp_path: Path, monkeypa
 
 
 def test_throttled_beyond_retries_is_a_gap_the_other_scans_go_on_and_rerun_loses_nothing(
-        fake_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        fake_env, backoffs: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     store = EmbeddedStore(tmp_path / "g.json.gz")
     clock = FakeClock()
     # the kms scan's first page is served, then every attempt at its second page is throttled
     with fake_cloudtrail(RECORDS, clock.monotonic, throttle_calls=set(range(4, 10))) as server:
         first = _pull(server, store, tmp_path, clock, monkeypatch, page_size=50)
-        last = clock.slept.index(8.0)
-        assert clock.slept[last - 4:last + 1] == [0.5, 1.0, 2.0, 4.0, 8.0]  # five backoffs, six attempts, a gap
+        assert [r.throttled for r in server.requests][3:10] == [True] * 6 + [False]  # six attempts, then a gap
+        assert backoffs == [1, 2, 3, 4, 5]  # five backoffs between them
+        assert first.objects["throttled"] == 5  # the requests repeated
         assert first.gaps == [{"action": "cloudtrail:LookupEvents", "how": "throttled out",
                                "resource": f"lookup-events:{ACCOUNT}:{REGION}:kms.amazonaws.com", "count": 1,
                                "unit": "scan"}]
@@ -191,9 +193,9 @@ def test_command_against_the_fake_server(moto: str, aws_calls: set, tmp_path: Pa
     assert aws_calls == {("sts", "GetCallerIdentity"), ("cloudtrail", "LookupEvents")}
 
 
-def test_command_exits_3_on_a_scan_throttled_out_and_0_with_allow_partial(moto: str, tmp_path: Path,
+def test_command_exits_3_on_a_scan_throttled_out_and_0_with_allow_partial(moto: str, backoffs: list[int],
+                                                                          tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(lookup_events, "BACKOFF_SECONDS", 0.0)  # the retries, not their waits, are under test
     monkeypatch.setattr(lookup_events, "REQUESTS_PER_SECOND", 1000.0)
     args = ["pull", "lookup-events", "--since", "2014-01-01", "--event-source", "sagemaker.amazonaws.com",
             "--event-source", "bedrock.amazonaws.com", "--quarantine", str(tmp_path / "q.jsonl")]

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from graph_dump import dump
 
-from graphgov.aws.pullers.s3_objects import AWS_CALLS, Backoff, object_marker, pull_s3
+from graphgov.aws.pullers.s3_objects import AWS_CALLS, object_marker, pull_s3
 from graphgov.aws.session import aws_session
 from graphgov.cli.app import main
 from graphgov.generate import generate
@@ -107,8 +107,7 @@ def firehose(moto: str, generated: Path) -> dict[str, Any]:
 
 
 def pull(store: Any, tmp_path: Path, layout: str, prefix: str, **kwargs: Any) -> Any:
-    return pull_s3(aws_session(), store, tmp_path / "q.jsonl", BUCKET, prefix, layout,
-                   backoff=Backoff(sleep=lambda _: None), **kwargs)
+    return pull_s3(aws_session(), store, tmp_path / "q.jsonl", BUCKET, prefix, layout, **kwargs)
 
 
 def test_firehose_concatenated_gzip_members_and_control_messages(firehose, tmp_path, aws_calls):

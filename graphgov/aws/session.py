@@ -149,8 +149,10 @@ def account_sessions(base: boto3.Session, role_arn: str | None = None, assume_ro
     the role of that name in each account listed (`accounts`), or in every ACTIVE member account of
     the organisation (organizations:ListAccounts, from the management or a delegated account).
     """
+    from graphgov.aws.clients import client  # not at the top: graphgov.aws.clients imports this module
+
     try:  # STS answers in every Region; a missing Region is the puller's to report, with its own advice
-        sts = base.client("sts", region_name=base.region_name or "us-east-1")
+        sts = client(base, "sts", base.region_name or "us-east-1")
         if role_arn:
             yield role_arn.split(":")[4], _assumed(base, sts, role_arn, external_id)
             return
@@ -160,7 +162,7 @@ def account_sessions(base: boto3.Session, role_arn: str | None = None, assume_ro
         partition = sts.get_caller_identity()["Arn"].split(":")[1]
         targets = list(accounts) or [
             account["Id"]
-            for page in base.client("organizations", region_name=base.region_name or "us-east-1")
+            for page in client(base, "organizations", base.region_name or "us-east-1", rate_limited=True)
             .get_paginator("list_accounts").paginate()
             for account in page["Accounts"] if account.get("Status", "ACTIVE") == "ACTIVE"]
     except (BotoCoreError, ClientError) as exc:

@@ -40,6 +40,7 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from graphgov.aws.clients import client
 from graphgov.aws.pullers.sqs import queue_region
 from graphgov.aws.session import error_code, error_message
 
@@ -47,6 +48,7 @@ QUEUE_TARGET_ID = "graphgov-queue"
 FORWARD_TARGET_ID = "graphgov-forward"
 QUEUE_POLICY_SID = "GraphgovEventBridgeSend"
 FILTER_NAME = "graphgov"
+SETUP_AGENT = "graphgov-setup"  # the user agent of setup's calls, told apart from the pullers' in CloudTrail
 # The services whose CloudTrail events loaders.cloudtrail turns into graph facts.
 CLOUDTRAIL_SOURCES = ("aws.bedrock", "aws.iam", "aws.kms", "aws.organizations", "aws.s3", "aws.sagemaker",
                       "aws.sts")
@@ -93,7 +95,7 @@ class Rule:
 
 def _read(session: boto3.Session, service: str, region: str | None, operation: str, **params: Any) -> dict:
     try:
-        response = getattr(session.client(service, region_name=region), xform_name(operation))(**params)
+        response = getattr(client(session, service, region, user_agent=SETUP_AGENT), xform_name(operation))(**params)
     except ClientError as exc:
         raise SetupError(f"{service}:{operation} failed: {error_code(exc) or 'error'}: "
                          f"{error_message(exc)}") from None
@@ -257,9 +259,9 @@ def apply_plan(session: boto3.Session, calls: Iterable[Call]) -> list[dict[str, 
     """Make the calls in order; a Lambda permission that is already there counts as made."""
     done = []
     for call in calls:
-        client = session.client(call.service, region_name=call.region)
+        made = client(session, call.service, call.region, user_agent=SETUP_AGENT)
         try:
-            getattr(client, xform_name(call.operation))(**call.params)
+            getattr(made, xform_name(call.operation))(**call.params)
             outcome = "done"
         except ClientError as exc:
             code = (exc.response.get("Error") or {}).get("Code")

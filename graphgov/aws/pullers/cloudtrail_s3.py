@@ -33,7 +33,7 @@ from typing import Any
 import boto3
 
 from graphgov.aws.pullers.s3_objects import AWS_CALLS as S3_CALLS
-from graphgov.aws.pullers.s3_objects import RELIST_DAYS, Backoff, BucketReader, folder, run_pull
+from graphgov.aws.pullers.s3_objects import RELIST_DAYS, BucketReader, folder, run_pull
 from graphgov.aws.session import PullError, PullSummary
 from graphgov.ingest.pipeline import CHUNK_RECORDS, LoadRun
 from graphgov.stores.base import Store
@@ -137,7 +137,7 @@ def check_ids(org_id: str | None, accounts: Iterable[str]) -> None:
 def pull_cloudtrail_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
                        org_id: str | None = None, accounts: Iterable[str] = (), regions: Iterable[str] = (),
                        since: date | None = None, region: str | None = None, chunk_records: int = CHUNK_RECORDS,
-                       backoff: Backoff | None = None, relist_days: int = RELIST_DAYS) -> CloudTrailPullSummary:
+                       attempts: int | None = None, relist_days: int = RELIST_DAYS) -> CloudTrailPullSummary:
     """Read the trail's delivery files in s3://bucket/prefix not read before into `store`."""
     accounts, regions = tuple(accounts), tuple(dict.fromkeys(regions))
     check_ids(org_id, accounts)
@@ -145,8 +145,8 @@ def pull_cloudtrail_s3(session: boto3.Session, store: Store, quarantine_path: Pa
     notes: list[str] = []
 
     def body(run: LoadRun) -> Counter:
-        reader = BucketReader(session, bucket, run, backoff or Backoff(), region, checkpoint_prefix=CHECKPOINT_PREFIX,
-                              relist_days=relist_days)
+        reader = BucketReader(session, bucket, run, region, checkpoint_prefix=CHECKPOINT_PREFIX,
+                              relist_days=relist_days, attempts=attempts)
         for account_folder in account_folders(reader, f"{folder(prefix)}AWSLogs/", org_id, accounts, notes):
             trail = f"{account_folder}CloudTrail/"
             denied = reader.listings_denied

@@ -30,8 +30,9 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
+from graphgov.aws.clients import pull_client
 from graphgov.aws.pullers.describe import failed_record
-from graphgov.aws.pullers.lookup_events import ACCOUNT_CALLS, api_client, pull_error, session_regions
+from graphgov.aws.pullers.lookup_events import ACCOUNT_CALLS, pull_error, session_regions
 from graphgov.aws.session import Clock, PullError, PullSummary, error_code, iso_time, pull_run, utc_now
 from graphgov.core import ids
 from graphgov.core.delta import EdgeRow, GraphDelta, NodeRow
@@ -226,7 +227,7 @@ class _Snapshot:
 
     def client(self, service: str, region: str) -> BaseClient:
         if (service, region) not in self.clients:
-            self.clients[(service, region)] = api_client(self.session, service, region)
+            self.clients[(service, region)] = pull_client(self.session, service, region)
         return self.clients[(service, region)]
 
     def call(self, client: BaseClient, operation: str, absent: str | None = None, **params: Any) -> Any:

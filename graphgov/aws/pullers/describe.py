@@ -25,7 +25,8 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from graphgov.aws.pullers.lookup_events import ACCOUNT_CALLS, api_client, pull_error
+from graphgov.aws.clients import pull_client
+from graphgov.aws.pullers.lookup_events import ACCOUNT_CALLS, pull_error
 from graphgov.aws.session import (
     ACCESS_DENIED_CODES,
     CREDENTIAL_CODES,
@@ -145,7 +146,7 @@ class _Describer:
         self.objects[kind] += 1
         client = self.clients.get((arn.account, service, arn.region))
         if client is None:
-            client = self.clients[(arn.account, service, arn.region)] = api_client(session, service, arn.region)
+            client = self.clients[(arn.account, service, arn.region)] = pull_client(session, service, arn.region)
         try:
             response = getattr(client, operation)(**params)
         except ClientError as exc:

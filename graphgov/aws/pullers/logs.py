@@ -5,7 +5,9 @@ CloudWatch Logs minutes after the call), so each scan starts a trailing window b
 time seen last (the checkpoint, per account, Region and log group) and de-duplicates what it reads
 again: by CloudWatch's event id (each read event is marked done, written with its records) and, for
 CloudTrail records, by eventID (the same record may also have come from S3 or event history). Pages may
-be partial or empty while a nextToken is still returned: the scan follows tokens until there is none.
+be partial or empty while a nextToken is still returned: the scan (botocore's paginator) follows tokens until
+there is none. FilterLogEvents has a per-account, per-Region request rate quota: its client retries in
+botocore's adaptive mode (graphgov.aws.clients).
 
 Each message goes through the readers (`unwrap`), so CloudTrail records, Bedrock invocation logs and
 lines that are not JSON are told apart exactly as in a subscription payload. A failure (an expired
@@ -33,11 +35,11 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
+from graphgov.aws.clients import pull_client
 from graphgov.aws.pullers._gaps import PullRun
 from graphgov.aws.pullers.config import log_group_arn
 from graphgov.aws.pullers.lookup_events import (
     ACCOUNT_CALLS,
-    api_client,
     parse_checkpoint,
     pull_error,
     scan_gap,
@@ -107,7 +109,7 @@ def pull_logs(accounts: Iterable[tuple[str, boto3.Session]], store: Store, quara
     with pull_run(store, quarantine_path) as run:
         for account, session in accounts:
             for region in session_regions(session, regions):
-                client = api_client(session, "logs", region)
+                client = pull_client(session, "logs", region, rate_limited=True)
                 for group in groups:
                     scan = _Scan(run, objects, client, account, region, group, filter_pattern, page_size)
                     scan.read(since, window, lookbehind, outside)
@@ -131,26 +133,19 @@ class _Scan:
 
     def pages(self, **params: Any) -> Iterator[dict[str, Any]]:
         """The pages of one query, following nextToken; a gap (denied, throttled out) ends it early."""
-        params = {**self.base, **params}
-        while True:
-            try:
-                page = self.client.filter_log_events(**params)
-            except ClientError as exc:
-                gap = scan_gap(exc)
-                if gap is None:
-                    raise pull_error(exc, self.what) from None
-                partition = ids.partition_of_region(self.region)
-                self.objects["group_incomplete"] += 1
-                self.run.add_raw(RawRecord(None, None, log_group_arn(partition, self.region, self.account, self.group),
-                                           skip=f"{gap}:logs:FilterLogEvents"))
-                raise _Gap() from None
-            except BotoCoreError as exc:
+        try:
+            yield from self.client.get_paginator("filter_log_events").paginate(**self.base, **params)
+        except ClientError as exc:
+            gap = scan_gap(exc)
+            if gap is None:
                 raise pull_error(exc, self.what) from None
-            yield page
-            token = page.get("nextToken")
-            if not token:
-                return
-            params["nextToken"] = token
+            partition = ids.partition_of_region(self.region)
+            self.objects["group_incomplete"] += 1
+            self.run.add_raw(RawRecord(None, None, log_group_arn(partition, self.region, self.account, self.group),
+                                       skip=f"{gap}:logs:FilterLogEvents"))
+            raise _Gap() from None
+        except BotoCoreError as exc:
+            raise pull_error(exc, self.what) from None
 
     def read(self, since: datetime | None, window: timedelta, lookbehind: timedelta, outside: _Outside) -> None:
         name = checkpoint_name(self.account, self.region, self.group)

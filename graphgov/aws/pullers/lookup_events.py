@@ -1,9 +1,10 @@
 """`graphgov pull lookup-events`: CloudTrail event history (LookupEvents), for accounts without a trail to read.
 
 LookupEvents takes one lookup attribute per call, so each event source is its own scan (newest events
-first, paginated). The API allows 2 requests per second per account and Region: calls are spaced
-client-side to that rate, and a ThrottlingException is retried with exponential backoff (botocore's own
-retries are off for this client, so every attempt passes the rate limiter and none is hidden).
+first, paginated). The API allows 2 requests per second per account and Region: every request (each
+of botocore's retries too) is spaced client-side to that rate by `RateLimiter`, hooked on the client's
+`before-send`; a ThrottlingException is retried by botocore's adaptive mode (graphgov.aws.clients), and
+the summary counts the repeated requests (`throttled`).
 
 Position: the last event time seen per (account, Region, source), written with the events it covers.
 Events reach LookupEvents up to ~15 minutes late, so the next scan starts a trailing window before that
@@ -14,7 +15,7 @@ A scan denied LookupEvents, or still throttled after its retries, is a gap (grap
 record skipped `access_denied:`/`throttled:cloudtrail:LookupEvents`, its checkpoint left where it was,
 and the other scans go on.
 
-The same spacing, backoff and error lines serve the other API pullers (logs, describe, config).
+The same error lines (`pull_error`, `scan_gap`) serve the other API pullers (logs, describe, config).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from graphgov.aws.clients import count_retries, pull_client
 from graphgov.aws.session import (
     ACCESS_DENIED_CODES,
     CREDENTIAL_CODES,
@@ -47,8 +48,6 @@ from graphgov.ingest.pipeline import LoadRun
 from graphgov.ingest.readers import RawRecord, unwrap
 from graphgov.stores.base import Store
 
-T = TypeVar("T")
-
 # What `account_sessions` may call for the command (the caller's identity, a role, the organisation).
 ACCOUNT_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("sts", "GetCallerIdentity"), ("sts", "AssumeRole"), ("organizations", "ListAccounts"),
@@ -60,8 +59,6 @@ DEFAULT_SOURCES: tuple[str, ...] = tuple(
 TRAILING_WINDOW = timedelta(minutes=15)
 HISTORY = timedelta(days=90)
 REQUESTS_PER_SECOND = 2.0
-MAX_ATTEMPTS = 6
-BACKOFF_SECONDS = 0.5  # the first retry's wait, doubled for each further one
 PAGE_SIZE = 50
 THROTTLE_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
                             "RequestLimitExceeded", "LimitExceededException"})
@@ -107,29 +104,16 @@ def scan_gap(exc: ClientError) -> str | None:
     return None
 
 
-def with_backoff(call: Callable[[], T], limiter: RateLimiter, sleep: Callable[[float], None],
-                 on_throttle: Callable[[], None] = lambda: None, attempts: int = MAX_ATTEMPTS) -> T:
-    """`call()` after the limiter allows it, retried with exponential backoff while AWS throttles."""
-    for attempt in range(attempts):
-        limiter.wait()
-        try:
-            return call()
-        except ClientError as exc:
-            if error_code(exc) not in THROTTLE_CODES or attempt == attempts - 1:
-                raise
-            on_throttle()
-            sleep(BACKOFF_SECONDS * 2 ** attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+def api_client(session: boto3.Session, service: str, region: str, rate_limited: bool = False) -> BaseClient:
+    """A puller's client (graphgov.aws.clients): botocore's standard retries, adaptive when `rate_limited`."""
+    return pull_client(session, service, region, rate_limited=rate_limited)
 
 
-def api_client(session: boto3.Session, service: str, region: str, own_retries: bool = False) -> BaseClient:
-    """A client of the standard configuration; `own_retries` turns botocore's retries off (we retry)."""
-    retries = {"total_max_attempts": 1} if own_retries else {"mode": "standard"}
-    try:
-        return session.client(service, region_name=region,
-                              config=Config(user_agent_extra="graphgov-pull", retries=retries))
-    except BotoCoreError as exc:
-        raise PullError(f"cannot create the AWS {service} client: {exc}") from None
+def paced(client: BaseClient, operation: str, limiter: RateLimiter) -> BaseClient:
+    """`client` with every request of `operation` (botocore's retries too) let through `limiter` first."""
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-send.{service}.{operation}", lambda **_: limiter.wait())
+    return client
 
 
 def session_regions(session: boto3.Session, regions: Iterable[str]) -> list[str]:
@@ -163,56 +147,45 @@ def pull_lookup_events(accounts: Iterable[tuple[str, boto3.Session]], store: Sto
     with pull_run(store, quarantine_path) as run:
         for account, session in accounts:
             for region in session_regions(session, regions):
-                client = api_client(session, "cloudtrail", region, own_retries=True)
                 limiter = RateLimiter(REQUESTS_PER_SECOND, monotonic, sleep)
+                client = paced(pull_client(session, "cloudtrail", region, rate_limited=True), "LookupEvents", limiter)
                 for source in sources:
-                    _scan(run, objects, client, limiter, sleep, account, region, source, since, clock(),
-                          window, page_size)
+                    _scan(run, objects, client, account, region, source, since, clock(), window, page_size)
     return PullSummary(**vars(run.result()), objects=objects, time=iso_time(clock()), gaps=run.gaps.as_list())
 
 
-def _scan(run: LoadRun, objects: Counter, client: BaseClient, limiter: RateLimiter, sleep: Callable[[float], None],
-          account: str, region: str, source: str, since: datetime | None, end: datetime, window: timedelta,
-          page_size: int) -> None:
+def _scan(run: LoadRun, objects: Counter, client: BaseClient, account: str, region: str, source: str,
+          since: datetime | None, end: datetime, window: timedelta, page_size: int) -> None:
     name = checkpoint_name(account, region, source)
     saved = run.store.checkpoint(name)
     start = since or (parse_checkpoint(saved) - window if saved else end - HISTORY)
     params: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": source}],
                               "StartTime": start, "EndTime": end, "MaxResults": page_size}
     newest: datetime | None = None
-    page_number = 0
     what = f"CloudTrail LookupEvents ({source}, account {account}, {region})"
-
-    def throttled() -> None:
-        objects["throttled"] += 1
-
-    while True:
-        try:
-            page = with_backoff(lambda: client.lookup_events(**params), limiter, sleep, throttled)
-        except ClientError as exc:
-            gap = scan_gap(exc)
-            if gap is None:
-                raise pull_error(exc, what) from None
-            # a gap, not a stop: the scan's position stays where it was, the other scans go on
-            objects["scan_incomplete"] += 1
-            run.add_raw(RawRecord(None, None, f"lookup-events:{account}:{region}:{source}",
-                                  skip=f"{gap}:cloudtrail:LookupEvents"))
-            return
-        except BotoCoreError as exc:
+    try:
+        for page_number, page in enumerate(client.get_paginator("lookup_events").paginate(**params)):
+            count_retries(objects, "throttled", page)
+            objects["page"] += 1
+            for index, event in enumerate(page.get("Events") or ()):
+                objects["event"] += 1
+                moment = event.get("EventTime")
+                if isinstance(moment, datetime):
+                    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+                    newest = moment if newest is None or moment > newest else newest
+                for raw in unwrap(event, f"lookup-events:{account}:{region}:{source}:page{page_number}[{index}]"):
+                    run.add_raw(raw)
+    except ClientError as exc:
+        count_retries(objects, "throttled", exc.response)
+        gap = scan_gap(exc)
+        if gap is None:
             raise pull_error(exc, what) from None
-        objects["page"] += 1
-        for index, event in enumerate(page.get("Events") or ()):
-            objects["event"] += 1
-            moment = event.get("EventTime")
-            if isinstance(moment, datetime):
-                moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-                newest = moment if newest is None or moment > newest else newest
-            for raw in unwrap(event, f"lookup-events:{account}:{region}:{source}:page{page_number}[{index}]"):
-                run.add_raw(raw)
-        page_number += 1
-        token = page.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
+        # a gap, not a stop: the scan's position stays where it was, the other scans go on
+        objects["scan_incomplete"] += 1
+        run.add_raw(RawRecord(None, None, f"lookup-events:{account}:{region}:{source}",
+                              skip=f"{gap}:cloudtrail:LookupEvents"))
+        return
+    except BotoCoreError as exc:
+        raise pull_error(exc, what) from None
     if newest is not None:  # nothing seen: the old position stands
         run.set_checkpoint(name, iso_time(newest))

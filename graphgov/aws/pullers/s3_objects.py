@@ -17,40 +17,40 @@ Exactly once, and nothing lost:
 - A chunk written without its markers (a crash between them) is harmless: the objects are read again
   and their records are skipped as duplicates (their evidence keys were written with them).
 
-Failures: S3 throttling (SlowDown, 503) and other transient errors are retried with exponential
-backoff (`Backoff`, botocore's own retries off so there is one retry policy); retries are counted. An
-object deleted between the listing and the read is accounted as one record skipped `gone:s3:GetObject`
-and marked read (it is gone: reading it again can only fail again). An object the caller may not read
-is skipped `access_denied:s3:GetObject` and not marked, and a folder it may not list is one record
-skipped `access_denied:s3:ListObjectsV2`: both are gaps (graphgov.aws.pullers._gaps), and the stream's
-checkpoint does not move past their day, so every later pull lists that day again and reports the gap
-until the caller may read it (then the pull reads it). Anything else (a listing refused, retries exhausted, a stream
-broken mid-object) stops the pull with a PullError: what was written is consistent, the next pull resumes.
+Failures: S3 throttling (SlowDown, 503) and other transient errors are retried by botocore's standard mode
+(graphgov.aws.clients, `attempts` requests in all); the repeated requests are counted. A body whose read
+breaks mid-stream is read on from the byte it reached (`resuming_body`, the one retry botocore cannot make),
+at most BODY_READS times. An object deleted between the listing and the read is accounted as one record
+skipped `gone:s3:GetObject` and marked read (it is gone: reading it again can only fail again). An object the
+caller may not read is skipped `access_denied:s3:GetObject` and not marked, and a folder it may not list is
+one record skipped `access_denied:s3:ListObjectsV2`: both are gaps (graphgov.aws.pullers._gaps), and the
+stream's checkpoint does not move past their day, so every later pull lists that day again and reports the gap
+until the caller may read it (then the pull reads it). Anything else (a listing refused, retries exhausted, a
+body still breaking after its re-reads) stops the pull with a PullError: what was written is consistent, the
+next pull resumes.
 
 The summary's `objects` counts: `s3_object` objects read (also the summary's `files`),
 `s3_object_already_read` listed but marked before (not read), `s3_object_gone`, `s3_object_denied`,
 `s3_object_ignored` (folder placeholders, Bedrock's permission check object), `list_page` listing
-pages requested (delimiter listings included) and `retry` requests repeated after a transient error.
+pages requested (delimiter listings included) and `retry` requests repeated after a transient error
+(botocore's retries, and the ranged GetObject of each resumed body).
 """
 
 from __future__ import annotations
 
 import io
-import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
+from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from graphgov.aws.clients import configured_attempts, count_retries, pull_client, retries
 from graphgov.aws.pullers._gaps import PullRun
 from graphgov.aws.session import (
     ACCESS_DENIED_CODES,
@@ -68,6 +68,8 @@ AWS_CALLS: frozenset[tuple[str, str]] = frozenset({("s3", "ListObjectsV2"), ("s3
 LAYOUTS = ("bedrock-invocation", "firehose")
 MAX_DEPTH = 8
 RELIST_DAYS = 1  # days before a stream's checkpoint listed again for files delivered after their day
+BODY_READS = 3  # reads of one object's body in all: the first, then two resumed where it broke off
+# What botocore's standard mode retries among S3's answers: a call still failing with one of these ran out of attempts.
 RETRY_CODES = frozenset({
     "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
     "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed",
@@ -88,22 +90,6 @@ def folder(prefix: str | None) -> str:
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """How transient S3 errors are retried: `attempts` requests in all, waiting about base * 2^n
-    (capped, with jitter so many pullers do not retry in step) between them."""
-
-    attempts: int = 6
-    base: float = 0.5
-    cap: float = 20.0
-    sleep: Callable[[float], None] = time.sleep
-    jitter: Callable[[], float] = field(default=random.random)
-
-    def delay(self, retry: int) -> float:
-        """The wait before retry number `retry` (1, 2, ...): between half and all of base * 2^(retry-1)."""
-        return min(self.cap, self.base * 2 ** (retry - 1)) * (0.5 + self.jitter() / 2)
-
-
 class _Gone(Exception):  # noqa: N818 - control-flow signals
     pass
 
@@ -116,91 +102,118 @@ class _Broken(Exception):  # noqa: N818 - not an OSError, so the readers cannot 
     pass
 
 
-class _Body(io.RawIOBase):
-    """An object's body as a raw stream whose network failures stay failures: the readers turn an
-    OSError into a quarantined record, which for a broken connection would lose the object's records."""
+def resuming_body(body: Any, reopen: Callable[[int], Any], reads: int = BODY_READS,
+                  on_resume: Callable[[], None] = lambda: None) -> io.RawIOBase:
+    """An object's body as a raw stream that survives a connection broken mid-read: the one retry botocore
+    cannot make, since the call itself had answered (IncompleteRead, ResponseStreamingError, a read
+    timeout). A broken read asks `reopen(offset)` for the body from the byte it reached (a ranged
+    GetObject of the same ETag), so the readers see every byte once; after `reads` breaks it raises
+    _Broken, which the readers cannot take for bad content (an OSError would be quarantined as such)."""
+    return _ResumingBody(body, reopen, reads, on_resume)
 
-    def __init__(self, body: Any) -> None:
+
+class _ResumingBody(io.RawIOBase):
+    """resuming_body's stream: the byte offset reached, the breaks so far."""
+
+    def __init__(self, body: Any, reopen: Callable[[int], Any], reads: int, on_resume: Callable[[], None]) -> None:
         super().__init__()
-        self.body = body
+        self.body, self.reopen, self.reads, self.on_resume = body, reopen, reads, on_resume
+        self.offset = 0
+        self.breaks = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        try:
-            data = self.body.read(len(buffer))
-        except (BotoCoreError, OSError) as exc:
-            raise _Broken(str(exc)) from exc
+        while True:
+            try:
+                data = self.body.read(len(buffer))
+                break
+            except (BotoCoreError, OSError) as exc:
+                self.breaks += 1
+                if self.breaks >= self.reads:
+                    raise _Broken(f"the body broke off {self.breaks} times, the last at byte {self.offset}: "
+                                  f"{exc}") from exc
+                self.body.close()
+                self.on_resume()
+                self.body = self.reopen(self.offset)
         buffer[:len(data)] = data
+        self.offset += len(data)
         return len(data)
+
+    def close(self) -> None:
+        self.body.close()
+        super().close()
 
 
 class BucketReader:
     """One bucket, read through one S3 client into one LoadRun: listings and objects, retried and counted."""
 
-    def __init__(self, session: boto3.Session, bucket: str, run: LoadRun, backoff: Backoff,
-                 region: str | None = None, checkpoint_prefix: str = "s3", relist_days: int = RELIST_DAYS) -> None:
+    def __init__(self, session: boto3.Session, bucket: str, run: LoadRun, region: str | None = None,
+                 checkpoint_prefix: str = "s3", relist_days: int = RELIST_DAYS, attempts: int | None = None,
+                 body_reads: int = BODY_READS) -> None:
         if relist_days < 0:
             raise PullError(f"relist days must be 0 or more, got {relist_days}")
-        self.bucket, self.run, self.backoff, self.checkpoint_prefix = bucket, run, backoff, checkpoint_prefix
-        self.relist_days = relist_days
-        try:  # one retry policy (ours, counted and testable): botocore's retries are switched off
-            self.client = session.client("s3", region_name=region, config=Config(
-                retries={"total_max_attempts": 1}, user_agent_extra="graphgov-pull"))
-        except BotoCoreError as exc:
-            raise PullError(f"cannot create the AWS s3 client: {exc}") from None
+        self.bucket, self.run, self.checkpoint_prefix = bucket, run, checkpoint_prefix
+        self.relist_days, self.body_reads = relist_days, body_reads
+        self.attempts = attempts or configured_attempts(session)
+        self.client = pull_client(session, "s3", region, max_attempts=self.attempts)
         self.objects: Counter = Counter(dict.fromkeys(OBJECT_COUNTS, 0))
         self.listings_denied = 0  # listings refused so far: a day after one is never checkpointed
 
     # --- requests -----------------------------------------------------------------------------------
 
+    @contextmanager
+    def _request(self, operation: str, where: str) -> Iterator[None]:
+        """S3's failures of one request (botocore's retries done) as the walk's signals: _Gone, _Denied, PullError."""
+        try:
+            yield
+        except ClientError as exc:
+            count_retries(self.objects, "retry", exc.response)
+            code = error_code(exc)
+            status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+            if code in ("NoSuchKey", "404") and operation == "get_object":
+                raise _Gone() from None
+            if code in ACCESS_DENIED_CODES and operation in ("get_object", "list_objects_v2"):
+                raise _Denied() from None
+            if code in CREDENTIAL_CODES:
+                raise PullError(f"AWS refused the credentials ({code}): {error_message(exc)}") from None
+            if code not in RETRY_CODES and status not in RETRY_STATUS:
+                raise PullError(f"cannot read {where}: {code or status}: {error_message(exc)}") from None
+            raise PullError(f"cannot read {where}: still failing after {retries(exc.response) + 1} attempts "
+                            f"({code or status})") from None
+        except (BotoConnectionError, HTTPClientError) as exc:  # endpoint unreachable, connection reset, timeouts
+            raise PullError(f"cannot read {where}: still failing after {self.attempts} attempts ({exc})") from None
+        except BotoCoreError as exc:
+            raise PullError(f"cannot read {where}: {exc}") from None
+
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        where = f"s3://{self.bucket}/{params.get('Key', params.get('Prefix', ''))}"
-        for attempt in range(1, self.backoff.attempts + 1):
-            try:
-                return getattr(self.client, operation)(**params)
-            except ClientError as exc:
-                code = error_code(exc)
-                status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-                if code in ("NoSuchKey", "404") and operation == "get_object":
-                    raise _Gone() from None
-                if code in ACCESS_DENIED_CODES and operation in ("get_object", "list_objects_v2"):
-                    raise _Denied() from None
-                if code in CREDENTIAL_CODES:
-                    raise PullError(f"AWS refused the credentials ({code}): {error_message(exc)}") from None
-                if code not in RETRY_CODES and status not in RETRY_STATUS:
-                    raise PullError(f"cannot read {where}: {code or status}: {error_message(exc)}") from None
-                failure = f"{code or status}"
-            except (BotoConnectionError, HTTPClientError) as exc:  # endpoint unreachable, connection reset, timeouts
-                failure = str(exc)
-            except BotoCoreError as exc:
-                raise PullError(f"cannot read {where}: {exc}") from None
-            if attempt == self.backoff.attempts:
-                raise PullError(f"cannot read {where}: still failing after {attempt} attempts ({failure})")
-            self.objects["retry"] += 1
-            self.backoff.sleep(self.backoff.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        with self._request(operation, f"s3://{self.bucket}/{params.get('Key', params.get('Prefix', ''))}"):
+            answer = getattr(self.client, operation)(**params)
+        count_retries(self.objects, "retry", answer)
+        return answer
 
     def pages(self, prefix: str, delimiter: bool = False) -> Iterator[dict[str, Any]]:
-        """ListObjectsV2 pages under `prefix`, each request retried on its own."""
+        """ListObjectsV2 pages under `prefix` (botocore's paginator, each request retried on its own)."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if delimiter:
             params["Delimiter"] = "/"
+        listing = iter(self.client.get_paginator("list_objects_v2").paginate(**params))
         while True:
             try:
-                page = self._call("list_objects_v2", **params)
+                with self._request("list_objects_v2", f"s3://{self.bucket}/{prefix}"):
+                    page = next(listing, None)
             except _Denied:  # a gap: the folder's objects are unknown, the walk goes on elsewhere
                 self.listings_denied += 1
                 self.objects["list_denied"] += 1
                 self.run.add_raw(RawRecord(None, None, f"s3://{self.bucket}/{prefix}",
                                            skip="access_denied:s3:ListObjectsV2"))
                 return
+            if page is None:
+                return
+            count_retries(self.objects, "retry", page)
             self.objects["list_page"] += 1
             yield page
-            if not page.get("IsTruncated"):
-                return
-            params["ContinuationToken"] = page["NextContinuationToken"]
 
     def level(self, prefix: str) -> tuple[list[str], list[dict[str, Any]]]:
         """The child folder names and the objects directly under `prefix`."""
@@ -246,11 +259,22 @@ class BucketReader:
             return
         self.objects["s3_object"] += 1
         self.run.summary.files += 1
+
+        def reopen(offset: int) -> Any:
+            try:
+                return self._call("get_object", Bucket=self.bucket, Key=key, Range=f"bytes={offset}-",
+                                  **({"IfMatch": response["ETag"]} if response.get("ETag") else {}))["Body"]
+            except (_Gone, _Denied):
+                raise _Broken(f"the object went away while being read (at byte {offset})") from None
+
+        def resumed() -> None:
+            self.objects["retry"] += 1
+
         try:
-            with closing(response["Body"]) as body:
-                for raw in read_stream(_Body(body), name):
+            with closing(resuming_body(response["Body"], reopen, self.body_reads, resumed)) as body:
+                for raw in read_stream(body, name):
                     self.run.add_raw(raw)
-        except _Broken as exc:  # the connection broke mid-object: not marked, read again next time
+        except _Broken as exc:  # still broken after its re-reads: not marked, read again next time
             raise PullError(f"cannot read {name}: {exc}") from None
         self.run.mark_done(object_marker(self.bucket, key), day)
 
@@ -338,7 +362,7 @@ def run_pull(store: Store, quarantine_path: Path, chunk_records: int,
 
 def pull_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket: str, prefix: str = "",
             layout: str = "firehose", since: date | None = None, region: str | None = None,
-            chunk_records: int = CHUNK_RECORDS, backoff: Backoff | None = None,
+            chunk_records: int = CHUNK_RECORDS, attempts: int | None = None,
             relist_days: int = RELIST_DAYS) -> PullSummary:
     """Read every log object under s3://bucket/prefix not read before; records go through the readers
     and loaders as `graphgov load` sends them (Bedrock invocation logs, Firehose output...)."""
@@ -346,8 +370,8 @@ def pull_s3(session: boto3.Session, store: Store, quarantine_path: Path, bucket:
         raise PullError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
 
     def body(run: LoadRun) -> Counter:
-        reader = BucketReader(session, bucket, run, backoff or Backoff(), region, checkpoint_prefix=f"s3:{layout}",
-                              relist_days=relist_days)
+        reader = BucketReader(session, bucket, run, region, checkpoint_prefix=f"s3:{layout}",
+                              relist_days=relist_days, attempts=attempts)
         reader.walk(folder(prefix), since, IGNORED[layout])
         return reader.objects
 

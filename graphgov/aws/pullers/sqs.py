@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from graphgov.aws.clients import pull_client
 from graphgov.aws.pullers._gaps import PullRun
 from graphgov.aws.session import ACCESS_DENIED_CODES, PullError, PullSummary, error_code, error_message
 from graphgov.ingest.pipeline import CHUNK_RECORDS
@@ -74,10 +74,7 @@ def sqs_client(session: boto3.Session, queue_url: str) -> BaseClient:
     region = queue_region(queue_url) or session.region_name
     if not region:
         raise PullError("no AWS region: use a queue URL that names one, or set AWS_REGION (or --profile)")
-    try:
-        return session.client("sqs", region_name=region, config=Config(user_agent_extra="graphgov-pull"))
-    except BotoCoreError as exc:
-        raise PullError(f"cannot create the AWS sqs client: {exc}") from None
+    return pull_client(session, "sqs", region)
 
 
 class ReceiveDenied(PullError):
