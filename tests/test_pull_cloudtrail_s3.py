@@ -604,7 +604,7 @@ def test_cli_exits_3_with_one_line_per_gap_and_0_with_allow_partial(bucket, tmp_
     unlisted = f"{PREFIX}AWSLogs/{ORG}/333333333333/CloudTrail/eu-west-1/"
     denying(denied, "222222222222", unlisted)
     sessions = [denied, denied, permitted]
-    monkeypatch.setattr("graphgov.cli.pull.aws_session", lambda profile=None, region=None: sessions.pop(0))
+    monkeypatch.setattr("graphgov.aws.session.aws_session", lambda profile=None, region=None: sessions.pop(0))
     args = ["pull", "cloudtrail-s3", "--bucket", BUCKET, "--prefix", "trail/", "--quarantine",
             str(tmp_path / "q.jsonl")]
     gaps = [f"gap: s3:GetObject denied on s3://{BUCKET}/{PREFIX}AWSLogs/{ORG}/222222222222/CloudTrail/* (8 objects)",

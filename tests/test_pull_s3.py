@@ -214,7 +214,7 @@ def test_cli_denied_objects_are_one_gap_line_exit_3_and_0_with_allow_partial(fir
 
     session = aws_session()
     session.events.register("before-send.s3.GetObject", deny)
-    monkeypatch.setattr("graphgov.cli.pull.aws_session", lambda profile=None, region=None: session)
+    monkeypatch.setattr("graphgov.aws.session.aws_session", lambda profile=None, region=None: session)
     args = ["pull", "s3", "--bucket", BUCKET, "--prefix", "firehose/", "--layout", "firehose",
             "--quarantine", str(tmp_path / "q.jsonl")]
     line = f"gap: s3:GetObject denied on s3://{BUCKET}/firehose/2026/01/05/* (2 objects)"

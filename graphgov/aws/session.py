@@ -186,3 +186,14 @@ def _assumed(base: boto3.Session, sts: Any, role_arn: str, external_id: str | No
     return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
                          aws_secret_access_key=credentials["SecretAccessKey"],
                          aws_session_token=credentials["SessionToken"], region_name=base.region_name)
+
+
+def bucket_session(profile: str | None, region: str | None, role_arn: str | None,
+                   external_id: str | None) -> boto3.Session:
+    """The session that reads the bucket: the standard configuration, or `role_arn` assumed from it.
+    A bucket belongs to one account, so one session reads it (no --assume-role-name over accounts)."""
+    base = aws_session(profile, region)
+    if not role_arn:
+        return base
+    _, session = next(account_sessions(base, role_arn=role_arn, external_id=external_id))
+    return session

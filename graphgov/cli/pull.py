@@ -11,11 +11,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 import click
 
 from graphgov.aws.pullers.s3_objects import RELIST_DAYS
-from graphgov.aws.session import PullError, PullSummary, account_sessions, aws_session
+from graphgov.aws.session import PullError, PullSummary, bucket_session
 from graphgov.cli.accounts import parse_since, puller_options, sessions
 from graphgov.cli.common import ALLOW_PARTIAL_HELP, STORE_HELP, friendly_errors, output_options, print_pull, store_from
 from graphgov.stores import Store
@@ -43,17 +42,6 @@ def s3_pull_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
-
-
-def bucket_session(profile: str | None, region: str | None, role_arn: str | None,
-                   external_id: str | None) -> boto3.Session:
-    """The session that reads the bucket: the standard configuration, or `role_arn` assumed from it.
-    A bucket belongs to one account, so one session reads it (no --assume-role-name over accounts)."""
-    base = aws_session(profile, region)
-    if not role_arn:
-        return base
-    _, session = next(account_sessions(base, role_arn=role_arn, external_id=external_id))
-    return session
 
 
 def run_s3_pull(store_spec: str | None, output_format: str, where: str,
