@@ -8,15 +8,18 @@ no rule, or a rule names a property the schema does not have.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from graphgov.core.delta import EdgeRow, GraphDelta, NodeRow
 from graphgov.core.merge_rules import (
+    EDGE_PROPERTY_CLASSES,
     EDGE_RULES,
     EDGE_WINDOW,
     LATEST,
+    NODE_PROPERTY_CLASSES,
     NODE_RULES,
     NODE_WINDOW,
     Kind,
@@ -27,7 +30,7 @@ from graphgov.core.merge_rules import (
     folded_edge_props,
     node_rule,
 )
-from graphgov.core.schema import DERIVED_EDGE_TYPES, EDGE_TYPES, NODE_TYPES
+from graphgov.core.schema import DERIVED_EDGE_TYPES, EDGE_TYPES, NODE_TYPES, EdgeType, NodeType
 from graphgov.ingest.aggregate import Aggregate, merge_attrs
 from graphgov.stores.base import DerivedEdge
 from graphgov.stores.schema_cypher import edge_write_statement
@@ -276,13 +279,23 @@ def test_every_schema_property_has_a_rule_or_falls_into_the_default_explicitly()
     assert node_rule("no_such_property") is LATEST  # a loader's extra property folds as it always has
 
 
+def test_every_property_class_of_the_schema_has_a_rule():
+    # a field of NodeType / EdgeType listing property names is a class of properties: its rule must be declared
+    # (NodeType.labels lists labels, not properties)
+    classes = {t: {f.name for f in fields(t) if f.type == "tuple[str, ...]"} - {"labels"} for t in (NodeType, EdgeType)}
+    assert classes == {NodeType: set(NODE_PROPERTY_CLASSES), EdgeType: set(EDGE_PROPERTY_CLASSES)}
+    assert (NODE_PROPERTY_CLASSES["props"], EDGE_PROPERTY_CLASSES["union_props"].kind,
+            EDGE_PROPERTY_CLASSES["additive_props"].kind) == (LATEST, Kind.UNION, Kind.SUM)
+
+
 def test_every_rule_names_a_property_of_the_schema():
     assert set(NODE_RULES) - _schema_node_props() == set()
     assert set(EDGE_RULES) - _schema_edge_props() == set()
 
 
 def test_the_declared_rules_exactly():
-    declared = {name: (r.kind.value, r.partner or dict(r.ranks) or r.by) for name, r in NODE_RULES.items()}
+    declared = {name: (r.kind.value, r.partner or dict(r.ranks) or r.by) for name, r in NODE_RULES.items()
+                if r is not LATEST}
     assert declared == {
         "labels": ("union", None), "first_seen": ("min", None), "last_seen": ("max", None),
         "sources": ("union", None), "principal_type": ("ranked", {"AWSAccount": 1, "Root": 2}),
@@ -294,7 +307,10 @@ def test_the_declared_rules_exactly():
     for name, rule in EDGE_RULES.items():
         kinds.setdefault(rule.kind.value, set()).add(name)
     assert {kind: len(names) for kind, names in kinds.items()} == {
-        "min": 1, "max": 1, "union": 26, "sample": 1, "sum": 23, "derived": 12}
+        "min": 1, "max": 1, "union": 26, "sample": 1, "sum": 23, "derived": 12, "latest": 7}
+    assert kinds["latest"] == {"cross_account", "keys_unknown", "replicated_at", "destination_bucket",
+                               "destination_account", "destination_principal", "owner_override"}
+    assert {name for name, r in NODE_RULES.items() if r is LATEST} >= {"name", "arn", "path", "document", "evidence"}
     assert kinds["sample"] == {"event_ids"} and EDGE_RULES["event_ids"].limit == 5
     assert {"count", "bytes", "logged_count", "pii_email"} <= kinds["sum"]
     assert {"sources", "operations", "channels", "evidence", "access_points"} <= kinds["union"]

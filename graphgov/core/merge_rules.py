@@ -5,12 +5,13 @@ Both stores are driven from these tables: the Python fold (graphgov.ingest.aggre
 on a property's rule kind, and the Neo4j write statements (graphgov.stores.schema_cypher) generate one SET
 item per rule kind, so a rule cannot be changed in one store and not the other.
 
-The tables are keyed by property name, per scope (node or edge): the schema's property classes (its
-TIMED_PROPS, each edge type's `union_props` and `additive_props`, the derived edge types) map to a kind,
-and so do the bookkeeping properties every node (`labels`, `sources`, `first_seen`, `last_seen`) or
-edge (also `event_ids`; `count`, `bytes`, `operations` on aggregated ones) carries. Every other property
-the schema declares takes the default, LATEST, explicitly: `node_rule` / `edge_rule` resolve a declared
-name and refuse an unknown one when asked to be strict (the test of graphgov's own schema does).
+The tables are keyed by property name, per scope (node or edge), and hold every property the schema
+declares: each property class of the schema (a NodeType / EdgeType field listing properties: plain
+`props`, an edge type's `union_props` and `additive_props`) maps to a rule, plain ones to the default,
+LATEST, explicitly; named properties override it (the schema's TIMED_PROPS and their stamps, RANKED_PROPS,
+the derived ones), and so do the bookkeeping properties every node (`labels`, `sources`, `first_seen`,
+`last_seen`) or edge (also `event_ids`; `count`, `bytes`, `operations` on aggregated ones) carries. A name
+declared with two rules (e.g. a union on one edge type, plain on another) is refused at import.
 
 One rule concerns a whole node: a principal the access derivation wrote only because a policy names it
 (`sources == [NAMED_ONLY_SOURCE]`) is replaced by its first evidence, a policy-named row leaves an
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from graphgov.core.schema import (
@@ -57,8 +59,13 @@ class Rule:
     partner: str | None = None  # TIMED: its stamp property; STAMP: the property it stamps
     by: str | None = None  # DERIVED: what computes it
 
+    @cached_property
+    def _rank_of(self) -> dict[str, int]:
+        return dict(self.ranks)
+
     def rank(self, value: Any) -> int:
-        return dict(self.ranks).get(value, 0)
+        """A RANKED value's rank (0: unranked)."""
+        return self._rank_of.get(value, 0)
 
 
 LATEST = Rule(Kind.LATEST)
@@ -79,8 +86,17 @@ NODE_WINDOW = ("first_seen", "last_seen", "sources")
 EDGE_WINDOW = ("first_seen", "last_seen", "sources", "event_ids")
 AGGREGATED_FIELDS = ("count", "bytes", "operations")
 
-_NODE_DERIVED = ("valid_to", "current")  # PolicyState validity, set by each derivation (Store.replace_derived)
-_ENDPOINT_HISTORY = ("since", "until", "current")  # USES_CONFIG, from the configurations' times after each write
+# Each property class of the schema's node and edge types (a field of NodeType / EdgeType listing
+# properties), and its rule: a plain property takes the default, LATEST, explicitly. A test fails when a type
+# grows a class that is not here.
+NODE_PROPERTY_CLASSES: dict[str, Rule] = {"props": LATEST}
+EDGE_PROPERTY_CLASSES: dict[str, Rule] = {"props": LATEST, "union_props": UNION, "additive_props": SUM}
+
+_BY_DERIVATION = Rule(Kind.DERIVED, by="graphgov.access.derivation")
+# Edge types whose plain properties are never folded but recomputed after writes: the derived access edges
+# (replaced whole by each derivation) and USES_CONFIG's since/until/current (the stores' endpoint history).
+_RECOMPUTED_EDGE_TYPES: dict[str, Rule] = {**{name: _BY_DERIVATION for name in DERIVED_EDGE_TYPES},
+                                           "USES_CONFIG": Rule(Kind.DERIVED, by="graphgov.stores (endpoint history)")}
 
 
 def _table(declarations: Iterable[tuple[Iterable[str], Rule]]) -> dict[str, Rule]:
@@ -93,16 +109,24 @@ def _table(declarations: Iterable[tuple[Iterable[str], Rule]]) -> dict[str, Rule
     return table
 
 
-NODE_RULES: dict[str, Rule] = _table([
-    (("labels",), UNION),  # on Neo4j, the node's labels
-    (("first_seen",), MIN),
-    (("last_seen",), MAX),
-    (("sources",), UNION),
-    *(((name,), Rule(Kind.RANKED, ranks=tuple(sorted(ranks.items())))) for name, ranks in RANKED_PROPS.items()),
-    *(((prop,), Rule(Kind.TIMED, partner=at)) for prop, at in TIMED_PROPS.items()),
-    *(((at,), Rule(Kind.STAMP, partner=prop)) for prop, at in TIMED_PROPS.items()),
-    (_NODE_DERIVED, Rule(Kind.DERIVED, by="graphgov.access.derivation")),
-])
+def _edge_class_rule(edge_type: EdgeType, property_class: str) -> Rule:
+    rule = EDGE_PROPERTY_CLASSES[property_class]
+    return _RECOMPUTED_EDGE_TYPES.get(edge_type.name, rule) if rule is LATEST else rule
+
+
+NODE_RULES: dict[str, Rule] = {
+    **_table((getattr(t, c), rule) for t in NODE_TYPES.values() for c, rule in NODE_PROPERTY_CLASSES.items()),
+    **_table([  # the rules that override the class's for a named property
+        (("labels",), UNION),  # on Neo4j, the node's labels
+        (("first_seen",), MIN),
+        (("last_seen",), MAX),
+        (("sources",), UNION),
+        *(((name,), Rule(Kind.RANKED, ranks=tuple(sorted(ranks.items())))) for name, ranks in RANKED_PROPS.items()),
+        *(((prop,), Rule(Kind.TIMED, partner=at)) for prop, at in TIMED_PROPS.items()),
+        *(((at,), Rule(Kind.STAMP, partner=prop)) for prop, at in TIMED_PROPS.items()),
+        (("valid_to", "current"), _BY_DERIVATION),  # PolicyState validity (Store.replace_derived)
+    ]),
+}
 
 EDGE_RULES: dict[str, Rule] = _table([
     (("first_seen",), MIN),
@@ -111,26 +135,15 @@ EDGE_RULES: dict[str, Rule] = _table([
     (("event_ids",), Rule(Kind.SAMPLE, limit=EVENT_ID_SAMPLE)),
     (("count", "bytes"), SUM),
     (("operations",), UNION),
-    *((e.union_props, UNION) for e in EDGE_TYPES.values()),
-    *((e.additive_props, SUM) for e in EDGE_TYPES.values()),
-    *((EDGE_TYPES[name].props, Rule(Kind.DERIVED, by="graphgov.access.derivation")) for name in DERIVED_EDGE_TYPES),
-    (_ENDPOINT_HISTORY, Rule(Kind.DERIVED, by="graphgov.stores (endpoint history)")),
+    *((getattr(e, c), _edge_class_rule(e, c)) for e in EDGE_TYPES.values() for c in EDGE_PROPERTY_CLASSES),
 ])
 
 
-def _declared_node_props() -> set[str]:
-    return {p for t in NODE_TYPES.values() for p in t.props}
-
-
-def _declared_edge_props() -> set[str]:
-    return {p for e in EDGE_TYPES.values() for p in (*e.props, *e.union_props, *e.additive_props)}
-
-
 def node_rule(name: str, strict: bool = False) -> Rule:
-    """The rule of a node property: its declared one, else LATEST for a property the schema declares (and,
-    unless `strict`, for one it does not: a loader's extra property folds as it always has)."""
+    """The rule of a node property; one neither the schema nor the rules name is LATEST (a loader's extra
+    property folds as it always has), or with `strict` a KeyError."""
     rule = NODE_RULES.get(name)
-    if rule is None and strict and name not in _declared_node_props():
+    if rule is None and strict:
         raise KeyError(f"node property {name!r} is neither in the schema nor in the merge rules")
     return rule or LATEST
 
@@ -138,7 +151,7 @@ def node_rule(name: str, strict: bool = False) -> Rule:
 def edge_rule(name: str, strict: bool = False) -> Rule:
     """The rule of an edge property, as `node_rule`."""
     rule = EDGE_RULES.get(name)
-    if rule is None and strict and name not in _declared_edge_props():
+    if rule is None and strict:
         raise KeyError(f"edge property {name!r} is neither in the schema nor in the merge rules")
     return rule or LATEST
 

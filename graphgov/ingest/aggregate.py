@@ -44,16 +44,26 @@ __all__ = ["NAMED_ONLY_SOURCE", "RANKED_PROPS", "Aggregate", "EdgeId", "NodeId",
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
 
-_ENVELOPE = frozenset(EDGE_WINDOW + AGGREGATED_FIELDS)
-
-
 def _timed(rules: Mapping[str, Rule]) -> dict[str, str]:
     """The TIMED properties of a rules table and their stamps."""
     return {name: rule.partner or "" for name, rule in rules.items() if rule.kind is Kind.TIMED}
 
 
+def _of_kind(rules: Mapping[str, Rule], kind: Kind) -> frozenset[str]:
+    return frozenset(name for name, rule in rules.items() if rule.kind is kind)
+
+
+_TIMED = {id(NODE_RULES): _timed(NODE_RULES), id(EDGE_RULES): _timed(EDGE_RULES)}
+
+# The hot path's views of the rules, for the properties a delta's rows state. An edge's window and
+# aggregated fields come from the delta itself (its time, source, event, bytes, operation): a value a row's
+# props state for one is plain, and the delta's stands over it.
+_ENVELOPE = frozenset(EDGE_WINDOW + AGGREGATED_FIELDS)
+_NODE_STAMPS = _of_kind(NODE_RULES, Kind.STAMP)
 _NODE_TIMED = _timed(NODE_RULES)
-_TIMED = {id(NODE_RULES): _timed(NODE_RULES), id(EDGE_RULES): _timed(EDGE_RULES)}  # the hot path's lookups
+_NODE_RANKED = {name: rule for name, rule in NODE_RULES.items() if rule.kind is Kind.RANKED}
+_EDGE_UNIONS = _of_kind(EDGE_RULES, Kind.UNION) - _ENVELOPE
+_EDGE_SUMS = _of_kind(EDGE_RULES, Kind.SUM) - _ENVELOPE
 
 
 def merge_attrs(current: dict[str, Any], incoming: Mapping[str, Any], rules: Mapping[str, Rule] = EDGE_RULES) -> None:
@@ -126,18 +136,15 @@ class Aggregate:
                 acc.first, acc.last = min(acc.first, time), max(acc.last, time)
             acc.sources.add(source)
             for name, value in row.props.items():
-                if value is None:
+                if value is None or name in _NODE_STAMPS:  # a stamp is set only alongside its property
                     continue
-                kind = NODE_RULES.get(name, LATEST).kind
-                if kind is Kind.STAMP:
-                    continue  # set only alongside its property
-                if kind is Kind.TIMED:  # a changing state: the newest event's value, stamped with its time
-                    at = _NODE_TIMED[name]
+                at = _NODE_TIMED.get(name)
+                if at is not None:  # a changing state: the newest event's value, stamped with its time
                     stamp = row.props.get(at) or time
                     if acc.props.get(at) is not None and stamp < acc.props[at]:
                         continue
                     acc.props[at] = stamp
-                elif kind is Kind.RANKED and not outranks(NODE_RULES[name], value, acc.props.get(name)):
+                elif name in _NODE_RANKED and not outranks(_NODE_RANKED[name], value, acc.props.get(name)):
                     continue
                 acc.props[name] = value
         for edge in delta.edges:
@@ -150,16 +157,13 @@ class Aggregate:
                 acc.first, acc.last = min(acc.first, time), max(acc.last, time)
             acc.sources.add(source)
             for name, value in edge.props.items():
-                if name == "count":
-                    continue  # the row's own count, taken below
-                # the window and aggregated fields come from the delta (its time, source, event, bytes,
-                # operation): a value a row's props state for one is plain, and the delta's stands over it
-                kind = LATEST.kind if name in _ENVELOPE else EDGE_RULES.get(name, LATEST).kind
-                if kind is Kind.UNION:
+                if name in _EDGE_UNIONS:
                     acc.unions.setdefault(name, set()).update(value or ())
-                elif kind is Kind.SUM:
+                elif name in _EDGE_SUMS:
                     if value is not None:
                         acc.added[name] = acc.added.get(name, 0) + value
+                elif name == "count":
+                    continue  # the row's own count, taken below
                 elif value is not None:
                     acc.props[name] = value
             acc.event_ids.add(delta.event_id)  # every edge names (a sample of) the events that made it
