@@ -53,6 +53,8 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Rule:
+    """One merge rule: its kind and the parameter that kind takes."""
+
     kind: Kind
     limit: int | None = None  # SAMPLE
     ranks: tuple[tuple[str, int], ...] = ()  # RANKED: (value, rank) pairs
@@ -72,7 +74,7 @@ LATEST = Rule(Kind.LATEST)
 MIN, MAX, SUM, UNION = Rule(Kind.MIN), Rule(Kind.MAX), Rule(Kind.SUM), Rule(Kind.UNION)
 
 # The source of principal nodes the access derivation writes because a policy names them
-# (graphgov.access.derivation): the whole-node rule above.
+# (graphgov.access.derivation): the whole-node rule of this module's docstring.
 NAMED_ONLY_SOURCE = "policy"
 
 # Values two kinds of evidence may state differently for one node, and which stands whatever the load
