@@ -244,10 +244,11 @@ def test_invoked_write_statement_adds_declared_properties():
         "MATCH (a:AWSPrincipal {arn: row.src})\n"
         "MATCH (b:Model {arn: row.dst})\n"
         "MERGE (a)-[r:INVOKED]->(b)\n"
-        "WITH r, row, {\n"
-        "    logged_count: CASE WHEN row.props.logged_count IS NULL THEN r.logged_count "
-        "ELSE coalesce(r.logged_count, 0) + row.props.logged_count END,\n"
+        "SET r += row.props\n"
+        "SET r.first_seen = "
     )
-    assert "\n}} AS added\nSET r += row.props\nSET r += added\nSET r.first_seen".replace("}}", "}") in statement
-    assert statement.count(" IS NULL THEN r.") == len(EDGE_TYPES["INVOKED"].additive_props) == 21
-    assert "pii_phone: CASE WHEN row.props.pii_phone IS NULL THEN r.pii_phone" in statement
+    assert ",\n    r.logged_count = CASE WHEN row.logged_count IS NULL THEN r.logged_count "\
+           "ELSE coalesce(r.logged_count, 0) + row.logged_count END,\n" in statement
+    # each additive property and count and bytes: a row without it keeps the old sum
+    assert statement.count(" IS NULL THEN r.") == len(EDGE_TYPES["INVOKED"].additive_props) + 2 == 23
+    assert "r.pii_phone = CASE WHEN row.pii_phone IS NULL THEN r.pii_phone" in statement

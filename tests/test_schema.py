@@ -68,7 +68,7 @@ def test_generated_node_write():
         "THEN row.first_seen ELSE n.first_seen END,\n"
         "    n.last_seen = CASE WHEN n.last_seen IS NULL OR row.last_seen > n.last_seen "
         "THEN row.last_seen ELSE n.last_seen END,\n"
-        "    n.sources = COLLECT { UNWIND coalesce(n.sources, []) + row.sources AS x "
+        "    n.sources = COLLECT { UNWIND coalesce(n.sources, []) + coalesce(row.sources, []) AS x "
         "WITH DISTINCT x ORDER BY x RETURN x }"
     )
 
@@ -83,13 +83,13 @@ def test_generated_aggregated_edge_write():
         "SET r += row.props\n"
     )
     assert statement.endswith(
-        "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + row.event_ids AS x "
+        "    r.event_ids = COLLECT { UNWIND coalesce(r.event_ids, []) + coalesce(row.event_ids, []) AS x "
         "WITH DISTINCT x ORDER BY x LIMIT 5 RETURN x },\n"
         "    r.access_points = COLLECT { UNWIND coalesce(r.access_points, []) + coalesce(row.access_points, []) AS x "
         "WITH DISTINCT x ORDER BY x RETURN x },\n"
-        "    r.count = coalesce(r.count, 0) + row.count,\n"
-        "    r.bytes = coalesce(r.bytes, 0) + row.bytes,\n"
-        "    r.operations = COLLECT { UNWIND coalesce(r.operations, []) + row.operations AS x "
+        "    r.count = CASE WHEN row.count IS NULL THEN r.count ELSE coalesce(r.count, 0) + row.count END,\n"
+        "    r.bytes = CASE WHEN row.bytes IS NULL THEN r.bytes ELSE coalesce(r.bytes, 0) + row.bytes END,\n"
+        "    r.operations = COLLECT { UNWIND coalesce(r.operations, []) + coalesce(row.operations, []) AS x "
         "WITH DISTINCT x ORDER BY x RETURN x }"
     )
     structural = edge_write_statement(EDGE_TYPES["CONTAINS"], "S3Bucket", "S3Object")

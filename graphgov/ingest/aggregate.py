@@ -1,15 +1,16 @@
 """Aggregation: many deltas -> one row per node and per edge, with counts and time windows.
 
-The merge rules are stated here once: `Aggregate` applies them while folding a chunk of deltas,
-`merge_attrs` when the embedded store folds a chunk into what it already holds, and the Neo4j write
-statements (graphgov.stores.schema_cypher) implement them in Cypher; the parity tests hold them to each other.
+The merge rules are declared once, in graphgov.core.merge_rules: `Aggregate` applies them while folding
+a chunk of deltas, `merge_attrs` when the embedded store folds a chunk into what it already holds, and
+the Neo4j write statements (graphgov.stores.schema_cypher) are generated from the same table; the parity
+tests (tests/test_merge_rules.py) hold the stores to each other.
 
-Rules: node and edge properties take the newest non-null value (loaded last), except the changing
-states of TIMED_PROPS, which take the value of the newest event by event time; `first_seen`/`last_seen` are min/max;
-`count` and `bytes` add, and so do the edge type's declared additive properties (token counts, PII
-counts...); `operations` and `sources` are sorted unions; `event_ids` keeps the lexicographically
-smallest few ids, so the sample is the same whatever order records arrive in. A property of
-RANKED_PROPS takes its highest-ranked value (then the greatest), never the one loaded last.
+In short: the newest non-null value wins (LATEST), except TIMED states, which take the value of the newest
+event by event time; `first_seen`/`last_seen` are min/max; `count` and `bytes` add, and so do the edge
+type's additive properties (token counts, PII counts...); `operations`, `sources` and the edge type's
+union properties are sorted unions; `event_ids` keeps the lexicographically smallest few ids, so the sample
+is the same whatever order records arrive in; a RANKED property takes its highest-ranked value (then the
+greatest), never the one loaded last.
 
 Each row of an aggregated edge adds 1 to `count` unless it states its own `count`: a second witness of
 calls another source already counts (a Bedrock invocation-log record, of the InvokeModel CloudTrail
@@ -18,84 +19,73 @@ counts) states 0 and adds its own additive counter (`logged_count`) instead, so 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphgov.core.delta import GraphDelta
-from graphgov.core.schema import (
-    ADDITIVE_PROPS,
-    EDGE_TYPES,
-    EVENT_ID_SAMPLE,
-    MERGE_KEYS,
-    NODE_TYPES,
-    TIMED_PROPS,
-    UNION_PROPS,
+from graphgov.core.merge_rules import (
+    AGGREGATED_FIELDS,
+    EDGE_RULES,
+    EDGE_WINDOW,
+    LATEST,
+    NAMED_ONLY_SOURCE,
+    NODE_RULES,
+    RANKED_PROPS,
+    Kind,
+    Rule,
+    fold,
+    named_only,
+    outranks,
 )
+from graphgov.core.schema import EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS, NODE_TYPES
+
+__all__ = ["NAMED_ONLY_SOURCE", "RANKED_PROPS", "Aggregate", "EdgeId", "NodeId", "merge_attrs", "named_only"]
 
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
 
-
-EDGE_UNIONS = frozenset({"sources", "operations"}) | UNION_PROPS
-TIMED_AT = frozenset(TIMED_PROPS.values())  # set only alongside their property
-NODE_UNIONS = frozenset({"labels", "sources"})  # a node property may share an edge union's name (`evidence`)
-
-
-# Values two kinds of evidence may state differently for one node, and which stands whatever the load
-# order (or a concurrent load's commit order): `arn:aws:iam::<acct>:root` is the root user when it acted
-# (Root), else the account as a caller or a policy's grantee (AWSAccount).
-RANKED_PROPS: dict[str, dict[str, int]] = {"principal_type": {"Root": 2, "AWSAccount": 1}}
+def _timed(rules: Mapping[str, Rule]) -> dict[str, str]:
+    """The TIMED properties of a rules table and their stamps."""
+    return {name: rule.partner or "" for name, rule in rules.items() if rule.kind is Kind.TIMED}
 
 
-def outranks(name: str, value: Any, current: Any) -> bool:
-    """Whether `value` replaces `current` for a RANKED_PROPS property: higher rank, then greater value."""
-    ranks = RANKED_PROPS[name]
-    return current is None or (ranks.get(value, 0), str(value)) > (ranks.get(current, 0), str(current))
+def _of_kind(rules: Mapping[str, Rule], kind: Kind) -> frozenset[str]:
+    return frozenset(name for name, rule in rules.items() if rule.kind is kind)
 
 
-# The source of principal nodes the access derivation writes because a policy names them (graphgov.access.derivation).
-NAMED_ONLY_SOURCE = "policy"
+_TIMED = {id(NODE_RULES): _timed(NODE_RULES), id(EDGE_RULES): _timed(EDGE_RULES)}
+
+# The hot path's views of the rules, for the properties a delta's rows state. An edge's window and
+# aggregated fields come from the delta itself (its time, source, event, bytes, operation): a value a row's
+# props state for one is plain, and the delta's stands over it.
+_ENVELOPE = frozenset(EDGE_WINDOW + AGGREGATED_FIELDS)
+_NODE_STAMPS = _of_kind(NODE_RULES, Kind.STAMP)
+_NODE_TIMED = _timed(NODE_RULES)
+_NODE_RANKED = {name: rule for name, rule in NODE_RULES.items() if rule.kind is Kind.RANKED}
+_EDGE_UNIONS = _of_kind(EDGE_RULES, Kind.UNION) - _ENVELOPE
+_EDGE_SUMS = _of_kind(EDGE_RULES, Kind.SUM) - _ENVELOPE
 
 
-def named_only(attrs: dict[str, Any]) -> bool:
-    """A node the access derivation made only because a policy names it. Evidence and such rows never
-    mix: the first evidence replaces the node, a policy-named row leaves an evidenced node alone and
-    replaces a policy-named one, so the graph is the same whether derivation ran before the evidence came
-    (an earlier or a concurrent load) or after (the same load)."""
-    return attrs.get("sources") == [NAMED_ONLY_SOURCE]
-
-
-def merge_attrs(current: dict[str, Any], incoming: dict[str, Any], unions: frozenset[str] = EDGE_UNIONS) -> None:
-    """Fold `incoming` edge (or, with NODE_UNIONS, node) attributes into `current` in place."""
-    if unions is NODE_UNIONS and named_only(incoming) and current.get("sources") and not named_only(current):
-        return
-    # the first evidence replaces a policy-named node, and so does each derivation's own row (its window is
-    # recomputed from every policy state the store holds: a window an earlier, partial derivation wrote
-    # must not survive as a min/max, or the node would depend on how the input was split)
-    if unions is NODE_UNIONS and named_only(current) and (
-            NAMED_ONLY_SOURCE not in incoming.get("sources", ()) or named_only(incoming)):
-        kept = {name: current[name] for name in set(MERGE_KEYS.values()) if name in current}
-        current.clear()
-        current.update(kept)
-    for prop, at in TIMED_PROPS.items():  # an older state never replaces a newer one
+def merge_attrs(current: dict[str, Any], incoming: Mapping[str, Any], rules: Mapping[str, Rule] = EDGE_RULES) -> None:
+    """Fold `incoming` edge (or, with NODE_RULES, node) attributes into `current` in place, by the rules."""
+    if rules is NODE_RULES:
+        if named_only(incoming) and current.get("sources") and not named_only(current):
+            return
+        # the first evidence replaces a policy-named node, and so does each derivation's own row (its window
+        # is recomputed from every policy state the store holds: a window an earlier, partial derivation
+        # wrote must not survive as a min/max, or the node would depend on how the input was split)
+        if named_only(current) and (NAMED_ONLY_SOURCE not in incoming.get("sources", ()) or named_only(incoming)):
+            kept = {name: current[name] for name in set(MERGE_KEYS.values()) if name in current}
+            current.clear()
+            current.update(kept)
+    timed = _TIMED[id(rules)] if id(rules) in _TIMED else _timed(rules)
+    for prop, at in timed.items():  # an older state never replaces a newer one
         if prop in incoming and current.get(at) is not None and (incoming.get(at) or "") < current[at]:
             incoming = {k: v for k, v in incoming.items() if k not in (prop, at)}
     for name, value in incoming.items():
-        if name in unions:
-            current[name] = sorted(set(current.get(name, [])) | set(value))
-        elif name == "event_ids":
-            current[name] = sorted(set(current.get(name, [])) | set(value))[:EVENT_ID_SAMPLE]
-        elif name in ("count", "bytes") or name in ADDITIVE_PROPS:
-            current[name] = current.get(name, 0) + value
-        elif name == "first_seen":
-            current[name] = min(current.get(name) or value, value)
-        elif name == "last_seen":
-            current[name] = max(current.get(name) or value, value)
-        elif name in RANKED_PROPS:
-            if value is not None and outranks(name, value, current.get(name)):
-                current[name] = value
-        elif value is not None:
-            current[name] = value
+        merged = fold(rules.get(name, LATEST), current.get(name), value)
+        if merged is not None or name in current:
+            current[name] = merged
 
 
 class _NodeAcc:
@@ -146,15 +136,15 @@ class Aggregate:
                 acc.first, acc.last = min(acc.first, time), max(acc.last, time)
             acc.sources.add(source)
             for name, value in row.props.items():
-                if value is None or name in TIMED_AT:
+                if value is None or name in _NODE_STAMPS:  # a stamp is set only alongside its property
                     continue
-                at = TIMED_PROPS.get(name)
+                at = _NODE_TIMED.get(name)
                 if at is not None:  # a changing state: the newest event's value, stamped with its time
                     stamp = row.props.get(at) or time
                     if acc.props.get(at) is not None and stamp < acc.props[at]:
                         continue
                     acc.props[at] = stamp
-                elif name in RANKED_PROPS and not outranks(name, value, acc.props.get(name)):
+                elif name in _NODE_RANKED and not outranks(_NODE_RANKED[name], value, acc.props.get(name)):
                     continue
                 acc.props[name] = value
         for edge in delta.edges:
@@ -167,9 +157,9 @@ class Aggregate:
                 acc.first, acc.last = min(acc.first, time), max(acc.last, time)
             acc.sources.add(source)
             for name, value in edge.props.items():
-                if name in UNION_PROPS:
+                if name in _EDGE_UNIONS:
                     acc.unions.setdefault(name, set()).update(value or ())
-                elif name in ADDITIVE_PROPS:
+                elif name in _EDGE_SUMS:
                     if value is not None:
                         acc.added[name] = acc.added.get(name, 0) + value
                 elif name == "count":

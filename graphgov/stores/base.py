@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphgov.core.delta import GraphDelta
+from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, fold
 from graphgov.ingest.aggregate import Aggregate, NodeId
 
 
@@ -125,15 +126,13 @@ class Store(ABC):
 
 
 def merge_provenance(found: dict[str, dict[str, Any]], key: str, labels: Iterable[str], attrs: Mapping[str, Any],
-                     event_ids: Iterable[str], sample: int) -> None:
-    """Fold one node's provenance into `found[key]`; both stores use it so their answers agree."""
+                     event_ids: Iterable[str]) -> None:
+    """Fold one node's provenance into `found[key]` by the merge rules (labels and sources as on nodes,
+    event_ids as on edges); both stores use it so their answers agree."""
     entry = found.setdefault(key, {"labels": [], "sources": [], "first_seen": None, "last_seen": None,
                                    "event_ids": []})
-    entry["labels"] = sorted(set(entry["labels"]) | set(labels))
-    entry["sources"] = sorted(set(entry["sources"]) | set(attrs.get("sources") or ()))
-    first, last = attrs.get("first_seen"), attrs.get("last_seen")
-    if first and (entry["first_seen"] is None or first < entry["first_seen"]):
-        entry["first_seen"] = first
-    if last and (entry["last_seen"] is None or last > entry["last_seen"]):
-        entry["last_seen"] = last
-    entry["event_ids"] = sorted(set(entry["event_ids"]) | set(event_ids))[:sample]
+    incoming = {"labels": list(labels), "sources": attrs.get("sources"), "first_seen": attrs.get("first_seen") or None,
+                "last_seen": attrs.get("last_seen") or None}
+    for name, value in incoming.items():
+        entry[name] = fold(NODE_RULES[name], entry[name], value)
+    entry["event_ids"] = fold(EDGE_RULES["event_ids"], entry["event_ids"], list(event_ids))

@@ -22,9 +22,10 @@ import networkx as nx
 
 from graphgov.core.delta import GraphDelta
 from graphgov.core.ids import parse_s3_uri, s3_object_arn
+from graphgov.core.merge_rules import NODE_RULES
 from graphgov.core.s3_containment import WRITER_JOBS, feeds
-from graphgov.core.schema import DERIVED_EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS
-from graphgov.ingest.aggregate import NODE_UNIONS, Aggregate, NodeId, merge_attrs
+from graphgov.core.schema import DERIVED_EDGE_TYPES, MERGE_KEYS
+from graphgov.ingest.aggregate import Aggregate, NodeId, merge_attrs
 from graphgov.ingest.pending import dumps, layer, loads, order
 from graphgov.pause import pause_point
 from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
@@ -248,7 +249,7 @@ class EmbeddedStore(Store):
             if node_id in self.graph:
                 current = self.graph.nodes[node_id]
                 before = current.get("bucket")
-                merge_attrs(current, attrs, NODE_UNIONS)
+                merge_attrs(current, attrs, NODE_RULES)
                 if node_id[0] == "Dataset" and current.get("bucket") != before:
                     self._index(node_id, current)  # resolved from an access point to its bucket
             else:
@@ -355,7 +356,7 @@ class EmbeddedStore(Store):
                 edges = [*self.graph.out_edges(node, data=True), *self.graph.in_edges(node, data=True)]
                 event_ids = {e for _, _, attrs in edges for e in attrs.get("event_ids") or ()}
                 attrs = self.graph.nodes[node]
-                merge_provenance(found, key, attrs.get("labels") or (label,), attrs, event_ids, EVENT_ID_SAMPLE)
+                merge_provenance(found, key, attrs.get("labels") or (label,), attrs, event_ids)
         return found
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

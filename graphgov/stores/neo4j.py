@@ -25,7 +25,6 @@ from graphgov.core.schema import (
     EVENT_ID_SAMPLE,
     MERGE_KEYS,
     SEEN_LABEL,
-    UNION_PROPS,
     node_labels,
 )
 from graphgov.ingest.aggregate import Aggregate, NodeId
@@ -37,9 +36,11 @@ from graphgov.stores.schema_cypher import (
     claim_statement,
     constraint_statements,
     dataset_link_statements,
+    edge_row,
     edge_write_statement,
     endpoint_history_statement,
     feeds_statements,
+    node_row,
     node_write_statement,
     seen_lookup_statement,
     seen_write_statement,
@@ -55,8 +56,6 @@ DERIVATION_TURN = "graphgov:derivation-turn"  # the marker whole derivations tak
 def _take_derivation_lock(tx: Any) -> None:
     tx.run(f"MERGE (s:{SEEN_LABEL} {{key: $key}}) SET s.derivations = coalesce(s.derivations, 0) + 1",
            key=DERIVATION_LOCK).consume()
-_AGGREGATED_FIELDS = ("count", "bytes", "operations")
-_WINDOW_FIELDS = ("first_seen", "last_seen", "sources", "labels", "event_ids")
 
 
 class Neo4jStore(Store):
@@ -159,26 +158,13 @@ class Neo4jStore(Store):
         nodes_by_type: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
         nodes, edges = aggregate.nodes, aggregate.edges  # each property builds its rows: take them once
         for (label, key), attrs in nodes.items():
-            nodes_by_type[(label, tuple(attrs["labels"]))].append({
-                "key": key,
-                "props": {k: v for k, v in attrs.items() if k not in _WINDOW_FIELDS},
-                "first_seen": attrs["first_seen"], "last_seen": attrs["last_seen"], "sources": attrs["sources"],
-            })
+            nodes_by_type[(label, tuple(attrs["labels"]))].append(node_row(key, attrs))
         plan: list[tuple[str, list[dict[str, Any]]]] = []
         for (label, labels), rows in sorted(nodes_by_type.items()):
             plan.append((node_write_statement(label, labels), rows))
         edges_by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for (edge_type, src, dst), attrs in edges.items():
-            row = {
-                "src": src[1], "dst": dst[1],
-                "props": {k: v for k, v in attrs.items()
-                          if k not in _WINDOW_FIELDS + _AGGREGATED_FIELDS and k not in UNION_PROPS},
-                **{k: attrs[k] for k in ("first_seen", "last_seen", "sources", "event_ids")},
-                **{k: attrs.get(k, []) for k in EDGE_TYPES[edge_type].union_props},
-            }
-            if EDGE_TYPES[edge_type].aggregated:
-                row.update({k: attrs[k] for k in _AGGREGATED_FIELDS})
-            edges_by_shape[(edge_type, src[0], dst[0])].append(row)
+            edges_by_shape[(edge_type, src[0], dst[0])].append(edge_row(EDGE_TYPES[edge_type], src[1], dst[1], attrs))
         for (edge_type, src_label, dst_label), rows in sorted(edges_by_shape.items()):
             plan.append((edge_write_statement(EDGE_TYPES[edge_type], src_label, dst_label), rows))
         # links derived from keys alone (dataset membership, tuning outputs), in both directions
@@ -316,7 +302,7 @@ class Neo4jStore(Store):
                     st, keys=wanted, sample=EVENT_ID_SAMPLE)])
                 for r in records:
                     labels = [x for x in r["labels"] if x in node_labels()]
-                    merge_provenance(found, r["key"], labels, r, r["event_ids"], EVENT_ID_SAMPLE)
+                    merge_provenance(found, r["key"], labels, r, r["event_ids"])
         return found
 
     def find_nodes(self, merge_label: str, key: str, name: str) -> list[str]:
