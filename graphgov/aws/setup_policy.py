@@ -1,9 +1,9 @@
 """`graphgov setup policy`: the least-privilege IAM policy the pullers need, from what they declare.
 
 Every puller module declares AWS_CALLS, the (botocore service, operation) pairs it calls; the tests
-check each puller calls nothing else. This module collects them (every public module under
-graphgov/pullers/, graphgov.aws.pullers.iam, and graphgov.aws.session when it declares the calls its shared session
-code makes), maps each to the IAM actions that authorise it, adds the actions no call shows (kms:Decrypt
+check each puller calls nothing else. This module collects them (every public module or package under
+graphgov/aws/pullers/, `pull iam` included, and graphgov.aws.session when it declares the calls its shared
+session code makes), maps each to the IAM actions that authorise it, adds the actions no call shows (kms:Decrypt
 for SSE-KMS trail objects and encrypted queues) and groups them into one statement per service.
 
 An operation and its IAM action do not always share a name (s3 ListObjectsV2 is s3:ListBucket, sqs
@@ -101,7 +101,7 @@ def is_read(action: str) -> bool:
 
 
 def puller_modules() -> list[str]:
-    """Every public module under graphgov/pullers/, then graphgov.aws.pullers.iam (found, not listed)."""
+    """Every public module or package under graphgov/aws/pullers/ (found, not listed), then EXTRA_MODULES."""
     package = importlib.import_module(PULLER_PACKAGE)
     found = sorted(f"{PULLER_PACKAGE}.{info.name}" for info in pkgutil.iter_modules(package.__path__)
                    if not info.name.startswith("_"))
