@@ -42,6 +42,7 @@ from graphgov.access.model import (
 from graphgov.access.timeline import END_OF_TIME, State, StateError, Timeline
 from graphgov.core import ids
 from graphgov.core.delta import GraphDelta, NodeRow
+from graphgov.core.merge_rules import NAMED_ONLY_SOURCE, named_only
 from graphgov.ingest.aggregate import Aggregate
 from graphgov.pause import pause_point
 from graphgov.stores.base import DerivedEdge, Store
@@ -139,7 +140,7 @@ def _read_facts(store: Store) -> _Facts:
     return _Facts(
         states=states, rejected=rejected,
         principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
-        policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if a.get("sources") == ["policy"]},
+        policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if named_only(a)},
         role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
         management_accounts={a["account_id"] for a in nodes["AWSPolicy"].values()
@@ -630,7 +631,7 @@ def _named_principals(rows: list[NodeRow], timeline: Timeline, as_of: str) -> Ag
     for row in rows:
         first, last = window.get(row.key, [as_of or "1970-01-01T00:00:00Z"] * 2)
         for moment in (first, last):
-            aggregate.add(GraphDelta("policy", "derived", "derived", "derived", moment, (row,)))
+            aggregate.add(GraphDelta(NAMED_ONLY_SOURCE, "derived", "derived", "derived", moment, (row,)))
     return aggregate
 
 

@@ -30,7 +30,6 @@ from graphgov.core.merge_rules import (
     LATEST,
     NAMED_ONLY_SOURCE,
     NODE_RULES,
-    RANKED_PROPS,
     Kind,
     Rule,
     fold,
@@ -39,10 +38,11 @@ from graphgov.core.merge_rules import (
 )
 from graphgov.core.schema import EDGE_TYPES, EVENT_ID_SAMPLE, MERGE_KEYS, NODE_TYPES
 
-__all__ = ["NAMED_ONLY_SOURCE", "RANKED_PROPS", "Aggregate", "EdgeId", "NodeId", "merge_attrs", "named_only"]
+__all__ = ["Aggregate", "EdgeId", "NodeId", "merge_attrs"]
 
 NodeId = tuple[str, str]  # (merge label, key)
 EdgeId = tuple[str, NodeId, NodeId]  # (edge type, source node, target node)
+
 
 def _timed(rules: Mapping[str, Rule]) -> dict[str, str]:
     """The TIMED properties of a rules table and their stamps."""
@@ -53,14 +53,13 @@ def _of_kind(rules: Mapping[str, Rule], kind: Kind) -> frozenset[str]:
     return frozenset(name for name, rule in rules.items() if rule.kind is kind)
 
 
-_TIMED = {id(NODE_RULES): _timed(NODE_RULES), id(EDGE_RULES): _timed(EDGE_RULES)}
-
 # The hot path's views of the rules, for the properties a delta's rows state. An edge's window and
 # aggregated fields come from the delta itself (its time, source, event, bytes, operation): a value a row's
 # props state for one is plain, and the delta's stands over it.
 _ENVELOPE = frozenset(EDGE_WINDOW + AGGREGATED_FIELDS)
 _NODE_STAMPS = _of_kind(NODE_RULES, Kind.STAMP)
 _NODE_TIMED = _timed(NODE_RULES)
+_TIMED_OF = {id(NODE_RULES): _NODE_TIMED, id(EDGE_RULES): _timed(EDGE_RULES)}  # the two tables' TIMED views
 _NODE_RANKED = {name: rule for name, rule in NODE_RULES.items() if rule.kind is Kind.RANKED}
 _EDGE_UNIONS = _of_kind(EDGE_RULES, Kind.UNION) - _ENVELOPE
 _EDGE_SUMS = _of_kind(EDGE_RULES, Kind.SUM) - _ENVELOPE
@@ -78,7 +77,7 @@ def merge_attrs(current: dict[str, Any], incoming: Mapping[str, Any], rules: Map
             kept = {name: current[name] for name in set(MERGE_KEYS.values()) if name in current}
             current.clear()
             current.update(kept)
-    timed = _TIMED[id(rules)] if id(rules) in _TIMED else _timed(rules)
+    timed = _TIMED_OF[id(rules)] if id(rules) in _TIMED_OF else _timed(rules)
     for prop, at in timed.items():  # an older state never replaces a newer one
         if prop in incoming and current.get(at) is not None and (incoming.get(at) or "") < current[at]:
             incoming = {k: v for k, v in incoming.items() if k not in (prop, at)}
