@@ -104,11 +104,6 @@ def scan_gap(exc: ClientError) -> str | None:
     return None
 
 
-def api_client(session: boto3.Session, service: str, region: str, rate_limited: bool = False) -> BaseClient:
-    """A puller's client (graphgov.aws.clients): botocore's standard retries, adaptive when `rate_limited`."""
-    return pull_client(session, service, region, rate_limited=rate_limited)
-
-
 def paced(client: BaseClient, operation: str, limiter: RateLimiter) -> BaseClient:
     """`client` with every request of `operation` (botocore's retries too) let through `limiter` first."""
     service = client.meta.service_model.service_id.hyphenize()
