@@ -196,7 +196,7 @@ CLI_HELPERS = {
     "common": {"friendly_errors": "renders errors", "store_from": "opens the store", "print_counts": "renders",
                "output_options": "options", "print_pull": "renders", "exit_for_gaps": "exit code"},
     "load": {"_progress": "renders", "_print_summary": "renders"},
-    "pull": {"s3_pull_options": "options", "run_s3_pull": "runs a command",
+    "pull": {"s3_pull_options": "options", "run_pull": "runs a command",
              "day": "parses an argument", "_split": "parses an argument"},
     "setup": {"_plan_options": "options", "_run": "runs a command", "_split": "parses an argument"},
 }

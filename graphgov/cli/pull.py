@@ -44,15 +44,16 @@ def s3_pull_options(func: F) -> F:
     return func
 
 
-def run_s3_pull(store_spec: str | None, output_format: str, where: str,
-                pull: Callable[[Store], PullSummary], allow_partial: bool = False) -> None:
-    """Open the store, pull, print the summary as `graphgov load` does plus what was read."""
+def run_pull(store_spec: str | None, output_format: str, pull: Callable[[Store], PullSummary],
+             what: Callable[[PullSummary], str], allow_partial: bool = False) -> None:
+    """Open the store, pull, print the summary as `graphgov load` does plus `what(summary)` was read;
+    a PullError is the command's one-line error."""
     try:
         with store_from(store_spec) as store:
             summary = pull(store)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"{summary.files} S3 objects in {where}", store.description, allow_partial)
+    print_pull(summary, output_format, what(summary), store.description, allow_partial)
 
 
 def day(value: datetime | None) -> date | None:
@@ -81,7 +82,8 @@ def s3_command(store_spec: str | None, output_format: str, quarantine_path: Path
         return pull_s3(session, store, quarantine_path, bucket, prefix, layout, since=day(since), region=region,
                        relist_days=relist_days)
 
-    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull, allow_partial)
+    run_pull(store_spec, output_format, pull, lambda summary: f"{summary.files} S3 objects in s3://{bucket}/{prefix}",
+             allow_partial)
 
 
 # --- graphgov pull cloudtrail-s3
@@ -118,7 +120,8 @@ def cloudtrail_s3_command(store_spec: str | None, output_format: str, quarantine
                                   accounts=_split(accounts), regions=_split(regions), since=day(since), region=region,
                                   relist_days=relist_days)
 
-    run_s3_pull(store_spec, output_format, f"s3://{bucket}/{prefix}", pull, allow_partial)
+    run_pull(store_spec, output_format, pull, lambda summary: f"{summary.files} S3 objects in s3://{bucket}/{prefix}",
+             allow_partial)
 
 
 # --- graphgov pull sqs
@@ -142,7 +145,7 @@ def sqs_command(queue_url: str, max_messages: int | None, wait_seconds: int, sto
             output_format: str, quarantine_path: Path, profile: str | None, allow_partial: bool) -> None:
     """Load S3 notifications and EventBridge events from an SQS queue, deleting each message once it is written."""
     from graphgov.aws.pullers.sqs import pull_sqs
-    from graphgov.aws.session import PullError, aws_session
+    from graphgov.aws.session import aws_session
 
     try:
         session = aws_session(profile)
@@ -174,13 +177,11 @@ def lookup_events_command(store_spec: str | None, output_format: str, quarantine
     from graphgov.aws.pullers.lookup_events import DEFAULT_SOURCES, pull_lookup_events
 
     start = parse_since(since)
-    try:
-        with store_from(store_spec) as store:
-            summary = pull_lookup_events(sessions(profile, role_arn, assume_role_name, external_id, accounts),
-                                         store, quarantine_path, regions, event_sources or DEFAULT_SOURCES, start)
-    except PullError as exc:
-        raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, "CloudTrail event history", store.description, allow_partial)
+    run_pull(store_spec, output_format,
+             lambda store: pull_lookup_events(sessions(profile, role_arn, assume_role_name, external_id, accounts),
+                                              store, quarantine_path, regions, event_sources or DEFAULT_SOURCES,
+                                              start),
+             lambda _summary: "CloudTrail event history", allow_partial)
 
 
 # --- graphgov pull logs
@@ -202,13 +203,10 @@ def logs_command(store_spec: str | None, output_format: str, quarantine_path: Pa
     from graphgov.aws.pullers.logs import pull_logs
 
     start = parse_since(since)
-    try:
-        with store_from(store_spec) as store:
-            summary = pull_logs(sessions(profile, role_arn, assume_role_name, external_id, accounts), store,
-                                quarantine_path, log_groups, regions, filter_pattern, start)
-    except PullError as exc:
-        raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"log groups {', '.join(log_groups)}", store.description, allow_partial)
+    run_pull(store_spec, output_format,
+             lambda store: pull_logs(sessions(profile, role_arn, assume_role_name, external_id, accounts), store,
+                                     quarantine_path, log_groups, regions, filter_pattern, start),
+             lambda _summary: f"log groups {', '.join(log_groups)}", allow_partial)
 
 
 # --- graphgov pull describe
@@ -225,13 +223,10 @@ def describe_command(store_spec: str | None, output_format: str, quarantine_path
     from graphgov.aws.pullers.describe import pull_describe
 
     del regions  # each job is described in the Region its ARN names
-    try:
-        with store_from(store_spec) as store:
-            summary = pull_describe(sessions(profile, role_arn, assume_role_name, external_id, accounts), store,
-                                    quarantine_path)
-    except PullError as exc:
-        raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, "job descriptions", store.description, allow_partial)
+    run_pull(store_spec, output_format,
+             lambda store: pull_describe(sessions(profile, role_arn, assume_role_name, external_id, accounts), store,
+                                         quarantine_path),
+             lambda _summary: "job descriptions", allow_partial)
 
 
 # --- graphgov pull config
@@ -247,13 +242,10 @@ def config_command(store_spec: str | None, output_format: str, quarantine_path: 
     logs, Bedrock model-invocation logging, log-group retention, bucket encryption and lifecycle expiration."""
     from graphgov.aws.pullers.config import pull_config
 
-    try:
-        with store_from(store_spec) as store:
-            summary = pull_config(sessions(profile, role_arn, assume_role_name, external_id, accounts), store,
-                                  quarantine_path, regions)
-    except PullError as exc:
-        raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, "the logging configuration", store.description, allow_partial)
+    run_pull(store_spec, output_format,
+             lambda store: pull_config(sessions(profile, role_arn, assume_role_name, external_id, accounts), store,
+                                       quarantine_path, regions),
+             lambda _summary: "the logging configuration", allow_partial)
 
 
 # --- graphgov pull iam, and the group
@@ -284,18 +276,16 @@ def pull_iam_command(store_spec: str | None, output_format: str, quarantine_path
     that policy.
     """
     from graphgov.aws.pullers.iam import pull_iam_accounts
-    from graphgov.aws.session import PullError, aws_session
+    from graphgov.aws.session import aws_session
 
-    try:
-        with store_from(store_spec) as store:
-            accounts_read = (session for _account, session in sessions(profile, role_arn, assume_role_name,
-                                                                         external_id, accounts))
-            summary = pull_iam_accounts(accounts_read, store, quarantine_path, regions,
-                                        organization_session=aws_session(profile) if assume_role_name else None)
-    except PullError as exc:
-        raise click.ClickException(str(exc)) from None
-    print_pull(summary, output_format, f"account {summary.account} at {summary.time}", store.description,
-               allow_partial)
+    def pull_accounts(store: Store) -> PullSummary:
+        accounts_read = (session for _account, session in sessions(profile, role_arn, assume_role_name,
+                                                                     external_id, accounts))
+        return pull_iam_accounts(accounts_read, store, quarantine_path, regions,
+                                 organization_session=aws_session(profile) if assume_role_name else None)
+
+    run_pull(store_spec, output_format, pull_accounts,
+             lambda summary: f"account {summary.account} at {summary.time}", allow_partial)
 
 
 for _command in (sqs_command, cloudtrail_s3_command, s3_command, lookup_events_command, logs_command,
