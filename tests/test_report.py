@@ -221,7 +221,7 @@ def test_question_status_says_why_rows_are_not_the_answer():
                                                             "snapshot from `graphgov pull config`")
     partial = judge_question(unevidenced, [{"a": 1}], loaded)  # rows shown, not judged
     assert (partial.verdict, partial.rows, partial.failing_rows) == ("not-evidenced", ({"a": 1},), ())
-    assert partial.summary.endswith(" (1 row from the sources loaded)")
+    assert partial.summary.endswith("; 1 row from the sources loaded")
     assert [judge_question(question(), rows, loaded).summary for rows in ([], [{"a": 1}], [{"a": 1}, {"a": 2}])] == [
         "0 rows", "1 row", "2 rows"]
     assert judge_question(question(), [], loaded).status == "ran"
@@ -271,8 +271,8 @@ def test_report_rows_are_the_query_rows_whenever_a_question_ran(store, tmp_path)
     # mostly gaps read from the missing snapshot, so not judged; CloudTrail's own trail change is shown too
     assert [r["gap"] for r in coverage.rows].count("no-logging-trail") == 5
     assert [r["gap"] for r in coverage.rows].count("trail-changed:PutEventSelectors") == 1
-    assert coverage.summary == ("not evidenced: needs a logging configuration snapshot from `graphgov pull config` "
-                                "(6 rows from the sources loaded)")
+    assert coverage.summary == ("not evidenced: needs a logging configuration snapshot from `graphgov pull config`; "
+                                "6 rows from the sources loaded")
     assert [c.control for c in report.controls if c.verdict == "not-evidenced"] == ["eu-ai-act:Art.26(6)"]
 
 
@@ -284,8 +284,8 @@ def test_every_report_form_says_which_questions_did_not_run_and_why(tmp_path):
     assert ("### `endpoint-lineage`: not run\n\nWhich data trained the model behind an endpoint (severity high, "
             "evidence only, pass: no rows; controls: ") in markdown
     assert "Not run: needs `endpoint` (`graphgov query endpoint-lineage --param endpoint=...`)." in markdown
-    assert ("Not evidenced: needs a logging configuration snapshot from `graphgov pull config` (6 rows from the "
-            "sources loaded).") in markdown.splitlines()
+    assert ("Not evidenced: needs a logging configuration snapshot from `graphgov pull config`; 6 rows from the "
+            "sources loaded.") in markdown.splitlines()
     assert "Not evidenced: needs a logging configuration snapshot from `graphgov pull config`." in markdown.splitlines()
     assert "\n0 rows.\n" in markdown and "(0 rows)" not in markdown and "1 rows" not in markdown
     as_json = {q["id"]: q for q in report_dict(report)["questions"]}
@@ -307,6 +307,43 @@ def test_every_report_form_says_which_questions_did_not_run_and_why(tmp_path):
     assert sorted(notes) == ["access-at-training-time", "dataset-consumers", "endpoint-lineage", "logging-coverage",
                              "model-lineage", "object-readers", "principal-activity", "short-log-retention"]
     assert notes["object-readers"] == "object-readers: not run: needs `bucket`"
+
+
+def test_html_report_says_not_run_and_not_evidenced_in_chromium(chromium, tmp_path):
+    from browser import ARTIFACTS, open_offline
+
+    from graphgov.report.html import render_html
+
+    graph = embedded_file(tmp_path, [CLOUDTRAIL])
+    with EmbeddedStore(graph) as store:
+        report = build_report(store, "all")
+    out = tmp_path / "report.html"
+    out.write_text(render_html(report), encoding="utf-8")
+    page, log = open_offline(chromium, out.as_uri())
+    assert log.refused == [] and log.errors == []
+    shown = page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('details.question')).map(d =>
+        [d.dataset.question, [d.dataset.status, d.querySelector('summary .verdict').innerText,
+                              d.querySelector('summary .status').innerText]]))""")
+    assert shown["endpoint-lineage"] == ["not-run", "not run", "(not run: needs endpoint)"]
+    assert shown["logging-coverage"] == ["not-evidenced", "not-evidenced", "(not evidenced: needs a logging "
+                                         "configuration snapshot from graphgov pull config; 6 rows from the sources "
+                                         "loaded)"]
+    assert shown["ai-inventory"] == ["ran", "evidence", "(3 rows)"]
+    assert shown["public-ai-data"] == ["ran", "pass", "(0 rows)"]
+    assert shown["shadow-ai"] == ["ran", "fail", "(1 row)"]
+    assert {q: v[0] for q, v in shown.items()} == {q: r.status for q, r in report.questions.items()}
+    assert page.inner_text('details.question[data-question="object-readers"] summary .status code') == "bucket"
+    page.click('tr[data-control="eu-ai-act:Art.10(2)(b)"] a')
+    items = page.locator('details.control[data-control="eu-ai-act:Art.10(2)(b)"] li').all_inner_texts()
+    assert items == [
+        "not run dataset-consumers: Which jobs and models used a dataset, down to endpoints (info; not run: needs "
+        "dataset)",
+        "not run endpoint-lineage: Which data trained the model behind an endpoint (high; not run: needs endpoint)",
+        "not run model-lineage: Which data trained a model (high; not run: needs model)",
+        "pass models-without-lineage: Models in use with no known training data (high; passes with no rows, 0 found)"]
+    page.evaluate("document.querySelectorAll('details.question').forEach(d => d.open = false)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for people to look at: each question's status line
+    page.locator("#questions").screenshot(path=str(ARTIFACTS / "report-question-status.png"))
 
 
 # ---- command line and formats (embedded) -----------------------------------------------------------

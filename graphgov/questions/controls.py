@@ -181,7 +181,7 @@ class QuestionResult:
         if self.status == "not-run":
             return f"not run: {self.reason}"
         if self.status == "not-evidenced":
-            return f"not evidenced: {self.reason}" + (f" ({counted} from the sources loaded)" if self.rows else "")
+            return f"not evidenced: {self.reason}" + (f"; {counted} from the sources loaded" if self.rows else "")
         return counted
 
     @property
