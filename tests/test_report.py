@@ -442,13 +442,7 @@ def test_resources_of_a_row():
     assert resources_of(row) == ["arn:aws:s3:::b", "s3://b/x"]
 
 
-# ---- docs ------------------------------------------------------------------------------------------
-
-def test_readme_controls_table_is_current():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("<!-- controls:start -->\n", 1)[1].split("\n<!-- controls:end -->", 1)[0]
-    assert section == controls_table_markdown(), "run scripts/sync-readme-controls"
-
+# ---- docs (the README tables are checked by tests/test_readme.py) ---------------------------------------
 
 def test_controls_table_lists_every_question_control():
     table = controls_table_markdown()

@@ -355,3 +355,23 @@ def controls_table_markdown(questions: Mapping[str, Question] | None = None) -> 
             ids = ", ".join(f"`{q}`" for q in sorted(named[control]))
             lines.append(f"| {framework.title} | `{control}` | {control_title(control)} | {ids} |")
     return "\n".join(lines)
+
+
+def questions_table_markdown(questions: Mapping[str, Question] | None = None) -> str:
+    """One row per saved question, from its header (the README's saved-questions section): what it asks, its
+    severity, the parameters it takes, the evidence sources it needs and its controls per framework."""
+    questions = questions if questions is not None else catalog()
+    lines = ["| id | question | severity | parameters | evidence | controls |", "|---|---|---|---|---|---|"]
+    for qid, question in sorted(questions.items()):
+        params = ", ".join(f"`{name}`" + ("" if spec.required else " (optional)")
+                           for name, spec in question.params.items())
+        by_framework: dict[str, list[str]] = {}
+        for control in question.controls:
+            framework, _, local = control.partition(":")
+            by_framework.setdefault(framework, []).append(local)
+        controls = "; ".join(f"{f} {', '.join(sorted(by_framework[f], key=lambda c: _control_key(':' + c)))}"
+                             for f in FRAMEWORKS if f in by_framework)
+        evidence = ", ".join(f"`{e}`" for e in question.evidence)
+        title = question.title.replace("|", "\\|")
+        lines.append(f"| `{qid}` | {title} | {question.severity} | {params} | {evidence} | {controls} |")
+    return "\n".join(lines)
