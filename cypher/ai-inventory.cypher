@@ -4,7 +4,7 @@
 // severity: info
 // controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "nist-ai-rmf:MANAGE 3.2", "iso-42001:A.10.3"]
 // params: {}
-// evidence: ["cloudtrail-management", "sagemaker-events", "bedrock-invocation-logs"]
+// evidence: ["cloudtrail-management"]
 // pass: evidence
 CALL () {
   MATCH (n:SageMakerModel) RETURN n, 'sagemaker-model' AS kind

@@ -4,7 +4,7 @@
 // severity: high
 // controls: ["eu-ai-act:Art.12(1)", "eu-ai-act:Art.19", "iso-42001:A.6.2.8", "nist-ai-rmf:MEASURE 2.4"]
 // params: {}
-// evidence: ["cloudtrail-management", "bedrock-invocation-logs"]
+// evidence: ["cloudtrail-management"]
 MATCH (p:AWSPrincipal)-[i:INVOKED]->(m:BedrockModel)
 OPTIONAL MATCH (m)-[:ROUTES_TO*1..2]->(f:BedrockModel {kind: 'foundation-model'})
 WITH p, i, m, collect(f)[0] AS f

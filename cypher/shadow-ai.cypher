@@ -4,7 +4,7 @@
 // severity: high
 // controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "soc2:CC7.2", "iso-42001:A.10.3"]
 // params: {"known_accounts": {"type": "string", "required": false, "description": "comma-separated 12-digit account ids of the known estate (default: the accounts that created their own AI resources)"}, "allowed_models": {"type": "string", "required": false, "description": "comma-separated foundation model ids or id prefixes allowed (e.g. anthropic.,amazon.titan-embed); default: no allow-list check"}}
-// evidence: ["cloudtrail-management", "bedrock-invocation-logs"]
+// evidence: ["cloudtrail-management"]
 WITH [a IN split(coalesce($known_accounts, ''), ',') WHERE trim(a) <> '' | trim(a)] AS given,
      [x IN split(coalesce($allowed_models, ''), ',') WHERE trim(x) <> '' | trim(x)] AS allowed
 OPTIONAL MATCH (c:AWSPrincipal)-[:CREATED]->(r)

@@ -152,7 +152,7 @@ def test_demo_report_opens_offline_with_the_json_verdicts(chromium, demo_reports
     assert drill.get_attribute("open") == ""
     items = drill.locator("li").all_inner_texts()
     assert items[-1].startswith("fail models-without-lineage: ")
-    assert items[0].startswith("evidence dataset-consumers: ")  # evidence only: never shown as a passed check
+    assert items[0].startswith("not run dataset-consumers: ")  # needs a dataset: never shown as a passed check
 
     # a lineage picture for each endpoint the rows name
     # (the first: the generator's prepared-data staging endpoint, an issue 11 plant served through a processing job)

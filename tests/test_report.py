@@ -13,12 +13,13 @@ from helpers import FIXTURES
 
 from graphgov.cli.app import main
 from graphgov.ingest.pipeline import load_paths
-from graphgov.questions.catalog import Question, QuestionError, catalog, parse_question
+from graphgov.questions.catalog import Question, QuestionError, ask, catalog, parse_question
 from graphgov.questions.controls import (
     FRAMEWORKS,
     build_report,
     catalogue_problems,
     controls_table_markdown,
+    evidence_labels,
     exit_failures,
     judge_control,
     judge_question,
@@ -204,6 +205,147 @@ def test_exact_verdicts_medium_set(store, tmp_path):
     assert [c.control for c in exit_failures(report, "medium", strict=False)] == ["eu-ai-act:Art.15"]
 
 
+# ---- what a question's rows mean: ran, not run, not evidenced ---------------------------------------
+
+def test_question_status_says_why_rows_are_not_the_answer():
+    loaded = {"ai-resources": True, "s3-data-events": False, "config-snapshot": False}
+    needs = question(params={"endpoint": {"type": "endpoint", "description": "e"},
+                             "since": {"type": "string", "required": False, "description": "s"}})
+    not_run = judge_question(needs, None, loaded)
+    assert (not_run.status, not_run.reason, not_run.summary, not_run.shown) == (
+        "not-run", "needs `endpoint`", "not run: needs `endpoint`", "not run")
+    unevidenced = question(evidence=("ai-resources", "s3-data-events", "config-snapshot"))
+    empty = judge_question(unevidenced, [], loaded)
+    assert (empty.status, empty.verdict, empty.summary) == ("not-evidenced", "not-evidenced", "not evidenced: needs "
+                                                            "CloudTrail S3 data events and a logging configuration "
+                                                            "snapshot from `graphgov pull config`")
+    partial = judge_question(unevidenced, [{"a": 1}], loaded)  # rows shown, not judged
+    assert (partial.verdict, partial.rows, partial.failing_rows) == ("not-evidenced", ({"a": 1},), ())
+    assert partial.summary.endswith("; 1 row from the sources loaded")
+    assert [judge_question(question(), rows, loaded).summary for rows in ([], [{"a": 1}], [{"a": 1}, {"a": 2}])] == [
+        "0 rows", "1 row", "2 rows"]
+    assert judge_question(question(), [], loaded).status == "ran"
+    assert evidence_labels(["cloudtrail-management", "iam-policies", "bedrock-invocation-logs"]) == (
+        "CloudTrail management events, IAM, bucket and key policies and Bedrock model-invocation logs")
+
+
+CLOUDTRAIL = FIXTURES / "cloudtrail"  # AWS documentation samples: no config snapshot, no invocation logs
+
+
+def test_report_rows_are_the_query_rows_whenever_a_question_ran(store, tmp_path):
+    """Issue 14: `ai-inventory` and `logging-coverage` showed 0 rows in the report but rows in `graphgov query`.
+    The report ran no question with a source missing (and `ai-inventory` named Bedrock invocation logs and
+    SageMaker resources as required for an inventory CloudTrail alone gives); now every question that needs
+    no parameter runs and its rows are `ask`'s."""
+    load(store, tmp_path, [CLOUDTRAIL])
+    report = build_report(store, "all")
+    for qid, result in report.questions.items():
+        if any(spec.required for spec in result.question.params.values()):
+            assert (result.ran, result.status, result.rows) == (False, "not-run", ()), qid
+        else:
+            assert result.ran and list(result.rows) == ask(store, qid), qid
+    counted = {qid: (r.status, r.verdict, len(r.rows)) for qid, r in report.questions.items() if r.ran}
+    assert counted == {
+        "ai-inventory": ("ran", "pass", 3),
+        "bedrock-invocations-without-logging": ("ran", "fail", 1),
+        "cross-account-assumptions": ("ran", "pass", 1),
+        "cross-account-exposure": ("ran", "pass", 0),
+        "endpoints-without-data-capture": ("ran", "fail", 1),
+        "iam-changes-on-ai-roles": ("ran", "pass", 0),
+        "logging-coverage": ("not-evidenced", "not-evidenced", 6),
+        "models-without-approved-package": ("ran", "pass", 0),
+        "models-without-lineage": ("ran", "pass", 0),
+        "personal-data-in-training": ("ran", "pass", 0),
+        "public-ai-data": ("ran", "pass", 0),
+        "shadow-ai": ("ran", "fail", 1),
+        "short-log-retention": ("not-evidenced", "not-evidenced", 0),
+        "training-data-readers": ("ran", "pass", 0),
+        "unencrypted-ai-artifacts": ("ran", "pass", 0),
+    }
+    assert [(r["kind"], r["resource"]) for r in report.questions["ai-inventory"].rows] == [
+        ("bedrock-foundation-model",
+         "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0"),
+        ("sagemaker-endpoint", "arn:aws:sagemaker:us-west-2:123456789012:endpoint/exampleendpoint"),
+        ("sagemaker-model", "arn:aws:sagemaker:us-west-2:123456789012:model/examplemodel")]
+    coverage = report.questions["logging-coverage"]
+    # mostly gaps read from the missing snapshot, so not judged; CloudTrail's own trail change is shown too
+    assert [r["gap"] for r in coverage.rows].count("no-logging-trail") == 5
+    assert [r["gap"] for r in coverage.rows].count("trail-changed:PutEventSelectors") == 1
+    assert coverage.summary == ("not evidenced: needs a logging configuration snapshot from `graphgov pull config`; "
+                                "6 rows from the sources loaded")
+    assert [c.control for c in report.controls if c.verdict == "not-evidenced"] == ["eu-ai-act:Art.26(6)"]
+
+
+def test_every_report_form_says_which_questions_did_not_run_and_why(tmp_path):
+    graph = embedded_file(tmp_path, [CLOUDTRAIL])
+    with EmbeddedStore(graph) as store:
+        report = build_report(store, "all")
+    markdown = render(report, "md")
+    assert ("### `endpoint-lineage`: not run\n\nWhich data trained the model behind an endpoint (severity high, "
+            "evidence only, pass: no rows; controls: ") in markdown
+    assert "Not run: needs `endpoint` (`graphgov query endpoint-lineage --param endpoint=...`)." in markdown
+    assert ("Not evidenced: needs a logging configuration snapshot from `graphgov pull config`; 6 rows from the "
+            "sources loaded.") in markdown.splitlines()
+    assert "Not evidenced: needs a logging configuration snapshot from `graphgov pull config`." in markdown.splitlines()
+    assert "\n0 rows.\n" in markdown and "(0 rows)" not in markdown and "1 rows" not in markdown
+    as_json = {q["id"]: q for q in report_dict(report)["questions"]}
+    assert {k: as_json["endpoint-lineage"][k] for k in ("status", "reason", "needs_params", "ran", "rows")} == {
+        "status": "not-run", "reason": "needs `endpoint`", "needs_params": ["endpoint"], "ran": False, "rows": []}
+    assert {k: as_json["logging-coverage"][k] for k in ("status", "reason", "missing_evidence")} == {
+        "status": "not-evidenced", "reason": "needs a logging configuration snapshot from `graphgov pull config`",
+        "missing_evidence": ["config-snapshot"]}
+    assert len(as_json["logging-coverage"]["rows"]) == 6
+    assert (as_json["ai-inventory"]["status"], as_json["ai-inventory"]["reason"]) == ("ran", None)
+    log = sarif_log(report)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text()))
+    (run,) = log["runs"]
+    statuses = {q["id"]: (q["status"], q["rows"]) for q in run["properties"]["questions"]}
+    assert statuses["model-lineage"] == ("not-run", 0) and statuses["logging-coverage"] == ("not-evidenced", 6)
+    assert statuses["ai-inventory"] == ("ran", 3)
+    notes = {n["associatedRule"]["id"]: n["message"]["text"]
+             for n in run["invocations"][0]["toolExecutionNotifications"]}
+    assert sorted(notes) == ["access-at-training-time", "dataset-consumers", "endpoint-lineage", "logging-coverage",
+                             "model-lineage", "object-readers", "principal-activity", "short-log-retention"]
+    assert notes["object-readers"] == "object-readers: not run: needs `bucket`"
+
+
+def test_html_report_says_not_run_and_not_evidenced_in_chromium(chromium, tmp_path):
+    from browser import ARTIFACTS, open_offline
+
+    from graphgov.report.html import render_html
+
+    graph = embedded_file(tmp_path, [CLOUDTRAIL])
+    with EmbeddedStore(graph) as store:
+        report = build_report(store, "all")
+    out = tmp_path / "report.html"
+    out.write_text(render_html(report), encoding="utf-8")
+    page, log = open_offline(chromium, out.as_uri())
+    assert log.refused == [] and log.errors == []
+    shown = page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('details.question')).map(d =>
+        [d.dataset.question, [d.dataset.status, d.querySelector('summary .verdict').innerText,
+                              d.querySelector('summary .status').innerText]]))""")
+    assert shown["endpoint-lineage"] == ["not-run", "not run", "(not run: needs endpoint)"]
+    assert shown["logging-coverage"] == ["not-evidenced", "not-evidenced", "(not evidenced: needs a logging "
+                                         "configuration snapshot from graphgov pull config; 6 rows from the sources "
+                                         "loaded)"]
+    assert shown["ai-inventory"] == ["ran", "evidence", "(3 rows)"]
+    assert shown["public-ai-data"] == ["ran", "pass", "(0 rows)"]
+    assert shown["shadow-ai"] == ["ran", "fail", "(1 row)"]
+    assert {q: v[0] for q, v in shown.items()} == {q: r.status for q, r in report.questions.items()}
+    assert page.inner_text('details.question[data-question="object-readers"] summary .status code') == "bucket"
+    page.click('tr[data-control="eu-ai-act:Art.10(2)(b)"] a')
+    items = page.locator('details.control[data-control="eu-ai-act:Art.10(2)(b)"] li').all_inner_texts()
+    assert items == [
+        "not run dataset-consumers: Which jobs and models used a dataset, down to endpoints (info; not run: needs "
+        "dataset)",
+        "not run endpoint-lineage: Which data trained the model behind an endpoint (high; not run: needs endpoint)",
+        "not run model-lineage: Which data trained a model (high; not run: needs model)",
+        "pass models-without-lineage: Models in use with no known training data (high; passes with no rows, 0 found)"]
+    page.evaluate("document.querySelectorAll('details.question').forEach(d => d.open = false)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for people to look at: each question's status line
+    page.locator("#questions").screenshot(path=str(ARTIFACTS / "report-question-status.png"))
+
+
 # ---- command line and formats (embedded) -----------------------------------------------------------
 
 def run_report(tmp_path: Path, graph: Path, *args: str):
@@ -300,13 +442,7 @@ def test_resources_of_a_row():
     assert resources_of(row) == ["arn:aws:s3:::b", "s3://b/x"]
 
 
-# ---- docs ------------------------------------------------------------------------------------------
-
-def test_readme_controls_table_is_current():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("<!-- controls:start -->\n", 1)[1].split("\n<!-- controls:end -->", 1)[0]
-    assert section == controls_table_markdown(), "run scripts/sync-readme-controls"
-
+# ---- docs (the README tables are checked by tests/test_readme.py) ---------------------------------------
 
 def test_controls_table_lists_every_question_control():
     table = controls_table_markdown()

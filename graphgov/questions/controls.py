@@ -71,27 +71,40 @@ def _bedrock(store: Store) -> bool:
 @dataclass(frozen=True)
 class EvidenceSource:
     id: str
+    label: str  # in words people know, for "not evidenced: needs <label>"
     title: str
     loaded: Callable[[Store], bool] = field(repr=False)
 
 
 EVIDENCE_SOURCES: dict[str, EvidenceSource] = {s.id: s for s in (
-    EvidenceSource("cloudtrail-management", "CloudTrail management events (STS, IAM, KMS, SageMaker, Bedrock calls)",
+    EvidenceSource("cloudtrail-management", "CloudTrail management events",
+                   "CloudTrail management events (STS, IAM, KMS, SageMaker, Bedrock calls)",
                    lambda s: _any_edge(s, ("ASSUMED_ROLE", "CREATED", "USED_KEY", "HAS_POLICY", "INVOKED",
                                            "ENABLED_LOGGING", "DISABLED_LOGGING", "APPROVED"), _TRAIL)),
-    EvidenceSource("s3-data-events", "CloudTrail S3 data events (object reads and writes)",
+    EvidenceSource("s3-data-events", "CloudTrail S3 data events", "CloudTrail S3 data events (object reads and writes)",
                    lambda s: _any_edge(s, ("READ", "WROTE", "LISTED"), _TRAIL)),
-    EvidenceSource("iam-policies", "Policies in force (IAM, bucket, key), from a pull or their change events",
+    EvidenceSource("iam-policies", "IAM, bucket and key policies",
+                   "Policies in force (IAM, bucket, key), from a pull or their change events",
                    lambda s: _any_node(s, ("PolicyState",))),
-    EvidenceSource("config-snapshot", "Logging configuration snapshot (`graphgov pull config`: trails, log groups)",
+    EvidenceSource("config-snapshot", "a logging configuration snapshot from `graphgov pull config`",
+                   "Logging configuration snapshot (`graphgov pull config`: trails, log groups)",
                    lambda s: _any_node(s, ("CloudTrailTrail", "LogGroup"), source="pull:config")),
-    EvidenceSource("bedrock-invocation-logs", "Bedrock model-invocation log records",
+    EvidenceSource("bedrock-invocation-logs", "Bedrock model-invocation logs", "Bedrock model-invocation log records",
                    lambda s: _any_edge(s, ("INVOKED",), frozenset({"bedrock_invocation_log"}))),
-    EvidenceSource("sagemaker-events", "SageMaker jobs, models and endpoints (events or describe pulls)", _sagemaker),
-    EvidenceSource("bedrock-events", "Bedrock models, jobs and knowledge bases (events or describe pulls)", _bedrock),
-    EvidenceSource("ai-resources", "Any SageMaker or Bedrock resource (events or describe pulls)",
+    EvidenceSource("sagemaker-events", "SageMaker jobs, models or endpoints",
+                   "SageMaker jobs, models and endpoints (events or describe pulls)", _sagemaker),
+    EvidenceSource("bedrock-events", "Bedrock custom models, jobs or knowledge bases",
+                   "Bedrock models, jobs and knowledge bases (events or describe pulls)", _bedrock),
+    EvidenceSource("ai-resources", "SageMaker or Bedrock resources",
+                   "Any SageMaker or Bedrock resource (events or describe pulls)",
                    lambda s: _sagemaker(s) or _bedrock(s)),
 )}
+
+
+def evidence_labels(ids: Iterable[str]) -> str:
+    """Evidence source ids as people read them: `a`, `a and b`, `a, b and c`."""
+    labels = [EVIDENCE_SOURCES[i].label if i in EVIDENCE_SOURCES else i for i in ids]
+    return labels[0] if len(labels) < 2 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def loaded_sources(store: Store, wanted: Iterable[str] | None = None) -> dict[str, bool]:
@@ -122,6 +135,9 @@ def check_catalogue(questions: Iterable[Question]) -> None:
 
 # ---- verdicts ---------------------------------------------------------------------------------------
 
+Status = Literal["ran", "not-run", "not-evidenced"]
+
+
 @dataclass(frozen=True)
 class QuestionResult:
     question: Question
@@ -136,10 +152,50 @@ class QuestionResult:
         return self.rows if self.verdict == "fail" and self.question.pass_rule == "no rows" else ()
 
     @property
+    def status(self) -> Status:
+        """Whether the rows can be read as the answer: `not-run` (it needs parameters), `not-evidenced`
+        (a source it needs was never loaded, so its rows, if any, are what the loaded sources show), `ran`."""
+        if not self.ran:
+            return "not-run"
+        return "not-evidenced" if self.missing else "ran"
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The parameters a report cannot give (the question's required ones)."""
+        return tuple(name for name, spec in self.question.params.items() if spec.required)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the rows are not the answer, in backquoted Markdown: `needs `endpoint``; None when it ran."""
+        if self.status == "not-run":
+            return "needs " + ", ".join(f"`{name}`" for name in self.needs)
+        if self.status == "not-evidenced":
+            return "needs " + evidence_labels(self.missing)
+        return None
+
+    @property
+    def summary(self) -> str:
+        """One line, the same in every form: `not run: needs `endpoint``, `not evidenced: needs ...`, `3 rows`.
+        `0 rows` only when the question ran with its evidence loaded and found nothing."""
+        counted = rows_phrase(len(self.rows))
+        if self.status == "not-run":
+            return f"not run: {self.reason}"
+        if self.status == "not-evidenced":
+            return f"not evidenced: {self.reason}" + (f"; {counted} from the sources loaded" if self.rows else "")
+        return counted
+
+    @property
     def shown(self) -> str:
-        """The verdict as people read it: an evidence-only question passes by definition, so it says
-        `evidence` rather than look like a check that was made (JSON and SARIF keep `verdict`)."""
+        """The verdict as people read it: a question that was not run says so, and an evidence-only
+        question passes by definition, so it says `evidence` rather than look like a check that was made
+        (JSON and SARIF keep `verdict`)."""
+        if not self.ran:
+            return "not run"
         return "evidence" if not self.gated and self.verdict == "pass" else self.verdict
+
+
+def rows_phrase(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 @dataclass(frozen=True)
@@ -193,7 +249,11 @@ def verdict_counts(controls: Iterable[ControlResult]) -> dict[str, int]:
 
 def judge_question(question: Question, rows: list[dict[str, Any]] | None, sources: Mapping[str, bool]) -> \
         QuestionResult:
-    """One question's verdict from its rows (None: not run) and which of its sources were loaded."""
+    """One question's verdict from its rows (None: not run) and which of its sources were loaded.
+
+    A missing source leaves it not-evidenced even with rows: they are shown, not judged, because some
+    answers are gaps read from that very absence (`logging-coverage` without a configuration snapshot
+    names every Region `no-logging-trail`)."""
     missing = tuple(s for s in question.evidence if not sources.get(s, False))
     gated = not question.informational
     kept = tuple(rows or ())
@@ -233,6 +293,10 @@ def selected_frameworks(framework: str) -> tuple[str, ...]:
 def build_report(store: Store, framework: str = "all", questions: Mapping[str, Question] | None = None) -> Report:
     """Run every saved question a report can run and judge each control of the chosen framework(s).
 
+    Every question that needs no parameter runs, whether or not its evidence sources were loaded: its
+    rows are the ones `graphgov query` gives on the same store, and a missing source makes it
+    not-evidenced (judged by `judge_question`), never hidden.
+
     Controls no saved question names are left out: the report says what the graph evidences, not what it
     does not attempt.
     """
@@ -246,7 +310,7 @@ def build_report(store: Store, framework: str = "all", questions: Mapping[str, Q
     for qid, question in sorted(relevant.items()):
         runnable = not any(spec.required for spec in question.params.values())
         rows = None
-        if runnable and all(sources[s] for s in question.evidence):
+        if runnable:  # missing evidence too: its rows are still what `graphgov query` answers, shown as such
             params = {name: spec.default for name, spec in question.params.items()}
             rows = normalise_rows(store.ask(question.id, question.cypher, params))
         results[qid] = judge_question(question, rows, sources)
@@ -290,4 +354,24 @@ def controls_table_markdown(questions: Mapping[str, Question] | None = None) -> 
         for control in sorted(named, key=_control_key):
             ids = ", ".join(f"`{q}`" for q in sorted(named[control]))
             lines.append(f"| {framework.title} | `{control}` | {control_title(control)} | {ids} |")
+    return "\n".join(lines)
+
+
+def questions_table_markdown(questions: Mapping[str, Question] | None = None) -> str:
+    """One row per saved question, from its header (the README's saved-questions section): what it asks, its
+    severity, the parameters it takes, the evidence sources it needs and its controls per framework."""
+    questions = questions if questions is not None else catalog()
+    lines = ["| id | question | severity | parameters | evidence | controls |", "|---|---|---|---|---|---|"]
+    for qid, question in sorted(questions.items()):
+        params = ", ".join(f"`{name}`" + ("" if spec.required else " (optional)")
+                           for name, spec in question.params.items())
+        by_framework: dict[str, list[str]] = {}
+        for control in question.controls:
+            framework, _, local = control.partition(":")
+            by_framework.setdefault(framework, []).append(local)
+        controls = "; ".join(f"{f} {', '.join(sorted(by_framework[f], key=lambda c: _control_key(':' + c)))}"
+                             for f in FRAMEWORKS if f in by_framework)
+        evidence = ", ".join(f"`{e}`" for e in question.evidence)
+        title = question.title.replace("|", "\\|")
+        lines.append(f"| `{qid}` | {title} | {question.severity} | {params} | {evidence} | {controls} |")
     return "\n".join(lines)

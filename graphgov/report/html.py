@@ -23,6 +23,7 @@ from graphgov.questions.controls import (
     QuestionResult,
     Report,
     resources_of,
+    rows_phrase,
     unknown_access,
     verdict_counts,
 )
@@ -99,7 +100,14 @@ def _badge(verdict: str) -> str:
     return f'<span class="verdict {_e(verdict)}">{_e(verdict)}</span>'
 
 
+def _code(text: str) -> str:
+    """Escaped text whose backquoted parts (parameter names, commands) show as code."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", _e(text))
+
+
 def _question_badge(result: QuestionResult) -> str:
+    if result.status == "not-run":
+        return f'<span class="verdict evidence not-run" title="{_e(result.summary.replace("`", ""))}">not run</span>'
     if result.shown == "evidence":
         return '<span class="verdict evidence" title="evidence only: never a finding">evidence</span>'
     return _badge(result.verdict)
@@ -161,7 +169,7 @@ def _control_drill(report: Report, control: ControlResult, anchor: str) -> str:
     for qid in control.questions:
         result = report.questions[qid]
         items.append(f'<li>{_question_badge(result)} <a href="#{_anchor("q-", qid)}"><code>{_e(qid)}</code></a>: '
-                     f"{_e(result.question.title)} ({_e(result.question.severity)}; {_why(result)})</li>")
+                     f"{_e(result.question.title)} ({_e(result.question.severity)}; {_code(_why(result))})</li>")
     return (f'<details class="control" id="{anchor}" data-control="{_e(control.control)}" '
             f'data-verdict="{_e(control.verdict)}"><summary>{_badge(control.verdict)} <code>{_e(control.control)}'
             f"</code> {_e(control.title)}</summary><ul>{''.join(items)}</ul></details>")
@@ -169,12 +177,10 @@ def _control_drill(report: Report, control: ControlResult, anchor: str) -> str:
 
 def _why(result: QuestionResult) -> str:
     """One phrase saying why a question got its verdict."""
-    if result.missing:
-        return "never loaded: " + ", ".join(result.missing)
-    if not result.ran:
-        return "needs parameters; run it with graphgov query"
+    if result.status != "ran":
+        return result.summary
     if not result.gated:
-        return f"evidence only, {len(result.rows)} rows"
+        return f"evidence only, {rows_phrase(len(result.rows))}"
     if result.question.pass_rule == "any rows":
         return f"passes with rows, {len(result.rows)} found"
     return f"passes with no rows, {len(result.rows)} found"
@@ -188,12 +194,13 @@ def _questions(report: Report, anchors: Mapping[str, str], known: Mapping[str, s
                              if c.partition(":")[0] in report.frameworks)
         blocks.append(
             f'<details class="question" id="{_anchor("q-", qid)}" data-question="{_e(qid)}" '
-            f'data-verdict="{_e(result.verdict)}" data-rows="{len(result.rows)}"><summary>{_question_badge(result)} '
-            f"<code>{_e(qid)}</code> {_e(q.title)} <span class=\"muted\">({len(result.rows)} rows)</span></summary>"
+            f'data-verdict="{_e(result.verdict)}" data-status="{_e(result.status)}" data-rows="{len(result.rows)}">'
+            f"<summary>{_question_badge(result)} <code>{_e(qid)}</code> {_e(q.title)} "
+            f'<span class="muted status">({_code(result.summary)})</span></summary>'
             f"<p>{_e(q.description)}</p><p class=\"muted\">Severity {_e(q.severity)}; pass: {_e(q.pass_rule)}; "
             f"{'gated' if result.gated else 'evidence only'}; evidence: {_e(', '.join(q.evidence) or 'none')}; "
             f"controls: {controls}; saved question <code>cypher/{_e(qid)}.cypher</code>.</p>"
-            f"<p>{_e(_why(result))}.</p>{_rows_table(result.rows, anchors, known)}</details>")
+            f"<p>{_code(_why(result))}.</p>{_rows_table(result.rows, anchors, known)}</details>")
     return f'<section id="questions"><h2>Questions and their evidence rows</h2>{"".join(blocks)}</section>'
 
 

@@ -1,7 +1,9 @@
 """Render a control report (graphgov.questions.controls.Report) as Markdown, JSON or SARIF 2.1.0.
 
 All three carry the same verdicts; Markdown is for people, JSON for pipelines, SARIF for code-scanning
-dashboards (one result per failing row, located at the saved question that found it).
+dashboards (one result per failing row, located at the saved question that found it). Each says, per
+question, whether its rows are the answer: `status` `ran`, `not-run` (needs parameters) or
+`not-evidenced` (needs sources never loaded), with the reason (QuestionResult.summary).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "questions": [{
             "id": r.question.id, "title": r.question.title, "severity": r.question.severity,
             "pass": r.question.pass_rule, "gated": r.gated, "ran": r.ran, "verdict": r.verdict,
+            "status": r.status, "reason": r.reason, "needs_params": list(r.needs) if not r.ran else [],
             "missing_evidence": list(r.missing), "rows": list(r.rows),
         } for r in report.questions.values()],
         "provenance": dict(sorted(report.provenance.items())),
@@ -69,14 +72,12 @@ def render_markdown(report: Report) -> str:
         kind = "gated" if r.gated else "evidence only"
         lines += ["", f"### `{q.id}`: {r.shown}", "", f"{q.title} (severity {q.severity}, {kind}, "
                   f"pass: {q.pass_rule}; controls: {', '.join(q.controls)})."]
-        if r.missing:
-            lines.append(f"Not evidenced: never loaded: {', '.join(r.missing)}.")
-        elif not r.ran:
-            lines.append("Not run: it needs parameters (`graphgov query " + q.id + " --param ...`).")
-        elif not r.rows:
-            lines.append("No rows.")
+        said = r.summary[0].upper() + r.summary[1:]
+        if r.status == "not-run":
+            example = " ".join(f"--param {name}=..." for name in r.needs)
+            lines.append(f"{said} (`graphgov query {q.id} {example}`).")
         else:
-            lines += ["", *_markdown_rows(r.rows)]
+            lines += _markdown_rows(said, r.rows)
     if report.provenance:
         lines += ["", "## Provenance", "", "Where the graph learnt of each resource the rows name: its sources, the "
                   "time window of its evidence, and the smallest few event ids of its recorded edges.", "",
@@ -86,10 +87,13 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_rows(rows: tuple[dict[str, Any], ...]) -> list[str]:
+def _markdown_rows(said: str, rows: tuple[dict[str, Any], ...]) -> list[str]:
+    """The question's one-line status (its row count) and its rows as a table."""
+    if not rows:
+        return [f"{said}."]
     columns = list(rows[0])
     provenance = [c for c in PROVENANCE if c in columns]
-    out = [f"{len(rows)} rows" + (f"; provenance in {', '.join(provenance)}." if provenance else "."), "",
+    out = ["", said + (f"; provenance in {', '.join(provenance)}." if provenance else "."), "",
            "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     out += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
     unknown = sum(unknown_access(row) is not None for row in rows)
@@ -172,7 +176,14 @@ def sarif_log(report: Report) -> dict[str, Any]:
             "originalUriBaseIds": {SARIF_BASE: {"description": {"text": "The graphgov source tree (saved questions "
                                                                         "in cypher/)."}}},
             "results": sarif_results,
+            # questions whose rows are not the answer: not run (parameters) or not evidenced (sources)
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+                {"level": "note", "message": {"text": f"{r.question.id}: {r.summary}"},
+                 "associatedRule": {"id": r.question.id, "index": index[r.question.id]}}
+                for r in results if r.status != "ran"]}],
             "properties": {"frameworks": list(report.frameworks),
+                           "questions": [{"id": r.question.id, "status": r.status, "reason": r.reason,
+                                          "rows": len(r.rows)} for r in results],
                            "controls": [{"control": c.control, "verdict": c.verdict, "severity": c.severity}
                                         for c in report.controls]},
         }],
