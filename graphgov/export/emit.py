@@ -1,0 +1,62 @@
+"""Where the events go: JSON Lines (one event per line, for a file or stdout), or an OpenLineage HTTP
+endpoint through the client's HTTP transport, which POSTs each event to `<url>/api/v1/lineage` as Marquez
+and DataHub expect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from graphgov.export.events import INSTALL_HINT, ExportError
+
+ENDPOINT = "api/v1/lineage"
+RETRY = {"total": 2, "connect": 2, "read": 2, "backoff_factor": 0.2}  # a user waits: fail in about a second
+
+
+def json_lines(events: Iterable[Any]) -> Iterator[str]:
+    """Each event as one line of JSON, as the client serialises it (nulls dropped, keys sorted)."""
+    serde = _serde()
+    for event in events:
+        yield serde.to_json(event)
+
+
+def post(events: list[Any], url: str, timeout: float = 10.0) -> int:
+    """POST every event to the endpoint; the number accepted, or ExportError naming the first refusal."""
+    try:
+        from openlineage.client.transport.http import HttpConfig, HttpTransport
+        from requests import RequestException
+    except ImportError as exc:
+        raise ExportError(INSTALL_HINT) from exc
+    try:
+        transport = HttpTransport(HttpConfig.from_dict({"url": url, "endpoint": ENDPOINT, "timeout": timeout,
+                                                        "retry": RETRY}))
+    except ValueError as exc:
+        raise ExportError(f"--url {url!r}: not an http(s) URL") from exc
+    accepted = 0
+    try:
+        for event in events:
+            transport.emit(event)
+            accepted += 1
+    except RequestException as exc:
+        reason = _reason(exc)
+        raise ExportError(f"{url.rstrip('/')}/{ENDPOINT}: {reason} ({accepted} of {len(events)} events accepted)") \
+            from exc
+    finally:
+        transport.close()
+    return accepted
+
+
+def _reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"HTTP {response.status_code} {response.reason}".rstrip()
+    text = str(exc.__cause__ or exc)
+    return "connection refused" if "refused" in text.lower() else text.splitlines()[0][:200]
+
+
+def _serde() -> Any:
+    try:
+        from openlineage.client.serde import Serde
+    except ImportError as exc:
+        raise ExportError(INSTALL_HINT) from exc
+    return Serde
