@@ -4,6 +4,7 @@ and DataHub expect."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -47,11 +48,17 @@ def post(events: list[Any], url: str, timeout: float = 10.0) -> int:
 
 
 def _reason(exc: Exception) -> str:
+    """What went wrong, in a few words: the HTTP status, or why no answer came."""
     response = getattr(exc, "response", None)
     if response is not None:
         return f"HTTP {response.status_code} {response.reason}".rstrip()
-    text = str(exc.__cause__ or exc)
-    return "connection refused" if "refused" in text.lower() else text.splitlines()[0][:200]
+    text = str(exc)
+    if "refused" in text.lower():
+        return "connection refused"
+    retried = re.search(r"ResponseError\('([^']+)'\)", text)  # a 5xx answered to every retry
+    if retried:
+        return retried.group(1)
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _serde() -> Any:

@@ -152,6 +152,9 @@ class _Graph:
 
     def _step(self, node: Node, verb: str, job_type: str, description: str, inputs: list[Node],
               started: str | None = None) -> list[Run]:
+        """A step is instant: at `started`, else when its resource was first seen (its last sighting is
+        later use, such as an endpoint configuration naming the model, not the step)."""
+        started = started or self.attrs(node).get("first_seen")
         run = self.run(node, step_name(verb, node[1]), job_type, description, inputs, [node], started)
         return [run] if run else []
 
