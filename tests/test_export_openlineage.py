@@ -245,6 +245,9 @@ def test_url_posts_every_event_to_the_lineage_endpoint(store, tmp_path, stub):
     assert post(openlineage_events(store), _url(stub)) == 8
     assert [(path, ctype) for path, ctype, _ in stub.received] == [("/api/v1/lineage", "application/json")] * 8
     assert _shape([body for _, _, body in stub.received]) == _chain_shape()
+    stub.received.clear()  # a base URL with a path keeps it, as DataHub's /openapi/openlineage/ needs
+    assert post(openlineage_events(store), _url(stub) + "/openapi/openlineage") == 8
+    assert {path for path, _, _ in stub.received} == {"/openapi/openlineage/api/v1/lineage"}
 
 
 def test_url_command_reports_accepted_and_refusals(tmp_path, stub):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 from graphgov.export.events import INSTALL_HINT, ExportError
 
@@ -22,14 +23,17 @@ def json_lines(events: Iterable[Any]) -> Iterator[str]:
 
 
 def post(events: list[Any], url: str, timeout: float = 10.0) -> int:
-    """POST every event to the endpoint; the number accepted, or ExportError naming the first refusal."""
+    """POST every event to `<url>/api/v1/lineage`; the number accepted, or ExportError naming the first
+    refusal."""
     try:
         from openlineage.client.transport.http import HttpConfig, HttpTransport
         from requests import RequestException
     except ImportError as exc:
         raise ExportError(INSTALL_HINT) from exc
+    base = url if url.endswith("/") else url + "/"  # so a path prefix (DataHub's /openapi/openlineage/) stays
+    target = urljoin(base, ENDPOINT)
     try:
-        transport = HttpTransport(HttpConfig.from_dict({"url": url, "endpoint": ENDPOINT, "timeout": timeout,
+        transport = HttpTransport(HttpConfig.from_dict({"url": base, "endpoint": ENDPOINT, "timeout": timeout,
                                                         "retry": RETRY}))
     except ValueError as exc:
         raise ExportError(f"--url {url!r}: not an http(s) URL") from exc
@@ -40,8 +44,7 @@ def post(events: list[Any], url: str, timeout: float = 10.0) -> int:
             accepted += 1
     except RequestException as exc:
         reason = _reason(exc)
-        raise ExportError(f"{url.rstrip('/')}/{ENDPOINT}: {reason} ({accepted} of {len(events)} events accepted)") \
-            from exc
+        raise ExportError(f"{target}: {reason} ({accepted} of {len(events)} events accepted)") from exc
     finally:
         transport.close()
     return accepted
