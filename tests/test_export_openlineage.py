@@ -170,6 +170,56 @@ def test_chain_events_name_dataset_job_artifact_model_endpoint(store, tmp_path):
     assert _export(store) == events  # a re-export gives the same events, run ids included
 
 
+KINDS_FIXTURES = [FIXTURES / f"lineage/{name}.json" for name in (
+    "cross-account-chain", "sagemaker-registry", "sagemaker-prep", "sagemaker-tuning", "bedrock-knowledge-base")]
+BR = "arn:aws:bedrock:us-east-1:222222222222"
+KINDS_RUNS = [  # (COMPLETE time, job name, jobType, inputs, outputs); namespaces from the ARNs
+    ("2024-04-30T10:00:00Z", f"{SM_B} processing-job/fraud-prep-0430", "PROCESSING",
+     [("s3://acme-data-a", "raw/transactions")], [TRAIN, VALIDATION]),
+    ("2024-05-02T10:00:00Z", f"{SM_B} training-job/fraud-xgb-2024", "TRAINING", [TRAIN, VALIDATION], [ARTIFACT]),
+    ("2024-05-02T12:05:00Z", f"{SM_B} register/model-package/fraud-models/1", "REGISTER_MODEL", [ARTIFACT],
+     [(SM_B, "model-package/fraud-models/1")]),
+    ("2024-05-03T11:00:00Z", f"{SM_C} deploy/model/fraudmodel", "DEPLOY_MODEL", [ARTIFACT], [MODEL]),
+    ("2024-05-03T12:00:00Z", f"{SM_C} deploy/model/fraud-from-registry", "DEPLOY_MODEL",
+     [(SM_B, "model-package/fraud-models/1")], [(SM_C, "model/fraud-from-registry")]),
+    ("2024-05-04T10:00:00Z", f"{SM_B} transform-job/fraud-batch-score", "TRANSFORM",
+     [("s3://acme-data-a", "fraud/to-score"), (SM_B, "model/fraudmodel-batch")],
+     [("s3://acme-data-a", "fraud/scores")]),
+    ("2024-05-05T10:00:00Z", f"{SM_B} hyper-parameter-tuning-job/fraud-hpo-01", "TUNING", [TRAIN],
+     [("s3://acme-models-b", "hpo/Fraud-HPO-01-003-a1b2c3d4/output/model.tar.gz")]),
+    ("2024-05-06T09:00:00Z", f"{SM_C} deploy/model/fraud-hpo-best", "DEPLOY_MODEL",
+     [("s3://acme-models-b", "hpo/Fraud-HPO-01-003-a1b2c3d4/output/model.tar.gz")], [(SM_C, "model/fraud-hpo-best")]),
+    ("2024-06-01T08:00:00Z", f"{SM_C} deploy/model/fraudmodel-v2", "DEPLOY_MODEL",
+     [("s3://acme-models-c", "manual-upload/model.tar.gz")], [MODEL_V2]),
+    ("2024-06-01T08:10:00Z", f"{SM_C} deploy/endpoint/fraud-endpoint", "DEPLOY_ENDPOINT", [MODEL, MODEL_V2],
+     [(SM_C, "endpoint/fraud-endpoint")]),
+    ("2024-06-20T10:10:00Z", f"{BR} ingest/knowledge-base/KBID123456", "KNOWLEDGE_BASE_INGESTION",
+     [("s3://acme-data-a", "support/tickets"),
+      ("arn:aws:bedrock:us-east-1:", "foundation-model/amazon.titan-embed-text-v2:0")],
+     [(BR, "knowledge-base/KBID123456")]),
+    ("2024-06-21T10:00:00Z", f"{BR} model-invocation-job/batchjob0001", "BATCH_INFERENCE",
+     [("s3://acme-data-a", "support/batch-in"),
+      ("arn:aws:bedrock:us-east-1:", "foundation-model/anthropic.claude-3-haiku-20240307-v1:0")],
+     [("s3://acme-bedrock-out", "batch")]),
+    # the graph links an import job to the weights it reads, not (yet) to the model it makes
+    ("2024-06-22T10:00:00Z", f"{BR} model-import-job/importjob001", "MODEL_IMPORT",
+     [("s3://acme-models-b", "llama-ft")], []),
+]
+
+
+def test_every_job_kind_and_step(store, tmp_path):
+    for path in KINDS_FIXTURES:
+        load_paths([path], store, tmp_path / "q.jsonl")
+    events = _export(store)
+    for event in events:
+        validate(event)
+    assert [(e["eventTime"], f"{e['job']['namespace']} {e['job']['name']}", e["job"]["facets"]["jobType"]["jobType"],
+             _names(e["inputs"]), _names(e["outputs"])) for e in events if e["eventType"] == "COMPLETE"] == KINDS_RUNS
+    knowledge_base = _dataset(events, BR, "knowledge-base/KBID123456")["facets"]
+    assert (knowledge_base["documentation"]["description"], knowledge_base["graphgov_resource"]["kind"]) == (
+        "Bedrock knowledge base", "KnowledgeBase")
+
+
 def test_demo_platform_events_validate_and_chain(tmp_path):
     graph = str(tmp_path / "demo.json.gz")
     runner = CliRunner()
