@@ -62,14 +62,12 @@ class LineageRuns:
     runs: list[Run]
     datasets: dict[Node, dict[str, Any]]  # node -> its graph properties
     writers: dict[Node, list[str]]  # dataset -> principals seen writing into it
-    undated: list[str]  # job ARNs left out: no time is known for them
 
 
 def lineage_runs(store: Store) -> LineageRuns:
     """Read the graph into runs; nothing is written."""
     graph = _Graph(store)
     runs: list[Run] = []
-    undated: list[str] = []
     for label, (job_type, description) in JOB_TYPES.items():
         for key, _ in graph.nodes(label):
             inputs = graph.targets(INPUT_EDGES, (label, key))
@@ -77,12 +75,11 @@ def lineage_runs(store: Store) -> LineageRuns:
             job = node_name(key)
             if label == "KnowledgeBase":  # the ingestion is the job, the knowledge base its output
                 outputs, job = [(label, key)], step_name("ingest", key)
-            run = graph.run((label, key), job, job_type, description, inputs, outputs)
-            (runs.append(run) if run else undated.append(key))
+            runs.append(graph.run((label, key), job, job_type, description, inputs, outputs))
     runs.extend(graph.steps())
     runs.sort(key=lambda r: (r.started, r.job))
     named = {node for run in runs for node in (*run.inputs, *run.outputs)}
-    return LineageRuns(runs, {n: graph.attrs(n) for n in sorted(named)}, graph.writers(named), sorted(undated))
+    return LineageRuns(runs, {n: graph.attrs(n) for n in sorted(named)}, graph.writers(named))
 
 
 class _Graph:
@@ -117,13 +114,12 @@ class _Graph:
         return sorted({s[1] for s, d, _ in self.edges(edge_type) if d == node})
 
     def run(self, node: Node, job: tuple[str, str], job_type: str, description: str, inputs: list[Node],
-            outputs: list[Node], started: str | None = None) -> Run | None:
-        """A run timed by `started` (a step), else by its node: first seen to last seen."""
+            outputs: list[Node], started: str | None = None) -> Run:
+        """A run timed by `started` (a step), else by its node: first seen to last seen (every node has
+        both, core.schema)."""
         attrs = self.attrs(node)
-        start = started or attrs.get("first_seen")
-        if not start:
-            return None
-        end = start if started else str(attrs.get("last_seen") or start)
+        start = started or attrs["first_seen"]
+        end = start if started else str(attrs["last_seen"])
         service = ids.parse_arn(node[1]).service if ids.is_arn(node[1]) else ""
         return Run(node[1], job, job_type, "BEDROCK" if service == "bedrock" else "SAGEMAKER", description,
                    str(start), max(str(end), str(start)), inputs, outputs,
@@ -132,31 +128,32 @@ class _Graph:
     def steps(self) -> list[Run]:
         """deploy/model, register/model-package, deploy/endpoint and provision/provisioned-model runs."""
         steps: list[Run] = []
-        loads: dict[Node, list[Node]] = defaultdict(list)
+        loads: dict[Node, set[Node]] = defaultdict(set)
         for edge_type in ("FROM_ARTIFACT", "FROM_PACKAGE"):
             for src, dst, _ in self.edges(edge_type):
-                loads[src].append(dst)
+                loads[src].add(dst)
         for node, sources in sorted(loads.items()):
-            verb, what = ("register", "SageMaker model registry package") if node[0] == "ModelPackage" else \
-                ("deploy", "SageMaker model")
-            steps += self._step(node, verb, "REGISTER_MODEL" if verb == "register" else "DEPLOY_MODEL",
-                                f"Create the {what} from its artifact", sorted(set(sources)))
+            if node[0] == "ModelPackage":
+                steps.append(self._step(node, "register", "REGISTER_MODEL",
+                                        "Register the SageMaker model package from its artifact", sorted(sources)))
+            else:
+                steps.append(self._step(node, "deploy", "DEPLOY_MODEL",
+                                        "Create the SageMaker model from its artifact or package", sorted(sources)))
         for endpoint, served, since in self._endpoint_models():
-            steps += self._step(endpoint, "deploy", "DEPLOY_ENDPOINT",
-                                "Deploy the SageMaker endpoint with the models its current configuration serves",
-                                served, started=since)
+            steps.append(self._step(endpoint, "deploy", "DEPLOY_ENDPOINT",
+                                    "Deploy the SageMaker endpoint with the models its current configuration serves",
+                                    served, started=since))
         for throughput, model, _ in self.edges("PROVISIONS"):
-            steps += self._step(throughput, "provision", "PROVISION_THROUGHPUT",
-                                "Provision Bedrock throughput for the model", [model])
+            steps.append(self._step(throughput, "provision", "PROVISION_THROUGHPUT",
+                                    "Provision Bedrock throughput for the model", [model]))
         return steps
 
     def _step(self, node: Node, verb: str, job_type: str, description: str, inputs: list[Node],
-              started: str | None = None) -> list[Run]:
+              started: str | None = None) -> Run:
         """A step is instant: at `started`, else when its resource was first seen (its last sighting is
         later use, such as an endpoint configuration naming the model, not the step)."""
-        started = started or self.attrs(node).get("first_seen")
-        run = self.run(node, step_name(verb, node[1]), job_type, description, inputs, [node], started)
-        return [run] if run else []
+        started = started or self.attrs(node)["first_seen"]
+        return self.run(node, step_name(verb, node[1]), job_type, description, inputs, [node], started)
 
     def _endpoint_models(self) -> list[tuple[Node, list[Node], str | None]]:
         """Each endpoint, the models its current configuration serves (the one marked current, else the
