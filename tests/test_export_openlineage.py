@@ -227,7 +227,7 @@ def test_demo_platform_events_validate_and_chain(tmp_path):
     out = tmp_path / "events.jsonl"
     result = runner.invoke(main, ["export", "openlineage", "--store", graph, "--out", str(out)])
     assert (result.exit_code, result.stdout) == (0, "")
-    assert result.stderr == f"openlineage: wrote {out} (34 events: 17 runs of 17 jobs over 35 datasets)\n"
+    assert result.stderr == f"openlineage: wrote 34 events to {out} (17 runs of 17 jobs over 35 datasets)\n"
     events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert set().union(*(validate(e) for e in events)) == ALL_FACETS
     jobs = {e["job"]["name"]: e for e in events if e["eventType"] == "COMPLETE"}
@@ -308,7 +308,8 @@ def test_url_command_reports_accepted_and_refusals(tmp_path, stub):
     url = _url(stub)
     result = runner.invoke(main, ["export", "openlineage", "--store", graph, "--url", url])
     assert (result.exit_code, result.stdout) == (0, "")
-    assert result.stderr == f"openlineage: 8 of 8 events: 4 runs of 4 jobs over 7 datasets accepted by {url}\n"
+    assert result.stderr == (f"openlineage: {url}/api/v1/lineage accepted 8 of 8 events "
+                             "(4 runs of 4 jobs over 7 datasets)\n")
     stub.received.clear()
     stub.fail_at, stub.status = 3, 400
     result = runner.invoke(main, ["export", "openlineage", "--store", graph, "--url", url + "/"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from graphgov.cli.common import STORE_HELP, friendly_errors, store_from
-from graphgov.export.emit import json_lines, post
+from graphgov.export.emit import json_lines, lineage_url, post
 from graphgov.export.events import ExportError, openlineage_events, summary
 
 
@@ -38,10 +38,11 @@ def openlineage(out_path: Path | None, url: str | None, store_spec: str | None) 
             events = openlineage_events(store)
         if url is not None:
             accepted = post(events, url)
-            click.echo(f"openlineage: {accepted} of {summary(events)} accepted by {url}", err=True)
+            click.echo(f"openlineage: {lineage_url(url)} accepted {accepted} of {len(events)} events "
+                       f"({summary(events)})", err=True)
         elif out_path is not None:
             out_path.write_text("".join(line + "\n" for line in json_lines(events)), encoding="utf-8")
-            click.echo(f"openlineage: wrote {out_path} ({summary(events)})", err=True)
+            click.echo(f"openlineage: wrote {len(events)} events to {out_path} ({summary(events)})", err=True)
         else:
             for line in json_lines(events):
                 click.echo(line)

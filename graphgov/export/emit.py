@@ -30,8 +30,7 @@ def post(events: list[Any], url: str, timeout: float = 10.0) -> int:
         from requests import RequestException
     except ImportError as exc:
         raise ExportError(INSTALL_HINT) from exc
-    base = url if url.endswith("/") else url + "/"  # so a path prefix (DataHub's /openapi/openlineage/) stays
-    target = urljoin(base, ENDPOINT)
+    base, target = (url if url.endswith("/") else url + "/"), lineage_url(url)  # the client urljoins the two
     try:
         transport = HttpTransport(HttpConfig.from_dict({"url": base, "endpoint": ENDPOINT, "timeout": timeout,
                                                         "retry": RETRY}))
@@ -48,6 +47,11 @@ def post(events: list[Any], url: str, timeout: float = 10.0) -> int:
     finally:
         transport.close()
     return accepted
+
+
+def lineage_url(url: str) -> str:
+    """Where the events go: `<url>/api/v1/lineage`, a path in `url` kept (DataHub's /openapi/openlineage/)."""
+    return urljoin(url if url.endswith("/") else url + "/", ENDPOINT)
 
 
 def _reason(exc: Exception) -> str:

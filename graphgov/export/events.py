@@ -140,8 +140,8 @@ def openlineage_events(store: Store) -> list[Any]:
 
 
 def summary(events: list[Any]) -> str:
-    """`34 events: 17 runs of 17 jobs over 30 datasets`, for the line a command prints."""
+    """`17 runs of 17 jobs over 35 datasets`, for the line a command prints."""
     runs = {e.run.runId for e in events}
     jobs = {(e.job.namespace, e.job.name) for e in events}
     datasets = {(d.namespace, d.name) for e in events for d in (*(e.inputs or []), *(e.outputs or []))}
-    return f"{len(events)} events: {len(runs)} runs of {len(jobs)} jobs over {len(datasets)} datasets"
+    return f"{len(runs)} runs of {len(jobs)} jobs over {len(datasets)} datasets"
