@@ -51,7 +51,8 @@ def embedded_file(tmp_path: Path, paths: list[Path]) -> Path:
 
 def question(**changes) -> Question:
     base = {"id": "bad-one", "title": "t", "description": "d", "severity": "high",
-            "controls": ("eu-ai-act:Art.15",), "evidence": ("ai-resources",), "cypher": "MATCH (n) RETURN n"}
+            "controls": ("eu-ai-act:Art.15",), "evidence": ("ai-resources",), "cypher": "MATCH (n) RETURN n",
+            "remediation": {"text": "Fix it.", "links": ("https://docs.aws.amazon.com/IAM/latest/UserGuide/",)}}
     return Question(**(base | changes))
 
 
@@ -91,17 +92,20 @@ def test_unknown_control_and_evidence_fail_validation(tmp_path):
         build_report(EmbeddedStore(tmp_path / "g.json.gz"), "all", {"bad-one": bad})
 
 
+FIX = '// remediation: {"text": "Fix it.", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/"]}\n'
+
+
 def test_header_parses_evidence_and_pass_rule():
     parsed = parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n'
                             '// controls: ["soc2:CC6.1"]\n// evidence: ["iam-policies", "s3-data-events"]\n'
-                            '// pass: any rows\nMATCH (n) RETURN n', "cypher/q.cypher")
+                            '// pass: any rows\n' + FIX + 'MATCH (n) RETURN n', "cypher/q.cypher")
     assert (parsed.evidence, parsed.pass_rule, parsed.informational) == (
         ("iam-policies", "s3-data-events"), "any rows", False)
     assert parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n// controls: ["soc2:CC6.1"]\n'
-                          'MATCH (n) RETURN n', "cypher/q.cypher").pass_rule == "no rows"
+                          + FIX + 'MATCH (n) RETURN n', "cypher/q.cypher").pass_rule == "no rows"
     with pytest.raises(QuestionError, match="cypher/q.cypher: invalid question metadata"):
         parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n// controls: []\n'
-                       '// pass: sometimes\nMATCH (n) RETURN n', "cypher/q.cypher")
+                       '// pass: sometimes\n' + FIX + 'MATCH (n) RETURN n', "cypher/q.cypher")
     with pytest.raises(QuestionError, match="header 'evidence' is not JSON"):
         parse_question("// id: q\n// evidence: iam-policies\nMATCH (n) RETURN n", "cypher/q.cypher")
 
