@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -50,6 +51,22 @@ def test_every_question_says_how_to_remediate_with_aws_documentation():
                          "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfig.html")
     # a listing says what to do with it, still with a link
     assert get_question("ai-inventory").remediation.text.startswith("A listing, not a finding: review it with")
+
+
+def test_questions_listing_in_json_carries_each_remediation():
+    from click.testing import CliRunner
+
+    from graphgov.cli.app import main
+
+    listing = json.loads(CliRunner().invoke(main, ["questions", "--format", "json"]).output)
+    by_id = {item["id"]: item["remediation"] for item in listing}
+    assert by_id["object-readers"] == {
+        "text": "Review the readers with the bucket's owner: remove the bucket policy, access point or identity-policy "
+                "statements that let principals who should not read the objects do so, scope the rest to the prefixes "
+                "they need, and keep S3 Block Public Access on.",
+        "links": ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-best-practices.html",
+                  "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html"]}
+    assert set(by_id) == set(catalog())
 
 
 @pytest.mark.parametrize(("header", "message"), [

@@ -1,7 +1,8 @@
 """Render a control report (graphgov.questions.controls.Report) as Markdown, JSON or SARIF 2.1.0.
 
-All three carry the same verdicts; Markdown is for people, JSON for pipelines, SARIF for code-scanning
-dashboards (one result per failing row, located at the saved question that found it).
+All three carry the same verdicts and each question's remediation; Markdown is for people, JSON for pipelines,
+SARIF for code-scanning dashboards (one result per failing row, located at the saved question that found it; the
+remediation is its rule's `help`, with `helpUri` the first AWS documentation link).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "questions": [{
             "id": r.question.id, "title": r.question.title, "severity": r.question.severity,
             "pass": r.question.pass_rule, "gated": r.gated, "ran": r.ran, "verdict": r.verdict,
-            "missing_evidence": list(r.missing), "rows": list(r.rows),
+            "missing_evidence": list(r.missing), "rows": list(r.rows), "remediation": r.question.remediation.as_dict(),
         } for r in report.questions.values()],
         "provenance": dict(sorted(report.provenance.items())),
     }
@@ -77,6 +78,7 @@ def render_markdown(report: Report) -> str:
             lines.append("No rows.")
         else:
             lines += ["", *_markdown_rows(r.rows)]
+        lines += ["", remediation_markdown(q)]
     if report.provenance:
         lines += ["", "## Provenance", "", "Where the graph learnt of each resource the rows name: its sources, the "
                   "time window of its evidence, and the smallest few event ids of its recorded edges.", "",
@@ -84,6 +86,12 @@ def render_markdown(report: Report) -> str:
         lines += [f"| {_cell(key)} | {_cell(p['sources'])} | {_cell(p['first_seen'])} | {_cell(p['last_seen'])} | "
                   f"{_cell(p['event_ids'])} |" for key, p in sorted(report.provenance.items())]
     return "\n".join(lines) + "\n"
+
+
+def remediation_markdown(question: Question) -> str:
+    """What to change, then AWS's pages on it, as one Markdown paragraph (also SARIF's `help.markdown`)."""
+    links = ", ".join(f"<{link}>" for link in question.remediation.links)
+    return f"**Remediation:** {question.remediation.text} AWS documentation: {links}."
 
 
 def _markdown_rows(rows: tuple[dict[str, Any], ...]) -> list[str]:
@@ -130,6 +138,9 @@ def _rule(question: Question) -> dict[str, Any]:
     return {
         "id": question.id, "name": question.id,
         "shortDescription": {"text": question.title}, "fullDescription": {"text": question.description},
+        "help": {"text": f"{question.remediation.text} AWS documentation: {', '.join(question.remediation.links)}",
+                 "markdown": remediation_markdown(question)},
+        "helpUri": question.remediation.links[0],
         "defaultConfiguration": {"level": SARIF_LEVEL[question.severity]},
         "properties": {"severity": question.severity, "controls": list(question.controls),
                        "evidence": list(question.evidence), "pass": question.pass_rule,
