@@ -6,6 +6,7 @@
 // params: {}
 // evidence: ["cloudtrail-management"]
 // pass: evidence
+// remediation: {"text": "A listing, not a finding: review it with each system's owner. Confirm every model, endpoint, knowledge base and foundation model in use is known and approved, record its owner and intended use (a SageMaker Model Card, or an owner tag), register SageMaker models in the Model Registry, and delete what nobody owns.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry.html"]}
 CALL () {
   MATCH (n:SageMakerModel) RETURN n, 'sagemaker-model' AS kind
   UNION

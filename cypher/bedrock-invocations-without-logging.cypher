@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.12(1)", "eu-ai-act:Art.19", "iso-42001:A.6.2.8", "nist-ai-rmf:MEASURE 2.4"]
 // params: {}
 // evidence: ["cloudtrail-management"]
+// remediation: {"text": "Turn on Bedrock model invocation logging in every account and Region where models are invoked (Bedrock console, Settings, Model invocation logging; or `PutModelInvocationLoggingConfiguration`) with an S3 or CloudWatch Logs destination and the data delivery of each modality invoked (`textDataDeliveryEnabled`, `imageDataDeliveryEnabled`, `embeddingDataDeliveryEnabled`, `videoDataDeliveryEnabled`), and alarm on `DeleteModelInvocationLoggingConfiguration`. Calls already made without logging stay on record; a `not-evidenced` row needs CloudTrail from before the calls, when the configuration was set.", "links": ["https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html", "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_PutModelInvocationLoggingConfiguration.html"]}
 MATCH (p:AWSPrincipal)-[i:INVOKED]->(m:BedrockModel)
 OPTIONAL MATCH (m)-[:ROUTES_TO*1..2]->(f:BedrockModel {kind: 'foundation-model'})
 WITH p, i, m, collect(f)[0] AS f

@@ -6,6 +6,7 @@
 // params: {}
 // evidence: ["cloudtrail-management"]
 // pass: evidence
+// remediation: {"text": "A listing, not a finding: review each cross-account assumption with the role's owner. Keep the trusts you expect; for the others remove the account from the role's trust policy or narrow it to named roles, and require an `sts:ExternalId` condition for third parties. IAM Access Analyzer lists every role another account can assume.", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html", "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html"]}
 MATCH (p:AWSPrincipal)-[r:ASSUMED_ROLE]->(role:AWSRole)
 WHERE r.cross_account = true
 RETURN p.arn AS principal,

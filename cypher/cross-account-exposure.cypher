@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
 // params: {}
 // evidence: ["iam-policies", "s3-data-events"]
+// remediation: {"text": "Remove the grants to other accounts you do not intend: the bucket policy, S3 access point policy, KMS key policy, role trust policy or model package group policy statement named in `via`, or the replication rule that copies the data to another account's bucket. Where the sharing is intended, narrow it to named principals and conditions (`aws:PrincipalOrgID`). IAM Access Analyzer reports the same external access per resource; a row with access `unknown` needs the missing policy first (`graphgov pull iam`).", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-best-practices.html"]}
 CALL () {
   MATCH (x:Dataset) WHERE EXISTS { (x)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
   MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)

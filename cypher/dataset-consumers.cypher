@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.10(5)(e)", "iso-42001:A.7.5", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(b)"]
 // params: {"dataset": {"type": "dataset", "required": true, "description": "the dataset's S3 URI as jobs name it (s3:// or https:// form)"}}
 // evidence: ["ai-resources"]
+// remediation: {"text": "A listing, not a finding: review it with the dataset's owner. Confirm each job, model and endpoint is an intended use of the data (its licence, consent and purpose), retrain or retire what is not, and keep the lineage with the model (SageMaker ML Lineage Tracking and Model Cards).", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/lineage-tracking.html", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html"]}
 MATCH (start:Dataset {uri: $dataset})
 MATCH (start)<-[r0:READS]-() ((p:ProcessingJob|TransformJob|BatchInferenceJob)-[:FEEDS]->(fed:Dataset)<-[reads:READS]-(q)
                                   WHERE q.first_seen > p.first_seen){0,5} (j)

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3", "nist-ai-rmf:GOVERN 1.6"]
 // params: {"endpoint": {"type": "endpoint", "required": true, "description": "endpoint ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
 // evidence: ["sagemaker-events"]
+// remediation: {"text": "Review the data behind the endpoint with the model's owner: every channel should name a dataset you can account for, and every writer of it should be expected. Register models through the Model Registry from their training job, so the artifact an endpoint serves links to the job and its data, and let only the pipelines that prepare training data write to it.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/lineage-tracking.html", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry.html"]}
 MATCH (e:Endpoint {arn: $endpoint})-[u:USES_CONFIG]->(c:EndpointConfig)
 WITH e, c ORDER BY u.last_seen DESC, c.arn
 WITH e, collect(c)[0] AS current

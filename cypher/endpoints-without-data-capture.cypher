@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.12(2)(b)", "eu-ai-act:Art.12(2)(c)", "nist-ai-rmf:MEASURE 2.4", "iso-42001:A.6.2.6"]
 // params: {}
 // evidence: ["cloudtrail-management", "sagemaker-events"]
+// remediation: {"text": "Enable data capture on the endpoint configuration: create a new configuration with `DataCaptureConfig` (`EnableCapture` true, a `DestinationS3Uri`, `CaptureOptions` Input and Output, an `InitialSamplingPercentage`, a `KmsKeyId`) and move the endpoint to it with `UpdateEndpoint`. Periods already served without capture stay on record; a `not-evidenced` row needs the configuration's `CreateEndpointConfig` event in the loaded CloudTrail.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html", "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfig.html"]}
 MATCH (e:Endpoint)-[u:USES_CONFIG]->(c:EndpointConfig)
 WITH e, u, c,
      CASE WHEN c.defined = true AND c.data_capture_uri IS NULL THEN 'off'

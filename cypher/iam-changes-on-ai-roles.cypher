@@ -6,6 +6,7 @@
 // params: {}
 // evidence: ["cloudtrail-management", "ai-resources"]
 // pass: evidence
+// remediation: {"text": "A listing, not a finding: review each change with the role's owner against your change records, revert what nobody approved (restore the previous policy version or trust policy), and let AI roles change only through your deployment pipeline. Alarm on IAM policy changes (a CloudWatch Logs metric filter on the trail, or an EventBridge rule) so the next change is seen when it happens.", "links": ["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"]}
 MATCH (role:AWSRole)
 CALL (role) {
   MATCH (role)<-[:EXECUTES_AS]-(j) WHERE NOT j:Model

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.12(1)", "iso-42001:A.6.2.8", "nist-ai-rmf:MEASURE 2.4", "soc2:CC7.2"]
 // params: {}
 // evidence: ["config-snapshot", "cloudtrail-management"]
+// remediation: {"text": "Cover every account and Region with a multi-Region trail that logs management events (one organization trail from the management account covers every member), start logging on trails that are off (`StartLogging`), and add advanced event selectors for data events: `AWS::S3::Object` for the buckets holding training data and artifacts, and the SageMaker and Bedrock data event types (`AWS::SageMaker::*`, `AWS::Bedrock::*`) for AI calls. Review each `trail-changed` row with whoever changed the trail. Then `graphgov pull config` reads the new settings.", "links": ["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html", "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"]}
 CALL () {
   MATCH (n)
   WHERE n.account_id IS NOT NULL AND coalesce(n.home_region, n.region) IS NOT NULL

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3"]
 // params: {"model": {"type": "model", "required": true, "description": "model ARN or name (names are matched lower-cased, as in SageMaker ARNs)"}}
 // evidence: ["ai-resources"]
+// remediation: {"text": "Review the data behind the model with its owner: every channel should name a dataset you can account for, and every writer of it should be expected. Make each model from a job graphgov can see: a SageMaker training job whose model is registered in the Model Registry, or a Bedrock customization job, so the model links to the job and its data; and let only the pipelines that prepare training data write to it.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/lineage-tracking.html", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry.html"]}
 MATCH (m:Model {arn: $model})
 OPTIONAL MATCH (m) (()-[:PROVISIONS]->(:Model)){0,1} ()
                (()-[:FROM_PACKAGE]->(:ModelPackage)){0,1} ()-[:FROM_ARTIFACT]->(:ModelArtifact)<-[:WRITES]-(tj:TrainingJob|TuningJob)

@@ -5,6 +5,7 @@
 // controls: ["iso-42001:A.6.2.5", "soc2:CC8.1", "eu-ai-act:Art.12(2)(a)", "nist-ai-rmf:MANAGE 4.1"]
 // params: {}
 // evidence: ["cloudtrail-management", "sagemaker-events"]
+// remediation: {"text": "Serve only approved model packages: register each model version in a SageMaker Model Registry model package group, have a reviewer set `ModelApprovalStatus` to `Approved` (`UpdateModelPackage`) after evaluation, and deploy endpoints from the approved package (`ModelPackageName` in `CreateModel`), replacing models that load an artifact directly or come from a rejected or pending package.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-approve.html", "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateModelPackage.html"]}
 MATCH (e:Endpoint)-[:USES_CONFIG {current: true}]->(:EndpointConfig)-[:SERVES]->(m:Model)
 OPTIONAL MATCH (m)-[:FROM_PACKAGE]->(pkg:ModelPackage)
 OPTIONAL MATCH (pkg)<-[s:APPROVED|REJECTED|PENDING_APPROVAL]-()

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(2)(b)", "eu-ai-act:Art.13(3)(b)(vi)", "iso-42001:A.7.5", "iso-42001:A.7.2", "nist-ai-rmf:MAP 2.3", "nist-ai-rmf:GOVERN 1.6"]
 // params: {}
 // evidence: ["ai-resources"]
+// remediation: {"text": "Give every model in use a known training source: train it with a SageMaker training job or a Bedrock customization job whose input is a dataset in S3, and register it through the Model Registry so its artifact links to that job; for a model trained or imported from elsewhere, record its training data in a Model Card and load the CloudTrail of the account that trained it. Retire models nobody can account for.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/lineage-tracking.html", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html"]}
 CALL () {
   MATCH (e:Endpoint)-[u:USES_CONFIG]->(c:EndpointConfig)
   WITH e, c ORDER BY u.last_seen DESC, c.arn

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(5)(c)", "gdpr:Art.30(1)(b)", "nist-ai-rmf:MEASURE 2.10"]
 // params: {}
 // evidence: ["cloudtrail-management", "sagemaker-events"]
+// remediation: {"text": "Keep personal data out of training unless it is needed and lawful: find it with Amazon Macie, remove or pseudonymise it before jobs read it, point the jobs at the cleaned dataset, and retrain the models already trained on it. Where the use is intended, record its legal basis (for special-category data the Art. 9 condition and safeguards) with the model, in its Model Card.", "links": ["https://docs.aws.amazon.com/macie/latest/user/discovery-jobs.html", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html"]}
 MATCH (d:Dataset)
 WHERE any(c IN coalesce(d.classification, []) WHERE c IN ['personal', 'special-category']
           OR c STARTS WITH 'personal:' OR c STARTS WITH 'special-category:')

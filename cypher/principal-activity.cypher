@@ -5,6 +5,7 @@
 // controls: ["nist-ai-rmf:MEASURE 2.8", "soc2:CC7.2", "iso-42001:A.6.2.8"]
 // params: {"principal": {"type": "principal", "required": true, "description": "ARN, assumed-role session ARN, or user/role name"}}
 // evidence: ["cloudtrail-management"]
+// remediation: {"text": "A listing, not a finding: review the activity with the principal's owner. Confirm each action fits its job, remove the permissions it never uses (IAM last accessed information shows which), and investigate actions nobody expected (the event ids find the CloudTrail records).", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html"]}
 MATCH (p:AWSPrincipal {arn: $principal})-[r:ASSUMED_ROLE|READ|WROTE|DELETED|LISTED|USED_KEY|CREATED|INVOKED|ENABLED_LOGGING|DISABLED_LOGGING|STARTED_INGESTION]->(t)
 RETURN p.arn AS principal,
        type(r) AS action,

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.10(5)(d)", "eu-ai-act:Art.15", "soc2:CC6.6", "iso-42001:A.7.3", "nist-ai-rmf:MEASURE 2.7"]
 // params: {}
 // evidence: ["iam-policies", "ai-resources"]
+// remediation: {"text": "Turn on S3 Block Public Access for the account and the bucket (`BlockPublicAcls`, `IgnorePublicAcls`, `BlockPublicPolicy`, `RestrictPublicBuckets`), remove the bucket policy statements with Principal `*` named in `via` or limit them with a condition (`aws:PrincipalOrgID`), and set Object Ownership to bucket owner enforced so ACLs grant nothing.", "links": ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/configuring-block-public-access-bucket.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-existing-bucket.html"]}
 MATCH (:AWSPrincipal {arn: '*'})-[c:CAN_READ|CAN_WRITE]->(x)
 WHERE c.access = 'potential'
   AND ((x:Dataset AND EXISTS { (x)<-[:READS]-() })

@@ -5,6 +5,7 @@
 // controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "soc2:CC7.2", "iso-42001:A.10.3"]
 // params: {"known_accounts": {"type": "string", "required": false, "description": "comma-separated 12-digit account ids of the known estate (default: the accounts that created their own AI resources)"}, "allowed_models": {"type": "string", "required": false, "description": "comma-separated foundation model ids or id prefixes allowed (e.g. anthropic.,amazon.titan-embed); default: no allow-list check"}}
 // evidence: ["cloudtrail-management"]
+// remediation: {"text": "Find out whose each listed account is: if not yours, remove what lets it invoke (the role it assumed, or a provisioned or custom model shared with it); if yours, name it in `known_accounts`. Stop models off the allow-list with an IAM policy, or a service control policy for the organization, that denies `bedrock:InvokeModel` and `bedrock:InvokeModelWithResponseStream` on the foundation models not allowed.", "links": ["https://docs.aws.amazon.com/bedrock/latest/userguide/security_iam_id-based-policy-examples.html", "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html"]}
 WITH [a IN split(coalesce($known_accounts, ''), ',') WHERE trim(a) <> '' | trim(a)] AS given,
      [x IN split(coalesce($allowed_models, ''), ',') WHERE trim(x) <> '' | trim(x)] AS allowed
 OPTIONAL MATCH (c:AWSPrincipal)-[:CREATED]->(r)

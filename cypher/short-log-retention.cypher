@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.19", "eu-ai-act:Art.26(6)", "iso-42001:A.6.2.8"]
 // params: {}
 // evidence: ["config-snapshot"]
+// remediation: {"text": "Keep AI event logs at least 180 days: set each listed log group's retention to 180 days or more (`PutRetentionPolicy`, or never expire), and change each listed log bucket's lifecycle rules so nothing expires before 180 days (move older logs to a colder storage class instead). Then `graphgov pull config` reads the new settings.", "links": ["https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html"]}
 CALL () {
   MATCH (g:LogGroup)
   WHERE g.never_expires = false AND g.retention_days < 180

@@ -5,6 +5,7 @@
 // controls: ["eu-ai-act:Art.15", "nist-ai-rmf:MEASURE 2.7", "soc2:CC6.1", "iso-42001:A.6.2.8"]
 // params: {}
 // evidence: ["ai-resources"]
+// remediation: {"text": "Name a customer managed KMS key in each defining call: `OutputDataConfig.KmsKeyId` and `ResourceConfig.VolumeKmsKeyId` for training and tuning jobs, `ProcessingOutputConfig.KmsKeyId` for processing, `TransformOutput.KmsKeyId` for batch transform, `KmsKeyId` on the endpoint configuration and on its `DataCaptureConfig`, `customModelKmsKeyId` for Bedrock customization jobs; or give the output bucket default encryption (SSE-KMS) with that key. Outputs already written keep their encryption until rewritten.", "links": ["https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html", "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OutputDataConfig.html", "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html"]}
 CALL () {
   MATCH (j)
   WHERE (j:TrainingJob OR j:TuningJob OR j:ProcessingJob OR j:TransformJob) AND j.defined = true

@@ -115,3 +115,14 @@ def test_the_recipe_names_places_that_exist():
     assert set(named_families) == {module.__name__.rpartition(".")[2] for module in core.FAMILIES}
     for name in [*named_families, "walk", "chains", "profiles"]:
         assert (ROOT / "graphgov" / "questions" / "embedded" / f"{name}.py").exists(), name
+
+
+def test_the_recipe_names_every_header_key():
+    """A new question's author learns its header from the recipe: every key the catalogue reads is named there."""
+    from graphgov.questions.catalog import Question
+
+    recipe = embedded_package.__doc__ or ""
+    keys = {"pass" if name == "pass_rule" else name for name in Question.model_fields} - {"cypher"}
+    assert keys == {"id", "title", "description", "severity", "controls", "params", "evidence", "pass", "remediation"}
+    header = recipe.split("the header (", 1)[1].split("graphgov.questions.catalog", 1)[0]
+    assert [key for key in sorted(keys) if not re.search(rf"\b{key}\b", header)] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -32,6 +33,72 @@ def test_header_errors_name_the_file():
         parse_question("// id: x\n// params: {oops\nMATCH (n) RETURN n", "cypher/x.cypher")
     with pytest.raises(QuestionError, match="cypher/y.cypher: invalid question metadata"):
         parse_question("// id: y\n// title: t\nMATCH (n) RETURN n", "cypher/y.cypher")
+
+
+HEADER = '// id: q\n// title: t\n// description: d\n// severity: low\n// controls: ["soc2:CC6.1"]\n'
+
+
+def test_every_question_says_how_to_remediate_with_aws_documentation():
+    for question in catalog().values():
+        fix = question.remediation
+        assert len(fix.text) >= 80 and fix.text == fix.text.strip(), question.id
+        assert fix.links and all(link.startswith("https://docs.aws.amazon.com/") and link.endswith(".html")
+                                 for link in fix.links), question.id
+    fix = get_question("endpoints-without-data-capture").remediation
+    assert fix.text.startswith("Enable data capture on the endpoint configuration: create a new configuration with "
+                               "`DataCaptureConfig`")
+    assert fix.links == ("https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html",
+                         "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfig.html")
+    # a listing says what to do with it, still with a link
+    assert get_question("ai-inventory").remediation.text.startswith("A listing, not a finding: review it with")
+
+
+def test_questions_listing_in_json_carries_each_remediation():
+    from click.testing import CliRunner
+
+    from graphgov.cli.app import main
+
+    listing = json.loads(CliRunner().invoke(main, ["questions", "--format", "json"]).output)
+    by_id = {item["id"]: item["remediation"] for item in listing}
+    assert by_id["object-readers"] == {
+        "text": "Review the readers with the bucket's owner: remove the bucket policy, access point or identity-policy "
+                "statements that let principals who should not read the objects do so, scope the rest to the prefixes "
+                "they need, and keep S3 Block Public Access on.",
+        "links": ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-best-practices.html",
+                  "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html"]}
+    assert set(by_id) == set(catalog())
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    ("", 'cypher/q.cypher: invalid question metadata: no remediation: add a header line // remediation: '
+         '{"text": "what to change", "links": ["https://docs.aws.amazon.com/..."]}'),
+    ('// remediation: {"text": " ", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/x.html"]}\n',
+     "cypher/q.cypher: invalid question metadata: remediation.text: remediation text is empty"),
+    ('// remediation: {"text": "Fix it.", "links": []}\n',
+     "cypher/q.cypher: invalid question metadata: remediation.links: no remediation link: name at least one AWS "
+     "documentation page"),
+    ('// remediation: {"text": "Fix it.", "links": ["http://docs.aws.amazon.com/IAM/latest/UserGuide/x.html"]}\n',
+     "cypher/q.cypher: invalid question metadata: remediation.links: remediation link "
+     "'http://docs.aws.amazon.com/IAM/latest/UserGuide/x.html' is not an https page on docs.aws.amazon.com"),
+    ('// remediation: {"text": "Fix it.", "links": ["https://docs.aws.amazon.com.evil.example/x.html"]}\n',
+     "cypher/q.cypher: invalid question metadata: remediation.links: remediation link "
+     "'https://docs.aws.amazon.com.evil.example/x.html' is not an https page on docs.aws.amazon.com"),
+    ('// remediation: {"text": "Fix it.", "links": ["https://docs.aws.amazon.com/"]}\n',
+     "cypher/q.cypher: invalid question metadata: remediation.links: remediation link "
+     "'https://docs.aws.amazon.com/' is not an https page on docs.aws.amazon.com"),
+    ('// remediation: {"text": "Fix it.", "link": "https://docs.aws.amazon.com/IAM/latest/UserGuide/x.html"}\n',
+     "cypher/q.cypher: invalid question metadata: remediation.links: Field required; remediation.link: Extra inputs "
+     "are not permitted"),
+    ("// remediation: Fix it.\n", "cypher/q.cypher: header 'remediation' is not JSON: Expecting value: line 1 "
+                                   "column 1 (char 0)"),
+])
+def test_a_question_without_a_remediation_or_with_a_bad_link_is_refused(header, message):
+    with pytest.raises(QuestionError) as refused:
+        parse_question(HEADER + header + "MATCH (n) RETURN n", "cypher/q.cypher")
+    assert str(refused.value) == message
+    good = '// remediation: {"text": " Fix it. ", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/x.html"]}\n'
+    assert parse_question(HEADER + good + "MATCH (n) RETURN n", "cypher/q.cypher").remediation.as_dict() == {
+        "text": "Fix it.", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/x.html"]}
 
 
 def test_parameter_checks(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from browser import open_offline, screenshot
 from click.testing import CliRunner
 from helpers import FIXTURES
 
@@ -25,6 +26,7 @@ from graphgov.questions.controls import (
     judge_question,
     loaded_sources,
 )
+from graphgov.report.html import render_html
 from graphgov.report.render import fingerprint, render, report_dict, resources_of, sarif_log
 from graphgov.stores.embedded import EmbeddedStore
 
@@ -52,7 +54,8 @@ def embedded_file(tmp_path: Path, paths: list[Path]) -> Path:
 
 def question(**changes) -> Question:
     base = {"id": "bad-one", "title": "t", "description": "d", "severity": "high",
-            "controls": ("eu-ai-act:Art.15",), "evidence": ("ai-resources",), "cypher": "MATCH (n) RETURN n"}
+            "controls": ("eu-ai-act:Art.15",), "evidence": ("ai-resources",), "cypher": "MATCH (n) RETURN n",
+            "remediation": {"text": "Fix it.", "links": ("https://docs.aws.amazon.com/IAM/latest/UserGuide/",)}}
     return Question(**(base | changes))
 
 
@@ -92,17 +95,20 @@ def test_unknown_control_and_evidence_fail_validation(tmp_path):
         build_report(EmbeddedStore(tmp_path / "g.json.gz"), "all", {"bad-one": bad})
 
 
+FIX = '// remediation: {"text": "Fix it.", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/"]}\n'
+
+
 def test_header_parses_evidence_and_pass_rule():
     parsed = parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n'
                             '// controls: ["soc2:CC6.1"]\n// evidence: ["iam-policies", "s3-data-events"]\n'
-                            '// pass: any rows\nMATCH (n) RETURN n', "cypher/q.cypher")
+                            '// pass: any rows\n' + FIX + 'MATCH (n) RETURN n', "cypher/q.cypher")
     assert (parsed.evidence, parsed.pass_rule, parsed.informational) == (
         ("iam-policies", "s3-data-events"), "any rows", False)
     assert parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n// controls: ["soc2:CC6.1"]\n'
-                          'MATCH (n) RETURN n', "cypher/q.cypher").pass_rule == "no rows"
+                          + FIX + 'MATCH (n) RETURN n', "cypher/q.cypher").pass_rule == "no rows"
     with pytest.raises(QuestionError, match="cypher/q.cypher: invalid question metadata"):
         parse_question('// id: q\n// title: t\n// description: d\n// severity: low\n// controls: []\n'
-                       '// pass: sometimes\nMATCH (n) RETURN n', "cypher/q.cypher")
+                       '// pass: sometimes\n' + FIX + 'MATCH (n) RETURN n', "cypher/q.cypher")
     with pytest.raises(QuestionError, match="header 'evidence' is not JSON"):
         parse_question("// id: q\n// evidence: iam-policies\nMATCH (n) RETURN n", "cypher/q.cypher")
 
@@ -415,6 +421,65 @@ def test_sarif_validates_against_the_official_schema(tmp_path):
     public = [r for r in run["results"] if r["ruleId"] == "public-ai-data"]
     assert {r["level"] for r in public} == {"error"}
     assert all(r["properties"]["resources"] for r in public)
+
+
+UNENCRYPTED_FIX = (
+    "Name a customer managed KMS key in each defining call: `OutputDataConfig.KmsKeyId` and "
+    "`ResourceConfig.VolumeKmsKeyId` for training and tuning jobs, `ProcessingOutputConfig.KmsKeyId` for processing, "
+    "`TransformOutput.KmsKeyId` for batch transform, `KmsKeyId` on the endpoint configuration and on its "
+    "`DataCaptureConfig`, `customModelKmsKeyId` for Bedrock customization jobs; or give the output bucket default "
+    "encryption (SSE-KMS) with that key. Outputs already written keep their encryption until rewritten.")
+UNENCRYPTED_LINKS = ["https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html",
+                     "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OutputDataConfig.html",
+                     "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html"]
+
+
+def test_every_report_form_says_how_to_remediate(chromium, tmp_path):
+    """Issue 14: each question's remediation, with its AWS documentation links, in md, JSON, SARIF and HTML."""
+    with EmbeddedStore(embedded_file(tmp_path, MEDIUM_SET)) as store:
+        report = build_report(store, "all")
+    assert report.questions["unencrypted-ai-artifacts"].verdict == "fail"
+
+    as_json = report_dict(report)
+    assert {q["id"]: q["remediation"] for q in as_json["questions"]}["unencrypted-ai-artifacts"] == {
+        "text": UNENCRYPTED_FIX, "links": UNENCRYPTED_LINKS}
+    assert all(q["remediation"] == catalog()[q["id"]].remediation.as_dict() for q in as_json["questions"])
+
+    markdown = render(report, "md")
+    block = re.split(r"\n##+ ", markdown.split("### `unencrypted-ai-artifacts`: fail\n", 1)[1], maxsplit=1)[0]
+    assert block.rstrip().endswith(
+        f"**Remediation:** {UNENCRYPTED_FIX} AWS documentation: <{UNENCRYPTED_LINKS[0]}>, <{UNENCRYPTED_LINKS[1]}>, "
+        f"<{UNENCRYPTED_LINKS[2]}>.")
+    assert markdown.count("**Remediation:** ") == len(catalog())  # under every question, failing or not
+
+    log = sarif_log(report)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text()), format_checker=jsonschema.FormatChecker())
+    rule = next(r for r in log["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "unencrypted-ai-artifacts")
+    assert rule["helpUri"] == UNENCRYPTED_LINKS[0]
+    assert rule["help"] == {
+        "text": f"{UNENCRYPTED_FIX} AWS documentation: {', '.join(UNENCRYPTED_LINKS)}",
+        "markdown": f"**Remediation:** {UNENCRYPTED_FIX} AWS documentation: "
+                    + ", ".join(f"<{link}>" for link in UNENCRYPTED_LINKS) + "."}
+
+    out = tmp_path / "report.html"
+    out.write_text(render_html(report), encoding="utf-8")
+    page, log_ = open_offline(chromium, out.as_uri() + "#q-unencrypted-ai-artifacts")
+    drill = page.locator('details.question[data-question="unencrypted-ai-artifacts"]')
+    assert drill.get_attribute("open") == ""  # the link opened the question's drill-down
+    fix = drill.locator(".remediation")
+    assert fix.is_visible()
+    assert fix.locator("p").first.inner_text() == f"Remediation: {UNENCRYPTED_FIX.replace('`', '')}"
+    assert fix.locator("code").all_inner_texts()[:3] == ["OutputDataConfig.KmsKeyId", "ResourceConfig.VolumeKmsKeyId",
+                                                         "ProcessingOutputConfig.KmsKeyId"]
+    links = fix.locator("a")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == UNENCRYPTED_LINKS
+    assert links.all_inner_texts() == UNENCRYPTED_LINKS
+    assert all(links.nth(i).is_visible() and links.nth(i).get_attribute("target") == "_blank"
+               for i in range(links.count()))  # clickable, opening AWS's page beside the report
+    assert page.locator(".remediation").count() == len(catalog())
+    fix.scroll_into_view_if_needed()
+    screenshot(page, "report-remediation")
+    assert log_.refused == [] and log_.errors == []  # nothing was fetched: the links are only followed on a click
 
 
 def test_sarif_of_an_empty_graph_validates(tmp_path):

@@ -1,6 +1,6 @@
 """Saved questions: `cypher/<id>.cypher` files with a metadata header, run read-only on either store.
 
-Header: leading `// key: value` lines; `controls`, `params` and `evidence` are JSON. Example:
+Header: leading `// key: value` lines; `controls`, `params`, `evidence` and `remediation` are JSON. Example:
 
     // id: object-readers
     // title: Who read objects in a bucket
@@ -9,6 +9,7 @@ Header: leading `// key: value` lines; `controls`, `params` and `evidence` are J
     // params: {"bucket": {"type": "bucket", "required": true, "description": "..."}}
     // evidence: ["cloudtrail-management", "s3-data-events"]
     // pass: no rows
+    // remediation: {"text": "Restrict the bucket policy to ...", "links": ["https://docs.aws.amazon.com/..."]}
 
 `evidence` names the sources (graphgov.questions.controls.EVIDENCE_SOURCES) the answer depends on: until each was
 loaded, an empty answer proves nothing and the report says `not-evidenced`. `pass` (default `no rows`)
@@ -29,8 +30,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graphgov.core import ids
 from graphgov.stores.base import Store
@@ -52,6 +54,40 @@ class ParamSpec(BaseModel):
     description: str
 
 
+# Where a remediation may send people: AWS's own documentation, so a link says what AWS says the setting does.
+REMEDIATION_HOSTS = ("docs.aws.amazon.com",)
+
+
+class Remediation(BaseModel):
+    """What to change so the finding goes away (or what to do with a listing), and where AWS documents it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str
+    links: tuple[str, ...]
+
+    @field_validator("text")
+    @classmethod
+    def _text_says_something(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("remediation text is empty")
+        return text.strip()
+
+    @field_validator("links")
+    @classmethod
+    def _links_are_aws_documentation(cls, links: tuple[str, ...]) -> tuple[str, ...]:
+        if not links:
+            raise ValueError("no remediation link: name at least one AWS documentation page")
+        for link in links:
+            parts = urlsplit(link)
+            if parts.scheme != "https" or parts.hostname not in REMEDIATION_HOSTS or not parts.path.strip("/"):
+                raise ValueError(f"remediation link {link!r} is not an https page on "
+                                 f"{' or '.join(REMEDIATION_HOSTS)}")
+        return links
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "links": list(self.links)}
+
+
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -62,7 +98,17 @@ class Question(BaseModel):
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     evidence: tuple[str, ...] = ()
     pass_rule: PassRule = "no rows"
+    remediation: Remediation
     cypher: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _remediation_declared(cls, data: Any) -> Any:
+        """A missing remediation is named with the header line that adds it, not as a bare "Field required"."""
+        if isinstance(data, dict) and "remediation" not in data:
+            raise ValueError('no remediation: add a header line // remediation: {"text": "what to change", '
+                             '"links": ["https://docs.aws.amazon.com/..."]}')
+        return data
 
     @property
     def informational(self) -> bool:
@@ -75,12 +121,12 @@ class Question(BaseModel):
             "id": self.id, "title": self.title, "description": self.description, "severity": self.severity,
             "controls": list(self.controls),
             "params": {k: v.model_dump() for k, v in sorted(self.params.items())},
-            "evidence": list(self.evidence), "pass": self.pass_rule,
+            "evidence": list(self.evidence), "pass": self.pass_rule, "remediation": self.remediation.as_dict(),
         }
 
 
 _HEADER_RE = re.compile(r"^//\s*([a-z_]+)\s*:\s*(.*)$")
-_JSON_KEYS = ("controls", "params", "evidence")
+_JSON_KEYS = ("controls", "params", "evidence", "remediation")
 _RENAMED = {"pass": "pass_rule"}  # header key -> model field
 
 
@@ -107,7 +153,17 @@ def parse_question(text: str, origin: str) -> Question:
     try:
         return Question(**meta, cypher="\n".join(body).strip())
     except ValidationError as exc:
-        raise QuestionError(f"{origin}: invalid question metadata: {exc}") from exc
+        raise QuestionError(f"{origin}: invalid question metadata: {_explain(exc)}") from exc
+
+
+def _explain(exc: ValidationError) -> str:
+    """Pydantic's errors as one line: `field.path: message`, joined by `; ` (no input dumps, no help URLs)."""
+    found = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        found.append(f"{where}: {message}" if where else message)
+    return "; ".join(found)
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """The control report as one self-contained HTML page, for the people who must act on it.
 
 A summary per framework first (how many controls fail, lack evidence, pass), then each framework's
-controls with a drill-down to the questions that judged them, then every question's rows, then the
+controls with a drill-down to the questions that judged them, then every question's remediation and rows, then the
 provenance of every resource the rows name (sources, time window, event ids), then a lineage picture
 of each SageMaker endpoint the rows name. The verdicts are the report's own (graphgov.questions.controls), the
 same the JSON and SARIF forms carry; every control row and question block states its verdict in
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphgov import __version__
+from graphgov.questions.catalog import Question
 from graphgov.questions.controls import (
     FRAMEWORKS,
     SEVERITY_RANK,
@@ -200,8 +201,18 @@ def _questions(report: Report, anchors: Mapping[str, str], known: Mapping[str, s
             f"<p>{_e(q.description)}</p><p class=\"muted\">Severity {_e(q.severity)}; pass: {_e(q.pass_rule)}; "
             f"{'gated' if result.gated else 'evidence only'}; evidence: {_e(', '.join(q.evidence) or 'none')}; "
             f"controls: {controls}; saved question <code>cypher/{_e(qid)}.cypher</code>.</p>"
-            f"<p>{_code(_why(result))}.</p>{_rows_table(result.rows, anchors, known)}</details>")
+            f"<p>{_code(_why(result))}.</p>{_remediation(q)}{_rows_table(result.rows, anchors, known)}</details>")
     return f'<section id="questions"><h2>Questions and their evidence rows</h2>{"".join(blocks)}</section>'
+
+
+def _remediation(question: Question) -> str:
+    """What to change, in the question's drill-down: the text (`names` as code) and AWS's pages, clickable."""
+    fix = question.remediation
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(fix.text))
+    links = "".join(f'<li><a href="{_e(link)}" rel="noopener noreferrer" target="_blank">{_e(link)}</a></li>'
+                    for link in fix.links)
+    return (f'<div class="remediation" data-question="{_e(question.id)}"><p><b>Remediation:</b> {text}</p>'
+            f'<p class="muted">AWS documentation:</p><ul>{links}</ul></div>')
 
 
 def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str], known: Mapping[str, str]) -> str:

@@ -1,9 +1,10 @@
 """Render a control report (graphgov.questions.controls.Report) as Markdown, JSON or SARIF 2.1.0.
 
-All three carry the same verdicts; Markdown is for people, JSON for pipelines, SARIF for code-scanning
-dashboards (one result per failing row, located at the saved question that found it). Each says, per
-question, whether its rows are the answer: `status` `ran`, `not-run` (needs parameters) or
-`not-evidenced` (needs sources never loaded), with the reason (QuestionResult.summary).
+All three carry the same verdicts and each question's remediation; Markdown is for people, JSON for pipelines,
+SARIF for code-scanning dashboards (one result per failing row, located at the saved question that found it; the
+remediation is its rule's `help`, with `helpUri` the first AWS documentation link). Each says, per question,
+whether its rows are the answer: `status` `ran`, `not-run` (needs parameters) or `not-evidenced` (needs sources
+never loaded), with the reason (QuestionResult.summary).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "id": r.question.id, "title": r.question.title, "severity": r.question.severity,
             "pass": r.question.pass_rule, "gated": r.gated, "ran": r.ran, "verdict": r.verdict,
             "status": r.status, "reason": r.reason, "needs_params": list(r.needs) if not r.ran else [],
-            "missing_evidence": list(r.missing), "rows": list(r.rows),
+            "missing_evidence": list(r.missing), "rows": list(r.rows), "remediation": r.question.remediation.as_dict(),
         } for r in report.questions.values()],
         "provenance": dict(sorted(report.provenance.items())),
     }
@@ -78,6 +79,7 @@ def render_markdown(report: Report) -> str:
             lines.append(f"{said} (`graphgov query {q.id} {example}`).")
         else:
             lines += _markdown_rows(said, r.rows)
+        lines += ["", remediation_markdown(q)]
     if report.provenance:
         lines += ["", "## Provenance", "", "Where the graph learnt of each resource the rows name: its sources, the "
                   "time window of its evidence, and the smallest few event ids of its recorded edges.", "",
@@ -85,6 +87,12 @@ def render_markdown(report: Report) -> str:
         lines += [f"| {_cell(key)} | {_cell(p['sources'])} | {_cell(p['first_seen'])} | {_cell(p['last_seen'])} | "
                   f"{_cell(p['event_ids'])} |" for key, p in sorted(report.provenance.items())]
     return "\n".join(lines) + "\n"
+
+
+def remediation_markdown(question: Question) -> str:
+    """What to change, then AWS's pages on it, as one Markdown paragraph (also SARIF's `help.markdown`)."""
+    links = ", ".join(f"<{link}>" for link in question.remediation.links)
+    return f"**Remediation:** {question.remediation.text} AWS documentation: {links}."
 
 
 def _markdown_rows(said: str, rows: tuple[dict[str, Any], ...]) -> list[str]:
@@ -134,6 +142,9 @@ def _rule(question: Question) -> dict[str, Any]:
     return {
         "id": question.id, "name": question.id,
         "shortDescription": {"text": question.title}, "fullDescription": {"text": question.description},
+        "help": {"text": f"{question.remediation.text} AWS documentation: {', '.join(question.remediation.links)}",
+                 "markdown": remediation_markdown(question)},
+        "helpUri": question.remediation.links[0],
         "defaultConfiguration": {"level": SARIF_LEVEL[question.severity]},
         "properties": {"severity": question.severity, "controls": list(question.controls),
                        "evidence": list(question.evidence), "pass": question.pass_rule,
