@@ -18,6 +18,7 @@ STS = str(FIXTURES / "cloudtrail/iam-user-guide-sts.json")
 @pytest.fixture
 def runner(monkeypatch):
     monkeypatch.delenv("GRAPHGOV_STORE", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # tables are cut to $COLUMNS: the tests choose it
     return CliRunner()
 
 
@@ -64,7 +65,16 @@ def test_query_formats(runner, tmp_path):
     assert text.splitlines()[0].split() == ["principal", "principal_type", "principal_account", "role",
                                            "role_account", "count", "first_seen", "last_seen", "operations",
                                            "event_ids"]
-    assert text.endswith("(1 rows)\n")
+    assert text.endswith("\n1 row\n")
+    fitted = runner.invoke(main, ["query", "cross-account-assumptions", "--store", store], env={"COLUMNS": "60"})
+    assert fitted.output == (
+        "principal                  principal_type  principal_account\n"
+        "-------------------------  --------------  -----------------\n"
+        "arn:aws:iam:…user/JohnDoe  IAMUser         777788889999\n"
+        "1 row\n"
+        "cells cut (…) and columns role, role_account, count,\n"
+        "first_seen, last_seen, operations, event_ids left out to fit\n"
+        "60 characters; --format json or csv shows all\n")
 
 
 def test_questions_listing(runner):
