@@ -10,7 +10,7 @@ import json
 import pytest
 import wcwidth
 
-from graphgov.report.rows import output_width, render_rows, rows_phrase
+from graphgov.report.rows import counted, output_width, render_rows, rows_phrase
 from graphgov.report.table_fit import cut_end, cut_middle, fit_columns
 
 ROLE = "arn:aws:iam::222222222222:role/AmazonSageMaker-ExecutionRole-20260105T001106"
@@ -92,6 +92,7 @@ def test_the_width_is_shared_fairly():
 
 def test_row_counts_have_one_phrasing():
     assert [rows_phrase(n) for n in (0, 1, 2, 22)] == ["0 rows", "1 row", "2 rows", "22 rows"]
+    assert [counted(n, "file") for n in (0, 1, 3)] == ["0 files", "1 file", "3 files"]  # load and pull summaries
     assert render_rows([], "table", width=80) == "0 rows\n"
     assert render_rows(ROWS[:1], "table").splitlines()[-1] == "1 row"
     shown = render_rows(ROWS, "table", width=200, limit=1, all_rows_hint="the command above shows all")

@@ -19,6 +19,7 @@ from graphgov.ingest.pipeline import LoadSummary
 from graphgov.ingest.readers import ReadError
 from graphgov.ingest.redaction import redact_text
 from graphgov.questions.catalog import QuestionError
+from graphgov.report.rows import counted
 from graphgov.stores import Store, StoreError, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,7 +116,7 @@ def print_pull(summary: LoadSummary, output_format: str, what: str, where: str, 
     if output_format == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
-        click.echo(f"{summary.records} records from {what} into {where}")
+        click.echo(f"{counted(summary.records, 'record')} from {what} into {where}")
         for note in getattr(summary, "notes", ()):  # what a pull found where it expected its layout
             click.echo(f"  note         {note}")
         for kind, count in sorted(getattr(summary, "objects", {}).items()):

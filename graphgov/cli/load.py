@@ -15,7 +15,7 @@ from graphgov.core.times import TimeWindow
 from graphgov.ingest.pipeline import LoadSummary, load_paths
 from graphgov.ingest.readers import check_paths
 from graphgov.questions.catalog import ask, catalog, check_param_names, get_question
-from graphgov.report.rows import output_width, render_rows
+from graphgov.report.rows import counted, output_width, render_rows
 
 
 @click.command()
@@ -64,7 +64,7 @@ def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None
     if output_format == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
-    click.echo(f"{summary.records} records from {summary.files} files into {where}"
+    click.echo(f"{counted(summary.records, 'record')} from {counted(summary.files, 'file')} into {where}"
                f" (reference time {summary.reference_time})")
     print_counts(summary)
 

@@ -24,7 +24,12 @@ _CONTROLS = {code: " " for code in (*range(32), *range(127, 160))}
 
 def rows_phrase(count: int) -> str:
     """'0 rows', '1 row', '22 rows': every count of rows graphgov prints says it this way."""
-    return f"{count} row" if count == 1 else f"{count} rows"
+    return counted(count, "row")
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 record', '3 records', '0 files': a count with its noun, singular for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def output_width() -> int | None:
