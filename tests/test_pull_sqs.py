@@ -167,6 +167,17 @@ def test_cli_json(queue, tmp_path):
     assert out["access"]["policy_states"] == 0
 
 
+def test_cli_text_names_the_quarantine_file_next_to_its_count(moto, tmp_path):
+    url = make_queue()
+    send(url, [bodies()["not-json"]])
+    quarantine = tmp_path / "q.jsonl"
+    result = CliRunner().invoke(main, ["pull", "sqs", "--queue-url", url, "--wait-seconds", "0", "--store",
+                                       str(tmp_path / "g.json.gz"), "--quarantine", str(quarantine)])
+    assert result.exit_code == 0, result.output
+    assert f"  quarantined  1  (see {quarantine})" in result.output.splitlines()
+    assert len(quarantine.read_text().splitlines()) == 1
+
+
 def test_cli_text_and_a_missing_queue(moto, tmp_path):
     url = make_queue()
     send(url, [bodies()["test-event"]])
