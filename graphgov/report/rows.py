@@ -65,7 +65,7 @@ def render_table(rows: list[dict[str, Any]], width: int | None, limit: int | Non
     fit = None
     if rows:
         columns = list(rows[0])
-        cells = [[_cell(row.get(c)).translate(_CONTROLS) for c in columns] for row in shown]
+        cells = [[_printable(_cell(row.get(c))) for c in columns] for row in shown]
         natural = [max(display_width(c), *(display_width(r[i]) for r in cells)) for i, c in enumerate(columns)]
         fit = fit_columns(natural, width)
         lines.append(GAP.join(pad(cut_end(c, w), w) for c, w in zip(columns, fit.widths, strict=False)).rstrip())
@@ -92,6 +92,10 @@ def _cut_note(columns: list[str], fit: Fit, width: int) -> str:
     if left_out:
         return f"{named} to fit {width} characters; {FULL_FORMATS} shows {'them' if len(left_out) > 1 else 'it'}"
     return f"cells cut (…) to fit {width} characters; {FULL_FORMATS} shows them whole"
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 def _cell(value: Any) -> str:

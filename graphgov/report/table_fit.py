@@ -37,7 +37,9 @@ class Fit:
 
 
 def display_width(text: str) -> int:
-    return wcwidth.width(text)
+    """Terminal cells `text` takes; ASCII (most ARNs, once control characters are spaces) and the ellipsis take
+    one cell each, measured without wcwidth because a table may have 100,000 cells."""
+    return len(text) if text.isascii() or text.replace(ELLIPSIS, "").isascii() else wcwidth.width(text)
 
 
 def fit_columns(natural: list[int], width: int | None) -> Fit:
@@ -70,6 +72,8 @@ def cut_middle(text: str, width: int) -> str:
     if width <= 1:
         return ELLIPSIS[:width]
     tail_room = (width - 1) - (width - 1) // 2
+    if text.isascii():
+        return text[:(width - 1) // 2] + ELLIPSIS + text[len(text) - tail_room:]
     head = _take(wcwidth.iter_graphemes(text), (width - 1) // 2)
     tail = _take(wcwidth.iter_graphemes_reverse(text), tail_room)
     return "".join(head) + ELLIPSIS + "".join(reversed(tail))
@@ -79,7 +83,10 @@ def cut_end(text: str, width: int) -> str:
     """`text` in at most `width` cells: head…, for column names."""
     if display_width(text) <= width:
         return text
-    return "".join(_take(wcwidth.iter_graphemes(text), width - 1)) + ELLIPSIS if width >= 1 else ""
+    if width < 1:
+        return ""
+    head = text[:width - 1] if text.isascii() else "".join(_take(wcwidth.iter_graphemes(text), width - 1))
+    return head + ELLIPSIS
 
 
 def pad(text: str, width: int) -> str:
