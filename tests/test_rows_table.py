@@ -71,6 +71,38 @@ def test_cells_cut_without_columns_left_out_say_so():
         "or csv shows them whole\n")
 
 
+JOB = "arn:aws:sagemaker:eu-west-1:222222222222:training-job/fraud-xgb-20260105-002"
+READERS = [{"job": JOB, "principal": principal, "access": access, "via": ""} for principal, access in (
+    ("arn:aws:iam::111111111111:role/DataEngineer", "potential"), ("arn:aws:iam::222222222222:role/MLEngineer",
+                                                                   "observed"),
+    ("arn:aws:iam::111111111111:user/alice.admin", "potential"))]
+
+
+def test_columns_the_same_in_every_row_are_said_once_when_the_table_does_not_fit():
+    """The job asked about fills a column of identical ARNs: under the table once, its room to the principals."""
+    assert render_rows(READERS, "table", width=60, limit=2, all_rows_hint="the command above shows all") == (
+        "principal                                    access\n"
+        "-------------------------------------------  ---------\n"
+        "arn:aws:iam::111111111111:role/DataEngineer  potential\n"
+        "arn:aws:iam::222222222222:role/MLEngineer    observed\n"
+        "every row shown: job = arn:aws:sagemaker:…d-xgb-20260105-002\n"
+        "empty in every row shown: via\n"
+        "showing 2 of 3 rows; the command above shows all\n"
+        "cells cut (…) to fit 60 characters; --format json or csv\n"
+        "shows them whole\n")
+    whole = render_rows(READERS, "table", width=200)  # fits: nothing taken out
+    assert whole.splitlines()[0].split() == ["job", "principal", "access", "via"]
+    assert whole.splitlines()[-1] == "3 rows"
+    one = render_rows(READERS[:1], "table", width=60)  # one row: every column is "the same", none is taken out
+    assert one == (
+        "job                    principal              access     via\n"
+        "---------------------  ---------------------  ---------  ---\n"
+        "arn:aws:sa…260105-002  arn:aws:ia…taEngineer  potential\n"
+        "1 row\n"
+        "cells cut (…) to fit 60 characters; --format json or csv\n"
+        "shows them whole\n")
+
+
 def test_unicode_is_cut_by_display_cells_and_never_inside_a_character():
     assert cut_middle("データセット-日本語", 9) == "デー…本語"  # 4 + 1 + 4 cells
     assert cut_middle("データセット-日本語", 8) == "デ…本語"  # a wide character that does not fit is left out
