@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -222,3 +225,17 @@ def test_demo_help_states_the_store_it_builds(runner, tmp_path, monkeypatch):
     assert runner.invoke(main, ["demo"]).exit_code == 0
     assert sorted(str(p) for p in Path(".graphgov/demo").glob("*.json.gz")) == [
         ".graphgov/demo/graph-samples.json.gz", default]
+
+
+def test_a_reader_that_has_gone_gets_no_error_message(runner, tmp_path):
+    """`graphgov query ... | head`: once the reader has gone, the command stops quietly (exit 1), no "Error:"."""
+    store = str(tmp_path / "g.json.gz")
+    loaded = runner.invoke(main, ["load", STS, "--store", store, "--quarantine", str(tmp_path / "q.jsonl")])
+    assert loaded.exit_code == 0
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    reader = subprocess.Popen([sys.executable, "-m", "graphgov.cli", "query", "cross-account-assumptions", "--store",
+                               store], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    reader.stdout.close()  # gone before the first line
+    _, errors = reader.communicate(timeout=120)
+    assert (reader.returncode, errors) == (1, b"")
