@@ -35,6 +35,7 @@ PARAMETER_QUESTIONS: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 Echo = Callable[[str], None]
+KEEP = "\u00a0"  # a space the demo's prose is never wrapped at (textwrap breaks at ASCII whitespace only)
 
 
 def samples_store_of(target: Path) -> Path:
@@ -69,7 +70,7 @@ def run_demo(store_spec: str | None, echo: Echo, width: int | None = None) -> No
             summary = load_paths([logs], store, quarantine_of(target))
             say(f"graphgov demo: the logs of a three-account AI platform (generated, seed 0), loaded into "
                 f"{target}, and what the saved questions find in them.")
-            kinds = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if k != "files")
+            kinds = ", ".join(f"{k}{KEEP}{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if k != "files")
             say(f"  generated    {DEMO_RECORDS} records in {counts['files']} files under {logs}: {kinds}", indent=15)
             _accounting(summary, say)
             echo("")
@@ -83,8 +84,8 @@ def run_demo(store_spec: str | None, echo: Echo, width: int | None = None) -> No
 
 
 class _Say:
-    """Prints prose wrapped to the width (continuation lines indented by `indent`); commands (`$ ...`, or
-    `indent=-1`) as they are, whole, so that they can be copied."""
+    """Prints prose wrapped to the width (continuation lines indented by `indent`; KEEP joins words never split,
+    printed as a space); commands (`$ ...`, or `indent=-1`) as they are, whole, so that they can be copied."""
 
     def __init__(self, echo: Echo, width: int | None) -> None:
         self.echo = echo
@@ -92,11 +93,11 @@ class _Say:
 
     def __call__(self, text: str, indent: int = 0) -> None:
         if self.width is None or not text or text.lstrip().startswith("$ ") or indent < 0:
-            self.echo(text)
+            self.echo(text.replace(KEEP, " "))
             return
         for line in textwrap.wrap(text, self.width, subsequent_indent=" " * indent, break_on_hyphens=False,
                                   break_long_words=False):
-            self.echo(line)
+            self.echo(line.replace(KEEP, " "))
 
 
 def _accounting(summary: LoadSummary, say: _Say) -> None:
