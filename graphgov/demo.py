@@ -56,9 +56,10 @@ def run_demo(store_spec: str | None, echo: Echo, width: int | None = None) -> No
     samples_target = samples_store_of(target)
     logs = target.parent / "generated-logs"
     target.parent.mkdir(parents=True, exist_ok=True)
-    locks = [StoreLock(target), StoreLock(samples_target)]  # before deleting: never delete a store being written
+    locks = [StoreLock(target)]  # before deleting: never delete a store being written
     say = _Say(echo, width)
     try:
+        locks.append(StoreLock(samples_target))
         for stale in (target, quarantine_of(target), samples_target, quarantine_of(samples_target)):
             stale.unlink(missing_ok=True)
         shutil.rmtree(logs, ignore_errors=True)
