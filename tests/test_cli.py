@@ -5,12 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import wcwidth
 from click.testing import CliRunner
 from helpers import FIXTURES
 
 from graphgov.cli.app import main
+from graphgov.demo import demo_questions
+from graphgov.questions.catalog import ask
+from graphgov.stores import open_store
 
 STS = str(FIXTURES / "cloudtrail/iam-user-guide-sts.json")
 
@@ -18,6 +27,7 @@ STS = str(FIXTURES / "cloudtrail/iam-user-guide-sts.json")
 @pytest.fixture
 def runner(monkeypatch):
     monkeypatch.delenv("GRAPHGOV_STORE", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # tables are cut to $COLUMNS: the tests choose it
     return CliRunner()
 
 
@@ -64,7 +74,16 @@ def test_query_formats(runner, tmp_path):
     assert text.splitlines()[0].split() == ["principal", "principal_type", "principal_account", "role",
                                            "role_account", "count", "first_seen", "last_seen", "operations",
                                            "event_ids"]
-    assert text.endswith("(1 rows)\n")
+    assert text.endswith("\n1 row\n")
+    fitted = runner.invoke(main, ["query", "cross-account-assumptions", "--store", store], env={"COLUMNS": "60"})
+    assert fitted.output == (
+        "principal                  principal_type  principal_account\n"
+        "-------------------------  --------------  -----------------\n"
+        "arn:aws:iam:…user/JohnDoe  IAMUser         777788889999\n"
+        "1 row\n"
+        "cells cut (…) and columns role, role_account, count,\n"
+        "first_seen, last_seen, operations, event_ids left out to fit\n"
+        "60 characters; --format json or csv shows all\n")
 
 
 def test_questions_listing(runner):
@@ -129,16 +148,94 @@ def test_corrupt_embedded_store_is_a_clear_error(runner, tmp_path):
 
 def test_demo_generates_loads_and_reports_findings(runner):
     with runner.isolated_filesystem():
-        result = runner.invoke(main, ["demo"])
+        result = runner.invoke(main, ["demo"], env={"COLUMNS": "80"})
         assert result.exit_code == 0, result.output
         out = result.output
+        lines = out.splitlines()
         # (figures since issue 11's generator plants: the management account's trail, more invocation logs)
-        assert "  2117 records from 184 files: 1785 loaded, 323 skipped, 9 quarantined" in out
-        assert "# AI data and model artifacts open to anyone [critical]: 1 rows" in out
-        assert "# Who could read a job's training data when it ran [high]: 42 rows" in out
-        assert "# Models in use with no known training data [high]: 1 rows" in out
-        assert "arn:aws:sagemaker:eu-west-1:333333333333:model/fraud-manual-model-002" in out
-        assert "# Which data trained the model behind an endpoint [high]: 4 rows" in out
-        assert "arn:aws:iam::777788889999:user/JohnDoe" in out  # from the bundled real samples
-        again = runner.invoke(main, ["demo"])  # a second run replaces the first: same answers
+        assert lines[6:19] == [
+            "  read         2014 records: 1762 loaded, 249 skipped, 3 quarantined",
+            "  skipped      14    cloudtrail_digest",
+            "  skipped      3     duplicate",
+            "  skipped      22    shared_event_copy",
+            "  skipped      210   unsupported_event",
+            "  quarantined  3     in .graphgov/demo/graph.json.quarantine.jsonl",
+            "  graph        1028 nodes, 2808 edges",
+            "",
+            "Real AWS log samples (documentation examples) parsed:",
+            "  read         103 records from 5 files: 23 loaded, 74 skipped, 6 quarantined",
+            "  quarantined  6     in .graphgov/demo/graph-samples.json.quarantine.jsonl",
+            "  kept apart   in .graphgov/demo/graph-samples.json.gz, so none of the findings",
+            "               below is theirs; to ask them:"]
+        assert len(Path(".graphgov/demo/graph.json.quarantine.jsonl").read_text().splitlines()) == 3
+        public = lines.index("$ graphgov query public-ai-data --store .graphgov/demo/graph.json.gz")
+        assert lines[public + 1:public + 9] == [
+            "# AI data and model artifacts open to anyone [critical]",
+            "resource                              resource_type  bucket               access",
+            "------------------------------------  -------------  -------------------  ------",
+            "s3://acme-models-…d/002/model.tar.gz  ModelArtifact  acme-models-serving  read",
+            "1 row",
+            "cells cut (…) and column via left out to fit 80 characters; --format json or csv",
+            "shows all",
+            ""]
+        assert "# Personal and special-category data read by training [high]\n0 rows\n" in out
+        assert "showing 8 of 42 rows; the command above shows all" in lines  # access-at-training-time
+        assert "arn:aws:sagemaker:e…ud-manual-model-002  arn:aws:sagemaker:e…oint/fraud-endpoint" in lines
+        assert lines[-9:] == [
+            "Next steps:",
+            "  Every control's verdict, on one page that opens offline:",
+            "    graphgov report --framework all --format html --out report.html --store .graphgov/demo/graph.json.gz",
+            "  The lineage of the fraud endpoint, as a picture:",
+            "    graphgov lineage fraud-endpoint --html lineage.html --store .graphgov/demo/graph.json.gz",
+            "  Your own CloudTrail logs, then the saved questions about them:",
+            "    graphgov load <your CloudTrail folder>",
+            "    graphgov questions",
+            "    graphgov query <id>"]
+        prose = [line for line in lines if not line.lstrip().startswith(("$ ", "graphgov "))]
+        assert max(wcwidth.width(line) for line in prose) == 80  # only whole commands are wider
+        again = runner.invoke(main, ["demo"], env={"COLUMNS": "80"})  # a second run replaces the first
         assert again.exit_code == 0 and again.output == out
+
+
+def test_demo_findings_are_the_platforms_alone(runner, tmp_path, monkeypatch):
+    """The bundled documentation samples (123456789012, JohnDoe, 2014) go to their own store, not the findings:
+    every account any answer names (shown or not) is the generated platform's (graphgov.generate.constants)."""
+    monkeypatch.chdir(tmp_path)
+    out = runner.invoke(main, ["demo"]).output
+    findings = out[out.index("$ graphgov query ai-inventory"):]
+    assert ("123456789012" in findings, "JohnDoe" in findings, "2014-" in findings) == (False, False, False)
+    answers = []
+    with open_store(".graphgov/demo/graph.json.gz", read_only=True) as store:
+        for question_id, params in demo_questions():
+            answers.append(json.dumps(ask(store, question_id, params)))
+    assert len(answers) == 18  # every question without a required parameter, and three with one
+    assert sorted(set(re.findall(r"\b\d{12}\b", "".join(answers)))) == [
+        "111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"]
+    assert not any(sample in "".join(answers) for sample in ("123456789012", "111122223333", "777788889999"))
+    samples = runner.invoke(main, ["query", "cross-account-assumptions", "--store",
+                                   ".graphgov/demo/graph-samples.json.gz", "--format", "json"])
+    assert [row["principal"] for row in json.loads(samples.output)] == ["arn:aws:iam::777788889999:user/JohnDoe"]
+
+
+def test_demo_help_states_the_store_it_builds(runner, tmp_path, monkeypatch):
+    help_text = " ".join(runner.invoke(main, ["demo", "--help"]).output.split())
+    default = re.search(r"\[default: (\S+)\]", help_text).group(1)
+    assert default == ".graphgov/demo/graph.json.gz"
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    assert sorted(str(p) for p in Path(".graphgov/demo").glob("*.json.gz")) == [
+        ".graphgov/demo/graph-samples.json.gz", default]
+
+
+def test_a_reader_that_has_gone_gets_no_error_message(runner, tmp_path):
+    """`graphgov query ... | head`: once the reader has gone, the command stops quietly (exit 1), no "Error:"."""
+    store = str(tmp_path / "g.json.gz")
+    loaded = runner.invoke(main, ["load", STS, "--store", store, "--quarantine", str(tmp_path / "q.jsonl")])
+    assert loaded.exit_code == 0
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    reader = subprocess.Popen([sys.executable, "-m", "graphgov.cli", "query", "cross-account-assumptions", "--store",
+                               store], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    reader.stdout.close()  # gone before the first line
+    _, errors = reader.communicate(timeout=120)
+    assert (reader.returncode, errors) == (1, b"")

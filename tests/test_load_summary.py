@@ -121,6 +121,6 @@ def test_summary_names_the_reference_time_and_the_quarantine_entries_already_the
     assert [(s["reference_time"], s["records"], s["quarantined"], s["quarantine_known"]) for s in (first, second)] == [
         ("2026-03-04T05:06:07Z", 35, 1, 0), ("2026-03-04T05:06:07Z", 35, 1, 1)]
     text = run(tmp_path, logs, "--reference-time", "2026-03-04T05:06:07Z").splitlines()
-    assert text[0] == (f"35 records from 1 files into embedded store {tmp_path / 'g.json.gz'}"
+    assert text[0] == (f"35 records from 1 file into embedded store {tmp_path / 'g.json.gz'}"
                        " (reference time 2026-03-04T05:06:07Z)")
     assert text[-2] == f"  quarantined  1  (see {tmp_path / 'q.jsonl'}; 1 of them already there)"

@@ -167,6 +167,17 @@ def test_cli_json(queue, tmp_path):
     assert out["access"]["policy_states"] == 0
 
 
+def test_cli_text_names_the_quarantine_file_next_to_its_count(moto, tmp_path):
+    url = make_queue()
+    send(url, [bodies()["not-json"]])
+    quarantine = tmp_path / "q.jsonl"
+    result = CliRunner().invoke(main, ["pull", "sqs", "--queue-url", url, "--wait-seconds", "0", "--store",
+                                       str(tmp_path / "g.json.gz"), "--quarantine", str(quarantine)])
+    assert result.exit_code == 0, result.output
+    assert f"  quarantined  1  (see {quarantine})" in result.output.splitlines()
+    assert len(quarantine.read_text().splitlines()) == 1
+
+
 def test_cli_text_and_a_missing_queue(moto, tmp_path):
     url = make_queue()
     send(url, [bodies()["test-event"]])
@@ -174,7 +185,7 @@ def test_cli_text_and_a_missing_queue(moto, tmp_path):
                                        str(tmp_path / "g.json.gz")])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:4] == [
-        f"1 records from 1 messages of {url} into {EmbeddedStore(tmp_path / 'g.json.gz').description}",
+        f"1 record from 1 messages of {url} into {EmbeddedStore(tmp_path / 'g.json.gz').description}",
         "  read         1      deleted",
         "  read         1      messages",
         "  loaded       0",
@@ -239,7 +250,7 @@ def test_cli_exit_codes_of_a_denied_queue(queue, tmp_path, monkeypatch):
     assert denied.exit_code == 3, denied.output
     assert denied.stderr.splitlines() == [line, "partial pull: 1 gap (exit 3; --allow-partial exits 0)"]
     assert denied.stdout.splitlines()[0] == (
-        f"1 records from 0 messages of {queue} into embedded store {tmp_path / 'a.json.gz'}")
+        f"1 record from 0 messages of {queue} into embedded store {tmp_path / 'a.json.gz'}")
     allowed = CliRunner().invoke(main, [*args, "--store", str(tmp_path / "b.json.gz"), "--allow-partial"])
     assert (allowed.exit_code, allowed.stderr.splitlines()) == (0, [line])
     assert in_queue(queue) == (7, 0)  # nothing received, nothing deleted

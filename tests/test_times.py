@@ -148,7 +148,7 @@ def test_cli_reference_time_reproduces_a_load(tmp_path: Path):
     assert first["skipped"] == {"implausible_time": 4}
     text = runner.invoke(main, ["load", str(path), "--store", str(tmp_path / "c.json.gz"),
                                 "--quarantine", str(tmp_path / "c.jsonl"), "--reference-time", REFERENCE])
-    assert text.stdout.splitlines()[0] == (f"7 records from 1 files into embedded store {tmp_path / 'c.json.gz'}"
+    assert text.stdout.splitlines()[0] == (f"7 records from 1 file into embedded store {tmp_path / 'c.json.gz'}"
                                            f" (reference time {REFERENCE})")
     bad = runner.invoke(main, ["load", str(path), "--reference-time", "tomorrow"])
     assert bad.exit_code == 2

@@ -10,6 +10,7 @@ import click
 from graphgov.cli.common import STORE_HELP, friendly_errors, store_from
 from graphgov.ingest.classify import classify
 from graphgov.questions.classification import ClassificationError, load_mapping
+from graphgov.report.rows import counted
 
 
 @click.command("classify")
@@ -38,4 +39,4 @@ def command(mapping_path: Path | None, output_format: str, store_spec: str | Non
         for reason in row["why"]:
             click.echo(f"    {reason}")
     classified = sum(1 for row in rows if row["classification"])
-    click.echo(f"({classified} datasets classified)")
+    click.echo(f"({counted(classified, 'dataset')} classified)")

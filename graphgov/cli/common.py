@@ -6,9 +6,12 @@ command line that registers them.
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +22,7 @@ from graphgov.ingest.pipeline import LoadSummary
 from graphgov.ingest.readers import ReadError
 from graphgov.ingest.redaction import redact_text
 from graphgov.questions.catalog import QuestionError
+from graphgov.report.rows import counted
 from graphgov.stores import Store, StoreError, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +49,12 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:  # `graphgov demo | head`: the reader has all it wanted, which needs no message
+            # stdout to /dev/null, so the interpreter's last flush does not fail again (Python's SIGPIPE recipe);
+            # a test's captured stdout has no file descriptor
+            with suppress(OSError, ValueError, io.UnsupportedOperation):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILED)
         except (StoreError, QuestionError, ReadError, OSError) as exc:  # redacted: a message may quote input
             raise click.ClickException(redact_text(str(exc))) from None
 
@@ -115,7 +125,7 @@ def print_pull(summary: LoadSummary, output_format: str, what: str, where: str, 
     if output_format == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
-        click.echo(f"{summary.records} records from {what} into {where}")
+        click.echo(f"{counted(summary.records, 'record')} from {what} into {where}")
         for note in getattr(summary, "notes", ()):  # what a pull found where it expected its layout
             click.echo(f"  note         {note}")
         for kind, count in sorted(getattr(summary, "objects", {}).items()):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import click
 
 from graphgov.cli.common import friendly_errors
+from graphgov.demo import DEMO_STORE
 
 
 @click.command()
 @click.option("--store", "store_spec", default=None,
-              help="Where to build the demo graph [default: a fresh .graphgov/demo.json.gz].")
+              help=f"Where to build the demo graph, replacing an earlier demo there (the bundled AWS samples go "
+                   f"beside it, in <name>-samples.json.gz) [default: {DEMO_STORE}].")
 @friendly_errors
 def demo(store_spec: str | None) -> None:
-    """Load the bundled sample AWS logs into an embedded store and answer a few questions."""
+    """Generate a small AI platform's logs, load them into an embedded store and print what the saved questions find."""
     from graphgov.demo import run_demo
+    from graphgov.report.rows import output_width
 
-    run_demo(store_spec, echo=click.echo)
+    run_demo(store_spec, echo=click.echo, width=output_width())

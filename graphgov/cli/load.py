@@ -15,7 +15,7 @@ from graphgov.core.times import TimeWindow
 from graphgov.ingest.pipeline import LoadSummary, load_paths
 from graphgov.ingest.readers import check_paths
 from graphgov.questions.catalog import ask, catalog, check_param_names, get_question
-from graphgov.report.rows import render_rows
+from graphgov.report.rows import counted, output_width, render_rows
 
 
 @click.command()
@@ -64,7 +64,7 @@ def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None
     if output_format == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
-    click.echo(f"{summary.records} records from {summary.files} files into {where}"
+    click.echo(f"{counted(summary.records, 'record')} from {counted(summary.files, 'file')} into {where}"
                f" (reference time {summary.reference_time})")
     print_counts(summary)
 
@@ -94,7 +94,11 @@ def questions(output_format: str) -> None:
               show_default=True)
 @friendly_errors
 def query(question_id: str, params: tuple[str, ...], store_spec: str | None, output_format: str) -> None:
-    """Run a saved question (see `graphgov questions`)."""
+    """Run a saved question (see `graphgov questions`).
+
+    The table is fitted to the terminal ($COLUMNS when set), cutting cells (…) and, when too narrow, the last
+    columns, and says so under it; piped or redirected without $COLUMNS it is not cut. json and csv are never cut.
+    """
     get_question(question_id)  # unknown ids fail before connecting
     given = {}
     for item in params:
@@ -105,7 +109,7 @@ def query(question_id: str, params: tuple[str, ...], store_spec: str | None, out
     check_param_names(get_question(question_id), given)
     with store_from(store_spec, read_only=True) as store:
         rows = ask(store, question_id, given)
-    click.echo(render_rows(rows, output_format), nl=False)
+    click.echo(render_rows(rows, output_format, width=output_width()), nl=False)
 
 
 @click.command()

@@ -1,31 +1,144 @@
-"""Rows of a saved question as text: an aligned table, JSON or CSV (the CLI and the demo print them)."""
+"""Rows of a saved question as text: a table for people, JSON or CSV for tools (the CLI and the demo print them).
+
+The table is fitted to the width it is given (graphgov.report.table_fit) and says under it how many rows it
+holds and what it cut; JSON and CSV always carry every row and every value whole.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import shutil
+import sys
+import textwrap
 from typing import Any
 
+from graphgov.report.table_fit import GAP, MIN_CUT_WIDTH, Fit, cut_end, cut_middle, display_width, fit_columns, pad
 
-def render_rows(rows: list[dict[str, Any]], output_format: str) -> str:
+FULL_FORMATS = "--format json or csv"
+# control characters (a newline in a logged value) would break the table's lines: each shows as a space
+_CONTROLS = {code: " " for code in (*range(32), *range(127, 160))}
+
+
+def rows_phrase(count: int) -> str:
+    """'0 rows', '1 row', '22 rows': every count of rows graphgov prints says it this way."""
+    return counted(count, "row")
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 record', '3 records', '0 files': a count with its noun, singular for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def output_width() -> int | None:
+    """The width tables are fitted to: $COLUMNS when set, else the terminal's. None (nothing cut) when stdout
+    is a pipe or a file and COLUMNS is unset, so `graphgov query ... > rows.txt` or `| grep` keeps every value."""
+    if os.environ.get("COLUMNS", "").strip().isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | None = None,
+                limit: int | None = None, all_rows_hint: str = "") -> str:
+    """The rows as json, csv or table; a table fits `width` (None: no limit) and shows the first `limit` rows,
+    saying under it "showing 8 of 22 rows; <all_rows_hint>"."""
     if output_format == "json":
         return json.dumps(rows, indent=2) + "\n"
-    if not rows:
-        return "" if output_format == "csv" else "(no rows)\n"
-    columns = list(rows[0])
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     if output_format == "csv":
+        if not rows:
+            return ""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(cells)
+        writer.writerow(list(rows[0]))
+        writer.writerows([_cell(row.get(c)) for c in rows[0]] for row in rows)
         return buffer.getvalue()
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    return "\n".join(lines) + f"\n({len(rows)} rows)\n"
+    return render_table(rows, width, limit, all_rows_hint)
+
+
+def render_table(rows: list[dict[str, Any]], width: int | None, limit: int | None = None,
+                 all_rows_hint: str = "") -> str:
+    """An aligned table of (the first `limit` of) `rows` within `width` cells, then its count and what was cut.
+
+    When the table does not fit whole, a column holding the same value in every row shown says nothing a
+    table needs room for: it is taken out and its value said once, under the table, leaving the room to
+    the columns that tell the rows apart.
+    """
+    shown = rows if limit is None else rows[:limit]
+    lines: list[str] = []
+    fit = None
+    values_cut = False
+    if rows:
+        columns = list(rows[0])
+        cells = [[_printable(_cell(row.get(c))) for c in columns] for row in shown]
+        columns, cells, same = _take_out_constant_columns(columns, cells, width)
+        fit = fit_columns(_natural(columns, cells), width)
+        lines.append(GAP.join(pad(cut_end(c, w), w) for c, w in zip(columns, fit.widths, strict=False)).rstrip())
+        lines.append(GAP.join("-" * w for w in fit.widths))
+        lines += [GAP.join(pad(cut_middle(v, w), w) for v, w in zip(r, fit.widths, strict=False)).rstrip()
+                  for r in cells]
+        same_lines, values_cut = _same_lines(same, width)
+        lines += same_lines
+    count = rows_phrase(len(rows))
+    if len(shown) < len(rows):
+        count = f"showing {len(shown)} of {count}" + (f"; {all_rows_hint}" if all_rows_hint else "")
+    notes = [count]
+    if fit is not None and width is not None and (fit.cut or fit.left_out or values_cut):
+        notes.append(_cut_note(columns, fit, width, values_cut))
+    for note in notes:
+        lines += textwrap.wrap(note, width, break_on_hyphens=False) if width else [note]
+    return "\n".join(lines) + "\n"
+
+
+def _natural(columns: list[str], cells: list[list[str]]) -> list[int]:
+    return [max(display_width(c), *(display_width(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+
+def _take_out_constant_columns(columns: list[str], cells: list[list[str]], width: int | None
+                               ) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+    """The columns and cells left once the columns with one value in every row are taken out (only when the
+    table would not fit whole, and some column still differs), and those (column, value)."""
+    if width is None or len(cells) < 2:
+        return columns, cells, []
+    fit = fit_columns(_natural(columns, cells), width)
+    constant = [i for i in range(len(columns)) if len({row[i] for row in cells}) == 1]
+    if not (fit.cut or fit.left_out) or not constant or len(constant) == len(columns):
+        return columns, cells, []
+    keep = [i for i in range(len(columns)) if i not in constant]
+    return ([columns[i] for i in keep], [[row[i] for i in keep] for row in cells],
+            [(columns[i], cells[0][i]) for i in constant])
+
+
+def _same_lines(same: list[tuple[str, str]], width: int | None) -> tuple[list[str], bool]:
+    """'every row shown: job = arn:…', one line each (the value cut to fit), the empty ones in one line; and
+    whether a value was cut."""
+    lines, cut = [], False
+    for column, value in same:
+        if value:
+            prefix = f"every row shown: {column} = "
+            room = max(width or 0, display_width(prefix) + MIN_CUT_WIDTH) - display_width(prefix)
+            lines.append(prefix + cut_middle(value, room))
+            cut = cut or display_width(value) > room
+    empty = [column for column, value in same if not value]
+    if empty:
+        lines += textwrap.wrap(f"empty in every row shown: {', '.join(empty)}", width or 80, break_on_hyphens=False)
+    return lines, cut
+
+
+def _cut_note(columns: list[str], fit: Fit, width: int, values_cut: bool = False) -> str:
+    """What the table left out to fit, and where to see it whole."""
+    left_out = columns[len(fit.widths):]
+    named = f"column{'s' if len(left_out) > 1 else ''} {', '.join(left_out)} left out"
+    if (fit.cut or values_cut) and left_out:
+        return f"cells cut (…) and {named} to fit {width} characters; {FULL_FORMATS} shows all"
+    if left_out:
+        return f"{named} to fit {width} characters; {FULL_FORMATS} shows {'them' if len(left_out) > 1 else 'it'}"
+    return f"cells cut (…) to fit {width} characters; {FULL_FORMATS} shows them whole"
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 def _cell(value: Any) -> str:
