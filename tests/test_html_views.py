@@ -66,6 +66,7 @@ def _geometry(page) -> list[dict]:
                 canvasInWindow: canvas.left >= 0 && canvas.top >= 0 && canvas.right <= window.innerWidth
                                 && canvas.bottom <= window.innerHeight,
                 rootInSight: root.x > 0 && root.y > 0 && root.x < v.cy.width() && root.y < v.cy.height(),
+                pans: v.pans, note: (v.cy.container().parentElement.querySelector('.pan-note') || {}).innerText,
                 xs: xs, edgeLegend: Array.from(v.cy.container().closest('.view').querySelectorAll(
                     '.legend-edge')).map(e => e.dataset.edge)};
     })""")
@@ -205,7 +206,9 @@ def test_demo_report_opens_offline_with_the_json_verdicts(chromium, demo_reports
     # each is taller than a figure at the smallest readable zoom: it starts there, at its root, and pans
     for geometry in _geometry(page):
         assert geometry["zoom"] == MIN_ZOOM and geometry["smallest"] >= MIN_LABEL_PX
-        assert geometry["rootInSight"] and not geometry["inside"]
+        assert geometry["rootInSight"] and not geometry["inside"] and geometry["pans"]
+        assert geometry["note"] == ("Too big to show whole with readable captions: it opens at its root. Drag to "
+                                    "pan, scroll to zoom out.")
     link = page.locator('#questions a[href="#lineage-2"]').first  # rows link an endpoint to its picture
     assert link.evaluate("a => a.previousElementSibling.textContent") == endpoints[2]
     link.evaluate("a => a.closest('details').open = true")
@@ -284,6 +287,7 @@ def test_lineage_pictures_fit_with_readable_labels(chromium, tmp_path, build, le
     assert log.refused == [] and log.errors == []
     [geometry] = _geometry(page)
     assert geometry["inside"] and geometry["canvasInWindow"] and geometry["smallest"] >= MIN_LABEL_PX
+    assert not geometry["pans"] and geometry["note"] is None
     if len(lineage.nodes) == 3:
         assert geometry["zoom"] == MAX_ZOOM
     else:

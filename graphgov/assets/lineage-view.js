@@ -256,6 +256,7 @@
 
   function startView(cy, root) {
     // Fit within the zoom bounds; what does not fit starts at the root (the right end) and pans from there.
+    // Returns whether part of the graph is out of view.
     var box = cy.elements().boundingBox({ includeLabels: true });
     var zoom = startZoom(box, cy.width(), cy.height());
     var pan = {};
@@ -272,6 +273,7 @@
       pan.y = Math.min(top, Math.max(bottom, cy.height() / 2 - y * zoom));
     }
     cy.viewport({ zoom: zoom, pan: pan });
+    return box.w * zoom > cy.width() - 2 * PADDING || box.h * zoom > cy.height() - 2 * PADDING;
   }
 
   function draw(container, data, options) {
@@ -319,12 +321,19 @@
       container.style.height = Math.round(Math.max(220, Math.min(most, box.h * zoom + 2 * PADDING))) + "px";
       cy.resize();
     }
-    startView(cy, cy.getElementById(data.root));
+    var pans = startView(cy, cy.getElementById(data.root));
+    if (pans) {  // say so, or a cut-off column looks like a drawing error
+      var note = document.createElement("p");
+      note.className = "pan-note muted";
+      note.textContent = "Too big to show whole with readable captions: it opens at its root. " +
+        "Drag to pan, scroll to zoom out.";
+      container.parentNode.insertBefore(note, container.nextSibling);
+    }
     var found = options.legend ? legend(options.legend, data) : counts(data);
     if (options.details) {
       cy.on("tap", "node", function (event) { details(options.details, event.target); });
     }
-    var view = { root: data.root, cy: cy, counts: found, edgeKinds: edgeKinds(data), minLabelPx: MIN_LABEL_PX };
+    var view = { root: data.root, cy: cy, counts: found, edgeKinds: edgeKinds(data), pans: pans };
     (window.graphgovViews = window.graphgovViews || []).push(view);
     return view;
   }

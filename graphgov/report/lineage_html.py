@@ -20,10 +20,10 @@ DRAW_ONE = """
 (function () {
   var data = JSON.parse(document.getElementById("graphgov-lineage").textContent);
   var graph = document.getElementById("graph");
-  // No taller than the graph needs (the text tree follows it), no taller than what is left of the window.
+  // No taller than the graph needs (the text tree follows it), nor than what is left of the window.
   graphgovLineage.draw(graph, data, {
     legend: document.getElementById("legend"), details: document.getElementById("details"), fitHeight: true,
-    maxHeight: Math.max(320, window.innerHeight - graph.getBoundingClientRect().top - 16)
+    maxHeight: Math.max(320, window.innerHeight - graph.getBoundingClientRect().top - 40)  // room for a note
   });
 })();
 """
