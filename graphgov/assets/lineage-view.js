@@ -309,7 +309,7 @@
           width: 1.5, "line-color": "data(colour)", "target-arrow-color": "data(colour)",
           "line-style": "data(line)", "target-arrow-shape": "triangle", "curve-style": "bezier",
           // a channel sits by the reading job, clear of the dataset's own caption
-          "source-label": "data(caption)", "source-text-offset": 60, "source-text-rotation": "autorotate", "font-size": 11, color: "#444",
+          "source-label": "data(caption)", "source-text-offset": 68, "source-text-rotation": "autorotate", "font-size": 11, color: "#444",
           "text-background-color": "#fcfcfc",
           "text-background-opacity": 0.9, "text-background-padding": 1 } }
       ]
