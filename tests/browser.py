@@ -6,6 +6,10 @@ loudly; a silently skipped page test could never fail.
 
 `offline_page` opens pages with every network request refused except file:// and the hosts a test
 allows, and records the refused ones, so a test can assert that a page needed nothing from the network.
+
+`readme_screenshot` takes the README's pictures (docs/img/) at a fixed 1280x800 viewport: it rewrites
+docs/img/ only when GRAPHGOV_UPDATE_SCREENSHOTS=1, and otherwise writes under test-artifacts/, so an
+ordinary test run never dirties the checkout.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("GRAPHGOV_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+README_IMAGES = ROOT / "docs" / "img"
+README_VIEWPORT = (1280, 800)
+README_IMAGE_LIMIT = 300_000  # bytes: pictures in the repository stay small
 
 
 def chromium_path() -> str:
@@ -56,7 +63,7 @@ def chromium() -> Iterator[object]:
 def open_offline(browser, url: str, allow_hosts: tuple[str, ...] = (), viewport=(1400, 1000)):
     """A new page at `url` with the network cut off (except `allow_hosts`); returns (page, log)."""
     log = PageLog()
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=1)
     page = context.new_page()
 
     def route(route) -> None:
@@ -80,4 +87,16 @@ def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def readme_screenshot(page, name: str) -> Path:
+    """What the window shows now, as docs/img/<name>.png when GRAPHGOV_UPDATE_SCREENSHOTS=1 (the README's
+    pictures, refreshed on purpose), else under test-artifacts/readme/."""
+    assert (page.viewport_size["width"], page.viewport_size["height"]) == README_VIEWPORT, page.viewport_size
+    folder = README_IMAGES if os.environ.get("GRAPHGOV_UPDATE_SCREENSHOTS") == "1" else ARTIFACTS / "readme"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size < README_IMAGE_LIMIT, f"{path} is {path.stat().st_size} bytes"
     return path

@@ -2,7 +2,11 @@
 
 Each page is opened from a file with the network cut off (tests/browser.py refuses and records every
 request that is not file://), so "works offline" is what is asserted, not assumed. Screenshots are kept
-under test-artifacts/ for people to look at.
+under test-artifacts/ for people to look at; the README's three pictures (docs/img/) are taken here too,
+at 1280x800, and rewritten with GRAPHGOV_UPDATE_SCREENSHOTS=1.
+
+One zoom rule for every lineage picture: fit the view, never above MAX_ZOOM, never below the zoom where
+captions drop under MIN_LABEL_PX on screen; a graph too big for that starts at its root and pans.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import open_offline, screenshot
+from browser import README_VIEWPORT, open_offline, readme_screenshot, screenshot
 from click.testing import CliRunner
 from helpers import FIXTURES
 
@@ -22,9 +26,10 @@ from graphgov.cli.app import main
 from graphgov.demo import run_demo
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.controls import build_report
-from graphgov.questions.lineage import as_json, build_lineage
+from graphgov.questions.lineage import Lineage, as_json, build_lineage
 from graphgov.report.html import endpoints_mentioned, render_html
-from graphgov.report.html_page import script_json
+from graphgov.report.html_page import breakable, script_json
+from graphgov.report.lineage_html import lineage_page
 from graphgov.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +37,8 @@ ASSETS = ROOT / "graphgov" / "assets"
 CHAIN = FIXTURES / "lineage/cross-account-chain.json"
 SM_C = "arn:aws:sagemaker:eu-west-1:333333333333:"
 CHAIN_ENDPOINT = SM_C + "endpoint/fraud-endpoint"
+MIN_LABEL_PX, MAX_ZOOM = 11, 1.25  # lineage-view.js
+MIN_ZOOM = MIN_LABEL_PX / 12  # its captions are 12 graph units
 
 
 def _chain_store(tmp_path: Path) -> Path:
@@ -42,12 +49,34 @@ def _chain_store(tmp_path: Path) -> Path:
     return path
 
 
+def _geometry(page) -> list[dict]:
+    """Where each view starts: its zoom, the smallest caption on screen, whether the whole graph (captions
+    included) lies inside its canvas and the canvas inside the window, whether the root is in sight, and
+    the x of each kind's nodes (the layers)."""
+    return page.evaluate("""() => (window.graphgovViews || []).map(v => {
+        const box = v.cy.elements().renderedBoundingBox({includeLabels: true});
+        const canvas = v.cy.container().getBoundingClientRect();
+        const root = v.cy.getElementById(v.root).renderedPosition();
+        const xs = {};
+        v.cy.nodes().forEach(n => { (xs[n.data('label')] = xs[n.data('label')] || []).push(
+            Math.round(n.position('x'))); });
+        return {zoom: v.cy.zoom(),
+                smallest: Math.min(...v.cy.nodes().map(n => parseFloat(n.renderedStyle('font-size')))),
+                inside: box.x1 >= 0 && box.y1 >= 0 && box.x2 <= v.cy.width() && box.y2 <= v.cy.height(),
+                canvasInWindow: canvas.left >= 0 && canvas.top >= 0 && canvas.right <= window.innerWidth
+                                && canvas.bottom <= window.innerHeight,
+                rootInSight: root.x > 0 && root.y > 0 && root.x < v.cy.width() && root.y < v.cy.height(),
+                pans: v.pans, note: (v.cy.container().parentElement.querySelector('.pan-note') || {}).innerText,
+                xs: xs, edgeLegend: Array.from(v.cy.container().closest('.view').querySelectorAll(
+                    '.legend-edge')).map(e => e.dataset.edge)};
+    })""")
+
+
 def _views(page) -> list[dict]:
     """What each drawn Cytoscape view holds: its root, node ids and names, edge count, legend counts."""
     return page.evaluate("""() => (window.graphgovViews || []).map(v => ({
         root: v.root, nodes: v.cy.nodes().map(n => n.id()).sort(), edges: v.cy.edges().length,
-        names: v.cy.nodes().map(n => n.data('name')).sort(), counts: v.counts,
-        visible: v.cy.nodes().filter(n => n.renderedPosition().x > 0 && n.renderedPosition().y > 0).length}))""")
+        names: v.cy.nodes().map(n => n.data('name')).sort(), counts: v.counts}))""")
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +118,10 @@ def test_lineage_html_draws_the_lineage_offline(chromium, tmp_path):
     with EmbeddedStore(graph) as store:
         expected = as_json(build_lineage(store, CHAIN_ENDPOINT))
 
-    page, log = open_offline(chromium, out.as_uri())
+    page, log = open_offline(chromium, out.as_uri(), viewport=README_VIEWPORT)
     page.wait_for_function("window.graphgovViews && window.graphgovViews.length === 1")
     screenshot(page, "lineage-fraud-endpoint")
+    readme_screenshot(page, "lineage-page")  # the README's picture of a lineage page
     assert log.refused == [] and log.errors == []
     [view] = _views(page)
     assert view["root"] == f"Endpoint:{CHAIN_ENDPOINT}"
@@ -103,7 +133,9 @@ def test_lineage_html_draws_the_lineage_offline(chromium, tmp_path):
                                     "fraudmodel", "fraudmodel-v2",
                                     "s3://acme-models-b/output/Fraud-XGB-2024/output/model.tar.gz",
                                     "fraud-xgb-2024"])
-    assert view["visible"] == 10  # every node is drawn inside the canvas
+    [geometry] = _geometry(page)
+    assert geometry["inside"] and geometry["canvasInWindow"]  # the whole graph, captions too, in sight
+    assert MIN_ZOOM <= geometry["zoom"] < MAX_ZOOM and geometry["smallest"] >= MIN_LABEL_PX
     legend = page.locator("#legend .legend-item")
     assert legend.all_inner_texts() == ["2 principals", "2 datasets", "1 training job", "1 artifact", "2 models",
                                         "1 endpoint configuration", "1 endpoint"]
@@ -168,10 +200,15 @@ def test_demo_report_opens_offline_with_the_json_verdicts(chromium, demo_reports
             lineage = as_json(build_lineage(store, arn))
             assert view["nodes"] == sorted(n["id"] for n in lineage["nodes"])
             assert view["edges"] == len(lineage["edges"])
-            assert view["visible"] == len(lineage["nodes"])
     assert [v["counts"] for v in views][2] == {"AWSPrincipal": 12, "Dataset": 3, "TrainingJob": 1,
                                                "ModelArtifact": 1, "Model": 2, "EndpointConfig": 1, "Endpoint": 1}
     assert [v["counts"] for v in views][0]["ProcessingJob"] == 1
+    # each is taller than a figure at the smallest readable zoom: it starts there, at its root, and pans
+    for geometry in _geometry(page):
+        assert geometry["zoom"] == MIN_ZOOM and geometry["smallest"] >= MIN_LABEL_PX
+        assert geometry["rootInSight"] and not geometry["inside"] and geometry["pans"]
+        assert geometry["note"] == ("Too big to show whole with readable captions: it opens at its root. Drag to "
+                                    "pan, scroll to zoom out.")
     link = page.locator('#questions a[href="#lineage-2"]').first  # rows link an endpoint to its picture
     assert link.evaluate("a => a.previousElementSibling.textContent") == endpoints[2]
     link.evaluate("a => a.closest('details').open = true")
@@ -194,3 +231,158 @@ def test_report_html_escapes_what_the_logs_say(chromium, tmp_path):
     assert page.evaluate("window.pwned === undefined")
     assert log.refused == []
     assert hostile in page.text_content(f'details.question[data-question="{first.question.id}"]')
+
+
+SM_A = "arn:aws:sagemaker:eu-west-1:111111111111:"
+PIPELINE = ("AWSPrincipal", "arn:aws:iam::111111111111:role/DataPipeline")
+TRAIN = ("Dataset", "s3://acme-data-1/churn/customer-events-v4/train/")
+VALIDATION = ("Dataset", "s3://acme-data-1/churn/customer-events-v4/validation/")
+JOB = ("TrainingJob", SM_A + "training-job/churn-xgb-20260105-002")
+ARTIFACT = ("ModelArtifact", "s3://acme-models-1/output/churn-xgb-20260105-002/output/model.tar.gz")
+MODEL = ("Model", SM_A + "model/churn-xgb-model-002")
+CONFIG = ("EndpointConfig", SM_A + "endpoint-config/churn-config-v3")
+ENDPOINT = ("Endpoint", SM_A + "endpoint/churn-endpoint")
+
+
+def _three_nodes() -> Lineage:
+    """An endpoint serving a model nobody is known to have trained."""
+    lineage = Lineage(ENDPOINT)
+    lineage.add("USES_CONFIG", ENDPOINT, CONFIG)
+    lineage.add("SERVES", CONFIG, MODEL)
+    return lineage
+
+
+def _eight_nodes() -> Lineage:
+    """The whole chain, seven layers deep: writer, datasets, job, artifact, model, configuration, endpoint."""
+    lineage = _three_nodes()
+    lineage.add("FROM_ARTIFACT", MODEL, ARTIFACT)
+    lineage.add("WRITES", JOB, ARTIFACT)
+    lineage.add("READS", JOB, TRAIN, channels=["train"])
+    lineage.add("READS", JOB, VALIDATION, channels=["validation"])
+    lineage.add("WROTE", PIPELINE, TRAIN)
+    lineage.add("WROTE", PIPELINE, VALIDATION)
+    return lineage
+
+
+@pytest.mark.parametrize(("build", "legend", "edges", "summary"), [
+    (_three_nodes, ["1 model", "1 endpoint configuration", "1 endpoint"], ["SERVES", "USES_CONFIG"],
+     "Root\nendpoint churn-endpoint\nNot known\nmodel churn-xgb-model-002: no training job known (lineage not "
+     "evidenced)"),
+    (_eight_nodes, ["1 principal", "2 datasets", "1 training job", "1 artifact", "1 model",
+                    "1 endpoint configuration", "1 endpoint"],
+     ["WROTE", "READS", "WRITES", "FROM_ARTIFACT", "SERVES", "USES_CONFIG"],
+     "Root\nendpoint churn-endpoint\nTraining data per channel\ntrain: s3://acme-data-1/churn/customer-events-v4/"
+     "train/\nvalidation: s3://acme-data-1/churn/customer-events-v4/validation/\nWrote the datasets (CloudTrail)\n"
+     "role/DataPipeline (111111111111): 2 datasets\nNot known\nnothing: every link was found"),
+], ids=["3 nodes", "8 nodes"])
+def test_lineage_pictures_fit_with_readable_labels(chromium, tmp_path, build, legend, edges, summary):
+    """The same zoom rule for a small and a long lineage: both fit the window at 1280x800 with captions
+    of at least MIN_LABEL_PX; the small one stops at MAX_ZOOM instead of filling the screen."""
+    lineage = build()
+    out = tmp_path / "lineage.html"
+    out.write_text(lineage_page(lineage), encoding="utf-8")
+    page, log = open_offline(chromium, out.as_uri(), viewport=README_VIEWPORT)
+    page.wait_for_function("window.graphgovViews && window.graphgovViews.length === 1")
+    screenshot(page, f"lineage-{len(lineage.nodes)}-nodes")
+    assert log.refused == [] and log.errors == []
+    [geometry] = _geometry(page)
+    assert geometry["inside"] and geometry["canvasInWindow"] and geometry["smallest"] >= MIN_LABEL_PX
+    assert not geometry["pans"] and geometry["note"] is None
+    if len(lineage.nodes) == 3:
+        assert geometry["zoom"] == MAX_ZOOM
+    else:
+        assert MIN_ZOOM <= geometry["zoom"] < MAX_ZOOM
+    # left to right: who wrote, datasets, jobs, artifacts, models, configurations, endpoints
+    order = ["AWSPrincipal", "Dataset", "TrainingJob", "ModelArtifact", "Model", "EndpointConfig", "Endpoint"]
+    columns = [geometry["xs"][label] for label in order if label in geometry["xs"]]
+    assert all(len(set(xs)) == 1 for xs in columns)  # one layer per kind here
+    assert [xs[0] for xs in columns] == sorted({xs[0] for xs in columns})
+    assert page.locator("#legend .legend-item").all_inner_texts() == legend
+    assert geometry["edgeLegend"] == edges  # only the edge kinds drawn
+    assert page.inner_text(".summary") == summary  # before any click
+    assert page.inner_text("#details") == "Click a node for its full key and edges."
+    # a caption too long for its layer is cut; the details panel has the whole key
+    node = f"{ARTIFACT[0]}:{ARTIFACT[1]}" if len(lineage.nodes) == 8 else f"{MODEL[0]}:{MODEL[1]}"
+    page.evaluate(f"window.graphgovViews[0].cy.getElementById({json.dumps(node)}).emit('tap')")
+    assert page.inner_text("#details code") == node.partition(":")[2]
+    if len(lineage.nodes) == 8:
+        caption = page.evaluate(f"window.graphgovViews[0].cy.getElementById({json.dumps(node)}).data('caption')")
+        assert caption == "s3://acme-models-1/\n\u2026xgb-20260105-002/\noutput/model.tar.gz"
+
+
+def test_breakable_marks_where_keys_may_wrap():
+    assert breakable("arn:aws:iam::1:role/x") == "arn:<wbr>aws:<wbr>iam:<wbr>:<wbr>1:<wbr>role/<wbr>x"
+    assert breakable("x:" + "ab12" * 10) == 'x:<wbr><span class="long-token">' + "ab12" * 10 + "</span>"
+    event_id = "3b1c8a52-1f2e-4c6e-9a7d-0a1b2c3d4e5f"  # 36 characters with no / or :: long enough to split at -
+    assert breakable(event_id) == "3b1c8a52-<wbr>1f2e-<wbr>4c6e-<wbr>9a7d-<wbr>0a1b2c3d4e5f"
+    assert breakable("CloudTrail data events <b>") == "CloudTrail data events &lt;b&gt;"
+
+
+BROKEN_WORDS = """() => {
+    // Every place a cell's text wraps, measured by the layout: the character before the break must be one
+    // a reader expects a break after (a space, / : - _ . , # @ =) or end a camelCase word; a break inside a
+    // word is reported (a .long-token, a hash with no break point, may break anywhere). So is a table wider
+    // than its section (a cell that could not wrap at all).
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
+    const broken = [];
+    let wraps = 0;
+    document.querySelectorAll('#provenance td, #questions td').forEach(td => {
+        let top = null, before = '';
+        const walk = document.createTreeWalker(td, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+        for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+            if (node.nodeType === 1) { if (node.tagName === 'BR') { top = null; } continue; }
+            for (let i = 0; i < node.data.length; i++) {
+                const range = document.createRange();
+                range.setStart(node, i); range.setEnd(node, i + 1);
+                const rects = range.getClientRects();
+                if (!rects.length) { before = node.data[i]; continue; }  // a collapsed space still separates
+                if (top !== null && rects[0].top > top + 2) {
+                    wraps++;
+                    if (!/[\\s\\/:\\-_.,#@=]/.test(before) && !/\\s/.test(node.data[i])
+                            && !node.parentElement.classList.contains('long-token')  // a hash: no word to keep
+                            && !(/[a-z]/.test(before) && /[A-Z]/.test(node.data[i]))) {
+                        broken.push(node.data.slice(Math.max(0, i - 30), i) + '|' + node.data.slice(i, i + 10));
+                    }
+                }
+                top = rects[0].top; before = node.data[i];
+            }
+        }
+    });
+    const wide = Array.from(document.querySelectorAll('#provenance table, #questions table')).filter(table =>
+        table.getBoundingClientRect().right > table.parentElement.getBoundingClientRect().right + 1).length;
+    return {broken: broken, wraps: wraps, wide: wide};
+}"""
+
+
+def test_report_cells_wrap_between_words_never_inside(chromium, demo_reports):
+    """ARNs, keys and event ids in the provenance and row tables wrap after / : - _ . only; words stay whole
+    (measured in Chromium at the README's 1280x800, where the long ARNs must wrap)."""
+    page, log = open_offline(chromium, demo_reports["html"].as_uri(), viewport=README_VIEWPORT)
+    page.wait_for_function("window.graphgovViews && window.graphgovViews.length === 3")
+    found = page.evaluate(BROKEN_WORDS)
+    assert found["broken"] == [] and found["wide"] == 0
+    assert found["wraps"] > 100  # the long ARNs do wrap: the check measured real breaks
+
+
+def test_readme_pictures_of_the_report(chromium, demo_reports):
+    """The README's pictures of the demo's report at 1280x800: its summary as it opens, and a failing
+    control's drill-down opened by its link; each asserts that what it is meant to show is in the window."""
+    page, log = open_offline(chromium, demo_reports["html"].as_uri(), viewport=README_VIEWPORT)
+    page.wait_for_function("window.graphgovViews && window.graphgovViews.length === 3")
+
+    def in_window(selector: str) -> bool:
+        box = page.locator(selector).first.bounding_box()
+        return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= README_VIEWPORT[1]
+
+    assert in_window("#totals") and in_window("#summary table")
+    readme_screenshot(page, "report-summary")
+
+    control = "eu-ai-act:Art.10(5)(d)"  # critical: the shadow account's access to the training data
+    page.click(f'tr[data-control="{control}"] a')
+    drill = f'details.control[data-control="{control}"]'
+    assert page.locator(drill).get_attribute("open") == ""
+    assert page.locator(drill).get_attribute("data-verdict") == "fail"
+    page.evaluate("window.scrollBy(0, -120)")  # the control table's last rows above it, for context
+    assert in_window(drill)
+    readme_screenshot(page, "control-drill-down")
+    assert log.refused == [] and log.errors == []

@@ -8,7 +8,9 @@ models -> artifact -> training job -> datasets and their writers; the three-acco
 from __future__ import annotations
 
 import copy
+import html
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +19,8 @@ from helpers import FIXTURES, fixture_json, write_json
 from graphgov.cli.app import main
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import QuestionError
-from graphgov.questions.lineage import as_json, as_text, build_lineage
+from graphgov.questions.lineage import Lineage, as_json, as_text, build_lineage
+from graphgov.report.lineage_html import unknowns
 
 CHAIN = FIXTURES / "lineage/cross-account-chain.json"
 SM_C = "arn:aws:sagemaker:eu-west-1:333333333333:"
@@ -163,3 +166,44 @@ def test_command_text_json_and_error_embedded(tmp_path):
     result = runner.invoke(main, ["lineage", "nope", "--store", graph])
     assert result.exit_code != 0
     assert result.output == "Error: lineage: no endpoint or model in the graph matches 'nope'\n"
+
+
+def test_html_page_summarises_the_lineage_without_scripts(tmp_path):
+    """The page's side panel is written by Python, so it reads before any click and without scripts."""
+    graph, out = str(tmp_path / "g.json.gz"), tmp_path / "lineage.html"
+    runner = CliRunner()
+    assert runner.invoke(main, ["load", str(CHAIN), "--store", graph, "--quarantine",
+                                str(tmp_path / "q.jsonl")]).exit_code == 0
+    result = runner.invoke(main, ["lineage", "fraud-endpoint", "--store", graph, "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    panel = re.search(r'<dl class="summary">(.*?)</dl>', out.read_text(encoding="utf-8")).group(1)
+    lines = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"</d[td]>", "\n", panel))).splitlines()
+    assert lines == ["Root", "endpoint fraud-endpoint",
+                     "Training data per channel", f"train: {TRAIN}", f"validation: {VALIDATION}",
+                     "Wrote the datasets (CloudTrail)", "role/DataEngineer (111111111111): 2 datasets",
+                     "role/LegacyLoader (111111111111): 1 dataset",
+                     "Not known", "model fraudmodel-v2: no training job known (lineage not evidenced)"]
+    assert '<body class="wide">' in out.read_text(encoding="utf-8")  # the picture takes the window's width
+
+
+def test_unknowns_name_every_missing_link():
+    endpoint, bare = ("Endpoint", ENDPOINT), ("Endpoint", SM_C + "endpoint/bare-endpoint")
+    job, prep = ("TrainingJob", JOB), ("ProcessingJob", "arn:aws:sagemaker:eu-west-1:222222222222:processing-job/prep")
+    lineage = Lineage(endpoint)
+    lineage.nodes.add(bare)
+    lineage.add("USES_CONFIG", endpoint, ("EndpointConfig", CONFIG))
+    lineage.add("SERVES", ("EndpointConfig", CONFIG), ("Model", MODEL))
+    lineage.add("FROM_ARTIFACT", ("Model", MODEL), ("ModelArtifact", ARTIFACT))
+    lineage.nodes.add(job)
+    lineage.add("FEEDS", prep, ("Dataset", TRAIN), link="unknown")
+    lineage.add("CAN_READ", ("AWSPrincipal", WRITER), ("Dataset", TRAIN), access="unknown", via=[])
+    lineage.add("CAN_READ", ("AWSPrincipal", LEGACY), ("Dataset", TRAIN), access="potential", via=[])
+    assert unknowns(lineage) == [
+        f"dataset {TRAIN}: no writer recorded",
+        "endpoint bare-endpoint: no endpoint configuration known",
+        f"artifact {ARTIFACT}: no job known to have written it",
+        "processing job prep: no input dataset known",
+        "training job fraud-xgb-2024: no input dataset known",
+        "1 preparation link through a manifest whose keys were not read",
+        "1 read access decided by a policy never seen",
+    ]

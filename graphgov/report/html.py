@@ -28,8 +28,9 @@ from graphgov.questions.controls import (
     unknown_access,
     verdict_counts,
 )
-from graphgov.questions.lineage import Lineage, as_json, as_text, build_lineage, display_name
-from graphgov.report.html_page import page, script_json
+from graphgov.questions.lineage import Lineage, as_json, build_lineage
+from graphgov.report.html_page import breakable, page, script_json
+from graphgov.report.lineage_html import lineage_figure
 from graphgov.report.render import PROVENANCE, UNKNOWN_NOTE
 from graphgov.stores.base import Store
 
@@ -43,7 +44,7 @@ DRAW_ALL = """
   document.querySelectorAll("[data-lineage-index]").forEach(function (element) {
     var data = lineages[Number(element.getAttribute("data-lineage-index"))];
     graphgovLineage.draw(element.querySelector(".graph"), data, {
-      legend: element.querySelector(".legend"), fitHeight: true });
+      legend: element.querySelector(".legend"), details: element.querySelector(".details"), fitHeight: true });
   });
   // A link to a collapsed block (#c-..., #q-...) opens it, so drill-down links always land somewhere visible.
   function openTarget() {
@@ -220,7 +221,7 @@ def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str], kn
         return ""
     columns = list(rows[0])
     provenance = [c for c in PROVENANCE if c in columns]
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    head = "".join(f"<th>{_e(c).replace('_', '_<wbr>')}</th>" for c in columns)  # snake_case names wrap
     body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c), anchors, known)}</td>" for c in columns) + "</tr>"
                    for row in rows[:ROW_LIMIT])
     note = (f'<p class="muted">Showing {ROW_LIMIT} of {len(rows)} rows; the JSON report has them all.</p>'
@@ -239,7 +240,7 @@ def _cell(value: Any, anchors: Mapping[str, str], known: Mapping[str, str]) -> s
     items = value if isinstance(value, list) else [value]
     shown = []
     for item in items:
-        text = _e(item)
+        text = breakable(item) if isinstance(item, str) else _e(item)
         if isinstance(item, str) and item in known:
             text = f'<a href="#{known[item]}" title="provenance">{text}</a>'
         if isinstance(item, str) and item in anchors:
@@ -255,10 +256,10 @@ def _provenance(report: Report, known: Mapping[str, str], anchors: Mapping[str, 
     for key, anchor in known.items():
         p = report.provenance[key]
         lineage = f' <a href="#{anchors[key]}" class="lineage-link">(lineage)</a>' if key in anchors else ""
-        rows.append(f'<tr id="{anchor}" data-resource="{_e(key)}"><td><code>{_e(key)}</code>{lineage}</td>'
+        rows.append(f'<tr id="{anchor}" data-resource="{_e(key)}"><td><code>{breakable(key)}</code>{lineage}</td>'
                     f"<td>{_e(', '.join(p['labels']))}</td><td>{_e(', '.join(p['sources']))}</td>"
                     f"<td>{_e(p['first_seen'] or '')}</td><td>{_e(p['last_seen'] or '')}</td>"
-                    f"<td>{'<br>'.join(_e(e) for e in p['event_ids'])}</td></tr>")
+                    f"<td>{'<br>'.join(breakable(e) for e in p['event_ids'])}</td></tr>")
     return ('<section id="provenance"><h2>Provenance of the resources named</h2><p class="muted">Where the graph '
             "learnt of each resource the rows name: the sources, the time window of its evidence, and the smallest "
             "few event ids (CloudTrail eventID, EventBridge id, ...) of its recorded edges.</p><table><thead><tr>"
@@ -270,14 +271,7 @@ def _lineages(lineages: Mapping[str, Lineage], omitted: int) -> str:
     if not lineages:
         return ('<section id="lineage"><h2>Lineage of the endpoints in this report</h2>'
                 '<p class="muted">No SageMaker endpoint is named in the rows.</p></section>')
-    figures = []
-    for index, (arn, lineage) in enumerate(lineages.items()):
-        figures.append(
-            f'<figure id="lineage-{index}" data-lineage-index="{index}" data-root="{_e(arn)}">'
-            f"<figcaption><b>{_e(display_name(lineage.root))}</b> <code>{_e(arn)}</code>: "
-            f"{len(lineage.nodes)} nodes, {len(lineage.edges)} edges</figcaption>"
-            '<div class="legend"></div><div class="graph"></div>'
-            f"<details><summary>As text</summary><pre>{_e(as_text(lineage))}</pre></details></figure>")
+    figures = [lineage_figure(lineage, index) for index, lineage in enumerate(lineages.values())]
     more = (f'<p class="muted">{omitted} more endpoints are named; draw them with '
             "<code>graphgov lineage ARN --html FILE</code>.</p>" if omitted else "")
     return (f'<section id="lineage"><h2>Lineage of the endpoints in this report</h2>{more}{"".join(figures)}'
