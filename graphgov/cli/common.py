@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,8 +19,11 @@ from graphgov.ingest.pipeline import LoadSummary
 from graphgov.ingest.readers import ReadError
 from graphgov.ingest.redaction import redact_text
 from graphgov.questions.catalog import QuestionError
-from graphgov.report.progress import TerminalProgress, progress_display
+from graphgov.report.progress import progress_display
 from graphgov.stores import Store, StoreError, open_store
+
+if TYPE_CHECKING:
+    from graphgov.report.progress_line import TerminalProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,9 +1,9 @@
 """The progress line of a long load or pull, on stderr: done so far, rate and (when the total is known) ETA.
 
-It renders what the load path reports through graphgov.ingest.progress.Progress with rich's progress display
-(refreshed from its own thread a few times a second, so the load never waits on the terminal). It is on when
-stderr is a terminal and off otherwise, so a pipe or a log file never holds redraw sequences; `--progress` /
-`--no-progress` decide instead. Off, nothing is built and the load path is handed None: it does not count.
+It renders what the load path reports through graphgov.ingest.progress.Progress (graphgov.report.progress_line
+draws it). It is on when stderr is a terminal and off otherwise, so a pipe or a log file never holds redraw
+sequences; `--progress` / `--no-progress` decide instead. Off, nothing is built, rich is not even imported, and
+the load path is handed None: it does not count.
 """
 
 from __future__ import annotations
@@ -11,75 +11,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.text import Text
-
-REFRESH_PER_SECOND = 4
-
-
-class _Records(ProgressColumn):
-    """Records so far and their mean rate since the start."""
-
-    def render(self, task: Task) -> Text:
-        records = task.fields.get("records", 0)
-        elapsed = task.elapsed or 0.0
-        rate = f"  {records / elapsed:,.0f} records/s" if elapsed > 0.5 else ""
-        return Text(f"{records:,} records{rate}")
-
-
-class _Units(ProgressColumn):
-    """Units done (files, S3 objects, pages)."""
-
-    def __init__(self, unit: str) -> None:
-        super().__init__()
-        self.unit = unit
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.fields.get('units', 0):,} {self.unit}")
-
-
-class TerminalProgress:
-    """A `graphgov.ingest.progress.Progress` drawn on a console: a bar over bytes when the total is known
-    (`graphgov load`), a pulsing bar with counts and rate when it is not (the pulls)."""
-
-    def __init__(self, console: Console, action: str, unit: str | None, by_bytes: bool) -> None:
-        columns: list[ProgressColumn | str] = [TextColumn("{task.description}"), BarColumn(bar_width=24)]
-        if by_bytes:
-            columns += [TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(), _Records(),
-                        TextColumn("ETA"), TimeRemainingColumn()]
-        else:
-            columns += [*([_Units(unit)] if unit else []), _Records(), TimeElapsedColumn()]
-        self.display = Progress(*columns, console=console, refresh_per_second=REFRESH_PER_SECOND)
-        # hidden until the first report, so the line never shows an unknown total it is about to learn
-        self.task = self.display.add_task(action, total=None, records=0, units=0, visible=False)
-
-    def total(self, total_bytes: int) -> None:
-        self.display.update(self.task, total=total_bytes, visible=True)
-
-    def update(self, records: int, bytes_done: int | None = None, units: int | None = None) -> None:
-        fields: dict[str, int | bool] = {"records": records, "visible": True}
-        if units is not None:
-            fields["units"] = units
-        if bytes_done is None:
-            self.display.update(self.task, **fields)
-        else:
-            self.display.update(self.task, completed=bytes_done, **fields)
-
-    def phase(self, name: str) -> None:
-        self.display.update(self.task, description=name)
+if TYPE_CHECKING:
+    from graphgov.report.progress_line import TerminalProgress
 
 
 @contextmanager
@@ -91,6 +26,10 @@ def progress_display(enabled: bool | None, action: str, unit: str | None = None,
     if not on:
         yield None
         return
+    from rich.console import Console
+
+    from graphgov.report.progress_line import TerminalProgress
+
     display = TerminalProgress(Console(file=sys.stderr, force_terminal=bool(enabled) or None), action, unit, by_bytes)
     with display.display:
         yield display

@@ -1,0 +1,73 @@
+"""The progress line itself, drawn with rich's progress display (refreshed from its own thread a few times a
+second, so the load never waits on the terminal); graphgov.report.progress decides whether there is one."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
+
+REFRESH_PER_SECOND = 4
+
+
+class _Records(ProgressColumn):
+    """Records so far and their mean rate since the start."""
+
+    def render(self, task: Task) -> Text:
+        records = task.fields.get("records", 0)
+        elapsed = task.elapsed or 0.0
+        rate = f"  {records / elapsed:,.0f} records/s" if elapsed > 0.5 else ""
+        return Text(f"{records:,} records{rate}")
+
+
+class _Units(ProgressColumn):
+    """Units done (files, S3 objects, pages)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.fields.get('units', 0):,} {self.unit}")
+
+
+class TerminalProgress:
+    """A `graphgov.ingest.progress.Progress` drawn on a console: a bar over bytes when the total is known
+    (`graphgov load`), a pulsing bar with counts and rate when it is not (the pulls)."""
+
+    def __init__(self, console: Console, action: str, unit: str | None, by_bytes: bool) -> None:
+        columns: list[ProgressColumn | str] = [TextColumn("{task.description}"), BarColumn(bar_width=24)]
+        if by_bytes:
+            columns += [TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(), _Records(),
+                        TextColumn("ETA"), TimeRemainingColumn()]
+        else:
+            columns += [*([_Units(unit)] if unit else []), _Records(), TimeElapsedColumn()]
+        self.display = Progress(*columns, console=console, refresh_per_second=REFRESH_PER_SECOND)
+        # hidden until the first report, so the line never shows an unknown total it is about to learn
+        self.task = self.display.add_task(action, total=None, records=0, units=0, visible=False)
+
+    def total(self, total_bytes: int) -> None:
+        self.display.update(self.task, total=total_bytes, visible=True)
+
+    def update(self, records: int, bytes_done: int | None = None, units: int | None = None) -> None:
+        fields: dict[str, int | bool] = {"records": records, "visible": True}
+        if units is not None:
+            fields["units"] = units
+        if bytes_done is None:
+            self.display.update(self.task, **fields)
+        else:
+            self.display.update(self.task, completed=bytes_done, **fields)
+
+    def phase(self, name: str) -> None:
+        self.display.update(self.task, description=name)
