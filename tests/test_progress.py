@@ -38,13 +38,17 @@ class Recorder:
     def __init__(self) -> None:
         self.totals: list[int] = []
         self.updates: list[tuple[int, int | None, int | None]] = []
+        self.listed: list[int] = []
         self.phases: list[str] = []
 
     def total(self, total_bytes: int) -> None:
         self.totals.append(total_bytes)
 
-    def update(self, records: int, bytes_done: int | None = None, units: int | None = None) -> None:
+    def update(self, records: int, bytes_done: int | None = None, units: int | None = None,
+               listed: int | None = None) -> None:
         self.updates.append((records, bytes_done, units))
+        if listed is not None:
+            self.listed.append(listed)
 
     def phase(self, name: str) -> None:
         self.phases.append(name)
@@ -167,9 +171,15 @@ def test_a_pull_reports_objects_and_records_read_so_far(bedrock_objects, tmp_pat
 
     units = [units for _, _, units in recorder.updates if units is not None]
     assert units == list(range(1, len(bedrock_objects) + 1))  # one report per object read
+    assert _monotone(recorder.listed) and recorder.listed[-1] == len(bedrock_objects)  # listed as the walk goes
     assert _monotone([records for records, _, _ in recorder.updates])
     assert recorder.updates[-1][0] == summary.records > 0
     assert recorder.totals == [] and recorder.phases == ["deriving access"]
+    again = Recorder()  # a second pull: every object was read, none is listed to read
+    with reporting(again):
+        pull_s3(aws_session(), EmbeddedStore(tmp_path / "g.json.gz"), tmp_path / "q.jsonl", BUCKET, "bedrock/",
+                "bedrock-invocation")
+    assert again.listed == [] and [u for _, _, u in again.updates if u is not None] == []
 
 
 def test_a_pull_on_a_terminal_counts_s3_objects(bedrock_objects, tmp_path):
@@ -179,5 +189,6 @@ def test_a_pull_on_a_terminal_counts_s3_objects(bedrock_objects, tmp_path):
 
     assert code == 0, shown
     bars = [frame for frame in _frames(shown) if "━" in frame]
-    assert re.fullmatch(rf"pulled ━+ {len(bedrock_objects)} S3 objects [0-9,]+ records( +[0-9,]+ records/s)? "
+    count = len(bedrock_objects)
+    assert re.fullmatch(rf"pulled ━+ {count} of {count} S3 objects listed so far [0-9,]+ records( +[0-9,]+ records/s)? "
                         r"[0-9]:[0-9]{2}:[0-9]{2}", bars[-1]), bars[-1]

@@ -23,6 +23,7 @@ from graphgov.cli.common import (
     output_options,
     print_pull,
     progress_for,
+    progress_option,
     store_from,
 )
 from graphgov.ingest.progress import reporting
@@ -149,6 +150,7 @@ def cloudtrail_s3_command(store_spec: str | None, output_format: str, quarantine
               help="Where messages and records that cannot be loaded are appended, with their error.")
 @click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration].")
 @click.option("--allow-partial", is_flag=True, default=False, help=ALLOW_PARTIAL_HELP)
+@progress_option
 @friendly_errors
 def sqs_command(queue_url: str, max_messages: int | None, wait_seconds: int, store_spec: str | None,
             output_format: str, quarantine_path: Path, profile: str | None, allow_partial: bool) -> None:
@@ -158,7 +160,7 @@ def sqs_command(queue_url: str, max_messages: int | None, wait_seconds: int, sto
 
     try:
         session = aws_session(profile)
-        with store_from(store_spec) as store:
+        with store_from(store_spec) as store, progress_for("pulling") as progress, reporting(progress):
             summary = pull_sqs(session, store, quarantine_path, queue_url, max_messages=max_messages,
                                wait_seconds=wait_seconds)
     except PullError as exc:

@@ -238,7 +238,7 @@ class LoadRun:
                  reference_time: datetime | str | None = None, progress: Progress | None = None) -> None:
         self.store = store
         self.progress = progress if progress is not None else current()  # a pull's: graphgov.ingest.progress
-        self.units = 0  # units marked done, for the progress display
+        self.units = self.listed = 0  # units marked done and listed to be read, for the progress display
         self.chunk_records = chunk_records
         self.window = TimeWindow.at(reference_time)  # raises ValueError on an unreadable reference time
         self.summary = LoadSummary(quarantine_file=str(quarantine_path), reference_time=self.window.reference)
@@ -276,6 +276,12 @@ class LoadRun:
         if self.progress is not None:
             self.units += 1
             self.progress.update(self.summary.records, units=self.units)
+
+    def list_units(self, count: int) -> None:
+        """A puller found `count` more units to read (S3 objects in a listing): the progress display's "of N"."""
+        if self.progress is not None and count:
+            self.listed += count
+            self.progress.update(self.summary.records, listed=self.listed)
 
     def set_checkpoint(self, name: str, value: str) -> None:
         """Move a puller's position, written with (never before) the records added so far."""

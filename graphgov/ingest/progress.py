@@ -29,9 +29,11 @@ class Progress(Protocol):
     def total(self, total_bytes: int) -> None:
         """The bytes the load will read, when known before it starts (a load of local files)."""
 
-    def update(self, records: int, bytes_done: int | None = None, units: int | None = None) -> None:
+    def update(self, records: int, bytes_done: int | None = None, units: int | None = None,
+               listed: int | None = None) -> None:
         """Records read so far, bytes of input consumed (compressed bytes for gzip), units done (files,
-        S3 objects, log pages); each cumulative and monotone, None when unchanged or not counted."""
+        S3 objects, log events) and units listed to be read so far (a pull lists as it goes); each cumulative
+        and monotone, None when unchanged or not counted."""
 
     def phase(self, name: str) -> None:
         """The load moved on to a step that reads no input (e.g. deriving access once every file is read)."""

@@ -32,14 +32,15 @@ class _Records(ProgressColumn):
 
 
 class _Units(ProgressColumn):
-    """Units done (files, S3 objects, pages)."""
+    """Units done (S3 objects), and of how many listed so far when the puller lists as it goes."""
 
     def __init__(self, unit: str) -> None:
         super().__init__()
         self.unit = unit
 
     def render(self, task: Task) -> Text:
-        return Text(f"{task.fields.get('units', 0):,} {self.unit}")
+        units, listed = task.fields.get("units", 0), task.fields.get("listed", 0)
+        return Text(f"{units:,} of {listed:,} {self.unit} listed so far" if listed else f"{units:,} {self.unit}")
 
 
 class TerminalProgress:
@@ -47,6 +48,7 @@ class TerminalProgress:
     (`graphgov load`), a pulsing bar with counts and rate when it is not (the pulls)."""
 
     def __init__(self, console: Console, action: str, unit: str | None, by_bytes: bool) -> None:
+        self.by_bytes = by_bytes
         columns: list[ProgressColumn | str] = [TextColumn("{task.description}"), BarColumn(bar_width=24)]
         if by_bytes:
             columns += [TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(), _Records(),
@@ -55,19 +57,22 @@ class TerminalProgress:
             columns += [*([_Units(unit)] if unit else []), _Records(), TimeElapsedColumn()]
         self.display = Progress(*columns, console=console, refresh_per_second=REFRESH_PER_SECOND)
         # hidden until the first report, so the line never shows an unknown total it is about to learn
-        self.task = self.display.add_task(action, total=None, records=0, units=0, visible=False)
+        self.task = self.display.add_task(action, total=None, records=0, units=0, listed=0, visible=False)
 
     def total(self, total_bytes: int) -> None:
         self.display.update(self.task, total=total_bytes, visible=True)
 
-    def update(self, records: int, bytes_done: int | None = None, units: int | None = None) -> None:
+    def update(self, records: int, bytes_done: int | None = None, units: int | None = None,
+               listed: int | None = None) -> None:
         fields: dict[str, int | bool] = {"records": records, "visible": True}
         if units is not None:
             fields["units"] = units
-        if bytes_done is None:
-            self.display.update(self.task, **fields)
-        else:
+        if listed is not None:
+            fields["listed"] = listed
+        if self.by_bytes:  # the bar: bytes of the known total
             self.display.update(self.task, completed=bytes_done, **fields)
+        else:  # the bar: units of those listed so far (it pulses until a listing says how many)
+            self.display.update(self.task, completed=units, total=listed, **fields)
 
     def phase(self, name: str) -> None:
         self.display.update(self.task, description=name)
