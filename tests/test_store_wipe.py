@@ -22,6 +22,7 @@ from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import ask
 from graphgov.stores import StoreError, open_store
 from graphgov.stores.embedded import EmbeddedStore
+from graphgov.stores.neo4j_wipe import Neo4jWipeCounts
 
 ROOT = Path(__file__).resolve().parent.parent
 LINEAGE = FIXTURES / "lineage"
@@ -55,29 +56,38 @@ def spec(store: Any, request: pytest.FixtureRequest) -> str:
     return value
 
 
+def _plan_lines(spec: str, description: str) -> tuple[str, str]:
+    """What `store wipe` says it deletes and keeps, for tests/fixtures/lineage loaded once."""
+    embedded = "://" not in spec
+    # the 51 loaded events' seen markers; Neo4j adds the pending layer's lock and the two derivation markers
+    deletes = f"107 nodes, 196 relationships and {51 if embedded else 54} bookkeeping entries " \
+              "(seen events, pullers' checkpoints, pending copies)"
+    files = f"  file  {spec}\n" if embedded else ""
+    kept = ("" if embedded else "  kept  the constraints and indexes\n"
+            "  kept  every node and relationship graphgov did not write\n")
+    return (f"wipe {description}: deletes {deletes}\n{files}{kept}"
+            "  kept  the quarantine (--quarantine FILE deletes it too)\n"), deletes
+
+
+def _description(spec: str) -> str:
+    return f"embedded store {spec}" if "://" not in spec else f"Neo4j at {spec}"
+
+
 def test_wipe_deletes_the_graph_and_its_bookkeeping_and_the_next_load_starts_from_nothing(spec, tmp_path):
     quarantine = tmp_path / "q.jsonl"
     assert _load(spec, quarantine) == LINEAGE_LOADED
     before = _answers(spec)
-    assert len(before) > 0
+    assert len(before) == 20  # ai-inventory on tests/fixtures/lineage: its models, jobs and endpoints
     with open_store(spec) as opened:
         assert opened.totals() == LINEAGE_TOTALS
-        description = opened.description
-    embedded = "://" not in spec
-    bookkeeping = 51 if embedded else _bookkeeping(spec)  # Neo4j adds its lock and derivation markers
+    description = _description(spec)
+    plan, deletes = _plan_lines(spec, description)
 
     done = CliRunner().invoke(main, ["store", "wipe", "--store", spec, "--yes"])
 
     assert done.exit_code == 0, done.output
-    deletes = f"107 nodes, 196 relationships and {bookkeeping} bookkeeping entries " \
-              "(seen events, pullers' checkpoints, pending copies)"
-    kept = ("" if embedded else "  kept  the constraints and indexes\n"
-            "  kept  every node and relationship graphgov did not write\n")
-    files = f"  file  {spec}\n" if embedded else ""
-    assert done.output == (f"wipe {description}: deletes {deletes}\n{files}{kept}"
-                           "  kept  the quarantine (--quarantine FILE deletes it too)\n"
-                           f"wiped {description}: deleted {deletes}\n")
-    if embedded:
+    assert done.output == f"{plan}wiped {description}: deleted {deletes}\n"
+    if "://" not in spec:
         assert not Path(spec).exists()
         with pytest.raises(StoreError, match="no embedded store at"):
             _answers(spec)
@@ -92,7 +102,7 @@ def test_wipe_deletes_the_graph_and_its_bookkeeping_and_the_next_load_starts_fro
     assert _answers(spec) == before
 
 
-def _pty_wipe(store: Path, answer: bytes) -> tuple[int, str]:
+def _pty_wipe(store: Path | str, answer: bytes) -> tuple[int, str]:
     """`graphgov store wipe` on a real terminal, answering its question with `answer`."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     primary, secondary = pty.openpty()
@@ -117,26 +127,33 @@ def _pty_wipe(store: Path, answer: bytes) -> tuple[int, str]:
     return process.wait(timeout=60), seen.decode().replace("\r\n", "\n")
 
 
-def test_the_prompt_names_the_store_and_counts_and_n_leaves_everything(tmp_path):
-    store = tmp_path / "graph.json.gz"
-    _load(str(store), tmp_path / "q.jsonl")
-    content = store.read_bytes()
+def _state(spec: str) -> Any:
+    """What a wipe would change: the embedded file's bytes, Neo4j's totals and bookkeeping."""
+    if "://" not in spec:
+        return Path(spec).read_bytes()
+    with open_store(spec) as opened:
+        return opened.totals(), _bookkeeping(spec)
 
-    code, output = _pty_wipe(store, b"n\n")
+
+def test_the_prompt_names_the_store_and_counts_and_n_leaves_everything(spec, tmp_path):
+    _load(spec, tmp_path / "q.jsonl")
+    before = _state(spec)
+    description = _description(spec)
+    plan, deletes = _plan_lines(spec, description)
+
+    code, output = _pty_wipe(spec, b"n\n")
 
     assert code == 1
-    assert output == (f"wipe embedded store {store}: deletes 107 nodes, 196 relationships and 51 bookkeeping "
-                      "entries (seen events, pullers' checkpoints, pending copies)\n"
-                      f"  file  {store}\n"
-                      "  kept  the quarantine (--quarantine FILE deletes it too)\n"
-                      f"Delete all of this from embedded store {store}? [y/N]: n\nAborted!\n")
-    assert store.read_bytes() == content
+    assert output == f"{plan}Delete all of this from {description}? [y/N]: n\nAborted!\n"
+    assert _state(spec) == before
 
-    code, output = _pty_wipe(store, b"y\n")
+    code, output = _pty_wipe(spec, b"y\n")
     assert code == 0
-    assert output.endswith(f"? [y/N]: y\nwiped embedded store {store}: deleted 107 nodes, 196 relationships and "
-                           "51 bookkeeping entries (seen events, pullers' checkpoints, pending copies)\n")
-    assert not store.exists()
+    assert output == f"{plan}Delete all of this from {description}? [y/N]: y\nwiped {description}: deleted {deletes}\n"
+    if "://" not in spec:
+        assert not Path(spec).exists()
+    else:
+        assert _state(spec) == ((0, 0), 0)
 
 
 def test_without_a_terminal_and_without_yes_nothing_is_wiped(tmp_path):
@@ -218,10 +235,27 @@ def test_neo4j_wipe_keeps_what_cartography_wrote(neo4j_store, neo4j_uri, tmp_pat
     with open_store(uri) as store, store.driver.session() as session:
         left = session.run("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN labels(n) AS labels, properties(n) AS props, "
                            "type(r) AS rel, properties(r) AS rel_props, m.id AS to ORDER BY labels[0]").data()
-    assert left == [
+    assert left == [  # graphgov's own nodes (accounts 111..., 333..., 444..., jobs, data) and relationships gone
         {"labels": ["AWSAccount"], "props": {"id": "222222222222", "name": "prod", "lastupdated": 1700000000},
          "rel": "RESOURCE", "rel_props": {"lastupdated": 1700000000}, "to": "cartography-only"},
         {"labels": ["S3Bucket"], "props": {"id": "cartography-only", "lastupdated": 1700000000},
          "rel": None, "rel_props": None, "to": None},
         {"labels": ["Unrelated"], "props": {"name": "mine"}, "rel": None, "rel_props": None, "to": None},
     ]
+
+
+def test_neo4j_wipe_deletes_in_batches_smaller_than_the_graph(neo4j_store, neo4j_uri, tmp_path):
+    from graphgov.stores.neo4j_wipe import count, wipe
+    from graphgov.stores.schema_cypher import constraint_statements
+
+    neo4j_store.close()
+    _load(neo4j_uri, tmp_path / "q.jsonl")
+    with open_store(neo4j_uri) as store, store.driver.session() as session:
+        assert count(session) == Neo4jWipeCounts(nodes=107, edges=196, bookkeeping=54, kept_nodes=0)
+        wipe(session, batch=7)  # 16 inner transactions for the nodes alone
+        assert count(session) == Neo4jWipeCounts(nodes=0, edges=0, bookkeeping=0, kept_nodes=0)
+        assert session.run("MATCH (n) RETURN count(n) AS c").single()["c"] == 0
+        constraints = session.run("SHOW CONSTRAINTS YIELD name WHERE name STARTS WITH 'graphgov_' "
+                                  "RETURN count(*) AS c").single()["c"]
+    # the schema stays: the next load needs no step to make it
+    assert constraints == sum(1 for statement in constraint_statements() if statement.startswith("CREATE CONSTRAINT"))
