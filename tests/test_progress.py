@@ -84,10 +84,10 @@ def test_a_load_reports_monotone_byte_counts_ending_at_the_input_total(corpus, t
     assert gz < unpacked  # the total is of compressed bytes: the bytes actually read from disk
 
 
-def _on_terminal(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run graphgov with stdin, stdout and stderr on a 150-column pseudo-terminal; what the terminal showed."""
+def _on_terminal(args: list[str], env: dict[str, str] | None = None, columns: int = 150) -> tuple[int, str]:
+    """Run graphgov with stdin, stdout and stderr on a pseudo-terminal; what the terminal showed."""
     primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 150, 0, 0))
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     full_env = {**(env or os.environ), "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     process = subprocess.Popen([sys.executable, "-m", "graphgov.cli", *args], stdin=secondary, stdout=secondary,
                                stderr=secondary, env=full_env, close_fds=True)
@@ -123,6 +123,20 @@ def test_on_a_terminal_the_bar_shows_rate_and_eta_and_ends_at_100_percent(corpus
     assert bars[0].startswith("loading ")
     assert "ETA" in bars[0] and "?" not in bars[0]  # never shown before the total is known
     assert frames[frames.index(bars[-1]) + 1].startswith(f"{RECORDS} records from ")  # then the summary
+
+
+def test_on_an_80_column_terminal_the_line_keeps_the_numbers_on_one_line(corpus, tmp_path):
+    code, shown = _on_terminal(["load", str(corpus), "--store", str(tmp_path / "g.json.gz"),
+                                "--quarantine", str(tmp_path / "q.jsonl")], columns=80)
+
+    assert code == 0
+    progress = shown[:shown.index(f"{RECORDS} records from ")]
+    assert "\n" not in ANSI.sub("", progress).rstrip()  # never wrapped onto a second line
+    bars = [frame for frame in _frames(progress) if "━" in frame]
+    assert all(len(frame) <= 80 for frame in bars)
+    total_mb = sum(path.stat().st_size for path in iter_paths([corpus])) / 1e6
+    assert re.fullmatch(rf"loaded ━+ 100% {total_mb:.1f}/{total_mb:.1f} MB [0-9.]+ [kM]?B/s [0-9,]+ records/s "
+                        r"ETA 0:00:00", bars[-1]), bars[-1]
 
 
 def test_when_stderr_is_a_pipe_it_holds_no_progress_output(corpus, tmp_path):

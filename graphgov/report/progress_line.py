@@ -16,45 +16,62 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 REFRESH_PER_SECOND = 4
+WIDE = 110  # columns from which the line names everything; narrower, it drops the words and keeps the numbers
 
 
 class _Records(ProgressColumn):
-    """Records so far and their mean rate since the start."""
+    """Records so far (wide terminals) and their mean rate since the start."""
+
+    def __init__(self, wide: bool, table_column: Column) -> None:
+        super().__init__(table_column)
+        self.wide = wide
 
     def render(self, task: Task) -> Text:
         records = task.fields.get("records", 0)
         elapsed = task.elapsed or 0.0
-        rate = f"  {records / elapsed:,.0f} records/s" if elapsed > 0.5 else ""
-        return Text(f"{records:,} records{rate}")
+        rate = f"{records / elapsed:,.0f} records/s" if elapsed > 0.5 else ""
+        return Text(f"{records:,} records  {rate}".rstrip() if self.wide else rate)
 
 
 class _Units(ProgressColumn):
     """Units done (S3 objects), and of how many listed so far when the puller lists as it goes."""
 
-    def __init__(self, unit: str) -> None:
-        super().__init__()
-        self.unit = unit
+    def __init__(self, unit: str, wide: bool, table_column: Column) -> None:
+        super().__init__(table_column)
+        self.unit, self.wide = unit, wide
 
     def render(self, task: Task) -> Text:
         units, listed = task.fields.get("units", 0), task.fields.get("listed", 0)
-        return Text(f"{units:,} of {listed:,} {self.unit} listed so far" if listed else f"{units:,} {self.unit}")
+        if not listed:
+            return Text(f"{units:,} {self.unit}")
+        return Text(f"{units:,} of {listed:,} {self.unit} listed so far" if self.wide
+                    else f"{units:,}/{listed:,} {self.unit}")
 
 
 class TerminalProgress:
     """A `graphgov.ingest.progress.Progress` drawn on a console: a bar over bytes when the total is known
-    (`graphgov load`), a pulsing bar with counts and rate when it is not (the pulls)."""
+    (`graphgov load`), over the units listed so far, or pulsing, when it is not (the pulls). One line at any
+    width: narrower than WIDE it keeps the numbers (progress, MB/s, records/s, ETA) and drops the words."""
 
     def __init__(self, console: Console, action: str, unit: str | None, by_bytes: bool) -> None:
         self.by_bytes = by_bytes
-        columns: list[ProgressColumn | str] = [TextColumn("{task.description}"), BarColumn(bar_width=24)]
+        wide = console.width >= WIDE
+        def cell() -> Column:  # crop, never wrap: a wrapped line redraws as two
+            return Column(no_wrap=True)
+
+        columns: list[ProgressColumn] = [TextColumn("{task.description}", table_column=cell()),
+                                         BarColumn(bar_width=24 if wide else 10, table_column=cell())]
         if by_bytes:
-            columns += [TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(), _Records(),
-                        TextColumn("ETA"), TimeRemainingColumn()]
+            columns += [TaskProgressColumn(table_column=cell()), DownloadColumn(table_column=cell()),
+                        TransferSpeedColumn(table_column=cell()), _Records(wide, cell()),
+                        TextColumn("ETA", table_column=cell()), TimeRemainingColumn(table_column=cell())]
         else:
-            columns += [*([_Units(unit)] if unit else []), _Records(), TimeElapsedColumn()]
+            columns += [*([_Units(unit, wide, cell())] if unit else []), _Records(True, cell()),
+                        TimeElapsedColumn(table_column=cell())]
         self.display = Progress(*columns, console=console, refresh_per_second=REFRESH_PER_SECOND)
         # hidden until the first report, so the line never shows an unknown total it is about to learn
         self.task = self.display.add_task(action, total=None, records=0, units=0, listed=0, visible=False)
