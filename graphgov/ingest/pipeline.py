@@ -398,6 +398,7 @@ def _read_reporting(paths: Iterable[str | Path], run: LoadRun, progress: Progres
     """`load_paths`' reading, reporting the bytes consumed: the files' total first (one walk), then the
     position in the file being read every RECORDS_PER_UPDATE records (gzip: compressed bytes), and each file's
     end. The count never goes back or past the total, and ends at it (a file that grew or shrank meanwhile)."""
+    paths = list(paths)  # walked twice: a generator of the given paths would be empty the second time
     total = input_bytes(paths)
     progress.total(total)
     before = shown = 0  # the bytes of the files read whole; the last count reported
