@@ -195,8 +195,9 @@ def test_loaders_package_imports_no_parser_and_each_parser_imports_first() -> No
 CLI_HELPERS = {
     "accounts": {"puller_options": "options", "sessions": "opens AWS sessions", "parse_since": "parses an argument"},
     "common": {"friendly_errors": "renders errors", "store_from": "opens the store", "print_counts": "renders",
-               "output_options": "options", "print_pull": "renders", "exit_for_gaps": "exit code"},
-    "load": {"_progress": "renders", "_print_summary": "renders"},
+               "output_options": "options", "print_pull": "renders", "exit_for_gaps": "exit code",
+               "progress_option": "options", "progress_for": "renders"},
+    "load": {"_print_summary": "renders"},
     "pull": {"s3_pull_options": "options", "run_pull": "runs a command",
              "day": "parses an argument", "_split": "parses an argument"},
     "setup": {"_plan_options": "options", "_run": "runs a command", "_split": "parses an argument"},

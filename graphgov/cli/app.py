@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from graphgov import __version__
-from graphgov.cli import browser, classify, demo, export, generate, lineage, load, pull, report, setup
+from graphgov.cli import browser, classify, demo, export, generate, lineage, load, pull, report, setup, store
 
 
 @click.group()
@@ -19,7 +19,8 @@ def main() -> None:
 
 
 for _command in (load.load, load.questions, load.query, load.schema, pull.pull, setup.command, report.command,
-                 classify.command, lineage.command, browser.command, demo.demo, generate.generate_logs, export.group):
+                 classify.command, lineage.command, browser.command, demo.demo, generate.generate_logs, export.group,
+                 store.command):
     main.add_command(_command)
 
 

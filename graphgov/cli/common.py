@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,8 +22,12 @@ from graphgov.ingest.pipeline import LoadSummary
 from graphgov.ingest.readers import ReadError
 from graphgov.ingest.redaction import redact_text
 from graphgov.questions.catalog import QuestionError
+from graphgov.report.progress import progress_display
 from graphgov.report.rows import counted
 from graphgov.stores import Store, StoreError, open_store
+
+if TYPE_CHECKING:
+    from graphgov.report.progress_line import TerminalProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +44,25 @@ STORE_HELP = (
     "Graph store: a file path (embedded) or a bolt://, neo4j://, neo4j+s:// URI. "
     "[default: $GRAPHGOV_STORE, else .graphgov/graph.json.gz]"
 )
+
+
+PROGRESS_KEY = "graphgov.progress"  # where --progress/--no-progress leaves its choice (click's context meta)
+
+
+def progress_option(func: F) -> F:
+    """--progress/--no-progress, read by `progress_for` (not passed to the command: no signature changes)."""
+    return click.option("--progress/--no-progress", default=None, expose_value=False, is_eager=True,
+                        callback=lambda ctx, param, value: ctx.meta.__setitem__(PROGRESS_KEY, value),
+                        help="A progress line with rate and ETA on stderr. [default: when stderr is a terminal]")(func)
+
+
+@contextmanager
+def progress_for(action: str, unit: str | None = None, by_bytes: bool = False) -> Iterator[TerminalProgress | None]:
+    """The progress line the command's --progress/--no-progress asks for (None: none, and nothing counts)."""
+    context = click.get_current_context(silent=True)
+    enabled = context.meta.get(PROGRESS_KEY) if context is not None else None
+    with progress_display(enabled, action, unit, by_bytes) as display:
+        yield display
 
 
 def friendly_errors(func: F) -> F:
@@ -104,7 +127,7 @@ def print_counts(summary: LoadSummary) -> None:
 
 
 def output_options(func: F) -> F:
-    """--store, --format, --quarantine and --allow-partial: where a pull writes and how it reports."""
+    """--store, --format, --quarantine, --allow-partial and --progress: where a pull writes and how it reports."""
     options = [
         click.option("--store", "store_spec", default=None, help=STORE_HELP),
         click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -113,6 +136,7 @@ def output_options(func: F) -> F:
                      default=Path(".graphgov") / "quarantine.jsonl", show_default=True,
                      help="Where records that cannot be loaded are appended, with their error."),
         click.option("--allow-partial", is_flag=True, default=False, help=ALLOW_PARTIAL_HELP),
+        progress_option,
     ]
     for option in reversed(options):
         func = option(func)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from graphgov.cli.common import STORE_HELP, friendly_errors, print_counts, store_from
+from graphgov.cli.common import STORE_HELP, friendly_errors, print_counts, progress_for, progress_option, store_from
 from graphgov.core.schema import schema_table_markdown
 from graphgov.core.times import TimeWindow
 from graphgov.ingest.pipeline import LoadSummary, load_paths
@@ -28,6 +26,7 @@ from graphgov.report.rows import counted, output_width, render_rows
 @click.option("--reference-time", "reference_time", default=None, metavar="ISO-8601",
               help="The load's reference time [default: now]: event times after it + 1 day (or before 2013) "
                    "are skipped as implausible_time. Give a summary's reference_time to reproduce its load.")
+@progress_option
 @friendly_errors
 def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path,
          reference_time: str | None) -> None:
@@ -38,26 +37,9 @@ def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, qu
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--reference-time") from None
     check_paths(paths)  # fail on a bad path before touching the store
-    with store_from(store_spec) as store:
-        progress = _progress(output_format == "text" and sys.stderr.isatty())
-        summary = load_paths(paths, store, quarantine_path, on_file=progress, reference_time=reference_time)
-        if output_format == "text" and sys.stderr.isatty():
-            click.echo("", err=True)
+    with store_from(store_spec) as store, progress_for("loading", "files", by_bytes=True) as progress:
+        summary = load_paths(paths, store, quarantine_path, reference_time=reference_time, progress=progress)
     _print_summary(summary, output_format, store.description)
-
-
-def _progress(on_terminal: bool) -> Callable[[Path], None] | None:
-    """A one-line file counter on a terminal (the tree is walked lazily, so no total is known)."""
-    if not on_terminal:
-        return None
-    count = 0
-
-    def tick(path: Path) -> None:
-        nonlocal count
-        count += 1
-        click.echo(f"\rloading: {count} files ({path.name[:60]})".ljust(100), nl=False, err=True)
-
-    return tick
 
 
 def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None:

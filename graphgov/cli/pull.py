@@ -16,7 +16,17 @@ import click
 from graphgov.aws.pullers.s3_objects import RELIST_DAYS
 from graphgov.aws.session import PullError, PullSummary, bucket_session
 from graphgov.cli.accounts import parse_since, puller_options, sessions
-from graphgov.cli.common import ALLOW_PARTIAL_HELP, STORE_HELP, friendly_errors, output_options, print_pull, store_from
+from graphgov.cli.common import (
+    ALLOW_PARTIAL_HELP,
+    STORE_HELP,
+    friendly_errors,
+    output_options,
+    print_pull,
+    progress_for,
+    progress_option,
+    store_from,
+)
+from graphgov.ingest.progress import reporting
 from graphgov.stores import Store
 
 # --- graphgov pull s3
@@ -45,11 +55,11 @@ def s3_pull_options(func: F) -> F:
 
 
 def run_pull(store_spec: str | None, output_format: str, pull: Callable[[Store], PullSummary],
-             what: Callable[[PullSummary], str], allow_partial: bool = False) -> None:
-    """Open the store, pull, print the summary as `graphgov load` does plus `what(summary)` was read;
-    a PullError is the command's one-line error."""
+             what: Callable[[PullSummary], str], allow_partial: bool = False, unit: str | None = None) -> None:
+    """Open the store, pull (with a progress line counting records and `unit`s), print the summary as
+    `graphgov load` does plus `what(summary)` was read; a PullError is the command's one-line error."""
     try:
-        with store_from(store_spec) as store:
+        with store_from(store_spec) as store, progress_for("pulling", unit) as progress, reporting(progress):
             summary = pull(store)
     except PullError as exc:
         raise click.ClickException(str(exc)) from None
@@ -83,7 +93,7 @@ def s3_command(store_spec: str | None, output_format: str, quarantine_path: Path
                        relist_days=relist_days)
 
     run_pull(store_spec, output_format, pull, lambda summary: f"{summary.files} S3 objects in s3://{bucket}/{prefix}",
-             allow_partial)
+             allow_partial, unit="S3 objects")
 
 
 # --- graphgov pull cloudtrail-s3
@@ -121,7 +131,7 @@ def cloudtrail_s3_command(store_spec: str | None, output_format: str, quarantine
                                   relist_days=relist_days)
 
     run_pull(store_spec, output_format, pull, lambda summary: f"{summary.files} S3 objects in s3://{bucket}/{prefix}",
-             allow_partial)
+             allow_partial, unit="S3 objects")
 
 
 # --- graphgov pull sqs
@@ -140,6 +150,7 @@ def cloudtrail_s3_command(store_spec: str | None, output_format: str, quarantine
               help="Where messages and records that cannot be loaded are appended, with their error.")
 @click.option("--profile", default=None, help="AWS profile [default: the standard boto3 configuration].")
 @click.option("--allow-partial", is_flag=True, default=False, help=ALLOW_PARTIAL_HELP)
+@progress_option
 @friendly_errors
 def sqs_command(queue_url: str, max_messages: int | None, wait_seconds: int, store_spec: str | None,
             output_format: str, quarantine_path: Path, profile: str | None, allow_partial: bool) -> None:
@@ -149,7 +160,7 @@ def sqs_command(queue_url: str, max_messages: int | None, wait_seconds: int, sto
 
     try:
         session = aws_session(profile)
-        with store_from(store_spec) as store:
+        with store_from(store_spec) as store, progress_for("pulling") as progress, reporting(progress):
             summary = pull_sqs(session, store, quarantine_path, queue_url, max_messages=max_messages,
                                wait_seconds=wait_seconds)
     except PullError as exc:

@@ -20,6 +20,7 @@ claimed when it is written (`Store.write_claimed`): when another load wrote some
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 import time
@@ -37,8 +38,9 @@ from graphgov.core.times import IMPLAUSIBLE_TIME, TimeWindow
 from graphgov.ingest.access_points import resolve_access_points
 from graphgov.ingest.aggregate import Aggregate
 from graphgov.ingest.pending import is_pending
+from graphgov.ingest.progress import RECORDS_PER_UPDATE, Progress, current, input_bytes
 from graphgov.ingest.quarantine import Quarantine
-from graphgov.ingest.readers import RawRecord, iter_paths, read_path
+from graphgov.ingest.readers import RawRecord, iter_paths, read_path, read_stream
 from graphgov.ingest.redaction import redact_secrets as redact_secrets  # re-exported: callers import it from here
 from graphgov.ingest.replication import derive_replicas
 from graphgov.stores.base import SeenConflict, Store, StoreError
@@ -233,8 +235,10 @@ class LoadRun:
     """
 
     def __init__(self, store: Store, quarantine_path: Path, chunk_records: int,
-                 reference_time: datetime | str | None = None) -> None:
+                 reference_time: datetime | str | None = None, progress: Progress | None = None) -> None:
         self.store = store
+        self.progress = progress if progress is not None else current()  # a pull's: graphgov.ingest.progress
+        self.units = self.listed = 0  # units marked done and listed to be read, for the progress display
         self.chunk_records = chunk_records
         self.window = TimeWindow.at(reference_time)  # raises ValueError on an unreadable reference time
         self.summary = LoadSummary(quarantine_file=str(quarantine_path), reference_time=self.window.reference)
@@ -269,6 +273,15 @@ class LoadRun:
     def mark_done(self, key: str, day: str) -> None:
         """Record a unit of input (an S3 object, a page) as loaded once everything added so far is written."""
         self.markers[key] = day
+        if self.progress is not None:
+            self.units += 1
+            self.progress.update(self.summary.records, units=self.units)
+
+    def list_units(self, count: int) -> None:
+        """A puller found `count` more units to read (S3 objects in a listing): the progress display's "of N"."""
+        if self.progress is not None and count:
+            self.listed += count
+            self.progress.update(self.summary.records, listed=self.listed)
 
     def set_checkpoint(self, name: str, value: str) -> None:
         """Move a puller's position, written with (never before) the records added so far."""
@@ -286,6 +299,8 @@ class LoadRun:
     def _maybe_flush(self) -> None:
         if len(self.chunk.deltas) >= self.chunk_records:
             self.chunk.flush(self.store, self.summary, *self._take_markers())
+            if self.progress is not None:
+                self.progress.update(self.summary.records)
             if time.monotonic() - self.last_checkpoint > self.store.checkpoint_seconds:
                 self.store.commit()
                 self.last_checkpoint = time.monotonic()
@@ -296,6 +311,8 @@ class LoadRun:
         self.store.commit()
 
     def finish(self) -> None:
+        if self.progress is not None:
+            self.progress.phase("deriving access")
         self.chunk.flush(self.store, self.summary, *self._take_markers())
         final = _Chunk(settle=True)  # the poorer copies whose action no richer copy claimed: pending
         for delta in self.deferred.drain():
@@ -353,23 +370,61 @@ def load_paths(
     chunk_records: int = CHUNK_RECORDS,
     on_file: Callable[[Path], None] | None = None,
     reference_time: datetime | str | None = None,
+    progress: Progress | None = None,
 ) -> LoadSummary:
     """Load every record under `paths` into `store`; returns the summary (store totals included).
     `reference_time` (default: now) bounds plausible event times; a rerun given the summary's
-    `reference_time` judges every time as the first run did."""
-    run = LoadRun(store, quarantine_path, chunk_records, reference_time)
-    files = iter_paths(paths)
+    `reference_time` judges every time as the first run did. `progress` is told the input's bytes
+    up front and how far the load got as it reads (graphgov.ingest.progress)."""
+    run = LoadRun(store, quarantine_path, chunk_records, reference_time, progress)
     try:
-        for path in files:
-            run.summary.files += 1
-            for raw in read_path(path):
-                run.add_raw(raw)
-            if on_file:
-                on_file(path)
+        if progress is None:
+            for path in iter_paths(paths):
+                run.summary.files += 1
+                for raw in read_path(path):
+                    run.add_raw(raw)
+                if on_file:
+                    on_file(path)
+        else:
+            _read_reporting(paths, run, progress, on_file)
         run.finish()
     finally:
         run.quarantine.close()
     return run.result()
+
+
+def _read_reporting(paths: Iterable[str | Path], run: LoadRun, progress: Progress,
+                    on_file: Callable[[Path], None] | None) -> None:
+    """`load_paths`' reading, reporting the bytes consumed: the files' total first (one walk), then the
+    position in the file being read every RECORDS_PER_UPDATE records (gzip: compressed bytes), and each file's
+    end. The count never goes back or past the total, and ends at it (a file that grew or shrank meanwhile)."""
+    paths = list(paths)  # walked twice: a generator of the given paths would be empty the second time
+    total = input_bytes(paths)
+    progress.total(total)
+    before = shown = 0  # the bytes of the files read whole; the last count reported
+    for path in iter_paths(paths):
+        run.summary.files += 1
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError:  # read_path turns it into the quarantined record that says why
+            records, handle = read_path(path), None
+        else:
+            records = read_stream(handle, str(path))
+        try:
+            for raw in records:
+                run.add_raw(raw)
+                if handle is not None and run.summary.records % RECORDS_PER_UPDATE == 0:
+                    shown = max(shown, min(total, before + handle.tell()))
+                    progress.update(run.summary.records, shown, run.summary.files - 1)
+        finally:
+            if handle is not None:
+                before += os.fstat(handle.fileno()).st_size  # what the total counted for it
+                handle.close()
+        shown = max(shown, min(total, before))
+        progress.update(run.summary.records, shown, run.summary.files)
+        if on_file:
+            on_file(path)
+    progress.update(run.summary.records, total, run.summary.files)
 
 
 def load_deltas(

@@ -30,6 +30,7 @@ from graphgov.core.schema import (
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
 from graphgov.stores.neo4j_pending import lock_and_revert, settle
+from graphgov.stores.neo4j_wipe import Neo4jWipeCounts, count, wipe
 from graphgov.stores.schema_cypher import (
     checkpoint_read_statement,
     checkpoint_write_statement,
@@ -250,6 +251,16 @@ class Neo4jStore(Store):
             finally:
                 if not tx.closed():
                     tx.rollback()
+
+    def wipe_counts(self) -> Neo4jWipeCounts:
+        """What `wipe` would delete, and the shared nodes it keeps (graphgov.stores.neo4j_wipe)."""
+        with self._session() as session:
+            return count(session)
+
+    def wipe(self) -> None:
+        """Delete graphgov's graph and bookkeeping in batches, keeping the schema and what others wrote."""
+        with self._session() as session:
+            wipe(session)
 
     # --- reads ---------------------------------------------------------------------------------------
 

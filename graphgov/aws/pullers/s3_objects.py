@@ -236,6 +236,7 @@ class BucketReader:
             else:
                 wanted.append(entry)
         unseen = self.run.store.unseen(object_marker(self.bucket, e["Key"]) for e in wanted)
+        self.run.list_units(len(unseen))  # what this listing adds to read, for the progress display
         for entry in wanted:
             if object_marker(self.bucket, entry["Key"]) not in unseen:
                 self.objects["s3_object_already_read"] += 1

@@ -1,0 +1,53 @@
+"""`graphgov store wipe`: empty a store (embedded or Neo4j) after saying what goes and asking."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from graphgov.cli.common import STORE_HELP, friendly_errors
+from graphgov.stores.wipe import open_wipe
+
+
+@click.group("store")
+def command() -> None:
+    """Manage the graph store itself."""
+
+
+@command.command("wipe", short_help="Delete everything graphgov loaded into the store (asks first).")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--yes", is_flag=True, help="Wipe without asking (needed when no terminal can answer the question).")
+@click.option("--quarantine", "quarantine_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Delete this quarantine file too (e.g. .graphgov/quarantine.jsonl). [default: keep it]")
+@friendly_errors
+def wipe(store_spec: str | None, yes: bool, quarantine_path: Path | None) -> None:
+    """Delete everything graphgov loaded into the store, so the next load starts from nothing.
+
+    \b
+    Embedded: the store file goes, under its writer lock (a store a load or
+    pull is writing is refused, naming it); queries then say there is no
+    store until the next load.
+    Neo4j: graphgov's nodes, relationships, seen events and checkpoints go,
+    in batches; constraints and indexes stay, and so does what Cartography
+    wrote (it stamps `lastupdated`, graphgov never does). Stop loads first.
+    The quarantine is kept unless --quarantine names it: it records input
+    that could not be loaded, into any store, and a reload adds no entry twice.
+    """
+    with open_wipe(store_spec, quarantine_path) as held:
+        plan = held.plan
+        if plan.empty:
+            click.echo(f"{plan.store} is empty: nothing to wipe")
+            return
+        click.echo(f"wipe {plan.store}: deletes {plan.deletes()}")
+        for path in plan.files:
+            click.echo(f"  file  {path}")
+        for item in plan.kept:
+            click.echo(f"  kept  {item}")
+        if not yes:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise click.ClickException("not wiping: no terminal to confirm on; give --yes to wipe without asking")
+            click.confirm(f"Delete all of this from {plan.store}?", default=False, abort=True)
+        held.run()
+    click.echo(f"wiped {plan.store}: deleted {plan.deletes()}")
