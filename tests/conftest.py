@@ -23,6 +23,15 @@ def _local_neo4j_running() -> bool:
     return subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "status"], capture_output=True).returncode == 0
 
 
+def _http_url_from_local_neo4j(uri: str) -> None:
+    """Set NEO4J_HTTP_URL from the running scripts/neo4j-local server when it is the one at `uri`."""
+    result = subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "start"], capture_output=True, text=True,
+                            timeout=120)  # a running server is only reported
+    printed = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    if printed.get("NEO4J_URI") == uri and "NEO4J_HTTP_URL" in printed:
+        os.environ["NEO4J_HTTP_URL"] = printed["NEO4J_HTTP_URL"]
+
+
 def _start_local_neo4j() -> str | None:
     """scripts/neo4j-local's server (a running one is reused); its Bolt URI, or None without Java and Maven.
 
@@ -50,6 +59,8 @@ def _start_local_neo4j() -> str | None:
 def neo4j_uri() -> Iterator[str]:
     uri = os.environ.get("NEO4J_URI")
     if uri:
+        if "NEO4J_HTTP_URL" not in os.environ and _local_neo4j_running():
+            _http_url_from_local_neo4j(uri)  # scripts/neo4j-local's server: its HTTP port, for Browser's tests
         yield uri
         return
     already_running = _local_neo4j_running()
