@@ -23,23 +23,44 @@ def _local_neo4j_running() -> bool:
     return subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "status"], capture_output=True).returncode == 0
 
 
+def _http_url_from_local_neo4j(uri: str) -> None:
+    """Set NEO4J_HTTP_URL from the running scripts/neo4j-local server when it is the one at `uri`."""
+    result = subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "start"], capture_output=True, text=True,
+                            timeout=120)  # a running server is only reported
+    printed = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    if printed.get("NEO4J_URI") == uri and "NEO4J_HTTP_URL" in printed:
+        os.environ["NEO4J_HTTP_URL"] = printed["NEO4J_HTTP_URL"]
+
+
 def _start_local_neo4j() -> str | None:
+    """scripts/neo4j-local's server (a running one is reused); its Bolt URI, or None without Java and Maven.
+
+    Ports not chosen through GRAPHGOV_NEO4J_* are free ones, so the tests never meet a server someone runs on
+    the defaults (7687/7474/7480). The HTTP URL it prints becomes NEO4J_HTTP_URL for Browser's tests.
+    """
     if not (shutil.which("java") and (shutil.which("mvn") or (ROOT / ".cache/neo4j/lib/.complete").exists())):
         return None
+    env = dict(os.environ)
+    for name in ("GRAPHGOV_NEO4J_BOLT_PORT", "GRAPHGOV_NEO4J_HTTP_PORT", "GRAPHGOV_BROWSER_ASSETS_PORT"):
+        env.setdefault(name, "0")
     result = subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "start"], capture_output=True, text=True,
-                            timeout=900)
+                            timeout=900, env=env)
     if result.returncode != 0:
         pytest.fail(f"scripts/neo4j-local start failed:\n{result.stderr[-3000:]}")
-    for line in result.stdout.splitlines():
-        if line.startswith("NEO4J_URI="):
-            return line.split("=", 1)[1]
-    pytest.fail(f"scripts/neo4j-local printed no NEO4J_URI:\n{result.stdout}")
+    printed = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    if "NEO4J_URI" not in printed:
+        pytest.fail(f"scripts/neo4j-local printed no NEO4J_URI:\n{result.stdout}")
+    if "NEO4J_HTTP_URL" in printed:
+        os.environ.setdefault("NEO4J_HTTP_URL", printed["NEO4J_HTTP_URL"])
+    return printed["NEO4J_URI"]
 
 
 @pytest.fixture(scope="session")
 def neo4j_uri() -> Iterator[str]:
     uri = os.environ.get("NEO4J_URI")
     if uri:
+        if "NEO4J_HTTP_URL" not in os.environ and _local_neo4j_running():
+            _http_url_from_local_neo4j(uri)  # scripts/neo4j-local's server: its HTTP port, for Browser's tests
         yield uri
         return
     already_running = _local_neo4j_running()

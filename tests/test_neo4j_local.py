@@ -74,7 +74,10 @@ def test_a_running_server_is_reported_on_the_ports_it_was_started_on(tmp_path: P
     (run / "browser-assets.pid").write_text(f"{live_pid}\n")  # its style server runs too: nothing to start
     (run / "neo4j.ports").write_text("17999 17998 17997\n")
     # whatever the variables say now (the default 7687 here), the server that runs is on 17999
-    assert _run(tmp_path, "start").stdout == "NEO4J_URI=bolt://127.0.0.1:17999\n"
+    assert _run(tmp_path, "start").stdout == (
+        "NEO4J_URI=bolt://127.0.0.1:17999\n"
+        "NEO4J_HTTP_URL=http://127.0.0.1:17998\n"
+        "NEO4J_BROWSER_URL=http://127.0.0.1:17998/browser/?dbms=bolt://127.0.0.1:17999&preselectAuthMethod=NO_AUTH\n")
     assert _run(tmp_path, "status", GRAPHGOV_NEO4J_BOLT_PORT="7700").stdout == "running (bolt://127.0.0.1:17999)\n"
 
 
