@@ -12,6 +12,7 @@ platform's account 111111111111, so no label by account could tell them apart af
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from collections.abc import Callable
 from importlib import resources
@@ -150,3 +151,16 @@ def _next_steps(target: Path, say: _Say) -> None:
     say("  Your own CloudTrail logs, then the saved questions about them:")
     for command in ("graphgov load <your CloudTrail folder>", "graphgov questions", "graphgov query <id>"):
         say(f"    {command}", indent=-1)
+    hint = path_hint(Path(sys.argv[0]), shutil.which("graphgov"))
+    if hint:
+        say(hint)
+
+
+def path_hint(running: Path, on_path: str | None) -> str | None:
+    """How to run the commands above when the `graphgov` being run is not the one the shell would find (a
+    virtual environment not activated, as after the README's first command)."""
+    if running.name != "graphgov" or (on_path and Path(on_path).resolve() == running.resolve()):
+        return None
+    activate = running.parent / "activate"
+    how = f"source {activate}" if activate.exists() else f'export PATH="{running.parent}:$PATH"'
+    return f"(graphgov is not on your PATH: run `{how}` first, or type {running} in full.)"

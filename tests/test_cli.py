@@ -239,3 +239,21 @@ def test_a_reader_that_has_gone_gets_no_error_message(runner, tmp_path):
     reader.stdout.close()  # gone before the first line
     _, errors = reader.communicate(timeout=120)
     assert (reader.returncode, errors) == (1, b"")
+
+
+def test_demo_tells_how_to_put_an_unactivated_venv_on_path(tmp_path: Path) -> None:
+    """After the README's first command (`.venv/bin/graphgov demo`), `graphgov ...` in the next steps would
+    not be found: the demo says how to reach it; run from PATH (or as a module) it says nothing."""
+    from graphgov.demo import path_hint
+
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    running = bin_dir / "graphgov"
+    running.write_text("#!/bin/sh\n")
+    assert path_hint(running, None) == (f"(graphgov is not on your PATH: run `export PATH=\"{bin_dir}:$PATH\"` "
+                                        f"first, or type {running} in full.)")
+    (bin_dir / "activate").write_text("")
+    assert path_hint(running, "/usr/local/bin/graphgov") == (
+        f"(graphgov is not on your PATH: run `source {bin_dir / 'activate'}` first, or type {running} in full.)")
+    assert path_hint(running, str(running)) is None
+    assert path_hint(tmp_path / "__main__.py", None) is None
