@@ -78,3 +78,20 @@ PUBLIC_DATA_ROWS = [
     {"resource": "s3://acme-datasets-pub/internal/", "resource_type": "Dataset", "bucket": "acme-datasets-pub",
      "access": "write", "via": ["acl:acme-datasets-pub#AllUsers:WRITE"]},
 ]
+
+
+def read_terminal_until_closed(primary: int) -> bytes:
+    """Everything a process wrote to its pseudo-terminal until it closed it (the read fails or ends then)."""
+    import os
+
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closes with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    return shown

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from helpers import read_terminal_until_closed
 
 from graphgov.aws.pullers.s3_objects import pull_s3
 from graphgov.aws.session import aws_session
@@ -92,16 +93,7 @@ def _on_terminal(args: list[str], env: dict[str, str] | None = None, columns: in
     process = subprocess.Popen([sys.executable, "-m", "graphgov.cli", *args], stdin=secondary, stdout=secondary,
                                stderr=secondary, env=full_env, close_fds=True)
     os.close(secondary)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # the terminal closes with the process
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(primary)
+    shown = read_terminal_until_closed(primary)
     return process.wait(timeout=300), shown.decode()
 
 

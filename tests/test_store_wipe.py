@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import FIXTURES
+from helpers import FIXTURES, read_terminal_until_closed
 
 from graphgov.cli.app import main
 from graphgov.ingest.pipeline import load_paths
@@ -115,15 +115,7 @@ def _pty_wipe(store: Path | str, answer: bytes) -> tuple[int, str]:
         assert ready, seen.decode()
         seen += os.read(primary, 4096)
     os.write(primary, answer)
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the terminal closes with the process
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(primary)
+    seen += read_terminal_until_closed(primary)
     return process.wait(timeout=60), seen.decode().replace("\r\n", "\n")
 
 
