@@ -38,7 +38,7 @@ def wipe(store_spec: str | None, yes: bool, quarantine_path: Path | None) -> Non
     with open_wipe(store_spec, quarantine_path) as held:
         plan = held.plan
         if plan.empty:
-            click.echo(f"{plan.store} is empty: nothing to wipe")
+            click.echo(f"{plan.store} {'is empty' if plan.exists else 'does not exist'}: nothing to wipe")
             return
         click.echo(f"wipe {plan.store}: deletes {plan.deletes()}")
         for path in plan.files:

@@ -35,6 +35,7 @@ class WipePlan:
     files: tuple[Path, ...] = ()
     kept: tuple[str, ...] = ()
     problem: str | None = None
+    exists: bool = True  # False: no store at that path (an embedded file never written, or a typo)
 
     @property
     def empty(self) -> bool:
@@ -107,7 +108,7 @@ class EmbeddedWipe(StoreWipe):
             if self._lock is not None else []
         files = tuple(p for p in (path, *stale) if p.is_file()) + _quarantine_files(quarantine)
         self.plan = WipePlan(f"embedded store {path}", nodes, edges, bookkeeping, files,
-                             _kept_quarantine(quarantine), problem)
+                             _kept_quarantine(quarantine), problem, exists=path.exists())
 
     def run(self) -> None:
         for file in self.plan.files:
