@@ -89,7 +89,9 @@ def _on_terminal(args: list[str], env: dict[str, str] | None = None, columns: in
     """Run graphgov with stdin, stdout and stderr on a pseudo-terminal; what the terminal showed."""
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    full_env = {**(env or os.environ), "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # the terminal's size is the one set above: a COLUMNS or LINES of the caller's shell would override it
+    inherited = {k: v for k, v in (env or os.environ).items() if k not in ("COLUMNS", "LINES")}
+    full_env = {**inherited, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     process = subprocess.Popen([sys.executable, "-m", "graphgov.cli", *args], stdin=secondary, stdout=secondary,
                                stderr=secondary, env=full_env, close_fds=True)
     os.close(secondary)
