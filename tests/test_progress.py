@@ -89,9 +89,11 @@ def _on_terminal(args: list[str], env: dict[str, str] | None = None, columns: in
     """Run graphgov with stdin, stdout and stderr on a pseudo-terminal; what the terminal showed."""
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    # the terminal's size is the one set above: a COLUMNS or LINES of the caller's shell would override it
+    # The terminal is the one made here: its size is set above (a COLUMNS or LINES of the caller's shell would
+    # override it) and it is an xterm (under the caller's TERM=dumb, rich takes 80 columns whatever the size).
     inherited = {k: v for k, v in (env or os.environ).items() if k not in ("COLUMNS", "LINES")}
-    full_env = {**inherited, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    full_env = {**inherited, "TERM": "xterm-256color",
+                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     process = subprocess.Popen([sys.executable, "-m", "graphgov.cli", *args], stdin=secondary, stdout=secondary,
                                stderr=secondary, env=full_env, close_fds=True)
     os.close(secondary)
