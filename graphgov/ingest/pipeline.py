@@ -25,7 +25,7 @@ import pickle
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -368,7 +368,6 @@ def load_paths(
     store: Store,
     quarantine_path: Path,
     chunk_records: int = CHUNK_RECORDS,
-    on_file: Callable[[Path], None] | None = None,
     reference_time: datetime | str | None = None,
     progress: Progress | None = None,
 ) -> LoadSummary:
@@ -383,18 +382,15 @@ def load_paths(
                 run.summary.files += 1
                 for raw in read_path(path):
                     run.add_raw(raw)
-                if on_file:
-                    on_file(path)
         else:
-            _read_reporting(paths, run, progress, on_file)
+            _read_reporting(paths, run, progress)
         run.finish()
     finally:
         run.quarantine.close()
     return run.result()
 
 
-def _read_reporting(paths: Iterable[str | Path], run: LoadRun, progress: Progress,
-                    on_file: Callable[[Path], None] | None) -> None:
+def _read_reporting(paths: Iterable[str | Path], run: LoadRun, progress: Progress) -> None:
     """`load_paths`' reading, reporting the bytes consumed: the files' total first (one walk), then the
     position in the file being read every RECORDS_PER_UPDATE records (gzip: compressed bytes), and each file's
     end. The count never goes back or past the total, and ends at it (a file that grew or shrank meanwhile)."""
@@ -422,8 +418,6 @@ def _read_reporting(paths: Iterable[str | Path], run: LoadRun, progress: Progres
                 handle.close()
         shown = max(shown, min(total, before))
         progress.update(run.summary.records, shown, run.summary.files)
-        if on_file:
-            on_file(path)
     progress.update(run.summary.records, total, run.summary.files)
 
 
