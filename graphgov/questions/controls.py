@@ -195,6 +195,7 @@ class QuestionResult:
 
 
 def rows_phrase(count: int) -> str:
+    """'0 rows', '1 row', '22 rows': every count of rows graphgov prints says it this way (reports, tables)."""
     return f"{count} row" if count == 1 else f"{count} rows"
 
 

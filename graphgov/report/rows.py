@@ -15,16 +15,12 @@ import sys
 import textwrap
 from typing import Any
 
+from graphgov.questions.controls import rows_phrase  # one phrasing of row counts for reports and tables
 from graphgov.report.table_fit import GAP, MIN_CUT_WIDTH, Fit, cut_end, cut_middle, display_width, fit_columns, pad
 
 FULL_FORMATS = "--format json or csv"
 # control characters (a newline in a logged value) would break the table's lines: each shows as a space
 _CONTROLS = {code: " " for code in (*range(32), *range(127, 160))}
-
-
-def rows_phrase(count: int) -> str:
-    """'0 rows', '1 row', '22 rows': every count of rows graphgov prints says it this way."""
-    return counted(count, "row")
 
 
 def counted(count: int, noun: str) -> str:
