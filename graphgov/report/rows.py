@@ -15,7 +15,9 @@ import sys
 import textwrap
 from typing import Any
 
+from graphgov.questions.catalog import Grouping
 from graphgov.questions.controls import rows_phrase  # one phrasing of row counts for reports and tables
+from graphgov.questions.grouping import SUMMARY_PARAM, group_phrase, group_rows
 from graphgov.report.table_fit import GAP, MIN_CUT_WIDTH, Fit, cut_end, cut_middle, display_width, fit_columns, pad
 
 FULL_FORMATS = "--format json or csv"
@@ -36,6 +38,20 @@ def output_width() -> int | None:
     return None
 
 
+def render_answer(rows: list[dict[str, Any]], output_format: str, grouping: Grouping | None,
+                  width: int | None = None, limit: int | None = None, all_rows_hint: str = "") -> str:
+    """A question's rows as `render_rows` gives them, or, with a grouping, its groups
+    (graphgov.questions.grouping); a grouped table says how many rows it groups and how to list them all."""
+    if grouping is None:
+        return render_rows(rows, output_format, width, limit, all_rows_hint)
+    groups = group_rows(grouping, rows)
+    if output_format != "table":
+        return render_rows(groups, output_format)
+    count = group_phrase(grouping, len(rows), len(groups))
+    every = f"--param {SUMMARY_PARAM}=false lists every {grouping.member}"
+    return render_table(groups, width, limit, all_rows_hint, count=f"{count}; {every}" if rows else None)
+
+
 def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | None = None,
                 limit: int | None = None, all_rows_hint: str = "") -> str:
     """The rows as json, csv or table; a table fits `width` (None: no limit) and shows the first `limit` rows,
@@ -54,8 +70,9 @@ def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | Non
 
 
 def render_table(rows: list[dict[str, Any]], width: int | None, limit: int | None = None,
-                 all_rows_hint: str = "") -> str:
-    """An aligned table of (the first `limit` of) `rows` within `width` cells, then its count and what was cut.
+                 all_rows_hint: str = "", count: str | None = None) -> str:
+    """An aligned table of (the first `limit` of) `rows` within `width` cells, then its count (`count`, when
+    the rows are groups, else "22 rows") and what was cut.
 
     When the table does not fit whole, a column holding the same value in every row shown says nothing a
     table needs room for: it is taken out and its value said once, under the table, leaving the room to
@@ -76,7 +93,7 @@ def render_table(rows: list[dict[str, Any]], width: int | None, limit: int | Non
                   for r in cells]
         same_lines, values_cut = _same_lines(same, width)
         lines += same_lines
-    count = rows_phrase(len(rows))
+    count = count or rows_phrase(len(rows))
     if len(shown) < len(rows):
         count = f"showing {len(shown)} of {count}" + (f"; {all_rows_hint}" if all_rows_hint else "")
     notes = [count]
