@@ -26,6 +26,16 @@ def edges_out(graph: nx.MultiDiGraph, node: Node, *types: str) -> Iterator[tuple
                 yield dst, edge_type, attrs
 
 
+def typed_edges(graph: nx.MultiDiGraph, *types: str) -> Iterator[tuple[Node, Node, str, dict]]:
+    """(source, target, edge type, attributes) of every edge of the given types, in `graph.edges` order:
+    one pass over the adjacency that looks nothing else up for the other edges (most are S3 object edges)."""
+    for src, targets in graph._succ.items():
+        for dst, by_type in targets.items():
+            for edge_type, attrs in by_type.items():
+                if edge_type in types:
+                    yield src, dst, edge_type, attrs
+
+
 def has_label(attrs: Mapping[str, Any], label: str) -> bool:
     """Whether a node carries the label (a node keeps its merge label and every other label in `labels`)."""
     return label in attrs.get("labels", ())
