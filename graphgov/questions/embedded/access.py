@@ -21,7 +21,7 @@ from graphgov.questions.embedded.walk import edges_out as _out
 Node = tuple[str, str]
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
 INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
-Found = tuple[Node, str, list[str]]  # (principal, access, via)
+Found = tuple[Node, str, list[str]]  # (principal, access, via): rows of one key unite their via
 
 
 def _capability_rows(estate: Estate, target: Node, types: tuple[str, ...]) -> Iterator[Found]:
@@ -51,16 +51,21 @@ def _operations(estate: Estate, objects: Iterator[Node] | list[Node], types: tup
                 replicas: list[dict] | None = None) -> dict[Node, set[str]]:
     """principal -> the operations it did (edges of `types`) on any of the objects, in one pass over each
     object's incoming edges; the REPLICA_OF edges met on the way go to `replicas` when it is given."""
-    found: dict[Node, set[str]] = defaultdict(set)
-    pred = estate.graph._pred  # networkx's adjacency, read directly: an object is visited once per answer
+    found: dict[Node, set[str]] = {}
+    pred = estate.graph._pred  # networkx's adjacency, read directly: the hot loop of the access questions
     for obj in objects:
         for principal, by_type in pred[obj].items():
-            for edge_type in types:
-                r = by_type.get(edge_type)
-                if r is not None:
-                    found[principal].update(r.get("operations", []))
-            if replicas is not None and "REPLICA_OF" in by_type:
-                replicas.append(by_type["REPLICA_OF"])
+            for edge_type, r in by_type.items():
+                if edge_type in types:
+                    operations = r.get("operations")
+                    if operations:  # an edge without operations yields no row
+                        seen = found.get(principal)
+                        if seen is None:
+                            found[principal] = set(operations)
+                        else:
+                            seen.update(operations)
+                elif edge_type == "REPLICA_OF" and replicas is not None:
+                    replicas.append(r)
     return found
 
 
@@ -68,10 +73,12 @@ def _dataset_objects(estate: Estate, dataset: Node) -> list[Node]:
     return [obj for obj, _ in estate.edges_in(dataset).get("IN_DATASET", ())]
 
 
-def _observed(operations: Mapping[Node, set[str]]) -> Iterator[Found]:
+def _seen(operations: Mapping[Node, set[str]], principals_only: bool = False) -> Iterator[Found]:
+    """One observed row per principal with all its operations (`cloudtrail:<op>`), as one row per operation
+    would be once united; none for a principal whose edges carry no operation."""
     for principal, ops in operations.items():
-        if principal[0] == "AWSPrincipal":
-            yield from ((principal, "observed", [f"cloudtrail:{op}"]) for op in ops)
+        if ops and (not principals_only or principal[0] == "AWSPrincipal"):
+            yield principal, "observed", [f"cloudtrail:{op}" for op in ops]
 
 
 def _rows(groups: Mapping[tuple, set], columns: Any) -> Rows:
@@ -89,7 +96,7 @@ def training_data_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> 
     groups: dict[tuple, set] = defaultdict(set)
     for node in datasets:
         reads = _operations(estate, _dataset_objects(estate, node), ("READ",))
-        for principal, access, via in [*_observed(reads), *_capability_rows(estate, node, ("CAN_READ",))]:
+        for principal, access, via in [*_seen(reads, True), *_capability_rows(estate, node, ("CAN_READ",))]:
             groups[(node, principal, access)].update(via)
     return _rows(groups, lambda k, via: {
         "dataset": k[0][1], "principal": graph.nodes[k[1]].get("arn"),
@@ -162,9 +169,11 @@ def _assumed_rows(estate: Estate, role_operations: Mapping[Node, set[str]]) -> I
     """Who assumed a role that read or wrote the objects: observed, via the role and the operation."""
     graph = estate.graph
     for role, operations in role_operations.items():
+        if not operations:
+            continue
+        via = [f"assume:{graph.nodes[role].get('arn')}", *(f"cloudtrail:{op}" for op in operations)]
         for principal, _ in estate.edges_in(role).get("ASSUMED_ROLE", ()):
-            yield from ((principal, "observed", [f"assume:{graph.nodes[role].get('arn')}", f"cloudtrail:{op}"])
-                        for op in sorted(operations))
+            yield principal, "observed", via
 
 
 def _exposure_found(estate: Estate, resource: Node) -> Iterator[Found]:
@@ -172,14 +181,11 @@ def _exposure_found(estate: Estate, resource: Node) -> Iterator[Found]:
     yield from _capability_rows(estate, resource, CAPABILITIES)
     replicas: list[dict] = []  # into the dataset's objects, or the artifact's
     dataset_ops = _operations(estate, _dataset_objects(estate, resource), ("READ", "WROTE"), replicas)
-    yield from _observed(dataset_ops)
+    yield from _seen(dataset_ops, True)
     if resource[0] == "ModelArtifact":
         replicas = []
-        artifact_ops = _operations(estate, _artifact_objects(estate, resource), ("READ", "WROTE"), replicas)
-        yield from ((principal, "observed", [f"cloudtrail:{op}"]) for principal, ops in artifact_ops.items()
-                    for op in ops)
-    used = _operations(estate, [resource], ("USED_KEY", "INVOKED"))
-    yield from ((principal, "observed", [f"cloudtrail:{op}"]) for principal, ops in used.items() for op in ops)
+        yield from _seen(_operations(estate, _artifact_objects(estate, resource), ("READ", "WROTE"), replicas))
+    yield from _seen(_operations(estate, [resource], ("USED_KEY", "INVOKED")))
     yield from _replica_rows(estate, resource, replicas)
     yield from _assumed_rows(estate, dataset_ops)
 
