@@ -210,23 +210,26 @@ def _exposure_found(estate: Estate, resource: Node) -> Iterator[Found]:
 @answers("cross-account-exposure")
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     estate = Estate(graph)
-    groups: dict[tuple, set] = defaultdict(set)
+    groups: dict[tuple, set] = {}
+    nodes = graph._node  # the attribute dicts, without a view per lookup: 160k rows at 1M records
     outsider: dict[tuple[Node, str], bool] = {}  # (principal, resource account) -> whether it is reported
-
-    def reported(principal: Node, account: str) -> bool:
-        key = (principal, account)
-        if key not in outsider:
-            p = graph.nodes[principal]
-            outsider[key] = (principal[0] == "AWSPrincipal" and "AWSServicePrincipal" not in p.get("labels", ())
-                             and (p.get("arn") == "*" or p.get("account_id") not in (None, account)))
-        return outsider[key]
     for resource, account in _exposed_resources(estate):
         if account is None:
             continue
         for principal, access, via in _exposure_found(estate, resource):
-            if reported(principal, account):
-                groups[(resource, account, principal, access)].update(via)
-    nodes = graph._node  # the attribute dicts, without a view per lookup: 160k rows at 1M records
+            reported = outsider.get((principal, account))
+            if reported is None:
+                p = nodes[principal]
+                reported = outsider[(principal, account)] = (
+                    principal[0] == "AWSPrincipal" and "AWSServicePrincipal" not in p.get("labels", ())
+                    and (p.get("arn") == "*" or p.get("account_id") not in (None, account)))
+            if reported:
+                key = (resource, account, principal, access)
+                vias = groups.get(key)
+                if vias is None:
+                    groups[key] = set(via)
+                else:
+                    vias.update(via)
     return _rows(groups, lambda k, via: {
         "resource": nodes[k[0]].get("uri") or nodes[k[0]].get("arn"), "resource_account": k[1],
         "principal": nodes[k[2]].get("arn"), "principal_account": nodes[k[2]].get("account_id"),
