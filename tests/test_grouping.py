@@ -113,7 +113,12 @@ def _query(high_file: Path, *args: str) -> str:
 def test_query_table_shows_groups_and_says_how_to_list_every_principal(high_file):
     lines = _query(high_file, "training-data-readers").splitlines()
     assert lines[0].split() == ["dataset", "account", "access", "principals", "sample"]
-    assert lines[11].split() == ["s3://acme-datasets-pub/churn/", "potential", "2", "*;sagemaker.amazonaws.com"]
+    # cut to fit, a sample shows its first member and how many more, not two ARNs cut into one
+    assert lines[4].split() == ["s3://acme-data-a/fraud/train", "111122223333", "unknown", "3",
+                                "arn:aws:iam::1…le/Analyst", "(+2)"]
+    assert lines[11].split() == ["s3://acme-datasets-pub/churn/", "potential", "2", "*", "(+1)"]
+    whole = CliRunner().invoke(main, ["query", "training-data-readers", "--store", str(high_file)]).output
+    assert "*;sagemaker.amazonaws.com" in whole.splitlines()[11]  # piped, nothing is cut: the whole sample
     assert lines[-3:] == [
         "28 groups of 31 rows (one per principal, grouped by dataset, account, access); --param summary=false",
         "lists every principal",

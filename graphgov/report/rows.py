@@ -17,7 +17,7 @@ from typing import Any
 
 from graphgov.questions.catalog import Grouping
 from graphgov.questions.controls import rows_phrase  # one phrasing of row counts for reports and tables
-from graphgov.questions.grouping import SUMMARY_PARAM, group_phrase, group_rows
+from graphgov.questions.grouping import SAMPLE_COLUMN, SUMMARY_PARAM, count_column, group_phrase, group_rows
 from graphgov.report.table_fit import GAP, MIN_CUT_WIDTH, Fit, cut_end, cut_middle, display_width, fit_columns, pad
 
 FULL_FORMATS = "--format json or csv"
@@ -49,7 +49,19 @@ def render_answer(rows: list[dict[str, Any]], output_format: str, grouping: Grou
         return render_rows(groups, output_format)
     count = group_phrase(grouping, len(rows), len(groups))
     every = f"--param {SUMMARY_PARAM}=false lists every {grouping.member}"
+    shown = groups if limit is None else groups[:limit]
+    if width is not None and shown and fit_columns(_natural(list(shown[0]), [
+            [_printable(_cell(v)) for v in g.values()] for g in shown]), width).cut:
+        groups = [_first_of_sample(g, count_column(grouping)) for g in groups]
     return render_table(groups, width, limit, all_rows_hint, count=f"{count}; {every}" if rows else None)
+
+
+def _first_of_sample(group: dict[str, Any], counted_column: str) -> dict[str, Any]:
+    """A group whose sample is cut to fit shows its first member whole-ish and how many more, '<arn> (+3)',
+    rather than the head of one ARN joined to the tail of another."""
+    sample, count = group.get(SAMPLE_COLUMN) or [], group.get(counted_column) or 0
+    first = f"{sample[0]} (+{count - 1})" if sample and count > 1 else (sample[0] if sample else "")
+    return {**group, SAMPLE_COLUMN: first}
 
 
 def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | None = None,
