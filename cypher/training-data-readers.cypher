@@ -2,6 +2,7 @@
 // title: Who can read and who did read the training data
 // description: For every dataset a training, tuning or customization job read (or the one dataset asked about): each principal that read its objects (observed, from CloudTrail data events), and each that may read all of it under the policies in force (potential; observed when a successful call settled it, in that call's context; conditional when a condition could not be settled; unknown when a bucket, access point, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`: a row to look at, never a pass), directly, through an S3 access point of the bucket (both its policy and the bucket policy must allow; `via` names `access-point:<arn>`) or by assuming roles (up to three steps; who may assume an observed reader gets potential). `via` names the reads seen, the granting statements and the roles assumed. The anyone principal `*` means public.
 // severity: high
+// group: {"by": ["dataset", "account", "access"], "member": "principal", "merge": ["via"]}
 // controls: ["eu-ai-act:Art.10(5)(c)", "iso-42001:A.7.3", "soc2:CC6.1", "nist-ai-rmf:MEASURE 2.10", "gdpr:Art.30(1)(d)"]
 // params: {"dataset": {"type": "dataset", "required": false, "description": "only this dataset (its S3 URI as jobs name it); every dataset may be asked about"}}
 // evidence: ["ai-resources", "iam-policies", "s3-data-events"]

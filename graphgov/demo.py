@@ -21,7 +21,8 @@ from pathlib import Path
 from graphgov.generate import generate
 from graphgov.ingest.pipeline import LoadSummary, load_paths
 from graphgov.questions.catalog import ask, catalog, get_question
-from graphgov.report.rows import render_rows
+from graphgov.questions.grouping import grouped_for
+from graphgov.report.rows import render_answer
 from graphgov.stores import Store, StoreError, open_store
 from graphgov.stores.lock import StoreLock
 
@@ -137,8 +138,8 @@ def _ask(store: Store, target: Path, question_id: str, params: dict[str, str], s
     say("")
     say(f"$ graphgov query {question_id}{shown} --store {target}")
     say(f"# {question.title} [{question.severity}]", indent=2)
-    say.echo(render_rows(rows, "table", width=say.width, limit=SHOWN_ROWS,
-                         all_rows_hint="the command above shows all").rstrip("\n"))
+    say.echo(render_answer(rows, "table", grouped_for(question, "table"), width=say.width, limit=SHOWN_ROWS,
+                           all_rows_hint="the command above shows all").rstrip("\n"))
 
 
 def _next_steps(target: Path, say: _Say) -> None:

@@ -13,7 +13,8 @@ from graphgov.core.times import TimeWindow
 from graphgov.ingest.pipeline import LoadSummary, load_paths
 from graphgov.ingest.readers import check_paths
 from graphgov.questions.catalog import ask, catalog, check_param_names, get_question
-from graphgov.report.rows import counted, output_width, render_rows
+from graphgov.questions.grouping import grouped_for, take_summary
+from graphgov.report.rows import counted, output_width, render_answer
 
 
 @click.command()
@@ -80,18 +81,22 @@ def query(question_id: str, params: tuple[str, ...], store_spec: str | None, out
 
     The table is fitted to the terminal ($COLUMNS when set), cutting cells (…) and, when too narrow, the last
     columns, and says so under it; piped or redirected without $COLUMNS it is not cut. json and csv are never cut.
+    Questions whose rows are one per principal (cross-account-exposure, training-data-readers) show a table of
+    groups; json and csv keep every row unless --param summary=true, and --param summary=false lists every row.
     """
-    get_question(question_id)  # unknown ids fail before connecting
+    question = get_question(question_id)  # unknown ids fail before connecting
     given = {}
     for item in params:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"expected K=V, got {item!r}", param_hint="--param")
         given[key.strip()] = value
-    check_param_names(get_question(question_id), given)
+    given, summary = take_summary(question, given)
+    check_param_names(question, given)
     with store_from(store_spec, read_only=True) as store:
         rows = ask(store, question_id, given)
-    click.echo(render_rows(rows, output_format, width=output_width()), nl=False)
+    grouping = grouped_for(question, output_format, summary)
+    click.echo(render_answer(rows, output_format, grouping, width=output_width()), nl=False)
 
 
 @click.command()

@@ -10,6 +10,11 @@ Header: leading `// key: value` lines; `controls`, `params`, `evidence` and `rem
     // evidence: ["cloudtrail-management", "s3-data-events"]
     // pass: no rows
     // remediation: {"text": "Restrict the bucket policy to ...", "links": ["https://docs.aws.amazon.com/..."]}
+    // group: {"by": ["bucket", "access"], "member": "principal", "merge": ["via"]}
+
+`group` (optional) says how people read a long answer: one row per value of the `by` columns, counting the
+`member` values with a sample of them, `merge` columns as the union of the group's lists
+(graphgov.questions.grouping).
 
 `evidence` names the sources (graphgov.questions.controls.EVIDENCE_SOURCES) the answer depends on: until each was
 loaded, an empty answer proves nothing and the report says `not-evidenced`. `pass` (default `no rows`)
@@ -88,6 +93,15 @@ class Remediation(BaseModel):
         return {"text": self.text, "links": list(self.links)}
 
 
+class Grouping(BaseModel):
+    """How a long answer is shown to people: grouped by `by`, counting and sampling `member`, uniting `merge`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    by: tuple[str, ...] = Field(min_length=1)
+    member: str
+    merge: tuple[str, ...] = ()
+
+
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -99,6 +113,7 @@ class Question(BaseModel):
     evidence: tuple[str, ...] = ()
     pass_rule: PassRule = "no rows"
     remediation: Remediation
+    group: Grouping | None = None
     cypher: str
 
     @model_validator(mode="before")
@@ -126,7 +141,7 @@ class Question(BaseModel):
 
 
 _HEADER_RE = re.compile(r"^//\s*([a-z_]+)\s*:\s*(.*)$")
-_JSON_KEYS = ("controls", "params", "evidence", "remediation")
+_JSON_KEYS = ("controls", "params", "evidence", "remediation", "group")
 _RENAMED = {"pass": "pass_rule"}  # header key -> model field
 
 

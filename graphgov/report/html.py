@@ -28,10 +28,11 @@ from graphgov.questions.controls import (
     unknown_access,
     verdict_counts,
 )
+from graphgov.questions.grouping import for_people
 from graphgov.questions.lineage import Lineage, as_json, build_lineage
 from graphgov.report.html_page import breakable, page, script_json
 from graphgov.report.lineage_html import lineage_figure
-from graphgov.report.render import PROVENANCE, UNKNOWN_NOTE
+from graphgov.report.render import PROVENANCE, UNKNOWN_NOTE, grouped_note
 from graphgov.stores.base import Store
 
 ROW_LIMIT = 200  # rows shown per question; the JSON report carries them all
@@ -202,7 +203,7 @@ def _questions(report: Report, anchors: Mapping[str, str], known: Mapping[str, s
             f"<p>{_e(q.description)}</p><p class=\"muted\">Severity {_e(q.severity)}; pass: {_e(q.pass_rule)}; "
             f"{'gated' if result.gated else 'evidence only'}; evidence: {_e(', '.join(q.evidence) or 'none')}; "
             f"controls: {controls}; saved question <code>cypher/{_e(qid)}.cypher</code>.</p>"
-            f"<p>{_code(_why(result))}.</p>{_remediation(q)}{_rows_table(result.rows, anchors, known)}</details>")
+            f"<p>{_code(_why(result))}.</p>{_remediation(q)}{_rows_table(result, anchors, known)}</details>")
     return f'<section id="questions"><h2>Questions and their evidence rows</h2>{"".join(blocks)}</section>'
 
 
@@ -216,21 +217,26 @@ def _remediation(question: Question) -> str:
             f'<p class="muted">AWS documentation:</p><ul>{links}</ul></div>')
 
 
-def _rows_table(rows: tuple[dict[str, Any], ...], anchors: Mapping[str, str], known: Mapping[str, str]) -> str:
+def _rows_table(result: QuestionResult, anchors: Mapping[str, str], known: Mapping[str, str]) -> str:
+    """The question's rows, or its groups when it declares them (graphgov.questions.grouping), first ROW_LIMIT."""
+    q, rows = result.question, for_people(result.question, result.rows)
     if not rows:
         return ""
+    grouped = (f'<p class="muted grouped">{_code(grouped_note(q.id, q.group, len(result.rows), len(rows)))}</p>'
+               if q.group is not None else "")
     columns = list(rows[0])
     provenance = [c for c in PROVENANCE if c in columns]
     head = "".join(f"<th>{_e(c).replace('_', '_<wbr>')}</th>" for c in columns)  # snake_case names wrap
     body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c), anchors, known)}</td>" for c in columns) + "</tr>"
                    for row in rows[:ROW_LIMIT])
-    note = (f'<p class="muted">Showing {ROW_LIMIT} of {len(rows)} rows; the JSON report has them all.</p>'
+    noun = "groups" if q.group is not None else "rows"
+    note = (f'<p class="muted">Showing {ROW_LIMIT} of {len(rows)} {noun}; the JSON report has every row.</p>'
             if len(rows) > ROW_LIMIT else "")
     where = f'<p class="muted">Provenance in {", ".join(provenance)}.</p>' if provenance else ""
-    unknown = sum(unknown_access(row) is not None for row in rows)
+    unknown = sum(unknown_access(row) is not None for row in result.rows)
     if unknown:
         note += f'<p class="unknown-access">{_e(UNKNOWN_NOTE.format(count=unknown))}</p>'
-    return f"{where}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+    return f"{grouped}{where}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
 
 
 def _cell(value: Any, anchors: Mapping[str, str], known: Mapping[str, str]) -> str:

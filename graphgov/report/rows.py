@@ -15,7 +15,9 @@ import sys
 import textwrap
 from typing import Any
 
+from graphgov.questions.catalog import Grouping
 from graphgov.questions.controls import rows_phrase  # one phrasing of row counts for reports and tables
+from graphgov.questions.grouping import SAMPLE_COLUMN, SUMMARY_PARAM, count_column, group_phrase, group_rows
 from graphgov.report.table_fit import GAP, MIN_CUT_WIDTH, Fit, cut_end, cut_middle, display_width, fit_columns, pad
 
 FULL_FORMATS = "--format json or csv"
@@ -36,6 +38,32 @@ def output_width() -> int | None:
     return None
 
 
+def render_answer(rows: list[dict[str, Any]], output_format: str, grouping: Grouping | None,
+                  width: int | None = None, limit: int | None = None, all_rows_hint: str = "") -> str:
+    """A question's rows as `render_rows` gives them, or, with a grouping, its groups
+    (graphgov.questions.grouping); a grouped table says how many rows it groups and how to list them all."""
+    if grouping is None:
+        return render_rows(rows, output_format, width, limit, all_rows_hint)
+    groups = group_rows(grouping, rows)
+    if output_format != "table":
+        return render_rows(groups, output_format)
+    count = group_phrase(grouping, len(rows), len(groups))
+    every = f"--param {SUMMARY_PARAM}=false lists every {grouping.member}"
+    shown = groups if limit is None else groups[:limit]
+    if width is not None and shown and fit_columns(_natural(list(shown[0]), [
+            [_printable(_cell(v)) for v in g.values()] for g in shown]), width).cut:
+        groups = [_first_of_sample(g, count_column(grouping)) for g in groups]
+    return render_table(groups, width, limit, all_rows_hint, count=f"{count}; {every}" if rows else None)
+
+
+def _first_of_sample(group: dict[str, Any], counted_column: str) -> dict[str, Any]:
+    """A group whose sample is cut to fit shows its first member whole-ish and how many more, '<arn> (+3)',
+    rather than the head of one ARN joined to the tail of another."""
+    sample, count = group.get(SAMPLE_COLUMN) or [], group.get(counted_column) or 0
+    first = f"{sample[0]} (+{count - 1})" if sample and count > 1 else (sample[0] if sample else "")
+    return {**group, SAMPLE_COLUMN: first}
+
+
 def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | None = None,
                 limit: int | None = None, all_rows_hint: str = "") -> str:
     """The rows as json, csv or table; a table fits `width` (None: no limit) and shows the first `limit` rows,
@@ -54,8 +82,9 @@ def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | Non
 
 
 def render_table(rows: list[dict[str, Any]], width: int | None, limit: int | None = None,
-                 all_rows_hint: str = "") -> str:
-    """An aligned table of (the first `limit` of) `rows` within `width` cells, then its count and what was cut.
+                 all_rows_hint: str = "", count: str | None = None) -> str:
+    """An aligned table of (the first `limit` of) `rows` within `width` cells, then its count (`count`, when
+    the rows are groups, else "22 rows") and what was cut.
 
     When the table does not fit whole, a column holding the same value in every row shown says nothing a
     table needs room for: it is taken out and its value said once, under the table, leaving the room to
@@ -76,7 +105,7 @@ def render_table(rows: list[dict[str, Any]], width: int | None, limit: int | Non
                   for r in cells]
         same_lines, values_cut = _same_lines(same, width)
         lines += same_lines
-    count = rows_phrase(len(rows))
+    count = count or rows_phrase(len(rows))
     if len(shown) < len(rows):
         count = f"showing {len(shown)} of {count}" + (f"; {all_rows_hint}" if all_rows_hint else "")
     notes = [count]

@@ -2,8 +2,9 @@
 
 No embedded engine runs the Neo4j 5 Cypher the questions use, so each question is written twice. To add one:
 
-1. `cypher/<id>.cypher`: the header (id, title, description, severity, controls, params, evidence, pass, and
-   remediation: what to change in AWS, with AWS documentation links; graphgov.questions.catalog) and the
+1. `cypher/<id>.cypher`: the header (id, title, description, severity, controls, params, evidence, pass,
+   remediation: what to change in AWS, with AWS documentation links, and, for an answer of one row per
+   principal, group: how people are shown it, graphgov.questions.grouping; graphgov.questions.catalog) and the
    read-only query.
 2. One function `def <id_in_snake_case>(graph, params) -> Rows`, decorated `@answers("<id>")`
    (graphgov.questions.embedded.registry), in its family module: `activity` (what principals did), `lineage`

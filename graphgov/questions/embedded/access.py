@@ -13,43 +13,30 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.questions.embedded.estate import Estate
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
 
 Node = tuple[str, str]
-TRAINING_READERS = ("TrainingJob", "TuningJob", "CustomizationJob")
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
 INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
-CHAIN_STEPS = 3
+Found = tuple[Node, str, list[str]]  # (principal, access, via): rows of one key unite their via
 
 
-def _is_training_data(graph: nx.MultiDiGraph, dataset: Node) -> bool:
-    return any(src[0] in TRAINING_READERS for src, _, _ in _in(graph, dataset, "READS"))
-
-
-def _chains(graph: nx.MultiDiGraph, reader: Node) -> Iterator[tuple[Node, list[Node], list[dict]]]:
-    """Simple CAN_ASSUME paths of 1-3 steps ending at `reader`: (start, roles after start, edges)."""
-    def walk(node: Node, path: list[Node], edges: list[dict]) -> Iterator[tuple[Node, list[Node], list[dict]]]:
-        if len(edges) >= CHAIN_STEPS:
-            return
-        for src, _, attrs in _in(graph, node, "CAN_ASSUME"):
-            if src[0] != "AWSPrincipal" or src in path:
-                continue
-            yield src, path, [attrs, *edges]
-            yield from walk(src, [src, *path], [attrs, *edges])
-    yield from walk(reader, [reader], [])
-
-
-def _capability_rows(graph: nx.MultiDiGraph, target: Node, types: tuple[str, ...]) -> Iterator[tuple[Node, str, list]]:
+def _capability_rows(estate: Estate, target: Node, types: tuple[str, ...]) -> Iterator[Found]:
     """(principal, access, via) from derived edges into the target, directly and through role chains."""
-    for principal, _, c in _in(graph, target, *types):
-        if principal[0] == "AWSPrincipal":
+    graph = estate.graph
+    edges = estate.edges_in(target)
+    for edge_type in types:
+        for principal, c in edges.get(edge_type, ()):
+            if principal[0] != "AWSPrincipal":
+                continue
             yield principal, c["access"], list(c.get("via", []))
-            for start, roles, edges in _chains(graph, principal):
+            for start, roles, chain in estate.chains(principal):
                 assumes = [f"assume:{graph.nodes[r]['arn']}" for r in roles]
-                trusts = [v for e in edges for v in e.get("via", [])]
-                yield start, _chain_access([*edges, c]), assumes + list(c.get("via", [])) + trusts
+                trusts = [v for e in chain for v in e.get("via", [])]
+                yield start, _chain_access([*chain, c]), assumes + list(c.get("via", [])) + trusts
 
 
 def _chain_access(edges: list[dict]) -> str:
@@ -60,39 +47,79 @@ def _chain_access(edges: list[dict]) -> str:
     return "potential" if accesses <= {"potential", "observed"} else "conditional"
 
 
-def _observed_dataset_rows(graph: nx.MultiDiGraph, dataset: Node, *types: str) -> Iterator[tuple]:
-    for obj, _, _ in _in(graph, dataset, "IN_DATASET"):
-        for principal, _, r in _in(graph, obj, *types):
-            if principal[0] == "AWSPrincipal":
-                for op in r.get("operations", []):
-                    yield principal, "observed", [f"cloudtrail:{op}"]
+def _operations(estate: Estate, objects: Iterator[Node] | list[Node], types: tuple[str, ...],
+                replicas: list[dict] | None = None) -> dict[Node, set[str]]:
+    """principal -> the operations it did (edges of `types`) on any of the objects, in one pass over each
+    object's incoming edges; the REPLICA_OF edges met on the way go to `replicas` when it is given."""
+    found: dict[Node, set[str]] = {}
+    pred = estate.graph._pred  # networkx's adjacency, read directly: the hot loop of the access questions
+    for obj in objects:
+        for principal, by_type in pred[obj].items():
+            for edge_type, r in by_type.items():
+                if edge_type in types:
+                    operations = r.get("operations")
+                    if operations:  # an edge without operations yields no row
+                        seen = found.get(principal)
+                        if seen is None:
+                            found[principal] = set(operations)
+                        else:
+                            seen.update(operations)
+                elif edge_type == "REPLICA_OF" and replicas is not None:
+                    replicas.append(r)
+    return found
 
 
-def _rows(graph: nx.MultiDiGraph, groups: Mapping[tuple, set], columns: Any) -> Rows:
+def _used(estate: Estate, resource: Node) -> dict[Node, set[str]]:
+    """principal -> its operations on the key or model itself (USED_KEY, INVOKED), from the resource's edges
+    read once (a dataset's incoming edges are mostly IN_DATASET, one per object)."""
+    edges = estate.edges_in(resource)
+    found: dict[Node, set[str]] = {}
+    for principal, r in [*edges.get("USED_KEY", ()), *edges.get("INVOKED", ())]:
+        if r.get("operations"):
+            found.setdefault(principal, set()).update(r["operations"])
+    return found
+
+
+def _dataset_objects(estate: Estate, dataset: Node) -> list[Node]:
+    return [obj for obj, _ in estate.edges_in(dataset).get("IN_DATASET", ())]
+
+
+def _seen(operations: Mapping[Node, set[str]], principals_only: bool = False) -> Iterator[Found]:
+    """One observed row per principal with all its operations (`cloudtrail:<op>`), as one row per operation
+    would be once united; none for a principal whose edges carry no operation."""
+    for principal, ops in operations.items():
+        if ops and (not principals_only or principal[0] == "AWSPrincipal"):
+            yield principal, "observed", [f"cloudtrail:{op}" for op in ops]
+
+
+def _rows(groups: Mapping[tuple, set], columns: Any) -> Rows:
     return [columns(key, sorted(vias)) for key, vias in groups.items()]
 
 
 @answers("training-data-readers")
 def training_data_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     wanted = params.get("dataset")
+    estate = Estate(graph)
+    if wanted is None:
+        datasets = sorted(estate.training_datasets())
+    else:
+        datasets = [("Dataset", wanted)] if ("Dataset", wanted) in graph else []
     groups: dict[tuple, set] = defaultdict(set)
-    for node in graph.nodes:
-        if node[0] != "Dataset" or (wanted is None and not _is_training_data(graph, node)) or \
-                (wanted is not None and node[1] != wanted):
-            continue
-        found = [*_observed_dataset_rows(graph, node, "READ"), *_capability_rows(graph, node, ("CAN_READ",))]
-        for principal, access, via in found:
+    for node in datasets:
+        reads = _operations(estate, _dataset_objects(estate, node), ("READ",))
+        for principal, access, via in [*_seen(reads, True), *_capability_rows(estate, node, ("CAN_READ",))]:
             groups[(node, principal, access)].update(via)
-    return _rows(graph, groups, lambda k, via: {
+    return _rows(groups, lambda k, via: {
         "dataset": k[0][1], "principal": graph.nodes[k[1]].get("arn"),
         "account": graph.nodes[k[1]].get("account_id"), "access": k[2], "via": via})
 
 
-def _exposed_resources(graph: nx.MultiDiGraph) -> Iterator[tuple[Node, str | None]]:
+def _exposed_resources(estate: Estate) -> Iterator[tuple[Node, str | None]]:
+    graph = estate.graph
     for node, attrs in graph.nodes(data=True):
         label = node[0]
         if label in ("Dataset", "ModelArtifact"):
-            if label == "Dataset" and not _is_training_data(graph, node):
+            if label == "Dataset" and not estate.is_training_data(node):
                 continue
             for bucket, _, _ in _out(graph, node, "IN_BUCKET"):
                 yield node, graph.nodes[bucket].get("account_id")
@@ -101,43 +128,53 @@ def _exposed_resources(graph: nx.MultiDiGraph) -> Iterator[tuple[Node, str | Non
             yield node, attrs.get("account_id")
 
 
-def _artifact_objects(graph: nx.MultiDiGraph, artifact: Node) -> Iterator[Node]:
-    attrs = graph.nodes[artifact]
-    for node, o in graph.nodes(data=True):
-        if node[0] == "S3Object" and o.get("bucket") == attrs.get("bucket") and o.get("key") == attrs.get("key"):
-            yield node
+def _artifact_objects(estate: Estate, artifact: Node) -> list[Node]:
+    attrs = estate.graph.nodes[artifact]
+    return estate.objects_at(attrs.get("bucket"), attrs.get("key"))
 
 
-def _replica_rows(graph: nx.MultiDiGraph, resource: Node) -> list[tuple[Node, str, list[str]]]:
+def _replica_rows(estate: Estate, resource: Node, replicas: list[dict]) -> list[Found]:
     """Accounts that receive a copy of the resource's objects by S3 replication (graphgov.ingest.replication):
-    `potential`, via `replication:<rule>:<destination bucket>`. Cypher: the REPLICA_OF branch."""
+    `potential`, via `replication:<rule>:<destination bucket>`, from the REPLICA_OF edges into its objects.
+    Cypher: the REPLICA_OF branch."""
+    graph = estate.graph
     if resource[0] == "Dataset" and graph.nodes[resource].get("data_type", "S3Prefix") != "S3Prefix":
-        return _manifest_replica_rows(graph, resource)
-    if resource[0] == "Dataset":
-        objects = [obj for obj, _, _ in _in(graph, resource, "IN_DATASET")]
-    elif resource[0] == "ModelArtifact":
-        objects = list(_artifact_objects(graph, resource))
-    else:
+        return _manifest_replica_rows(estate, resource)
+    if resource[0] not in ("Dataset", "ModelArtifact"):
         return []
     found = []
-    for obj in objects:
-        for _, _, r in _in(graph, obj, "REPLICA_OF"):
-            principal = ("AWSPrincipal", r.get("destination_principal"))
-            if principal in graph:
-                found += [(principal, "potential", [f"replication:{rule}:{r.get('destination_bucket')}"])
-                          for rule in r.get("rules") or [""]]
+    for r in replicas:
+        principal = ("AWSPrincipal", r.get("destination_principal"))
+        if principal in graph:
+            found += [(principal, "potential", [f"replication:{rule}:{r.get('destination_bucket')}"])
+                      for rule in r.get("rules") or [""]]
     return found
 
 
-def _manifest_replica_rows(graph: nx.MultiDiGraph, dataset: Node) -> list[tuple[Node, str, list[str]]]:
+def _bucket_replicas(estate: Estate, bucket: Node) -> set[tuple]:
+    """(destination principal, destination bucket, rules) of every replication out of the bucket's objects,
+    once per bucket (several manifest datasets share a bucket)."""
+    def compute() -> set[tuple]:
+        graph = estate.graph
+        found = set()
+        for obj, by_type in graph._succ[bucket].items():  # every object of the bucket: the hot loop here
+            if "CONTAINS" in by_type:
+                for edges in graph._pred[obj].values():
+                    r = edges.get("REPLICA_OF")
+                    if r is not None:
+                        found.add((r.get("destination_principal"), r.get("destination_bucket"),
+                                   tuple(r.get("rules") or [""])))
+        return found
+    return estate.memo(("bucket-replicas", bucket), compute)
+
+
+def _manifest_replica_rows(estate: Estate, dataset: Node) -> list[Found]:
     """A manifest dataset's members are unknown until the manifest is read: objects of its bucket replicated
     to another account may be among them, so that account's access is `unknown`. Cypher: the manifest branch."""
+    graph = estate.graph
     destinations = set()
     for bucket, _, _ in _out(graph, dataset, "IN_BUCKET"):
-        for obj, _, _ in _out(graph, bucket, "CONTAINS"):
-            for _, _, r in _in(graph, obj, "REPLICA_OF"):
-                destinations.add((r.get("destination_principal"), r.get("destination_bucket"),
-                                  tuple(r.get("rules") or [""])))
+        destinations |= _bucket_replicas(estate, bucket)
     uri = graph.nodes[dataset].get("uri")
     return [(("AWSPrincipal", principal), "unknown",
              [f"replication:{rule}:{bucket}", f"unknown:manifest-members:{uri}"])
@@ -145,59 +182,73 @@ def _manifest_replica_rows(graph: nx.MultiDiGraph, dataset: Node) -> list[tuple[
             for rule in rules]
 
 
+def _assumed_rows(estate: Estate, role_operations: Mapping[Node, set[str]]) -> Iterator[Found]:
+    """Who assumed a role that read or wrote the objects: observed, via the role and the operation."""
+    graph = estate.graph
+    for role, operations in role_operations.items():
+        if not operations:
+            continue
+        via = [f"assume:{graph.nodes[role].get('arn')}", *(f"cloudtrail:{op}" for op in operations)]
+        for principal, _ in estate.edges_in(role).get("ASSUMED_ROLE", ()):
+            yield principal, "observed", via
+
+
+def _exposure_found(estate: Estate, resource: Node) -> Iterator[Found]:
+    """Every (principal, access, via) reaching one exposed resource, before the other-account filter."""
+    yield from _capability_rows(estate, resource, CAPABILITIES)
+    replicas: list[dict] = []  # into the dataset's objects, or the artifact's
+    dataset_ops = _operations(estate, _dataset_objects(estate, resource), ("READ", "WROTE"), replicas)
+    yield from _seen(dataset_ops, True)
+    if resource[0] == "ModelArtifact":
+        replicas = []
+        yield from _seen(_operations(estate, _artifact_objects(estate, resource), ("READ", "WROTE"), replicas))
+    yield from _seen(_used(estate, resource))
+    yield from _replica_rows(estate, resource, replicas)
+    yield from _assumed_rows(estate, dataset_ops)
+
+
 @answers("cross-account-exposure")
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
-    groups: dict[tuple, set] = defaultdict(set)
-    assumers: dict[Node, list[Node]] = {}  # role -> who assumed it: a busy role is read by every object
-
-    def assumed_by(role: Node) -> list[Node]:
-        if role not in assumers:
-            assumers[role] = [principal for principal, _, _ in _in(graph, role, "ASSUMED_ROLE")]
-        return assumers[role]
-    for resource, account in _exposed_resources(graph):
+    estate = Estate(graph)
+    groups: dict[tuple, set] = {}
+    nodes = graph._node  # the attribute dicts, without a view per lookup: 160k rows at 1M records
+    outsider: dict[tuple[Node, str], bool] = {}  # (principal, resource account) -> whether it is reported
+    for resource, account in _exposed_resources(estate):
         if account is None:
             continue
-        found = list(_capability_rows(graph, resource, CAPABILITIES))
-        found += _observed_dataset_rows(graph, resource, "READ", "WROTE")
-        if resource[0] == "ModelArtifact":
-            for obj in _artifact_objects(graph, resource):
-                for principal, _, r in _in(graph, obj, "READ", "WROTE"):
-                    found += [(principal, "observed", [f"cloudtrail:{op}"]) for op in r.get("operations", [])]
-        for principal, _, r in _in(graph, resource, "USED_KEY", "INVOKED"):
-            found += [(principal, "observed", [f"cloudtrail:{op}"]) for op in r.get("operations", [])]
-        found += _replica_rows(graph, resource)
-        role_operations: dict[Node, set[str]] = defaultdict(set)  # over all the dataset's objects, once
-        for obj, _, _ in _in(graph, resource, "IN_DATASET"):
-            for role, _, r in _in(graph, obj, "READ", "WROTE"):
-                role_operations[role].update(r.get("operations", []))
-        for role, operations in role_operations.items():
-            for principal in assumed_by(role):
-                found += [(principal, "observed", [f"assume:{graph.nodes[role].get('arn')}", f"cloudtrail:{op}"])
-                          for op in sorted(operations)]
-        for principal, access, via in found:
-            p = graph.nodes[principal]
-            if principal[0] != "AWSPrincipal" or "AWSServicePrincipal" in p.get("labels", ()):
-                continue
-            if p.get("arn") != "*" and (p.get("account_id") is None or p.get("account_id") == account):
-                continue
-            groups[(resource, account, principal, access)].update(via)
-    return _rows(graph, groups, lambda k, via: {
-        "resource": graph.nodes[k[0]].get("uri") or graph.nodes[k[0]].get("arn"), "resource_account": k[1],
-        "principal": graph.nodes[k[2]].get("arn"), "principal_account": graph.nodes[k[2]].get("account_id"),
+        for principal, access, via in _exposure_found(estate, resource):
+            reported = outsider.get((principal, account))
+            if reported is None:
+                p = nodes[principal]
+                reported = outsider[(principal, account)] = (
+                    principal[0] == "AWSPrincipal" and "AWSServicePrincipal" not in p.get("labels", ())
+                    and (p.get("arn") == "*" or p.get("account_id") not in (None, account)))
+            if reported:
+                key = (resource, account, principal, access)
+                vias = groups.get(key)
+                if vias is None:
+                    groups[key] = set(via)
+                else:
+                    vias.update(via)
+    return _rows(groups, lambda k, via: {
+        "resource": nodes[k[0]].get("uri") or nodes[k[0]].get("arn"), "resource_account": k[1],
+        "principal": nodes[k[2]].get("arn"), "principal_account": nodes[k[2]].get("account_id"),
         "access": k[3], "via": via})
 
 
-def _public_scope(graph: nx.MultiDiGraph, node: Node) -> bool:
+def _read_by_a_job(estate: Estate, dataset: Node) -> bool:
+    return bool(estate.edges_in(dataset).get("READS"))
+
+
+def _public_scope(estate: Estate, node: Node) -> bool:
     if node[0] == "Dataset":
-        return any(True for _ in _in(graph, node, "READS"))
+        return _read_by_a_job(estate, node)
     if node[0] == "ModelArtifact":
         return True
     if node[0] == "S3Object":
-        in_read_dataset = any(any(True for _ in _in(graph, d, "READS")) for d, _, _ in _out(graph, node, "IN_DATASET"))
-        attrs = graph.nodes[node]
-        is_artifact = any(n[0] == "ModelArtifact" and a.get("bucket") == attrs.get("bucket")
-                          and a.get("key") == attrs.get("key") for n, a in graph.nodes(data=True))
-        return in_read_dataset or is_artifact
+        in_read_dataset = any(_read_by_a_job(estate, d) for d, _, _ in _out(estate.graph, node, "IN_DATASET"))
+        attrs = estate.graph.nodes[node]
+        return in_read_dataset or (attrs.get("bucket"), attrs.get("key")) in estate.artifact_locations()
     return False
 
 
@@ -206,9 +257,10 @@ def public_ai_data(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     anyone = ("AWSPrincipal", "*")
     if anyone not in graph:
         return []
+    estate = Estate(graph)
     rows = []
     for target, edge_type, c in _out(graph, anyone, "CAN_READ", "CAN_WRITE"):
-        if c.get("access") != "potential" or not _public_scope(graph, target):
+        if c.get("access") != "potential" or not _public_scope(estate, target):
             continue
         x = graph.nodes[target]
         rows.append({"resource": x.get("uri") or x.get("arn"), "resource_type": target[0], "bucket": x.get("bucket"),
@@ -216,27 +268,29 @@ def public_ai_data(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
-def _ai_role_reasons(graph: nx.MultiDiGraph, role: Node) -> list[str]:
+def _ai_role_reasons(estate: Estate, role: Node) -> list[str]:
+    graph = estate.graph
     reasons = set()
     for src, _, _ in _in(graph, role, "EXECUTES_AS"):
         reasons.add("serves-models" if src[0] == "Model" else "runs-jobs")
     for dataset, _, _ in _out(graph, role, "CAN_READ"):
-        if dataset[0] == "Dataset" and _is_training_data(graph, dataset):
+        if dataset[0] == "Dataset" and estate.is_training_data(dataset):
             reasons.add("can-read-training-data")
     for obj, _, _ in _out(graph, role, "READ"):
-        for dataset, _, _ in _out(graph, obj, "IN_DATASET"):
-            if _is_training_data(graph, dataset):
-                reasons.add("read-training-data")
+        if any(estate.is_training_data(dataset) for dataset, _, _ in _out(graph, obj, "IN_DATASET")):
+            reasons.add("read-training-data")
+            break  # one object is reason enough
     return sorted(reasons)
 
 
 @answers("iam-changes-on-ai-roles")
 def iam_changes_on_ai_roles(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
+    estate = Estate(graph)
     for role, attrs in graph.nodes(data=True):
         if role[0] != "AWSPrincipal" or "AWSRole" not in attrs.get("labels", ()):
             continue
-        reasons = _ai_role_reasons(graph, role)
+        reasons = _ai_role_reasons(estate, role)
         if not reasons:
             continue
         changes: set[tuple[Node, str]] = set()

@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 
 from graphgov.questions.embedded.registry import Rows, answers
-from graphgov.questions.embedded.walk import has_label
+from graphgov.questions.embedded.walk import has_label, typed_edges
 
 ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY", "CREATED", "INVOKED",
                   "ENABLED_LOGGING", "DISABLED_LOGGING", "STARTED_INGESTION")
@@ -21,9 +21,9 @@ ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KE
 @answers("cross-account-assumptions")
 def cross_account_assumptions(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
-    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
+    for src, dst, _, r in typed_edges(graph, "ASSUMED_ROLE"):
         p, role = graph.nodes[src], graph.nodes[dst]
-        if edge_type != "ASSUMED_ROLE" or r.get("cross_account") is not True or not has_label(role, "AWSRole"):
+        if r.get("cross_account") is not True or not has_label(role, "AWSRole"):
             continue
         rows.append({
             "principal": p.get("arn"), "principal_type": p.get("principal_type"),

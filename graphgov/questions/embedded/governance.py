@@ -16,6 +16,7 @@ from graphgov.questions.embedded.profiles import PROFILE_KINDS, foundation_behin
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
+from graphgov.questions.embedded.walk import typed_edges
 
 Node = tuple[str, str]
 # Bedrock models nobody in the organisation defines: inventoried only once something uses them.
@@ -81,9 +82,9 @@ def _estate(graph: nx.MultiDiGraph, given: list[str]) -> set[str]:
     if given:
         return set(given)
     owners = set()
-    for src, dst, edge_type in graph.edges(keys=True):
+    for src, dst, _, _ in typed_edges(graph, "CREATED"):
         account = graph.nodes[dst].get("account_id")
-        if edge_type == "CREATED" and src[0] == "AWSPrincipal" and account is not None \
+        if src[0] == "AWSPrincipal" and account is not None \
                 and graph.nodes[src].get("account_id") == account:
             owners.add(account)
     return owners
@@ -94,9 +95,9 @@ def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     estate = _estate(graph, _split(params.get("known_accounts")))
     allowed = _split(params.get("allowed_models"))
     rows = []
-    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
+    for src, dst, _, r in typed_edges(graph, "INVOKED"):
         p = graph.nodes[src]
-        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
+        if src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
             continue
         judged, profile = judged_model(graph, dst)
         m = graph.nodes[judged]
@@ -189,9 +190,9 @@ def _places(graph: nx.MultiDiGraph) -> set[tuple[str, str]]:
         region = attrs.get("home_region") if node[0] == "CloudTrailTrail" else attrs.get("region")
         if account is not None and region is not None:
             places.add((account, region))
-    for src, dst, edge_type in graph.edges(keys=True):
+    for src, dst, _, _ in typed_edges(graph, "INVOKED"):
         account, region = graph.nodes[src].get("account_id"), graph.nodes[dst].get("region")
-        if edge_type == "INVOKED" and src[0] == "AWSPrincipal" and account is not None and region is not None:
+        if src[0] == "AWSPrincipal" and account is not None and region is not None:
             places.add((account, region))
     return places
 
@@ -221,8 +222,8 @@ def logging_coverage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
         if t.get("is_logging") is False:
             rows.append({"account": t.get("account_id"), "region": t.get("home_region"), "gap": "trail-not-logging",
                          "trails": [t.get("arn")]})
-    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
-        if edge_type == "CHANGED_TRAIL" and src[0] == "AWSPrincipal":
+    for src, dst, _, r in typed_edges(graph, "CHANGED_TRAIL"):
+        if src[0] == "AWSPrincipal":
             t = graph.nodes[dst]
             for operation in r.get("operations") or []:
                 rows.append({"account": t.get("account_id"), "region": t.get("home_region"),
@@ -247,6 +248,8 @@ def _distinct(rows: Rows) -> Rows:
 def short_log_retention(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
+        if node[0] not in ("LogGroup", "S3Bucket"):
+            continue  # only these keep logs; the rest (S3 objects, mostly) need no senders looked up
         senders = sorted({graph.nodes[src].get("arn") or graph.nodes[src].get("id")
                           for src, _, _ in _in(graph, node, "DELIVERS_TO")})
         if node[0] == "LogGroup":

@@ -15,7 +15,7 @@ import networkx as nx
 from graphgov.core.ids import s3_object_arn
 from graphgov.questions.embedded.chains import downstream, link, upstream, via
 from graphgov.questions.embedded.registry import Rows, answers
-from graphgov.questions.embedded.walk import has_label
+from graphgov.questions.embedded.walk import has_label, typed_edges
 
 TRAINING_JOBS = ("TrainingJob", "TuningJob")  # a tuning job's artifacts are those of the jobs it started
 
@@ -158,8 +158,8 @@ def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
 
 def _bedrock_invocations(graph: nx.MultiDiGraph):  # noqa: ANN202 - iterator of edges
     """INVOKED edges from principals to Bedrock models: (principal, model, edge attributes)."""
-    for src, dst, key, attrs in graph.edges(keys=True, data=True):
-        if key == "INVOKED" and src[0] == "AWSPrincipal" and has_label(graph.nodes[dst], "BedrockModel"):
+    for src, dst, _, attrs in typed_edges(graph, "INVOKED"):
+        if src[0] == "AWSPrincipal" and has_label(graph.nodes[dst], "BedrockModel"):
             yield src, dst, attrs
 
 

@@ -17,6 +17,7 @@ from graphgov.questions.embedded.profiles import judged_model
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
+from graphgov.questions.embedded.walk import typed_edges
 
 Node = tuple[str, str]
 
@@ -67,8 +68,8 @@ def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set,
 def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     hours: dict[tuple, dict[str, tuple]] = {}
     calls: dict[tuple, list[tuple[int, bool]]] = {}
-    for src, dst, edge_type, r in graph.edges(keys=True, data=True):
-        if edge_type != "INVOKED" or src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
+    for src, dst, _, r in typed_edges(graph, "INVOKED"):
+        if src[0] != "AWSPrincipal" or "BedrockModel" not in _labels(graph.nodes[dst]):
             continue
         judged, profile = judged_model(graph, dst)
         account, region = graph.nodes[src].get("account_id"), graph.nodes[dst].get("region")
