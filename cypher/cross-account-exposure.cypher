@@ -32,9 +32,17 @@ CALL (x, account) {
               ELSE 'conditional' END AS access,
          [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
   UNION
-  MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
+  // who read or wrote the dataset's objects, each (reader, operation) once, and who assumed such a reader
+  MATCH (x)<-[:IN_DATASET]-(:S3Object)<-[r:READ|WROTE]-(reader:AWSPrincipal)
   UNWIND r.operations AS op
-  RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+  WITH DISTINCT reader, op
+  CALL (reader, op) {
+    RETURN reader AS p, ['cloudtrail:' + op] AS via
+    UNION
+    MATCH (p:AWSPrincipal)-[:ASSUMED_ROLE]->(reader)
+    RETURN p, ['assume:' + reader.arn, 'cloudtrail:' + op] AS via
+  }
+  RETURN p, 'observed' AS access, via
   UNION
   MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(o:S3Object) WHERE x:ModelArtifact AND o.bucket = x.bucket AND o.key = x.key
   UNWIND r.operations AS op
@@ -44,15 +52,12 @@ CALL (x, account) {
   UNWIND r.operations AS op
   RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
   UNION
-  MATCH (p:AWSPrincipal)-[:ASSUMED_ROLE]->(role:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
-  UNWIND r.operations AS op
-  RETURN p, 'observed' AS access, ['assume:' + role.arn, 'cloudtrail:' + op] AS via
-  UNION
   // replication: the destination account receives a copy of the objects (graphgov.replication)
   MATCH (x)<-[:IN_DATASET]-(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
-  MATCH (p:AWSPrincipal {arn: r.destination_principal})
-  UNWIND coalesce(r.rules, ['']) AS rule
-  RETURN p, 'potential' AS access, ['replication:' + rule + ':' + r.destination_bucket] AS via
+  WITH DISTINCT r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  MATCH (p:AWSPrincipal {arn: destination})
+  UNWIND coalesce(rules, ['']) AS rule
+  RETURN p, 'potential' AS access, ['replication:' + rule + ':' + bucket] AS via
   UNION
   // a manifest dataset's members are unknown until the manifest is read: objects of its bucket replicated to
   // another account may be among them
