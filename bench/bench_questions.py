@@ -43,12 +43,14 @@ SEEKS = ("NodeUniqueIndexSeek", "NodeIndexSeek", "NodeIndexSeekByRange", "MultiN
          "NodeUniqueIndexSeekByRange", "AssertingMultiNodeIndexSeek")
 
 
-def pick_params(store: Store) -> dict[str, dict[str, str]]:
-    """Representative parameters for each parameterised question, read from the graph: the heaviest cases.
+def pick_params(store: Store, heaviest: bool = False) -> dict[str, dict[str, str]]:
+    """Representative parameters for each parameterised question, read from the graph.
 
-    The principal and bucket with the most READ edges; the endpoint whose configurations serve a model; the
-    model served most; the training job with the most INPUT_READABLE_BY edges; the dataset read by the most
-    jobs. A question whose kind of node is absent from the graph is left out (it would only fail to bind).
+    Principals and buckets ranked by READ edges, endpoints by configurations that serve a model, models by
+    the configurations serving them, training jobs by INPUT_READABLE_BY edges, datasets by the jobs that read
+    them: the typical one (the median of the ranking) or, with `heaviest`, the top one (the worst case: the
+    busiest principal's activity is ten thousand rows at 100k records). A question whose kind of node is
+    absent from the graph is left out (it would only fail to bind).
     """
     readers: Counter[str] = Counter()
     buckets: Counter[str] = Counter()
@@ -62,8 +64,9 @@ def pick_params(store: Store) -> dict[str, dict[str, str]]:
         endpoints[endpoint] += 1 if config in served_by else 0
     jobs: Counter[str] = Counter(src for (_, src), _, _ in store.scan_edges("INPUT_READABLE_BY"))
     datasets: Counter[str] = Counter(dst for _, (_, dst), _ in store.scan_edges("READS"))
-    chosen = {"principal": _busiest(readers), "bucket": _busiest(buckets), "endpoint": _busiest(endpoints),
-              "model": _busiest(serving), "job": _busiest(jobs), "dataset": _busiest(datasets)}
+    ranked = {"principal": readers, "bucket": buckets, "endpoint": endpoints, "model": serving, "job": jobs,
+              "dataset": datasets}
+    chosen = {kind: _ranked(counts, heaviest) for kind, counts in ranked.items()}
     picked: dict[str, dict[str, str]] = {}
     for question in catalog().values():
         given = {name: chosen[spec.type] for name, spec in question.params.items()
@@ -74,18 +77,19 @@ def pick_params(store: Store) -> dict[str, dict[str, str]]:
     return picked
 
 
-def _busiest(counts: Counter[str]) -> str | None:
-    """The key with the highest count (ties: the smallest key, so two runs pick the same)."""
-    if not counts:
+def _ranked(counts: Counter[str], heaviest: bool) -> str | None:
+    """The key ranked first, or the median key, by count (ties: the smallest key, so two runs pick the same)."""
+    ranking = sorted((key for key, count in counts.items() if count), key=lambda key: (-counts[key], key))
+    if not ranking:
         return None
-    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+    return ranking[0] if heaviest else ranking[len(ranking) // 2]
 
 
 def measure(store: Store, repeats: int = 5, params: Mapping[str, Mapping[str, str]] | None = None,
-            only: list[str] | None = None) -> list[dict[str, Any]]:
+            only: list[str] | None = None, heaviest: bool = False) -> list[dict[str, Any]]:
     """One dict per question asked: id, params, rows, median_ms and min_ms over `repeats` warm runs, and on
     Neo4j the PROFILE figures (db_hits, top_operator, entry_operator, scans)."""
-    chosen = dict(pick_params(store))
+    chosen = dict(pick_params(store, heaviest))
     chosen.update(params or {})
     results = []
     for question in catalog().values():
@@ -196,6 +200,8 @@ def main() -> None:
     where.add_argument("--store", metavar="PATH", help="a loaded embedded store (opened read-only)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--param", action="append", type=_parse_param, default=[], metavar="QUESTION:NAME=VALUE")
+    parser.add_argument("--heaviest", action="store_true",
+                        help="ask about the busiest principal, bucket, ... (default: the median one)")
     parser.add_argument("--only", action="append", metavar="QUESTION", help="only these questions (repeatable)")
     parser.add_argument("--json", type=Path, help="write the figures here (for bench/results/)")
     args = parser.parse_args()
@@ -206,10 +212,11 @@ def main() -> None:
     started = time.perf_counter()
     with open_store(spec, read_only=True) as store:
         print(f"opened {store.description} in {time.perf_counter() - started:.1f} s")
-        results = measure(store, args.repeats, given, args.only)
+        results = measure(store, args.repeats, given, args.only, args.heaviest)
     print_table(results)
     if args.json:
         figures = {"store": "neo4j" if args.neo4j else "embedded", "repeats": args.repeats,
+                   "parameters": "heaviest" if args.heaviest else "median",
                    "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
                    "questions": results}
         args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
