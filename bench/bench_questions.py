@@ -10,9 +10,9 @@ fastest run are printed. A question that takes parameters is asked with represen
 graph itself (`pick_params`: the busiest principal and bucket, the endpoint, model, job and dataset with the
 most lineage), unless `--param` names them. On Neo4j the question is also run once under PROFILE: its total
 db hits, the operator with the most db hits, the operator its plan starts from, and the operators that
-scan (label or all-node scans, Eager, Cartesian products). `measure(store, repeats)` is the importable entry
-point (bench/speed.py calls it); the command prints a table and, with `--json`, writes the figures for
-bench/results/.
+scan (label or all-node scans, Eager, Cartesian products) and read something. `measure(store, repeats)` is
+the importable entry point (bench/speed.py calls it); the command prints a table and, with `--json`, writes
+the figures for bench/results/.
 """
 
 from __future__ import annotations
@@ -138,7 +138,9 @@ def profile(store: Any, question: Question, given: Mapping[str, str]) -> dict[st
         "db_hits": sum(op.get("dbHits", 0) for op in operators),
         "top_operator": f"{_name(top)} ({top.get('dbHits', 0)} db hits)",
         "entry_operator": _name(entry_operator(plan)),
-        "scans": sorted({_name(op) for op in operators if _name(op) in SCANNING}),
+        # only the scans that ran: one behind a filter on a parameter (an optional one's branch) reads nothing
+        "scans": sorted({_name(op) for op in operators
+                         if _name(op) in SCANNING and (op.get("rows", 0) or op.get("dbHits", 0))}),
     }
 
 
