@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -187,6 +188,28 @@ def print_table(results: list[dict[str, Any]]) -> None:
             print(f"  {r['question']}: " + ", ".join(f"{k}={v}" for k, v in sorted(r["params"].items())))
 
 
+def machine() -> str:
+    """The machine the figures come from: CPU model and count, memory, Python."""
+    model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                  if line.startswith("model name")), platform.processor() or platform.machine())
+    memory = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), "0")
+    return (f"{model}, {os.cpu_count()} cores, {int(memory) / 1024 / 1024:.0f} GB, "
+            f"{platform.python_implementation()} {platform.python_version()}")
+
+
+def server_version(store: Any) -> str:
+    if not hasattr(store, "driver"):
+        return "embedded"
+    return str(store.driver.get_server_info().agent)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
 def _parse_param(text: str) -> tuple[str, str, str]:
     question, _, rest = text.partition(":")
     name, _, value = rest.partition("=")
@@ -219,7 +242,7 @@ def main() -> None:
     if args.json:
         figures = {"store": "neo4j" if args.neo4j else "embedded", "repeats": args.repeats,
                    "parameters": "heaviest" if args.heaviest else "median",
-                   "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+                   "machine": machine(), "server": server_version(store),
                    "questions": results}
         args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
