@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from graphgov.questions.catalog import Question, ask, catalog  # noqa: E402
 from graphgov.stores import open_store  # noqa: E402
-from graphgov.stores.base import Store  # noqa: E402
+from graphgov.stores.base import Store, StoreError  # noqa: E402
 
 # Plan operators that read more than the parameter leads to: what the issue asks to rewrite away.
 SCANNING = ("AllNodesScan", "NodeByLabelScan", "UnionNodeByLabelsScan", "IntersectionNodeByLabelsScan",
@@ -87,29 +87,36 @@ def _ranked(counts: Counter[str], heaviest: bool) -> str | None:
 
 
 def measure(store: Store, repeats: int = 5, params: Mapping[str, Mapping[str, str]] | None = None,
-            only: list[str] | None = None, heaviest: bool = False) -> list[dict[str, Any]]:
+            only: list[str] | None = None, heaviest: bool = False,
+            skip: list[str] | None = None) -> list[dict[str, Any]]:
     """One dict per question asked: id, params, rows, median_ms and min_ms over `repeats` warm runs, and on
     Neo4j the PROFILE figures (db_hits, top_operator, entry_operator, scans)."""
     chosen = dict(pick_params(store, heaviest))
     chosen.update(params or {})
     results = []
     for question in catalog().values():
-        if only and question.id not in only:
+        if (only and question.id not in only) or question.id in (skip or ()):
             continue
-        runs = _asks(question, chosen)
-        for given in runs:
-            rows = ask(store, question.id, given)  # the warm-up run
-            times = []
-            for _ in range(repeats):
-                started = time.perf_counter()
-                ask(store, question.id, given)
-                times.append((time.perf_counter() - started) * 1000)
-            result: dict[str, Any] = {"question": question.id, "params": dict(given), "rows": len(rows),
-                                      "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1)}
-            if hasattr(store, "driver"):
-                result.update(profile(store, question, given))
-            results.append(result)
+        for given in _asks(question, chosen):
+            try:
+                results.append(_measure_one(store, question, given, repeats))
+            except StoreError as exc:  # e.g. the question's time limit: say so and go on with the next
+                results.append({"question": question.id, "params": dict(given), "error": str(exc)})
     return results
+
+
+def _measure_one(store: Store, question: Question, given: Mapping[str, str], repeats: int) -> dict[str, Any]:
+    rows = ask(store, question.id, given)  # the warm-up run
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        ask(store, question.id, given)
+        times.append((time.perf_counter() - started) * 1000)
+    result: dict[str, Any] = {"question": question.id, "params": dict(given), "rows": len(rows),
+                              "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1)}
+    if hasattr(store, "driver"):
+        result.update(profile(store, question, given))
+    return result
 
 
 def _asks(question: Question, chosen: Mapping[str, Mapping[str, str]]) -> list[dict[str, str]]:
@@ -177,6 +184,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print(header)
     for r in results:
         label = r["question"] + ("*" if r["params"] else "")
+        if "error" in r:
+            print(f"{label:<38} {'failed: ' + r['error']}")
+            continue
         line = f"{label:<38} {r['rows']:>7} {r['median_ms']:>10.1f} {r['min_ms']:>8.1f}"
         if neo4j:
             line += (f" {r['db_hits']:>11,}  {r['entry_operator']:<22} {r['top_operator']:<40} "
@@ -228,6 +238,7 @@ def main() -> None:
     parser.add_argument("--heaviest", action="store_true",
                         help="ask about the busiest principal, bucket, ... (default: the median one)")
     parser.add_argument("--only", action="append", metavar="QUESTION", help="only these questions (repeatable)")
+    parser.add_argument("--skip", action="append", metavar="QUESTION", help="leave these questions out (repeatable)")
     parser.add_argument("--json", type=Path, help="write the figures here (for bench/results/)")
     args = parser.parse_args()
     given: dict[str, dict[str, str]] = {}
@@ -237,7 +248,7 @@ def main() -> None:
     started = time.perf_counter()
     with open_store(spec, read_only=True) as store:
         print(f"opened {store.description} in {time.perf_counter() - started:.1f} s")
-        results = measure(store, args.repeats, given, args.only, args.heaviest)
+        results = measure(store, args.repeats, given, args.only, args.heaviest, args.skip)
     print_table(results)
     if args.json:
         figures = {"store": "neo4j" if args.neo4j else "embedded", "repeats": args.repeats,
