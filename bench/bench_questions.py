@@ -249,11 +249,12 @@ def main() -> None:
     with open_store(spec, read_only=True) as store:
         print(f"opened {store.description} in {time.perf_counter() - started:.1f} s")
         results = measure(store, args.repeats, given, args.only, args.heaviest, args.skip)
+        server = server_version(store)
     print_table(results)
     if args.json:
         figures = {"store": "neo4j" if args.neo4j else "embedded", "repeats": args.repeats,
                    "parameters": "heaviest" if args.heaviest else "median",
-                   "machine": machine(), "server": server_version(store),
+                   "machine": machine(), "server": server,
                    "questions": results}
         args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
