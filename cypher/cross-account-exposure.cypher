@@ -6,6 +6,15 @@
 // params: {}
 // evidence: ["iam-policies", "s3-data-events"]
 // remediation: {"text": "Remove the grants to other accounts you do not intend: the bucket policy, S3 access point policy, KMS key policy, role trust policy or model package group policy statement named in `via`, or the replication rule that copies the data to another account's bucket. Where the sharing is intended, narrow it to named principals and conditions (`aws:PrincipalOrgID`). IAM Access Analyzer reports the same external access per resource; a row with access `unknown` needs the missing policy first (`graphgov pull iam`).", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-best-practices.html"]}
+// what replication copied out of each bucket that holds a manifest dataset, once per bucket, not once per
+// manifest (a manifest's members are unknown until it is read: any replicated object of its bucket may be one)
+CALL () {
+  MATCH (m:Dataset)-[:IN_BUCKET]->(b:S3Bucket) WHERE coalesce(m.data_type, 'S3Prefix') <> 'S3Prefix'
+  WITH DISTINCT b
+  MATCH (b)-[:CONTAINS]->(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
+  WITH DISTINCT b, r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  RETURN collect({b: b, destination: destination, bucket: bucket, rules: rules}) AS replicated
+}
 CALL () {
   MATCH (x:Dataset) WHERE EXISTS { (x)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
   MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)
@@ -18,8 +27,8 @@ CALL () {
     OR (x:Model AND x.kind IN ['custom-model', 'provisioned-model', 'imported-model', 'custom-model-deployment'])
   RETURN x, x.account_id AS account
 }
-WITH x, account WHERE account IS NOT NULL
-CALL (x, account) {
+WITH x, account, replicated WHERE account IS NOT NULL
+CALL (x, account, replicated) {
   MATCH (p:AWSPrincipal)-[c:CAN_READ|CAN_WRITE|CAN_DECRYPT|CAN_INVOKE]->(x)
   RETURN p, c.access AS access, c.via AS via
   UNION
@@ -61,9 +70,10 @@ CALL (x, account) {
   UNION
   // a manifest dataset's members are unknown until the manifest is read: objects of its bucket replicated to
   // another account may be among them
-  MATCH (x)-[:IN_BUCKET]->(:S3Bucket)-[:CONTAINS]->(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
+  MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)
   WHERE x:Dataset AND coalesce(x.data_type, 'S3Prefix') <> 'S3Prefix'
-  WITH DISTINCT x, r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  UNWIND [t IN replicated WHERE t.b = b] AS t
+  WITH DISTINCT x, t.destination AS destination, t.bucket AS bucket, t.rules AS rules
   MATCH (p:AWSPrincipal {arn: destination})
   UNWIND coalesce(rules, ['']) AS rule
   RETURN p, 'unknown' AS access, ['replication:' + rule + ':' + bucket, 'unknown:manifest-members:' + x.uri] AS via
