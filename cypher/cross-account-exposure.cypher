@@ -7,6 +7,15 @@
 // params: {}
 // evidence: ["iam-policies", "s3-data-events"]
 // remediation: {"text": "Remove the grants to other accounts you do not intend: the bucket policy, S3 access point policy, KMS key policy, role trust policy or model package group policy statement named in `via`, or the replication rule that copies the data to another account's bucket. Where the sharing is intended, narrow it to named principals and conditions (`aws:PrincipalOrgID`). IAM Access Analyzer reports the same external access per resource; a row with access `unknown` needs the missing policy first (`graphgov pull iam`).", "links": ["https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-best-practices.html"]}
+// what replication copied out of each bucket that holds a manifest dataset, once per bucket, not once per
+// manifest (a manifest's members are unknown until it is read: any replicated object of its bucket may be one)
+CALL () {
+  MATCH (m:Dataset)-[:IN_BUCKET]->(b:S3Bucket) WHERE coalesce(m.data_type, 'S3Prefix') <> 'S3Prefix'
+  WITH DISTINCT b
+  MATCH (b)-[:CONTAINS]->(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
+  WITH DISTINCT b, r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  RETURN collect({b: b, destination: destination, bucket: bucket, rules: rules}) AS replicated
+}
 CALL () {
   MATCH (x:Dataset) WHERE EXISTS { (x)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
   MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)
@@ -19,8 +28,8 @@ CALL () {
     OR (x:Model AND x.kind IN ['custom-model', 'provisioned-model', 'imported-model', 'custom-model-deployment'])
   RETURN x, x.account_id AS account
 }
-WITH x, account WHERE account IS NOT NULL
-CALL (x, account) {
+WITH x, account, replicated WHERE account IS NOT NULL
+CALL (x, account, replicated) {
   MATCH (p:AWSPrincipal)-[c:CAN_READ|CAN_WRITE|CAN_DECRYPT|CAN_INVOKE]->(x)
   RETURN p, c.access AS access, c.via AS via
   UNION
@@ -33,9 +42,17 @@ CALL (x, account) {
               ELSE 'conditional' END AS access,
          [h IN hops[1..-1] | 'assume:' + h.arn] + c.via + reduce(acc = [], r IN rels | acc + coalesce(r.via, [])) AS via
   UNION
-  MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
+  // who read or wrote the dataset's objects, each (reader, operation) once, and who assumed such a reader
+  MATCH (x)<-[:IN_DATASET]-(:S3Object)<-[r:READ|WROTE]-(reader:AWSPrincipal)
   UNWIND r.operations AS op
-  RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+  WITH DISTINCT reader, op
+  CALL (reader, op) {
+    RETURN reader AS p, ['cloudtrail:' + op] AS via
+    UNION
+    MATCH (p:AWSPrincipal)-[:ASSUMED_ROLE]->(reader)
+    RETURN p, ['assume:' + reader.arn, 'cloudtrail:' + op] AS via
+  }
+  RETURN p, 'observed' AS access, via
   UNION
   MATCH (p:AWSPrincipal)-[r:READ|WROTE]->(o:S3Object) WHERE x:ModelArtifact AND o.bucket = x.bucket AND o.key = x.key
   UNWIND r.operations AS op
@@ -45,21 +62,19 @@ CALL (x, account) {
   UNWIND r.operations AS op
   RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
   UNION
-  MATCH (p:AWSPrincipal)-[:ASSUMED_ROLE]->(role:AWSPrincipal)-[r:READ|WROTE]->(:S3Object)-[:IN_DATASET]->(x)
-  UNWIND r.operations AS op
-  RETURN p, 'observed' AS access, ['assume:' + role.arn, 'cloudtrail:' + op] AS via
-  UNION
   // replication: the destination account receives a copy of the objects (graphgov.replication)
   MATCH (x)<-[:IN_DATASET]-(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
-  MATCH (p:AWSPrincipal {arn: r.destination_principal})
-  UNWIND coalesce(r.rules, ['']) AS rule
-  RETURN p, 'potential' AS access, ['replication:' + rule + ':' + r.destination_bucket] AS via
+  WITH DISTINCT r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  MATCH (p:AWSPrincipal {arn: destination})
+  UNWIND coalesce(rules, ['']) AS rule
+  RETURN p, 'potential' AS access, ['replication:' + rule + ':' + bucket] AS via
   UNION
   // a manifest dataset's members are unknown until the manifest is read: objects of its bucket replicated to
   // another account may be among them
-  MATCH (x)-[:IN_BUCKET]->(:S3Bucket)-[:CONTAINS]->(:S3Object)<-[r:REPLICA_OF]-(:S3Object)
+  MATCH (x)-[:IN_BUCKET]->(b:S3Bucket)
   WHERE x:Dataset AND coalesce(x.data_type, 'S3Prefix') <> 'S3Prefix'
-  WITH DISTINCT x, r.destination_principal AS destination, r.destination_bucket AS bucket, r.rules AS rules
+  UNWIND [t IN replicated WHERE t.b = b] AS t
+  WITH DISTINCT x, t.destination AS destination, t.bucket AS bucket, t.rules AS rules
   MATCH (p:AWSPrincipal {arn: destination})
   UNWIND coalesce(rules, ['']) AS rule
   RETURN p, 'unknown' AS access, ['replication:' + rule + ':' + bucket, 'unknown:manifest-members:' + x.uri] AS via

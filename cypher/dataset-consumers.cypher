@@ -21,8 +21,10 @@ OPTIONAL MATCH (j)-[:PRODUCED]->(bm:Model)
 WITH start, d, r, j, via, link, made, collect(DISTINCT bm) AS produced
 WITH start, d, r, j, via, link, made + produced AS models
 UNWIND (CASE WHEN size(models) = 0 THEN [null] ELSE models END) AS m
-WITH start, d, r, j, via, link, m, COLLECT {
-  MATCH (e:Endpoint)-[u:USES_CONFIG]->(c:EndpointConfig)
+WITH start, d, r, j, via, link, m, COLLECT {  // endpoints whose current configuration serves the model
+  MATCH (m)<-[:SERVES]-(:EndpointConfig)<-[:USES_CONFIG]-(e:Endpoint)
+  WITH DISTINCT e
+  MATCH (e)-[u:USES_CONFIG]->(c:EndpointConfig)
   WITH e, c ORDER BY u.last_seen DESC, c.arn
   WITH e, collect(c)[0] AS current
   MATCH (current)-[:SERVES]->(m)

@@ -15,11 +15,12 @@ CALL (role) {
   MATCH (role)<-[:EXECUTES_AS]-(:Model)
   RETURN 'serves-models' AS reason
   UNION
-  MATCH (role)-[:CAN_READ]->(d:Dataset) WHERE EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
+  // a reason holds once one path shows it: EXISTS stops at the first, where a MATCH would walk every read
+  WITH role WHERE EXISTS { (role)-[:CAN_READ]->(:Dataset)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
   RETURN 'can-read-training-data' AS reason
   UNION
-  MATCH (role)-[:READ]->(:S3Object)-[:IN_DATASET]->(d:Dataset)
-  WHERE EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }
+  WITH role WHERE EXISTS { (role)-[:READ]->(:S3Object)-[:IN_DATASET]->(d:Dataset)
+                           WHERE EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) } }
   RETURN 'read-training-data' AS reason
 }
 WITH role, collect(reason) AS reasons

@@ -8,8 +8,12 @@
 // evidence: ["ai-resources", "iam-policies", "s3-data-events"]
 // pass: evidence
 // remediation: {"text": "A listing, not a finding: review who can and who did read each training dataset with its owner. Remove the potential readers that do not need the data (the bucket, access point, key or identity-policy statements named in `via`), investigate observed reads nobody expected, and scope job roles to their own input prefixes. A row with access `unknown` needs the missing policy first (`graphgov pull iam`).", "links": ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-best-practices.html", "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html"]}
-MATCH (d:Dataset)
-WHERE ($dataset IS NULL AND EXISTS { (d)<-[:READS]-(:TrainingJob|TuningJob|CustomizationJob) }) OR d.uri = $dataset
+CALL () {  // the dataset asked about by its key (an index seek), else every dataset a training job read
+  MATCH (d:Dataset {uri: $dataset}) RETURN d
+  UNION
+  WITH $dataset AS given WHERE given IS NULL
+  MATCH (:TrainingJob|TuningJob|CustomizationJob)-[:READS]->(d:Dataset) RETURN d
+}
 CALL (d) {
   MATCH (p:AWSPrincipal)-[r:READ]->(:S3Object)-[:IN_DATASET]->(d)
   UNWIND r.operations AS op

@@ -66,7 +66,9 @@ def _fold_items(var: str, names: tuple[str, ...], rules: Mapping[str, Rule]) -> 
 
 
 def constraint_statements() -> list[str]:
-    """Uniqueness constraints on every merge key, plus lookup indexes the questions use."""
+    """Uniqueness constraints on every merge key, plus the lookup indexes the saved questions and parameter
+    resolution seek (each question's plan: bench/bench_questions.py; the seeks are guarded by
+    tests/test_question_plans.py)."""
     statements = []
     for label, key in sorted(MERGE_KEYS.items()):
         statements.append(
@@ -82,6 +84,16 @@ def constraint_statements() -> list[str]:
         "CREATE INDEX graphgov_dataset_bucket_data_type IF NOT EXISTS FOR (n:Dataset) ON (n.bucket, n.data_type)",
         "CREATE INDEX graphgov_model_name IF NOT EXISTS FOR (n:Model) ON (n.name)",
         "CREATE INDEX graphgov_endpoint_name IF NOT EXISTS FOR (n:Endpoint) ON (n.name)",
+        # a job or dataset parameter given by name (questions.catalog.resolve_node seeks key OR name)
+        "CREATE INDEX graphgov_trainingjob_name IF NOT EXISTS FOR (n:TrainingJob) ON (n.name)",
+        "CREATE INDEX graphgov_customizationjob_name IF NOT EXISTS FOR (n:CustomizationJob) ON (n.name)",
+        "CREATE INDEX graphgov_dataset_name IF NOT EXISTS FOR (n:Dataset) ON (n.name)",
+        # the object a model artifact is (public-ai-data, cross-account-exposure): a seek, not a label scan
+        "CREATE INDEX graphgov_modelartifact_bucket_key IF NOT EXISTS FOR (n:ModelArtifact) ON (n.bucket, n.key)",
+        # whole-estate questions that start from a flag on a relationship: a seek on it, not every relationship
+        "CREATE INDEX graphgov_assumed_role_cross_account IF NOT EXISTS "
+        "FOR ()-[r:ASSUMED_ROLE]-() ON (r.cross_account)",
+        "CREATE INDEX graphgov_uses_config_current IF NOT EXISTS FOR ()-[r:USES_CONFIG]-() ON (r.current)",
         f"CREATE CONSTRAINT graphgov_seen_key IF NOT EXISTS FOR (n:{SEEN_LABEL}) REQUIRE n.key IS UNIQUE",
         f"CREATE INDEX graphgov_seen_day IF NOT EXISTS FOR (n:{SEEN_LABEL}) ON (n.day)",
         f"CREATE CONSTRAINT graphgov_checkpoint_name IF NOT EXISTS FOR (n:{CHECKPOINT_LABEL}) REQUIRE n.name IS UNIQUE",
