@@ -1,7 +1,7 @@
 """Issue 15's table in one run: every speed ratio of graphgov beside its target (figures, no pass/fail).
 
     python bench/speed.py [--records 100000 | 1000000 | 10000000] [--input DIR] [--code DIR]
-                          [--neo4j bolt://HOST:PORT --neo4j-scratch] [--cache DIR] [--out FILE]
+                          [--neo4j bolt://HOST:PORT --neo4j-scratch] [--cache DIR] [--out FILE] [--compare EARLIER.json]
 
 Input: `graphgov generate --seed 1 --size N` in the cache folder (made once), or `--input` (e.g. the
 shared /work/bench-data/gen-100k); the tenth-size input for the derivation's scaling and the 1,000-record
@@ -236,13 +236,17 @@ class Bench:
         self.questions("neo4j", where, uri)
 
 
-def _table(figures: dict[str, Any], table: list[tuple[str, str, str]]) -> None:
+def _table(figures: dict[str, Any], table: list[tuple[str, str, str]], before: dict[str, Any] | None) -> None:
+    """The table again, at the end, with an earlier run's values (`--compare`) under each figure."""
     machine = figures["machine"]
     print(f"\nissue 15 at {figures['load']['records']:,} records, code {machine['commit']}, {machine['cores']} cores, "
           f"{machine['ram_gb']} GB, {machine['cpu']}, Python {machine['python']}"
           + (f", {machine['neo4j']}" if "neo4j" in machine else ""))
+    earlier = {row["what"]: row["value"] for row in (before or {}).get("table", [])}
     for what, value, target in table:
         print(f"  {what:44} {value:>34}   ({target})")
+        if what in earlier:
+            print(f"  {'  was (' + before['machine']['commit'] + ')':44} {earlier[what]:>34}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -260,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="asks per question for its median [5]")
     parser.add_argument("--process-runs", type=int, default=3, help="whole `graphgov query` runs, slowest three [3]")
     parser.add_argument("--out", type=Path, default=None, help="[bench/results/<date>-<records>.json]")
+    parser.add_argument("--compare", type=Path, default=None, help="an earlier run's JSON, printed beside")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (stores, quarantines)")
     args = parser.parse_args(argv)
     if args.neo4j and not args.neo4j_scratch:
@@ -276,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.keep:
             shutil.rmtree(bench.scratch, ignore_errors=True)
     figures["table"] = [{"what": w, "value": v, "target": t} for w, v, t in bench.table]
-    _table(figures, bench.table)
+    _table(figures, bench.table, json.loads(args.compare.read_text()) if args.compare else None)
     out = args.out or HERE / "results" / f"{dt.date.today().isoformat()}-{args.records}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=1, default=str) + "\n")
