@@ -60,9 +60,11 @@ class Bench:
 
     def graphgov(self, where: Path, *argv: str, check: bool = True) -> measure.Run:
         where.mkdir(parents=True, exist_ok=True)
+        print(f"  ... graphgov {argv[0]} in {where.name}", file=sys.stderr, flush=True)
         return measure.run([sys.executable, "-m", "graphgov.cli", *argv], where, self.env, check)
 
     def probe(self, where: Path, *argv: str) -> tuple[dict[str, Any], measure.Run]:
+        print(f"  ... probe {argv[0]} in {where.name}", file=sys.stderr, flush=True)
         done = measure.run([sys.executable, str(HERE / "probes.py"), *argv], where, self.env)
         return json.loads(done.stdout.strip().splitlines()[-1]), done
 
@@ -169,6 +171,8 @@ class Bench:
         found, _ = self.probe(where, "questions", "--runs", str(self.args.runs), *spec)
         timed = {qid: q for qid, q in found["questions"].items() if "median_s" in q}
         slowest = sorted(timed, key=lambda qid: timed[qid]["median_s"], reverse=True)[:3]
+        if "cross-account-exposure" in timed and "cross-account-exposure" not in slowest:
+            slowest.append("cross-account-exposure")  # the issue's own example of a whole-process figure
         for qid in slowest:
             argv = ["query", qid, "--format", "json", *spec]
             for key, value in timed[qid]["params"].items():
