@@ -124,13 +124,19 @@ class Bench:
         print(f"code {self.figures['machine']['commit']} at {self.code}; input {source}; "
               f"a bare `graphgov questions` takes {bare.cpu_s:.2f} s CPU (subtracted from each command's CPU)\n",
               flush=True)
-        self.ingest(source)
-        self.derivation(tenth)
-        self.embedded(self.scratch / "first", extra)
-        self.peer(source)
+        steps = [lambda: self.ingest(source), lambda: self.derivation(tenth),
+                 lambda: self.embedded(self.scratch / "first", extra), lambda: self.peer(source)]
         if args.neo4j:
-            self.neo4j(source)
+            steps.append(lambda: self.neo4j(source))
+        for step in steps:
+            step()
+            self.save()  # a run stopped halfway keeps what it measured
         return self.figures
+
+    def save(self) -> None:
+        self.figures["table"] = [{"what": w, "value": v, "target": t} for w, v, t in self.table]
+        self.args.out.parent.mkdir(parents=True, exist_ok=True)
+        self.args.out.write_text(json.dumps(self.figures, indent=1, default=str) + "\n")
 
     def ingest(self, source: Path) -> None:
         floor = self.script("floor.py", str(source))
@@ -276,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.scratch:
         args.scratch.mkdir(parents=True, exist_ok=True)
     args.cache.mkdir(parents=True, exist_ok=True)
+    before = json.loads(args.compare.read_text()) if args.compare else None  # unreadable: say so before the run
+    args.out = args.out or HERE / "results" / f"{dt.date.today().isoformat()}-{args.records}.json"
     bench = Bench(args)
     try:
         figures = bench.run()
@@ -284,12 +292,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not args.keep:
             shutil.rmtree(bench.scratch, ignore_errors=True)
-    figures["table"] = [{"what": w, "value": v, "target": t} for w, v, t in bench.table]
-    _table(figures, bench.table, json.loads(args.compare.read_text()) if args.compare else None)
-    out = args.out or HERE / "results" / f"{dt.date.today().isoformat()}-{args.records}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=1, default=str) + "\n")
-    print(f"\nfigures: {out}")
+    _table(figures, bench.table, before)
+    print(f"\nfigures: {args.out}")
 
 
 if __name__ == "__main__":
