@@ -282,7 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.scratch:
         args.scratch.mkdir(parents=True, exist_ok=True)
     args.cache.mkdir(parents=True, exist_ok=True)
-    before = json.loads(args.compare.read_text()) if args.compare else None  # unreadable: say so before the run
+    try:  # an unreadable --compare file is said before the run, not after an hour of it
+        before = json.loads(args.compare.read_text()) if args.compare else None
+    except (OSError, ValueError) as exc:
+        parser.error(f"--compare: {exc}")
     args.out = args.out or HERE / "results" / f"{dt.date.today().isoformat()}-{args.records}.json"
     bench = Bench(args)
     try:
