@@ -16,9 +16,10 @@ Then answers, in SQL, what three saved questions answer (the `.cypher` files und
 - principal-activity, for every principal at once: one row per (principal, action, target) of role
   assumptions, S3 reads, writes, deletes and listings, KMS data-key use and Bedrock invocations.
 
-As in graphgov, an assumed-role session acts as its role, the owner's copy of a cross-account call names
-the caller's account root, AWS services are not principals, a failed call (errorCode) did nothing, and an
-event id counts once. graphgov's
+As in graphgov, an assumed-role session acts as its role, role and user ARNs lose their IAM path, the two
+trail copies of a cross-account call (same sharedEventID) count once as the caller's copy (the owner's
+names only the caller's account root), AWS services are not principals, and a failed call (errorCode)
+did nothing. graphgov's
 model goes further (access points, Bedrock model names resolved, AI resources created, federated users,
 logging changes), so its row counts may differ a little: `bench/speed.py` prints both side by side.
 CPU is user+sys of this process over all its threads, from the read to the last answer (the import of
@@ -48,21 +49,30 @@ RECORD = """STRUCT(
                       sessionContext STRUCT(sessionIssuer STRUCT("type" VARCHAR, arn VARCHAR))),
   requestParameters JSON, responseElements JSON, additionalEventData JSON, resources JSON)[]"""
 
-# One row per distinct event: who (as graphgov names principals), what, where.
+# A role or user ARN without its IAM path (role/service-role/X -> role/X): the key graphgov gives the principal.
+CANONICAL = r"""
+CREATE OR REPLACE TEMP MACRO canonical(arn) AS
+  regexp_replace(arn, '^(arn:[^:]*:iam::[0-9]*:(role|user))/(.*/)?([^/]+)$', '\1/\4')
+"""
+
+# One row per distinct call: who (as graphgov names principals), what, where.
 EVENTS = r"""
 CREATE TEMP TABLE events AS
 WITH records AS (SELECT unnest(Records) AS r FROM read_json_auto($files, columns = {'Records': $record},
                                                                  maximum_object_size = 67108864)),
-first_copy AS (SELECT r, count(*) OVER () AS records_read FROM records
-               QUALIFY r.eventID IS NULL OR row_number() OVER (PARTITION BY r.eventID ORDER BY r.eventTime) = 1)
+first_copy AS (  -- one copy per call: the caller's account's copy names the caller, the owner's only its account
+  SELECT r, count(*) OVER () AS records_read FROM records
+  QUALIFY coalesce(r.sharedEventID, r.eventID) IS NULL OR row_number() OVER (
+    PARTITION BY coalesce(r.sharedEventID, r.eventID)
+    ORDER BY r.userIdentity."type" = 'AWSAccount', r.eventTime, r.eventID) = 1)
 SELECT records_read, r.eventID AS event_id, coalesce(r.sharedEventID, r.eventID) AS call_id, r.eventTime AS event_time,
        r.eventSource AS source, r.eventName AS name,
-       CASE r.userIdentity."type"
+       canonical(CASE r.userIdentity."type"
          WHEN 'AssumedRole' THEN coalesce(r.userIdentity.sessionContext.sessionIssuer.arn, r.userIdentity.arn)
          WHEN 'AWSAccount' THEN 'arn:aws:iam::' || r.userIdentity.accountId || ':root'
          WHEN 'IAMUser' THEN r.userIdentity.arn
          WHEN 'Root' THEN r.userIdentity.arn
-       END AS principal,
+       END) AS principal,
        r.userIdentity.accountId AS principal_account,
        r.requestParameters AS params, r.responseElements AS response,
        r.additionalEventData AS extra, r.resources AS resources
@@ -105,7 +115,7 @@ FROM s3_objects WHERE action = 'READ' GROUP BY ALL ORDER BY bucket, key, princip
 CROSS_ACCOUNT_ASSUMPTIONS = r"""
 SELECT principal, principal_account, role, split_part(role, ':', 5) AS role_account, count(DISTINCT call_id) AS count,
        min(event_time) AS first_seen, max(event_time) AS last_seen, list(DISTINCT name ORDER BY name) AS operations
-FROM (SELECT *, params->>'roleArn' AS role FROM events
+FROM (SELECT *, canonical(params->>'roleArn') AS role FROM events
       WHERE source = 'sts.amazonaws.com' AND name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity'))
 WHERE principal IS NOT NULL AND role IS NOT NULL AND principal_account <> split_part(role, ':', 5)
 GROUP BY ALL ORDER BY principal, role
@@ -113,7 +123,7 @@ GROUP BY ALL ORDER BY principal, role
 
 PRINCIPAL_ACTIVITY = r"""
 WITH acts AS (
-  SELECT principal, 'ASSUMED_ROLE' AS action, params->>'roleArn' AS target, NULL::BIGINT AS bytes, event_time
+  SELECT principal, 'ASSUMED_ROLE' AS action, canonical(params->>'roleArn') AS target, NULL::BIGINT AS bytes, event_time
   FROM events
   WHERE source = 'sts.amazonaws.com' AND name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
   UNION ALL
@@ -165,6 +175,7 @@ def run(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any]:
         raise SystemExit("duckdb_peer: no CloudTrail delivery files (<account>_CloudTrail_<region>_...json.gz) found")
     cpu0, wall0 = _cpu(), time.perf_counter()
     con = duckdb.connect()
+    con.execute(CANONICAL)
     con.execute(EVENTS, {"files": files, "record": RECORD})
     con.execute(S3_OBJECTS)
     rows = {qid: len(con.execute(sql).fetchall()) for qid, sql in QUESTIONS.items()}
