@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Parameter type -> the merge labels whose keys can be its values (a principal is named by its ARN).
+# Parameter type -> the merge labels (graphgov.core.schema.MERGE_KEYS) whose keys can be its values.
 VALUES_OF = {"endpoint": ("Endpoint",), "model": ("Model",), "job": ("TrainingJob", "CustomizationJob"),
-             "bucket": ("S3Bucket",), "dataset": ("Dataset",), "principal": ("AWSPrincipal", "AWSRole", "AWSUser")}
+             "bucket": ("S3Bucket",), "dataset": ("Dataset",), "principal": ("AWSPrincipal",)}
 
 
 PICK_FROM = 40  # candidate values tried per parameterised question
@@ -138,14 +138,11 @@ def probe_answers(args: argparse.Namespace) -> dict[str, Any]:
     for bucket in _values(store, "bucket"):
         rows["object-readers"] += len(ask(store, "object-readers", {"bucket": bucket}))
     rows["cross-account-assumptions"] = len(ask(store, "cross-account-assumptions"))
-    for label in ("AWSPrincipal", "AWSRole", "AWSUser", "AWSRootUser"):
-        for _key, attrs in store.scan_nodes(label):
-            arn = attrs.get("arn")
-            if arn:
-                try:
-                    rows["principal-activity"] += len(ask(store, "principal-activity", {"principal": arn}))
-                except QuestionError:
-                    continue
+    for arn in _values(store, "principal"):
+        try:
+            rows["principal-activity"] += len(ask(store, "principal-activity", {"principal": arn}))
+        except QuestionError:
+            continue
     store.close()
     return {"rows": rows}
 
