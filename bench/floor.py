@@ -118,7 +118,8 @@ def floor(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any]:
         records += sum(count_records(value) for value in decode_file(data))
     return {"files": files, "records": records, "bytes": size,
             "cpu_s": round(time.process_time() - cpu0, 3), "wall_s": round(time.perf_counter() - wall0, 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "orjson": orjson.__version__}
 
 
 def main(argv: list[str] | None = None) -> None:
