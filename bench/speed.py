@@ -15,8 +15,9 @@ opens a store file itself and works whatever the embedded store's format. In-pro
 
 CPU is user+sys of a command's process and its children (bench/measure.py), minus the CPU of a bare
 `graphgov questions` (interpreter start and imports), as the issue defines it; wall time and peak RSS
-are printed beside. Printed: the table, then the per-question medians; written: the figures as JSON
-with the machine description to `bench/results/<date>-<records>.json` (or `--out`).
+are printed beside. Printed: each figure as it is measured (the per-question medians after each store's
+rows), then the whole table again; written after every step: the figures as JSON with the machine
+description to `bench/results/<date>-<records>.json` (or `--out`).
 """
 
 from __future__ import annotations
@@ -262,7 +263,8 @@ def _table(figures: dict[str, Any], table: list[tuple[str, str, str]], before: d
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=100_000, help="size of the generated input [100000]")
+    parser.add_argument("--records", type=int, default=100_000,
+                        help="size of the generated input; names the results file [100000]")
     parser.add_argument("--input", type=Path, default=None, help="logs to load instead of generating them")
     parser.add_argument("--tenth-input", type=Path, default=None, help="a tenth of the input, for the derivation")
     parser.add_argument("--extra-input", type=Path, default=None, help="the small extra chunk [1,000 records]")
