@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import gzip
 import json
+import os
 import random
 import sys
 import tempfile
@@ -32,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from probes import CountingStore  # noqa: E402 - bench/probes.py: counts write and write_claimed rows
 
 from graphgov.core.delta import Malformed, Skip  # noqa: E402
 from graphgov.ingest.aggregate import Aggregate  # noqa: E402
@@ -123,22 +126,6 @@ def streaming_peak(path: Path) -> int:
     return peak
 
 
-class CountingStore:
-    """Wraps a store to time its writes and count the rows they carry."""
-
-    def __init__(self, inner):
-        self.inner, self.rows, self.seconds = inner, 0, 0.0
-
-    def write(self, aggregate, seen, checkpoints=None):
-        start = time.perf_counter()
-        self.inner.write(aggregate, seen, checkpoints)
-        self.seconds += time.perf_counter() - start
-        self.rows += len(aggregate.nodes) + len(aggregate.edges) + len(seen)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
 def _derivation(store) -> str:  # noqa: ANN001 - any Store
     """Run the access derivation once more on the loaded graph and describe its cost."""
     from graphgov.access.derivation import refresh_access
@@ -189,9 +176,10 @@ def main() -> None:
         if args.skip_load:
             return
 
-        from graphgov.stores.embedded import EmbeddedStore
+        from graphgov.stores import open_store
 
-        store = CountingStore(EmbeddedStore(tmp_path / "graph.json.gz"))
+        os.chdir(tmp_path)  # the default embedded store, whatever its file format
+        store = CountingStore(open_store(None))
         start = time.perf_counter()
         summary = load_paths([big], store, tmp_path / "q.jsonl")
         seconds = time.perf_counter() - start
@@ -210,7 +198,8 @@ def main() -> None:
             start = time.perf_counter()
             summary = load_paths([big], store, tmp_path / "q.jsonl")
             seconds = time.perf_counter() - start
-            print(f"neo4j write: {store.rows / store.seconds:,.0f} rows/s ({store.rows} rows in "
+            rows = sum(store.rows.values())
+            print(f"neo4j write: {rows / store.seconds:,.0f} rows/s ({rows} rows: {store.rows}, in "
                   f"{store.seconds:.1f} s of writes)")
             print(f"neo4j load: {summary.records / seconds:,.0f} records/s overall ({seconds:.1f} s, "
                   f"{summary.nodes} nodes, {summary.edges} edges)")
