@@ -39,9 +39,10 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     """One ModelInvocationLog record -> GraphDelta (or Skip / Malformed)."""
     if not isinstance(record, Mapping):
         raise Malformed("record is not a JSON object")
-    operation = record.get("operation")
-    if not isinstance(operation, str) or not operation.startswith(("Invoke", "Converse")):
-        raise Skip("unsupported_operation")  # the log covers InvokeModel, Converse and their streams
+    reason = unmodelled(record)
+    if reason is not None:
+        raise Skip(reason)
+    operation = record["operation"]
     request_id = record.get("requestId")
     if not isinstance(request_id, str) or not request_id:
         raise Malformed(f"{operation}: no requestId")
@@ -63,6 +64,14 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     return GraphDelta(source=SOURCE, event_id=request_id, event_key=f"bedrock-log:{request_id}",
                       action_key=f"bedrock-log:{request_id}", time=time,
                       nodes=(*principal.nodes, *nodes), edges=(*principal.edges, *edges, edge))
+
+
+def unmodelled(record: Mapping[str, Any]) -> str | None:
+    """The skip reason of a log record of an operation the graph does not model (None: modelled)."""
+    operation = record.get("operation")
+    if not isinstance(operation, str) or not operation.startswith(("Invoke", "Converse")):
+        return "unsupported_operation"  # the log covers InvokeModel, Converse and their streams
+    return None
 
 
 def _principal(arn: Any, account: str, partition: str) -> Principal:

@@ -63,11 +63,12 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
     if not isinstance(record, Mapping):
         raise Malformed("record is not a JSON object")
     shapes.check(record, shapes.CLOUDTRAIL_DISPATCH)  # what decides the handler, before it is looked up
-    if record.get("eventType") == "AwsCloudTrailInsight" or record.get("eventCategory") == "Insight":
-        raise Skip("insight_event")
+    reason = unmodelled(record)
+    if reason is not None:
+        raise Skip(reason)
     source, name = record.get("eventSource"), record.get("eventName")
     handler = _handler(source, name)
-    if handler is None:
+    if handler is None:  # unmodelled() said there is one
         raise Skip("unsupported_event")
     try:  # a record the graph models: every field it reads has its type
         shapes.check(record, shapes.CLOUDTRAIL)
@@ -103,6 +104,17 @@ def parse(record: Mapping[str, Any]) -> GraphDelta:
         edges=tuple(edges),
         rank=0 if principal.has_arn else 1,
     )
+
+
+def unmodelled(record: Mapping[str, Any]) -> str | None:
+    """The skip reason of a record no handler models (an Insights event, an event no handler dispatches), from
+    its dispatch fields alone (checked by shapes.CLOUDTRAIL_DISPATCH first); None when a handler models it.
+    `parse` decides with it too, so the load path's cheap test before parsing (loaders.registry) cannot differ."""
+    if record.get("eventType") == "AwsCloudTrailInsight" or record.get("eventCategory") == "Insight":
+        return "insight_event"
+    if _handler(record.get("eventSource"), record.get("eventName")) is None:
+        return "unsupported_event"
+    return None
 
 
 Handler = Callable[[Mapping[str, Any], Principal, list, list], None]

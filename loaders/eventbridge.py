@@ -12,7 +12,7 @@ Other detail-types are skipped as `unsupported_event`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphgov.core import ids
@@ -24,16 +24,29 @@ SOURCE = "eventbridge"
 
 
 def parse(event: Mapping[str, Any]) -> GraphDelta:
+    handler = _handler(event)
+    if handler is None:
+        raise Skip("unsupported_event")
+    return handler(event)
+
+
+def unmodelled(event: Mapping[str, Any]) -> str | None:
+    """The skip reason of an event no handler models, from its source and detail type alone (None: modelled)."""
+    return "unsupported_event" if _handler(event) is None else None
+
+
+def _handler(event: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], GraphDelta] | None:
+    """The parse of the event's (source, detail type), None when the graph models neither."""
     source, detail_type = event.get("source"), event.get("detail-type")
     if isinstance(source, list) and len(source) == 1:
         source = source[0]  # the SageMaker guide's Model Package sample writes ["aws.sagemaker"]
     if source == "aws.s3" and detail_type in s3_notification.S3_DETAIL_TYPES:
-        return s3_notification.parse_eventbridge(event)
+        return s3_notification.parse_eventbridge
     if source == "aws.bedrock" and detail_type == "Model Customization Job State Change":
-        return _customization_state(event)
+        return _customization_state
     if source == "aws.sagemaker" and detail_type in _SAGEMAKER:
-        return _sagemaker_state(event, *_SAGEMAKER[detail_type])
-    raise Skip("unsupported_event")
+        return lambda record: _sagemaker_state(record, *_SAGEMAKER[detail_type])
+    return None
 
 
 def _training(request: Mapping[str, Any], place: sagemaker.Place, nodes: list, edges: list) -> str:

@@ -21,6 +21,8 @@ def partition(record: Mapping[str, Any]) -> str:
 def section(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     """A nested block; some exporters deliver it as a JSON string, which is parsed."""
     value = record.get(name)
+    if type(value) is dict:
+        return value
     if isinstance(value, str) and value.strip().startswith("{"):
         try:
             value = json.loads(value)
@@ -36,12 +38,17 @@ def params(record: Mapping[str, Any]) -> Mapping[str, Any]:
 def get_ci(mapping: Mapping[str, Any], *names: str) -> Any:
     """Case-insensitive lookup: CloudTrail spells some keys differently across services and versions.
     None when `mapping` is not an object (a list or a string where an object belongs holds no member)."""
-    if not isinstance(mapping, Mapping):
+    if type(mapping) is not dict and not isinstance(mapping, Mapping):
         return None
-    lowered = {str(k).lower(): v for k, v in mapping.items()}
-    for name in names:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
+    wanted = [name.lower() for name in names]
+    found: dict[str, Any] = {}
+    for key, value in mapping.items():  # the last key of each spelling wins, as in a lower-cased copy
+        lowered = (key if type(key) is str else str(key)).lower()
+        if lowered in wanted:
+            found[lowered] = value
+    for name in wanted:
+        if name in found:
+            return found[name]
     return None
 
 
@@ -76,7 +83,7 @@ def _as_list(value: Any, name: str) -> list[Any]:
 
 def resources(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     resources = record.get("resources")
-    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
+    return [r for r in resources if type(r) is dict or isinstance(r, Mapping)] if isinstance(resources, list) else []
 
 
 def resource(record: Mapping[str, Any], resource_type: str) -> Mapping[str, Any] | None:

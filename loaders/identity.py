@@ -1,18 +1,47 @@
 """CloudTrail `userIdentity` -> the principal node (and its account, role, session) it stands for.
 
 Pure: a mapping in, graph rows out. Shared by every loader that sees CloudTrail identities.
+
+Memoised per distinct identity: a trail names a few hundred principals in millions of records, so the rows
+are built once per distinct value of the fields the resolution reads (`_identity_key`) and shared by every
+delta that names it. Shared rows are read-only (`FrozenProps`), so no delta can change another's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NoReturn
 
 from graphgov.core import ids
 from graphgov.core.delta import EdgeRow, Malformed, NodeRow, Skip
 
 UNATTRIBUTABLE_TYPES = {"Unknown", "Directory"}
+CACHED_IDENTITIES = 4096  # distinct identities (and roles) remembered: a trail names a few hundred
+
+
+class FrozenProps(dict):
+    """A row's properties, shared between the deltas of every record naming the same principal: read-only."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("shared principal rows are read-only: copy the properties to change them")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return FrozenProps, (dict(self),)
+
+
+def _frozen(principal: Principal) -> Principal:
+    """The principal with read-only rows, to be shared by every delta that names it."""
+    return Principal(principal.key, principal.node_type, principal.account,
+                     tuple(NodeRow(r.type, r.key, FrozenProps(r.props)) for r in principal.nodes),
+                     tuple(EdgeRow(e.type, e.src_type, e.src, e.dst_type, e.dst, FrozenProps(e.props), e.operation,
+                                   e.bytes) for e in principal.edges),
+                     principal.has_arn)
 
 
 @dataclass(frozen=True)
@@ -46,7 +75,18 @@ def principal_node(node_type: str, key: str, account: str | None, **props: Any) 
 
 
 def role_rows(role_arn: str, account_hint: str | None = None) -> Principal:
-    """A role referenced by ARN (possibly with a path)."""
+    """A role referenced by ARN (possibly with a path); memoised (read-only rows) for string arguments."""
+    if type(role_arn) is str and (account_hint is None or type(account_hint) is str):
+        return _role_rows_cached(role_arn, account_hint)
+    return _role_rows(role_arn, account_hint)
+
+
+@lru_cache(maxsize=CACHED_IDENTITIES)
+def _role_rows_cached(role_arn: str, account_hint: str | None) -> Principal:
+    return _frozen(_role_rows(role_arn, account_hint))
+
+
+def _role_rows(role_arn: str, account_hint: str | None = None) -> Principal:
     key, path = ids.canonical_iam_arn(role_arn)
     arn = ids.parse_arn(key)
     if arn.service != "iam" or not arn.resource.startswith("role/") or arn.resource == "role/":
@@ -69,7 +109,62 @@ def executes_as(role_arn: Any, src_type: str, src: str, nodes: list, edges: list
 
 
 def from_user_identity(ui: Mapping[str, Any] | None, partition_hint: str = "aws") -> Principal:
-    """Resolve a CloudTrail userIdentity block; Malformed when it names no one, Skip when unattributable."""
+    """Resolve a CloudTrail userIdentity block; Malformed when it names no one, Skip when unattributable.
+    Memoised per distinct identity (see the module doc); a block of unexpected shape is resolved uncached."""
+    key = _identity_key(ui, partition_hint)
+    if key is None:
+        return _resolve(ui, partition_hint)
+    return _resolve_cached(key)
+
+
+_TOP_FIELDS = ("type", "arn", "accountId", "principalId", "invokedBy", "identityProvider", "userName")
+IdentityKey = tuple[Any, ...]
+
+
+def _strings(block: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | None, ...] | None:
+    values = tuple(block.get(name) for name in names)
+    return values if all(value is None or type(value) is str for value in values) else None
+
+
+def _identity_key(ui: Any, partition_hint: str) -> IdentityKey | None:
+    """Exactly the fields `_resolve` reads, as a hashable key; None when one has a shape the cache cannot key."""
+    if type(ui) is not dict or not ui or type(partition_hint) is not str:
+        return None
+    top = _strings(ui, _TOP_FIELDS)
+    context, behalf = ui.get("sessionContext"), ui.get("onBehalfOf")
+    if top is None or (context and type(context) is not dict) or (behalf and type(behalf) is not dict):
+        return None
+    context, behalf = context or {}, behalf or {}
+    issuer = context.get("sessionIssuer")
+    if issuer and type(issuer) is not dict:
+        return None
+    session = _strings(issuer or {}, ("arn", "principalId"))
+    source = context.get("sourceIdentity")
+    on_behalf = _strings(behalf, ("userId", "identityStoreArn"))
+    if session is None or on_behalf is None or not (source is None or type(source) is str):
+        return None
+    return partition_hint, top, session, source, on_behalf
+
+
+@lru_cache(maxsize=CACHED_IDENTITIES)
+def _resolve_cached(key: IdentityKey) -> Principal:
+    """The principal of a keyed identity: resolved from a block rebuilt of the key's fields alone, so the
+    answer cannot depend on a field the key leaves out."""
+    partition_hint, top, (issuer_arn, issuer_id), source, (user_id, store) = key
+    ui: dict[str, Any] = {name: value for name, value in zip(_TOP_FIELDS, top, strict=True) if value is not None}
+    issuer = {name: value for name, value in (("arn", issuer_arn), ("principalId", issuer_id)) if value is not None}
+    context: dict[str, Any] = {"sessionIssuer": issuer} if issuer else {}
+    if source is not None:
+        context["sourceIdentity"] = source
+    if context:
+        ui["sessionContext"] = context
+    behalf = {name: value for name, value in (("userId", user_id), ("identityStoreArn", store)) if value is not None}
+    if behalf:
+        ui["onBehalfOf"] = behalf
+    return _frozen(_resolve(ui, partition_hint))
+
+
+def _resolve(ui: Mapping[str, Any] | None, partition_hint: str) -> Principal:
     if not isinstance(ui, Mapping) or not ui:
         raise Malformed("record has no userIdentity")
     kind = ui.get("type")

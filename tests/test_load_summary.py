@@ -116,11 +116,22 @@ def test_ties_are_ordered_by_name_whatever_the_input_order():
 def test_summary_names_the_reference_time_and_the_quarantine_entries_already_there(tmp_path, logs):
     with logs.open("a") as handle:
         handle.write('{"eventName": "cut short\n')
-    options = ("--format", "json", "--reference-time", "2026-03-04T05:06:07Z")
+    options = ("--format", "json", "--reference-time", "2026-03-04T05:06:07Z", "--reload")
     first, second = (json.loads(run(tmp_path, logs, *options)) for _ in range(2))
     assert [(s["reference_time"], s["records"], s["quarantined"], s["quarantine_known"]) for s in (first, second)] == [
         ("2026-03-04T05:06:07Z", 35, 1, 0), ("2026-03-04T05:06:07Z", 35, 1, 1)]
-    text = run(tmp_path, logs, "--reference-time", "2026-03-04T05:06:07Z").splitlines()
+    text = run(tmp_path, logs, "--reference-time", "2026-03-04T05:06:07Z", "--reload").splitlines()
     assert text[0] == (f"35 records from 1 file into embedded store {tmp_path / 'g.json.gz'}"
                        " (reference time 2026-03-04T05:06:07Z)")
     assert text[-2] == f"  quarantined  1  (see {tmp_path / 'q.jsonl'}; 1 of them already there)"
+
+
+def test_a_rerun_says_how_many_files_were_loaded_before_and_reads_none_of_them(tmp_path, logs):
+    options = ("--reference-time", "2026-03-04T05:06:07Z")
+    first = run(tmp_path, logs, *options).splitlines()
+    again = run(tmp_path, logs, *options).splitlines()
+    assert first[0].startswith("34 records from 1 file into") and "already loaded" not in "\n".join(first)
+    assert again[:3] == [f"0 records from 0 files into embedded store {tmp_path / 'g.json.gz'} (reference time "
+                         "2026-03-04T05:06:07Z)", "  1 file already loaded, not read again (--reload reads them)",
+                         "  loaded       0"]
+    assert json.loads(run(tmp_path, logs, *options, "--format", "json"))["files_skipped"] == 1

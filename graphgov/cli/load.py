@@ -10,6 +10,7 @@ import click
 from graphgov.cli.common import STORE_HELP, friendly_errors, print_counts, progress_for, progress_option, store_from
 from graphgov.core.schema import schema_table_markdown
 from graphgov.core.times import TimeWindow
+from graphgov.ingest.file_loads import default_workers
 from graphgov.ingest.pipeline import LoadSummary, load_paths
 from graphgov.ingest.readers import check_paths
 from graphgov.questions.catalog import ask, catalog, check_param_names, get_question
@@ -27,10 +28,13 @@ from graphgov.report.rows import counted, output_width, render_answer
 @click.option("--reference-time", "reference_time", default=None, metavar="ISO-8601",
               help="The load's reference time [default: now]: event times after it + 1 day (or before 2013) "
                    "are skipped as implausible_time. Give a summary's reference_time to reproduce its load.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes parsing files [default: the CPU count]; 1 parses in the load's own process.")
+@click.option("--reload", is_flag=True, help="Read files loaded before again (their records count as duplicates).")
 @progress_option
 @friendly_errors
 def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, quarantine_path: Path,
-         reference_time: str | None) -> None:
+         reference_time: str | None, workers: int | None, reload: bool) -> None:
     """Load log files or directories (CloudTrail and its wrappers; format detected per file)."""
     if reference_time is not None:
         try:
@@ -39,7 +43,8 @@ def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, qu
             raise click.BadParameter(str(exc), param_hint="--reference-time") from None
     check_paths(paths)  # fail on a bad path before touching the store
     with store_from(store_spec) as store, progress_for("loading", "files", by_bytes=True) as progress:
-        summary = load_paths(paths, store, quarantine_path, reference_time=reference_time, progress=progress)
+        summary = load_paths(paths, store, quarantine_path, reference_time=reference_time, progress=progress,
+                             workers=workers or default_workers(), skip_loaded=not reload)
     _print_summary(summary, output_format, store.description)
 
 
@@ -49,6 +54,8 @@ def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None
         return
     click.echo(f"{counted(summary.records, 'record')} from {counted(summary.files, 'file')} into {where}"
                f" (reference time {summary.reference_time})")
+    if summary.files_skipped:
+        click.echo(f"  {counted(summary.files_skipped, 'file')} already loaded, not read again (--reload reads them)")
     print_counts(summary)
 
 

@@ -8,6 +8,10 @@ next detector runs, so one value is counted once (a card number is not also a ph
 digits of an IBAN are not also a card). Everything is offline: regular expressions, `ipaddress`,
 Google's libphonenumber port (`phonenumbers`) and `python-stdnum`'s check-digit validators.
 
+Memoised per distinct string (prompts repeat: templates, system prompts, retries) and per phone-number
+candidate (libphonenumber is the costly detector), keyed by a digest so the caches hold no text, only the
+types and counts found, in bounded memory.
+
 Decisions: phone numbers are what libphonenumber calls valid in international form or in one of
 `PHONE_REGIONS`' national forms; the NANP fiction range (555-01XX) is valid to it and is counted,
 since the detector cannot know which numbers are real. US SSNs are counted only in the dashed or
@@ -17,6 +21,7 @@ python-stdnum has no validator for it.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections import Counter
@@ -125,16 +130,48 @@ def _ip(version: int) -> Callable[[re.Match[str]], Span | None]:
     return valid
 
 
+CACHED_VALUES = 8192  # distinct strings (and phone candidates) whose findings are remembered
+
+
+class _Findings:
+    """A bounded memo: the digest of a string -> what was found in it (oldest forgotten first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.found: dict[bytes, Any] = {}
+
+    def get(self, text: str, compute: Callable[[str], Any]) -> Any:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        value = self.found.get(key)
+        if value is None:
+            if len(self.found) >= self.size:
+                del self.found[next(iter(self.found))]
+            value = self.found[key] = compute(text)
+        return value
+
+
+_PHONE_WINDOWS = _Findings(CACHED_VALUES)
+_TEXTS = _Findings(CACHED_VALUES)
+
+
+def _window_phones(window: str) -> tuple[Span, ...]:
+    """Phone-number spans in one candidate's window, in the order the regions find them."""
+    spans: list[Span] = []
+    for region in PHONE_REGIONS:
+        for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID):
+            spans.append((match.start, match.end))
+    return tuple(spans)
+
+
 def _phones(text: str) -> list[Span]:
     spans: list[Span] = []
     for candidate in _PHONE_CANDIDATE_RE.finditer(text):
         offset = max(candidate.start() - 1, 0)
         window = text[offset:candidate.end() + 1]
-        for region in PHONE_REGIONS:
-            for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID):
-                span = (offset + match.start, offset + match.end)
-                if not any(start < span[1] and span[0] < end for start, end in spans):
-                    spans.append(span)
+        for found_start, found_end in _PHONE_WINDOWS.get(window, _window_phones):
+            span = (offset + found_start, offset + found_end)
+            if not any(start < span[1] and span[0] < end for start, end in spans):
+                spans.append(span)
     return spans
 
 
@@ -156,9 +193,13 @@ assert tuple(name for name, _ in _DETECTORS) == PII_TYPES
 
 def scan_text(text: str) -> Counter[str]:
     """PII types found in one string, with how many values of each."""
-    found: Counter[str] = Counter()
     if len(text) < 7:  # shorter than the shortest value any detector accepts ("1.2.3.4")
-        return found
+        return Counter()
+    return Counter(dict(_TEXTS.get(text, _scan_counts)))
+
+
+def _scan_counts(text: str) -> tuple[tuple[str, int], ...]:
+    found: Counter[str] = Counter()
     for name, detect in _DETECTORS:
         spans = detect(text)
         if not spans:
@@ -168,7 +209,7 @@ def scan_text(text: str) -> Counter[str]:
         for start, end in spans:
             chars[start:end] = _MASK * (end - start)
         text = "".join(chars)
-    return found
+    return tuple(found.items())
 
 
 def strings(value: Any) -> Iterator[str]:

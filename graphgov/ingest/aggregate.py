@@ -132,7 +132,10 @@ class Aggregate:
                 acc = self._nodes[node_id] = _NodeAcc(node_type.labels, time)
             else:
                 acc.labels.update(node_type.labels)
-                acc.first, acc.last = min(acc.first, time), max(acc.last, time)
+                if time < acc.first:  # min and max, without two calls per row
+                    acc.first = time
+                if time > acc.last:
+                    acc.last = time
             acc.sources.add(source)
             for name, value in row.props.items():
                 if value is None or name in _NODE_STAMPS:  # a stamp is set only alongside its property
@@ -153,7 +156,10 @@ class Aggregate:
             if acc is None:
                 acc = self._edges[edge_id] = _EdgeAcc(EDGE_TYPES[edge.type].aggregated, time)
             else:
-                acc.first, acc.last = min(acc.first, time), max(acc.last, time)
+                if time < acc.first:
+                    acc.first = time
+                if time > acc.last:
+                    acc.last = time
             acc.sources.add(source)
             for name, value in edge.props.items():
                 if name in _EDGE_UNIONS:

@@ -20,7 +20,6 @@ claimed when it is written (`Store.write_claimed`): when another load wrote some
 
 from __future__ import annotations
 
-import os
 import pickle
 import tempfile
 import time
@@ -32,20 +31,21 @@ from pathlib import Path
 from typing import IO, Any
 
 from graphgov.access.derivation import AccessSummary, refresh_access
-from graphgov.core.delta import GraphDelta, Malformed, Skip
-from graphgov.core.ids import IdentityError
+from graphgov.core.delta import GraphDelta
 from graphgov.core.times import IMPLAUSIBLE_TIME, TimeWindow
 from graphgov.ingest.access_points import resolve_access_points
 from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.decide import Outcome, Quarantined, Skipped, decide
+from graphgov.ingest.decide import event_name as event_name  # re-exported: callers import it from here
+from graphgov.ingest.decide import parse_record as parse_record  # re-exported
+from graphgov.ingest.file_loads import collecting_less, load_files
 from graphgov.ingest.pending import is_pending
-from graphgov.ingest.progress import RECORDS_PER_UPDATE, Progress, current, input_bytes
+from graphgov.ingest.progress import Progress, current
 from graphgov.ingest.quarantine import Quarantine
-from graphgov.ingest.readers import RawRecord, iter_paths, read_path, read_stream
+from graphgov.ingest.readers import RawRecord
 from graphgov.ingest.redaction import redact_secrets as redact_secrets  # re-exported: callers import it from here
 from graphgov.ingest.replication import derive_replicas
 from graphgov.stores.base import SeenConflict, Store, StoreError
-from loaders import trail_folder
-from loaders.registry import REGISTRY
 
 CHUNK_RECORDS = 5000
 CLAIM_ATTEMPTS = 50  # a chunk decided again after another load claimed some of its events first
@@ -59,6 +59,7 @@ class LoadSummary:
     skipped: Counter = field(default_factory=Counter)
     quarantined: int = 0
     files: int = 0
+    files_skipped: int = 0  # files loaded before, not read again (graphgov.ingest.file_loads)
     nodes: int = 0
     edges: int = 0
     quarantine_file: str | None = None
@@ -87,6 +88,7 @@ class LoadSummary:
             "skipped_events": self.top_skipped_events(),
             "quarantined": self.quarantined,
             "files": self.files,
+            "files_skipped": self.files_skipped,
             "nodes": self.nodes,
             "edges": self.edges,
             "quarantine_file": self.quarantine_file,
@@ -98,17 +100,6 @@ class LoadSummary:
     @property
     def balanced(self) -> bool:
         return self.records == self.loaded + sum(self.skipped.values()) + self.quarantined
-
-
-def parse_record(raw: RawRecord, memberships: dict[str, str] | None = None) -> GraphDelta:
-    """Dispatch one read record to its loader; Skip when no loader models its kind. `memberships`: the load's
-    memory of the organisation-trail file that last carried a membership (loaders.trail_folder)."""
-    parser = REGISTRY.get(raw.kind or "")
-    if parser is None:
-        raise Skip(f"unsupported_source:{raw.kind}")
-    if raw.kind == "cloudtrail":  # an organisation trail's folder also proves the account's membership
-        return trail_folder.with_membership(parser(raw.record), raw.location, memberships)
-    return parser(raw.record)
 
 
 class _Deferred:
@@ -255,6 +246,11 @@ class LoadRun:
         _account(raw, self.chunk, self.summary, self.quarantine, self.memberships, self.window)
         self._maybe_flush()
 
+    def add_outcome(self, outcome: Outcome) -> None:
+        """A record decided where it was read (graphgov.ingest.decide: maybe in a parse worker)."""
+        _apply(outcome, self.chunk, self.summary, self.quarantine)
+        self._maybe_flush()
+
     def add(self, item: GraphDelta | RawRecord) -> None:
         """A delta a puller built, or a RawRecord for what it could not turn into one (skip or error)."""
         if isinstance(item, GraphDelta):
@@ -276,6 +272,10 @@ class LoadRun:
         if self.progress is not None:
             self.units += 1
             self.progress.update(self.summary.records, units=self.units)
+
+    def mark_read(self, key: str, day: str) -> None:
+        """`mark_done` without a progress report: a local file read whole (graphgov.ingest.file_loads)."""
+        self.markers[key] = day
 
     def list_units(self, count: int) -> None:
         """A puller found `count` more units to read (S3 objects in a listing): the progress display's "of N"."""
@@ -370,55 +370,22 @@ def load_paths(
     chunk_records: int = CHUNK_RECORDS,
     reference_time: datetime | str | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
+    skip_loaded: bool = False,
 ) -> LoadSummary:
     """Load every record under `paths` into `store`; returns the summary (store totals included).
     `reference_time` (default: now) bounds plausible event times; a rerun given the summary's
     `reference_time` judges every time as the first run did. `progress` is told the input's bytes
-    up front and how far the load got as it reads (graphgov.ingest.progress)."""
+    up front and how far the load got as it reads (graphgov.ingest.progress). `skip_loaded` (the CLI's
+    default): files loaded before are not read again; `workers` processes parse (graphgov.ingest.file_loads)."""
     run = LoadRun(store, quarantine_path, chunk_records, reference_time, progress)
     try:
-        if progress is None:
-            for path in iter_paths(paths):
-                run.summary.files += 1
-                for raw in read_path(path):
-                    run.add_raw(raw)
-        else:
-            _read_reporting(paths, run, progress)
-        run.finish()
+        with collecting_less():
+            load_files(run, paths, workers, skip_loaded)
+            run.finish()
     finally:
         run.quarantine.close()
     return run.result()
-
-
-def _read_reporting(paths: Iterable[str | Path], run: LoadRun, progress: Progress) -> None:
-    """`load_paths`' reading, reporting the bytes consumed: the files' total first (one walk), then the
-    position in the file being read every RECORDS_PER_UPDATE records (gzip: compressed bytes), and each file's
-    end. The count never goes back or past the total, and ends at it (a file that grew or shrank meanwhile)."""
-    paths = list(paths)  # walked twice: a generator of the given paths would be empty the second time
-    total = input_bytes(paths)
-    progress.total(total)
-    before = shown = 0  # the bytes of the files read whole; the last count reported
-    for path in iter_paths(paths):
-        run.summary.files += 1
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below
-        except OSError:  # read_path turns it into the quarantined record that says why
-            records, handle = read_path(path), None
-        else:
-            records = read_stream(handle, str(path))
-        try:
-            for raw in records:
-                run.add_raw(raw)
-                if handle is not None and run.summary.records % RECORDS_PER_UPDATE == 0:
-                    shown = max(shown, min(total, before + handle.tell()))
-                    progress.update(run.summary.records, shown, run.summary.files - 1)
-        finally:
-            if handle is not None:
-                before += os.fstat(handle.fileno()).st_size  # what the total counted for it
-                handle.close()
-        shown = max(shown, min(total, before))
-        progress.update(run.summary.records, shown, run.summary.files)
-    progress.update(run.summary.records, total, run.summary.files)
 
 
 def load_deltas(
@@ -445,48 +412,19 @@ def load_deltas(
     return run.result()
 
 
-def event_name(raw: RawRecord) -> str | None:
-    """The name a skipped record is listed under: `<eventSource>:<eventName>` for CloudTrail, the event
-    name, detail type or operation for the other sources; None when the record names none."""
-    record = raw.record
-    if not isinstance(record, Mapping):
-        return None
-    if raw.kind == "cloudtrail":
-        source, name = record.get("eventSource"), record.get("eventName")
-        return f"{source}:{name}" if source and name else None
-    if raw.kind == "s3_notification":
-        name = record.get("eventName")
-        return f"s3:{name}" if name else None
-    if raw.kind == "eventbridge":
-        source, detail = record.get("source"), record.get("detail-type")
-        return f"{source}:{detail}" if source and detail else None
-    if raw.kind == "bedrock_invocation_log":
-        operation = record.get("operation")
-        return f"bedrock:{operation}" if operation else None
-    return None
+def _apply(outcome: Outcome, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine) -> None:
+    """Put one decided record in exactly one bucket: a delta in the chunk, a named skip, or the quarantine."""
+    summary.records += 1
+    if type(outcome) is Skipped:
+        summary.skip(outcome.reason, outcome.event)
+    elif type(outcome) is Quarantined:
+        summary.quarantined += 1
+        quarantine.add(outcome.location, outcome.error, outcome.record)
+    else:
+        chunk.deltas.append(outcome)  # type: ignore[arg-type] - the third kind
 
 
 def _account(raw: RawRecord, chunk: _Chunk, summary: LoadSummary, quarantine: Quarantine,
              memberships: dict[str, str] | None = None, window: TimeWindow | None = None) -> None:
     """Put one read record in exactly one bucket: a delta in the chunk, a named skip, or the quarantine."""
-    summary.records += 1
-    if raw.error:
-        summary.quarantined += 1
-        quarantine.add(raw.location, raw.error, raw.record)
-        return
-    if raw.skip:
-        summary.skip(raw.skip, event_name(raw))
-        return
-    try:
-        delta = parse_record(raw, memberships)
-        if window is not None and not window.plausible(delta.time):
-            raise Skip(IMPLAUSIBLE_TIME)
-        chunk.deltas.append(delta)
-    except Skip as skip:
-        summary.skip(skip.reason, event_name(raw))
-    except (Malformed, IdentityError) as exc:
-        summary.quarantined += 1
-        quarantine.add(raw.location, f"{exc} ({raw.note})" if raw.note else str(exc), raw.record)
-    except Exception as exc:  # noqa: BLE001 - a loader bug must not lose the record or stop the load
-        summary.quarantined += 1
-        quarantine.add(raw.location, f"loader error {type(exc).__name__}: {exc}", raw.record)
+    _apply(decide(raw, memberships, window), chunk, summary, quarantine)
