@@ -44,9 +44,11 @@ from graphgov.stores.schema_cypher import (
     node_row,
     node_write_statement,
     seen_lookup_statement,
+    seen_prune_statement,
     seen_write_statement,
     tuning_output_statements,
 )
+from graphgov.stores.seen_prune import MARKER_PATTERN, check_day
 
 BATCH = 2000
 QUESTION_TIMEOUT_S = 300.0
@@ -191,6 +193,14 @@ class Neo4jStore(Store):
         if seen:
             plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
         return plan
+
+    def prune_seen(self, before_day: str) -> int:
+        """Delete the evidence keys of days before `before_day` (markers stay) in batches of their own
+        transactions (an auto-commit query), seeking the day index; returns how many went."""
+        statement = seen_prune_statement()
+        with self._session() as session:
+            record = session.run(statement, before=check_day(before_day), markers=MARKER_PATTERN).single()
+        return int(record["removed"]) if record else 0
 
     def checkpoint(self, name: str) -> str | None:
         with self._session(read_only=True) as session:

@@ -295,6 +295,14 @@ def claim_statement() -> str:
             "WITH s WHERE s.claimed_twice\nRETURN s.key AS key")
 
 
+def seen_prune_statement(batch: int = 10000) -> str:
+    """Delete the seen keys of days before `$before` whose key is no completion marker (`$markers`, a
+    pattern), `batch` per inner transaction; returns `removed`. Bookkeeping without a day never matches."""
+    return (f"MATCH (s:{SEEN_LABEL}) WHERE s.day < $before AND NOT s.key =~ $markers\n"
+            f"CALL (s) {{ DELETE s }} IN TRANSACTIONS OF {int(batch)} ROWS\n"
+            "RETURN count(*) AS removed")
+
+
 def seen_lookup_statement() -> str:
     return f"UNWIND $keys AS k\nMATCH (s:{SEEN_LABEL} {{key: k}})\nRETURN s.key AS key"
 
