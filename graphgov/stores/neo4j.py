@@ -9,9 +9,11 @@ claim, then finds it), and writes nothing when another load got there first, so 
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
@@ -29,6 +31,7 @@ from graphgov.core.schema import (
 )
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
+from graphgov.stores.neo4j_fold import Rates, Timed, write_graph
 from graphgov.stores.neo4j_pending import lock_and_revert, settle
 from graphgov.stores.neo4j_wipe import Neo4jWipeCounts, count, wipe
 from graphgov.stores.schema_cypher import (
@@ -37,12 +40,8 @@ from graphgov.stores.schema_cypher import (
     claim_statement,
     constraint_statements,
     dataset_link_statements,
-    edge_row,
-    edge_write_statement,
     endpoint_history_statement,
     feeds_statements,
-    node_row,
-    node_write_statement,
     seen_lookup_statement,
     seen_prune_statement,
     seen_write_statement,
@@ -50,10 +49,19 @@ from graphgov.stores.schema_cypher import (
 )
 from graphgov.stores.seen_prune import MARKER_PATTERN, check_day
 
-BATCH = 2000
+BATCH = 5000  # rows per statement
 QUESTION_TIMEOUT_S = 300.0
 DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
 DERIVATION_TURN = "graphgov:derivation-turn"  # the marker whole derivations take turns on (derivation())
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One write: the chunk's graph, the link statements with their rows, the seen-key rows."""
+
+    aggregate: Aggregate
+    links: list[tuple[str, list[dict[str, Any]]]]
+    seen: list[dict[str, str]]
 
 
 def _take_derivation_lock(tx: Any) -> None:
@@ -75,6 +83,7 @@ class Neo4jStore(Store):
             reason = " ".join(str(exc).split())  # the driver's message spans lines; errors here are one line
             raise StoreError(f"cannot reach Neo4j at {uri}: {reason}") from exc
         self._ensure_schema()
+        self.write_rates: Rates = {}  # kind (nodes, edges, links, seen) -> [rows, seconds]: bench/neo4j_rates.py
 
     def _session(self, read_only: bool = False):  # noqa: ANN202 - neo4j Session
         kwargs: dict[str, Any] = {"database": self.database} if self.database else {}
@@ -97,26 +106,27 @@ class Neo4jStore(Store):
 
     def unseen(self, keys: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(keys))
-        found: set[str] = set()
+        started = time.perf_counter()
+
+        def work(tx: Any) -> set[str]:  # one read transaction, the keys in batches
+            return {r["key"] for first in range(0, len(wanted), BATCH)
+                    for r in tx.run(seen_lookup_statement(), keys=wanted[first:first + BATCH])}
+
         with self._session(read_only=True) as session:
-            for start in range(0, len(wanted), BATCH):
-                batch = wanted[start:start + BATCH]
-                result = session.execute_read(
-                    lambda tx, b=batch: [r["key"] for r in tx.run(seen_lookup_statement(), keys=b)]
-                )
-                found.update(result)
+            found = session.execute_read(work)
+        entry = self.write_rates.setdefault("seen lookups", [0, 0.0])
+        entry[0] += len(wanted)
+        entry[1] += time.perf_counter() - started
         return set(wanted) - found
 
     def write(self, aggregate: Aggregate, seen: Mapping[str, str],
               checkpoints: Mapping[str, str] | None = None) -> None:
         plan = self._plan(aggregate, seen)
-        if checkpoints:
-            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
-            plan.append((checkpoint_write_statement(), rows))
 
         def work(tx: Any) -> None:  # beneath the pending layer: it is reverted and materialized again around it
             reverted = lock_and_revert(tx)
             self._apply(tx, plan)
+            self._checkpoint_rows(tx, checkpoints)
             if reverted:
                 settle(tx, (), self._apply, self._plan)
 
@@ -131,45 +141,39 @@ class Neo4jStore(Store):
         reverted (and with `pending`, settled again) in that transaction (graphgov.stores.neo4j_pending)."""
         claim_rows = [{"key": k, "day": seen[k]} for k in sorted(claims)]  # sorted: fewer deadlocks
         plan = self._plan(aggregate, {k: v for k, v in seen.items() if k not in claims})
-        if checkpoints:
-            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
-            plan.append((checkpoint_write_statement(), rows))
 
         def work(tx: Any) -> None:
             taken: set[str] = set()
-            for start in range(0, len(claim_rows), BATCH):
-                taken.update(r["key"] for r in tx.run(claim_statement(), rows=claim_rows[start:start + BATCH]))
+            start = time.perf_counter()
+            for first in range(0, len(claim_rows), BATCH):
+                taken.update(r["key"] for r in tx.run(claim_statement(), rows=claim_rows[first:first + BATCH]))
+            Timed(tx, self.write_rates).count("seen", len(claim_rows), time.perf_counter() - start)
             if taken:
                 raise SeenConflict(taken)  # the driver rolls the transaction back
             lock_and_revert(tx)
             self._apply(tx, plan)
+            self._checkpoint_rows(tx, checkpoints)
             if pending is not None:
                 settle(tx, pending, self._apply, self._plan)
 
         with self._session() as session:  # deadlocks between writers are transient: the driver retries
             session.execute_write(work)
 
-    @staticmethod
-    def _apply(tx: Any, plan: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        for statement, rows in plan:
-            for start in range(0, len(rows), BATCH):
-                tx.run(statement, rows=rows[start:start + BATCH]).consume()
+    def _apply(self, tx: Any, plan: _Plan) -> None:
+        write_graph(tx, plan.aggregate, self.write_rates)
+        runner = Timed(tx, self.write_rates)
+        for statement, rows in plan.links:
+            runner.run("links", statement, rows)
+        if plan.seen:
+            runner.run("seen", seen_write_statement(), plan.seen)
+            runner.count("seen", len(plan.seen))
 
     @staticmethod
-    def _plan(aggregate: Aggregate, seen: Mapping[str, str]) -> list[tuple[str, list[dict[str, Any]]]]:
-        """Statements in dependency order (nodes, then edges, then seen keys) with their rows."""
-        nodes_by_type: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+    def _plan(aggregate: Aggregate, seen: Mapping[str, str]) -> _Plan:
+        """The chunk's graph (folded in by graphgov.stores.neo4j_fold), then the links derived from keys, then
+        the seen keys."""
         nodes, edges = aggregate.nodes, aggregate.edges  # each property builds its rows: take them once
-        for (label, key), attrs in nodes.items():
-            nodes_by_type[(label, tuple(attrs["labels"]))].append(node_row(key, attrs))
-        plan: list[tuple[str, list[dict[str, Any]]]] = []
-        for (label, labels), rows in sorted(nodes_by_type.items()):
-            plan.append((node_write_statement(label, labels), rows))
-        edges_by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for (edge_type, src, dst), attrs in edges.items():
-            edges_by_shape[(edge_type, src[0], dst[0])].append(edge_row(EDGE_TYPES[edge_type], src[1], dst[1], attrs))
-        for (edge_type, src_label, dst_label), rows in sorted(edges_by_shape.items()):
-            plan.append((edge_write_statement(EDGE_TYPES[edge_type], src_label, dst_label), rows))
+        links: list[tuple[str, list[dict[str, Any]]]] = []
         # links derived from keys alone (dataset membership, tuning outputs), in both directions
         by_dataset, by_object = dataset_link_statements()
         by_job, by_artifact = tuning_output_statements()
@@ -177,22 +181,25 @@ class Neo4jStore(Store):
                                         ("TuningJob", "arn", by_job), ("ModelArtifact", "uri", by_artifact)):
             keys = sorted(key for node_label, key in nodes if node_label == label)
             if keys:
-                plan.append((statement, [{field: key} for key in keys]))
+                links.append((statement, [{field: key} for key in keys]))
         outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
                           if edge_type == "WRITES" and src[0] in WRITER_JOBS and dst[0] == "Dataset"})
         feeds_by_dataset, feeds_by_manifest, feeds_by_output = feeds_statements()
         datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
         if datasets:
-            plan.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
-            plan.append((feeds_by_manifest, [{"uri": key} for key in datasets]))
+            links.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
+            links.append((feeds_by_manifest, [{"uri": key} for key in datasets]))
         if outputs:
-            plan.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
+            links.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
-            plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
-        if seen:
-            plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
-        return plan
+            links.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
+        return _Plan(aggregate, links, [{"key": k, "day": d} for k, d in sorted(seen.items())])
+
+    def _checkpoint_rows(self, tx: Any, checkpoints: Mapping[str, str] | None) -> None:
+        if checkpoints:
+            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
+            tx.run(checkpoint_write_statement(), rows=rows).consume()
 
     def prune_seen(self, before_day: str) -> int:
         """Delete the evidence keys of days before `before_day` (markers stay) in batches of their own
@@ -237,7 +244,9 @@ class Neo4jStore(Store):
             # both sets: writing one marker first makes the second wait for the first's commit, then replace it.
             _take_derivation_lock(tx)
             tx.run(delete).consume()
-            self._apply(tx, plan)
+            for statement, rows in plan:
+                for first in range(0, len(rows), BATCH):
+                    tx.run(statement, rows=rows[first:first + BATCH]).consume()
 
         with self._session() as session:
             session.execute_write(work)
