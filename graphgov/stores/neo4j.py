@@ -3,12 +3,14 @@
 Each `write` is one transaction holding the chunk's nodes, edges and seen-set keys, so a load that
 stops half-way can simply be run again: committed chunks are recognised as seen, the rest is loaded.
 Two loads may write at once: `write_claimed` claims the chunk's event keys first, in the same
-transaction (MERGE on the uniquely constrained seen marker: a second writer waits on the first's
-claim, then finds it), and writes nothing when another load got there first, so counters stay exact.
+transaction (CREATE of the uniquely constrained seen marker: a second writer waits on the first's
+claim, then fails on the constraint), and writes nothing when another load got there first, so counters
+stay exact.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
-from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ConstraintError, Neo4jError, ServiceUnavailable
 
 from graphgov.core.delta import GraphDelta
 from graphgov.core.s3_containment import WRITER_JOBS
@@ -49,6 +51,7 @@ from graphgov.stores.schema_cypher import (
 )
 from graphgov.stores.seen_prune import MARKER_PATTERN, check_day
 
+_TAKEN = re.compile(r"property `key` = '(.*)'\Z", re.DOTALL)  # a ConstraintError's message on a seen key
 BATCH = 5000  # rows per statement
 QUESTION_TIMEOUT_S = 300.0
 DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
@@ -57,11 +60,19 @@ DERIVATION_TURN = "graphgov:derivation-turn"  # the marker whole derivations tak
 
 @dataclass(frozen=True)
 class _Plan:
-    """One write: the chunk's graph, the link statements with their rows, the seen-key rows."""
+    """One write: the chunk's nodes and edges (an Aggregate builds them on each access: taken once), the link
+    statements with their rows, the seen-key rows."""
 
-    aggregate: Aggregate
+    nodes: dict[NodeId, dict[str, Any]]
+    edges: dict[tuple[str, NodeId, NodeId], dict[str, Any]]
     links: list[tuple[str, list[dict[str, Any]]]]
     seen: list[dict[str, str]]
+
+
+def _taken_key(error: ConstraintError, claims: Set[str]) -> set[str]:
+    """The claimed key the server found taken (its message names one), else every claim."""
+    found = _TAKEN.search(error.message or "")
+    return {found.group(1)} if found and found.group(1) in claims else set(claims)
 
 
 def _take_derivation_lock(tx: Any) -> None:
@@ -143,13 +154,13 @@ class Neo4jStore(Store):
         plan = self._plan(aggregate, {k: v for k, v in seen.items() if k not in claims})
 
         def work(tx: Any) -> None:
-            taken: set[str] = set()
             start = time.perf_counter()
-            for first in range(0, len(claim_rows), BATCH):
-                taken.update(r["key"] for r in tx.run(claim_statement(), rows=claim_rows[first:first + BATCH]))
+            try:
+                for first in range(0, len(claim_rows), BATCH):
+                    tx.run(claim_statement(), rows=claim_rows[first:first + BATCH]).consume()
+            except ConstraintError as exc:  # the driver rolls the transaction back
+                raise SeenConflict(_taken_key(exc, claims)) from exc
             Timed(tx, self.write_rates).count("seen", len(claim_rows), time.perf_counter() - start)
-            if taken:
-                raise SeenConflict(taken)  # the driver rolls the transaction back
             lock_and_revert(tx)
             self._apply(tx, plan)
             self._checkpoint_rows(tx, checkpoints)
@@ -160,7 +171,7 @@ class Neo4jStore(Store):
             session.execute_write(work)
 
     def _apply(self, tx: Any, plan: _Plan) -> None:
-        write_graph(tx, plan.aggregate, self.write_rates)
+        write_graph(tx, plan.nodes, plan.edges, self.write_rates)
         runner = Timed(tx, self.write_rates)
         for statement, rows in plan.links:
             runner.run("links", statement, rows)
@@ -194,7 +205,7 @@ class Neo4jStore(Store):
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
             links.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
-        return _Plan(aggregate, links, [{"key": k, "day": d} for k, d in sorted(seen.items())])
+        return _Plan(nodes, edges, links, [{"key": k, "day": d} for k, d in sorted(seen.items())])
 
     def _checkpoint_rows(self, tx: Any, checkpoints: Mapping[str, str] | None) -> None:
         if checkpoints:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from typing import Any
 
 from graphgov.core.merge_rules import NODE_RULES, named_only
 from graphgov.core.schema import MERGE_KEYS, node_labels
-from graphgov.ingest.aggregate import Aggregate, NodeId, merge_attrs
+from graphgov.ingest.aggregate import NodeId, merge_attrs
 
 BATCH = 5000  # rows per statement
 _NOT_STORED_ON_NODES = ("event_ids",)  # a node's event ids are kept on its edges only
@@ -83,10 +83,12 @@ def _fold_node(labels: list[str], props: dict[str, Any], attrs: Mapping[str, Any
 
 
 def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
-                endpoints: Iterable[NodeId]) -> dict[NodeId, str]:
-    """Fold and write the chunk's nodes; the element ids of them and of the other `endpoints` present."""
+                endpoints: Iterable[NodeId]) -> tuple[dict[NodeId, str], set[str]]:
+    """Fold and write the chunk's nodes: the element ids of them and of the other `endpoints` present, and
+    those of the nodes created here (no edge can touch them yet)."""
     states = _node_states(runner, [*nodes, *endpoints])
     ids = {node: state[0] for node, state in states.items()}
+    new_ids: set[str] = set()
     created: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     updates: list[dict[str, Any]] = []
     relabel: dict[tuple[str, ...], list[dict[str, str]]] = defaultdict(list)
@@ -111,7 +113,11 @@ def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
             raise ValueError(f"labels {labels} are not declared in the schema")
         statement = (f"UNWIND $rows AS row CREATE (n:{':'.join(labels)}) SET n = row.props "
                      "RETURN row.label AS label, row.key AS key, elementId(n) AS id")
-        runner.run("nodes", statement, rows, lambda r: ids.__setitem__((r["label"], r["key"]), r["id"]))
+        def created_one(record: Any) -> None:
+            ids[(record["label"], record["key"])] = record["id"]
+            new_ids.add(record["id"])
+
+        runner.run("nodes", statement, rows, created_one)
     if updates:
         runner.run("nodes", "UNWIND $rows AS row MATCH (n) WHERE elementId(n) = row.id SET n += row.props", updates)
     for labels, rows in sorted(relabel.items()):
@@ -119,13 +125,14 @@ def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
             raise ValueError(f"labels {labels} are not declared in the schema")
         runner.run("nodes", f"UNWIND $rows AS row MATCH (n) WHERE elementId(n) = row.id SET n:{':'.join(labels)}",
                    rows)
-    return ids
+    return ids, new_ids
 
 
 def write_edges(runner: Timed, edges: Mapping[tuple[str, NodeId, NodeId], Mapping[str, Any]],
-                ids: Mapping[NodeId, str]) -> None:
+                ids: Mapping[NodeId, str], new_ids: Set[str] = frozenset()) -> None:
     """Fold and write the chunk's edges between nodes the graph holds (an edge to a missing node is dropped,
-    as a MATCH of its end would drop it)."""
+    as a MATCH of its end would drop it); an edge with an end in `new_ids` (created in this transaction) is
+    new without asking."""
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     attrs_of: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     for (edge_type, src, dst), attrs in edges.items():
@@ -136,12 +143,14 @@ def write_edges(runner: Timed, edges: Mapping[tuple[str, NodeId, NodeId], Mappin
     updates: list[dict[str, Any]] = []
     for edge_type, rows in sorted(by_type.items()):
         stored: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        known = [row for row in rows if row["a"] not in new_ids and row["b"] not in new_ids]
         # both ends bound before the subquery: Expand(Into), from the end with fewer relationships (a plain
         # MATCH would expand every relationship of a hub such as a bucket, then filter on the other end)
         statement = ("UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.a MATCH (b) WHERE elementId(b) = row.b "
                      f"CALL (a, b) {{ MATCH (a)-[r:{edge_type}]->(b) RETURN r }} "
                      "RETURN row.a AS a, row.b AS b, elementId(r) AS id, properties(r) AS props")
-        runner.run("edges", statement, rows, lambda r, s=stored: s.__setitem__((r["a"], r["b"]), (r["id"], r["props"])))
+        runner.run("edges", statement, known,
+                   lambda r, s=stored: s.__setitem__((r["a"], r["b"]), (r["id"], r["props"])))
         new: list[dict[str, Any]] = []
         for row in rows:
             attrs = attrs_of[(edge_type, row["a"], row["b"])]
@@ -165,10 +174,10 @@ def write_edges(runner: Timed, edges: Mapping[tuple[str, NodeId, NodeId], Mappin
                    updates)
 
 
-def write_graph(tx: Any, aggregate: Aggregate, rates: Rates | None = None) -> None:
-    """Fold the aggregate's nodes, then its edges, into the graph in `tx`."""
+def write_graph(tx: Any, nodes: Mapping[NodeId, Mapping[str, Any]],
+                edges: Mapping[tuple[str, NodeId, NodeId], Mapping[str, Any]], rates: Rates | None = None) -> None:
+    """Fold a chunk's nodes (`Aggregate.nodes`), then its edges (`Aggregate.edges`), into the graph in `tx`."""
     runner = Timed(tx, rates)
-    nodes, edges = aggregate.nodes, aggregate.edges  # each property builds its rows: take them once
     endpoints = {node for _, src, dst in edges for node in (src, dst) if node not in nodes}
-    ids = write_nodes(runner, nodes, endpoints)
-    write_edges(runner, edges, ids)
+    ids, new_ids = write_nodes(runner, nodes, endpoints)
+    write_edges(runner, edges, ids, new_ids)
