@@ -65,7 +65,7 @@ class _Plan:
 
     nodes: dict[NodeId, dict[str, Any]]
     edges: dict[tuple[str, NodeId, NodeId], dict[str, Any]]
-    links: list[tuple[str, list[dict[str, Any]]]]
+    links: list[tuple[str, list[dict[str, Any]], str | None]]  # statement, rows, a label: only its new nodes' rows
     seen: list[dict[str, str]]
 
 
@@ -171,9 +171,12 @@ class Neo4jStore(Store):
             session.execute_write(work)
 
     def _apply(self, tx: Any, plan: _Plan) -> None:
-        write_graph(tx, plan.nodes, plan.edges, self.write_rates)
+        created = write_graph(tx, plan.nodes, plan.edges, self.write_rates)
         runner = Timed(tx, self.write_rates)
-        for statement, rows in plan.links:
+        for statement, rows, new_only in plan.links:
+            if new_only:
+                key = MERGE_KEYS[new_only]
+                rows = [row for row in rows if (new_only, row[key]) in created]
             runner.run("links", statement, rows)
         if plan.seen:
             runner.run("seen", seen_write_statement(), plan.seen)
@@ -184,27 +187,30 @@ class Neo4jStore(Store):
         """The chunk's graph (folded in by graphgov.stores.neo4j_fold), then the links derived from keys, then
         the seen keys."""
         nodes, edges = aggregate.nodes, aggregate.edges  # each property builds its rows: take them once
-        links: list[tuple[str, list[dict[str, Any]]]] = []
-        # links derived from keys alone (dataset membership, tuning outputs), in both directions
+        links: list[tuple[str, list[dict[str, Any]], str | None]] = []
+        # links derived from keys alone (dataset membership, tuning outputs), in both directions; an object
+        # already stored was linked when it was created or when its dataset came (as the embedded store does)
         by_dataset, by_object = dataset_link_statements()
         by_job, by_artifact = tuning_output_statements()
-        for label, field, statement in (("Dataset", "uri", by_dataset), ("S3Object", "arn", by_object),
-                                        ("TuningJob", "arn", by_job), ("ModelArtifact", "uri", by_artifact)):
+        for label, field, statement, new_only in (("Dataset", "uri", by_dataset, None),
+                                                  ("S3Object", "arn", by_object, "S3Object"),
+                                                  ("TuningJob", "arn", by_job, None),
+                                                  ("ModelArtifact", "uri", by_artifact, None)):
             keys = sorted(key for node_label, key in nodes if node_label == label)
             if keys:
-                links.append((statement, [{field: key} for key in keys]))
+                links.append((statement, [{field: key} for key in keys], new_only))
         outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
                           if edge_type == "WRITES" and src[0] in WRITER_JOBS and dst[0] == "Dataset"})
         feeds_by_dataset, feeds_by_manifest, feeds_by_output = feeds_statements()
         datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
         if datasets:
-            links.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
-            links.append((feeds_by_manifest, [{"uri": key} for key in datasets]))
+            links.append((feeds_by_dataset, [{"uri": key} for key in datasets], None))
+            links.append((feeds_by_manifest, [{"uri": key} for key in datasets], None))
         if outputs:
-            links.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
+            links.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs], None))
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
-            links.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
+            links.append((endpoint_history_statement(), [{"arn": e} for e in endpoints], None))
         return _Plan(nodes, edges, links, [{"key": k, "day": d} for k, d in sorted(seen.items())])
 
     def _checkpoint_rows(self, tx: Any, checkpoints: Mapping[str, str] | None) -> None:

@@ -83,12 +83,12 @@ def _fold_node(labels: list[str], props: dict[str, Any], attrs: Mapping[str, Any
 
 
 def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
-                endpoints: Iterable[NodeId]) -> tuple[dict[NodeId, str], set[str]]:
+                endpoints: Iterable[NodeId]) -> tuple[dict[NodeId, str], set[NodeId]]:
     """Fold and write the chunk's nodes: the element ids of them and of the other `endpoints` present, and
-    those of the nodes created here (no edge can touch them yet)."""
+    the nodes created here (no edge can touch them yet)."""
     states = _node_states(runner, [*nodes, *endpoints])
     ids = {node: state[0] for node, state in states.items()}
-    new_ids: set[str] = set()
+    created_here: set[NodeId] = set()
     created: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     updates: list[dict[str, Any]] = []
     relabel: dict[tuple[str, ...], list[dict[str, str]]] = defaultdict(list)
@@ -115,7 +115,7 @@ def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
                      "RETURN row.label AS label, row.key AS key, elementId(n) AS id")
         def created_one(record: Any) -> None:
             ids[(record["label"], record["key"])] = record["id"]
-            new_ids.add(record["id"])
+            created_here.add((record["label"], record["key"]))
 
         runner.run("nodes", statement, rows, created_one)
     if updates:
@@ -125,7 +125,7 @@ def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
             raise ValueError(f"labels {labels} are not declared in the schema")
         runner.run("nodes", f"UNWIND $rows AS row MATCH (n) WHERE elementId(n) = row.id SET n:{':'.join(labels)}",
                    rows)
-    return ids, new_ids
+    return ids, created_here
 
 
 def write_edges(runner: Timed, edges: Mapping[tuple[str, NodeId, NodeId], Mapping[str, Any]],
@@ -175,9 +175,12 @@ def write_edges(runner: Timed, edges: Mapping[tuple[str, NodeId, NodeId], Mappin
 
 
 def write_graph(tx: Any, nodes: Mapping[NodeId, Mapping[str, Any]],
-                edges: Mapping[tuple[str, NodeId, NodeId], Mapping[str, Any]], rates: Rates | None = None) -> None:
-    """Fold a chunk's nodes (`Aggregate.nodes`), then its edges (`Aggregate.edges`), into the graph in `tx`."""
+                edges: Mapping[tuple[str, NodeId, NodeId], Mapping[str, Any]],
+                rates: Rates | None = None) -> set[NodeId]:
+    """Fold a chunk's nodes (`Aggregate.nodes`), then its edges (`Aggregate.edges`), into the graph in `tx`;
+    the nodes it created."""
     runner = Timed(tx, rates)
     endpoints = {node for _, src, dst in edges for node in (src, dst) if node not in nodes}
-    ids, new_ids = write_nodes(runner, nodes, endpoints)
-    write_edges(runner, edges, ids, new_ids)
+    ids, created = write_nodes(runner, nodes, endpoints)
+    write_edges(runner, edges, ids, {ids[node] for node in created})
+    return created
