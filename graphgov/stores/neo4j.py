@@ -1,4 +1,4 @@
-"""The Neo4j store: batched, idempotent writes generated from the schema; read-only saved questions.
+"""The Neo4j store: batched, idempotent writes (folded by the merge rules: neo4j_fold); read-only saved questions.
 
 Each `write` is one transaction holding the chunk's nodes, edges and seen-set keys, so a load that
 stops half-way can simply be run again: committed chunks are recognised as seen, the rest is loaded.
@@ -141,8 +141,17 @@ class Neo4jStore(Store):
             if reverted:
                 settle(tx, (), self._apply, self._plan)
 
+        self._timed_write(work, len(plan.nodes) + len(plan.edges) + len(plan.seen))
+
+    def _timed_write(self, work: Any, rows: int) -> None:
+        """Run one write transaction (retried by the driver on transient errors: deadlocks between writers)
+        and count its rows and seconds, commit included, as "transactions"."""
+        started = time.perf_counter()
         with self._session() as session:
             session.execute_write(work)
+        entry = self.write_rates.setdefault("transactions", [0, 0.0])
+        entry[0] += rows
+        entry[1] += time.perf_counter() - started
 
     def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
                       checkpoints: Mapping[str, str] | None = None,
@@ -167,8 +176,7 @@ class Neo4jStore(Store):
             if pending is not None:
                 settle(tx, pending, self._apply, self._plan)
 
-        with self._session() as session:  # deadlocks between writers are transient: the driver retries
-            session.execute_write(work)
+        self._timed_write(work, len(plan.nodes) + len(plan.edges) + len(plan.seen) + len(claim_rows))
 
     def _apply(self, tx: Any, plan: _Plan) -> None:
         created = write_graph(tx, plan.nodes, plan.edges, self.write_rates)
