@@ -194,13 +194,13 @@ def main() -> None:
             with neo.driver.session() as session:
                 session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()
                 session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-            store = CountingStore(neo)
+            from neo4j_rates import describe, rates
+
+            neo.write_rates.clear()
             start = time.perf_counter()
-            summary = load_paths([big], store, tmp_path / "q.jsonl")
+            summary = load_paths([big], neo, tmp_path / "q.jsonl")
             seconds = time.perf_counter() - start
-            rows = sum(store.rows.values())
-            print(f"neo4j write: {rows / store.seconds:,.0f} rows/s ({rows} rows: {store.rows}, in "
-                  f"{store.seconds:.1f} s of writes)")
+            print(f"neo4j write, per kind (bench/neo4j_rates.py):\n{describe(rates(neo))}")
             print(f"neo4j load: {summary.records / seconds:,.0f} records/s overall ({seconds:.1f} s, "
                   f"{summary.nodes} nodes, {summary.edges} edges)")
             print(f"access derivation (neo4j): {_derivation(neo)}")

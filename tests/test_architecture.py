@@ -154,7 +154,7 @@ def test_loaders_import_only_the_standard_library_core_and_loaders(path: Path) -
             or (top in sys.stdlib_module_names and top != "graphgov"), f"{path.name} imports {name}"
 
 
-STORE_WRITES = ("write", "write_claimed", "commit", "replace_derived", "derivation")
+STORE_WRITES = ("write", "write_claimed", "commit", "replace_derived", "derivation", "prune_seen")
 
 
 def test_store_writes_are_named_right() -> None:

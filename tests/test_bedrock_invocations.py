@@ -19,7 +19,6 @@ from graphgov.ingest.aggregate import Aggregate, merge_attrs
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import ask
 from graphgov.stores.embedded import EmbeddedStore
-from graphgov.stores.schema_cypher import edge_write_statement
 from loaders import bedrock_invocation
 
 LOGS = FIXTURES / "bedrock-invocation-logs"
@@ -237,18 +236,3 @@ def test_additive_properties_add_in_aggregate_and_merge():
         "count": 1, "logged_count": 3, "input_tokens": 15, "pii_email": 2, "pii_phone": 1}
 
 
-def test_invoked_write_statement_adds_declared_properties():
-    statement = edge_write_statement(EDGE_TYPES["INVOKED"], "AWSPrincipal", "Model")
-    assert statement.startswith(
-        "UNWIND $rows AS row\n"
-        "MATCH (a:AWSPrincipal {arn: row.src})\n"
-        "MATCH (b:Model {arn: row.dst})\n"
-        "MERGE (a)-[r:INVOKED]->(b)\n"
-        "SET r += row.props\n"
-        "SET r.first_seen = "
-    )
-    assert ",\n    r.logged_count = CASE WHEN row.logged_count IS NULL THEN r.logged_count "\
-           "ELSE coalesce(r.logged_count, 0) + row.logged_count END,\n" in statement
-    # each additive property and count and bytes: a row without it keeps the old sum
-    assert statement.count(" IS NULL THEN r.") == len(EDGE_TYPES["INVOKED"].additive_props) + 2 == 23
-    assert "r.pii_phone = CASE WHEN row.pii_phone IS NULL THEN r.pii_phone" in statement

@@ -1,13 +1,15 @@
-"""`graphgov store wipe`: empty a store (embedded or Neo4j) after saying what goes and asking."""
+"""`graphgov store wipe` empties a store after saying what goes and asking; `graphgov store prune` drops
+the seen evidence keys of days past the relist window."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from graphgov.cli.common import STORE_HELP, friendly_errors
+from graphgov.cli.common import STORE_HELP, friendly_errors, store_from
 from graphgov.stores.wipe import open_wipe
 
 
@@ -51,3 +53,29 @@ def wipe(store_spec: str | None, yes: bool, quarantine_path: Path | None) -> Non
             click.confirm(f"Delete all of this from {plan.store}?", default=False, abort=True)
         held.run()
     click.echo(f"wiped {plan.store}: deleted {plan.deletes()}")
+
+
+@command.command("prune", short_help="Forget the seen events of days before a date (keeps the graph).")
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@click.option("--before", "before", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Forget the events of days before this one (UTC, the event's own day).")
+@friendly_errors
+def prune(store_spec: str | None, before: datetime) -> None:
+    """Delete the seen keys of events dated before --before, keeping the graph.
+
+    \b
+    Every loaded event leaves a key that makes it count once, however often
+    it is delivered; on a long-running store they pile up. Prune the days no
+    input can bring again (older than the pullers' --relist-days window).
+    Completion markers stay (an S3 object, a log event or a file read before
+    is still skipped whole), and so do the nodes, relationships and counters.
+    A record of a pruned day loaded again from other input counts as new.
+    """
+    day = before.date().isoformat()
+    with store_from(store_spec) as store:
+        removed = store.prune_seen(day)
+        store.commit()
+        click.echo(f"pruned {store.description}: {removed:,} seen event key{'' if removed == 1 else 's'} "
+                   f"of days before {day}")
+    if removed:
+        click.echo(f"note: a record dated before {day} loaded again will count as new (its seen key is gone)")

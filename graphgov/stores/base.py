@@ -69,6 +69,12 @@ class Store(ABC):
             self.write(Aggregate().extend(pending), {})
 
     @abstractmethod
+    def prune_seen(self, before_day: str) -> int:
+        """Delete the evidence keys recorded under days before `before_day` (YYYY-MM-DD), keeping the
+        completion markers (graphgov.stores.seen_prune), and return how many went: the seen set stays
+        bounded once days older than the relist window can no longer arrive again."""
+
+    @abstractmethod
     def checkpoint(self, name: str) -> str | None:
         """A puller's position as last written with the graph (None before the first)."""
 

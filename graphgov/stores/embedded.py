@@ -33,6 +33,7 @@ from graphgov.stores.dataset_index import DatasetIndex, FeedIndex
 from graphgov.stores.embedded_file import FORMAT, read_store_file
 from graphgov.stores.embedded_pending import revert, snapshot
 from graphgov.stores.lock import StoreLock
+from graphgov.stores.seen_prune import check_day, is_marker
 
 __all__ = ["FORMAT", "EmbeddedStore"]
 
@@ -230,6 +231,22 @@ class EmbeddedStore(Store):
 
     def checkpoint(self, name: str) -> str | None:
         return self.checkpoints.get(name)
+
+    def prune_seen(self, before_day: str) -> int:
+        """Drop the evidence keys of days before `before_day` (markers stay); made durable by `commit`."""
+        check_day(before_day)
+        removed = 0
+        for day in [d for d in self.seen_by_day if d < before_day]:
+            kept = {key for key in self.seen_by_day[day] if is_marker(key)}
+            removed += len(self.seen_by_day[day]) - len(kept)
+            if kept:
+                self.seen_by_day[day] = kept
+            else:
+                del self.seen_by_day[day]
+        if removed:
+            self._seen_index = set().union(*self.seen_by_day.values())
+            self._dirty = True
+        return removed
 
     def write(self, aggregate: Aggregate, seen: Mapping[str, str],
               checkpoints: Mapping[str, str] | None = None) -> None:

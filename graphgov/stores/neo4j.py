@@ -1,21 +1,25 @@
-"""The Neo4j store: batched, idempotent writes generated from the schema; read-only saved questions.
+"""The Neo4j store: batched, idempotent writes (folded by the merge rules: neo4j_fold); read-only saved questions.
 
 Each `write` is one transaction holding the chunk's nodes, edges and seen-set keys, so a load that
 stops half-way can simply be run again: committed chunks are recognised as seen, the rest is loaded.
 Two loads may write at once: `write_claimed` claims the chunk's event keys first, in the same
-transaction (MERGE on the uniquely constrained seen marker: a second writer waits on the first's
-claim, then finds it), and writes nothing when another load got there first, so counters stay exact.
+transaction (CREATE of the uniquely constrained seen marker: a second writer waits on the first's
+claim, then fails on the constraint), and writes nothing when another load got there first, so counters
+stay exact.
 """
 
 from __future__ import annotations
 
+import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import READ_ACCESS, GraphDatabase, unit_of_work
-from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ConstraintError, Neo4jError, ServiceUnavailable
 
 from graphgov.core.delta import GraphDelta
 from graphgov.core.s3_containment import WRITER_JOBS
@@ -29,6 +33,7 @@ from graphgov.core.schema import (
 )
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
+from graphgov.stores.neo4j_fold import Rates, Timed, write_graph
 from graphgov.stores.neo4j_pending import lock_and_revert, settle
 from graphgov.stores.neo4j_wipe import Neo4jWipeCounts, count, wipe
 from graphgov.stores.schema_cypher import (
@@ -37,21 +42,37 @@ from graphgov.stores.schema_cypher import (
     claim_statement,
     constraint_statements,
     dataset_link_statements,
-    edge_row,
-    edge_write_statement,
     endpoint_history_statement,
     feeds_statements,
-    node_row,
-    node_write_statement,
     seen_lookup_statement,
+    seen_prune_statement,
     seen_write_statement,
     tuning_output_statements,
 )
+from graphgov.stores.seen_prune import MARKER_PATTERN, check_day
 
-BATCH = 2000
+_TAKEN = re.compile(r"property `key` = '(.*)'\Z", re.DOTALL)  # a ConstraintError's message on a seen key
+BATCH = 5000  # rows per statement
 QUESTION_TIMEOUT_S = 300.0
 DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
 DERIVATION_TURN = "graphgov:derivation-turn"  # the marker whole derivations take turns on (derivation())
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One write: the chunk's nodes and edges (an Aggregate builds them on each access: taken once), the link
+    statements with their rows, the seen-key rows."""
+
+    nodes: dict[NodeId, dict[str, Any]]
+    edges: dict[tuple[str, NodeId, NodeId], dict[str, Any]]
+    links: list[tuple[str, list[dict[str, Any]], str | None]]  # statement, rows, a label: only its new nodes' rows
+    seen: list[dict[str, str]]
+
+
+def _taken_key(error: ConstraintError, claims: Set[str]) -> set[str]:
+    """The claimed key the server found taken (its message names one), else every claim."""
+    found = _TAKEN.search(error.message or "")
+    return {found.group(1)} if found and found.group(1) in claims else set(claims)
 
 
 def _take_derivation_lock(tx: Any) -> None:
@@ -73,6 +94,7 @@ class Neo4jStore(Store):
             reason = " ".join(str(exc).split())  # the driver's message spans lines; errors here are one line
             raise StoreError(f"cannot reach Neo4j at {uri}: {reason}") from exc
         self._ensure_schema()
+        self.write_rates: Rates = {}  # kind (nodes, edges, links, seen) -> [rows, seconds]: bench/neo4j_rates.py
 
     def _session(self, read_only: bool = False):  # noqa: ANN202 - neo4j Session
         kwargs: dict[str, Any] = {"database": self.database} if self.database else {}
@@ -95,31 +117,41 @@ class Neo4jStore(Store):
 
     def unseen(self, keys: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(keys))
-        found: set[str] = set()
+        started = time.perf_counter()
+
+        def work(tx: Any) -> set[str]:  # one read transaction, the keys in batches
+            return {r["key"] for first in range(0, len(wanted), BATCH)
+                    for r in tx.run(seen_lookup_statement(), keys=wanted[first:first + BATCH])}
+
         with self._session(read_only=True) as session:
-            for start in range(0, len(wanted), BATCH):
-                batch = wanted[start:start + BATCH]
-                result = session.execute_read(
-                    lambda tx, b=batch: [r["key"] for r in tx.run(seen_lookup_statement(), keys=b)]
-                )
-                found.update(result)
+            found = session.execute_read(work)
+        entry = self.write_rates.setdefault("seen lookups", [0, 0.0])
+        entry[0] += len(wanted)
+        entry[1] += time.perf_counter() - started
         return set(wanted) - found
 
     def write(self, aggregate: Aggregate, seen: Mapping[str, str],
               checkpoints: Mapping[str, str] | None = None) -> None:
         plan = self._plan(aggregate, seen)
-        if checkpoints:
-            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
-            plan.append((checkpoint_write_statement(), rows))
 
         def work(tx: Any) -> None:  # beneath the pending layer: it is reverted and materialized again around it
             reverted = lock_and_revert(tx)
             self._apply(tx, plan)
+            self._checkpoint_rows(tx, checkpoints)
             if reverted:
                 settle(tx, (), self._apply, self._plan)
 
+        self._timed_write(work, len(plan.nodes) + len(plan.edges) + len(plan.seen))
+
+    def _timed_write(self, work: Any, rows: int) -> None:
+        """Run one write transaction (retried by the driver on transient errors: deadlocks between writers)
+        and count its rows and seconds, commit included, as "transactions"."""
+        started = time.perf_counter()
         with self._session() as session:
             session.execute_write(work)
+        entry = self.write_rates.setdefault("transactions", [0, 0.0])
+        entry[0] += rows
+        entry[1] += time.perf_counter() - started
 
     def write_claimed(self, aggregate: Aggregate, seen: Mapping[str, str], claims: Set[str],
                       checkpoints: Mapping[str, str] | None = None,
@@ -129,68 +161,78 @@ class Neo4jStore(Store):
         reverted (and with `pending`, settled again) in that transaction (graphgov.stores.neo4j_pending)."""
         claim_rows = [{"key": k, "day": seen[k]} for k in sorted(claims)]  # sorted: fewer deadlocks
         plan = self._plan(aggregate, {k: v for k, v in seen.items() if k not in claims})
-        if checkpoints:
-            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
-            plan.append((checkpoint_write_statement(), rows))
 
         def work(tx: Any) -> None:
-            taken: set[str] = set()
-            for start in range(0, len(claim_rows), BATCH):
-                taken.update(r["key"] for r in tx.run(claim_statement(), rows=claim_rows[start:start + BATCH]))
-            if taken:
-                raise SeenConflict(taken)  # the driver rolls the transaction back
+            start = time.perf_counter()
+            try:
+                for first in range(0, len(claim_rows), BATCH):
+                    tx.run(claim_statement(), rows=claim_rows[first:first + BATCH]).consume()
+            except ConstraintError as exc:  # the driver rolls the transaction back
+                raise SeenConflict(_taken_key(exc, claims)) from exc
+            Timed(tx, self.write_rates).count("seen", len(claim_rows), time.perf_counter() - start)
             lock_and_revert(tx)
             self._apply(tx, plan)
+            self._checkpoint_rows(tx, checkpoints)
             if pending is not None:
                 settle(tx, pending, self._apply, self._plan)
 
-        with self._session() as session:  # deadlocks between writers are transient: the driver retries
-            session.execute_write(work)
+        self._timed_write(work, len(plan.nodes) + len(plan.edges) + len(plan.seen) + len(claim_rows))
+
+    def _apply(self, tx: Any, plan: _Plan) -> None:
+        created = write_graph(tx, plan.nodes, plan.edges, self.write_rates)
+        runner = Timed(tx, self.write_rates)
+        for statement, rows, new_only in plan.links:
+            if new_only:
+                key = MERGE_KEYS[new_only]
+                rows = [row for row in rows if (new_only, row[key]) in created]
+            runner.run("links", statement, rows)
+        if plan.seen:
+            runner.run("seen", seen_write_statement(), plan.seen)
+            runner.count("seen", len(plan.seen))
 
     @staticmethod
-    def _apply(tx: Any, plan: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        for statement, rows in plan:
-            for start in range(0, len(rows), BATCH):
-                tx.run(statement, rows=rows[start:start + BATCH]).consume()
-
-    @staticmethod
-    def _plan(aggregate: Aggregate, seen: Mapping[str, str]) -> list[tuple[str, list[dict[str, Any]]]]:
-        """Statements in dependency order (nodes, then edges, then seen keys) with their rows."""
-        nodes_by_type: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+    def _plan(aggregate: Aggregate, seen: Mapping[str, str]) -> _Plan:
+        """The chunk's graph (folded in by graphgov.stores.neo4j_fold), then the links derived from keys, then
+        the seen keys."""
         nodes, edges = aggregate.nodes, aggregate.edges  # each property builds its rows: take them once
-        for (label, key), attrs in nodes.items():
-            nodes_by_type[(label, tuple(attrs["labels"]))].append(node_row(key, attrs))
-        plan: list[tuple[str, list[dict[str, Any]]]] = []
-        for (label, labels), rows in sorted(nodes_by_type.items()):
-            plan.append((node_write_statement(label, labels), rows))
-        edges_by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for (edge_type, src, dst), attrs in edges.items():
-            edges_by_shape[(edge_type, src[0], dst[0])].append(edge_row(EDGE_TYPES[edge_type], src[1], dst[1], attrs))
-        for (edge_type, src_label, dst_label), rows in sorted(edges_by_shape.items()):
-            plan.append((edge_write_statement(EDGE_TYPES[edge_type], src_label, dst_label), rows))
-        # links derived from keys alone (dataset membership, tuning outputs), in both directions
+        links: list[tuple[str, list[dict[str, Any]], str | None]] = []
+        # links derived from keys alone (dataset membership, tuning outputs), in both directions; an object
+        # already stored was linked when it was created or when its dataset came (as the embedded store does)
         by_dataset, by_object = dataset_link_statements()
         by_job, by_artifact = tuning_output_statements()
-        for label, field, statement in (("Dataset", "uri", by_dataset), ("S3Object", "arn", by_object),
-                                        ("TuningJob", "arn", by_job), ("ModelArtifact", "uri", by_artifact)):
+        for label, field, statement, new_only in (("Dataset", "uri", by_dataset, None),
+                                                  ("S3Object", "arn", by_object, "S3Object"),
+                                                  ("TuningJob", "arn", by_job, None),
+                                                  ("ModelArtifact", "uri", by_artifact, None)):
             keys = sorted(key for node_label, key in nodes if node_label == label)
             if keys:
-                plan.append((statement, [{field: key} for key in keys]))
+                links.append((statement, [{field: key} for key in keys], new_only))
         outputs = sorted({(src[1], dst[1]) for edge_type, src, dst in edges
                           if edge_type == "WRITES" and src[0] in WRITER_JOBS and dst[0] == "Dataset"})
         feeds_by_dataset, feeds_by_manifest, feeds_by_output = feeds_statements()
         datasets = sorted(key for node_label, key in nodes if node_label == "Dataset")
         if datasets:
-            plan.append((feeds_by_dataset, [{"uri": key} for key in datasets]))
-            plan.append((feeds_by_manifest, [{"uri": key} for key in datasets]))
+            links.append((feeds_by_dataset, [{"uri": key} for key in datasets], None))
+            links.append((feeds_by_manifest, [{"uri": key} for key in datasets], None))
         if outputs:
-            plan.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs]))
+            links.append((feeds_by_output, [{"job": job, "uri": uri} for job, uri in outputs], None))
         endpoints = sorted({src[1] for edge_type, src, _ in edges if edge_type == "USES_CONFIG"})
         if endpoints:
-            plan.append((endpoint_history_statement(), [{"arn": e} for e in endpoints]))
-        if seen:
-            plan.append((seen_write_statement(), [{"key": k, "day": d} for k, d in sorted(seen.items())]))
-        return plan
+            links.append((endpoint_history_statement(), [{"arn": e} for e in endpoints], None))
+        return _Plan(nodes, edges, links, [{"key": k, "day": d} for k, d in sorted(seen.items())])
+
+    def _checkpoint_rows(self, tx: Any, checkpoints: Mapping[str, str] | None) -> None:
+        if checkpoints:
+            rows = [{"name": k, "value": v} for k, v in sorted(checkpoints.items())]
+            tx.run(checkpoint_write_statement(), rows=rows).consume()
+
+    def prune_seen(self, before_day: str) -> int:
+        """Delete the evidence keys of days before `before_day` (markers stay) in batches of their own
+        transactions (an auto-commit query), seeking the day index; returns how many went."""
+        statement = seen_prune_statement()
+        with self._session() as session:
+            record = session.run(statement, before=check_day(before_day), markers=MARKER_PATTERN).single()
+        return int(record["removed"]) if record else 0
 
     def checkpoint(self, name: str) -> str | None:
         with self._session(read_only=True) as session:
@@ -227,7 +269,9 @@ class Neo4jStore(Store):
             # both sets: writing one marker first makes the second wait for the first's commit, then replace it.
             _take_derivation_lock(tx)
             tx.run(delete).consume()
-            self._apply(tx, plan)
+            for statement, rows in plan:
+                for first in range(0, len(rows), BATCH):
+                    tx.run(statement, rows=rows[first:first + BATCH]).consume()
 
         with self._session() as session:
             session.execute_write(work)

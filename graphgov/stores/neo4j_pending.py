@@ -21,7 +21,7 @@ from graphgov.core.schema import MERGE_KEYS, SEEN_LABEL, node_labels
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.ingest.pending import LAYER_KEY, PENDING_PREFIX, dumps, layer, linked, own_edges, touched
 
-Plan = list[tuple[str, list[dict[str, Any]]]]
+Plan = Any  # the Neo4j store's write plan, opaque here: made by `plan`, run by `apply`
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a label or type read back from the store, checked before use
 
 

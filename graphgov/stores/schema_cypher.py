@@ -1,68 +1,19 @@
-"""Cypher generated from graphgov.core.schema: constraints, indexes and the batched write statements.
+"""Cypher generated from graphgov.core.schema: constraints, indexes, the links derived from keys, the
+bookkeeping statements (seen keys, checkpoints).
 
 Labels, relationship types and property names come only from the schema declarations (never from
-data); every value travels as a parameter (`$rows`). The write statements are generated from the merge
-rules (graphgov.core.merge_rules): LATEST properties travel in `row.props` (`SET += row.props`), every
-other rule kind has its SET item (`_fold_item`), and the rows are shaped here too (`node_row`, `edge_row`),
-so the statement and its rows cannot disagree about which property travels where.
+data); every value travels as a parameter (`$rows`). The chunk's nodes and edges themselves are folded
+in Python by the merge rules and written by graphgov.stores.neo4j_fold.
 Everything here works on Neo4j Community (uniqueness constraints and range indexes only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from graphgov.core.merge_rules import (
-    EDGE_RULES,
-    NAMED_ONLY_SOURCE,
-    NODE_RULES,
-    NODE_WINDOW,
-    Kind,
-    Rule,
-    folded_edge_props,
-    ranked_props,
-    timed_pairs,
-)
 from graphgov.core.schema import (
     CHECKPOINT_LABEL,
     MERGE_KEYS,
-    NODE_TYPES,
     SEEN_LABEL,
-    EdgeType,
-    node_labels,
 )
-
-_NODE_FIELDS = frozenset((*NODE_WINDOW, "labels", "event_ids"))  # beside a node row's props (labels: Neo4j labels)
-
-
-def _sorted_union(target: str, incoming: str, limit: int | None = None) -> str:
-    tail = f" LIMIT {int(limit)}" if limit else ""
-    return (
-        f"COLLECT {{ UNWIND coalesce({target}, []) + {incoming} AS x "
-        f"WITH DISTINCT x ORDER BY x{tail} RETURN x }}"
-    )
-
-
-def _fold_item(var: str, name: str, rule: Rule) -> str:
-    """The SET item folding `row.<name>` into `<var>.<name>` by its rule (a null row value keeps the old one,
-    except for unions, where it adds nothing)."""
-    old, new = f"{var}.{name}", f"row.{name}"
-    if rule.kind is Kind.MIN:
-        return f"{old} = CASE WHEN {old} IS NULL OR {new} < {old} THEN {new} ELSE {old} END"
-    if rule.kind is Kind.MAX:
-        return f"{old} = CASE WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END"
-    if rule.kind is Kind.UNION:
-        return f"{old} = {_sorted_union(old, f'coalesce({new}, [])')}"
-    if rule.kind is Kind.SAMPLE:
-        return f"{old} = {_sorted_union(old, f'coalesce({new}, [])', rule.limit)}"
-    if rule.kind is Kind.SUM:
-        return f"{old} = CASE WHEN {new} IS NULL THEN {old} ELSE coalesce({old}, 0) + {new} END"
-    raise ValueError(f"{name}: a {rule.kind.value} property travels in row.props, it has no SET item of its own")
-
-
-def _fold_items(var: str, names: tuple[str, ...], rules: Mapping[str, Rule]) -> str:
-    return "SET " + ",\n    ".join(_fold_item(var, name, rules[name]) for name in names)
 
 
 def constraint_statements() -> list[str]:
@@ -99,77 +50,6 @@ def constraint_statements() -> list[str]:
         f"CREATE CONSTRAINT graphgov_checkpoint_name IF NOT EXISTS FOR (n:{CHECKPOINT_LABEL}) REQUIRE n.name IS UNIQUE",
     ]
     return statements
-
-
-def _rank(rule: Rule, expression: str) -> str:
-    cases = " ".join(f"WHEN '{value}' THEN {rank}" for value, rank in rule.ranks)
-    return f"(CASE {expression} {cases} ELSE 0 END)"
-
-
-def node_row(key: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The `$rows` entry of node_write_statement for an aggregated node."""
-    return {"key": key, "props": {k: v for k, v in attrs.items() if k not in _NODE_FIELDS},
-            **{name: attrs[name] for name in NODE_WINDOW}}
-
-
-def node_write_statement(merge_label: str, labels: tuple[str, ...]) -> str:
-    """`$rows`: [{key, props, first_seen, last_seen, sources}] for nodes carrying exactly `labels`."""
-    declared = set(node_labels())
-    if merge_label not in labels or not set(labels) <= declared:
-        raise ValueError(f"labels {labels} are not declared in the schema")
-    extra = sorted(label for label in labels if label != merge_label)
-    set_labels = f"\nSET n:{':'.join(extra)}" if extra else ""  # labels: a union, as Neo4j labels
-    declared_props = {p for t in NODE_TYPES.values() if t.merge_label == merge_label for p in t.props}
-    timed = timed_pairs(declared_props)
-    ranked = ranked_props(declared_props)
-    kept = [f"n.{prop} AS old_{prop}, n.{at} AS old_{at}" for prop, at in timed]
-    kept += [f"n.{prop} AS old_{prop}" for prop in ranked]
-    keep_old = f"WITH n, row, {', '.join(kept)}\n" if kept else ""
-    restored = [f"n.{name} = CASE WHEN row.props.{at} < old_{at} THEN old_{name} ELSE n.{name} END"
-                for prop, at in timed for name in (prop, at)]  # an older event's state never replaces a newer one
-    for prop in ranked:  # the highest-ranked value stands, whatever the order
-        old_rank, new_rank = _rank(NODE_RULES[prop], f"old_{prop}"), _rank(NODE_RULES[prop], f"n.{prop}")
-        restored.append(f"n.{prop} = CASE WHEN old_{prop} IS NOT NULL AND ({old_rank} > {new_rank} OR "
-                        f"({old_rank} = {new_rank} AND toString(old_{prop}) > toString(n.{prop}))) "
-                        f"THEN old_{prop} ELSE n.{prop} END")
-    restore = "\nSET " + ",\n    ".join(restored) if restored else ""
-    return (
-        "UNWIND $rows AS row\n"
-        f"MERGE (n:{merge_label} {{{MERGE_KEYS[merge_label]}: row.key}})\n"
-        # a node only the access derivation made (a policy names it) is replaced by its first evidence, and
-        # by each derivation's own row (its window is recomputed from all the policy states)
-        f"FOREACH (_ IN CASE WHEN n.sources = ['{NAMED_ONLY_SOURCE}'] AND (NOT '{NAMED_ONLY_SOURCE}' IN row.sources "
-        f"OR row.sources = ['{NAMED_ONLY_SOURCE}']) THEN [1] ELSE [] END | "
-        f"SET n = {{{MERGE_KEYS[merge_label]}: row.key}})\n"
-        # and a policy-named row leaves an evidenced node alone
-        f"WITH n, row WHERE row.sources <> ['{NAMED_ONLY_SOURCE}'] OR n.sources IS NULL "
-        f"OR n.sources = ['{NAMED_ONLY_SOURCE}']\n"
-        f"{keep_old}"
-        f"SET n += row.props{set_labels}{restore}\n"
-        f"{_fold_items('n', NODE_WINDOW, NODE_RULES)}"
-    )
-
-
-def edge_row(edge_type: EdgeType, src: str, dst: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The `$rows` entry of edge_write_statement for an aggregated edge: each folded property beside `props`."""
-    folded = folded_edge_props(edge_type)
-    return {"src": src, "dst": dst, "props": {k: v for k, v in attrs.items() if k not in folded},
-            **{name: attrs.get(name) for name in folded}}
-
-
-def edge_write_statement(edge_type: EdgeType, src_label: str, dst_label: str) -> str:
-    """`$rows`: [{src, dst, props, first_seen, last_seen, sources, event_ids, <unions>, <additive>[, count,
-    bytes, operations]}] (edge_row)."""
-    src_key = MERGE_KEYS[src_label]
-    dst_key = MERGE_KEYS[dst_label]
-    return (
-        "UNWIND $rows AS row\n"
-        f"MATCH (a:{src_label} {{{src_key}: row.src}})\n"
-        f"MATCH (b:{dst_label} {{{dst_key}: row.dst}})\n"
-        f"MERGE (a)-[r:{edge_type.name}]->(b)\n"
-        "SET r += row.props\n"
-        f"{_fold_items('r', folded_edge_props(edge_type), EDGE_RULES)}"
-    )
 
 
 def dataset_link_statements() -> tuple[str, str]:
@@ -299,12 +179,18 @@ def seen_write_statement() -> str:
 
 
 def claim_statement() -> str:
-    """`$rows`: [{key, day}] seen markers to create; returns the keys that existed already. The
-    uniqueness constraint makes a concurrent MERGE of the same key wait for the first writer's commit
-    and then match; the flag set on a match only lives in a transaction its caller rolls back."""
-    return (f"UNWIND $rows AS row\nMERGE (s:{SEEN_LABEL} {{key: row.key}})\n"
-            "ON CREATE SET s.day = row.day\nON MATCH SET s.claimed_twice = true\n"
-            "WITH s WHERE s.claimed_twice\nRETURN s.key AS key")
+    """`$rows`: [{key, day}] seen markers to create. The uniqueness constraint makes a concurrent CREATE of
+    the same key wait for the first writer's commit and then fail (a ConstraintError naming the key); a
+    CREATE is cheaper than a MERGE that looks first, and `unseen` already looked."""
+    return f"UNWIND $rows AS row\nCREATE (:{SEEN_LABEL} {{key: row.key, day: row.day}})"
+
+
+def seen_prune_statement(batch: int = 10000) -> str:
+    """Delete the seen keys of days before `$before` whose key is no completion marker (`$markers`, a
+    pattern), `batch` per inner transaction; returns `removed`. Bookkeeping without a day never matches."""
+    return (f"MATCH (s:{SEEN_LABEL}) WHERE s.day < $before AND NOT s.key =~ $markers\n"
+            f"CALL (s) {{ DELETE s }} IN TRANSACTIONS OF {int(batch)} ROWS\n"
+            "RETURN count(*) AS removed")
 
 
 def seen_lookup_statement() -> str:
