@@ -154,44 +154,42 @@ class EmbeddedStore(Store):
 
     def close(self) -> None:
         """Release the writer lock; uncommitted writes are dropped, as a killed load's are. The object still
-        answers reads afterwards, as a reader of the last commit."""
+        answers reads afterwards, as a reader of the last commit (reconnecting when asked)."""
+        if self._lock is None:
+            return
         if self._conn is not None:
             if self._conn.in_transaction:
                 self._conn.rollback()
-            if self._lock is not None:
-                self._conn.close()
-                self._conn = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-            self.read_only = True
-            if self.tables is not None and self.path.exists():
-                self._conn = _connect(self.path, read_only=True)
-                self.tables.conn = self._conn
-                self.tables.forget_ids()
-                self._version += 1
+            self._conn.close()  # the last connection to close removes SQLite's log files
+            self._conn = None
+        self._lock.release()
+        self._lock = None
+        self.read_only = True
+        if self.tables is not None:
+            self.tables.reconnect(lambda: _connect(self.path, read_only=True))
+            self._version += 1
 
     # --- transactions --------------------------------------------------------------------------------
 
     def _begin(self) -> None:
         """Open the write transaction the next commit ends (the first write after a commit does)."""
         self._version += 1
-        if not self._conn.in_transaction:
+        if not self.tables.conn.in_transaction:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self.tables.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:  # a reader's file is opened read-only
                 raise StoreError(f"embedded store {self.path} was opened read-only (or closed): nothing was "
                                  "written") from None
 
     def commit(self) -> None:
-        if self._conn is None or not self._conn.in_transaction:
+        if not self.tables.conn.in_transaction:
             return
         if self._lock is None:
             raise StoreError(f"embedded store {self.path} was opened read-only (or closed): nothing was written")
         pause_point("commit-start")  # inert outside the kill trials
         self.tables.set_meta("committed", "1")
         pause_point("commit")  # inert outside the kill trials: everything is written, not yet committed
-        self._conn.execute("COMMIT")
+        self.tables.conn.execute("COMMIT")
 
     # --- writes --------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 NodeId = tuple[str, str]
@@ -58,8 +58,20 @@ class GraphTables:
     """Row-level reads and writes of the graph on one connection; node ids are (label, key) outside."""
 
     def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self._ids: dict[NodeId, int] = {}  # cache of row ids, cleared when nodes are deleted
+        self._conn: sqlite3.Connection | None = conn
+        self._reopen: Callable[[], sqlite3.Connection] | None = None
+        self._ids: dict[NodeId, int] = {}  # cache of row ids
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None and self._reopen is not None:
+            self._conn = self._reopen()
+        return self._conn
+
+    def reconnect(self, opener: Callable[[], sqlite3.Connection]) -> None:
+        """Drop the connection (closed by the caller); the next read opens one with `opener`."""
+        self._conn, self._reopen = None, opener
+        self._ids.clear()
 
     def create(self) -> None:
         self.conn.executescript(SCHEMA)
@@ -268,6 +280,3 @@ class GraphTables:
                                      "ORDER BY e.type, s.label, s.key, d.label, d.key", names)
         for t, sl, sk, dl, dk, attrs in rows:
             yield t, (sl, sk), (dl, dk), _loads(attrs)
-
-    def forget_ids(self) -> None:
-        self._ids.clear()
