@@ -268,7 +268,7 @@ class EmbeddedStore(Store):
         the open transaction, made durable together by the next commit (one writer at a time: no claim check)."""
         self._begin()
         self._revert_pending()
-        self._fold(aggregate, seen, checkpoints)  # the layer is reverted: a plain fold
+        self.write(aggregate, seen, checkpoints)  # the layer is reverted: a plain fold
         if pending is not None:
             self._settle_pending(pending)
 
