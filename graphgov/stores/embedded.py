@@ -13,6 +13,7 @@ moved to SQLite by a writer (graphgov.stores.embedded_migrate).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -208,8 +209,6 @@ class EmbeddedStore(Store):
     @property
     def undo(self) -> dict[str, Any] | None:
         """The undo log of the pending layer's materialization (None: not materialized)."""
-        import json
-
         text = self.tables.meta("undo")
         return None if text is None else json.loads(text)
 
