@@ -24,9 +24,10 @@ from graphgov.questions.catalog import ask, catalog, get_question
 from graphgov.questions.grouping import grouped_for
 from graphgov.report.rows import render_answer
 from graphgov.stores import Store, StoreError, open_store
+from graphgov.stores.embedded import SIDE_FILES
 from graphgov.stores.lock import StoreLock
 
-DEMO_STORE = Path(".graphgov") / "demo" / "graph.json.gz"
+DEMO_STORE = Path(".graphgov") / "demo" / "graph.db"
 DEMO_RECORDS = 2000
 SHOWN_ROWS = 8
 # questions that take a parameter, asked about things the generated platform is known to contain
@@ -42,8 +43,8 @@ KEEP = "\u00a0"  # a space the demo's prose is never wrapped at (textwrap breaks
 
 def samples_store_of(target: Path) -> Path:
     """Where the demo parses the bundled samples: beside its store, never the same file."""
-    name = target.name.removesuffix(".gz").removesuffix(".json")
-    return target.with_name(f"{name}-samples.json.gz")
+    name = target.name.removesuffix(".gz").removesuffix(".json").removesuffix(".db")
+    return target.with_name(f"{name}-samples.db")
 
 
 def quarantine_of(store: Path) -> Path:
@@ -63,7 +64,8 @@ def run_demo(store_spec: str | None, echo: Echo, width: int | None = None) -> No
     try:
         locks.append(StoreLock(samples_target))
         for stale in (target, quarantine_of(target), samples_target, quarantine_of(samples_target)):
-            stale.unlink(missing_ok=True)
+            for file in (stale, *(stale.with_name(stale.name + side) for side in SIDE_FILES)):
+                file.unlink(missing_ok=True)
         shutil.rmtree(logs, ignore_errors=True)
         counts = generate(logs, seed=0, records=DEMO_RECORDS)
         samples = Path(str(resources.files("graphgov.samples")))  # the wheel installs it as a plain folder

@@ -2,8 +2,8 @@
 
 Inert unless $GRAPHGOV_TEST_PAUSE_AT names the phase: then the process says so on stderr and waits,
 and the test sends SIGKILL at exactly that point (or SIGUSR1 to let it go on). Phases: `commit-start`
-(the embedded store's temp file is created, still empty), `commit` (it is written and synced, not yet
-renamed into place) and `derive` (access derivation has written the named principals, not yet the
+(the embedded store's commit has begun, its SQLite transaction still open), `commit` (everything is written
+in that transaction, not yet committed) and `derive` (access derivation has written the named principals, not yet the
 derived edges).
 """
 

@@ -18,13 +18,11 @@ def _key(labels: list[str], props: dict[str, Any]) -> str:
 
 def dump(store: Any) -> dict[str, list[str]]:
     """{"nodes": [...], "edges": [...]} as sorted JSON strings; bookkeeping nodes excluded."""
-    if isinstance(store, EmbeddedStore):
-        nodes = [dict(attrs) for _, attrs in store.graph.nodes(data=True)]
-        edges = [
-            {"type": k, "src": store.graph.nodes[u][MERGE_KEYS[u[0]]], "dst": store.graph.nodes[v][MERGE_KEYS[v[0]]],
-             **attrs}
-            for u, v, k, attrs in store.graph.edges(keys=True, data=True)
-        ]
+    if isinstance(store, EmbeddedStore):  # read from its tables, not through the graph questions are asked on
+        props = dict(store.tables.all_nodes())
+        nodes = list(props.values())
+        edges = [{"type": k, "src": props[u][MERGE_KEYS[u[0]]], "dst": props[v][MERGE_KEYS[v[0]]], **attrs}
+                 for k, u, v, attrs in store.tables.all_edges()]
     else:
         with store.driver.session() as session:
             nodes = [

@@ -133,9 +133,11 @@ def test_order_of_cloudtrail_and_log_does_not_matter(tmp_path):
 
 
 def test_no_prompt_response_or_pii_value_reaches_the_graph_file(tmp_path):
-    store = EmbeddedStore(tmp_path / "g.json.gz")
+    store = EmbeddedStore(tmp_path / "g.db")
     load_paths([CONSTRUCTED, PANTHER], store, tmp_path / "q.jsonl")
-    text = gzip.decompress((tmp_path / "g.json.gz").read_bytes()).decode()
+    store.close()  # every byte in the one file (SQLite stores text as UTF-8, free pages included)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("g.db")) == ["g.db", "g.db.lock"]
+    text = (tmp_path / "g.db").read_bytes().decode("utf-8", errors="replace")
     bodies = [r.get(side, {}).get(f"{side}BodyJson") for r in records(CONSTRUCTED) + records(PANTHER)
               for side in ("input", "output")]
     texts = {s for s in strings(bodies) if len(s.split()) >= 3}  # the prose: prompts, answers, system prompt

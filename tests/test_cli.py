@@ -42,7 +42,7 @@ def test_load_json_summary_and_default_store(runner):
                            "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
         import os
 
-        assert os.path.exists(".graphgov/graph.json.gz")  # the documented default
+        assert os.path.exists(".graphgov/graph.db")  # the documented default
         again = json.loads(runner.invoke(main, ["load", STS, "--format", "json"]).output)
         assert (again["loaded"], again["skipped"], again["nodes"]) == (0, {"duplicate": 3}, 8)
 
@@ -56,7 +56,7 @@ def test_store_precedence_flag_then_environment(runner, tmp_path, monkeypatch):
         assert (tmp_path / "flag.json.gz").exists()
         import os
 
-        assert not os.path.exists(".graphgov/graph.json.gz")
+        assert not os.path.exists(".graphgov/graph.db")
 
 
 def test_query_formats(runner, tmp_path):
@@ -153,22 +153,22 @@ def test_demo_generates_loads_and_reports_findings(runner):
         out = result.output
         lines = out.splitlines()
         # (figures since issue 11's generator plants: the management account's trail, more invocation logs)
-        assert lines[6:19] == [
+        assert lines[5:18] == [
             "  read         2014 records: 1762 loaded, 249 skipped, 3 quarantined",
             "  skipped      14    cloudtrail_digest",
             "  skipped      3     duplicate",
             "  skipped      22    shared_event_copy",
             "  skipped      210   unsupported_event",
-            "  quarantined  3     in .graphgov/demo/graph.json.quarantine.jsonl",
+            "  quarantined  3     in .graphgov/demo/graph.quarantine.jsonl",
             "  graph        1028 nodes, 2808 edges",
             "",
             "Real AWS log samples (documentation examples) parsed:",
             "  read         103 records from 5 files: 23 loaded, 74 skipped, 6 quarantined",
-            "  quarantined  6     in .graphgov/demo/graph-samples.json.quarantine.jsonl",
-            "  kept apart   in .graphgov/demo/graph-samples.json.gz, so none of the findings",
-            "               below is theirs; to ask them:"]
-        assert len(Path(".graphgov/demo/graph.json.quarantine.jsonl").read_text().splitlines()) == 3
-        public = lines.index("$ graphgov query public-ai-data --store .graphgov/demo/graph.json.gz")
+            "  quarantined  6     in .graphgov/demo/graph-samples.quarantine.jsonl",
+            "  kept apart   in .graphgov/demo/graph-samples.db, so none of the findings below",
+            "               is theirs; to ask them:"]
+        assert len(Path(".graphgov/demo/graph.quarantine.jsonl").read_text().splitlines()) == 3
+        public = lines.index("$ graphgov query public-ai-data --store .graphgov/demo/graph.db")
         assert lines[public + 1:public + 9] == [
             "# AI data and model artifacts open to anyone [critical]",
             "resource                              resource_type  bucket               access",
@@ -184,9 +184,9 @@ def test_demo_generates_loads_and_reports_findings(runner):
         assert lines[-9:] == [
             "Next steps:",
             "  Every control's verdict, on one page that opens offline:",
-            "    graphgov report --framework all --format html --out report.html --store .graphgov/demo/graph.json.gz",
+            "    graphgov report --framework all --format html --out report.html --store .graphgov/demo/graph.db",
             "  The lineage of the fraud endpoint, as a picture:",
-            "    graphgov lineage fraud-endpoint --html lineage.html --store .graphgov/demo/graph.json.gz",
+            "    graphgov lineage fraud-endpoint --html lineage.html --store .graphgov/demo/graph.db",
             "  Your own CloudTrail logs, then the saved questions about them:",
             "    graphgov load <your CloudTrail folder>",
             "    graphgov questions",
@@ -205,7 +205,7 @@ def test_demo_findings_are_the_platforms_alone(runner, tmp_path, monkeypatch):
     findings = out[out.index("$ graphgov query ai-inventory"):]
     assert ("123456789012" in findings, "JohnDoe" in findings, "2014-" in findings) == (False, False, False)
     answers = []
-    with open_store(".graphgov/demo/graph.json.gz", read_only=True) as store:
+    with open_store(".graphgov/demo/graph.db", read_only=True) as store:
         for question_id, params in demo_questions():
             answers.append(json.dumps(ask(store, question_id, params)))
     assert len(answers) == 18  # every question without a required parameter, and three with one
@@ -213,18 +213,18 @@ def test_demo_findings_are_the_platforms_alone(runner, tmp_path, monkeypatch):
         "111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"]
     assert not any(sample in "".join(answers) for sample in ("123456789012", "111122223333", "777788889999"))
     samples = runner.invoke(main, ["query", "cross-account-assumptions", "--store",
-                                   ".graphgov/demo/graph-samples.json.gz", "--format", "json"])
+                                   ".graphgov/demo/graph-samples.db", "--format", "json"])
     assert [row["principal"] for row in json.loads(samples.output)] == ["arn:aws:iam::777788889999:user/JohnDoe"]
 
 
 def test_demo_help_states_the_store_it_builds(runner, tmp_path, monkeypatch):
     help_text = " ".join(runner.invoke(main, ["demo", "--help"]).output.split())
     default = re.search(r"\[default: (\S+)\]", help_text).group(1)
-    assert default == ".graphgov/demo/graph.json.gz"
+    assert default == ".graphgov/demo/graph.db"
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(main, ["demo"]).exit_code == 0
-    assert sorted(str(p) for p in Path(".graphgov/demo").glob("*.json.gz")) == [
-        ".graphgov/demo/graph-samples.json.gz", default]
+    assert sorted(str(p) for p in Path(".graphgov/demo").glob("*.db")) == [
+        ".graphgov/demo/graph-samples.db", default]
 
 
 def test_a_reader_that_has_gone_gets_no_error_message(runner, tmp_path):

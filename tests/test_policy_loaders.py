@@ -665,7 +665,7 @@ def test_role_history_loads_into_the_embedded_store(embedded_store, tmp_path):
     (quarantined,) = [json.loads(x) for x in (tmp_path / "quarantine.jsonl").read_text().splitlines()]
     assert quarantined["error"] == "UpdateAssumeRolePolicy: no policyDocument in requestParameters"
 
-    graph = embedded_store.graph
+    graph = embedded_store.graph()
     role_node = ("AWSPrincipal", ROLE)
     assert graph.nodes[role_node]["path"] == "/service-role/"
     history = sorted(

@@ -144,8 +144,8 @@ def account(moto: str) -> dict[str, Any]:
 
 def pulled_totals(store: Any) -> tuple[int, int]:
     """(nodes, edges) the pull wrote, the derived access left out."""
-    nodes = sum(1 for _, attrs in store.graph.nodes(data=True) if SOURCE in attrs.get("sources", ()))
-    edges = sum(1 for *_, kind in store.graph.edges(keys=True) if kind not in DERIVED_EDGE_TYPES)
+    nodes = sum(1 for _, attrs in store.graph().nodes(data=True) if SOURCE in attrs.get("sources", ()))
+    edges = sum(1 for *_, kind in store.graph().edges(keys=True) if kind not in DERIVED_EDGE_TYPES)
     return nodes, edges
 
 
@@ -157,7 +157,7 @@ def without_totals(summary: dict[str, Any]) -> dict[str, Any]:
 def snapshot_states(store: Any) -> dict[tuple[str, str], list[tuple]]:
     """(subject, slot) -> [(kind, target, deleted, document as an object)] of the PolicyState nodes."""
     out: dict[tuple[str, str], list[tuple]] = {}
-    for (label, _key), attrs in store.graph.nodes(data=True):
+    for (label, _key), attrs in store.graph().nodes(data=True):
         if label != "PolicyState":
             continue
         assert attrs["evidence"] == "snapshot" and attrs["sources"] == ["pull:iam"]
@@ -168,7 +168,7 @@ def snapshot_states(store: Any) -> dict[tuple[str, str], list[tuple]]:
 
 
 def state_ids(store: Any) -> set[str]:
-    return {key for (label, key) in store.graph.nodes if label == "PolicyState"}
+    return {key for (label, key) in store.graph().nodes if label == "PolicyState"}
 
 
 def expected_states(facts: dict[str, Any]) -> dict[tuple[str, str], list[tuple]]:
@@ -257,7 +257,7 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
     assert pulled_totals(embedded_store) == (NODES, EDGES)
     assert (summary.account, summary.time) == (ACCOUNT, T1)
     assert summary.balanced
-    graph = embedded_store.graph
+    graph = embedded_store.graph()
     role = dict(graph.nodes["AWSPrincipal", ROLE])
     assert role.pop("principal_id").startswith("AROA")  # the RoleId (moto draws it): S3 notifications name it
     assert role == {
@@ -290,7 +290,7 @@ def test_pulling_again_adds_nothing_and_a_change_adds_one_state(account, embedde
     second = pull_iam(aws_session(), embedded_store, quarantine, clock=clock_at(T2))
     assert (second.loaded, second.nodes, second.edges) == (first.loaded, first.nodes, first.edges)
     assert state_ids(embedded_store) == before
-    graph = embedded_store.graph
+    graph = embedded_store.graph()
     assert {(graph.nodes["PolicyState", s]["first_seen"], graph.nodes["PolicyState", s]["last_seen"])
             for s in before} == {(T1, T2)}
 
@@ -304,6 +304,7 @@ def test_pulling_again_adds_nothing_and_a_change_adds_one_state(account, embedde
     assert snapshot_states(embedded_store)[(ROLE, "inline:write-out")] == sorted(
         [("identity", None, False, ROLE_INLINE), ("identity", None, False, ROLE_INLINE_CHANGED)], key=json.dumps)
     old = next(s for s in before if s.startswith(f"{ROLE}|inline:write-out|"))
+    graph = embedded_store.graph()  # the graph as the third pull left it
     assert (graph.nodes["PolicyState", old]["first_seen"], graph.nodes["PolicyState", old]["last_seen"]) == (T1, T2)
     assert (graph.nodes["PolicyState", new]["first_seen"], graph.nodes["PolicyState", new]["last_seen"]) == (T3, T3)
     assert graph.nodes["PolicyState", new]["slot"] == "inline:write-out"
@@ -385,7 +386,7 @@ def test_kms_keys_are_read_in_each_region_given(account, embedded_store, tmp_pat
     summary = pull_iam(aws_session(), embedded_store, tmp_path / "q.jsonl", regions=["us-east-1", "eu-west-1"],
                        clock=clock_at(T1))
     assert summary.objects["key"] == 2
-    assert embedded_store.graph.nodes["KMSKey", west_key]["region"] == "eu-west-1"
+    assert embedded_store.graph().nodes["KMSKey", west_key]["region"] == "eu-west-1"
     states = snapshot_states(embedded_store)
     assert states[(west_key, "inventory")] == [("inventory", None, False, ["key-policy", "key-state", "lifecycle"])]
     deletion_date = deletion.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -424,7 +425,7 @@ def test_user_boundary_from_a_documented_user_detail(embedded_store, tmp_path):
     summary = load_deltas([delta], embedded_store, tmp_path / "q.jsonl")
     assert (summary.records, summary.loaded) == (1, 1)
     carol = f"{IAM}:user/carol"
-    assert embedded_store.graph.nodes["AWSPrincipal", carol]["path"] == "/ops/"
+    assert embedded_store.graph().nodes["AWSPrincipal", carol]["path"] == "/ops/"
     assert snapshot_states(embedded_store) == {
         (carol, "lifecycle"): [("lifecycle", None, False, None)],
         (carol, "boundary"): [("boundary", BOUNDARY, False, None)],

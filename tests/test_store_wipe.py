@@ -194,8 +194,8 @@ def test_a_damaged_store_file_is_wiped_uncounted(tmp_path):
 
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[0] == (
-        f"wipe embedded store {store}: deletes the store file, unread (not gzip-compressed (a store file is "
-        "gzip JSON, format graphgov-embedded/1))")
+        f"wipe embedded store {store}: deletes the store file, unread (neither an SQLite database "
+        "(graphgov-embedded/2) nor gzip JSON (graphgov-embedded/1))")
     assert not store.exists()
 
 

@@ -19,7 +19,7 @@ from graphgov.questions.catalog import QuestionError, ask
 STS = FIXTURES / "cloudtrail/iam-user-guide-sts.json"
 
 FULL_LOAD = {  # issue 11: shipper, time-of-act, S3 movement, access points, access evidence, org, lineage
-    "records": 946, "loaded": 344, "quarantined": 38, "files": 67, "nodes": 707, "edges": 2651,
+    "records": 946, "loaded": 344, "quarantined": 38, "files": 67, "files_skipped": 0, "nodes": 707, "edges": 2651,
     # the CloudWatch Logs guide's 6 truncated messages are one text with one error: one entry, 5 known
     "quarantine_known": 5,
     # the two S3 notification test events of aws-lambda-go and Powertools are dated 1970-01-01
@@ -47,7 +47,7 @@ def test_iam_guide_sts_loads_exactly(store, tmp_path):
     summary = load(store, tmp_path, STS, reference_time="2026-01-01T00:00:00Z")
     # requester copy and chaining loaded; the owner's copy reuses the requester's eventID in the guide
     assert summary.as_dict() | {"quarantine_file": None} == {
-        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1, "skipped_events": {},
+        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1, "files_skipped": 0, "skipped_events": {},
         "nodes": 8, "edges": 7, "quarantine_file": None, "quarantine_known": 0,
         "reference_time": "2026-01-01T00:00:00Z",
         "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}

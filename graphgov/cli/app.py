@@ -1,7 +1,7 @@
 """The `graphgov` command line: the group, and each command group's module registered on it.
 
 Every command that touches the graph takes `--store` (default: $GRAPHGOV_STORE, else the embedded
-store at .graphgov/graph.json.gz). Errors are one line on stderr and a non-zero exit, never a traceback.
+store at .graphgov/graph.db). Errors are one line on stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations

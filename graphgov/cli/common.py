@@ -42,7 +42,7 @@ ALLOW_PARTIAL_HELP = ("Exit 0 when the pull completed with gaps (reads denied or
 
 STORE_HELP = (
     "Graph store: a file path (embedded) or a bolt://, neo4j://, neo4j+s:// URI. "
-    "[default: $GRAPHGOV_STORE, else .graphgov/graph.json.gz]"
+    "[default: $GRAPHGOV_STORE, else .graphgov/graph.db]"
 )
 
 

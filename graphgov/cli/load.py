@@ -45,7 +45,10 @@ def load(paths: tuple[Path, ...], store_spec: str | None, output_format: str, qu
     with store_from(store_spec) as store, progress_for("loading", "files", by_bytes=True) as progress:
         summary = load_paths(paths, store, quarantine_path, reference_time=reference_time, progress=progress,
                              workers=workers or default_workers(), skip_loaded=not reload)
+        note = store.scale_note()
     _print_summary(summary, output_format, store.description)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 def _print_summary(summary: LoadSummary, output_format: str, where: str) -> None:

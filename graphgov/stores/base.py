@@ -121,6 +121,10 @@ class Store(ABC):
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one saved question read-only and return its raw rows."""
 
+    def scale_note(self) -> str | None:
+        """One line for the user when the store has grown past what it serves comfortably (None: it has not)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

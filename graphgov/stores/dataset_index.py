@@ -2,48 +2,41 @@
 
 A dataset is an S3 prefix; an object belongs to every dataset whose prefix its key starts with, as S3
 matches prefixes (so `train` also covers `train-old/`). A new object checks only its own bucket's
-prefixes (few). A new dataset finds its objects by binary search over the bucket's keys, which are
-kept as an append-only list and sorted lazily when a dataset asks (Timsort on a sorted run plus a
-short tail is close to linear), so millions of object inserts stay O(1) each.
+prefixes (few, held in memory). A new dataset finds its objects by a range query over the store's
+indexed (label, bucket, key) columns (graphgov.stores.embedded_sql), so no index of every object key is
+held in memory or built when the store opens.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from graphgov.core.s3_containment import PREFIX_TYPE, falls_under, output_folder
 
 
 class DatasetIndex:
-    def __init__(self) -> None:
-        self._keys: dict[str, list[str]] = defaultdict(list)  # bucket -> object keys (sorted when clean)
-        self._known: dict[str, set[str]] = defaultdict(set)  # bucket -> object keys, for membership
-        self._unsorted: set[str] = set()  # buckets whose key list has an unsorted tail
+    """Prefix datasets per bucket, in memory (few); the objects stay in the store, listed by `keys_under`."""
+
+    def __init__(self, keys_under: Callable[[str, str], Iterator[str]]) -> None:
+        self._keys_under = keys_under  # (bucket, prefix) -> the keys held under it, in key order
         self._prefixes: dict[str, dict[str, str]] = defaultdict(dict)  # bucket -> prefix -> dataset id
 
     def add_object(self, bucket: str, key: str) -> Iterator[str]:
-        """Record the object; yield the ids of datasets it falls under."""
-        if key not in self._known[bucket]:
-            self._known[bucket].add(key)
-            self._keys[bucket].append(key)
-            self._unsorted.add(bucket)
+        """Yield the ids of datasets the object falls under."""
         for prefix, dataset in self._prefixes.get(bucket, {}).items():
             if falls_under(key, prefix):
                 yield dataset
 
-    def add_dataset(self, bucket: str, prefix: str, dataset: str) -> Iterator[str]:
-        """Record the prefix dataset; yield the keys of objects already known under it."""
+    def register(self, bucket: str, prefix: str, dataset: str) -> None:
+        """Record the prefix dataset (its members are already linked)."""
         self._prefixes[bucket][prefix] = dataset
-        keys = self._keys.get(bucket, [])
-        if bucket in self._unsorted:
-            keys.sort()
-            self._unsorted.discard(bucket)
-        at = bisect.bisect_left(keys, prefix)
-        while at < len(keys) and falls_under(keys[at], prefix):
-            yield keys[at]
-            at += 1
+
+    def add_dataset(self, bucket: str, prefix: str, dataset: str) -> Iterator[str]:
+        """Record the prefix dataset; yield the keys of objects already held under it."""
+        self.register(bucket, prefix, dataset)
+        yield from self._keys_under(bucket, prefix)
 
 
 class _SortedKeys:

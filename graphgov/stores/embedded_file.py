@@ -1,6 +1,8 @@
-"""Reading the embedded store's file, and saying in one line what is wrong with a file that is not one.
+"""Reading the embedded store's old file format, and saying in one line what is wrong with a file that is not one.
 
-A store file is gzip JSON: {"format": FORMAT, "nodes": [[label, key, {attrs}]...], "edges": [[type,
+Since graphgov-embedded/2 the store is SQLite (graphgov.stores.embedded_sql); a file of this format is read
+by readers and moved to SQLite by the first writer (graphgov.stores.embedded_migrate). Such a file is gzip
+JSON: {"format": FORMAT, "nodes": [[label, key, {attrs}]...], "edges": [[type,
 [label, key], [label, key], {attrs}]...], "seen": {day: [key...]}, "checkpoints": {name: value},
 "pending": {action key: copy}, "undo": undo log or null} (the last two: graphgov.ingest.pending; optional).
 Anything else (an empty file, plain JSON, a list, another format version, wrong types inside) is a

@@ -2,66 +2,52 @@
 
 The undo log holds, for every node the layer touches, its attributes before (None: it was absent), every
 edge incident on the linked ones before, and the state before of each other edge the layer writes (None:
-absent), as JSON values, so it commits in the store file with the graph.
+absent), as JSON values, so it commits in the store file with the graph (a row of its meta table).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import networkx as nx
 
 from graphgov.ingest.aggregate import Aggregate
 from graphgov.ingest.pending import linked, own_edges, touched
+from graphgov.stores.embedded_sql import GraphTables
 
 
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
-def snapshot(graph: nx.MultiDiGraph, aggregate: Aggregate) -> dict[str, list[Any]]:
+def snapshot(tables: GraphTables, aggregate: Aggregate) -> dict[str, list[Any]]:
     """The exact state, before `aggregate` is written, of every node it touches, of every edge incident on
     a linked one (graphgov.ingest.pending.LINKED_LABELS) and of each of its other edges (null: absent)."""
     nodes = touched(aggregate)
     full = linked(nodes)
-    found_nodes = [[node[0], node[1], _copy(graph.nodes[node]) if node in graph else None] for node in sorted(nodes)]
+    states = tables.nodes(nodes)
+    found_nodes = [[node[0], node[1], states.get(node)] for node in sorted(nodes)]
     edges: dict[tuple[Any, ...], list[Any]] = {}
     for node in sorted(full):
-        if node in graph:
-            for src, dst, key, attrs in [*graph.in_edges(node, keys=True, data=True),
-                                         *graph.out_edges(node, keys=True, data=True)]:
-                edges[(key, src, dst)] = [key, list(src), list(dst), _copy(attrs)]
+        for key, src, dst, attrs in tables.incident(node):
+            edges[(key, src, dst)] = [key, list(src), list(dst), attrs]
     for key, src, dst in own_edges(aggregate, full):
-        state = graph.edges[src, dst, key] if graph.has_edge(src, dst, key=key) else None
-        edges[(key, src, dst)] = [key, list(src), list(dst), _copy(state)]
+        edges[(key, src, dst)] = [key, list(src), list(dst), tables.edge(key, src, dst)]
     return {"nodes": found_nodes, "full": [list(node) for node in sorted(full)],
             "edges": [edges[k] for k in sorted(edges)]}
 
 
-def revert(graph: nx.MultiDiGraph, undo: dict[str, list[Any]]) -> bool:
+def revert(tables: GraphTables, undo: dict[str, list[Any]]) -> bool:
     """Put the snapshot's nodes and edges back exactly as they were; True when a linked node was touched
     (the caller rebuilds its key indexes)."""
     full = [tuple(node) for node in undo["full"]]
     for node in full:
-        if node in graph:
-            graph.remove_edges_from([*graph.in_edges(node, keys=True), *graph.out_edges(node, keys=True)])
+        tables.remove_incident(node)
     for label, key, attrs in undo["nodes"]:
         node = (label, key)
         if attrs is None:
-            if node in graph:
-                graph.remove_node(node)
-        elif node in graph:
-            graph.nodes[node].clear()
-            graph.nodes[node].update(_copy(attrs))
+            tables.remove_node(node)
         else:
-            graph.add_node(node, **_copy(attrs))
+            tables.put_node(node, attrs)
     for key, src, dst, attrs in undo["edges"]:
         src, dst = tuple(src), tuple(dst)
-        if graph.has_edge(src, dst, key=key):
-            graph.remove_edge(src, dst, key=key)
-        if attrs is not None and src in graph and dst in graph:
-            graph.add_edge(src, dst, key=key, **_copy(attrs))
+        tables.remove_edge(key, src, dst)
+        if attrs is not None and tables.node_id(src) is not None and tables.node_id(dst) is not None:
+            tables.put_edge(key, src, dst, attrs)
     return bool(full)
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from graphgov.stores import open_store, resolve_store_spec
 from graphgov.stores.base import StoreError
-from graphgov.stores.embedded import TEMP_SUFFIX_RE
+from graphgov.stores.embedded import SIDE_FILES, TEMP_SUFFIX_RE, EmbeddedStore
 from graphgov.stores.embedded_file import read_store_file
+from graphgov.stores.embedded_migrate import file_kind
 from graphgov.stores.lock import StoreLock, lock_path
 
 
@@ -83,9 +84,22 @@ def _kept_quarantine(quarantine: Path | None) -> tuple[str, ...]:
     return () if quarantine is not None else ("the quarantine (--quarantine FILE deletes it too)",)
 
 
+def _embedded_counts(path: Path) -> tuple[int, int, int]:
+    """(nodes, edges, bookkeeping) of the embedded store file, either format; StoreError when it is neither."""
+    if file_kind(path) == "v1":
+        data = read_store_file(path)
+        bookkeeping = sum(len(keys) for keys in data["seen"].values()) + len(data.get("checkpoints", {}))
+        return len(data["nodes"]), len(data["edges"]), bookkeeping + len(data.get("pending", {}))
+    store = EmbeddedStore(path, read_only=True)
+    try:
+        return (*store.totals(), store.bookkeeping())
+    finally:
+        store.close()
+
+
 class EmbeddedWipe(StoreWipe):
-    """The store file and its killed commits' temp files, deleted under the writer lock; the lock file stays
-    (deleting it would let a waiting writer and a new one lock two different files)."""
+    """The store file, SQLite's log beside it and killed runs' temp files, deleted under the writer lock; the
+    lock file stays (deleting it would let a waiting writer and a new one lock two different files)."""
 
     def __init__(self, path: Path, quarantine: Path | None = None):
         if path.is_dir():
@@ -96,10 +110,7 @@ class EmbeddedWipe(StoreWipe):
         problem = None
         if path.exists():
             try:
-                data = read_store_file(path)
-                nodes, edges = len(data["nodes"]), len(data["edges"])
-                bookkeeping = (sum(len(keys) for keys in data["seen"].values()) + len(data.get("checkpoints", {}))
-                               + len(data.get("pending", {})))
+                nodes, edges, bookkeeping = _embedded_counts(path)
             except StoreError as exc:
                 nodes = edges = bookkeeping = None
                 problem = str(exc).rpartition(": ")[2]
@@ -107,11 +118,12 @@ class EmbeddedWipe(StoreWipe):
         stale = sorted(entry for entry in path.parent.iterdir() if temp.fullmatch(entry.name)) \
             if self._lock is not None else []
         files = tuple(p for p in (path, *stale) if p.is_file()) + _quarantine_files(quarantine)
+        self._side = [path.with_name(path.name + suffix) for suffix in SIDE_FILES]  # SQLite's log: part of the file
         self.plan = WipePlan(f"embedded store {path}", nodes, edges, bookkeeping, files,
                              _kept_quarantine(quarantine), problem, exists=path.exists())
 
     def run(self) -> None:
-        for file in self.plan.files:
+        for file in (*self.plan.files, *(self._side if self.plan.files else ())):
             file.unlink(missing_ok=True)
 
     def close(self) -> None:
