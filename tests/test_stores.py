@@ -47,7 +47,8 @@ def test_iam_guide_sts_loads_exactly(store, tmp_path):
     summary = load(store, tmp_path, STS, reference_time="2026-01-01T00:00:00Z")
     # requester copy and chaining loaded; the owner's copy reuses the requester's eventID in the guide
     assert summary.as_dict() | {"quarantine_file": None} == {
-        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1, "files_skipped": 0, "skipped_events": {},
+        "records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1, "files_skipped": 0,
+        "skipped_events": {},
         "nodes": 8, "edges": 7, "quarantine_file": None, "quarantine_known": 0,
         "reference_time": "2026-01-01T00:00:00Z",
         "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
