@@ -10,6 +10,7 @@ from typing import Any
 
 from graphgov.core.delta import GraphDelta
 from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, fold
+from graphgov.core.schema import DERIVED_EDGE_TYPES
 from graphgov.ingest.aggregate import Aggregate, NodeId
 
 
@@ -110,6 +111,27 @@ class Store(ABC):
     @abstractmethod
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
         """Swap every derived edge for `edges` and set the derived node properties, all or nothing."""
+
+    def replace_derived_for(self, removed: Set[tuple[str, NodeId, NodeId]] | None, edges: list[DerivedEdge],
+                            node_updates: list[tuple[NodeId, Mapping[str, Any]]],
+                            checkpoints: Mapping[str, str] | None = None) -> None:
+        """Drop the derived edges `removed` names (type, source, target; None: every derived edge), add `edges`
+        (each replacing the one of its key), set the derived node properties and write `checkpoints` (the
+        derivation marker, graphgov.access.marker), all or nothing: an incremental derivation's write.
+
+        This default writes the checkpoints first (a write under the embedded store's pending layer must come
+        before the derived edges, which the layer's revert would not put back) and then, for a partial
+        replacement, reads the derived edges and replaces them whole; a store whose writes commit one by one
+        (Neo4j) does it in one transaction instead (graphgov.stores.neo4j_derived)."""
+        if checkpoints:
+            self.write(Aggregate(), {}, checkpoints)
+        if removed is None:
+            self.replace_derived(edges, node_updates)
+            return
+        replaced = set(removed) | {(e.type, e.src, e.dst) for e in edges}
+        kept = [DerivedEdge(edge_type, src, dst, dict(attrs)) for edge_type in DERIVED_EDGE_TYPES
+                for src, dst, attrs in self.scan_edges(edge_type) if (edge_type, src, dst) not in replaced]
+        self.replace_derived(kept + list(edges), node_updates)
 
     @abstractmethod
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
