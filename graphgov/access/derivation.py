@@ -41,6 +41,7 @@ from graphgov.access.model import (
     principal_kind,
     principals_named,
 )
+from graphgov.access.pruning import Pruner
 from graphgov.access.timeline import END_OF_TIME, State, StateError, Timeline
 from graphgov.core import ids
 from graphgov.core.delta import GraphDelta, NodeRow
@@ -152,10 +153,7 @@ def _read_facts(store: Store) -> _Facts:
     observed = _observations(store, nodes["ModelArtifact"])
     states, rejected = _states(nodes["PolicyState"])
     return _Facts(
-        states=states, rejected=rejected,
-        principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
-        policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if named_only(a)},
-        role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
+        states=states, rejected=rejected, **_principal_facts(nodes["AWSPrincipal"]),
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
         management_accounts={a["account_id"] for a in nodes["AWSPolicy"].values()
                              if a.get("policy_type") in ("scp", "rcp") and a.get("account_id")},
@@ -169,6 +167,13 @@ def _read_facts(store: Store) -> _Facts:
         job_starts=job_starts, observed=observed, bucket_points=_bucket_points(nodes["S3AccessPoint"]),
         state_nodes=nodes["PolicyState"],
     )
+
+
+def _principal_facts(nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """What the derivation reads of the AWSPrincipal nodes."""
+    return {"principals": {k: tuple(a.get("labels", ())) for k, a in nodes.items()},
+            "policy_only_principals": {k for k, a in nodes.items() if named_only(a)},
+            "role_paths": {k: a["path"] for k, a in nodes.items() if a.get("path")}}
 
 
 def _states(nodes: Mapping[str, Mapping[str, Any]]) -> tuple[list[State], list[dict[str, Any]]]:
@@ -258,6 +263,7 @@ class _Deriver:
                                  {k for k, a in facts.keys.items() if a.get("key_manager") == "AWS"},
                                  facts.organizations)
         self.known_principals = sorted(known_principals)
+        self.pruner = Pruner(self.model, facts.principals, facts.observed)
         self.decisions = 0
         self.target_count = 0
         self.errors: list[dict[str, Any]] = []
@@ -343,11 +349,13 @@ class _Deriver:
 
     def candidates(self, target: Target, time: str) -> list[str]:
         """Principals worth asking about: the target account's own, and those its policy names."""
-        docs, _known, _extra = self.model.resource_docs(target, time)
+        docs, known, _extra = self.model.resource_docs(target, time)
         point = ids.parse_access_point_arn(target.access_point)
         if point is not None:  # through an access point: whom its policy names, and its own account
-            docs = [*docs, *self.model.access_point_policy(point.arn, time)[0]]
+            point_docs, point_known, _ = self.model.access_point_policy(point.arn, time)
+            docs, known = [*docs, *point_docs], known and point_known
         named, accounts, anyone = principals_named(d.document for d in docs)
+        prune = self.pruner.target_allows_pruning(target, docs, known, anyone, time)
         out = set(named)
         if any(d.label.startswith(UNREADABLE) for d in docs):  # whom it names is not known: ask every principal
             out |= {p for p in self.facts.principals if p not in self.facts.policy_only_principals} | {ANYONE}
@@ -356,7 +364,8 @@ class _Deriver:
             out.add(ids.account_root_arn("aws", point.account))  # the access point's owner: exposure to it
         for principal in self.known_principals:
             account = account_of(principal)
-            if target.account is None or account == target.account or account in accounts or anyone:
+            asked = target.account is None or account == target.account or account in accounts or anyone
+            if asked and not (prune and principal not in named and self.pruner.needless(principal, target, time)):
                 out.add(principal)
         if anyone:
             out.add(ANYONE)
@@ -702,7 +711,9 @@ def settle(store: Store, facts: _Facts, deriver: _Deriver, edges: list[DerivedEd
                                     if (error := state_error(state)) is not None]
     summary = AccessSummary(len(facts.states), len(facts.principals), deriver.target_count, deriver.decisions,
                             dict(counts), wallclock.monotonic() - started, quarantined, deriver.errors, mode=mode)
-    digests = {**facts_digests(facts, deriver.timeline), **edge_digests((e.type, e.src, e.dst) for e in edges)}
+    # the principals as the next derivation will read them: with those only policies name, written above
+    read_next = replace(facts, **_principal_facts(dict(store.scan_nodes("AWSPrincipal")))) if rows else facts
+    digests = {**facts_digests(read_next, deriver.timeline), **edge_digests((e.type, e.src, e.dst) for e in edges)}
     marker = recorded(store, digests, summary.as_dict(), run)
     store.replace_derived_for(removed, edges if added is None else added, updates, marker)
     if commit:

@@ -95,6 +95,17 @@ def unchanged(last: Mapping[str, Any]) -> dict[str, Any]:
     return {**out, "decisions": 0, "derived": "unchanged"}
 
 
+def access_mode(access: Mapping[str, Any]) -> str:
+    """How a load summary says the derivation was spared: "" for a full one."""
+    if access.get("derived") == "unchanged":
+        return " (unchanged: nothing new to derive)"
+    done = access.get("rederived")
+    if access.get("derived") == "incremental" and done:
+        return (f" (incremental: re-derived {done['targets']} targets, {done['principals']} principals, "
+                f"{done['pairs']} pairs, {done['jobs']} jobs)")
+    return ""
+
+
 def _full(store: Store, run: str | None, commit: bool) -> AccessSummary:
     return refresh_access(store, commit, run)
 

@@ -1,0 +1,87 @@
+"""Pairs not worth deciding: a principal whose own policies allow none of the target's actions, on a target
+whose policies do not name it.
+
+Without this the derivation asks every principal of the target's account about every target (principals x
+targets decisions, most of them an implicit deny), which grows with the square of the estate. The answer of
+such a pair is known without evaluating it: the identity side allows nothing that could apply, and the
+resource side grants the principal nothing by itself (it does not name the principal nor everyone), so
+every evaluation path of graphgov.access.effective ends in a deny, which the derivation drops. A pair is
+skipped only when nothing could turn that deny into an edge: the principal's identity policies are all known,
+readable and not extrapolated; the target's policies are known and readable; the organisation's SCPs and RCPs
+involved are readable and known at the time; no call of the principal on the target was observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from graphgov.access.effective import Labeled
+from graphgov.access.model import UNREADABLE, AccessModel, Target, account_of, principal_kind
+from graphgov.access.policy import action_matches
+
+
+class Pruner:
+    """Decides, with caches per state epoch, which (principal, target) pairs need no evaluation."""
+
+    def __init__(self, model: AccessModel, principals: Mapping[str, tuple[str, ...]],
+                 observed: Iterable[tuple[str, str, str]]) -> None:
+        self.model = model
+        self.principals = principals
+        self.observed = set(observed)
+        self._allows: dict[tuple[str, tuple[str, ...], int], bool] = {}
+        self._org: dict[tuple[str | None, str, int], bool] = {}
+
+    def target_allows_pruning(self, target: Target, docs: Iterable[Labeled], known: bool, anyone: bool,
+                              time: str) -> bool:
+        """Whether the target's side can never grant an unnamed principal anything by itself."""
+        if not known or anyone or target.account is None:
+            return False
+        for document in docs:
+            if document.label.startswith(UNREADABLE):
+                return False
+            if any(s.effect == "Allow" and s.not_principals for s in document.document.statements):
+                return False
+        if target.kind == "kms" and self.model.unreadable_settings(target.policy_subject, "key-state", time):
+            return False
+        return self._org_clean(target.account, "rcp", time)
+
+    def needless(self, principal: str, target: Target, time: str) -> bool:
+        """Whether the pair is an implicit deny whatever the evaluation (see the module docstring); call only on
+        a target `target_allows_pruning` accepted, for a principal its policies do not name."""
+        if (principal, target.label, target.key) in self.observed:
+            return False
+        kind = principal_kind(principal, self.principals.get(principal, ()))
+        account = account_of(principal)
+        if kind not in ("role", "user") or account not in self.model.known_accounts:
+            return False
+        key = (principal, target.actions, self.model.timeline.epoch(time))
+        allows = self._allows.get(key)
+        if allows is None:
+            allows = self._allows[key] = self._identity_may_allow(principal, target.actions, time)
+        return not allows and self._org_clean(account, "scp", time)
+
+    def _identity_may_allow(self, principal: str, actions: tuple[str, ...], time: str) -> bool:
+        policies, complete, extrapolated = self.model.identity(principal, time)
+        if policies.identity is None or not complete or extrapolated:
+            return True
+        for document in (*policies.identity, *(policies.boundary or ())):
+            if document.label.startswith(UNREADABLE):
+                return True
+        for document in policies.identity:
+            for statement in document.document.statements:
+                if statement.effect != "Allow":
+                    continue
+                if statement.not_actions or any(action_matches(statement.actions, a) for a in actions):
+                    return True
+        return False
+
+    def _org_clean(self, account: str | None, kind: str, time: str) -> bool:
+        """No SCP/RCP of the account is unreadable or unknown at `time` (either could make a deny unknown)."""
+        key = (account, kind, self.model.timeline.epoch(time))
+        clean = self._org.get(key)
+        if clean is None:
+            levels = self.model._org_levels(account, kind, time)
+            clean = not self.model.org_unknown(account, kind, time) and not any(
+                d.label.startswith(UNREADABLE) for level in levels for d in level)
+            self._org[key] = clean
+        return clean
