@@ -134,6 +134,6 @@ def test_a_load_of_nothing_new_derives_nothing_and_says_so(store, tmp_path):
     first = load_paths([chain], EmbeddedStore(store.path) if embedded else store, tmp_path / "q.jsonl")
     again = load_paths([chain], EmbeddedStore(store.path) if embedded else store, tmp_path / "q.jsonl")
     assert (first.loaded, again.loaded, again.skipped["duplicate"]) == (9, 0, 9)
-    assert first.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 24, "edges": {
+    assert first.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 23, "edges": {
         "CAN_ASSUME": 6, "CAN_READ": 5, "CAN_WRITE": 2, "INPUT_READABLE_BY": 4}}
     assert again.access == {**first.access, "decisions": 0, "derived": "unchanged"}

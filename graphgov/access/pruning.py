@@ -3,7 +3,8 @@ whose policies do not name it.
 
 Without this the derivation asks every principal of the target's account about every target (principals x
 targets decisions, most of them an implicit deny), which grows with the square of the estate. The answer of
-such a pair is known without evaluating it: the identity side allows nothing that could apply, and the
+such a pair is known without evaluating it: no Allow statement of the identity side covers the target's
+first action on its resource (the one that decides whether there is an edge), and the
 resource side grants the principal nothing by itself (it does not name the principal nor everyone), so
 every evaluation path of graphgov.access.effective ends in a deny, which the derivation drops. A pair is
 skipped only when nothing could turn that deny into an edge: the principal's identity policies are all known,
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from graphgov.access.effective import Labeled
 from graphgov.access.model import UNREADABLE, AccessModel, Target, account_of, principal_kind
-from graphgov.access.policy import action_matches
+from graphgov.access.policy import CompiledStatement, compiled
 
 
 class Pruner:
@@ -28,7 +29,7 @@ class Pruner:
         self.model = model
         self.principals = principals
         self.observed = set(observed)
-        self._allows: dict[tuple[str, tuple[str, ...], int], bool] = {}
+        self._allows: dict[tuple[str, int], tuple[CompiledStatement, ...] | None] = {}
         self._org: dict[tuple[str | None, str, int], bool] = {}
 
     def target_allows_pruning(self, target: Target, docs: Iterable[Labeled], known: bool, anyone: bool,
@@ -48,32 +49,41 @@ class Pruner:
     def needless(self, principal: str, target: Target, time: str) -> bool:
         """Whether the pair is an implicit deny whatever the evaluation (see the module docstring); call only on
         a target `target_allows_pruning` accepted, for a principal its policies do not name."""
-        if (principal, target.label, target.key) in self.observed:
+        if (principal, target.label, target.key) in self.observed or target.access_point:
             return False
         kind = principal_kind(principal, self.principals.get(principal, ()))
         account = account_of(principal)
         if kind not in ("role", "user") or account not in self.model.known_accounts:
             return False
-        key = (principal, target.actions, self.model.timeline.epoch(time))
+        key = (principal, self.model.timeline.epoch(time))
         allows = self._allows.get(key)
         if allows is None:
-            allows = self._allows[key] = self._identity_may_allow(principal, target.actions, time)
-        return not allows and self._org_clean(account, "scp", time)
+            allows = self._allows[key] = self._identity_allows(principal, time)
+        if allows is None:  # not known, or not readable: anything may be
+            return False
+        # only the first action decides whether there is an edge (graphgov.access.model.AccessModel._decide)
+        action = target.actions[0]
+        if any(statement.covers(action, target.arn) for statement in allows):
+            return False
+        return self._org_clean(account, "scp", time)
 
-    def _identity_may_allow(self, principal: str, actions: tuple[str, ...], time: str) -> bool:
+    def _identity_allows(self, principal: str, time: str) -> tuple[CompiledStatement, ...] | None:
+        """The Allow statements of the principal's identity policies at `time`, as the evaluator matches them;
+        None when they are not all known and readable (or a resource names a policy variable)."""
         policies, complete, extrapolated = self.model.identity(principal, time)
         if policies.identity is None or not complete or extrapolated:
-            return True
-        for document in (*policies.identity, *(policies.boundary or ())):
-            if document.label.startswith(UNREADABLE):
-                return True
+            return None
+        if any(d.label.startswith(UNREADABLE) for d in (*policies.identity, *(policies.boundary or ()))):
+            return None
+        allows = []
         for document in policies.identity:
             for statement in document.document.statements:
                 if statement.effect != "Allow":
                     continue
-                if statement.not_actions or any(action_matches(statement.actions, a) for a in actions):
-                    return True
-        return False
+                if any("${" in r for r in (*statement.resources, *statement.not_resources)):
+                    return None
+                allows.append(compiled(statement))
+        return tuple(allows)
 
     def _org_clean(self, account: str | None, kind: str, time: str) -> bool:
         """No SCP/RCP of the account is unreadable or unknown at `time` (either could make a deny unknown)."""
