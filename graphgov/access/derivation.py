@@ -715,7 +715,7 @@ def settle(store: Store, facts: _Facts, deriver: _Deriver, edges: list[DerivedEd
     read_next = replace(facts, **_principal_facts(dict(store.scan_nodes("AWSPrincipal")))) if rows else facts
     digests = {**facts_digests(read_next, deriver.timeline), **edge_digests((e.type, e.src, e.dst) for e in edges)}
     marker = recorded(store, digests, summary.as_dict(), run)
-    store.replace_derived_for(removed, edges if added is None else added, updates, marker)
+    store.replace_derived_for(removed, edges if added is None else added, updates, marker, whole=edges)
     if commit:
         store.commit()
     return summary

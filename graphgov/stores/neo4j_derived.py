@@ -65,8 +65,9 @@ def plan(removed: Set[tuple[str, NodeId, NodeId]] | None, edges: list[DerivedEdg
 def replace_derived_for(store: Neo4jStore, lock: Callable[[Any], None],
                         removed: Set[tuple[str, NodeId, NodeId]] | None, edges: list[DerivedEdge],
                         node_updates: list[tuple[NodeId, Mapping[str, Any]]],
-                        checkpoints: Mapping[str, str] | None = None) -> None:
-    """Store.replace_derived_for in one transaction (`lock`: the store's derivation lock, taken first)."""
+                        checkpoints: Mapping[str, str] | None = None, whole: list[DerivedEdge] | None = None) -> None:
+    """Store.replace_derived_for in one transaction (`lock`: the store's derivation lock, taken first); `whole` is
+    not needed: only the edges named change."""
     statements = plan(removed, edges, node_updates, checkpoints)
 
     def work(tx: Any) -> None:
