@@ -714,7 +714,7 @@ def settle(store: Store, facts: _Facts, deriver: _Deriver, edges: list[DerivedEd
     # the principals as the next derivation will read them: with those only policies name, written above
     read_next = replace(facts, **_principal_facts(dict(store.scan_nodes("AWSPrincipal")))) if rows else facts
     digests = {**facts_digests(read_next, deriver.timeline), **edge_digests((e.type, e.src, e.dst) for e in edges)}
-    marker = recorded(store, digests, summary.as_dict(), run)
+    marker = recorded(store, digests, summary.as_dict(), run, edges)
     store.replace_derived_for(removed, edges if added is None else added, updates, marker, whole=edges)
     if commit:
         store.commit()

@@ -76,16 +76,23 @@ def derive_after_load(store: Store, wrote: bool, run: str | None = None, commit:
 
 def nothing_new(store: Store, wrote: bool) -> dict[str, Any] | None:
     """The last derivation's summary when nothing was written since it (this load wrote nothing, no other
-    load is registered as having written), else None: derive."""
+    load is registered as having written), else None: derive. Derived edges a pending layer dropped are put
+    back from the marker."""
     if wrote:
         return None
     marker = markers.read(store)
     if marker.pending or marker.summary is None or marker.digests is None:
         return None
-    # a store's pending layer, reverted and materialized again by every load, re-creates its nodes without the
-    # derived edges they had: those are derived again
     recorded = {k: v for k, v in marker.digests.items() if k.startswith("edges|")}
-    return marker.summary if edge_digests(_derived_keys(store)) == recorded else None
+    if edge_digests(_derived_keys(store)) == recorded:
+        return marker.summary
+    # a store's pending layer, reverted and materialized again by every load, re-creates its nodes without the
+    # derived edges they had: nothing else changed, so the last derivation's edges are put back as they were
+    last = markers.unpack(marker.edges) if marker.edges else None
+    if last is None or edge_digests((e.type, e.src, e.dst) for e in last) != recorded:
+        return None
+    store.replace_derived_for(None, last, [])
+    return marker.summary
 
 
 def unchanged(last: Mapping[str, Any]) -> dict[str, Any]:

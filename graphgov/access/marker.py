@@ -10,15 +10,17 @@ registered, so the loads after it derive again; a registration older than STALE_
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphgov.ingest.aggregate import Aggregate
-from graphgov.stores.base import Store
+from graphgov.stores.base import DerivedEdge, Store
 
 CHECKPOINT = "access-derivation"
 STALE_SECONDS = 24 * 3600.0
@@ -29,10 +31,22 @@ class Marker:
     pending: dict[str, float] = field(default_factory=dict)  # load id -> when it registered (epoch seconds)
     summary: dict[str, Any] | None = None  # the last derivation's summary (AccessSummary.as_dict)
     digests: dict[str, str] | None = None  # what it read (graphgov.access.fingerprint)
+    edges: str | None = None  # what it wrote: `pack`ed derived edges, to put back what a pending layer drops
 
     def as_text(self) -> str:
-        return json.dumps({"pending": self.pending, "summary": self.summary, "digests": self.digests},
-                          sort_keys=True, separators=(",", ":"))
+        return json.dumps({"pending": self.pending, "summary": self.summary, "digests": self.digests,
+                           "edges": self.edges}, sort_keys=True, separators=(",", ":"))
+
+
+def pack(edges: Iterable[DerivedEdge]) -> str:
+    """Derived edges as compressed text (a store keeps them as one checkpoint value)."""
+    rows = sorted([e.type, list(e.src), list(e.dst), dict(e.props)] for e in edges)
+    return base64.b64encode(zlib.compress(json.dumps(rows, sort_keys=True).encode(), 6)).decode()
+
+
+def unpack(text: str) -> list[DerivedEdge]:
+    rows = json.loads(zlib.decompress(base64.b64decode(text)))
+    return [DerivedEdge(t, (src[0], src[1]), (dst[0], dst[1]), props) for t, src, dst, props in rows]
 
 
 def read(store: Store) -> Marker:
@@ -47,7 +61,8 @@ def read(store: Store) -> Marker:
     pending = value.get("pending") if isinstance(value.get("pending"), dict) else {}
     summary = value.get("summary") if isinstance(value.get("summary"), dict) else None
     digests = value.get("digests") if isinstance(value.get("digests"), dict) else None
-    return Marker(dict(pending), summary, digests)
+    edges = value.get("edges") if isinstance(value.get("edges"), str) else None
+    return Marker(dict(pending), summary, digests, edges)
 
 
 def _write(store: Store, marker: Marker) -> None:
@@ -62,14 +77,14 @@ def register(store: Store, run: str) -> None:
         _write(store, marker)
 
 
-def recorded(store: Store, digests: dict[str, str], summary: dict[str, Any], run: str | None = None
-             ) -> dict[str, str]:
+def recorded(store: Store, digests: dict[str, str], summary: dict[str, Any], run: str | None = None,
+             edges: Iterable[DerivedEdge] = ()) -> dict[str, str]:
     """The checkpoint a derivation writes with its edges: what it read and found; `run`, the load it ends, is
     no longer pending (nor is a registration older than STALE_SECONDS)."""
     marker = read(store)
     now = time.time()
     pending = {k: v for k, v in marker.pending.items() if k != run and now - float(v) < STALE_SECONDS}
-    return {CHECKPOINT: Marker(pending, summary, digests).as_text()}
+    return {CHECKPOINT: Marker(pending, summary, digests, pack(edges)).as_text()}
 
 
 class LoadWrites:
