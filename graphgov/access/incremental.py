@@ -108,8 +108,8 @@ def access_mode(access: Mapping[str, Any]) -> str:
         return " (unchanged: nothing new to derive)"
     done = access.get("rederived")
     if access.get("derived") == "incremental" and done:
-        return (f" (incremental: re-derived {done['targets']} targets, {done['principals']} principals, "
-                f"{done['pairs']} pairs, {done['jobs']} jobs)")
+        return (f" (incremental: re-derived targets {done['targets']}, principals {done['principals']}, "
+                f"pairs {done['pairs']}, jobs {done['jobs']})")
     return ""
 
 
