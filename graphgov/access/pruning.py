@@ -14,6 +14,7 @@ involved are readable and known at the time; no call of the principal on the tar
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 
 from graphgov.access.effective import Labeled
@@ -31,6 +32,7 @@ class Pruner:
         self.observed = set(observed)
         self._allows: dict[tuple[str, int], tuple[CompiledStatement, ...] | None] = {}
         self._org: dict[tuple[str | None, str, int], bool] = {}
+        self._instants: dict[str, list[str]] = {}
 
     def target_allows_pruning(self, target: Target, docs: Iterable[Labeled], known: bool, anyone: bool,
                               time: str) -> bool:
@@ -55,7 +57,7 @@ class Pruner:
         account = account_of(principal)
         if kind not in ("role", "user") or account not in self.model.known_accounts:
             return False
-        key = (principal, self.model.timeline.epoch(time))
+        key = (principal, self._identity_epoch(principal, time))
         allows = self._allows.get(key)
         if allows is None:
             allows = self._allows[key] = self._identity_allows(principal, time)
@@ -66,6 +68,25 @@ class Pruner:
         if any(statement.covers(action, target.arn) for statement in allows):
             return False
         return self._org_clean(account, "scp", time)
+
+    def _identity_epoch(self, principal: str, time: str) -> int:
+        """Where `time` falls among the instants the principal's identity side can change at (its own slots, its
+        groups', and those of every managed policy ever attached to it, its groups or bounding it): the identity
+        policies are the same at two times with the same position (slot_at and created_by read no other instant).
+        A cache keyed on it serves every job start between two such changes."""
+        instants = self._instants.get(principal)
+        if instants is None:
+            timeline = self.model.timeline
+            subjects, frontier = {principal}, [principal]
+            while frontier:
+                for state in timeline.states_of(frontier.pop()):
+                    linked = state.kind in ("membership", "attachment") or state.slot == "boundary"
+                    if linked and state.target and state.target not in subjects:
+                        subjects.add(state.target)
+                        frontier.append(state.target)
+            instants = self._instants[principal] = sorted({t for subject in subjects
+                                                           for t in timeline.instants_of(subject)})
+        return bisect.bisect_right(instants, time)
 
     def _identity_allows(self, principal: str, time: str) -> tuple[CompiledStatement, ...] | None:
         """The Allow statements of the principal's identity policies at `time`, as the evaluator matches them;
