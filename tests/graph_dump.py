@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphgov.core.schema import EDGE_TYPES, MERGE_KEYS, SEEN_LABEL
+from graphgov.core.schema import CHECKPOINT_LABEL, EDGE_TYPES, MERGE_KEYS, SEEN_LABEL
 from graphgov.stores.embedded import EmbeddedStore
 
 
@@ -27,7 +27,8 @@ def dump(store: Any) -> dict[str, list[str]]:
         with store.driver.session() as session:
             nodes = [
                 {**r["props"], "labels": sorted(r["labels"])}
-                for r in session.run(f"MATCH (n) WHERE NOT n:{SEEN_LABEL} RETURN labels(n) AS labels, "
+                for r in session.run(f"MATCH (n) WHERE NOT n:{SEEN_LABEL} AND NOT n:{CHECKPOINT_LABEL} "
+                                     "RETURN labels(n) AS labels, "
                                      "properties(n) AS props")
             ]
             edges = []

@@ -46,7 +46,7 @@ def _load(store, tmp_path, name):
 def test_three_account_chain_access_edges(store, tmp_path):
     summary = _load(store, tmp_path, "three-account-chain.json")
     assert (summary.records, summary.loaded, summary.quarantined) == (9, 9, 0)
-    assert summary.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 25,
+    assert summary.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 23,
                               "edges": {"CAN_ASSUME": 6, "CAN_READ": 5, "CAN_WRITE": 2, "INPUT_READABLE_BY": 4}}
     reads = sorted((src[1], dst[1], a["access"], a["actions"]) for src, dst, a in store.scan_edges("CAN_READ"))
     assert reads == [  # s3:ListBucket is granted to nobody here: reading, not listing

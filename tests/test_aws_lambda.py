@@ -85,7 +85,9 @@ def test_sqs_batch_loads_skips_quarantines_and_reports_no_failure(env, caplog):
     # SQS delivers at least once: the same batch again changes nothing
     again = handler(sqs_batch(), Context())
     # the same unparsable message again: counted as quarantined, its entry already in the file
-    assert again == {**first, "loaded": 0, "skipped": {"duplicate": 2, "s3_test_event": 1}, "quarantine_known": 1}
+    # (nothing new was written: the access derivation is skipped, its counts the last one's)
+    assert again == {**first, "loaded": 0, "skipped": {"duplicate": 2, "s3_test_event": 1}, "quarantine_known": 1,
+                     "access": {**NO_ACCESS, "derived": "unchanged"}}
 
 
 def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
@@ -94,13 +96,14 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
 
     def failing_second_write(self: EmbeddedStore, *args: Any, **kwargs: Any) -> Any:
         writes.append(1)
-        if len(writes) == 2:
+        if len(writes) == 3:
             raise ConnectionError("store unavailable")
         return original(self, *args, **kwargs)
 
     with monkeypatch.context() as patched:  # not monkeypatch.undo(): that would drop GRAPHGOV_STORE too
         patched.setattr(EmbeddedStore, "write", failing_second_write)
-        # writes: 1 the first message's record; the test event writes nothing; 2 the API call's record fails
+        # writes: 1 the load registers in the derivation marker (graphgov.access.marker), 2 the first message's
+        # record; the test event writes nothing; 3 the API call's record fails
         result = handler(sqs_batch(), Context())
     # the failed write loaded nothing: the first message's record is loaded, the API call's is write_failed, the
     # garbage message after it was not read (SQS delivers both again)

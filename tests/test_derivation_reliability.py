@@ -291,10 +291,10 @@ def test_a_failing_derivation_step_never_fails_the_load(store, tmp_path, monkeyp
     assert summary.access["edges"] == {"CAN_ASSUME": 6, "CAN_READ": 5, "CAN_WRITE": 2, "INPUT_READABLE_BY": 4}
     exposure = ask(store, "cross-account-exposure")
 
-    def worse(_store, commit=True):
+    def worse(*_args, **_kwargs):
         raise RuntimeError("access bug")
 
-    monkeypatch.setattr(pipeline, "refresh_access", worse)
+    monkeypatch.setattr(pipeline, "derive_after_load", worse)
     summary = load_paths([FIXTURES / "access" / "public-data.json"], store, tmp_path / "quarantine.jsonl")
     assert (summary.records, summary.loaded) == (10, 10)
     assert summary.access["failed"] == ["replicas: RuntimeError: replication bug", "access: RuntimeError: access bug"]

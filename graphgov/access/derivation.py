@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import time as wallclock
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphgov.access.checks import state_error
+from graphgov.access.fingerprint import edge_digests, facts_digests
+from graphgov.access.marker import recorded
 from graphgov.access.model import (
     ANYONE,
     PROBE,
@@ -39,13 +41,17 @@ from graphgov.access.model import (
     principal_kind,
     principals_named,
 )
+from graphgov.access.pruning import Pruner
 from graphgov.access.timeline import END_OF_TIME, State, StateError, Timeline
 from graphgov.core import ids
 from graphgov.core.delta import GraphDelta, NodeRow
 from graphgov.core.merge_rules import NAMED_ONLY_SOURCE, named_only
-from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.pause import pause_point
 from graphgov.stores.base import DerivedEdge, Store
+
+if TYPE_CHECKING:
+    from graphgov.access.scope import Scope
 
 CHAIN_DEPTH = 3  # role assumptions followed from a reader back to who could reach it
 JOB_LABELS = ("TrainingJob", "CustomizationJob")
@@ -70,11 +76,19 @@ class AccessSummary:
     seconds: float = 0.0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # `full`; `incremental` (only what changed since the last derivation, graphgov.access.incremental);
+    # `unchanged` (the load wrote nothing: the counts are the last derivation's). Shown unless `full`.
+    mode: str = "full"
+    rederived: dict[str, int] | None = None  # incremental: targets, principals, pairs and jobs re-derived
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"policy_states": self.policy_states, "principals": self.principals,
                                "targets": self.targets, "decisions": self.decisions,
                                "edges": dict(sorted((self.edges or {}).items()))}
+        if self.mode != "full":
+            out["derived"] = self.mode
+        if self.rederived is not None:
+            out["rederived"] = dict(self.rederived)
         if self.quarantined:
             out["quarantined"] = len(self.quarantined)
         if self.errors:
@@ -114,6 +128,7 @@ class _Facts:
     job_starts: dict[tuple[str, str], str]
     observed: dict[tuple[str, str, str], list[Observation]]  # (principal, label, key) -> successful calls seen
     bucket_points: dict[str, tuple[str, ...]] = field(default_factory=dict)  # bucket -> its access point ARNs
+    state_nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # PolicyState key -> its properties
 
 
 def _read_facts(store: Store) -> _Facts:
@@ -138,10 +153,7 @@ def _read_facts(store: Store) -> _Facts:
     observed = _observations(store, nodes["ModelArtifact"])
     states, rejected = _states(nodes["PolicyState"])
     return _Facts(
-        states=states, rejected=rejected,
-        principals={k: tuple(a.get("labels", ())) for k, a in nodes["AWSPrincipal"].items()},
-        policy_only_principals={k for k, a in nodes["AWSPrincipal"].items() if named_only(a)},
-        role_paths={k: a["path"] for k, a in nodes["AWSPrincipal"].items() if a.get("path")},
+        states=states, rejected=rejected, **_principal_facts(nodes["AWSPrincipal"]),
         org_policy_types={k: a["policy_type"] for k, a in nodes["AWSPolicy"].items() if a.get("policy_type")},
         management_accounts={a["account_id"] for a in nodes["AWSPolicy"].values()
                              if a.get("policy_type") in ("scp", "rcp") and a.get("account_id")},
@@ -153,7 +165,15 @@ def _read_facts(store: Store) -> _Facts:
         models={k: a for k, a in nodes["Model"].items() if a.get("kind") in _INVOCABLE_KINDS},
         groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
         job_starts=job_starts, observed=observed, bucket_points=_bucket_points(nodes["S3AccessPoint"]),
+        state_nodes=nodes["PolicyState"],
     )
+
+
+def _principal_facts(nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """What the derivation reads of the AWSPrincipal nodes."""
+    return {"principals": {k: tuple(a.get("labels", ())) for k, a in nodes.items()},
+            "policy_only_principals": {k for k, a in nodes.items() if named_only(a)},
+            "role_paths": {k: a["path"] for k, a in nodes.items() if a.get("path")}}
 
 
 def _states(nodes: Mapping[str, Mapping[str, Any]]) -> tuple[list[State], list[dict[str, Any]]]:
@@ -243,6 +263,7 @@ class _Deriver:
                                  {k for k, a in facts.keys.items() if a.get("key_manager") == "AWS"},
                                  facts.organizations)
         self.known_principals = sorted(known_principals)
+        self.pruner = Pruner(self.model, facts.principals, facts.observed)
         self.decisions = 0
         self.target_count = 0
         self.errors: list[dict[str, Any]] = []
@@ -328,11 +349,13 @@ class _Deriver:
 
     def candidates(self, target: Target, time: str) -> list[str]:
         """Principals worth asking about: the target account's own, and those its policy names."""
-        docs, _known, _extra = self.model.resource_docs(target, time)
+        docs, known, _extra = self.model.resource_docs(target, time)
         point = ids.parse_access_point_arn(target.access_point)
         if point is not None:  # through an access point: whom its policy names, and its own account
-            docs = [*docs, *self.model.access_point_policy(point.arn, time)[0]]
+            point_docs, point_known, _ = self.model.access_point_policy(point.arn, time)
+            docs, known = [*docs, *point_docs], known and point_known
         named, accounts, anyone = principals_named(d.document for d in docs)
+        prune = self.pruner.target_allows_pruning(target, docs, known, anyone, time)
         out = set(named)
         if any(d.label.startswith(UNREADABLE) for d in docs):  # whom it names is not known: ask every principal
             out |= {p for p in self.facts.principals if p not in self.facts.policy_only_principals} | {ANYONE}
@@ -341,7 +364,8 @@ class _Deriver:
             out.add(ids.account_root_arn("aws", point.account))  # the access point's owner: exposure to it
         for principal in self.known_principals:
             account = account_of(principal)
-            if target.account is None or account == target.account or account in accounts or anyone:
+            asked = target.account is None or account == target.account or account in accounts or anyone
+            if asked and not (prune and principal not in named and self.pruner.needless(principal, target, time)):
                 out.add(principal)
         if anyone:
             out.add(ANYONE)
@@ -419,6 +443,9 @@ class _Deriver:
     def public_acl_edges(self, as_of: str) -> list[DerivedEdge]:
         """Objects and buckets an ACL opens to everyone, unless ACLs are disabled or ignored."""
         edges: list[DerivedEdge] = []
+        datasets_in: dict[str, list[str]] = defaultdict(list)
+        for uri, attrs in sorted(self.facts.datasets.items()):
+            datasets_in[attrs.get("bucket")].append(uri)
         for subject_type, subject in sorted({(s.subject_type, s.subject) for s in self.facts.states
                                              if s.kind == "acl"}):
             try:
@@ -444,24 +471,27 @@ class _Deriver:
                 edges.append(DerivedEdge("CAN_READ", ("AWSPrincipal", ANYONE), ("S3Object", subject),
                                          {**props, "via": reads, "actions": ["s3:GetObject"]}))
             if subject_type == "S3Bucket" and writes:
-                for uri, attrs in sorted(self.facts.datasets.items()):
-                    if attrs["bucket"] == bucket:
-                        edges.append(DerivedEdge("CAN_WRITE", ("AWSPrincipal", ANYONE), ("Dataset", uri),
-                                                 {**props, "via": writes, "actions": ["s3:PutObject"]}))
+                for uri in datasets_in.get(bucket, ()):
+                    edges.append(DerivedEdge("CAN_WRITE", ("AWSPrincipal", ANYONE), ("Dataset", uri),
+                                             {**props, "via": writes, "actions": ["s3:PutObject"]}))
         return edges
 
     # --- the two derivations -----------------------------------------------------------------------
 
-    def current_edges(self, as_of: str) -> list[DerivedEdge]:
+    def current_edges(self, as_of: str, scope: Scope | None = None) -> list[DerivedEdge]:
+        """The CAN_* edges in force; with a scope, only those of its targets, principals and pairs."""
         edges: list[DerivedEdge] = []
         targets = self.targets()
         self.target_count = len(targets)
         for target in targets:
+            wanted = scope.principals_for(target.label, target.key) if scope is not None else None
             try:
                 principals = self.candidates(target, END_OF_TIME)
             except Exception as exc:  # noqa: BLE001 - contained to this target (named in the summary)
                 self.contain(f"{target.edge} {target.label} {target.key}", exc)
                 continue
+            if wanted is not None:
+                principals = [p for p in principals if p in wanted]
             for principal in principals:
                 try:
                     outcome = self.decide(principal, target, END_OF_TIME)
@@ -635,35 +665,62 @@ def _named_principals(rows: list[NodeRow], timeline: Timeline, as_of: str) -> Ag
     return aggregate
 
 
-def refresh_access(store: Store, commit: bool = True) -> AccessSummary:
+def refresh_access(store: Store, commit: bool = True, run: str | None = None) -> AccessSummary:
     """Recompute every derived access edge and policy-state validity from what the store holds.
 
-    `commit=False` leaves making it durable to the caller (a load commits evidence and derivation once).
+    `commit=False` leaves making it durable to the caller (a load commits evidence and derivation once);
+    `run`: the load it ends (graphgov.access.marker).
     """
     started = wallclock.monotonic()
     facts = _read_facts(store)
     deriver = _Deriver(facts)
-    as_of = deriver.timeline.as_of or ""
-    edges = deriver.current_edges(as_of)
-    for job in sorted(facts.job_inputs):
+    edges = deriver.current_edges(deriver.timeline.as_of or "") + job_edges(deriver, sorted(facts.job_inputs))
+    return settle(store, facts, deriver, edges, started, commit=commit, run=run)
+
+
+def job_edges(deriver: _Deriver, jobs: Iterable[tuple[str, str]]) -> list[DerivedEdge]:
+    """INPUT_READABLE_BY of the jobs, each job's failure contained to it."""
+    edges: list[DerivedEdge] = []
+    for job in jobs:
         try:
             edges += deriver.readers_at_start(job)
         except Exception as exc:  # noqa: BLE001 - contained to this job (named in the summary)
             deriver.contain(f"INPUT_READABLE_BY {job[0]} {job[1]}", exc)
+    return edges
+
+
+def settle(store: Store, facts: _Facts, deriver: _Deriver, edges: list[DerivedEdge], started: float,
+           removed: Set[tuple[str, NodeId, NodeId]] | None = None, added: list[DerivedEdge] | None = None,
+           commit: bool = True, mode: str = "full", run: str | None = None) -> AccessSummary:
+    """Write a derivation's result (`edges`: every derived edge in force; written as `added` replacing `removed`,
+    by default all of them), the principals only policies name, the states' validity that changed, and the
+    marker the next derivation compares with (graphgov.access.marker), in the same write; then the summary."""
+    as_of = deriver.timeline.as_of or ""
     referenced = {e.src[1] for e in edges} | {e.dst[1] for e in edges if e.dst[0] == "AWSPrincipal"}
     evidenced = {k for k in facts.principals if k not in facts.policy_only_principals}
     rows = _principal_rows(referenced, evidenced)
     if rows:
         store.write(_named_principals(rows, deriver.timeline, as_of), {})
     pause_point("derive")  # inert outside the kill trials
-    updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())]
-    store.replace_derived(edges, updates)
-    if commit:
-        store.commit()
+    updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())
+               if _differs(facts.state_nodes.get(state_id), props)]
     counts: dict[str, int] = defaultdict(int)
     for edge in edges:
         counts[edge.type] += 1
     quarantined = facts.rejected + [quarantine_entry(state, error) for state in facts.states
                                     if (error := state_error(state)) is not None]
-    return AccessSummary(len(facts.states), len(facts.principals), deriver.target_count, deriver.decisions,
-                         dict(counts), wallclock.monotonic() - started, quarantined, deriver.errors)
+    summary = AccessSummary(len(facts.states), len(facts.principals), deriver.target_count, deriver.decisions,
+                            dict(counts), wallclock.monotonic() - started, quarantined, deriver.errors, mode=mode)
+    # the principals as the next derivation will read them: with those only policies name, written above
+    read_next = replace(facts, **_principal_facts(dict(store.scan_nodes("AWSPrincipal")))) if rows else facts
+    digests = {**facts_digests(read_next, deriver.timeline), **edge_digests((e.type, e.src, e.dst) for e in edges)}
+    marker = recorded(store, digests, summary.as_dict(), run, edges)
+    store.replace_derived_for(removed, edges if added is None else added, updates, marker, whole=edges)
+    if commit:
+        store.commit()
+    return summary
+
+
+def _differs(current: Mapping[str, Any] | None, props: Mapping[str, Any]) -> bool:
+    """Whether setting `props` (None removes a property) changes the node."""
+    return current is None or any(current.get(name) != value for name, value in props.items())

@@ -142,12 +142,40 @@ class Timeline:
                     out[slot] = resolved
         return out
 
+    def states_of(self, subject: str) -> list[State]:
+        """Every state observed in any slot of the subject."""
+        return [o[3] for slot in self.slots_of.get(subject, ()) for o in self._obs.get((subject, slot), ())
+                if o[3] is not None]
+
+    def instants_of(self, subject: str) -> set[str]:
+        """Every instant an observation of one of the subject's slots (its lifecycle included) was made at."""
+        return {o[0] for slot in self.slots_of.get(subject, ()) for o in self._obs.get((subject, slot), ())}
+
     def known(self, subject: str) -> bool:
         return subject in self.slots_of
 
     def epoch(self, time: str) -> int:
         """States change only at observation instants: equal epochs mean equal states everywhere."""
         return bisect.bisect_right(self.instants, time)
+
+    def histories(self) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+        """Per (subject, slot): (instant, state id or None for absent) at each change of what `slot_at` answers,
+        the earliest observation first (so equal histories give equal answers at every time)."""
+        out: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+        for key, values in self._obs.items():
+            if key[1] == "lifecycle":  # `created_by` reads every observation
+                out[key] = [(o[0], f"{o[1]}:{o[2]}") for o in values]
+                continue
+            # before the first instant the first observation in order is extrapolated
+            history: list[tuple[str, str | None]] = [("", values[0][2] if values[0][3] is not None else None)]
+            for index, (instant, _, state_id, value) in enumerate(values):
+                if index + 1 < len(values) and values[index + 1][0] == instant:
+                    continue  # at one instant the last observation in order is the one answered
+                held = state_id if value is not None else None
+                if len(history) == 1 or history[-1][1] != held:
+                    history.append((instant, held))
+            out[key] = history
+        return out
 
     def validity(self) -> dict[str, dict[str, Any]]:
         """Per state id: `valid_to` (when the slot next changed) and `current` (in force at the end)."""

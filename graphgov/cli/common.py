@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from graphgov.access.incremental import access_mode
 from graphgov.ingest.pipeline import LoadSummary
 from graphgov.ingest.readers import ReadError
 from graphgov.ingest.redaction import redact_text
@@ -110,7 +111,8 @@ def print_counts(summary: LoadSummary) -> None:
     access = summary.access or {}
     if access.get("policy_states"):
         derived = ", ".join(f"{k} {v}" for k, v in access.get("edges", {}).items()) or "none"
-        click.echo(f"  access       {access['policy_states']} policy states; derived edges: {derived}")
+        click.echo(f"  access       {access['policy_states']} policy states; derived edges: {derived}"
+                   + access_mode(access))
     if access.get("quarantined"):
         click.echo(f"  access       {access['quarantined']} policy states not evaluated, quarantined (see "
                    f"{summary.quarantine_file}): the answers resting on them are unknown")

@@ -30,7 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from graphgov.access.derivation import AccessSummary, refresh_access
+from graphgov.access.derivation import AccessSummary
+from graphgov.access.incremental import derive_after_load, nothing_new, unchanged
+from graphgov.access.marker import LoadWrites
 from graphgov.core.delta import GraphDelta
 from graphgov.core.times import IMPLAUSIBLE_TIME, TimeWindow
 from graphgov.ingest.access_points import resolve_access_points
@@ -139,10 +141,12 @@ class _Deferred:
 class _Chunk:
     """Parsed deltas waiting to be de-duplicated and written together."""
 
-    def __init__(self, deferred: _Deferred | None = None, settle: bool = False) -> None:
+    def __init__(self, deferred: _Deferred | None = None, settle: bool = False,
+                 writes: LoadWrites | None = None) -> None:
         self.deltas: list[GraphDelta] = []
         self.deferred = deferred
         self.settle = settle  # the run's last chunk: poorer copies no richer copy claimed become pending
+        self.writes = writes  # told what each write holds, before it (graphgov.access.marker)
 
     def flush(self, store: Store, summary: LoadSummary, markers: Mapping[str, str] | None = None,
               checkpoints: Mapping[str, str] | None = None) -> None:
@@ -160,6 +164,8 @@ class _Chunk:
         for _attempt in range(CLAIM_ATTEMPTS):
             outcome = self._decide(chosen, store.unseen(keys))
             claims = set(outcome.seen)  # every key decided on here was unseen: claim them all
+            if self.writes is not None:
+                self.writes.note(outcome.aggregate, outcome.pending)
             try:
                 if self.settle:  # the pending layer is settled again in this write (graphgov.ingest.pending)
                     store.write_claimed(outcome.aggregate, {**outcome.seen, **(markers or {})}, claims, checkpoints,
@@ -235,7 +241,8 @@ class LoadRun:
         self.summary = LoadSummary(quarantine_file=str(quarantine_path), reference_time=self.window.reference)
         self.quarantine = Quarantine(quarantine_path)
         self.deferred = _Deferred()
-        self.chunk = _Chunk(self.deferred)
+        self.writes = LoadWrites(store)  # whether the derivation has anything new to derive
+        self.chunk = _Chunk(self.deferred, writes=self.writes)
         self.last_checkpoint = time.monotonic()
         self.markers: dict[str, str] = {}
         self.checkpoints: dict[str, str] = {}
@@ -314,7 +321,7 @@ class LoadRun:
         if self.progress is not None:
             self.progress.phase("deriving access")
         self.chunk.flush(self.store, self.summary, *self._take_markers())
-        final = _Chunk(settle=True)  # the poorer copies whose action no richer copy claimed: pending
+        final = _Chunk(settle=True, writes=self.writes)  # poorer copies no richer copy claimed: pending
         for delta in self.deferred.drain():
             final.deltas.append(delta)
             if len(final.deltas) >= self.chunk_records:
@@ -330,6 +337,9 @@ class LoadRun:
         evidence stays loaded, and the next load derives again from the whole graph), so no record, policy
         or bug in a derivation can make a store refuse later loads. Policy states that cannot be evaluated
         are written to the quarantine with their evidence (subject, slot, the event that set them, error)."""
+        last = nothing_new(self.store, bool(self.writes.rows))
+        if last is not None:  # nothing written since the last derivation: its answers stand
+            return unchanged(last)
         failed: list[str] = []
         for name, step in (("access points", resolve_access_points),  # data named by access point -> its bucket
                            ("replicas", derive_replicas)):  # objects the replication rules in force copied
@@ -339,7 +349,8 @@ class LoadRun:
                 failed.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
         try:
             with self.store.derivation():  # concurrent Neo4j loads: whole derivations take turns
-                derived = refresh_access(self.store, commit=False)
+                derived = derive_after_load(self.store, bool(self.writes.rows),
+                                            self.writes.run if self.writes.registered else None)
         except Exception as exc:  # noqa: BLE001 - contained: earlier derived edges stay until a derivation succeeds
             failed.append(f"access: {type(exc).__name__}: {exc}"[:300])
             derived = AccessSummary()

@@ -10,6 +10,7 @@ from typing import Any
 
 from graphgov.core.delta import GraphDelta
 from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, fold
+from graphgov.core.schema import DERIVED_EDGE_TYPES
 from graphgov.ingest.aggregate import Aggregate, NodeId
 
 
@@ -116,6 +117,31 @@ class Store(ABC):
     @abstractmethod
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
         """Swap every derived edge for `edges` and set the derived node properties, all or nothing."""
+
+    def replace_derived_for(self, removed: Set[tuple[str, NodeId, NodeId]] | None, edges: list[DerivedEdge],
+                            node_updates: list[tuple[NodeId, Mapping[str, Any]]],
+                            checkpoints: Mapping[str, str] | None = None,
+                            whole: list[DerivedEdge] | None = None) -> None:
+        """Drop the derived edges `removed` names (type, source, target; None: every derived edge), add `edges`
+        (each replacing the one of its key), set the derived node properties and write `checkpoints` (the
+        derivation marker, graphgov.access.marker), all or nothing: an incremental derivation's write. `whole`,
+        when the caller has it: every derived edge in force afterwards.
+
+        This default writes the checkpoints first, then replaces the derived edges whole: with `whole`, or with
+        the derived edges read back, less `removed`, plus `edges`. (A write under the embedded store's pending
+        layer re-creates the layer's nodes without their derived edges: replacing them whole puts them back.)
+        A store whose writes commit one by one (Neo4j) does it in one transaction (graphgov.stores.neo4j_derived)."""
+        if removed is None or whole is not None:
+            if checkpoints:
+                self.write(Aggregate(), {}, checkpoints)
+            self.replace_derived(list(whole if whole is not None else edges), node_updates)
+            return
+        replaced = set(removed) | {(e.type, e.src, e.dst) for e in edges}
+        kept = [DerivedEdge(edge_type, src, dst, dict(attrs)) for edge_type in DERIVED_EDGE_TYPES
+                for src, dst, attrs in self.scan_edges(edge_type) if (edge_type, src, dst) not in replaced]
+        if checkpoints:
+            self.write(Aggregate(), {}, checkpoints)
+        self.replace_derived(kept + list(edges), node_updates)
 
     @abstractmethod
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

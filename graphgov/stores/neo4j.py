@@ -33,6 +33,7 @@ from graphgov.core.schema import (
 )
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
+from graphgov.stores.neo4j_derived import replace_derived_for
 from graphgov.stores.neo4j_fold import Rates, Timed, write_graph
 from graphgov.stores.neo4j_pending import lock_and_revert, settle
 from graphgov.stores.neo4j_wipe import Neo4jWipeCounts, count, wipe
@@ -275,6 +276,10 @@ class Neo4jStore(Store):
 
         with self._session() as session:
             session.execute_write(work)
+
+    def replace_derived_for(self, *args: Any, **kwargs: Any) -> None:
+        """In one transaction (graphgov.stores.neo4j_derived)."""
+        replace_derived_for(self, _take_derivation_lock, *args, **kwargs)
 
     @contextmanager
     def derivation(self) -> Iterator[None]:
