@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from graphgov.core.schema import DERIVED_EDGE_TYPES, MERGE_KEYS
 from graphgov.ingest.aggregate import NodeId
 from graphgov.stores.base import DerivedEdge
+from graphgov.stores.neo4j_fold import Timed
 from graphgov.stores.schema_cypher import checkpoint_write_statement
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def replace_derived_for(store: Neo4jStore, lock: Callable[[Any], None],
 
     def work(tx: Any) -> None:
         lock(tx)
-        store._apply(tx, statements)
+        runner = Timed(tx, store.write_rates)
+        for statement, rows in statements:
+            runner.run("derived", statement, rows)
 
     with store._session() as session:
         session.execute_write(work)
