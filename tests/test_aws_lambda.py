@@ -57,6 +57,7 @@ def test_eventbridge_event(env):
     _requester, _owner, chaining = iam_guide_sts_records()
     assert handler(eventbridge_envelope(chaining), Context()) == {
         "event": "eventbridge", "records": 1, "loaded": 1, "skipped": {}, "quarantined": 0, "files": 0,
+        "files_skipped": 0,
         "skipped_events": {}, "nodes": 3, "edges": 3, "quarantine_file": None, "access": NO_ACCESS,
         "quarantine_known": 0, "reference_time": ANY}
     assert EmbeddedStore(env["store"]).unseen([f"ct:{chaining['eventID']}"]) == set()
@@ -66,6 +67,7 @@ def test_cloudwatch_logs_subscription_event(env):
     requester, _owner, chaining = iam_guide_sts_records()
     assert handler(cloudwatch_subscription([requester, chaining]), Context()) == {
         "event": "cloudwatch_logs", "records": 2, "loaded": 2, "skipped": {}, "quarantined": 0, "files": 0,
+        "files_skipped": 0,
         "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
         "quarantine_known": 0, "reference_time": ANY,
         "access": {**NO_ACCESS, "principals": 4}}
@@ -76,6 +78,7 @@ def test_sqs_batch_loads_skips_quarantines_and_reports_no_failure(env, caplog):
     first = handler(sqs_batch(), Context())
     assert first == {
         "event": "sqs", "records": 4, "loaded": 2, "skipped": {"s3_test_event": 1}, "quarantined": 1, "files": 0,
+        "files_skipped": 0,
         "skipped_events": {}, "nodes": 5, "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
         "quarantine_known": 0, "reference_time": ANY,
         "messages": 4, "batchItemFailures": []}
@@ -109,7 +112,8 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
     # garbage message after it was not read (SQS delivers both again)
     assert result == {
         "event": "sqs", "records": 3, "loaded": 1, "skipped": {"s3_test_event": 1, "write_failed": 1},
-        "quarantined": 0, "files": 0, "skipped_events": {}, "quarantine_file": None, "messages": 4,
+        "quarantined": 0, "files": 0, "files_skipped": 0, "skipped_events": {}, "quarantine_file": None,
+        "messages": 4,
         "batchItemFailures": [{"itemIdentifier": "m-api-call"}, {"itemIdentifier": "m-garbage"}],
         "error": "ConnectionError: store unavailable", "quarantine_known": 0, "reference_time": ANY}
     store = EmbeddedStore(env["store"])
@@ -119,7 +123,8 @@ def test_sqs_batch_reports_the_messages_whose_write_failed(env, monkeypatch):
     # SQS redelivers only the two failed messages: now they load
     retry = {"Records": [r for r in sqs_batch()["Records"] if r["messageId"] in ("m-api-call", "m-garbage")]}
     assert handler(retry, Context()) == {
-        "event": "sqs", "records": 2, "loaded": 1, "skipped": {}, "quarantined": 1, "files": 0, "skipped_events": {},
+        "event": "sqs", "records": 2, "loaded": 1, "skipped": {}, "quarantined": 1, "files": 0,
+        "files_skipped": 0, "skipped_events": {},
         "nodes": 5,
         "edges": 4, "quarantine_file": env["quarantine"], "access": NO_ACCESS,
         "quarantine_known": 0, "reference_time": ANY, "messages": 2,
@@ -167,7 +172,8 @@ def test_a_failed_write_outside_sqs_loads_nothing_and_raises_for_the_retry(env, 
     records = 1 if kind == "eventbridge" else 2
     assert json.loads(summary) == {
         "event": kind, "records": records, "loaded": 0, "skipped": {"write_failed": records}, "quarantined": 0,
-        "files": 0, "skipped_events": {}, "quarantine_file": None, "error": "ConnectionError: store unavailable",
+        "files": 0, "files_skipped": 0, "skipped_events": {}, "quarantine_file": None,
+        "error": "ConnectionError: store unavailable",
         "quarantine_known": 0, "reference_time": ANY}
     assert not committed(env["store"])  # the store was created empty; nothing was ever committed to it
 

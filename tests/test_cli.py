@@ -37,14 +37,18 @@ def test_load_json_summary_and_default_store(runner):
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output)
         assert summary == {"records": 3, "loaded": 2, "skipped": {"duplicate": 1}, "quarantined": 0, "files": 1,
+                           "files_skipped": 0,
                            "skipped_events": {}, "nodes": 8, "edges": 7, "quarantine_file": None,
                            "quarantine_known": 0, "reference_time": "2026-01-02T02:04:05Z",
                            "access": {"policy_states": 0, "principals": 4, "targets": 0, "decisions": 0, "edges": {}}}
         import os
 
         assert os.path.exists(".graphgov/graph.db")  # the documented default
-        again = json.loads(runner.invoke(main, ["load", STS, "--format", "json"]).output)
-        assert (again["loaded"], again["skipped"], again["nodes"]) == (0, {"duplicate": 3}, 8)
+        again = json.loads(runner.invoke(main, ["load", STS, "--format", "json"]).output)  # the file is not read again
+        assert (again["records"], again["files_skipped"], again["loaded"], again["nodes"]) == (0, 1, 0, 8)
+        reread = json.loads(runner.invoke(main, ["load", STS, "--format", "json", "--reload"]).output)
+        assert (reread["loaded"], reread["skipped"], reread["files_skipped"], reread["nodes"]) == (
+            0, {"duplicate": 3}, 0, 8)
 
 
 def test_store_precedence_flag_then_environment(runner, tmp_path, monkeypatch):

@@ -42,7 +42,7 @@ NODES, EDGES = STATES + 12, STATES + 10
 # Every load ends with the access derivation (graphgov.access.derivation), whose edges and principals are its own
 # business: the summaries' `access` and the derived part of `nodes`/`edges` are checked against the store, not here.
 LOAD_FIELDS = {"records", "loaded", "skipped", "quarantined", "files", "nodes", "edges", "quarantine_file", "access",
-               "skipped_events", "quarantine_known", "reference_time"}
+               "skipped_events", "files_skipped", "quarantine_known", "reference_time"}
 
 
 def policy(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +248,7 @@ def test_pull_records_each_slot_as_a_snapshot_state(account, embedded_store, tmp
     assert without_totals(summary.as_dict()) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS,
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
-        "quarantined": 0, "files": 0, "quarantine_file": None, "quarantine_known": 0,
+        "quarantined": 0, "files": 0, "files_skipped": 0, "quarantine_file": None, "quarantine_known": 0,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
         "gaps": [],
@@ -348,7 +348,7 @@ def test_denied_and_failing_calls_are_counted_not_fatal(account, embedded_store,
     summary = pull_iam(session, embedded_store, quarantine, clock=clock_at(T1))
     unused = account["aws_managed"] - 1
     assert without_totals(summary.as_dict()) == {
-        "records": OBJECTS + unused + 1, "loaded": OBJECTS - 3, "quarantined": 1, "files": 0,
+        "records": OBJECTS + unused + 1, "loaded": OBJECTS - 3, "quarantined": 1, "files": 0, "files_skipped": 0,
         "quarantine_file": str(quarantine), "quarantine_known": 0,
         "skipped": {"access_denied:s3:GetBucketAcl": 1, "access_denied:s3control:GetPublicAccessBlock": 1,
                     "aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
@@ -451,7 +451,7 @@ def test_cli_pull_iam_json(account, runner, tmp_path):
     assert without_totals(summary) == {
         "records": OBJECTS + unused + 1, "loaded": OBJECTS,
         "skipped": {"aws_managed_policy_unused": unused, "organizations_not_in_use": 1},
-        "quarantined": 0, "files": 0, "quarantine_file": None, "quarantine_known": 0,
+        "quarantined": 0, "files": 0, "files_skipped": 0, "quarantine_file": None, "quarantine_known": 0,
         "objects": {"account": 1, "bucket": 2, "group": 1, "key": 1, "policy": 4 + unused, "role": 1, "user": 2,
                     "organization": 1, "org-membership": 1},
         "gaps": [],

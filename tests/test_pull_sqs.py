@@ -158,7 +158,8 @@ def test_cli_json(queue, tmp_path):
     out = json.loads(result.output)
     assert out == {
         "records": 7, "loaded": 5, "skipped": {"s3_test_event": 1}, "quarantined": 1, "skipped_events": {},
-        "files": 0, "nodes": out["nodes"], "edges": out["edges"], "quarantine_file": str(tmp_path / "q.jsonl"),
+        "files": 0, "files_skipped": 0, "nodes": out["nodes"], "edges": out["edges"],
+        "quarantine_file": str(tmp_path / "q.jsonl"),
         "access": out["access"], "objects": {"deleted": 7, "messages": 7}, "quarantine_known": 0, "gaps": [],
         "reference_time": out["reference_time"],  # the run's start: tests/test_times.py checks it
     }

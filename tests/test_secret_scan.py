@@ -211,16 +211,17 @@ def test_planted_strings_are_really_planted(inputs: Path):
 def test_cli_load_leaks_nothing(inputs: Path, store_spec: str, tmp_path: Path):
     quarantine = tmp_path / "quarantine.jsonl"
     runner = CliRunner()
-    for run in (1, 2):  # the rerun: same counts, nothing new in the quarantine
+    for run in (1, 2):  # the rerun re-reads the files (--reload): same counts, nothing new in the quarantine
         result = runner.invoke(main, ["load", str(inputs), "--store", store_spec, "--quarantine", str(quarantine),
-                                      "--format", "json"])
+                                      "--format", "json", "--reload"])
         assert result.exit_code == 0, result.output
         summary = json.loads(result.stdout)
         assert {k: summary[k] for k in EXPECTED} == (EXPECTED if run == 1 else {
             **EXPECTED, "loaded": 0, "skipped": {"duplicate": 14}})
         assert summary["quarantine_known"] == (0 if run == 1 else EXPECTED_QUARANTINE_LINES)
         assert _found(result.stdout + result.stderr) == {}
-        text = runner.invoke(main, ["load", str(inputs), "--store", store_spec, "--quarantine", str(quarantine)])
+        text = runner.invoke(main, ["load", str(inputs), "--store", store_spec, "--quarantine", str(quarantine),
+                                    "--reload"])
         assert text.exit_code == 0 and _found(text.stdout + text.stderr) == {}
     lines = quarantine.read_text().splitlines()
     assert len(lines) == EXPECTED_QUARANTINE_LINES

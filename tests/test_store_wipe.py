@@ -59,9 +59,10 @@ def spec(store: Any, request: pytest.FixtureRequest) -> str:
 def _plan_lines(spec: str, description: str) -> tuple[str, str]:
     """What `store wipe` says it deletes and keeps, for tests/fixtures/lineage loaded once."""
     embedded = "://" not in spec
-    # the 51 loaded events' seen markers and the derivation's checkpoint (graphgov.access.marker); Neo4j adds the
-    # pending layer's lock and the two derivation markers
-    deletes = f"107 nodes, 196 relationships and {52 if embedded else 55} bookkeeping entries " \
+    # the 51 loaded events' seen markers, the 9 files' completion markers (graphgov.ingest.file_loads) and the
+    # derivation's checkpoint (graphgov.access.marker); Neo4j adds the pending layer's lock and the two derivation
+    # markers
+    deletes = f"107 nodes, 196 relationships and {61 if embedded else 64} bookkeeping entries " \
               "(seen events, pullers' checkpoints, pending copies)"
     files = f"  file  {spec}\n" if embedded else ""
     kept = ("" if embedded else "  kept  the constraints and indexes\n"
@@ -245,7 +246,7 @@ def test_neo4j_wipe_deletes_in_batches_smaller_than_the_graph(neo4j_store, neo4j
     neo4j_store.close()
     _load(neo4j_uri, tmp_path / "q.jsonl")
     with open_store(neo4j_uri) as store, store.driver.session() as session:
-        assert count(session) == Neo4jWipeCounts(nodes=107, edges=196, bookkeeping=55, kept_nodes=0)
+        assert count(session) == Neo4jWipeCounts(nodes=107, edges=196, bookkeeping=64, kept_nodes=0)
         wipe(session, batch=7)  # 16 inner transactions for the nodes alone
         assert count(session) == Neo4jWipeCounts(nodes=0, edges=0, bookkeeping=0, kept_nodes=0)
         assert session.run("MATCH (n) RETURN count(n) AS c").single()["c"] == 0

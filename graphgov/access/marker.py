@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphgov.ingest.aggregate import Aggregate
-from graphgov.stores.base import DerivedEdge, Store
+from graphgov.stores.base import DERIVATION_MARKER, DerivedEdge, Store
 
-CHECKPOINT = "access-derivation"
+CHECKPOINT = DERIVATION_MARKER
 STALE_SECONDS = 24 * 3600.0
 
 

@@ -13,6 +13,10 @@ from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, fold
 from graphgov.core.schema import DERIVED_EDGE_TYPES
 from graphgov.ingest.aggregate import Aggregate, NodeId
 
+# The checkpoint the access derivation keeps its marker in (graphgov.access.marker): stored with the pullers'
+# checkpoints so it commits with the graph, but not one of them.
+DERIVATION_MARKER = "access-derivation"
+
 
 class StoreError(Exception):
     """The store cannot be reached, opened or written; the message is meant for the user."""

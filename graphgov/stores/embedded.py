@@ -27,7 +27,7 @@ from graphgov.core.schema import DERIVED_EDGE_TYPES, MERGE_KEYS
 from graphgov.ingest.aggregate import Aggregate, NodeId, merge_attrs
 from graphgov.ingest.pending import dumps, layer, loads, order
 from graphgov.pause import pause_point
-from graphgov.stores.base import DerivedEdge, Store, StoreError, merge_provenance
+from graphgov.stores.base import DERIVATION_MARKER, DerivedEdge, Store, StoreError, merge_provenance
 from graphgov.stores.embedded_graph import networkx_graph
 from graphgov.stores.embedded_links import INDEXED_LABELS, DerivedLinks
 from graphgov.stores.embedded_migrate import check_format, create, file_kind, migrate, read_v1
@@ -202,6 +202,11 @@ class EmbeddedStore(Store):
 
     def checkpoint(self, name: str) -> str | None:
         return self.tables.checkpoint(name)
+
+    @property
+    def checkpoints(self) -> dict[str, str]:
+        """The pullers' checkpoints: stream -> the day listed up to (the derivation's marker is not one)."""
+        return {k: v for k, v in self.tables.checkpoints().items() if k != DERIVATION_MARKER}
 
     @property
     def pending(self) -> dict[str, str]:

@@ -111,6 +111,9 @@ class GraphTables:
         row = self.conn.execute("SELECT value FROM checkpoints WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
+    def checkpoints(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT name, value FROM checkpoints ORDER BY name"))
+
     def set_checkpoints(self, values: Iterable[tuple[str, str]]) -> None:
         self.conn.executemany("INSERT OR REPLACE INTO checkpoints (name, value) VALUES (?, ?)", values)
 
