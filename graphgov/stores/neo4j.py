@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from neo4j.exceptions import AuthError, ClientError, ConstraintError, Neo4jError
 from graphgov.core.delta import GraphDelta
 from graphgov.core.s3_containment import WRITER_JOBS
 from graphgov.core.schema import (
-    DERIVED_EDGE_TYPES,
     EDGE_TYPES,
     EVENT_ID_SAMPLE,
     MERGE_KEYS,
@@ -244,38 +242,10 @@ class Neo4jStore(Store):
         """Every write is already its own committed transaction."""
 
     def replace_derived(self, edges: list[DerivedEdge], node_updates: list[tuple[NodeId, Mapping[str, Any]]]) -> None:
-        plan: list[tuple[str, list[dict[str, Any]]]] = []
-        by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        for edge in edges:
-            by_shape[(edge.type, edge.src[0], edge.dst[0])].append(
-                {"src": edge.src[1], "dst": edge.dst[1], "props": dict(edge.props)})
-        for (edge_type, src_label, dst_label), rows in sorted(by_shape.items()):
-            if edge_type not in DERIVED_EDGE_TYPES:
-                raise ValueError(f"{edge_type} is not a derived edge type")
-            plan.append((
-                "UNWIND $rows AS row\n"
-                f"MATCH (a:{src_label} {{{MERGE_KEYS[src_label]}: row.src}})\n"
-                f"MATCH (b:{dst_label} {{{MERGE_KEYS[dst_label]}: row.dst}})\n"
-                f"CREATE (a)-[r:{edge_type}]->(b) SET r = row.props", rows))
-        updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for (label, key), props in node_updates:
-            updates[label].append({"key": key, "props": dict(props)})
-        for label, rows in sorted(updates.items()):
-            plan.append((f"UNWIND $rows AS row MATCH (n:{label} {{{MERGE_KEYS[label]}: row.key}}) SET n += row.props",
-                         rows))
-        delete = f"MATCH ()-[r:{'|'.join(DERIVED_EDGE_TYPES)}]->() DELETE r"
-
-        def work(tx: Any) -> None:
-            # Two loads deriving at once would each delete the committed edges and create their own, leaving
-            # both sets: writing one marker first makes the second wait for the first's commit, then replace it.
-            _take_derivation_lock(tx)
-            tx.run(delete).consume()
-            for statement, rows in plan:
-                for first in range(0, len(rows), BATCH):
-                    tx.run(statement, rows=rows[first:first + BATCH]).consume()
-
-        with self._session() as session:
-            session.execute_write(work)
+        """Every derived edge deleted and `edges` created in one transaction. Two loads deriving at once would
+        each delete the committed edges and create their own, leaving both sets: the derivation lock, taken
+        first, makes the second wait for the first's commit, then replace it (graphgov.stores.neo4j_derived)."""
+        replace_derived_for(self, _take_derivation_lock, None, edges, node_updates)
 
     def replace_derived_for(self, *args: Any, **kwargs: Any) -> None:
         """In one transaction (graphgov.stores.neo4j_derived)."""
