@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from graphgov.access.timeline import State, StateError, Timeline
@@ -69,9 +70,16 @@ def _rules_at(timeline: Timeline, bucket: str, time: str) -> list[dict[str, Any]
     state = resolved.state
     if state is None or not state.document:
         return []
-    if rules_error(state.document):
+    return _rules_of(state.document)
+
+
+@lru_cache(maxsize=1024)
+def _rules_of(document_text: str) -> list[dict[str, Any]] | None:
+    """A configuration's rules, parsed once per distinct document (objects ask for the same few thousands of
+    times); None when it cannot be applied. Callers only read the rules."""
+    if rules_error(document_text):
         return None
-    document = json.loads(state.document)
+    document = json.loads(document_text)
     return None if document.get("RulesUnknown") else list(document.get("Rules") or [])
 
 
@@ -112,6 +120,7 @@ def derive_replicas(store: Store) -> int:
             writes[replica[1]].add(attrs["replicated_at"])
     nodes: dict[NodeId, dict[str, Any]] = {}
     edges: dict[EdgeId, dict[str, Any]] = {}
+    in_force: dict[tuple[str, str], list[dict[str, Any]] | None] = {}  # (bucket, time) -> rules: many writes share one
     for _ in range(ROUNDS):
         added = 0
         for arn in sorted(writes):
@@ -124,7 +133,9 @@ def derive_replicas(store: Store) -> int:
             # each write, and each later configuration (objects already there replicate only if it says so)
             moments = times + [c for c in config_times[bucket] if times and times[0] <= c]
             for moment in moments:
-                for rule in _rules_at(timeline, bucket, moment) or []:
+                if (bucket, moment) not in in_force:
+                    in_force[(bucket, moment)] = _rules_at(timeline, bucket, moment)
+                for rule in in_force[(bucket, moment)] or []:
                     existing_only = moment not in writes[arn]
                     if existing_only and rule.get("ExistingObjectReplication") != "Enabled":
                         continue
