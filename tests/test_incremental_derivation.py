@@ -22,6 +22,9 @@ from graph_dump import dump
 from helpers import wipe_neo4j
 
 from graphgov.access.derivation import refresh_access
+from graphgov.access.incremental import derive_after_load
+from graphgov.access.marker import read as read_marker
+from graphgov.access.marker import register
 from graphgov.generate import generate
 from graphgov.ingest.pipeline import load_paths
 from graphgov.ingest.readers import expand_paths
@@ -136,3 +139,21 @@ def test_a_load_of_nothing_new_derives_nothing_and_says_so(store, tmp_path):
     assert first.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 23, "edges": {
         "CAN_ASSUME": 6, "CAN_READ": 5, "CAN_WRITE": 2, "INPUT_READABLE_BY": 4}}
     assert again.access == {**first.access, "decisions": 0, "derived": "unchanged"}
+
+
+def test_a_derivation_while_another_load_writes_leaves_the_next_one_full(store, tmp_path):
+    """Two loads at once: the first one's derivation read part of the second's evidence, so the second cannot
+    derive incrementally from it (tests/test_concurrency.py lost cross-account edges that way)."""
+    if isinstance(store, EmbeddedStore):
+        store.close()
+        store = EmbeddedStore(store.path)
+    else:
+        wipe_neo4j(store)
+    register(store, "the-other-load")
+    chain = Path(__file__).parent / "fixtures" / "access" / "three-account-chain.json"
+    during = load_paths([chain], store, tmp_path / "q.jsonl")
+    marker = read_marker(store)
+    assert (during.loaded, marker.digests, sorted(marker.pending)) == (9, None, ["the-other-load"])
+    after = derive_after_load(store, wrote=True, run="the-other-load")
+    marker = read_marker(store)
+    assert (after.mode, marker.pending, marker.digests is not None) == ("full", {}, True)

@@ -80,11 +80,13 @@ def register(store: Store, run: str) -> None:
 def recorded(store: Store, digests: dict[str, str], summary: dict[str, Any], run: str | None = None,
              edges: Iterable[DerivedEdge] = ()) -> dict[str, str]:
     """The checkpoint a derivation writes with its edges: what it read and found; `run`, the load it ends, is
-    no longer pending (nor is a registration older than STALE_SECONDS)."""
+    no longer pending (nor is a registration older than STALE_SECONDS). While another load is still registered
+    it was writing evidence as this derivation read the graph: the digests are left out, so the next derivation
+    is a full one (two loads at once lost derived edges when the second derived incrementally from them)."""
     marker = read(store)
     now = time.time()
     pending = {k: v for k, v in marker.pending.items() if k != run and now - float(v) < STALE_SECONDS}
-    return {CHECKPOINT: Marker(pending, summary, digests, pack(edges)).as_text()}
+    return {CHECKPOINT: Marker(pending, summary, None if pending else digests, pack(edges)).as_text()}
 
 
 class LoadWrites:
