@@ -44,7 +44,7 @@ except ImportError:  # a checkout before incremental derivation
     pass
 else:
     start = cpu()
-    again = derive_after_load(store, True)
+    again = derive_after_load(store)
     out["incremental_cpu"], out["incremental_decisions"] = cpu() - start, again.decisions
     start = cpu()
     out["skipped"] = nothing_new(store, False) is not None

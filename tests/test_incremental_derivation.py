@@ -154,6 +154,6 @@ def test_a_derivation_while_another_load_writes_leaves_the_next_one_full(store, 
     during = load_paths([chain], store, tmp_path / "q.jsonl")
     marker = read_marker(store)
     assert (during.loaded, marker.digests, sorted(marker.pending)) == (9, None, ["the-other-load"])
-    after = derive_after_load(store, wrote=True, run="the-other-load")
+    after = derive_after_load(store, run="the-other-load")
     marker = read_marker(store)
     assert (after.mode, marker.pending, marker.digests is not None) == ("full", {}, True)

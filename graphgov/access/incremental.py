@@ -33,13 +33,13 @@ from graphgov.stores.base import DerivedEdge, Store
 EdgeKey = tuple[str, NodeId, NodeId]
 
 
-def derive_after_load(store: Store, wrote: bool, run: str | None = None, commit: bool = False) -> AccessSummary:
-    """Derive what the load's evidence changed. `wrote`: whether the load wrote anything; `run`: its id as
-    registered in the marker (None when it registered nothing)."""
+def derive_after_load(store: Store, run: str | None = None, commit: bool = False) -> AccessSummary:
+    """Derive what the load's evidence changed (whether to derive at all is `nothing_new`'s answer). `run`: the
+    load's id as registered in the marker (None when it registered nothing)."""
     started = wallclock.monotonic()
     marker = markers.read(store)
     if marker.digests is None or marker.summary is None:
-        return _full(store, run, commit)
+        return refresh_access(store, commit, run)
     facts = _read_facts(store)
     deriver = _Deriver(facts)
     now = facts_digests(facts, deriver.timeline)
@@ -54,7 +54,7 @@ def derive_after_load(store: Store, wrote: bool, run: str | None = None, commit:
     now.update(edge_digests(old))  # derived edges removed since the last derivation: their sources re-derive
     scope = scope_of(changed_items(marker.digests, now), facts, old_states, job_roles)
     if isinstance(scope, str) or _too_wide(scope, facts):
-        return _full(store, run, commit)
+        return refresh_access(store, commit, run)
     as_of = deriver.timeline.as_of or ""
     jobs = sorted(j for j in facts.job_inputs if scope.all_jobs or j in scope.jobs)
     fresh = deriver.current_edges(as_of, scope) + job_edges(deriver, jobs)
@@ -111,10 +111,6 @@ def access_mode(access: Mapping[str, Any]) -> str:
         return (f" (incremental: re-derived targets {done['targets']}, principals {done['principals']}, "
                 f"pairs {done['pairs']}, jobs {done['jobs']})")
     return ""
-
-
-def _full(store: Store, run: str | None, commit: bool) -> AccessSummary:
-    return refresh_access(store, commit, run)
 
 
 def _too_wide(scope: Scope, facts: Any) -> bool:

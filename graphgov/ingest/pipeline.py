@@ -349,8 +349,7 @@ class LoadRun:
                 failed.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
         try:
             with self.store.derivation():  # concurrent Neo4j loads: whole derivations take turns
-                derived = derive_after_load(self.store, bool(self.writes.rows),
-                                            self.writes.run if self.writes.registered else None)
+                derived = derive_after_load(self.store, self.writes.run if self.writes.registered else None)
         except Exception as exc:  # noqa: BLE001 - contained: earlier derived edges stay until a derivation succeeds
             failed.append(f"access: {type(exc).__name__}: {exc}"[:300])
             derived = AccessSummary()
