@@ -17,6 +17,7 @@ from graphgov.questions.embedded import core, registry
 from graphgov.questions.embedded.registry import RegistryError, answers, family, registered
 from graphgov.stores.base import StoreError
 from graphgov.stores.embedded import EmbeddedStore
+from graphgov.stores.embedded_graph import GraphReads
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPER_MODULES = {"core", "registry", "walk", "chains", "profiles", "estate"}  # the modules that answer no question
@@ -83,17 +84,18 @@ def test_each_twin_is_one_function_of_its_family_named_after_its_question():
     }
     for qid, answer in twins.items():
         assert answer.__name__ == qid.replace("-", "_"), qid
+    assert set(core.READS) == set(twins)  # each declares what it reads (tests/test_embedded_reads.py)
 
 
 def test_a_question_answered_twice_is_refused(monkeypatch):
     monkeypatch.setattr(registry, "_TWINS", {})
 
-    @answers("twice")
+    @answers("twice", GraphReads())
     def first(graph, params):  # noqa: ANN001, ANN202 - a throwaway twin
         return []
 
     with pytest.raises(RegistryError, match=r"^'twice' is answered twice: by .*first and by .*second$"):
-        @answers("twice")
+        @answers("twice", GraphReads())
         def second(graph, params):  # noqa: ANN001, ANN202 - a throwaway twin
             return []
     assert list(registered()) == ["twice"]

@@ -6,9 +6,9 @@ key, inside one open transaction that `commit` ends: a commit writes what change
 a load killed at any point leaves the last commit intact (re-running it neither loses nor doubles
 anything). The file is in WAL mode, so readers never wait for a writer and read the last commit. A writer
 holds the store's lock (graphgov.stores.lock) from before it opens the file until it closes, so two writers
-never interleave. Opening reads nothing of the graph; questions build a networkx graph of the rows once per
-store object (graphgov.stores.embedded_graph). A `graphgov-embedded/1` gzip JSON file is read by readers and
-moved to SQLite by a writer (graphgov.stores.embedded_migrate).
+never interleave. Opening reads nothing of the graph; a question builds a networkx graph of the rows it
+reads, the part of the graph it declares (graphgov.stores.embedded_graph). A `graphgov-embedded/1` gzip JSON
+file is read by readers and moved to SQLite by a writer (graphgov.stores.embedded_migrate).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from graphgov.ingest.aggregate import Aggregate, NodeId, merge_attrs
 from graphgov.ingest.pending import dumps, layer, loads, order
 from graphgov.pause import pause_point
 from graphgov.stores.base import DERIVATION_MARKER, DerivedEdge, Store, StoreError, merge_provenance
-from graphgov.stores.embedded_graph import networkx_graph
+from graphgov.stores.embedded_graph import GraphReads, networkx_graph
 from graphgov.stores.embedded_links import INDEXED_LABELS, DerivedLinks
 from graphgov.stores.embedded_migrate import check_format, create, file_kind, migrate, read_v1
 from graphgov.stores.embedded_pending import revert, snapshot
@@ -44,6 +44,7 @@ SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and its index, beside 
 # opening stay cheap, but a whole-estate question builds a networkx graph of about 3 GB per million edges;
 # `load` suggests Neo4j past it.
 CEILING = 1_000_000
+WHOLE_SHARE = 0.5  # a question reading more of the graph than this builds all of it, kept for the next ones
 _BUSY_MS = 60_000  # a reader's snapshot never blocks a writer in WAL mode; this covers checkpoints
 
 
@@ -91,7 +92,8 @@ class EmbeddedStore(Store):
         self._lock: StoreLock | None = None
         self._conn: sqlite3.Connection | None = None
         self.tables: GraphTables | None = None
-        self._graph: Any = None  # the networkx graph questions run on, built on the first question
+        self._graph: Any = None  # the whole networkx graph, built when asked for (graph())
+        self._part: Any = None  # the part of it the last question read (graphgov.stores.embedded_graph)
         self._version = 0  # bumped by every write: the graph above is rebuilt after one
         if not read_only:
             self._check_writable()
@@ -373,13 +375,27 @@ class EmbeddedStore(Store):
         return found
 
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        from graphgov.questions.embedded.core import IMPLEMENTATIONS
+        from graphgov.questions.embedded.core import IMPLEMENTATIONS, READS
 
         try:
             implementation = IMPLEMENTATIONS[question_id]
         except KeyError as exc:
             raise StoreError(f"question {question_id!r} has no embedded-store implementation") from exc
-        return implementation(self.graph(), params)
+        return implementation(self._graph_for(READS[question_id], params), params)
+
+    def _graph_for(self, reads: GraphReads, params: Mapping[str, Any]) -> Any:
+        """The graph a question is asked on: the whole graph when it is built already (it answers every
+        question) or when the question reads most of it anyway (then the next questions, as a report asks
+        them, cost nothing more), else the part the question reads, kept for the next ask of the same rows."""
+        if self._graph is not None and self._graph[0] == self._version:
+            return self._graph[1]
+        if reads.share(*self.tables.row_counts()) > WHOLE_SHARE:
+            return self.graph()
+        key = (self._version, reads.key(params))
+        if self._part is None or self._part[0] != key:
+            self._part = None  # the last part is dropped before the next is built: one at a time in memory
+            self._part = (key, networkx_graph(self.tables, reads, params))
+        return self._part[1]
 
     def graph(self) -> Any:
         """The whole graph as a networkx MultiDiGraph (nodes (label, key), edges keyed by type), built from

@@ -3,26 +3,138 @@
 Nodes are (label, key) with their attributes, edges are keyed by type, in the order the old whole-file
 store held them (nodes by label and key, edges by type, source and target), so a twin that keeps
 insertion order answers as it did. Built in one read transaction: a reader sees one commit throughout.
+
+A question reads only what it declares (`GraphReads`): the edges of the types it walks with both their
+ends, the nodes of the labels it scans, and, for a question about one node, the edges a few steps around
+that node. Most of a graph is S3 objects and their edges, which most questions never walk: the graph of
+such a question is a few percent of the whole (graphgov.questions.embedded.registry holds each twin's
+declaration; tests/test_embedded_reads.py holds every twin's answer on its graph to its answer on the whole).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import networkx as nx
 
-from graphgov.stores.embedded_sql import GraphTables
+from graphgov.stores.embedded_sql import GraphTables, NodeId
+
+EdgeRow = tuple[str, NodeId, NodeId, dict[str, Any]]
 
 
-def networkx_graph(tables: GraphTables) -> nx.MultiDiGraph:
-    """The whole graph, read once."""
-    graph = nx.MultiDiGraph()
+@dataclass(frozen=True)
+class Hop:
+    """One step from the nodes reached so far: their edges of `types`, outgoing (`out`) or incoming."""
+
+    types: tuple[str, ...]
+    out: bool = True
+
+
+@dataclass(frozen=True)
+class GraphReads:
+    """What of the graph a question reads; the graph it gets holds that and the ends of every edge it holds.
+
+    `edges`: every edge of these types. `labels`: every node of these merge labels (`None`: every node, for
+    a question that scans all nodes). `seed` (merge labels, parameter name) and `hops`: the node the
+    parameter names, then the edges of each hop in turn from the nodes the previous one reached. `whole`:
+    the whole graph."""
+
+    edges: tuple[str, ...] = ()
+    labels: tuple[str, ...] | None = ()
+    seed: tuple[tuple[str, ...], str] | None = None
+    hops: tuple[Hop, ...] = ()
+    whole: bool = False
+
+    def share(self, nodes: Mapping[str, int], edges: Mapping[str, int]) -> float:
+        """The share of the graph's rows this reads, before the ends of its edges (a seed's hops: none)."""
+        if self.whole:
+            return 1.0
+        total = sum(nodes.values()) + sum(edges.values())
+        read = sum(edges.get(t, 0) for t in set(self.edges))
+        read += sum(nodes.values()) if self.labels is None else sum(nodes.get(lb, 0) for lb in set(self.labels))
+        return read / total if total else 0.0
+
+    def key(self, params: Mapping[str, Any]) -> tuple:
+        """Two asks with the same key read the same rows (the seed's parameter is part of it)."""
+        return (self, params.get(self.seed[1]) if self.seed else None)
+
+
+WHOLE = GraphReads(whole=True)
+
+
+def networkx_graph(tables: GraphTables, reads: GraphReads = WHOLE, params: Mapping[str, Any] | None = None
+                   ) -> nx.MultiDiGraph:
+    """The part of the graph `reads` declares (the whole graph by default), read in one transaction."""
     conn = tables.conn
     opened = not conn.in_transaction
     if opened:
         conn.execute("BEGIN")
     try:
-        graph.add_nodes_from(tables.all_nodes())
-        graph.add_edges_from((src, dst, edge_type, attrs) for edge_type, src, dst, attrs in tables.all_edges())
+        if reads.whole:
+            return _built(tables.all_nodes(), tables.all_edges())
+        nodes: dict[NodeId, dict[str, Any]] = {}
+        edges: dict[tuple[str, NodeId, NodeId], dict[str, Any]] = {}
+        if reads.labels is None:
+            nodes.update(tables.all_nodes())
+        else:
+            nodes.update(tables.nodes_of_labels(reads.labels))
+        if reads.edges:
+            for edge_type, src, dst, attrs in tables.all_edges(reads.edges):
+                edges[(edge_type, src, dst)] = attrs
+        if reads.seed is not None:
+            _walk(tables, reads, params or {}, nodes, edges)
+        missing = {end for _, src, dst in edges for end in (src, dst) if end not in nodes}
+        nodes.update(tables.nodes(missing))
+        return _built(sorted(nodes.items()),
+                      ((t, s, d, attrs) for (t, s, d), attrs in sorted(edges.items(), key=_edge_order)))
     finally:
         if opened:
             conn.execute("COMMIT")
+
+
+def _edge_order(item: tuple[tuple[str, NodeId, NodeId], Any]) -> tuple[str, NodeId, NodeId]:
+    return item[0]
+
+
+def _walk(tables: GraphTables, reads: GraphReads, params: Mapping[str, Any], nodes: dict[NodeId, dict[str, Any]],
+          edges: dict[tuple[str, NodeId, NodeId], dict[str, Any]]) -> None:
+    """The seed node(s) the parameter names, then each hop's edges from the nodes the last one reached."""
+    labels, name = reads.seed
+    value = params.get(name)
+    if not isinstance(value, str):
+        return
+    found = tables.nodes((label, value) for label in labels)
+    nodes.update(found)
+    frontier = set(found)
+    for hop in reads.hops:
+        reached = set()
+        for edge_type, src, dst, attrs in tables.edges_at(frontier, hop.types, hop.out):
+            edges[(edge_type, src, dst)] = attrs
+            reached.add(dst if hop.out else src)
+        frontier = reached
+
+
+def _built(nodes: Iterable[tuple[NodeId, dict[str, Any]]], edges: Iterator[EdgeRow]) -> nx.MultiDiGraph:
+    """The MultiDiGraph networkx's `add_nodes_from` and `add_edges_from` would build from these rows, filled
+    in directly: the same dicts (a node's attributes; an edge's key dict shared by `_succ` and `_pred`),
+    without the per-edge checks and copies those make (half the time of a whole-graph question at 100k)."""
+    graph = nx.MultiDiGraph()
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    for node_id, attrs in nodes:
+        node[node_id] = attrs
+        succ[node_id] = {}
+        pred[node_id] = {}
+    for edge_type, src, dst, attrs in edges:
+        for end in (src, dst):
+            if end not in node:  # an end without a row (never written bare: kept as networkx would)
+                node[end] = {}
+                succ[end] = {}
+                pred[end] = {}
+        keys = succ[src].get(dst)
+        if keys is None:
+            keys = succ[src][dst] = {}
+            pred[dst][src] = keys
+        keys[edge_type] = attrs
     return graph

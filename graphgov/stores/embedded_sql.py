@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import orjson
+
 from graphgov.stores.seen_prune import is_marker
 
 NodeId = tuple[str, str]
@@ -41,7 +43,24 @@ CREATE TABLE IF NOT EXISTS pending (action TEXT PRIMARY KEY, copy TEXT NOT NULL)
 """
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_loads = json.loads
+
+
+def _loads(text: str) -> Any:
+    """A row's attributes: orjson (3x faster: decoding is most of a whole-graph question's CPU), the standard
+    library for what orjson refuses (NaN and Infinity, which json.dumps writes) or may read differently: a
+    float among the attributes or in a list of them (attributes are scalars and lists of scalars,
+    graphgov.core.delta), which orjson also gives for an integer past 64 bits (a sum of counters)."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    if type(value) is dict:
+        kinds = set(map(type, value.values()))
+        if float in kinds or (list in kinds and any(float in map(type, v) for v in value.values() if type(v) is list)):
+            return json.loads(text)
+    return value
+
+
 dumps_json = _dumps  # compact JSON text, as the rows hold attributes
 
 
@@ -125,6 +144,11 @@ class GraphTables:
             self.conn.execute("DELETE FROM pending WHERE action = ?", (action,))
         else:
             self.conn.execute("INSERT OR REPLACE INTO pending (action, copy) VALUES (?, ?)", (action, copy))
+
+    def row_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Nodes by label and edges by type, from the indexes (what a part of the graph would read)."""
+        nodes = dict(self.conn.execute("SELECT label, count(*) FROM nodes GROUP BY label"))
+        return nodes, dict(self.conn.execute("SELECT type, count(*) FROM edges GROUP BY type"))
 
     def count(self, table: str) -> int:
         return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - our table names
@@ -264,6 +288,17 @@ class GraphTables:
     def scan_edges(self, edge_type: str) -> Iterator[tuple[NodeId, NodeId, dict[str, Any]]]:
         for _, sl, sk, dl, dk, attrs in self.conn.execute(self._EDGE_SELECT + "WHERE e.type = ?", (edge_type,)):
             yield (sl, sk), (dl, dk), _loads(attrs)
+
+    def edges_at(self, ends: Iterable[NodeId], types: Iterable[str], out: bool) -> Iterator[EdgeRow]:
+        """The edges of `types` out of (`out`) or into `ends`: (type, source, target, attrs), by index."""
+        ids = [row_id for row_id in map(self.node_id, ends) if row_id is not None]
+        names = sorted(set(types))
+        end, marks = ("e.src" if out else "e.dst"), ",".join("?" * len(names))
+        for batch in _chunks(ids):
+            at = ",".join("?" * len(batch))
+            for t, sl, sk, dl, dk, attrs in self.conn.execute(
+                    self._EDGE_SELECT + f"WHERE {end} IN ({at}) AND e.type IN ({marks})", (*batch, *names)):
+                yield t, (sl, sk), (dl, dk), _loads(attrs)
 
     def edges_between(self, edge_type: str, src_labels: Iterable[str], dst_label: str) -> list[tuple[NodeId, NodeId]]:
         labels = sorted(set(src_labels))

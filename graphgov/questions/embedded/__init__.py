@@ -6,8 +6,10 @@ No embedded engine runs the Neo4j 5 Cypher the questions use, so each question i
    remediation: what to change in AWS, with AWS documentation links, and, for an answer of one row per
    principal, group: how people are shown it, graphgov.questions.grouping; graphgov.questions.catalog) and the
    read-only query.
-2. One function `def <id_in_snake_case>(graph, params) -> Rows`, decorated `@answers("<id>")`
-   (graphgov.questions.embedded.registry), in its family module: `activity` (what principals did), `lineage`
+2. One function `def <id_in_snake_case>(graph, params) -> Rows`, decorated `@answers("<id>", GraphReads(...))`
+   (graphgov.questions.embedded.registry) with what of the graph it walks (edge types, labels it scans, or a
+   seed node and hops: graphgov.stores.embedded_graph; tests/test_embedded_reads.py checks the declaration),
+   in its family module: `activity` (what principals did), `lineage`
    (data -> jobs -> models -> endpoints), `access` (who could read or use AI assets), `governance` (inventory,
    approval, capture, logging, retention), `time_of_act` (judged by the state in force then), `classification`
    (personal data). Shared steps: `walk`, `chains`, `profiles`. A new family module goes into `core.FAMILIES`.

@@ -13,15 +13,23 @@ from typing import Any
 
 import networkx as nx
 
-from graphgov.questions.embedded.estate import Estate
+from graphgov.questions.embedded.estate import TRAINING_READERS, Estate
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
+from graphgov.stores.embedded_graph import GraphReads
 
 Node = tuple[str, str]
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
 INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
 Found = tuple[Node, str, list[str]]  # (principal, access, via): rows of one key unite their via
+# cross-account-exposure walks nearly everything: capabilities and role chains into each exposed resource,
+# every operation on its objects (an artifact's found by bucket and key among all objects), replicas, uses
+EXPOSURE_READS = GraphReads(
+    edges=("IN_BUCKET", "READS", *CAPABILITIES, "CAN_ASSUME", "IN_DATASET", "READ", "WROTE", "REPLICA_OF", "USED_KEY",
+           "INVOKED", "CONTAINS", "ASSUMED_ROLE"),
+    labels=("Dataset", "ModelArtifact", "KMSKey", "Endpoint", "ModelPackageGroup", "Model", "S3Object", "AWSPrincipal",
+            *TRAINING_READERS))
 
 
 def _capability_rows(estate: Estate, target: Node, types: tuple[str, ...]) -> Iterator[Found]:
@@ -96,7 +104,8 @@ def _rows(groups: Mapping[tuple, set], columns: Any) -> Rows:
     return [columns(key, sorted(vias)) for key, vias in groups.items()]
 
 
-@answers("training-data-readers")
+@answers("training-data-readers", GraphReads(edges=("READS", "IN_DATASET", "READ", "CAN_READ", "CAN_ASSUME"),
+                                         labels=("Dataset", *TRAINING_READERS)))
 def training_data_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     wanted = params.get("dataset")
     estate = Estate(graph)
@@ -207,7 +216,7 @@ def _exposure_found(estate: Estate, resource: Node) -> Iterator[Found]:
     yield from _assumed_rows(estate, dataset_ops)
 
 
-@answers("cross-account-exposure")
+@answers("cross-account-exposure", EXPOSURE_READS)
 def cross_account_exposure(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     estate = Estate(graph)
     groups: dict[tuple, set] = {}
@@ -252,7 +261,8 @@ def _public_scope(estate: Estate, node: Node) -> bool:
     return False
 
 
-@answers("public-ai-data")
+@answers("public-ai-data", GraphReads(edges=("CAN_READ", "CAN_WRITE", "READS", "IN_DATASET"),
+                                  labels=("AWSPrincipal", "Dataset", "ModelArtifact")))
 def public_ai_data(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     anyone = ("AWSPrincipal", "*")
     if anyone not in graph:
@@ -283,7 +293,9 @@ def _ai_role_reasons(estate: Estate, role: Node) -> list[str]:
     return sorted(reasons)
 
 
-@answers("iam-changes-on-ai-roles")
+@answers("iam-changes-on-ai-roles", GraphReads(
+    edges=("EXECUTES_AS", "CAN_READ", "READ", "IN_DATASET", "READS", "HAS_POLICY"),
+    labels=("AWSPrincipal", "AWSPolicy", *TRAINING_READERS)))
 def iam_changes_on_ai_roles(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     estate = Estate(graph)
@@ -312,7 +324,8 @@ def iam_changes_on_ai_roles(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -
     return rows
 
 
-@answers("access-at-training-time")
+@answers("access-at-training-time", GraphReads(edges=("INPUT_READABLE_BY",),
+                                                    labels=("TrainingJob", "CustomizationJob")))
 def access_at_training_time(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for label in ("TrainingJob", "CustomizationJob"):

@@ -13,12 +13,13 @@ import networkx as nx
 
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import has_label, typed_edges
+from graphgov.stores.embedded_graph import GraphReads, Hop
 
 ACTIVITY_EDGES = ("ASSUMED_ROLE", "READ", "WROTE", "DELETED", "LISTED", "USED_KEY", "CREATED", "INVOKED",
                   "ENABLED_LOGGING", "DISABLED_LOGGING", "STARTED_INGESTION")
 
 
-@answers("cross-account-assumptions")
+@answers("cross-account-assumptions", GraphReads(edges=("ASSUMED_ROLE",)))
 def cross_account_assumptions(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for src, dst, _, r in typed_edges(graph, "ASSUMED_ROLE"):
@@ -34,7 +35,7 @@ def cross_account_assumptions(graph: nx.MultiDiGraph, params: Mapping[str, Any])
     return rows
 
 
-@answers("principal-activity")
+@answers("principal-activity", GraphReads(seed=(("AWSPrincipal",), "principal"), hops=(Hop(ACTIVITY_EDGES),)))
 def principal_activity(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     node = ("AWSPrincipal", params["principal"])
     if node not in graph:
@@ -53,7 +54,8 @@ def principal_activity(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Row
     return rows
 
 
-@answers("object-readers")
+@answers("object-readers", GraphReads(seed=(("S3Bucket",), "bucket"),
+                                      hops=(Hop(("CONTAINS",)), Hop(("READ",), out=False))))
 def object_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     bucket = ("S3Bucket", params["bucket"])
     if bucket not in graph:

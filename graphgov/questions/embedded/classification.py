@@ -11,6 +11,7 @@ import networkx as nx
 from graphgov.questions.embedded.chains import Chain, downstream, link, via
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
+from graphgov.stores.embedded_graph import GraphReads
 
 TRAINING_READERS = ("TrainingJob", "TuningJob", "CustomizationJob")
 PERSONAL_CLASSES = ("personal", "special-category")
@@ -31,7 +32,7 @@ def _derived_label(graph: nx.MultiDiGraph, chain: Chain) -> str:
     return f"{job} derived from personal data via {via(graph, chain)}"
 
 
-@answers("personal-data-in-training")
+@answers("personal-data-in-training", GraphReads(edges=("READS", "FEEDS", "CAN_READ"), labels=("Dataset",)))
 def personal_data_in_training(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):

@@ -17,6 +17,7 @@ from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
 from graphgov.questions.embedded.walk import typed_edges
+from graphgov.stores.embedded_graph import GraphReads
 
 Node = tuple[str, str]
 # Bedrock models nobody in the organisation defines: inventoried only once something uses them.
@@ -59,7 +60,8 @@ def _inventory_kind(graph: nx.MultiDiGraph, node: Node, attrs: Mapping[str, Any]
     return None
 
 
-@answers("ai-inventory")
+@answers("ai-inventory", GraphReads(edges=(*MODEL_USES, "ROUTES_TO"),
+                                    labels=("Model", "Endpoint", "ModelPackage", "KnowledgeBase")))
 def ai_inventory(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
@@ -90,7 +92,7 @@ def _estate(graph: nx.MultiDiGraph, given: list[str]) -> set[str]:
     return owners
 
 
-@answers("shadow-ai")
+@answers("shadow-ai", GraphReads(edges=("CREATED", "INVOKED", "ROUTES_TO")))
 def shadow_ai(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     estate = _estate(graph, _split(params.get("known_accounts")))
     allowed = _split(params.get("allowed_models"))
@@ -137,7 +139,8 @@ def _package_status(graph: nx.MultiDiGraph, package: Node) -> str:
     return "pending" if graph.nodes[package].get("defined") is True else "not-evidenced"
 
 
-@answers("models-without-approved-package")
+@answers("models-without-approved-package", GraphReads(edges=("USES_CONFIG", "SERVES", "FROM_PACKAGE", *APPROVAL_RANK),
+                                                   labels=("Endpoint",)))
 def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for endpoint, config in _current_configs(graph):
@@ -157,7 +160,7 @@ def models_without_approved_package(graph: nx.MultiDiGraph, params: Mapping[str,
 # --- endpoints-without-data-capture ------------------------------------------------------------------
 
 
-@answers("endpoints-without-data-capture")
+@answers("endpoints-without-data-capture", GraphReads(edges=("USES_CONFIG",), labels=("Endpoint",)))
 def endpoints_without_data_capture(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     """Every configuration each endpoint served under, judged by its own capture setting."""
     rows = []
@@ -203,7 +206,7 @@ def _covers(trail: Mapping[str, Any], account: str, region: str) -> bool:
             and (trail.get("multi_region") is True or trail.get("home_region") == region))
 
 
-@answers("logging-coverage")
+@answers("logging-coverage", GraphReads(edges=("INVOKED", "CHANGED_TRAIL"), labels=None))
 def logging_coverage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     trails = [attrs for node, attrs in graph.nodes(data=True) if node[0] == "CloudTrailTrail"]
     rows = []
@@ -244,7 +247,7 @@ def _distinct(rows: Rows) -> Rows:
 # --- short-log-retention -----------------------------------------------------------------------------
 
 
-@answers("short-log-retention")
+@answers("short-log-retention", GraphReads(edges=("DELIVERS_TO",), labels=("LogGroup", "S3Bucket")))
 def short_log_retention(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):

@@ -16,8 +16,13 @@ from graphgov.core.ids import s3_object_arn
 from graphgov.questions.embedded.chains import downstream, link, upstream, via
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import has_label, typed_edges
+from graphgov.stores.embedded_graph import GraphReads
 
 TRAINING_JOBS = ("TrainingJob", "TuningJob")  # a tuning job's artifacts are those of the jobs it started
+# a model's lineage: its packages and artifacts, the jobs that wrote or produced them, what they read through
+# processing chains, and who wrote the objects of what they read
+LINEAGE_EDGES = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "READS", "FEEDS", "IN_DATASET",
+                 "WROTE", "CONTAINS")
 
 
 def _out(graph: nx.MultiDiGraph, node: tuple, edge_type: str) -> list[tuple[tuple, dict]]:
@@ -123,7 +128,8 @@ def _serving_endpoints(graph: nx.MultiDiGraph) -> dict[tuple, set[str]]:
     return serving
 
 
-@answers("endpoint-lineage")
+@answers("endpoint-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", *LINEAGE_EDGES),
+                                        labels=("Endpoint", "AWSPrincipal")))
 def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     endpoint = ("Endpoint", params["endpoint"])
     current = _current_config(graph, endpoint) if endpoint in graph else None
@@ -136,7 +142,7 @@ def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
-@answers("model-lineage")
+@answers("model-lineage", GraphReads(edges=LINEAGE_EDGES, labels=("Model", "AWSPrincipal")))
 def model_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     model = ("Model", params["model"])
     if model not in graph:
@@ -163,7 +169,8 @@ def _bedrock_invocations(graph: nx.MultiDiGraph):  # noqa: ANN202 - iterator of 
             yield src, dst, attrs
 
 
-@answers("models-without-lineage")
+@answers("models-without-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", "INVOKED", *LINEAGE_EDGES),
+                                              labels=("Endpoint",)))
 def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     in_use = {model: set(endpoints) for model, endpoints in _serving_endpoints(graph).items()}
     for _, model, _ in _bedrock_invocations(graph):
@@ -181,7 +188,9 @@ def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
     return rows
 
 
-@answers("dataset-consumers")
+@answers("dataset-consumers", GraphReads(
+    edges=("READS", "FEEDS", "WRITES", "FROM_ARTIFACT", "FROM_PACKAGE", "PRODUCED", "USES_CONFIG", "SERVES"),
+    labels=("Dataset", "Endpoint")))
 def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     start = ("Dataset", params["dataset"])
     if start not in graph:

@@ -13,24 +13,31 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.stores.embedded_graph import GraphReads
+
 Rows = list[dict[str, Any]]
 Answer = Callable[[nx.MultiDiGraph, Mapping[str, Any]], Rows]
 
 _TWINS: dict[str, Answer] = {}
+_READS: dict[str, GraphReads] = {}
 
 
 class RegistryError(Exception):
     """A question id registered twice: the store could not tell which twin answers it."""
 
 
-def answers(question_id: str) -> Callable[[Answer], Answer]:
-    """Register the decorated function as the embedded twin of `cypher/<question_id>.cypher`."""
+def answers(question_id: str, reads: GraphReads) -> Callable[[Answer], Answer]:
+    """Register the decorated function as the embedded twin of `cypher/<question_id>.cypher`. `reads`: what
+    of the graph it walks (graphgov.stores.embedded_graph): the store builds the twin a graph of that alone,
+    so a twin that walks an edge type or scans a label it does not declare misses it (the twin's answers on
+    its graph and on the whole graph are held equal by tests/test_embedded_reads.py)."""
 
     def register(answer: Answer) -> Answer:
         if question_id in _TWINS:
             raise RegistryError(f"{question_id!r} is answered twice: by {_where(_TWINS[question_id])} "
                                 f"and by {_where(answer)}")
         _TWINS[question_id] = _without_cyclic_gc(answer)
+        _READS[question_id] = reads
         return answer
 
     return register
@@ -60,6 +67,11 @@ def _without_cyclic_gc(answer: Answer) -> Answer:
 def registered() -> Mapping[str, Answer]:
     """Every twin registered so far, by question id (import the family modules first: core does)."""
     return dict(_TWINS)
+
+
+def reads_of() -> Mapping[str, GraphReads]:
+    """What each registered twin reads of the graph, by question id."""
+    return dict(_READS)
 
 
 def family(answer: Answer) -> str:

@@ -18,6 +18,7 @@ from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
 from graphgov.questions.embedded.walk import edges_out as _out
 from graphgov.questions.embedded.walk import typed_edges
+from graphgov.stores.embedded_graph import GraphReads
 
 Node = tuple[str, str]
 
@@ -64,7 +65,8 @@ def hour_logging_state(hour: str, changes: list, delivering: set, deletes: set,
     return state, max(offs) if offs else None
 
 
-@answers("bedrock-invocations-without-logging")
+@answers("bedrock-invocations-without-logging", GraphReads(
+    edges=("INVOKED", "ROUTES_TO", "ENABLED_LOGGING", "DISABLED_LOGGING"), labels=("BedrockLoggingConfig",)))
 def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     hours: dict[tuple, dict[str, tuple]] = {}
     calls: dict[tuple, list[tuple[int, bool]]] = {}
@@ -170,7 +172,9 @@ def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) ->
     return bucket_encryption_at(graph, bucket, time) if bucket in graph else "unknown"
 
 
-@answers("unencrypted-ai-artifacts")
+@answers("unencrypted-ai-artifacts", GraphReads(edges=("WRITES", "CONTAINS", "IN_BUCKET", "HAS_POLICY"),
+                                            labels=(*(label for label, _ in JOB_OUTPUTS), "EndpointConfig",
+                                                    "CustomizationJob", "S3Bucket")))
 def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
