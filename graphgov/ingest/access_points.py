@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphgov.core.ids import is_access_point_name
+from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, Rule
 from graphgov.core.schema import EDGE_TYPES
-from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId
+from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId, merge_attrs
 from graphgov.stores.base import Store
 
 SOURCE = "access-point-resolution"
@@ -40,6 +41,18 @@ class Patch(Aggregate):
 
     def __len__(self) -> int:
         return len(self._rows) + len(self._links)
+
+    def changes(self, store: Store) -> Patch:
+        """The rows whose write would change what `store` holds: those it lacks, and those the merge rules
+        (graphgov.core.merge_rules) fold into a different row. Writing only these gives the same graph as writing
+        them all, so a derivation that finds what is stored already writes nothing."""
+        stored_nodes = store.nodes_at(self._rows)
+        nodes = {node_id: attrs for node_id, attrs in self._rows.items()
+                 if _changes(stored_nodes.get(node_id), attrs, NODE_RULES)}
+        edges = self.edges
+        stored_edges = store.edges_at(edges)
+        return Patch(nodes, {edge_id: self._links[edge_id] for edge_id, attrs in edges.items()
+                             if _changes(stored_edges.get(edge_id), attrs, EDGE_RULES)})
 
     def __bool__(self) -> bool:
         return bool(self._rows or self._links)
@@ -75,6 +88,15 @@ def resolve_access_points(store: Store) -> int:
     if nodes:
         store.write(Patch(nodes, edges), {})
     return len(nodes)
+
+
+def _changes(stored: dict[str, Any] | None, incoming: Mapping[str, Any], rules: Mapping[str, Rule]) -> bool:
+    """Whether folding `incoming` into the `stored` row (None: absent) changes it."""
+    if stored is None:
+        return True
+    folded = dict(stored)
+    merge_attrs(folded, incoming, rules)
+    return folded != stored
 
 
 def _window(attrs: Mapping[str, Any]) -> dict[str, Any]:

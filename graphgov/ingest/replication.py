@@ -92,7 +92,17 @@ def _matches(rule: dict[str, Any], key: str, tags: list[str] | None, kms: bool) 
 
 
 def derive_replicas(store: Store) -> int:
-    """Write the replicas the rules in force imply; returns how many REPLICA_OF edges were written."""
+    """Write the replicas the rules in force imply, only the rows that change what the store holds; returns how
+    many REPLICA_OF edges were written (0 when the graph holds every replica already)."""
+    changed = replica_rows(store).changes(store)
+    if changed:
+        store.write(changed, {})
+    return sum(1 for e in changed.edges if e[0] == "REPLICA_OF")
+
+
+def replica_rows(store: Store) -> Patch:
+    """The rows (replica objects, their buckets and accounts, CONTAINS, REPLICA_OF, RESOURCE) the replication
+    rules in force imply, from the whole graph."""
     states = []
     for _, attrs in store.scan_nodes("PolicyState"):
         if attrs.get("kind") == "replication":
@@ -101,7 +111,7 @@ def derive_replicas(store: Store) -> int:
             except StateError:
                 continue  # graphgov.access.derivation quarantines it
     if not states:
-        return 0
+        return Patch({}, {})
     timeline = Timeline(states)
     configured = {s.subject for s in states}
     config_times = {b: sorted({t for s in states if s.subject == b for t in s.observed}) for b in configured}
@@ -144,9 +154,7 @@ def derive_replicas(store: Store) -> int:
                     added += _replica(rule, arn, attrs, moment, buckets, nodes, edges, objects, writes)
         if not added:
             break
-    if edges:
-        store.write(Patch(nodes, edges), {})
-    return sum(1 for e in edges if e[0] == "REPLICA_OF")
+    return Patch(nodes, edges)
 
 
 def _replica(rule: dict[str, Any], source: str, attrs: dict[str, Any], moment: str, buckets: dict[str, Any],
