@@ -18,6 +18,7 @@ from graphgov.core.ids import is_access_point_name
 from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, Rule
 from graphgov.core.schema import EDGE_TYPES
 from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId, merge_attrs
+from graphgov.ingest.touched import StepScope
 from graphgov.stores.base import Store
 
 SOURCE = "access-point-resolution"
@@ -70,12 +71,22 @@ def access_point_buckets(store: Store) -> dict[str, tuple[str, str]]:
     return found
 
 
-def resolve_access_points(store: Store) -> int:
-    """Point every dataset named by a known access point at its bucket; returns how many changed."""
+def resolve_access_points(store: Store, scope: StepScope | None = None) -> int:
+    """Point every dataset named by a known access point at its bucket; returns how many changed. With a `scope`
+    whose base the last derivation recorded (only this load wrote since: graphgov.access.marker.register) and a
+    load that wrote no access point, only the datasets the load wrote can change: every other one was resolved
+    by that derivation against the same access points."""
     points = access_point_buckets(store)
     nodes: dict[NodeId, dict[str, Any]] = {}
     edges: dict[EdgeId, dict[str, Any]] = {}
-    for uri, attrs in sorted(store.scan_nodes("Dataset")):
+    if scope is not None and scope.part("access_points") is not None and not scope.touched.access_points:
+        datasets = sorted((key, attrs) for (_, key), attrs in
+                          store.nodes_at(("Dataset", uri) for uri in scope.touched.datasets).items())
+    else:
+        datasets = sorted(store.scan_nodes("Dataset"))
+    if scope is not None:
+        scope.record["access_points"] = {"points": len(points)}
+    for uri, attrs in datasets:
         named = attrs.get("access_point")
         if not isinstance(named, str) or named not in points or attrs.get("bucket") == points[named][1]:
             continue

@@ -122,6 +122,17 @@ class Store(ABC):
         return {(edge_type, src, dst): attrs for edge_type, ends in wanted.items()
                 for src, dst, attrs in self.scan_edges(edge_type) if (src, dst) in ends}
 
+    def edges_to(self, edge_type: str, targets: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        """`scan_edges` of the type, only the edges into `targets`. This default scans; a store that seeks by
+        key overrides it."""
+        wanted = set(targets)
+        return [(src, dst, attrs) for src, dst, attrs in self.scan_edges(edge_type) if dst in wanted]
+
+    def edges_from(self, edge_type: str, sources: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        """`scan_edges` of the type, only the edges out of `sources` (as `edges_to`)."""
+        wanted = set(sources)
+        return [(src, dst, attrs) for src, dst, attrs in self.scan_edges(edge_type) if src in wanted]
+
     @abstractmethod
     def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Where the graph's knowledge of each resource comes from, for evidence rows that name it.

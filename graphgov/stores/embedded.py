@@ -354,6 +354,12 @@ class EmbeddedStore(Store):
                 found[(edge_type, src, dst)] = attrs
         return found
 
+    def edges_to(self, edge_type: str, targets: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return self.tables.edges_at_end(edge_type, set(targets), "dst")
+
+    def edges_from(self, edge_type: str, sources: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return self.tables.edges_at_end(edge_type, set(sources), "src")
+
     def totals(self) -> tuple[int, int]:
         return self.tables.count("nodes"), self.tables.count("edges")
 

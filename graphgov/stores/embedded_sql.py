@@ -265,6 +265,18 @@ class GraphTables:
         for _, sl, sk, dl, dk, attrs in self.conn.execute(self._EDGE_SELECT + "WHERE e.type = ?", (edge_type,)):
             yield (sl, sk), (dl, dk), _loads(attrs)
 
+    def edges_at_end(self, edge_type: str, nodes: Iterable[NodeId], end: str) -> list[tuple[NodeId, NodeId, dict]]:
+        """The edges of the type whose `end` ("src" or "dst") is one of `nodes`, by the row ids (indexed)."""
+        assert end in ("src", "dst")
+        ids = [row_id for row_id in (self.node_id(node) for node in sorted(set(nodes))) if row_id is not None]
+        found = []
+        for batch in _chunks(ids):
+            marks = ",".join("?" * len(batch))
+            for _, sl, sk, dl, dk, attrs in self.conn.execute(
+                    self._EDGE_SELECT + f"WHERE e.type = ? AND e.{end} IN ({marks})", (edge_type, *batch)):
+                found.append(((sl, sk), (dl, dk), _loads(attrs)))
+        return found
+
     def edges_between(self, edge_type: str, src_labels: Iterable[str], dst_label: str) -> list[tuple[NodeId, NodeId]]:
         labels = sorted(set(src_labels))
         marks = ",".join("?" * len(labels))

@@ -354,6 +354,35 @@ class Neo4jStore(Store):
         with self._session(read_only=True) as session:
             return session.execute_read(work)
 
+    def edges_to(self, edge_type: str, targets: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return self._edges_at_end(edge_type, targets, "b")
+
+    def edges_from(self, edge_type: str, sources: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return self._edges_at_end(edge_type, sources, "a")
+
+    def _edges_at_end(self, edge_type: str, nodes: Iterable[NodeId], end: str) -> list[tuple[NodeId, NodeId, dict]]:
+        """The edges of the type with the `end` ("a": source, "b": target) one of `nodes`, seeking it by key."""
+        by_label: dict[str, list[str]] = {}
+        for label, key in sorted(set(nodes)):
+            by_label.setdefault(label, []).append(key)
+
+        def work(tx: Any) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+            found = []
+            for label, keys in by_label.items():
+                statement = (f"UNWIND $keys AS key MATCH ({end}:{label} {{{MERGE_KEYS[label]}: key}}) "
+                             f"MATCH (a)-[r:{edge_type}]->(b)\n"
+                             "WITH a, r, b, [l IN labels(a) WHERE l IN $labels][0] AS la, "
+                             "[l IN labels(b) WHERE l IN $labels][0] AS lb\n"
+                             "RETURN la, a[$merge[la]] AS ka, lb, b[$merge[lb]] AS kb, r {.*} AS props")
+                for first in range(0, len(keys), BATCH):
+                    for r in tx.run(statement, keys=keys[first:first + BATCH], labels=sorted(MERGE_KEYS),
+                                    merge=MERGE_KEYS):
+                        found.append(((r["la"], r["ka"]), (r["lb"], r["kb"]), r["props"]))
+            return found
+
+        with self._session(read_only=True) as session:
+            return session.execute_read(work)
+
     def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(keys))
         found: dict[str, dict[str, Any]] = {}
