@@ -125,6 +125,10 @@ def derive_replicas(store: Store, scope: StepScope | None = None) -> int:
         base = scope.part("replicas") if sources is not None else None
         scope.record["replicas"] = _record(store, states, patch, base)
         scope.record["replicas"]["scoped"] = sources is not None
+        # the tags this derivation read came before its replicas were written: the copies of a replica written
+        # now may replicate otherwise at the next derivation (the whole graph's would see their new tags too)
+        written = {e[1][1] for e in changed.edges if e[0] == "REPLICA_OF"}
+        scope.record["replicas"]["retag"] = sorted(_dependents(store, written) - written) if written else []
     return sum(1 for e in changed.edges if e[0] == "REPLICA_OF")
 
 
@@ -141,10 +145,10 @@ def _scoped_sources(store: Store, states: list[State], scope: StepScope) -> set[
     The last derivation left `base` (the replication states it read, the replica buckets and accounts its rows
     named and their properties), and since then only this load wrote (graphgov.access.marker.register). When the
     states are the same, no bucket a rule replicates from is one a rule replicates to (each object's replicas
-    then depend on that object alone: no chain), those buckets and accounts are as the derivation left them,
-    and no tag or copy this load wrote changes the tags of an object it did not write (a stored copy of it),
-    every row the whole graph would give for an object the load did not write is stored already: only the
-    objects it wrote, and the sources of the replicas among them, are derived again."""
+    then depend on that object alone: no chain) and those buckets and accounts are as the derivation left them,
+    then every row the whole graph would give for an object the load did not write is stored already: only the
+    objects it wrote, those whose tags hang on tags or copies it wrote (or on replicas the last derivation
+    wrote: `retag`), and the sources of the replicas among them, are derived again."""
     base = scope.part("replicas")
     if base is None or base.get("states") != _states_digest(states):
         return None
@@ -153,12 +157,24 @@ def _scoped_sources(store: Store, states: list[State], scope: StepScope) -> set[
     if base.get("props") != _satellite_digest(store, [tuple(n) for n in base.get("satellites") or ()]):
         return None
     touched = scope.touched
-    changed_tags = touched.tagged | touched.copies
-    if changed_tags and store.edges_to("COPIED_FROM", [("S3Object", arn) for arn in changed_tags]):
-        return None
-    sources = set(touched.objects)
+    retag = set(base.get("retag") or ())
+    sources = set(touched.objects) | retag | _dependents(store, touched.tagged | touched.copies | retag)
     sources.update(dst[1] for _, dst, _ in store.edges_from("REPLICA_OF", [("S3Object", a) for a in sorted(sources)]))
     return sources
+
+
+def _dependents(store: Store, arns: set[str]) -> set[str]:
+    """The objects whose tags can come from `arns` (copies and replicas of them, of those...): when the tags of
+    `arns` change, theirs may too."""
+    found: set[str] = set()
+    frontier = set(arns)
+    while frontier:
+        ids = [("S3Object", arn) for arn in sorted(frontier)]
+        reached = {src[1] for edge_type in ("COPIED_FROM", "REPLICA_OF")
+                   for src, _, _ in store.edges_to(edge_type, ids)}
+        frontier = reached - found - arns
+        found |= frontier
+    return found
 
 
 def _scoped_inputs(store: Store, states: list[State], sources: set[str]) -> _Inputs | None:
