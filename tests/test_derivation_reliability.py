@@ -281,7 +281,7 @@ def test_one_failing_decision_is_contained_to_its_item(store, tmp_path, monkeypa
 def test_a_failing_derivation_step_never_fails_the_load(store, tmp_path, monkeypatch):
     from graphgov.ingest import pipeline
 
-    def broken(_store):
+    def broken(*_args):
         raise RuntimeError("replication bug")
 
     monkeypatch.setattr(pipeline, "derive_replicas", broken)

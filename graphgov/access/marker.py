@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphgov.ingest.aggregate import Aggregate
+from graphgov.ingest.touched import Touched
 from graphgov.stores.base import DERIVATION_MARKER, DerivedEdge, Store
 
 CHECKPOINT = DERIVATION_MARKER
@@ -32,10 +33,13 @@ class Marker:
     summary: dict[str, Any] | None = None  # the last derivation's summary (AccessSummary.as_dict)
     digests: dict[str, str] | None = None  # what it read (graphgov.access.fingerprint)
     edges: str | None = None  # what it wrote: `pack`ed derived edges, to put back what a pending layer drops
+    # what the steps before it (replicas, access points: graphgov.ingest.scoped) found, when they completed on the
+    # graph as it was, no other load writing: the next load scopes them to what it writes (None: whole graph)
+    steps: dict[str, Any] | None = None
 
     def as_text(self) -> str:
         return json.dumps({"pending": self.pending, "summary": self.summary, "digests": self.digests,
-                           "edges": self.edges}, sort_keys=True, separators=(",", ":"))
+                           "edges": self.edges, "steps": self.steps}, sort_keys=True, separators=(",", ":"))
 
 
 def pack(edges: Iterable[DerivedEdge]) -> str:
@@ -62,19 +66,35 @@ def read(store: Store) -> Marker:
     summary = value.get("summary") if isinstance(value.get("summary"), dict) else None
     digests = value.get("digests") if isinstance(value.get("digests"), dict) else None
     edges = value.get("edges") if isinstance(value.get("edges"), str) else None
-    return Marker(dict(pending), summary, digests, edges)
+    steps = value.get("steps") if isinstance(value.get("steps"), dict) else None
+    return Marker(dict(pending), summary, digests, edges, steps)
 
 
 def _write(store: Store, marker: Marker) -> None:
     store.write(Aggregate(), {}, {CHECKPOINT: marker.as_text()})
 
 
-def register(store: Store, run: str) -> None:
-    """Note that load `run` is about to write evidence (under the store's derivation turn: no lost update)."""
+def register(store: Store, run: str) -> dict[str, Any] | None:
+    """Note that load `run` is about to write evidence (under the store's derivation turn: no lost update). Returns
+    the steps' record (`Marker.steps`) when the graph is as they left it (no other load registered), else None;
+    the record is taken off, so a load registering after this one finds none and derives the whole graph."""
     with store.derivation():
         marker = read(store)
+        base = marker.steps if not marker.pending else None
         marker.pending[run] = time.time()
+        marker.steps = None
         _write(store, marker)
+    return base
+
+
+def record_steps(store: Store, run: str, steps: dict[str, Any]) -> None:
+    """Keep what the steps found after load `run`'s evidence, when no other load is registered (else nothing:
+    the next load derives the whole graph)."""
+    with store.derivation():
+        marker = read(store)
+        if set(marker.pending) == {run}:
+            marker.steps = steps
+            _write(store, marker)
 
 
 def recorded(store: Store, digests: dict[str, str], summary: dict[str, Any], run: str | None = None,
@@ -86,7 +106,8 @@ def recorded(store: Store, digests: dict[str, str], summary: dict[str, Any], run
     marker = read(store)
     now = time.time()
     pending = {k: v for k, v in marker.pending.items() if k != run and now - float(v) < STALE_SECONDS}
-    return {CHECKPOINT: Marker(pending, summary, None if pending else digests, pack(edges)).as_text()}
+    return {CHECKPOINT: Marker(pending, summary, None if pending else digests, pack(edges),
+                               marker.steps if not pending else None).as_text()}
 
 
 class LoadWrites:
@@ -97,11 +118,17 @@ class LoadWrites:
         self.run = uuid.uuid4().hex
         self.rows = 0
         self.registered = False
+        self.base: dict[str, Any] | None = None  # the steps' record before this load wrote (register)
+        self.touched = Touched()  # what this load wrote that the steps read, while `base` stands
 
     def note(self, aggregate: Aggregate, pending: Sequence[Any] | None = None) -> None:
         """Called before each evidence write with what it writes (the aggregate, the pending copies)."""
         rows = len(aggregate) + len(pending or ())
         if rows and not self.registered:
-            register(self.store, self.run)
+            self.base = register(self.store, self.run)
             self.registered = True
         self.rows += rows
+        if self.base is not None:
+            self.touched.add(aggregate)
+            if pending:
+                self.touched.add(Aggregate().extend(pending))

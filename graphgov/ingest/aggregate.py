@@ -185,6 +185,11 @@ class Aggregate:
             self.add(delta)
         return self
 
+    def keys(self) -> tuple[dict[NodeId, frozenset[str]], list[EdgeId]]:
+        """The nodes (with the names of the properties they state) and edges the aggregate holds, without
+        building their rows."""
+        return {node_id: frozenset(acc.props) for node_id, acc in self._nodes.items()}, list(self._edges)
+
     @property
     def nodes(self) -> dict[NodeId, dict[str, Any]]:
         return {

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from graphgov.access import marker as markers
 from graphgov.access.derivation import AccessSummary
 from graphgov.access.incremental import derive_after_load, nothing_new, unchanged
 from graphgov.access.marker import LoadWrites
@@ -47,6 +48,7 @@ from graphgov.ingest.quarantine import Quarantine
 from graphgov.ingest.readers import RawRecord
 from graphgov.ingest.redaction import redact_secrets as redact_secrets  # re-exported: callers import it from here
 from graphgov.ingest.replication import derive_replicas
+from graphgov.ingest.touched import StepScope
 from graphgov.stores.base import SeenConflict, Store, StoreError
 
 CHUNK_RECORDS = 5000
@@ -341,12 +343,18 @@ class LoadRun:
         if last is not None:  # nothing written since the last derivation: its answers stand
             return unchanged(last)
         failed: list[str] = []
+        # the steps derive only what this load wrote when the last derivation left them a record of the graph as
+        # it was, and no other load has written since (graphgov.access.marker.register); else the whole graph
+        base = self.writes.base if set(markers.read(self.store).pending) == {self.writes.run} else None
+        scope = StepScope(base, self.writes.touched)
         for name, step in (("access points", resolve_access_points),  # data named by access point -> its bucket
                            ("replicas", derive_replicas)):  # objects the replication rules in force copied
             try:
-                step(self.store)
+                step(self.store, scope)
             except Exception as exc:  # noqa: BLE001 - contained: the load and the other steps go on
                 failed.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+        if not failed and self.writes.registered:
+            markers.record_steps(self.store, self.writes.run, scope.record)
         try:
             with self.store.derivation():  # concurrent Neo4j loads: whole derivations take turns
                 derived = derive_after_load(self.store, self.writes.run if self.writes.registered else None)

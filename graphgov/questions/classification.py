@@ -196,14 +196,32 @@ def effective_object_tags(store: Store) -> dict[str, tuple[str, list[str]]]:
     (followed through chains of copies). REPLACE copies set the object's own tags at the copy, so an untagged
     REPLACE copy carries nothing. The source's tags are its current ones: a tag change on the source after
     the copy is not told apart."""
-    own = {key: (attrs.get("tags") or [], attrs.get("tags_at") or "") for key, attrs in store.scan_nodes("S3Object")
-           if attrs.get("tags") is not None}
+    own = {key: own_tags(attrs) for key, attrs in store.scan_nodes("S3Object") if attrs.get("tags") is not None}
     sources: dict[str, list[tuple[str, str]]] = defaultdict(list)  # copy -> [(copied at, source)]
     for dst, src, attrs in store.scan_edges("COPIED_FROM"):
-        if CARRYING_DIRECTIVES & set(attrs.get("tagging_directives") or ["COPY"]):
-            sources[dst[1]].append((attrs.get("last_seen") or "", src[1]))
+        add_tag_source(sources, "COPIED_FROM", dst, src, attrs)
     for dst, src, attrs in store.scan_edges("REPLICA_OF"):  # object tags replicate with the object
+        add_tag_source(sources, "REPLICA_OF", dst, src, attrs)
+    return resolve_tags(own, sources)
+
+
+def own_tags(attrs: Mapping[str, Any]) -> tuple[list[str], str]:
+    """An object node's own tags and when they were set (`effective_object_tags`' `own`)."""
+    return attrs.get("tags") or [], attrs.get("tags_at") or ""
+
+
+def add_tag_source(sources: dict[str, list[tuple[str, str]]], edge_type: str, dst: tuple[str, str],
+                   src: tuple[str, str], attrs: Mapping[str, Any]) -> None:
+    """Note the source whose tags a COPIED_FROM or REPLICA_OF edge (copy `dst` -> source `src`) may carry."""
+    if edge_type == "REPLICA_OF":
         sources[dst[1]].append((attrs.get("replicated_at") or attrs.get("last_seen") or "", src[1]))
+    elif CARRYING_DIRECTIVES & set(attrs.get("tagging_directives") or ["COPY"]):
+        sources[dst[1]].append((attrs.get("last_seen") or "", src[1]))
+
+
+def resolve_tags(own: Mapping[str, tuple[list[str], str]],
+                 sources: Mapping[str, list[tuple[str, str]]]) -> dict[str, tuple[str, list[str]]]:
+    """`effective_object_tags` from the objects' own tags and their copies' sources."""
     found: dict[str, tuple[str, list[str]] | None] = {}
 
     def resolve(arn: str, visiting: frozenset[str]) -> tuple[str, list[str]] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 from graphgov.core.delta import GraphDelta
 from graphgov.core.merge_rules import EDGE_RULES, NODE_RULES, fold
 from graphgov.core.schema import DERIVED_EDGE_TYPES
-from graphgov.ingest.aggregate import Aggregate, NodeId
+from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId
 
 # The checkpoint the access derivation keeps its marker in (graphgov.access.marker): stored with the pullers'
 # checkpoints so it commits with the graph, but not one of them.
@@ -102,6 +103,35 @@ class Store(ABC):
     @abstractmethod
     def scan_edges(self, edge_type: str) -> Iterator[tuple[NodeId, NodeId, dict[str, Any]]]:
         """(source, target, attributes) of every edge of the type; node ids are (merge label, key)."""
+
+    def nodes_at(self, ids: Iterable[NodeId]) -> dict[NodeId, dict[str, Any]]:
+        """The stored attributes (`labels` included, as `scan_nodes` gives them) of those of `ids` the graph
+        holds. This default scans each label; a store that seeks by key overrides it."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for label, key in ids:
+            wanted[label].add(key)
+        return {(label, key): attrs for label, keys in wanted.items() for key, attrs in self.scan_nodes(label)
+                if key in keys}
+
+    def edges_at(self, ids: Iterable[EdgeId]) -> dict[EdgeId, dict[str, Any]]:
+        """The stored attributes of those of `ids` (type, source, target) the graph holds. This default scans
+        each type; a store that seeks by key overrides it."""
+        wanted: dict[str, set[tuple[NodeId, NodeId]]] = defaultdict(set)
+        for edge_type, src, dst in ids:
+            wanted[edge_type].add((src, dst))
+        return {(edge_type, src, dst): attrs for edge_type, ends in wanted.items()
+                for src, dst, attrs in self.scan_edges(edge_type) if (src, dst) in ends}
+
+    def edges_to(self, edge_type: str, targets: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        """`scan_edges` of the type, only the edges into `targets`. This default scans; a store that seeks by
+        key overrides it."""
+        wanted = set(targets)
+        return [(src, dst, attrs) for src, dst, attrs in self.scan_edges(edge_type) if dst in wanted]
+
+    def edges_from(self, edge_type: str, sources: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        """`scan_edges` of the type, only the edges out of `sources` (as `edges_to`)."""
+        wanted = set(sources)
+        return [(src, dst, attrs) for src, dst, attrs in self.scan_edges(edge_type) if src in wanted]
 
     @abstractmethod
     def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -24,7 +24,7 @@ from typing import Any
 from graphgov.core.delta import GraphDelta
 from graphgov.core.merge_rules import NODE_RULES
 from graphgov.core.schema import DERIVED_EDGE_TYPES, MERGE_KEYS
-from graphgov.ingest.aggregate import Aggregate, NodeId, merge_attrs
+from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId, merge_attrs
 from graphgov.ingest.pending import dumps, layer, loads, order
 from graphgov.pause import pause_point
 from graphgov.stores.base import DERIVATION_MARKER, DerivedEdge, Store, StoreError, merge_provenance
@@ -344,6 +344,23 @@ class EmbeddedStore(Store):
 
     def scan_edges(self, edge_type: str) -> Iterator[tuple[NodeId, NodeId, dict[str, Any]]]:
         return self.tables.scan_edges(edge_type)
+
+    def nodes_at(self, ids: Iterable[NodeId]) -> dict[NodeId, dict[str, Any]]:
+        return self.tables.nodes(set(ids))
+
+    def edges_at(self, ids: Iterable[EdgeId]) -> dict[EdgeId, dict[str, Any]]:
+        found = {}
+        for edge_type, src, dst in set(ids):
+            attrs = self.tables.edge(edge_type, src, dst)
+            if attrs is not None:
+                found[(edge_type, src, dst)] = attrs
+        return found
+
+    def edges_to(self, edge_type: str, targets: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return [(s, d, a) for _, s, d, a in self.tables.edges_around(sorted(set(targets)), (edge_type,), out=False)]
+
+    def edges_from(self, edge_type: str, sources: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return [(s, d, a) for _, s, d, a in self.tables.edges_around(sorted(set(sources)), (edge_type,), out=True)]
 
     def totals(self) -> tuple[int, int]:
         return self.tables.count("nodes"), self.tables.count("edges")

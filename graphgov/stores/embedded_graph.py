@@ -110,7 +110,7 @@ def _walk(tables: GraphTables, reads: GraphReads, params: Mapping[str, Any], nod
     frontier = set(found)
     for hop in reads.hops:
         reached = set()
-        for edge_type, src, dst, attrs in tables.edges_at(frontier, hop.types, hop.out):
+        for edge_type, src, dst, attrs in tables.edges_around(frontier, hop.types, hop.out):
             edges[(edge_type, src, dst)] = attrs
             reached.add(dst if hop.out else src)
         frontier = reached

@@ -289,7 +289,7 @@ class GraphTables:
         for _, sl, sk, dl, dk, attrs in self.conn.execute(self._EDGE_SELECT + "WHERE e.type = ?", (edge_type,)):
             yield (sl, sk), (dl, dk), _loads(attrs)
 
-    def edges_at(self, ends: Iterable[NodeId], types: Iterable[str], out: bool) -> Iterator[EdgeRow]:
+    def edges_around(self, ends: Iterable[NodeId], types: Iterable[str], out: bool) -> Iterator[EdgeRow]:
         """The edges of `types` out of (`out`) or into `ends`: (type, source, target, attrs), by index."""
         ids = [row_id for row_id in map(self.node_id, ends) if row_id is not None]
         names = sorted(set(types))

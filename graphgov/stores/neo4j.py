@@ -29,7 +29,7 @@ from graphgov.core.schema import (
     SEEN_LABEL,
     node_labels,
 )
-from graphgov.ingest.aggregate import Aggregate, NodeId
+from graphgov.ingest.aggregate import Aggregate, EdgeId, NodeId
 from graphgov.stores.base import DerivedEdge, SeenConflict, Store, StoreError, merge_provenance
 from graphgov.stores.neo4j_derived import replace_derived_for
 from graphgov.stores.neo4j_fold import Rates, Timed, write_graph
@@ -313,6 +313,75 @@ class Neo4jStore(Store):
                 statement, labels=sorted(MERGE_KEYS), keys=MERGE_KEYS)])
         for record in records:
             yield (record["la"], record["ka"]), (record["lb"], record["kb"]), record["props"]
+
+    def nodes_at(self, ids: Iterable[NodeId]) -> dict[NodeId, dict[str, Any]]:
+        """Each wanted node by an index seek on its merge key, in one read transaction."""
+        by_label: dict[str, list[str]] = {}
+        for label, key in sorted(set(ids)):
+            by_label.setdefault(label, []).append(key)
+
+        def work(tx: Any) -> dict[NodeId, dict[str, Any]]:
+            found: dict[NodeId, dict[str, Any]] = {}
+            for label, keys in by_label.items():
+                statement = (f"UNWIND $keys AS key MATCH (n:{label} {{{MERGE_KEYS[label]}: key}}) "
+                             "RETURN key, n {.*} AS props, labels(n) AS labels")
+                for first in range(0, len(keys), BATCH):
+                    for r in tx.run(statement, keys=keys[first:first + BATCH]):
+                        found[(label, r["key"])] = {**r["props"], "labels": sorted(r["labels"])}
+            return found
+
+        with self._session(read_only=True) as session:
+            return session.execute_read(work)
+
+    def edges_at(self, ids: Iterable[EdgeId]) -> dict[EdgeId, dict[str, Any]]:
+        """Each wanted edge by index seeks on its ends' merge keys, in one read transaction."""
+        by_kind: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+        for edge_type, src, dst in sorted(set(ids)):
+            by_kind.setdefault((edge_type, src[0], dst[0]), []).append({"a": src[1], "b": dst[1]})
+
+        def work(tx: Any) -> dict[EdgeId, dict[str, Any]]:
+            found: dict[EdgeId, dict[str, Any]] = {}
+            for (edge_type, src_label, dst_label), rows in by_kind.items():
+                statement = (f"UNWIND $rows AS row MATCH (a:{src_label} {{{MERGE_KEYS[src_label]}: row.a}}) "
+                             f"MATCH (b:{dst_label} {{{MERGE_KEYS[dst_label]}: row.b}}) "
+                             f"CALL (a, b) {{ MATCH (a)-[r:{edge_type}]->(b) RETURN r }} "
+                             "RETURN row.a AS a, row.b AS b, r {.*} AS props")
+                for first in range(0, len(rows), BATCH):
+                    for r in tx.run(statement, rows=rows[first:first + BATCH]):
+                        found[(edge_type, (src_label, r["a"]), (dst_label, r["b"]))] = r["props"]
+            return found
+
+        with self._session(read_only=True) as session:
+            return session.execute_read(work)
+
+    def edges_to(self, edge_type: str, targets: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return self._edges_at_end(edge_type, targets, "b")
+
+    def edges_from(self, edge_type: str, sources: Iterable[NodeId]) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+        return self._edges_at_end(edge_type, sources, "a")
+
+    def _edges_at_end(self, edge_type: str, nodes: Iterable[NodeId], end: str) -> list[tuple[NodeId, NodeId, dict]]:
+        """The edges of the type with the `end` ("a": source, "b": target) one of `nodes`, seeking it by key."""
+        by_label: dict[str, list[str]] = {}
+        for label, key in sorted(set(nodes)):
+            by_label.setdefault(label, []).append(key)
+
+        def work(tx: Any) -> list[tuple[NodeId, NodeId, dict[str, Any]]]:
+            found = []
+            for label, keys in by_label.items():
+                statement = (f"UNWIND $keys AS key MATCH ({end}:{label} {{{MERGE_KEYS[label]}: key}}) "
+                             f"MATCH (a)-[r:{edge_type}]->(b)\n"
+                             "WITH a, r, b, [l IN labels(a) WHERE l IN $labels][0] AS la, "
+                             "[l IN labels(b) WHERE l IN $labels][0] AS lb\n"
+                             "RETURN la, a[$merge[la]] AS ka, lb, b[$merge[lb]] AS kb, r {.*} AS props")
+                for first in range(0, len(keys), BATCH):
+                    for r in tx.run(statement, keys=keys[first:first + BATCH], labels=sorted(MERGE_KEYS),
+                                    merge=MERGE_KEYS):
+                        found.append(((r["la"], r["ka"]), (r["lb"], r["kb"]), r["props"]))
+            return found
+
+        with self._session(read_only=True) as session:
+            return session.execute_read(work)
 
     def provenance(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(keys))
