@@ -26,7 +26,7 @@ from graphgov.generate import generate
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import RESOLVED_TYPES, bind_params, get_question, normalise_rows
 from graphgov.questions.embedded.core import IMPLEMENTATIONS, READS
-from graphgov.stores.embedded import WHOLE_SHARE, EmbeddedStore
+from graphgov.stores.embedded import EmbeddedStore
 from graphgov.stores.embedded_graph import WHOLE, GraphReads, Hop, networkx_graph
 from graphgov.stores.embedded_sql import _dumps, _loads
 
@@ -181,13 +181,18 @@ def test_integers_past_64_bits_and_nan_read_back_exactly() -> None:
     assert math.isnan(_loads(_dumps({"ratio": float("nan")}))["ratio"])
 
 
-def test_a_question_reading_most_of_the_graph_builds_it_whole_for_the_next_ones(tmp_path: Path) -> None:
+def test_a_second_question_builds_the_whole_graph_for_the_next_ones(tmp_path: Path) -> None:
     store = _store(tmp_path, FIXTURES)
-    nodes, edges = store.tables.row_counts()
-    assert READS["cross-account-exposure"].share(nodes, edges) > WHOLE_SHARE
-    assert READS["cross-account-assumptions"].share(nodes, edges) < WHOLE_SHARE
-    store.ask("cross-account-exposure", "", {})
+    store.ask("cross-account-assumptions", "", {})
+    first = store._part[1]
+    assert store._graph_for(READS["cross-account-assumptions"], {}) is first  # the same rows: the same part
+    store.ask("logging-coverage", "", {})
+    assert store._part is None and store._graph is not None  # a second part: the whole graph instead
     whole = store.graph()
-    assert store._graph_for(READS["cross-account-assumptions"], {}) is whole
-    assert store._part is None  # nothing but the whole graph was built
+    assert store._graph_for(READS["principal-activity"], {"principal": "x"}) is whole
     store.close()
+
+
+def test_bare_edges_are_edges_read() -> None:
+    with pytest.raises(ValueError, match=r"bare edge types \['READ'\] are not among the edges read"):
+        GraphReads(edges=("WROTE",), bare=("READ",))

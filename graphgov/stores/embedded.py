@@ -44,7 +44,6 @@ SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and its index, beside 
 # opening stay cheap, but a whole-estate question builds a networkx graph of about 3 GB per million edges;
 # `load` suggests Neo4j past it.
 CEILING = 1_000_000
-WHOLE_SHARE = 0.5  # a question reading more of the graph than this builds all of it, kept for the next ones
 _BUSY_MS = 60_000  # a reader's snapshot never blocks a writer in WAL mode; this covers checkpoints
 
 
@@ -401,16 +400,20 @@ class EmbeddedStore(Store):
         return implementation(self._graph_for(READS[question_id], params), params)
 
     def _graph_for(self, reads: GraphReads, params: Mapping[str, Any]) -> Any:
-        """The graph a question is asked on: the whole graph when it is built already (it answers every
-        question) or when the question reads most of it anyway (then the next questions, as a report asks
-        them, cost nothing more), else the part the question reads, kept for the next ask of the same rows."""
+        """The graph a question is asked on: the part of the graph it reads, kept for the next ask of the same
+        rows; the whole graph once it is built, or once a second part would be (a report, a lineage picture or
+        the demo asks many questions: one whole graph then costs less than a part for each). The few rows
+        around one node (a seed: principal-activity, object-readers) are read anew for each node asked."""
         if self._graph is not None and self._graph[0] == self._version:
             return self._graph[1]
-        if reads.share(*self.tables.row_counts()) > WHOLE_SHARE:
-            return self.graph()
         key = (self._version, reads.key(params))
-        if self._part is None or self._part[0] != key:
-            self._part = None  # the last part is dropped before the next is built: one at a time in memory
+        last = self._part[0] if self._part is not None else None
+        if last is not None and last != key and last[0] == self._version and reads.seed is None \
+                and last[1][0].seed is None:
+            self._part = None
+            return self.graph()
+        if last != key:
+            self._part = None  # the last part goes before the next is read: one at a time in memory
             self._part = (key, networkx_graph(self.tables, reads, params))
         return self._part[1]
 

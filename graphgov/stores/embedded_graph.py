@@ -36,25 +36,22 @@ class Hop:
 class GraphReads:
     """What of the graph a question reads; the graph it gets holds that and the ends of every edge it holds.
 
-    `edges`: every edge of these types. `labels`: every node of these merge labels (`None`: every node, for
-    a question that scans all nodes). `seed` (merge labels, parameter name) and `hops`: the node the
-    parameter names, then the edges of each hop in turn from the nodes the previous one reached. `whole`:
-    the whole graph."""
+    `edges`: every edge of these types. `bare`: those of `edges` whose attributes the question never reads
+    (membership and containment: it only follows them), held with empty attributes and never decoded.
+    `labels`: every node of these merge labels (`None`: every node, for a question that scans all nodes).
+    `seed` (merge labels, parameter name) and `hops`: the node the parameter names, then the edges of each hop
+    in turn from the nodes the previous one reached. `whole`: the whole graph."""
 
     edges: tuple[str, ...] = ()
+    bare: tuple[str, ...] = ()
     labels: tuple[str, ...] | None = ()
     seed: tuple[tuple[str, ...], str] | None = None
     hops: tuple[Hop, ...] = ()
     whole: bool = False
 
-    def share(self, nodes: Mapping[str, int], edges: Mapping[str, int]) -> float:
-        """The share of the graph's rows this reads, before the ends of its edges (a seed's hops: none)."""
-        if self.whole:
-            return 1.0
-        total = sum(nodes.values()) + sum(edges.values())
-        read = sum(edges.get(t, 0) for t in set(self.edges))
-        read += sum(nodes.values()) if self.labels is None else sum(nodes.get(lb, 0) for lb in set(self.labels))
-        return read / total if total else 0.0
+    def __post_init__(self) -> None:
+        if not set(self.bare) <= set(self.edges):
+            raise ValueError(f"bare edge types {sorted(set(self.bare) - set(self.edges))} are not among the edges read")
 
     def key(self, params: Mapping[str, Any]) -> tuple:
         """Two asks with the same key read the same rows (the seed's parameter is part of it)."""
@@ -80,9 +77,13 @@ def networkx_graph(tables: GraphTables, reads: GraphReads = WHOLE, params: Mappi
             nodes.update(tables.all_nodes())
         else:
             nodes.update(tables.nodes_of_labels(reads.labels))
-        if reads.edges:
-            for edge_type, src, dst, attrs in tables.all_edges(reads.edges):
+        bare = set(reads.bare)
+        if set(reads.edges) - bare:
+            for edge_type, src, dst, attrs in tables.all_edges(set(reads.edges) - bare):
                 edges[(edge_type, src, dst)] = attrs
+        if bare:
+            for edge_id in tables.bare_edges(bare):
+                edges[edge_id] = {}
         if reads.seed is not None:
             _walk(tables, reads, params or {}, nodes, edges)
         missing = {end for _, src, dst in edges for end in (src, dst) if end not in nodes}

@@ -145,11 +145,6 @@ class GraphTables:
         else:
             self.conn.execute("INSERT OR REPLACE INTO pending (action, copy) VALUES (?, ?)", (action, copy))
 
-    def row_counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Nodes by label and edges by type, from the indexes (what a part of the graph would read)."""
-        nodes = dict(self.conn.execute("SELECT label, count(*) FROM nodes GROUP BY label"))
-        return nodes, dict(self.conn.execute("SELECT type, count(*) FROM edges GROUP BY type"))
-
     def count(self, table: str) -> int:
         return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - our table names
 
@@ -324,3 +319,12 @@ class GraphTables:
                                      "ORDER BY e.type, s.label, s.key, d.label, d.key", names)
         for t, sl, sk, dl, dk, attrs in rows:
             yield t, (sl, sk), (dl, dk), _loads(attrs)
+
+    def bare_edges(self, types: Iterable[str]) -> Iterator[tuple[str, NodeId, NodeId]]:
+        """Every edge of `types` without its attributes (neither read nor decoded): (type, source, target)."""
+        names = sorted(set(types))
+        marks = ",".join("?" * len(names))
+        for t, sl, sk, dl, dk in self.conn.execute(
+                "SELECT e.type, s.label, s.key, d.label, d.key FROM edges e JOIN nodes s ON s.id = e.src "
+                f"JOIN nodes d ON d.id = e.dst WHERE e.type IN ({marks})", names):
+            yield t, (sl, sk), (dl, dk)

@@ -28,6 +28,7 @@ Found = tuple[Node, str, list[str]]  # (principal, access, via): rows of one key
 EXPOSURE_READS = GraphReads(
     edges=("IN_BUCKET", "READS", *CAPABILITIES, "CAN_ASSUME", "IN_DATASET", "READ", "WROTE", "REPLICA_OF", "USED_KEY",
            "INVOKED", "CONTAINS", "ASSUMED_ROLE"),
+    bare=("IN_BUCKET", "READS", "IN_DATASET", "CONTAINS", "ASSUMED_ROLE"),  # followed, their attributes never read
     labels=("Dataset", "ModelArtifact", "KMSKey", "Endpoint", "ModelPackageGroup", "Model", "S3Object", "AWSPrincipal",
             *TRAINING_READERS))
 
@@ -105,7 +106,7 @@ def _rows(groups: Mapping[tuple, set], columns: Any) -> Rows:
 
 
 @answers("training-data-readers", GraphReads(edges=("READS", "IN_DATASET", "READ", "CAN_READ", "CAN_ASSUME"),
-                                         labels=("Dataset", *TRAINING_READERS)))
+                                         bare=("READS", "IN_DATASET"), labels=("Dataset", *TRAINING_READERS)))
 def training_data_readers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     wanted = params.get("dataset")
     estate = Estate(graph)
@@ -262,7 +263,7 @@ def _public_scope(estate: Estate, node: Node) -> bool:
 
 
 @answers("public-ai-data", GraphReads(edges=("CAN_READ", "CAN_WRITE", "READS", "IN_DATASET"),
-                                  labels=("AWSPrincipal", "Dataset", "ModelArtifact")))
+                                  bare=("READS", "IN_DATASET"), labels=("AWSPrincipal", "Dataset", "ModelArtifact")))
 def public_ai_data(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     anyone = ("AWSPrincipal", "*")
     if anyone not in graph:
@@ -295,6 +296,7 @@ def _ai_role_reasons(estate: Estate, role: Node) -> list[str]:
 
 @answers("iam-changes-on-ai-roles", GraphReads(
     edges=("EXECUTES_AS", "CAN_READ", "READ", "IN_DATASET", "READS", "HAS_POLICY"),
+    bare=("EXECUTES_AS", "CAN_READ", "READ", "IN_DATASET", "READS", "HAS_POLICY"),  # which roles, not how
     labels=("AWSPrincipal", "AWSPolicy", *TRAINING_READERS)))
 def iam_changes_on_ai_roles(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []

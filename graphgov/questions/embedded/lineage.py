@@ -23,6 +23,8 @@ TRAINING_JOBS = ("TrainingJob", "TuningJob")  # a tuning job's artifacts are tho
 # processing chains, and who wrote the objects of what they read
 LINEAGE_EDGES = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "READS", "FEEDS", "IN_DATASET",
                  "WROTE", "CONTAINS")
+LINEAGE_BARE = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "FEEDS", "IN_DATASET",
+                "WROTE")  # followed only: READS (its channels) and CONTAINS (its writer ids) are read
 
 
 def _out(graph: nx.MultiDiGraph, node: tuple, edge_type: str) -> list[tuple[tuple, dict]]:
@@ -128,7 +130,7 @@ def _serving_endpoints(graph: nx.MultiDiGraph) -> dict[tuple, set[str]]:
     return serving
 
 
-@answers("endpoint-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", *LINEAGE_EDGES),
+@answers("endpoint-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", *LINEAGE_EDGES), bare=("SERVES", *LINEAGE_BARE),
                                         labels=("Endpoint", "AWSPrincipal")))
 def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     endpoint = ("Endpoint", params["endpoint"])
@@ -142,7 +144,7 @@ def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
-@answers("model-lineage", GraphReads(edges=LINEAGE_EDGES, labels=("Model", "AWSPrincipal")))
+@answers("model-lineage", GraphReads(edges=LINEAGE_EDGES, bare=LINEAGE_BARE, labels=("Model", "AWSPrincipal")))
 def model_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     model = ("Model", params["model"])
     if model not in graph:
@@ -170,7 +172,7 @@ def _bedrock_invocations(graph: nx.MultiDiGraph):  # noqa: ANN202 - iterator of 
 
 
 @answers("models-without-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", "INVOKED", *LINEAGE_EDGES),
-                                              labels=("Endpoint",)))
+                                              bare=("SERVES", "INVOKED", *LINEAGE_BARE), labels=("Endpoint",)))
 def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     in_use = {model: set(endpoints) for model, endpoints in _serving_endpoints(graph).items()}
     for _, model, _ in _bedrock_invocations(graph):
