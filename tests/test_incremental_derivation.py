@@ -157,3 +157,37 @@ def test_a_derivation_while_another_load_writes_leaves_the_next_one_full(store, 
     after = derive_after_load(store, run="the-other-load")
     marker = read_marker(store)
     assert (after.mode, marker.pending, marker.digests is not None) == ("full", {}, True)
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_state_a_pending_copy_brought_keeps_its_validity_when_derived_again(corpus, tmp_path, named):
+    """The trail folder's membership rides on the first record of a delivery file; when that record is a pending
+    copy (the owner's copy of account 555555555555's assumption: its caller's trail is not in the corpus), the
+    pending layer makes the membership's PolicyState. A write under the layer reverts it and makes it again, as
+    the copy wrote it: the derivation's marker write (and, `named`, its write of a principal only a trust policy
+    names) dropped the `current` an earlier derivation had set, so a derivation run again differed from the one
+    after the load (tests/test_incremental_property.py, seed 208)."""
+    records = _records(corpus)
+    lone = next(r for r in records if r.get("sharedEventID") and not r["userIdentity"].get("arn")
+                and sum(s.get("sharedEventID") == r["sharedEventID"] for s in records) == 1)
+    role = next(r for r in records if r["eventName"] == "CreateRole"
+                and "LabelingVendorAccess" in r["requestParameters"]["roleName"])
+    folder = tmp_path / "AWSLogs" / "o-exampleorg1" / lone["recipientAccountId"] / "CloudTrail" / "us-east-1"
+    folder.mkdir(parents=True)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": "arn:aws:iam::777777777777:root"}}]}
+    vendor = _change(role, 5, "UpdateAssumeRolePolicy", {"roleName": role["requestParameters"]["roleName"],
+                                                         "policyDocument": json.dumps(trust)})
+    (folder / "trail.json").write_text(json.dumps({"Records": [lone, role, *([vendor] if named else [])]}))
+    store = EmbeddedStore(tmp_path / "graph.db")
+    load_paths([folder / "trail.json"], store, tmp_path / "q.jsonl")
+    after_load = dump(store)
+    store.close()
+    store = EmbeddedStore(tmp_path / "graph.db")  # as `graphgov load` and then another command
+    refresh_access(store)
+    assert dump(store) == after_load
+    state = f"{lone['recipientAccountId']}|organization|snapshot|o-exampleorg1"
+    membership = dict(store.scan_nodes("PolicyState"))[state]
+    assert (membership["current"], membership["operation"]) == (True, "trail-folder")
+    principals = dict(store.scan_nodes("AWSPrincipal"))
+    assert ("arn:aws:iam::777777777777:root" in principals) is named  # a principal only the trust names

@@ -699,11 +699,16 @@ def settle(store: Store, facts: _Facts, deriver: _Deriver, edges: list[DerivedEd
     referenced = {e.src[1] for e in edges} | {e.dst[1] for e in edges if e.dst[0] == "AWSPrincipal"}
     evidenced = {k for k in facts.principals if k not in facts.policy_only_principals}
     rows = _principal_rows(referenced, evidenced)
+    state_nodes: Mapping[str, Mapping[str, Any]] = facts.state_nodes
     if rows:
         store.write(_named_principals(rows, deriver.timeline, as_of), {})
+        # on the embedded store a write under a materialized pending layer reverts the layer and materializes it
+        # again: a PolicyState the layer made (a trail folder's membership riding on a pending copy) is back as
+        # the copy wrote it, without the validity a derivation set. Compare with the states as they are now.
+        state_nodes = dict(store.scan_nodes("PolicyState"))
     pause_point("derive")  # inert outside the kill trials
     updates = [(("PolicyState", state_id), props) for state_id, props in sorted(deriver.timeline.validity().items())
-               if _differs(facts.state_nodes.get(state_id), props)]
+               if _differs(state_nodes.get(state_id), props)]
     counts: dict[str, int] = defaultdict(int)
     for edge in edges:
         counts[edge.type] += 1

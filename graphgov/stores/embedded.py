@@ -226,7 +226,10 @@ class EmbeddedStore(Store):
         materialized pending layer goes beneath it: the layer is reverted and materialized again around it,
         so the next revert keeps what this write did."""
         self._begin()
-        if self.undo is None:
+        if self.undo is None or not (len(aggregate) or seen):
+            # checkpoints alone (a derivation's marker) touch no node or edge the layer's undo log holds: going
+            # beneath the layer would only make its nodes again as the copies wrote them, dropping what a
+            # derivation set on them since (a PolicyState's validity)
             self._fold(aggregate, seen, checkpoints)
             return
         self._revert_pending()
