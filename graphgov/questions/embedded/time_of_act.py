@@ -173,6 +173,7 @@ def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) ->
 
 
 @answers("unencrypted-ai-artifacts", GraphReads(edges=("WRITES", "CONTAINS", "IN_BUCKET", "HAS_POLICY"),
+                                            bare=("WRITES", "CONTAINS", "IN_BUCKET", "HAS_POLICY"),
                                             labels=(*(label for label, _ in JOB_OUTPUTS), "EndpointConfig",
                                                     "CustomizationJob", "S3Bucket")))
 def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
