@@ -2,11 +2,13 @@
 
     python bench/query_process.py --store S.db --code ../old-checkout [--code .] [--runs 3] [--out F.json]
 
-The store is opened by each checkout's own code (the same file: give a store both can read). Parameters are
-picked once, with this checkout's code, as bench/speed.py picks them (the busiest of up to 40 candidates),
-so every checkout answers the same asks. Per question and checkout: the median CPU (user+sys, minus a bare
-`graphgov questions`: interpreter start and imports) and peak RSS of `--runs` processes, the answer's size
-(the same on every checkout, or the line says DIFFERENT), and the ratio of the last checkout to the first.
+This process stays small (a child's peak RSS starts from its parent's: Linux keeps it across exec): answers
+go to a file a child counts. The store is opened by each checkout's own code (the same file: give a store
+both can read). Parameters are picked once, in a child with this checkout's code, as bench/speed.py picks
+them (the busiest of up to 40 candidates), so every checkout answers the same asks. Per question and
+checkout: the median CPU (user+sys, minus a bare `graphgov questions`: interpreter start and imports) and
+peak RSS of `--runs` processes, the answer's size (the same on every checkout, or the line says DIFFERENT),
+and the ratio of the last checkout to the first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,8 +75,13 @@ def main(argv: list[str] | None = None) -> None:
             argv_q = ["query", qid, "--format", "json", "--store", store]
             for key, value in given.items():
                 argv_q += ["--param", f"{key}={value}"]
-            run = measure.median_run([sys.executable, "-m", "graphgov.cli", *argv_q], where, env, args.runs)
-            rows = len(json.loads(run.stdout))
+            answer = where / f".query-process-{qid}.json"  # read by a child: this process stays small
+            shell = f'exec "$0" -m graphgov.cli "$@" > {shlex.quote(str(answer))}'
+            run = measure.median_run(["sh", "-c", shell, sys.executable, *argv_q], where, env, args.runs)
+            counted = measure.run([sys.executable, "-c", "import json, sys; print(len(json.load(open(sys.argv[1]))))",
+                                   str(answer)], where, env)
+            rows = int(counted.stdout)
+            answer.unlink()
             figures["questions"].setdefault(qid, {"params": given, "by_code": []})["by_code"].append(
                 {"cpu_s": round(run.cpu_s - bare.cpu_s, 3), "wall_s": round(run.wall_s, 3),
                  "rss_mb": round(run.rss_mb), "rows": rows})

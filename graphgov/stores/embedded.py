@@ -40,9 +40,9 @@ __all__ = ["CEILING", "FORMAT", "EmbeddedStore", "committed"]
 
 TEMP_SUFFIX_RE = r"[a-z0-9_]{8}\.tmp"  # what tempfile.mkstemp(prefix=<name>, suffix=".tmp") adds
 SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and its index, beside the store file
-# Past this many edges the embedded store stops being comfortable (bench/bench_embedded_store.py): loads and
-# opening stay cheap, but a whole-estate question builds a networkx graph of about 3 GB per million edges;
-# `load` suggests Neo4j past it.
+# Past this many edges the embedded store stops being comfortable (bench/bench_embedded_store.py,
+# bench/query_process.py): loads, opening and most questions stay cheap, but a question walking every S3
+# object builds a networkx graph of 1-2.3 GB per million edges; `load` suggests Neo4j past it.
 CEILING = 1_000_000
 _BUSY_MS = 60_000  # a reader's snapshot never blocks a writer in WAL mode; this covers checkpoints
 
