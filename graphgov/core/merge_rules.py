@@ -26,6 +26,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+from graphgov.core.delta import INT64
 from graphgov.core.schema import (
     DERIVED_EDGE_TYPES,
     EDGE_TYPES,
@@ -42,7 +43,7 @@ class Kind(Enum):
     LATEST = "latest"  # the newest non-null value loaded wins (the default)
     MIN = "min"  # the smaller (ISO times: the earlier)
     MAX = "max"  # the greater (the later)
-    SUM = "sum"  # numbers add up; a write without the property keeps the sum
+    SUM = "sum"  # numbers add up (integers stop at the int64 ceiling: `add`); a write without it keeps the sum
     UNION = "union"  # sorted union of string lists
     SAMPLE = "sample"  # sorted union kept to its `limit` smallest, the same whatever the order of arrival
     RANKED = "ranked"  # the highest-ranked value (`ranks`, unranked values 0), then the greatest
@@ -190,7 +191,7 @@ def fold(rule: Rule, current: Any, incoming: Any) -> Any:
     if kind is Kind.SAMPLE:
         return sorted(set(current or ()) | set(incoming or ()))[:rule.limit]
     if kind is Kind.SUM:
-        return (current or 0) + incoming if incoming is not None else current
+        return add(current or 0, incoming) if incoming is not None else current
     if kind is Kind.MIN:
         return current if incoming is None else min(current or incoming, incoming)
     if kind is Kind.MAX:
@@ -198,6 +199,16 @@ def fold(rule: Rule, current: Any, incoming: Any) -> Any:
     if kind is Kind.RANKED:
         return incoming if incoming is not None and outranks(rule, incoming, current) else current
     return current if incoming is None else incoming  # LATEST, TIMED, STAMP, DERIVED
+
+
+def add(total: Any, value: Any) -> Any:
+    """A counter plus a value; integers stay within what both stores hold (Neo4j's are signed 64-bit), so a
+    sum past it (byte counts of hostile or absurd records add up fast: each may be 2**63 - 1) stays at the
+    ceiling, meaning "at least this", instead of failing the Neo4j write of the whole chunk."""
+    summed = total + value
+    if type(summed) is int and not -INT64 <= summed < INT64:
+        return INT64 - 1 if summed > 0 else -INT64
+    return summed
 
 
 def named_only(attrs: Mapping[str, Any]) -> bool:

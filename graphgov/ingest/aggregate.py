@@ -32,6 +32,7 @@ from graphgov.core.merge_rules import (
     NODE_RULES,
     Kind,
     Rule,
+    add,
     fold,
     named_only,
     outranks,
@@ -166,7 +167,7 @@ class Aggregate:
                     acc.unions.setdefault(name, set()).update(value or ())
                 elif name in _EDGE_SUMS:
                     if value is not None:
-                        acc.added[name] = acc.added.get(name, 0) + value
+                        acc.added[name] = add(acc.added.get(name, 0), value)
                 elif name == "count":
                     continue  # the row's own count, taken below
                 elif value is not None:
@@ -175,8 +176,8 @@ class Aggregate:
             if len(acc.event_ids) > 4 * EVENT_ID_SAMPLE:  # keep the sample bounded
                 acc.event_ids = set(sorted(acc.event_ids)[:EVENT_ID_SAMPLE])
             if acc.aggregated:
-                acc.count += edge.props.get("count", 1)
-                acc.bytes += edge.bytes
+                acc.count = add(acc.count, edge.props.get("count", 1))
+                acc.bytes = add(acc.bytes, edge.bytes)
                 if edge.operation:
                     acc.operations.add(edge.operation)
 
