@@ -409,10 +409,10 @@ class EmbeddedStore(Store):
         around one node (a seed: principal-activity, object-readers) are read anew for each node asked."""
         if self._graph is not None and self._graph[0] == self._version:
             return self._graph[1]
-        key = (self._version, reads.key(params))
-        last = self._part[0] if self._part is not None else None
+        key = (self._version, reads, reads.value(params))
+        last = self._part[0] if self._part is not None else None  # (version, reads, seed value) of the last part
         if last is not None and last != key and last[0] == self._version and reads.seed is None \
-                and last[1][0].seed is None:
+                and last[1].seed is None:
             self._part = None
             return self.graph()
         if last != key:

@@ -19,9 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphgov.stores.embedded_sql import GraphTables, NodeId
-
-EdgeRow = tuple[str, NodeId, NodeId, dict[str, Any]]
+from graphgov.stores.embedded_sql import EdgeRow, GraphTables, NodeId
 
 
 @dataclass(frozen=True)
@@ -53,9 +51,10 @@ class GraphReads:
         if not set(self.bare) <= set(self.edges):
             raise ValueError(f"bare edge types {sorted(set(self.bare) - set(self.edges))} are not among the edges read")
 
-    def key(self, params: Mapping[str, Any]) -> tuple:
-        """Two asks with the same key read the same rows (the seed's parameter is part of it)."""
-        return (self, params.get(self.seed[1]) if self.seed else None)
+    def value(self, params: Mapping[str, Any]) -> Any:
+        """The seed's parameter among `params` (None without a seed): two asks of the same reads and value read
+        the same rows."""
+        return params.get(self.seed[1]) if self.seed else None
 
 
 WHOLE = GraphReads(whole=True)
@@ -88,15 +87,10 @@ def networkx_graph(tables: GraphTables, reads: GraphReads = WHOLE, params: Mappi
             _walk(tables, reads, params or {}, nodes, edges)
         missing = {end for _, src, dst in edges for end in (src, dst) if end not in nodes}
         nodes.update(tables.nodes(missing))
-        return _built(sorted(nodes.items()),
-                      ((t, s, d, attrs) for (t, s, d), attrs in sorted(edges.items(), key=_edge_order)))
+        return _built(sorted(nodes.items()), ((t, s, d, attrs) for (t, s, d), attrs in sorted(edges.items())))
     finally:
         if opened:
             conn.execute("COMMIT")
-
-
-def _edge_order(item: tuple[tuple[str, NodeId, NodeId], Any]) -> tuple[str, NodeId, NodeId]:
-    return item[0]
 
 
 def _walk(tables: GraphTables, reads: GraphReads, params: Mapping[str, Any], nodes: dict[NodeId, dict[str, Any]],

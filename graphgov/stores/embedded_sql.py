@@ -46,7 +46,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _loads(text: str) -> Any:
-    """A row's attributes: orjson (3x faster: decoding is most of a whole-graph question's CPU), the standard
+    """A row's attributes: orjson (1.8-2.6x faster on the rows: decoding is most of a question's CPU), the standard
     library for what orjson refuses (NaN and Infinity, which json.dumps writes) or may read differently: a
     float among the attributes or in a list of them (attributes are scalars and lists of scalars,
     graphgov.core.delta), which orjson also gives for an integer past 64 bits (a sum of counters)."""
