@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from graphgov.cli.common import STORE_HELP, friendly_errors, store_from
+from graphgov.stores.neo4j_bulk import ARGS, FIXUPS, export_store
+from graphgov.stores.neo4j_bulk_finish import finish_store
 from graphgov.stores.wipe import open_wipe
 
 
@@ -79,3 +81,56 @@ def prune(store_spec: str | None, before: datetime) -> None:
                    f"of days before {day}")
     if removed:
         click.echo(f"note: a record dated before {day} loaded again will count as new (its seen key is gone)")
+
+
+@command.command("export-neo4j", short_help="Write an embedded store as neo4j-admin bulk-import files.")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@friendly_errors
+def export_neo4j(folder: Path, store_spec: str | None) -> None:
+    """Write the embedded store's graph and bookkeeping into FOLDER (new or
+    empty) as CSV files for `neo4j-admin database import full`.
+
+    \b
+    For a first load of a long history into Neo4j: load it into the embedded
+    store (the same merge rules, locally), export it, import it offline at
+    hundreds of thousands of rows a second, then finish the import through
+    Bolt (graphgov store finish-import). Later loads go to Neo4j as usual; the
+    seen keys, checkpoints and pending copies travel with the graph, so they
+    neither load an event twice nor miss one.
+    """
+    with store_from(store_spec, read_only=True) as store:
+        counts, seconds = export_store(store, folder)
+    click.echo(f"exported {store.description} to {folder} in {seconds:.1f} s:")
+    click.echo(f"  nodes          {counts.nodes:,} in {counts.node_files} CSV files, with {counts.bookkeeping:,} "
+               "seen keys, checkpoints and pending copies")
+    click.echo(f"  relationships  {counts.relationships:,} in {counts.relationship_files} CSV files")
+    click.echo(f"  through Bolt   {counts.fixup_nodes:,} nodes and {counts.fixup_relationships:,} relationships CSV "
+               f"cannot carry ({FIXUPS}), and {len(counts.empty_lists)} properties holding empty lists")
+    click.echo("Next, with Neo4j stopped and its database `neo4j` not created yet (neo4j-admin refuses a database "
+               "that holds data; --overwrite-destination=true replaces it):")
+    click.echo(f"  cd {folder} && neo4j-admin database import full neo4j $(cat {ARGS})")
+    click.echo("  (Docker: run it in a container on the same /data volume, with the folder mounted, before `up`)")
+    click.echo("Then start Neo4j and check and finish the import:")
+    click.echo(f"  graphgov store finish-import {folder} --store bolt://HOST:7687")
+
+
+@command.command("finish-import", short_help="Check and finish a neo4j-admin import of an export.")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--store", "store_spec", default=None, help=STORE_HELP)
+@friendly_errors
+def finish_import_command(folder: Path, store_spec: str | None) -> None:
+    """Check the Neo4j database holds exactly what neo4j-admin imported from
+    FOLDER (graphgov store export-neo4j), then write through Bolt what CSV
+    could not carry. Run it once, right after the import; running it again
+    changes nothing.
+    """
+    with store_from(store_spec) as store:
+        counts = finish_store(store, folder)
+    if counts.already:
+        click.echo(f"{store.description}: the import of {folder} was finished before; nothing to do")
+        return
+    click.echo(f"finished the import of {folder} into {store.description} in {counts.seconds:.1f} s: "
+               f"{counts.nodes:,} nodes and {counts.relationships:,} relationships checked, "
+               f"{counts.empty_lists:,} empty lists set, {counts.fixup_nodes:,} nodes and "
+               f"{counts.fixup_relationships:,} relationships written through Bolt")

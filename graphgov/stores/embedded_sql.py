@@ -62,6 +62,7 @@ def _loads(text: str) -> Any:
 
 
 dumps_json = _dumps  # compact JSON text, as the rows hold attributes
+loads_json = _loads  # a row's attributes read back exactly
 
 
 def _s3_columns(label: str, attrs: dict[str, Any]) -> tuple[Any, Any]:
