@@ -132,5 +132,5 @@ def finish_import_command(folder: Path, store_spec: str | None) -> None:
         return
     click.echo(f"finished the import of {folder} into {store.description} in {counts.seconds:.1f} s: "
                f"{counts.nodes:,} nodes and {counts.relationships:,} relationships checked, "
-               f"{counts.empty_lists:,} empty lists set, {counts.fixup_nodes:,} nodes and "
+               f"{counts.empty_lists:,} nodes and relationships with empty lists set, {counts.fixup_nodes:,} nodes and "
                f"{counts.fixup_relationships:,} relationships written through Bolt")

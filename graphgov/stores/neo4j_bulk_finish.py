@@ -35,7 +35,7 @@ _BATCH = 2000
 class FinishCounts:
     nodes: int  # nodes the CSV files brought (bookkeeping included)
     relationships: int
-    empty_lists: int  # properties set back to []
+    empty_lists: int  # nodes and relationships whose marked properties were set back to []
     fixup_nodes: int
     fixup_relationships: int
     seconds: float
@@ -109,19 +109,22 @@ def _write_relationships(tx: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _empty_lists(store: Neo4jStore, marks: list[list[str]]) -> int:
+    """Set the marked properties back to []: one pass over each label's nodes or type's relationships for all
+    of its marked properties; the number of nodes and relationships changed."""
     declared = {*node_labels(), SEEN_LABEL, CHECKPOINT_LABEL}
+    grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for kind, name, prop in marks:
+        if not ((kind == "nodes" and name in declared) or (kind == "relationships" and name in EDGE_TYPES)):
+            raise ValueError(f"empty-list mark on undeclared {kind} {name!r}")
+        grouped[(kind, name)].append(_name(prop))
     changed = 0
     with store._session() as session:
-        for kind, name, prop in marks:
-            prop = _name(prop)
-            if kind == "nodes" and name in declared:
-                match, var = f"MATCH (x:{name})", "x"
-            elif kind == "relationships" and name in EDGE_TYPES:
-                match, var = f"MATCH ()-[x:{name}]->()", "x"
-            else:
-                raise ValueError(f"empty-list mark on undeclared {kind} {name!r}")
-            record = session.run(f"{match} WHERE x.{prop} = [$mark] CALL ({var}) {{ SET {var}.{prop} = [] }} "
-                                 "IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n", mark=EMPTY).single()
+        for (kind, name), props in sorted(grouped.items()):
+            match = f"MATCH (x:{name})" if kind == "nodes" else f"MATCH ()-[x:{name}]->()"
+            where = " OR ".join(f"x.{p} = [$mark]" for p in props)
+            sets = ", ".join(f"x.{p} = CASE WHEN x.{p} = [$mark] THEN [] ELSE x.{p} END" for p in props)
+            record = session.run(f"{match} WHERE {where} CALL (x) {{ SET {sets} }} IN TRANSACTIONS OF 10000 ROWS "
+                                 "RETURN count(*) AS n", mark=EMPTY).single()
             changed += record["n"]
     return changed
 
