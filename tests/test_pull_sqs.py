@@ -122,7 +122,9 @@ def test_a_crash_between_write_and_delete_redelivers_without_duplicates(moto, tm
 
 def test_a_message_with_a_held_back_record_is_deleted_only_after_the_run_ends(moto, tmp_path, monkeypatch):
     _requester, owner, _chaining = iam_guide_sts_records()  # the role owner's copy: held back
-    url = make_queue(visibility=1)
+    # Visibility long enough that the received message is still in flight when checked on a loaded machine
+    # (1 s was not: the check saw it visible again), then polled for until it is visible again.
+    url = make_queue(visibility=4)
     send(url, [json.dumps(eventbridge_envelope(owner)), bodies()["raw-s3"]])
 
     def crash(_self: LoadRun) -> None:
@@ -134,7 +136,10 @@ def test_a_message_with_a_held_back_record_is_deleted_only_after_the_run_ends(mo
                  max_messages=1)
     assert in_queue(url) == (1, 1)  # the owner's copy was received but not deleted; the other never received
 
-    time.sleep(1.5)
+    deadline = time.monotonic() + 30
+    while in_queue(url) != (2, 0) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert in_queue(url) == (2, 0)  # the owner's copy is visible again, for the next run
     summary = pull_sqs(aws_session(), EmbeddedStore(tmp_path / "g.json.gz"), tmp_path / "q.jsonl", url,
                        wait_seconds=0)
     assert (summary.records, summary.loaded, dict(summary.skipped)) == (2, 2, {})
