@@ -261,7 +261,7 @@ def export(tables: GraphTables, out: Path) -> ExportCounts:
                 writer.row("nodes", labels[0], [str(ordinal), _field(labels[0])], props, types)
                 ordinal += 1
                 counts.bookkeeping += 1
-            for src, edge_type, dst, text in conn.execute("SELECT src, type, dst, attrs FROM edges ORDER BY type"):
+            for src, edge_type, dst, text in conn.execute("SELECT src, type, dst, attrs FROM edges"):
                 if edge_type not in edge_types:
                     raise ValueError(f"relationship type {edge_type!r} is not declared in the schema")
                 props = {k: v for k, v in loads_json(text).items() if v is not None} if text != "{}" else {}
