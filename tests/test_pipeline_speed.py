@@ -20,6 +20,7 @@ from graph_dump import dump
 
 from graphgov.core.delta import Skip
 from graphgov.generate import generate
+from graphgov.ingest.file_loads import input_file
 from graphgov.ingest.pipeline import load_paths, parse_record
 from graphgov.ingest.readers import expand_paths, read_path
 from graphgov.stores.embedded import EmbeddedStore
@@ -94,6 +95,26 @@ def test_a_file_loaded_before_is_not_read_again_until_it_changes_or_reload_asks(
     assert forced.skipped["duplicate"] + forced.skipped["shared_event_copy"] == first.loaded + first.skipped[
         "duplicate"] + first.skipped["shared_event_copy"]
     assert dump(store) == graph
+
+
+def test_a_files_marker_names_its_real_path_however_it_is_reached(tmp_path, monkeypatch):
+    """Folders are resolved once per walk; a file's marker is still the one Path.resolve gives: through a
+    symlinked folder, a symlinked file, `..` after a symlink, and relative to the working directory."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "other" / "deep").mkdir(parents=True)
+    (tmp_path / "real" / "a.json").write_text("{}")
+    (tmp_path / "other" / "a.json").write_text("{}")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "sub").symlink_to(tmp_path / "other" / "deep")
+    (tmp_path / "real" / "b.json").symlink_to(tmp_path / "real" / "a.json")
+    monkeypatch.chdir(tmp_path)
+    cases = [tmp_path / "link" / "a.json", tmp_path / "link" / "b.json", Path(f"{tmp_path}/real/sub/../a.json"),
+             Path("link/a.json"), Path("real/a.json")]
+    folders: dict[str, str] = {}
+    real = [input_file(path, folders).marker.split(":")[1] for path in cases]
+    a, other = str((tmp_path / "real" / "a.json").resolve()), str((tmp_path / "other" / "a.json").resolve())
+    assert real == [a, a, other, a, a]
+    assert [input_file(path).marker for path in cases] == [input_file(path, {}).marker for path in cases]
 
 
 def test_a_file_with_a_record_of_implausible_time_is_read_again(tmp_path):

@@ -26,6 +26,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -73,15 +74,28 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def input_file(path: Path) -> InputFile:
-    """The file with its identity as a marker: resolved path, size and mtime (ns)."""
+def input_file(path: Path, folders: dict[str, str] | None = None) -> InputFile:
+    """The file with its identity as a marker: resolved path, size and mtime (ns). `folders` caches the
+    resolved folders of one walk: a file that is no symlink resolves to its resolved folder and its name,
+    one lstat instead of one per component of its path (a re-load of 81,000 files spent 7 of its 12 s
+    resolving)."""
     try:
-        stat = path.stat()
-        resolved = path.resolve()
+        found = os.lstat(path)
+        if stat.S_ISLNK(found.st_mode) or folders is None:
+            found = os.stat(path)
+            resolved = str(path.resolve())
+        else:
+            parent, name = os.path.split(os.fspath(path))  # not normalised: `link/..` is the link target's parent
+            folder = folders.get(parent)
+            if folder is None:
+                if len(folders) >= 4096:
+                    folders.clear()
+                folder = folders[parent] = os.path.realpath(parent or ".")
+            resolved = os.path.join(folder, name)
     except OSError:
         return InputFile(path)  # read anyway: the reader quarantines the reason
-    day = datetime.fromtimestamp(stat.st_mtime_ns / 1e9, UTC).strftime("%Y-%m-%d")
-    return InputFile(path, stat.st_size, f"{MARKER_PREFIX}{resolved}:{stat.st_size}:{stat.st_mtime_ns}", day)
+    day = datetime.fromtimestamp(found.st_mtime_ns / 1e9, UTC).strftime("%Y-%m-%d")
+    return InputFile(path, found.st_size, f"{MARKER_PREFIX}{resolved}:{found.st_size}:{found.st_mtime_ns}", day)
 
 
 def _batches(paths: Iterable[str | os.PathLike], size: int) -> Iterator[list[Path]]:
@@ -98,8 +112,9 @@ def _batches(paths: Iterable[str | os.PathLike], size: int) -> Iterator[list[Pat
 def files_to_read(run: LoadRun, paths: Iterable[str | os.PathLike], skip_loaded: bool,
                   report: _Reporter | None = None) -> Iterator[InputFile]:
     """The files under `paths` in reading order, without those loaded before (counted in `files_skipped`)."""
+    folders: dict[str, str] = {}  # resolved folders, for this walk only (a symlink may change between loads)
     for batch in _batches(paths, STAT_BATCH):
-        files = [input_file(path) for path in batch]
+        files = [input_file(path, folders) for path in batch]
         markers = [f.marker for f in files if f.marker]
         unseen = run.store.unseen(markers) if skip_loaded and markers else set(markers)
         for file in files:

@@ -25,6 +25,7 @@ FORMAT = "graphgov-embedded/2"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 S3_LABELS = ("S3Object", "ModelArtifact")  # nodes found by (bucket, key prefix)
 _BATCH = 500  # parameters per IN (...) query, under SQLite's limit
+_ID_CACHE = 1 << 18  # row ids remembered (about 80 MB at most): a load of millions of nodes keeps memory flat
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -157,14 +158,21 @@ class GraphTables:
             row = self.conn.execute("SELECT id FROM nodes WHERE label = ? AND key = ?", node).fetchone()
             if row is None:
                 return None
-            found = self._ids[node] = row[0]
+            found = row[0]
+            self._remember(node, found)
         return found
+
+    def _remember(self, node: NodeId, row_id: int) -> None:
+        """Cache a node's row id; past _ID_CACHE entries the cache starts again (a miss is one index seek)."""
+        if len(self._ids) >= _ID_CACHE:
+            self._ids.clear()
+        self._ids[node] = row_id
 
     def node(self, node: NodeId) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT id, attrs FROM nodes WHERE label = ? AND key = ?", node).fetchone()
         if row is None:
             return None
-        self._ids[node] = row[0]
+        self._remember(node, row[0])
         return _loads(row[1])
 
     def nodes(self, wanted: Iterable[NodeId]) -> dict[NodeId, dict[str, Any]]:
@@ -178,7 +186,7 @@ class GraphTables:
                 marks = ",".join("?" * len(batch))
                 for row_id, key, attrs in self.conn.execute(
                         f"SELECT id, key, attrs FROM nodes WHERE label = ? AND key IN ({marks})", (label, *batch)):
-                    self._ids[(label, key)] = row_id
+                    self._remember((label, key), row_id)
                     found[(label, key)] = _loads(attrs)
         return found
 
@@ -189,7 +197,7 @@ class GraphTables:
         if row_id is None:
             row_id = self.conn.execute("INSERT INTO nodes (label, key, attrs, bucket, skey) VALUES (?, ?, ?, ?, ?)",
                                        (*node, _dumps(attrs), bucket, skey)).lastrowid
-            self._ids[node] = row_id
+            self._remember(node, row_id)
         else:
             self.conn.execute("UPDATE nodes SET attrs = ?, bucket = ?, skey = ? WHERE id = ?",
                               (_dumps(attrs), bucket, skey, row_id))
