@@ -229,5 +229,10 @@ def test_a_finish_on_a_database_that_is_not_the_import_is_refused(tmp_path: Path
         session.run("CREATE (:AWSAccount {id: '999999999999'})").consume()
     with pytest.raises(StoreError, match="holds 1 nodes and 0 relationships; the export in .* wrote 0 and 0"):
         finish_store(neo4j_store, tmp_path / "out")
+    (tmp_path / "out" / "fixups.jsonl").unlink()  # a folder copied in part
+    with neo4j_store.driver.session() as session:
+        session.run("MATCH (n:AWSAccount {id: '999999999999'}) DELETE n").consume()
+    with pytest.raises(StoreError, match="cannot finish the import of .*: .*No such file or directory.*fixups.jsonl"):
+        finish_store(neo4j_store, tmp_path / "out")
     with pytest.raises(StoreError, match="is not Neo4j"):
         finish_store(EmbeddedStore(tmp_path / "graph.db", read_only=True), tmp_path / "out")

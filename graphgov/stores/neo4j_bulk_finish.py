@@ -173,5 +173,5 @@ def finish_store(store: Store, folder: Path) -> FinishCounts:
                          "imported into (--store bolt://HOST:7687)")
     try:
         return finish_import(store, folder)
-    except ValueError as exc:
-        raise StoreError(str(exc)) from exc
+    except (OSError, ValueError) as exc:  # a folder's file gone or damaged: run again once it is whole
+        raise StoreError(f"cannot finish the import of {folder}: {exc}") from exc
