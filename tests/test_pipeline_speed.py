@@ -6,6 +6,7 @@ dies stops the load with a clean error and a usable store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -13,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -171,6 +173,54 @@ def test_a_principal_is_resolved_once_and_its_shared_rows_are_read_only():
         row.props.update(name="changed")  # type: ignore[attr-defined]
     copied = pickle.loads(pickle.dumps(row))  # parse workers ship rows to the load
     assert copied == row and type(copied.props) is FrozenProps
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is no zombie (an exited child its parent has not reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.add(int(entry.name))
+    return found
+
+
+def test_parse_workers_end_when_their_load_is_killed(corpus, tmp_path):
+    """A load killed outright (SIGKILL: no handler runs) leaves no parse worker, nor their forkserver, waiting
+    for ever: before, both stayed, asleep, re-parented to init, after every killed load."""
+    args = [sys.executable, "-m", "graphgov.cli", "load", str(corpus), "--store", str(tmp_path / "g.db"),
+            "--quarantine", str(tmp_path / "q.jsonl"), "--workers", "2", "--no-progress", "--reference-time",
+            REFERENCE]
+    env = {**os.environ, "GRAPHGOV_TEST_PAUSE_AT": "parse-worker",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    line = process.stderr.readline()
+    found = re.match(r"graphgov-pause-at parse-worker pid (\d+)", line)
+    assert found, line
+    worker = int(found.group(1))
+    forkserver = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    workers = _children(forkserver)
+    assert worker in workers and len(workers) == 2
+    process.kill()
+    process.wait(timeout=60)  # not communicate(): a worker left behind holds the pipes open
+    process.stdout.close()
+    process.stderr.close()
+    deadline = time.monotonic() + 30
+    while any(map(_running, [*workers, forkserver])) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in [*workers, forkserver] if _running(pid)]
+    for pid in left:  # the failure's leftovers, so they outlive no test run
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
 
 
 def test_a_parse_worker_killed_mid_load_stops_it_cleanly_and_the_store_stays_usable(corpus, tmp_path):

@@ -25,8 +25,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import select
 import signal
 import stat
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -222,10 +225,36 @@ def collecting_less() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _start_worker() -> None:
+def _start_worker(load_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     gc.freeze()  # the loaders' tables, imported once
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    threading.Thread(target=_exit_with, args=(load_pid,), name="graphgov-load-watch", daemon=True).start()
+
+
+def _exit_with(load_pid: int) -> None:
+    """End this worker when the load that started it ends. A killed load (SIGKILL, SIGTERM) tells its workers
+    nothing: each would wait on its task queue for ever, and keep the forkserver alive with it."""
+    try:
+        handle = os.pidfd_open(load_pid)  # Linux 5.3+: readable once the process has exited
+    except (AttributeError, OSError):
+        handle = None
+    if handle is not None:
+        select.select([handle], [], [])
+    else:
+        while _alive(load_pid):
+            time.sleep(1.0)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -233,7 +262,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload([__name__])  # type: ignore[attr-defined] - the loaders, imported once
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
 
 
 @dataclass
