@@ -119,6 +119,7 @@ def principal_kind(key: str, labels: Iterable[str] = ()) -> str:
     return "other"
 
 
+@lru_cache(maxsize=1 << 16)  # asked for every known principal of every candidate target: the same few thousand keys
 def account_of(key: str) -> str | None:
     if ids.is_arn(key):
         account = ids.parse_arn(key).account
