@@ -175,6 +175,21 @@ def test_a_principal_is_resolved_once_and_its_shared_rows_are_read_only():
     assert copied == row and type(copied.props) is FrozenProps
 
 
+def _load_paused_in_a_worker(corpus: Path, store: Path, tmp_path: Path
+                             ) -> tuple[subprocess.Popen, int, list[str], dict[str, str]]:
+    """`graphgov load --workers 2` started with a parse worker paused (graphgov.pause): the process, the
+    paused worker's pid, and the command and environment (without the pause, to run it again)."""
+    args = [sys.executable, "-m", "graphgov.cli", "load", str(corpus), "--store", str(store), "--quarantine",
+            str(tmp_path / "q.jsonl"), "--workers", "2", "--no-progress", "--reference-time", REFERENCE]
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**env, "GRAPHGOV_TEST_PAUSE_AT": "parse-worker"})
+    line = process.stderr.readline()
+    found = re.match(r"graphgov-pause-at parse-worker pid (\d+)", line)
+    assert found, line
+    return process, int(found.group(1)), args, env
+
+
 def _running(pid: int) -> bool:
     """The process exists and is no zombie (an exited child its parent has not reaped yet)."""
     try:
@@ -197,16 +212,7 @@ def _children(pid: int) -> set[int]:
 def test_parse_workers_end_when_their_load_is_killed(corpus, tmp_path):
     """A load killed outright (SIGKILL: no handler runs) leaves no parse worker, nor their forkserver, waiting
     for ever: before, both stayed, asleep, re-parented to init, after every killed load."""
-    args = [sys.executable, "-m", "graphgov.cli", "load", str(corpus), "--store", str(tmp_path / "g.db"),
-            "--quarantine", str(tmp_path / "q.jsonl"), "--workers", "2", "--no-progress", "--reference-time",
-            REFERENCE]
-    env = {**os.environ, "GRAPHGOV_TEST_PAUSE_AT": "parse-worker",
-           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    line = process.stderr.readline()
-    found = re.match(r"graphgov-pause-at parse-worker pid (\d+)", line)
-    assert found, line
-    worker = int(found.group(1))
+    process, worker, _args, _env = _load_paused_in_a_worker(corpus, tmp_path / "g.db", tmp_path)
     forkserver = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
     workers = _children(forkserver)
     assert worker in workers and len(workers) == 2
@@ -224,21 +230,12 @@ def test_parse_workers_end_when_their_load_is_killed(corpus, tmp_path):
 
 
 def test_a_parse_worker_killed_mid_load_stops_it_cleanly_and_the_store_stays_usable(corpus, tmp_path):
-    store = tmp_path / "g.json.gz"
-    args = [sys.executable, "-m", "graphgov.cli", "load", str(corpus), "--store", str(store), "--quarantine",
-            str(tmp_path / "q.jsonl"), "--workers", "2", "--no-progress", "--reference-time", REFERENCE]
-    env = {**os.environ, "GRAPHGOV_TEST_PAUSE_AT": "parse-worker",
-           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    line = process.stderr.readline()
-    found = re.match(r"graphgov-pause-at parse-worker pid (\d+)", line)
-    assert found, line
-    os.kill(int(found.group(1)), signal.SIGKILL)
+    process, worker, args, env = _load_paused_in_a_worker(corpus, tmp_path / "g.json.gz", tmp_path)
+    os.kill(worker, signal.SIGKILL)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 1, (out, err)
     assert "Error: a parse worker stopped unexpectedly (killed, or out of memory)" in err and "Traceback" not in err
 
-    env.pop("GRAPHGOV_TEST_PAUSE_AT")
     done = subprocess.run([*args, "--format", "json"], capture_output=True, text=True, env=env, timeout=600,
                           check=True)
     summary = json.loads(done.stdout)
