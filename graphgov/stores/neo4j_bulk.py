@@ -16,8 +16,8 @@ CSV cannot carry every value; those rows go to `fixups.jsonl`, written through B
   file; the array delimiter and the empty-list mark are control characters too);
 - a list holding an empty string, mixed types or a nested value (CSV writes `[""]` as nothing at all);
 - the edges of a node that is itself a fixup (the importer links by the ids of the files it read).
-An empty list is written as `[EMPTY]` and set to `[]` by the finish on the server (one statement per
-property), since an empty array field imports as no property at all.
+An empty list is written as `[EMPTY]` and set to `[]` by the finish on the server (one pass per label or
+relationship type), since an empty array field imports as no property at all.
 """
 
 from __future__ import annotations
@@ -33,15 +33,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graphgov.core.schema import CHECKPOINT_LABEL, EDGE_TYPES, MERGE_KEYS, SEEN_LABEL, node_labels
-from graphgov.ingest.pending import LAYER_KEY, PENDING_PREFIX, loads
+from graphgov.ingest.pending import LAYER_KEY, loads
 from graphgov.stores.base import Store, StoreError
+from graphgov.stores.embedded import EmbeddedStore
 from graphgov.stores.embedded_sql import GraphTables, loads_json
 from graphgov.stores.neo4j_fold import NOT_STORED_ON_NODES
+from graphgov.stores.neo4j_pending import copy_properties, undo_text
+from graphgov.stores.schema_cypher import PLAIN_NAME
 
 DELIMITER = "\x1f"  # between array elements (and labels): no value written to CSV holds a control character
 EMPTY = "\x1e"  # an empty list's mark, set back to [] by the finish
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a property name a CSV header carries as it is
 _SCALARS = {str: "string", bool: "boolean", int: "long", float: "double"}
 MANIFEST = "export.json"
 ARGS = "neo4j-admin.args"
@@ -101,7 +103,6 @@ class _Group:
 
     path: Path
     columns: tuple[tuple[str, str], ...]
-    rows: int = 0
 
 
 @dataclass
@@ -144,7 +145,6 @@ class _Writer:
             if kind_ == "string[]" and props[column] == []:
                 self.empties.add((kind, name, column))
         handle.write(",".join(head) + "".join("," + _field(props[c]) for c, _ in columns) + "\n")
-        group.rows += 1
 
     def _file(self, shape: tuple, group: _Group, mode: str) -> TextIO:
         handle = self.open.get(shape)
@@ -168,7 +168,7 @@ def _typed(props: dict[str, Any]) -> dict[str, str] | None:
     types = {}
     for name, value in props.items():
         kind = column_type(value)
-        if kind is None or not _NAME.fullmatch(name):
+        if kind is None or not PLAIN_NAME.fullmatch(name):  # a CSV header carries the name as it is
             return None
         types[name] = kind
     return types
@@ -206,14 +206,12 @@ def _bookkeeping(tables: GraphTables) -> Iterator[dict[str, Any]]:
         yield {"labels": [SEEN_LABEL], "key": key, "day": day}
     for name, value in tables.conn.execute("SELECT name, value FROM checkpoints ORDER BY name"):
         yield {"labels": [CHECKPOINT_LABEL], "name": name, "value": value}
-    for action, copy in tables.conn.execute("SELECT action, copy FROM pending ORDER BY action"):
-        delta = loads(copy)
-        yield {"labels": [SEEN_LABEL], "key": PENDING_PREFIX + action, "action": action, "rank": delta.rank,
-               "event": delta.event_key, "delta": copy}
+    for (copy,) in tables.conn.execute("SELECT copy FROM pending ORDER BY action"):  # keyed by its action
+        yield {"labels": [SEEN_LABEL], **copy_properties(loads(copy), copy)}
     undo = tables.meta("undo")
     if undo is not None:
         yield {"labels": [SEEN_LABEL], "key": LAYER_KEY,
-               "undo": json.dumps(neo4j_undo(loads_json(undo)), sort_keys=True, separators=(",", ":"))}
+               "undo": undo_text(neo4j_undo(loads_json(undo)))}
 
 
 def export(tables: GraphTables, out: Path) -> ExportCounts:
@@ -313,8 +311,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def export_store(store: Store, out: Path) -> tuple[ExportCounts, float]:
     """`export` of an embedded store (what `graphgov store export-neo4j` runs), with its seconds; StoreError
     for any other store or a folder that holds files."""
-    from graphgov.stores.embedded import EmbeddedStore
-
     if not isinstance(store, EmbeddedStore) or store.tables is None:
         raise StoreError(f"{store.description} is not an embedded SQLite store: only those are exported "
                          "(an old graph.json.gz store is moved to SQLite by the next load into it)")

@@ -12,7 +12,6 @@ imported database is refused.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -24,10 +23,11 @@ from graphgov.core.schema import CHECKPOINT_LABEL, EDGE_TYPES, MERGE_KEYS, SEEN_
 from graphgov.stores.base import Store, StoreError
 from graphgov.stores.neo4j import Neo4jStore
 from graphgov.stores.neo4j_bulk import EMPTY, FIXUPS, read_manifest
+from graphgov.stores.schema_cypher import PLAIN_NAME
 
 IMPORT_KEY = "graphgov:bulk-import"  # the bookkeeping node recording the export finished here (value: its id)
 _KEYS = {**MERGE_KEYS, SEEN_LABEL: "key", CHECKPOINT_LABEL: "name"}
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LABELS = frozenset({*node_labels(), SEEN_LABEL, CHECKPOINT_LABEL})  # what a fixup or mark may name
 _BATCH = 2000
 
 
@@ -43,7 +43,7 @@ class FinishCounts:
 
 
 def _name(value: str) -> str:
-    if not _NAME.fullmatch(value):
+    if not PLAIN_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is no property name")
     return value
 
@@ -79,11 +79,10 @@ def _fixups(folder: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 
 def _write_nodes(tx: Any, rows: list[dict[str, Any]]) -> None:
-    declared = {*node_labels(), SEEN_LABEL, CHECKPOINT_LABEL}
     grouped: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         labels = tuple(row["node"])
-        if not set(labels) <= declared:
+        if not set(labels) <= _LABELS:
             raise ValueError(f"fixup node labels {labels} are not declared")
         grouped[labels].append(row)
     for labels, group in sorted(grouped.items()):
@@ -111,10 +110,9 @@ def _write_relationships(tx: Any, rows: list[dict[str, Any]]) -> None:
 def _empty_lists(store: Neo4jStore, marks: list[list[str]]) -> int:
     """Set the marked properties back to []: one pass over each label's nodes or type's relationships for all
     of its marked properties; the number of nodes and relationships changed."""
-    declared = {*node_labels(), SEEN_LABEL, CHECKPOINT_LABEL}
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for kind, name, prop in marks:
-        if not ((kind == "nodes" and name in declared) or (kind == "relationships" and name in EDGE_TYPES)):
+        if not ((kind == "nodes" and name in _LABELS) or (kind == "relationships" and name in EDGE_TYPES)):
             raise ValueError(f"empty-list mark on undeclared {kind} {name!r}")
         grouped[(kind, name)].append(_name(prop))
     changed = 0

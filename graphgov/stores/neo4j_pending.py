@@ -11,7 +11,6 @@ locks that node first, so concurrent loads revert and materialize the layer one 
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,13 +19,13 @@ from graphgov.core.delta import GraphDelta
 from graphgov.core.schema import MERGE_KEYS, SEEN_LABEL, node_labels
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.ingest.pending import LAYER_KEY, PENDING_PREFIX, dumps, layer, linked, own_edges, touched
+from graphgov.stores.schema_cypher import PLAIN_NAME
 
 Plan = Any  # the Neo4j store's write plan, opaque here: made by `plan`, run by `apply`
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a label or type read back from the store, checked before use
 
 
 def _name(value: str) -> str:
-    if not _NAME.fullmatch(value):
+    if not PLAIN_NAME.fullmatch(value):  # a label or type read back from the store, checked before use
         raise ValueError(f"unexpected label or relationship type {value!r} in the pending layer's undo log")
     return value
 
@@ -50,12 +49,23 @@ def lock_and_revert(tx: Any) -> bool:
     return True
 
 
+def copy_properties(delta: GraphDelta, text: str | None = None) -> dict[str, Any]:
+    """The bookkeeping node that holds a pending copy: its key, action, rank, event and the copy itself (`text`,
+    the copy as graphgov.ingest.pending.dumps writes it, when the caller has it already)."""
+    return {"key": PENDING_PREFIX + delta.action_key, "action": delta.action_key, "rank": delta.rank,
+            "event": delta.event_key, "delta": dumps(delta) if text is None else text}
+
+
+def undo_text(undo: dict[str, list[Any]]) -> str:
+    """The undo log as the layer's lock node holds it."""
+    return json.dumps(undo, sort_keys=True, separators=(",", ":"))
+
+
 def settle(tx: Any, pending: Sequence[GraphDelta], apply: Callable[[Any, Plan], None],
            plan: Callable[[Aggregate, dict[str, str]], Plan]) -> None:
     """Keep the new poorer copies (the richer per action), drop those whose action is loaded now, and
     materialize the rest, recording the undo log first. Called after `lock_and_revert` in one transaction."""
-    rows = [{"key": PENDING_PREFIX + d.action_key, "action": d.action_key, "rank": d.rank, "event": d.event_key,
-             "delta": dumps(d)} for d in pending]
+    rows = [copy_properties(d) for d in pending]
     if rows:
         tx.run(f"UNWIND $rows AS row MERGE (p:{SEEN_LABEL} {{key: row.key}}) "
                "ON CREATE SET p.action = row.action, p.rank = row.rank, p.event = row.event, p.delta = row.delta",
@@ -73,7 +83,7 @@ def settle(tx: Any, pending: Sequence[GraphDelta], apply: Callable[[Any, Plan], 
     undo = _snapshot(tx, aggregate)
     apply(tx, plan(aggregate, {}))
     tx.run(f"MATCH (l:{SEEN_LABEL} {{key: $key}}) SET l.undo = $undo", key=LAYER_KEY,
-           undo=json.dumps(undo, sort_keys=True, separators=(",", ":"))).consume()
+           undo=undo_text(undo)).consume()
 
 
 def _snapshot(tx: Any, aggregate: Aggregate) -> dict[str, list[Any]]:

@@ -9,11 +9,17 @@ Everything here works on Neo4j Community (uniqueness constraints and range index
 
 from __future__ import annotations
 
+import re
+
 from graphgov.core.schema import (
     CHECKPOINT_LABEL,
     MERGE_KEYS,
     SEEN_LABEL,
 )
+
+# A label, relationship type or property name as Cypher or a CSV header can carry it unquoted: what a name read
+# back from the store or from a file must be before it is written into a statement or a header.
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def constraint_statements() -> list[str]:
