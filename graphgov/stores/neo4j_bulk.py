@@ -37,7 +37,7 @@ from graphgov.ingest.pending import LAYER_KEY, loads
 from graphgov.stores.base import Store, StoreError
 from graphgov.stores.embedded import EmbeddedStore
 from graphgov.stores.embedded_sql import GraphTables, loads_json
-from graphgov.stores.neo4j_fold import NOT_STORED_ON_NODES
+from graphgov.stores.neo4j_fold import node_properties
 from graphgov.stores.neo4j_pending import copy_properties, undo_text
 from graphgov.stores.schema_cypher import PLAIN_NAME
 
@@ -177,7 +177,7 @@ def _typed(props: dict[str, Any]) -> dict[str, str] | None:
 def _node_props(label: str, key: str, attrs: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """The labels and properties the Neo4j store holds for an embedded node (graphgov.stores.neo4j_fold)."""
     labels = sorted(set(attrs.get("labels") or ()) | {label})
-    props = {k: v for k, v in attrs.items() if k != "labels" and k not in NOT_STORED_ON_NODES and v is not None}
+    props = {k: v for k, v in node_properties(attrs).items() if v is not None}
     if label in MERGE_KEYS:
         props.setdefault(MERGE_KEYS[label], key)
     return labels, props

@@ -23,7 +23,12 @@ from graphgov.core.schema import MERGE_KEYS, node_labels
 from graphgov.ingest.aggregate import NodeId, merge_attrs
 
 BATCH = 5000  # rows per statement
-NOT_STORED_ON_NODES = ("event_ids",)  # a node's event ids are kept on its edges only
+_NOT_STORED_ON_NODES = ("event_ids",)  # a node's event ids are kept on its edges only
+
+
+def node_properties(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """What of a node's attributes Neo4j holds as properties: not its labels (Neo4j's own), nor its event ids."""
+    return {k: v for k, v in attrs.items() if k not in _NOT_STORED_ON_NODES and k != "labels"}
 Rates = dict[str, list[float]]  # kind -> [rows, seconds]
 
 
@@ -72,7 +77,7 @@ def _node_states(runner: Timed, wanted: Iterable[NodeId]) -> dict[NodeId, tuple[
 
 def _fold_node(labels: list[str], props: dict[str, Any], attrs: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """(labels to add, properties changed: None removes) for `attrs` written over a stored node."""
-    incoming = {k: v for k, v in attrs.items() if k not in NOT_STORED_ON_NODES and k != "labels"}
+    incoming = node_properties(attrs)
     if named_only(incoming) and props.get("sources") and not named_only(props):
         return [], {}  # a policy-named row leaves an evidenced node alone, labels included
     folded = dict(props)
@@ -96,8 +101,7 @@ def write_nodes(runner: Timed, nodes: Mapping[NodeId, Mapping[str, Any]],
         state = states.get((label, key))
         if state is None:
             props: dict[str, Any] = {MERGE_KEYS[label]: key}
-            merge_attrs(props, {k: v for k, v in attrs.items() if k not in NOT_STORED_ON_NODES and k != "labels"},
-                        NODE_RULES)
+            merge_attrs(props, node_properties(attrs), NODE_RULES)
             created[tuple(sorted(attrs["labels"]))].append(
                 {"label": label, "key": key, "props": {k: v for k, v in props.items() if v is not None}})
             continue
