@@ -159,7 +159,7 @@ def test_an_unreadable_bucket_policy_makes_the_answers_resting_on_it_unknown(sto
     bad = _doc(Sid="VendorShared", Condition={"StringEquals": {"aws:PrincipalOrgID": None}})
     summary = load_paths([_chain_with_bucket_policy(tmp_path, bad)], store, tmp_path / "quarantine.jsonl")
     assert (summary.records, summary.loaded, summary.quarantined) == (9, 9, 0)  # the record's evidence is loaded
-    assert summary.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 59, "quarantined": 1,
+    assert summary.access == {"policy_states": 8, "principals": 5, "targets": 11, "decisions": 52, "quarantined": 1,
                               "edges": {"CAN_ASSUME": 6, "CAN_READ": 14, "CAN_WRITE": 14, "INPUT_READABLE_BY": 8}}
     assert summary.quarantine_file == str(tmp_path / "quarantine.jsonl")
     assert _quarantine(tmp_path) == [{

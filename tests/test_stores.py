@@ -31,8 +31,9 @@ FULL_LOAD = {  # issue 11: shipper, time-of-act, S3 movement, access points, acc
                 "unsupported_operation": 2, "unsupported_org_policy_type": 1},
     # a bucket, key or trust policy never seen makes access `unknown` (an edge), not a deny: the doc samples'
     # buckets, keys and roles have none, so their readers, writers and assumers are unknown
-    # decisions: pairs evaluated (those whose answer is a deny whatever the evaluation are not: access.pruning)
-    "access": {"policy_states": 171, "principals": 109, "targets": 247, "decisions": 2748,
+    # decisions: pairs evaluated (a pair whose answer is a deny whatever the evaluation is not: access.pruning;
+    # who may assume a role is evaluated once per state epoch, however many jobs started in it)
+    "access": {"policy_states": 171, "principals": 109, "targets": 247, "decisions": 2075,
                "edges": {"CAN_ASSUME": 107, "CAN_DECRYPT": 15, "CAN_READ": 650, "CAN_WRITE": 638,
                          "INPUT_READABLE_BY": 336},
                # the KMS guide's 2014 CreateGrant records no operations: what it allowed is not known (issue 12)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from graphgov.access.checks import state_error
 from graphgov.access.fingerprint import edge_digests, facts_digests
 from graphgov.access.marker import recorded
+from graphgov.access.memo import HeldAnswers
 from graphgov.access.model import (
     ANYONE,
     PROBE,
@@ -266,6 +267,10 @@ class _Deriver:
                                  {k for k, a in facts.keys.items() if a.get("key_manager") == "AWS"},
                                  facts.organizations)
         self.known_principals = sorted(known_principals)
+        self.principals_of: dict[str | None, list[str]] = defaultdict(list)  # account -> its known principals
+        for principal in self.known_principals:
+            self.principals_of[account_of(principal)].append(principal)
+        self._assumers: HeldAnswers[str, list[tuple[str, Outcome]]] = HeldAnswers(self.timeline)
         self.pruner = Pruner(self.model, facts.principals, facts.observed)
         self.decisions = 0
         self.target_count = 0
@@ -358,18 +363,18 @@ class _Deriver:
             point_docs, point_known, _ = self.model.access_point_policy(point.arn, time)
             docs, known = [*docs, *point_docs], known and point_known
         named, accounts, anyone = principals_named(d.document for d in docs)
-        prune = self.pruner.target_allows_pruning(target, docs, known, anyone, time)
+        prune = self.pruner.target_allows_pruning(target, docs, known, time)
         out = set(named)
         if any(d.label.startswith(UNREADABLE) for d in docs):  # whom it names is not known: ask every principal
             out |= {p for p in self.facts.principals if p not in self.facts.policy_only_principals} | {ANYONE}
         if point is not None and point.account and point.account != target.account:
             accounts.add(point.account)
             out.add(ids.account_root_arn("aws", point.account))  # the access point's owner: exposure to it
-        for principal in self.known_principals:
-            account = account_of(principal)
-            asked = target.account is None or account == target.account or account in accounts or anyone
-            if asked and not (prune and principal not in named and self.pruner.needless(principal, target, time)):
-                out.add(principal)
+        # the target account's own, and those of the accounts its policies name (every account's, for everyone)
+        asked = self.principals_of if target.account is None or anyone else {target.account, *accounts}
+        for account in asked:
+            members = self.principals_of.get(account, ())
+            out.update(self.pruner.worth_asking(account, members, target, time, prune) if prune else members)
         if anyone:
             out.add(ANYONE)
         if target.account:
@@ -430,12 +435,16 @@ class _Deriver:
         if not calls:
             return None
         wanted = self.model.decide_at(principal, target, time)
-        for call in sorted(calls, key=lambda c: c.last_seen, reverse=True):
-            for moment in (call.last_seen, call.first_seen):
-                then = self.model.decide_at(principal, self._target_at(target, moment), moment)
-                if (then.access, then.via, then.conditions) == (wanted.access, wanted.via, wanted.conditions):
-                    return call, moment
-        return None
+
+        def settling() -> tuple[Observation, str] | None:
+            for call in sorted(calls, key=lambda c: c.last_seen, reverse=True):
+                for moment in (call.last_seen, call.first_seen):
+                    then = self.model.decide_at(principal, self._target_at(target, moment), moment)
+                    if (then.access, then.via, then.conditions) == (wanted.access, wanted.via, wanted.conditions):
+                        return call, moment
+            return None
+        # what held at the calls' own times does not depend on `time`: only `wanted` does
+        return self.timeline.aside(settling)
 
     def _target_at(self, target: Target, time: str) -> Target:
         """The target as it was at `time` (a bucket's SSE-KMS key may have changed)."""
@@ -509,13 +518,12 @@ class _Deriver:
         return _merged(edges)
 
     def assumers_at(self, role: str, time: str) -> list[tuple[str, Outcome]]:
+        """Who could assume the role at `time`, and how (kept while the states it rests on hold: a role chain
+        is walked for every job started meanwhile)."""
         target = self.role_target(role)
-        out = []
-        for principal in self.candidates(target, time):
-            outcome = self.decide(principal, target, time)
-            if RANK[outcome.access] > 0:
-                out.append((principal, outcome))
-        return out
+        return self._assumers.get(role, time, lambda: [
+            (principal, outcome) for principal in self.candidates(target, time)
+            if RANK[(outcome := self.decide(principal, target, time)).access] > 0])
 
     def readers_at_start(self, job: tuple[str, str]) -> list[DerivedEdge]:
         """Who could read the job's inputs when it started, directly or through role chains."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from graphgov.access.checks import grant_document, settings_object, state_error
 from graphgov.access.effective import EffectiveDecision, Labeled, Layer, PolicySet, Request, decide, decide_layers
+from graphgov.access.memo import HeldAnswers
 from graphgov.access.policy import PolicyDocument, PolicyError, parse_policy
 from graphgov.access.timeline import END_OF_TIME, Resolved, State, Timeline
 from graphgov.core import ids
@@ -179,8 +180,9 @@ class AccessModel:
         self.aws_managed_keys = frozenset(aws_managed_keys)
         # management account -> organisation id (from the ARNs of its organisation's policies and OUs)
         self.organizations = dict(organizations or {})
-        self._cache: dict[tuple[int, str, Target], Outcome] = {}
-        self._org_cache: dict[tuple[str, str, int], tuple[tuple[tuple[Labeled, ...], ...], bool]] = {}
+        self._decisions: HeldAnswers[tuple[str, Target], Outcome] = HeldAnswers(timeline)
+        self._org_cache: HeldAnswers[tuple[str, str], tuple[tuple[tuple[Labeled, ...], ...], bool]] = \
+            HeldAnswers(timeline)
 
     # --- the principal's side ----------------------------------------------------------------------
 
@@ -317,7 +319,7 @@ class AccessModel:
                      if (resolved := self.timeline.slot_at(policy, f"target:{level}", time)) is not None]
         docs: list[Labeled] = []
         complete = unknown = False
-        before_window = bool(self.timeline.instants) and time < self.timeline.instants[0]
+        before_window = self.timeline.before_window(time)
         for policy, resolved in pairs:
             if resolved.state is not None and resolved.state.evidence == "snapshot" and not resolved.extrapolated:
                 complete = True
@@ -349,7 +351,7 @@ class AccessModel:
         rarely the FullAWSAccess attached when the organisation was made) also gets the FullAWSAccess
         default, so a Deny there applies and an allow-list is applied together with an allow-all. When
         nothing is known of the account's place, only the policies attached to it directly apply
-        (as one level, with FullAWSAccess assumed above it). Cached per (account, kind, state epoch).
+        (as one level, with FullAWSAccess assumed above it). Cached per (account, kind) while its states hold.
         """
         return self._org_state(account, kind, time)[0]
 
@@ -360,11 +362,7 @@ class AccessModel:
     def _org_state(self, account: str | None, kind: str, time: str) -> tuple[tuple[tuple[Labeled, ...], ...], bool]:
         if not account or account in self.management_accounts:
             return (), False
-        key = (account, kind, self.timeline.epoch(time))
-        cached = self._org_cache.get(key)
-        if cached is None:
-            cached = self._org_cache[key] = self._org_levels_uncached(account, kind, time)
-        return cached
+        return self._org_cache.get((account, kind), time, lambda: self._org_levels_uncached(account, kind, time))
 
     def _org_levels_uncached(self, account: str, kind: str, time: str
                              ) -> tuple[tuple[tuple[Labeled, ...], ...], bool]:
@@ -536,12 +534,8 @@ class AccessModel:
     # --- decisions ---------------------------------------------------------------------------------
 
     def decide_at(self, principal: str, target: Target, time: str = END_OF_TIME) -> Outcome:
-        """The principal's access to the target at `time` (cached per state epoch)."""
-        cache_key = (self.timeline.epoch(time), principal, target)
-        cached = self._cache.get(cache_key)
-        if cached is None:
-            cached = self._cache[cache_key] = self._decide(principal, target, time)
-        return cached
+        """The principal's access to the target at `time` (kept while the states it rests on hold)."""
+        return self._decisions.get((principal, target), time, lambda: self._decide(principal, target, time))
 
     def _decide(self, principal: str, target: Target, time: str) -> Outcome:
         outcome = self._decide_one(principal, target, target.actions[0], target.arn, time)

@@ -10,109 +10,190 @@ every evaluation path of graphgov.access.effective ends in a deny, which the der
 skipped only when nothing could turn that deny into an edge: the principal's identity policies are all known,
 readable and not extrapolated; the target's policies are known and readable; the organisation's SCPs and RCPs
 involved are readable and known at the time; no call of the principal on the target was observed.
+
+Two more pairs are known refused without reading the identity side's grants: on a KMS key or a role, a
+principal the key or trust policy names neither directly nor through its account (those policies must grant
+it: "Role trust policies", "Key policies in AWS KMS"); and an Allow to everyone that does not cover the
+target's action (a bucket open for reading keeps no one from being skipped for writing).
 """
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from graphgov.access.effective import Labeled
+from graphgov.access.memo import HeldAnswers
 from graphgov.access.model import UNREADABLE, AccessModel, Target, account_of, principal_kind
-from graphgov.access.policy import CompiledStatement, compiled
+from graphgov.access.policy import CompiledStatement, PrincipalSet, compiled
+
+NAMING_KINDS = ("kms", "trust")  # a key or trust policy must name the principal or its account (effective.py)
+
+
+@dataclass(frozen=True)
+class Prunable:
+    """What a target's own policies leave to prune. `own_account_kept`: an Allow to everyone covers the
+    target's action, and grants a principal of the target's own account by itself, so only principals of
+    other accounts (which also need their own identity policy: IAM User Guide, "Cross-account policy
+    evaluation logic") can be skipped. `grants`: for a key or role, whom the Allow statements covering the
+    action name; a principal none of them names, nor its account, is refused whatever its identity policies
+    say (None for other targets, where the identity side alone can grant within the account)."""
+
+    own_account_kept: bool = False
+    grants: tuple[PrincipalSet, ...] | None = None
+    # identity Allow statements -> whether one covers the target's action (this target's; filled by `needless`)
+    covered: dict[tuple[CompiledStatement, ...], bool] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _AccountPlan:
+    """An account's principals at a time: those whose identity side is not settled (never skipped), and the
+    others grouped by their identity Allow statements (None: settled, but what they grant is not)."""
+
+    unsettled: tuple[str, ...]
+    settled: dict[tuple[CompiledStatement, ...] | None, tuple[str, ...]]
 
 
 class Pruner:
-    """Decides, with caches per state epoch, which (principal, target) pairs need no evaluation."""
+    """Decides, with answers kept while their states hold, which (principal, target) pairs need no evaluation."""
 
     def __init__(self, model: AccessModel, principals: Mapping[str, tuple[str, ...]],
                  observed: Iterable[tuple[str, str, str]]) -> None:
         self.model = model
         self.principals = principals
         self.observed = set(observed)
-        self._allows: dict[tuple[str, int], tuple[CompiledStatement, ...] | None] = {}
-        self._org: dict[tuple[str | None, str, int], bool] = {}
-        self._instants: dict[str, list[str]] = {}
+        self._identity: HeldAnswers[str, tuple[bool, tuple[CompiledStatement, ...] | None]] = \
+            HeldAnswers(model.timeline)
+        self._plans: HeldAnswers[str, _AccountPlan] = HeldAnswers(model.timeline)
+        self._observed_on: dict[tuple[str, str], set[str]] = {}  # (label, key) -> principals seen calling it
+        for principal, label, key in self.observed:
+            self._observed_on.setdefault((label, key), set()).add(principal)
+        self._org: HeldAnswers[tuple[str | None, str], bool] = HeldAnswers(model.timeline)
 
-    def target_allows_pruning(self, target: Target, docs: Iterable[Labeled], known: bool, anyone: bool,
-                              time: str) -> bool:
-        """Whether the target's side can never grant an unnamed principal anything by itself."""
-        if not known or anyone or target.account is None:
-            return False
+    def target_allows_pruning(self, target: Target, docs: Iterable[Labeled], known: bool,
+                              time: str) -> Prunable | None:
+        """Which unnamed principals the target's side can never grant anything by itself (see `Prunable`);
+        None: no principal can be skipped."""
+        if not known or target.account is None:
+            return None
+        own_account_kept = False
+        grants: list[PrincipalSet] = []
         for document in docs:
             if document.label.startswith(UNREADABLE):
-                return False
-            if any(s.effect == "Allow" and s.not_principals for s in document.document.statements):
-                return False
+                return None
+            for statement in document.document.statements:
+                if statement.effect != "Allow":
+                    continue
+                if statement.not_principals:
+                    return None
+                form = compiled(statement)
+                if not form.covers(target.actions[0], target.arn):
+                    continue
+                if form.principals is None:  # a resource policy statement naming no one: not read here
+                    return None
+                grants.append(form.principals)
+                own_account_kept = own_account_kept or form.principals.anyone
         if target.kind == "kms" and self.model.unreadable_settings(target.policy_subject, "key-state", time):
-            return False
-        return self._org_clean(target.account, "rcp", time)
+            return None
+        if not self._org_clean(target.account, "rcp", time):
+            return None
+        return Prunable(own_account_kept, tuple(grants) if target.kind in NAMING_KINDS else None)
 
-    def needless(self, principal: str, target: Target, time: str) -> bool:
+    def needless(self, principal: str, target: Target, time: str, prunable: Prunable | None = None) -> bool:
         """Whether the pair is an implicit deny whatever the evaluation (see the module docstring); call only on
-        a target `target_allows_pruning` accepted, for a principal its policies do not name."""
+        a target `target_allows_pruning` accepted (`prunable`: what it answered), for a principal its policies
+        do not name."""
+        prunable = prunable or Prunable()
         if (principal, target.label, target.key) in self.observed or target.access_point:
             return False
         kind = principal_kind(principal, self.principals.get(principal, ()))
         account = account_of(principal)
         if kind not in ("role", "user") or account not in self.model.known_accounts:
             return False
-        key = (principal, self._identity_epoch(principal, time))
-        allows = self._allows.get(key)
+        if prunable.own_account_kept and account == target.account:
+            return False
+        settled, allows = self._identity.get(principal, time, lambda: self._identity_side(principal, time))
+        if not settled:  # not known, or not readable: anything may be
+            return False
+        if prunable.grants is not None and not any(g.level(principal, principal, account) for g in prunable.grants):
+            return self._org_clean(account, "scp", time)  # the key or trust policy names neither it nor its account
         if allows is None:
-            allows = self._allows[key] = self._identity_allows(principal, time)
-        if allows is None:  # not known, or not readable: anything may be
             return False
-        # only the first action decides whether there is an edge (graphgov.access.model.AccessModel._decide)
-        action = target.actions[0]
-        if any(statement.covers(action, target.arn) for statement in allows):
-            return False
-        return self._org_clean(account, "scp", time)
+        return not self._covers(prunable, allows, target) and self._org_clean(account, "scp", time)
 
-    def _identity_epoch(self, principal: str, time: str) -> int:
-        """Where `time` falls among the instants the principal's identity side can change at (its own slots, its
-        groups', and those of every managed policy ever attached to it, its groups or bounding it): the identity
-        policies are the same at two times with the same position (slot_at and created_by read no other instant).
-        A cache keyed on it serves every job start between two such changes."""
-        instants = self._instants.get(principal)
-        if instants is None:
-            timeline = self.model.timeline
-            subjects, frontier = {principal}, [principal]
-            while frontier:
-                for state in timeline.states_of(frontier.pop()):
-                    linked = state.kind in ("membership", "attachment") or state.slot == "boundary"
-                    if linked and state.target and state.target not in subjects:
-                        subjects.add(state.target)
-                        frontier.append(state.target)
-            instants = self._instants[principal] = sorted({t for subject in subjects
-                                                           for t in timeline.instants_of(subject)})
-        return bisect.bisect_right(instants, time)
+    def worth_asking(self, account: str | None, principals: Sequence[str], target: Target, time: str,
+                     prunable: Prunable) -> list[str]:
+        """The account's principals `needless` keeps, found a group at a time: principals whose identity policies
+        hold the same Allow statements (made from one template) share their answer, so a target costs the
+        number of such groups, not of principals."""
+        if target.access_point or account not in self.model.known_accounts or (
+                prunable.own_account_kept and account == target.account) or not self._org_clean(account, "scp", time):
+            return list(principals)  # `needless` keeps every one of them
+        plan = self._plans.get(account or "", time, lambda: self._plan(principals, time))
+        observed = self._observed_on.get((target.label, target.key), set())
+        grants = prunable.grants
+        named_whole = grants is None or any(g.anyone or account in g.accounts for g in grants)
+        kept = list(plan.unsettled)
+        for allows, members in plan.settled.items():
+            covered = allows is None or self._covers(prunable, allows, target)
+            if named_whole:
+                kept += members if covered else [p for p in members if p in observed]
+            else:  # a key or trust policy: only whom it names directly may be granted
+                kept += [p for p in members if p in observed or (
+                    covered and any(g.level(p, p, account) for g in grants or ()))]
+        return kept
 
-    def _identity_allows(self, principal: str, time: str) -> tuple[CompiledStatement, ...] | None:
-        """The Allow statements of the principal's identity policies at `time`, as the evaluator matches them;
-        None when they are not all known and readable (or a resource names a policy variable)."""
+    def _plan(self, principals: Sequence[str], time: str) -> _AccountPlan:
+        unsettled: list[str] = []
+        settled: dict[tuple[CompiledStatement, ...] | None, list[str]] = {}
+        for principal in principals:
+            if principal_kind(principal, self.principals.get(principal, ())) not in ("role", "user"):
+                unsettled.append(principal)
+                continue
+            ok, allows = self._identity.get(principal, time, lambda: self._identity_side(principal, time))  # noqa: B023 - called at once
+            if ok:
+                settled.setdefault(allows, []).append(principal)
+            else:
+                unsettled.append(principal)
+        return _AccountPlan(tuple(unsettled), {allows: tuple(members) for allows, members in settled.items()})
+
+    @staticmethod
+    def _covers(prunable: Prunable, allows: tuple[CompiledStatement, ...], target: Target) -> bool:
+        """Whether one of the identity Allow statements covers the target's first action (the one that decides
+        whether there is an edge: graphgov.access.model.AccessModel._decide), matched once a target."""
+        covered = prunable.covered.get(allows)
+        if covered is None:
+            action = target.actions[0]
+            covered = prunable.covered[allows] = any(statement.covers(action, target.arn) for statement in allows)
+        return covered
+
+    def _identity_side(self, principal: str, time: str) -> tuple[bool, tuple[CompiledStatement, ...] | None]:
+        """(settled, allows): settled when the principal's identity and boundary policies at `time` are all known
+        and readable (an implicit deny stays a deny; otherwise the evaluator answers `unknown`); allows: their
+        Allow statements as the evaluator matches them, or None when they were extrapolated from a later state
+        or a resource names a policy variable (what they grant then is not settled here)."""
         policies, complete, extrapolated = self.model.identity(principal, time)
-        if policies.identity is None or not complete or extrapolated:
-            return None
+        if policies.identity is None or not complete:
+            return False, None
         if any(d.label.startswith(UNREADABLE) for d in (*policies.identity, *(policies.boundary or ()))):
-            return None
+            return False, None
+        if extrapolated:
+            return True, None
         allows = []
         for document in policies.identity:
             for statement in document.document.statements:
                 if statement.effect != "Allow":
                     continue
                 if any("${" in r for r in (*statement.resources, *statement.not_resources)):
-                    return None
+                    return True, None
                 allows.append(compiled(statement))
-        return tuple(allows)
+        return True, tuple(allows)
 
     def _org_clean(self, account: str | None, kind: str, time: str) -> bool:
         """No SCP/RCP of the account is unreadable or unknown at `time` (either could make a deny unknown)."""
-        key = (account, kind, self.model.timeline.epoch(time))
-        clean = self._org.get(key)
-        if clean is None:
+        def clean() -> bool:
             levels = self.model._org_levels(account, kind, time)
-            clean = not self.model.org_unknown(account, kind, time) and not any(
+            return not self.model.org_unknown(account, kind, time) and not any(
                 d.label.startswith(UNREADABLE) for level in levels for d in level)
-            self._org[key] = clean
-        return clean
+        return self._org.get((account, kind), time, clean)
+

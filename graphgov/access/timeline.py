@@ -16,11 +16,14 @@ from __future__ import annotations
 import bisect
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 END_OF_TIME = "9999-12-31T23:59:59Z"
+AFTER_ALL = "\U0010ffff"  # the open end of an interval: later than every time
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,55 @@ class Timeline:
         self.slots_of = {subject: sorted(slots) for subject, slots in slots_of.items()}
         self.instants = sorted({o[0] for values in self._obs.values() for o in values})
         self.as_of = self.instants[-1] if self.instants else None
+        self._frames: list[list[str]] = []  # the open `held` computations' intervals, innermost last
+
+    # --- how long an answer holds ------------------------------------------------------------------
+
+    def held(self, compute: Callable[[], T]) -> tuple[T, str, str]:
+        """`compute()`, with the interval [start, end) of times over which every state it read stays the
+        same: the same computation at any time in it gives the same answer, so it can be kept for all of
+        them (graphgov.access.memo). Nested, the interval narrows the enclosing computation's too."""
+        frame = ["", AFTER_ALL]
+        self._frames.append(frame)
+        try:
+            value = compute()
+        finally:
+            self._frames.pop()
+        self.rests_on(frame[0], frame[1])
+        return value, frame[0], frame[1]
+
+    def aside(self, compute: Callable[[], T]) -> T:
+        """`compute()` at times of its own (not the time the enclosing computation asks about): what it reads
+        does not narrow the enclosing interval."""
+        self._frames.append(["", AFTER_ALL])
+        try:
+            return compute()
+        finally:
+            self._frames.pop()
+
+    def rests_on(self, start: str, end: str) -> None:
+        """The answer being computed holds only within [start, end) (a state read, or a kept answer used)."""
+        if self._frames:
+            frame = self._frames[-1]
+            if start > frame[0]:
+                frame[0] = start
+            if end < frame[1]:
+                frame[1] = end
+
+    def _read_at(self, times: list[str], time: str) -> int:
+        """bisect_right of `time` among a slot's observation times, narrowing the answer's interval to the
+        stretch between the two observations around it."""
+        index = bisect.bisect_right(times, time)
+        if self._frames:
+            self.rests_on(times[index - 1] if index else "", times[index] if index < len(times) else AFTER_ALL)
+        return index
 
     def slot_at(self, subject: str, slot: str, time: str = END_OF_TIME) -> Resolved | None:
         """The slot's state at `time`; None when nothing at all is known of this slot."""
         values = self._obs.get((subject, slot))
         if not values:
             return None
-        index = bisect.bisect_right(self._times[(subject, slot)], time)
+        index = self._read_at(self._times[(subject, slot)], time)
         if index:
             return Resolved(values[index - 1][3])
         if slot != "lifecycle" and self.created_by(subject, time):
@@ -130,7 +175,15 @@ class Timeline:
         values = self._obs.get((subject, "lifecycle"))
         if not values:
             return False
+        self._read_at(self._times[(subject, "lifecycle")], time)
         return any(o[0] <= time and o[3] is not None and o[3].evidence == "event" for o in values)
+
+    def before_window(self, time: str) -> bool:
+        """Whether `time` is earlier than the first instant anything was observed at."""
+        if not self.instants:
+            return False
+        self._read_at(self.instants[:1], time)
+        return time < self.instants[0]
 
     def subject_at(self, subject: str, time: str = END_OF_TIME, prefix: str = "") -> dict[str, Resolved]:
         """Every slot of the subject (optionally those starting with `prefix`) at `time`."""
@@ -153,10 +206,6 @@ class Timeline:
 
     def known(self, subject: str) -> bool:
         return subject in self.slots_of
-
-    def epoch(self, time: str) -> int:
-        """States change only at observation instants: equal epochs mean equal states everywhere."""
-        return bisect.bisect_right(self.instants, time)
 
     def histories(self) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
         """Per (subject, slot): (instant, state id or None for absent) at each change of what `slot_at` answers,
