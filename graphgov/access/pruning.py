@@ -19,7 +19,7 @@ target's action (a bucket open for reading keeps no one from being skipped for w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from graphgov.access.effective import Labeled
@@ -52,6 +52,26 @@ class _AccountPlan:
 
     unsettled: tuple[str, ...]
     settled: dict[tuple[CompiledStatement, ...] | None, tuple[str, ...]]
+    group_of: dict[str, tuple[CompiledStatement, ...] | None]  # settled principal -> its group
+    # action -> resource matcher -> the groups holding a statement that allows the action on what it matches
+    _index: dict[str, dict[Callable[[str], bool], set[tuple[CompiledStatement, ...]]]] = field(
+        default_factory=dict, compare=False)
+
+    def covered(self, action: str, resource: str) -> set[tuple[CompiledStatement, ...] | None]:
+        """The groups with a statement covering the action on the resource (None, not settled, counts as
+        covered). Each distinct Resource list is matched once, however many groups share it."""
+        index = self._index.get(action)
+        if index is None:
+            index = self._index[action] = {}
+            for allows in self.settled:
+                for statement in allows or ():
+                    if statement.action is not None and statement.action(action):
+                        index.setdefault(statement.resource, set()).add(allows)
+        out: set[tuple[CompiledStatement, ...] | None] = {None}
+        for matches, groups in index.items():
+            if matches(resource):
+                out |= groups
+        return out
 
 
 class Pruner:
@@ -124,23 +144,25 @@ class Pruner:
     def worth_asking(self, account: str | None, principals: Sequence[str], target: Target, time: str,
                      prunable: Prunable) -> list[str]:
         """The account's principals `needless` keeps, found a group at a time: principals whose identity policies
-        hold the same Allow statements (made from one template) share their answer, so a target costs the
-        number of such groups, not of principals."""
+        hold the same Allow statements share their answer, and a target matches each distinct Resource list
+        allowing its action once (`_AccountPlan.covered`), not each principal's statements."""
         if target.access_point or account not in self.model.known_accounts or (
                 prunable.own_account_kept and account == target.account) or not self._org_clean(account, "scp", time):
             return list(principals)  # `needless` keeps every one of them
         plan = self._plans.get(account or "", time, lambda: self._plan(principals, time))
         observed = self._observed_on.get((target.label, target.key), set())
+        covered = plan.covered(target.actions[0], target.arn)  # the first action decides whether there is an edge
         grants = prunable.grants
-        named_whole = grants is None or any(g.anyone or account in g.accounts for g in grants)
         kept = list(plan.unsettled)
-        for allows, members in plan.settled.items():
-            covered = allows is None or self._covers(prunable, allows, target)
-            if named_whole:
-                kept += members if covered else [p for p in members if p in observed]
-            else:  # a key or trust policy: only whom it names directly may be granted
-                kept += [p for p in members if p in observed or (
-                    covered and any(g.level(p, p, account) for g in grants or ()))]
+        if grants is None or any(g.anyone or account in g.accounts for g in grants):
+            for allows, members in plan.settled.items():
+                if allows in covered:
+                    kept += members
+            kept += [p for p in observed if p in plan.group_of and plan.group_of[p] not in covered]
+        else:  # a key or trust policy naming neither everyone nor the account: only whom it names directly
+            named = {p for g in grants for p in g.arns | g.others}
+            kept += [p for p in observed | named
+                     if p in plan.group_of and (p in observed or plan.group_of[p] in covered)]
         return kept
 
     def _plan(self, principals: Sequence[str], time: str) -> _AccountPlan:
@@ -155,7 +177,8 @@ class Pruner:
                 settled.setdefault(allows, []).append(principal)
             else:
                 unsettled.append(principal)
-        return _AccountPlan(tuple(unsettled), {allows: tuple(members) for allows, members in settled.items()})
+        return _AccountPlan(tuple(unsettled), {allows: tuple(members) for allows, members in settled.items()},
+                            {p: allows for allows, members in settled.items() for p in members})
 
     @staticmethod
     def _covers(prunable: Prunable, allows: tuple[CompiledStatement, ...], target: Target) -> bool:
