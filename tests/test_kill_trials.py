@@ -8,6 +8,7 @@ figures (trial, kill phase, when, equal) are printed.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -223,3 +224,23 @@ def test_kill_trials_neo4j(corpus, tmp_path, capsys, neo4j_uri):
     assert unequal == 0
     if "embedded" in _spent:
         assert together < BUDGET_SECONDS
+
+
+def test_a_load_killed_while_deriving_keeps_what_it_read_and_the_next_reads_no_file_again(tmp_path):
+    """The evidence and the files' markers are committed before the derivation starts: a load killed there (a
+    10M-record load derives for minutes) is not read again; the next load derives the whole graph."""
+    corpus = tmp_path / "corpus"
+    generate(corpus, seed=SEED, records=RECORDS)
+    files = sum(1 for p in corpus.rglob("*") if p.is_file())
+    clean, store = tmp_path / "clean.db", tmp_path / "graph.db"
+    _complete_load(corpus, str(clean), tmp_path / "clean-q.jsonl")
+    assert _killed_load(corpus, str(store), tmp_path / "q.jsonl", "derive", 0.0) == "killed"
+    done = subprocess.run([*_load_args(corpus, str(store), tmp_path / "q.jsonl"), "--format", "json"],
+                          capture_output=True, text=True, env=_env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)
+    assert (summary["records"], summary["files_skipped"], summary["loaded"]) == (0, files, 0)
+    assert summary["access"]["edges"] == json.loads(subprocess.run(
+        [*_load_args(corpus, str(clean), tmp_path / "clean-q.jsonl"), "--format", "json"], capture_output=True,
+        text=True, env=_env(), timeout=600, check=True).stdout)["access"]["edges"]
+    assert dump(EmbeddedStore(store, read_only=True)) == dump(EmbeddedStore(clean, read_only=True))

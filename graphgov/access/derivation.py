@@ -679,7 +679,7 @@ def _named_principals(rows: list[NodeRow], timeline: Timeline, as_of: str) -> Ag
 def refresh_access(store: Store, commit: bool = True, run: str | None = None) -> AccessSummary:
     """Recompute every derived access edge and policy-state validity from what the store holds.
 
-    `commit=False` leaves making it durable to the caller (a load commits evidence and derivation once);
+    `commit=False` leaves making it durable to the caller (a load commits its evidence, then the derivation);
     `run`: the load it ends (graphgov.access.marker).
     """
     started = wallclock.monotonic()

@@ -329,9 +329,13 @@ class LoadRun:
             if len(final.deltas) >= self.chunk_records:
                 final.flush(self.store, self.summary)
         final.flush(self.store, self.summary, *self._take_markers())  # always: settles the pending layer
+        # the evidence, with the files' and objects' markers, is durable before the derivation starts: a load
+        # killed while deriving (a 10M-record one spends minutes there) keeps what it read, and the next load
+        # derives the whole graph (this run's registration is still pending: graphgov.access.marker)
+        self.store.commit()
         try:  # derived access depends on the whole graph: recomputed once the evidence is in
             self.summary.access = self._derive()
-        finally:  # one durable write for evidence and derivation; the evidence even if derivation fails
+        finally:
             self.store.commit()
 
     def _derive(self) -> dict[str, Any]:
