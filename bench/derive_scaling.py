@@ -33,7 +33,7 @@ def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
-store = EmbeddedStore(Path(sys.argv[1]), read_only=True)
+store = EmbeddedStore(Path(sys.argv[1]))  # a temporary copy: derived edges are written, never committed
 out = {}
 start = cpu()
 summary = refresh_access(store, commit=False)

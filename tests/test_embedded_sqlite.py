@@ -153,3 +153,19 @@ def test_a_store_file_is_one_file_beside_its_lock_once_closed(tmp_path):
     store.close()
     assert sorted(os.listdir(tmp_path)) == ["graph.db", "graph.db.lock"]
     assert store.totals() == (8, 7)  # a closed store still answers, from the last commit
+
+
+def test_a_projection_reads_only_the_named_attributes_and_keeps_absent_ones_absent(tmp_path):
+    """GraphReads.fields: SQLite takes the named attributes out of each row's JSON (lists stay lists, text stays
+    text, an attribute the row lacks is not there, not null), for edges and nodes alike."""
+    import sqlite3
+
+    from graphgov.stores.embedded_sql import _projection
+    conn = sqlite3.connect(":memory:")
+    rows = ['{"operations":["GetObject","HeadObject"],"first_seen":"2026-01-05T00:00:00Z","count":3}',
+            '{"first_seen":"2026-01-05T00:00:00Z"}', '{"operations":[],"bucket":"b","key":"a/\\"q\\"\\n"}']
+    query = f"WITH r(attrs) AS (SELECT ?) SELECT {_projection(('operations', 'key'))} FROM r"
+    got = [json.loads(conn.execute(query, (row,)).fetchone()[0]) for row in rows]
+    assert got == [{"operations": ["GetObject", "HeadObject"]}, {}, {"operations": [], "key": 'a/"q"\n'}]
+    with pytest.raises(ValueError, match="not an attribute name"):
+        _projection(("operations') --",))

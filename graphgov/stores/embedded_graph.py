@@ -36,6 +36,9 @@ class GraphReads:
 
     `edges`: every edge of these types. `bare`: those of `edges` whose attributes the question never reads
     (membership and containment: it only follows them), held with empty attributes and never decoded.
+    `fields`: (edge type or node label, attribute names): of those edges and nodes, only these attributes are
+    read (SQLite takes them out of the row's JSON; an attribute the row lacks stays absent), for the bulk of a
+    graph a question needs one or two attributes of (an operation's names, an S3 object's bucket and key).
     `labels`: every node of these merge labels (`None`: every node, for a question that scans all nodes).
     `seed` (merge labels, parameter name) and `hops`: the node the parameter names, then the edges of each hop
     in turn from the nodes the previous one reached. `whole`: the whole graph."""
@@ -43,6 +46,7 @@ class GraphReads:
     edges: tuple[str, ...] = ()
     bare: tuple[str, ...] = ()
     labels: tuple[str, ...] | None = ()
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     seed: tuple[tuple[str, ...], str] | None = None
     hops: tuple[Hop, ...] = ()
     whole: bool = False
@@ -72,13 +76,14 @@ def networkx_graph(tables: GraphTables, reads: GraphReads = WHOLE, params: Mappi
             return _built(tables.all_nodes(), tables.all_edges())
         nodes: dict[NodeId, dict[str, Any]] = {}
         edges: dict[tuple[str, NodeId, NodeId], dict[str, Any]] = {}
+        fields = dict(reads.fields)
         if reads.labels is None:
             nodes.update(tables.all_nodes())
         else:
-            nodes.update(tables.nodes_of_labels(reads.labels))
+            nodes.update(tables.nodes_of_labels(reads.labels, fields))
         bare = set(reads.bare)
         if set(reads.edges) - bare:
-            for edge_type, src, dst, attrs in tables.all_edges(set(reads.edges) - bare):
+            for edge_type, src, dst, attrs in tables.all_edges(set(reads.edges) - bare, fields):
                 edges[(edge_type, src, dst)] = attrs
         if bare:
             for edge_id in tables.bare_edges(bare):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -60,6 +60,16 @@ def _loads(text: str) -> Any:
         if float in kinds or (list in kinds and any(float in map(type, v) for v in value.values() if type(v) is list)):
             return json.loads(text)
     return value
+
+
+def _projection(names: tuple[str, ...], column: str = "attrs") -> str:
+    """SQL for the JSON object of only these attributes of the row's JSON (json_patch drops the absent ones,
+    which json_object gives as null: attributes are never null)."""
+    for name in names:
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"not an attribute name: {name!r}")
+    pairs = ", ".join(f"'{name}', {column} -> '$.{name}'" for name in names)
+    return f"json_patch('{{}}', json_object({pairs}))"
 
 
 dumps_json = _dumps  # compact JSON text, as the rows hold attributes
@@ -233,10 +243,17 @@ class GraphTables:
         for label, key, attrs in self.conn.execute("SELECT label, key, attrs FROM nodes ORDER BY label, key"):
             yield (label, key), _loads(attrs)
 
-    def nodes_of_labels(self, labels: Iterable[str]) -> Iterator[tuple[NodeId, dict[str, Any]]]:
+    def nodes_of_labels(self, labels: Iterable[str], fields: Mapping[str, tuple[str, ...]] | None = None
+                        ) -> Iterator[tuple[NodeId, dict[str, Any]]]:
+        """The nodes of `labels`, each with its attributes or, for a label in `fields`, only those named."""
         for label in sorted(set(labels)):
-            for key, attrs in self.scan_nodes(label):
-                yield (label, key), attrs
+            if fields and label in fields:
+                for key, attrs in self.conn.execute(f"SELECT key, {_projection(fields[label])} FROM nodes "
+                                                    "WHERE label = ? ORDER BY key", (label,)):
+                    yield (label, key), _loads(attrs)
+            else:
+                for key, attrs in self.scan_nodes(label):
+                    yield (label, key), attrs
 
     # --- edges ---------------------------------------------------------------------------------------------
 
@@ -317,15 +334,22 @@ class GraphTables:
         marks = ",".join("?" * len(names))
         return self.conn.execute(f"DELETE FROM edges WHERE type IN ({marks})", names).rowcount
 
-    def all_edges(self, types: Iterable[str] | None = None) -> Iterator[EdgeRow]:
-        """Every edge (of `types`), ordered by type, source and target as the old file held them."""
+    def all_edges(self, types: Iterable[str] | None = None, fields: Mapping[str, tuple[str, ...]] | None = None
+                  ) -> Iterator[EdgeRow]:
+        """Every edge (of `types`), ordered by type, source and target as the old file held them; of a type in
+        `fields`, only the attributes named."""
         if types is None:
             rows = self.conn.execute(self._EDGE_SELECT + "ORDER BY e.type, s.label, s.key, d.label, d.key")
         else:
             names = sorted(set(types))
             marks = ",".join("?" * len(names))
-            rows = self.conn.execute(self._EDGE_SELECT + f"WHERE e.type IN ({marks}) "
-                                     "ORDER BY e.type, s.label, s.key, d.label, d.key", names)
+            projected = {name: _projection(fields[name], "e.attrs") for name in names if fields and name in fields}
+            attrs = f"CASE e.type {' '.join(f'WHEN ? THEN {p}' for p in projected.values())} ELSE e.attrs END" \
+                if projected else "e.attrs"
+            rows = self.conn.execute(
+                f"SELECT e.type, s.label, s.key, d.label, d.key, {attrs} FROM edges e JOIN nodes s ON s.id = e.src "
+                f"JOIN nodes d ON d.id = e.dst WHERE e.type IN ({marks}) ORDER BY e.type, s.label, s.key, d.label, "
+                "d.key", [*projected, *names])
         for t, sl, sk, dl, dk, attrs in rows:
             yield t, (sl, sk), (dl, dk), _loads(attrs)
 

@@ -29,6 +29,9 @@ EXPOSURE_READS = GraphReads(
     edges=("IN_BUCKET", "READS", *CAPABILITIES, "CAN_ASSUME", "IN_DATASET", "READ", "WROTE", "REPLICA_OF", "USED_KEY",
            "INVOKED", "CONTAINS", "ASSUMED_ROLE"),
     bare=("IN_BUCKET", "READS", "IN_DATASET", "CONTAINS", "ASSUMED_ROLE"),  # followed, their attributes never read
+    # the bulk of the graph, read for one or two attributes: at 1M records 413k READ/WROTE edges, 299k objects
+    fields=(("READ", ("operations",)), ("WROTE", ("operations",)), ("S3Object", ("bucket", "key")),
+            ("REPLICA_OF", ("destination_principal", "destination_bucket", "rules"))),
     labels=("Dataset", "ModelArtifact", "KMSKey", "Endpoint", "ModelPackageGroup", "Model", "S3Object", "AWSPrincipal",
             *TRAINING_READERS))
 
