@@ -116,7 +116,7 @@ def derive_replicas(store: Store, scope: StepScope | None = None) -> int:
     inputs = _scoped_inputs(store, states, sources) if sources is not None else None
     if inputs is None:  # the whole graph (also when the scope's tags hang on a cycle of copies)
         sources = None
-        inputs = _whole_inputs(store) if states else None
+        inputs = _whole_inputs(store, states) if states else None
     patch = _derive(states, inputs) if inputs is not None else Patch({}, {})
     changed = patch.changes(store)
     if changed:
@@ -136,7 +136,7 @@ def replica_rows(store: Store) -> Patch:
     """The rows (replica objects, their buckets and accounts, CONTAINS, REPLICA_OF, RESOURCE) the replication
     rules in force imply, from the whole graph."""
     states = _states(store)
-    return _derive(states, _whole_inputs(store)) if states else Patch({}, {})
+    return _derive(states, _whole_inputs(store, states)) if states else Patch({}, {})
 
 
 def _scoped_sources(store: Store, states: list[State], scope: StepScope) -> set[str] | None:
@@ -280,14 +280,24 @@ def _states(store: Store) -> list[State]:
     return states
 
 
-def _whole_inputs(store: Store) -> _Inputs:
-    objects = {arn: attrs for arn, attrs in store.scan_nodes("S3Object")}
+def _whole_inputs(store: Store, states: list[State]) -> _Inputs:
+    """The objects of the buckets a replication configuration was seen for, with the attributes `_derive` reads
+    and their writes, tags and keys: no other object can replicate (`_derive` passes over them), and at 10M
+    records holding every object whole took a load from 0.4 to 6 GB."""
+    configured = {s.subject for s in states}
+    objects = {arn: {name: attrs[name] for name in _OBJECT_FIELDS if name in attrs}
+               for arn, attrs in store.scan_nodes("S3Object") if attrs.get("bucket") in configured}
     buckets = {name: attrs for name, attrs in store.scan_nodes("S3Bucket")}
-    tags = {arn: held[1] for arn, held in effective_object_tags(store).items()}
-    kms = {dst[1] for _, dst, _ in store.scan_edges("ENCRYPTS") if dst[0] == "S3Object"}
+    tags = {arn: held[1] for arn, held in effective_object_tags(store).items() if arn in objects}
+    kms = {dst[1] for _, dst, _ in store.scan_edges("ENCRYPTS") if dst[0] == "S3Object" and dst[1] in objects}
     writes: dict[str, set[str]] = defaultdict(set)
-    _add_writes(writes, store.scan_edges("WROTE"), store.scan_edges("CONTAINS"), store.scan_edges("REPLICA_OF"))
+    _add_writes(writes, (e for e in store.scan_edges("WROTE") if e[1][1] in objects),
+                (e for e in store.scan_edges("CONTAINS") if e[1][1] in objects),
+                (e for e in store.scan_edges("REPLICA_OF") if e[0][1] in objects))
     return _Inputs(objects, buckets, tags, kms, writes)
+
+
+_OBJECT_FIELDS = ("bucket", "key", "tags")  # what `_derive` and `_replica` read of an object
 
 
 def _add_writes(writes: dict[str, set[str]], wrote: Iterable, contains: Iterable, replica_of: Iterable) -> None:
