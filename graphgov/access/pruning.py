@@ -41,8 +41,6 @@ class Prunable:
 
     own_account_kept: bool = False
     grants: tuple[PrincipalSet, ...] | None = None
-    # identity Allow statements -> whether one covers the target's action (this target's; filled by `needless`)
-    covered: dict[tuple[CompiledStatement, ...], bool] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -119,11 +117,10 @@ class Pruner:
             return None
         return Prunable(own_account_kept, tuple(grants) if target.kind in NAMING_KINDS else None)
 
-    def needless(self, principal: str, target: Target, time: str, prunable: Prunable | None = None) -> bool:
+    def needless(self, principal: str, target: Target, time: str, prunable: Prunable) -> bool:
         """Whether the pair is an implicit deny whatever the evaluation (see the module docstring); call only on
         a target `target_allows_pruning` accepted (`prunable`: what it answered), for a principal its policies
-        do not name."""
-        prunable = prunable or Prunable()
+        do not name. The rule one pair at a time: the derivation asks `worth_asking`, which a test holds to it."""
         if (principal, target.label, target.key) in self.observed or target.access_point:
             return False
         kind = principal_kind(principal, self.principals.get(principal, ()))
@@ -139,7 +136,10 @@ class Pruner:
             return self._org_clean(account, "scp", time)  # the key or trust policy names neither it nor its account
         if allows is None:
             return False
-        return not self._covers(prunable, allows, target) and self._org_clean(account, "scp", time)
+        # only the first action decides whether there is an edge (graphgov.access.model.AccessModel._decide)
+        action = target.actions[0]
+        return not any(statement.covers(action, target.arn) for statement in allows) and self._org_clean(
+            account, "scp", time)
 
     def worth_asking(self, account: str | None, principals: Sequence[str], target: Target, time: str,
                      prunable: Prunable) -> list[str]:
@@ -179,16 +179,6 @@ class Pruner:
                 unsettled.append(principal)
         return _AccountPlan(tuple(unsettled), {allows: tuple(members) for allows, members in settled.items()},
                             {p: allows for allows, members in settled.items() for p in members})
-
-    @staticmethod
-    def _covers(prunable: Prunable, allows: tuple[CompiledStatement, ...], target: Target) -> bool:
-        """Whether one of the identity Allow statements covers the target's first action (the one that decides
-        whether there is an edge: graphgov.access.model.AccessModel._decide), matched once a target."""
-        covered = prunable.covered.get(allows)
-        if covered is None:
-            action = target.actions[0]
-            covered = prunable.covered[allows] = any(statement.covers(action, target.arn) for statement in allows)
-        return covered
 
     def _identity_side(self, principal: str, time: str) -> tuple[bool, tuple[CompiledStatement, ...] | None]:
         """(settled, allows): settled when the principal's identity and boundary policies at `time` are all known

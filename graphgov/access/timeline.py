@@ -195,15 +195,6 @@ class Timeline:
                     out[slot] = resolved
         return out
 
-    def states_of(self, subject: str) -> list[State]:
-        """Every state observed in any slot of the subject."""
-        return [o[3] for slot in self.slots_of.get(subject, ()) for o in self._obs.get((subject, slot), ())
-                if o[3] is not None]
-
-    def instants_of(self, subject: str) -> set[str]:
-        """Every instant an observation of one of the subject's slots (its lifecycle included) was made at."""
-        return {o[0] for slot in self.slots_of.get(subject, ()) for o in self._obs.get((subject, slot), ())}
-
     def known(self, subject: str) -> bool:
         return subject in self.slots_of
 
