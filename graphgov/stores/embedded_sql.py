@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from graphgov.stores.schema_cypher import PLAIN_NAME
 from graphgov.stores.seen_prune import is_marker
 
 NodeId = tuple[str, str]
@@ -66,7 +67,7 @@ def _projection(names: tuple[str, ...], column: str = "attrs") -> str:
     """SQL for the JSON object of only these attributes of the row's JSON (json_patch drops the absent ones,
     which json_object gives as null: attributes are never null)."""
     for name in names:
-        if not name.replace("_", "").isalnum():
+        if not PLAIN_NAME.fullmatch(name):  # written into the SQL as it is
             raise ValueError(f"not an attribute name: {name!r}")
     pairs = ", ".join(f"'{name}', {column} -> '$.{name}'" for name in names)
     return f"json_patch('{{}}', json_object({pairs}))"
@@ -257,8 +258,8 @@ class GraphTables:
 
     # --- edges ---------------------------------------------------------------------------------------------
 
-    _EDGE_SELECT = ("SELECT e.type, s.label, s.key, d.label, d.key, e.attrs FROM edges e "
-                    "JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst ")
+    _EDGE_JOIN = "FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst "  # both ends' label and key
+    _EDGE_SELECT = "SELECT e.type, s.label, s.key, d.label, d.key, e.attrs " + _EDGE_JOIN
 
     def edge(self, edge_type: str, src: NodeId, dst: NodeId) -> dict[str, Any] | None:
         src_id, dst_id = self.node_id(src), self.node_id(dst)
@@ -324,9 +325,9 @@ class GraphTables:
     def edges_between(self, edge_type: str, src_labels: Iterable[str], dst_label: str) -> list[tuple[NodeId, NodeId]]:
         labels = sorted(set(src_labels))
         marks = ",".join("?" * len(labels))
-        rows = self.conn.execute("SELECT s.label, s.key, d.label, d.key FROM edges e JOIN nodes s ON s.id = e.src "
-                                 f"JOIN nodes d ON d.id = e.dst WHERE e.type = ? AND s.label IN ({marks}) "
-                                 "AND d.label = ? ORDER BY s.label, s.key, d.key", (edge_type, *labels, dst_label))
+        rows = self.conn.execute("SELECT s.label, s.key, d.label, d.key " + self._EDGE_JOIN +
+                                 f"WHERE e.type = ? AND s.label IN ({marks}) AND d.label = ? "
+                                 "ORDER BY s.label, s.key, d.key", (edge_type, *labels, dst_label))
         return [((sl, sk), (dl, dk)) for sl, sk, dl, dk in rows]
 
     def delete_edge_types(self, types: Iterable[str]) -> int:
@@ -346,10 +347,9 @@ class GraphTables:
             projected = {name: _projection(fields[name], "e.attrs") for name in names if fields and name in fields}
             attrs = f"CASE e.type {' '.join(f'WHEN ? THEN {p}' for p in projected.values())} ELSE e.attrs END" \
                 if projected else "e.attrs"
-            rows = self.conn.execute(
-                f"SELECT e.type, s.label, s.key, d.label, d.key, {attrs} FROM edges e JOIN nodes s ON s.id = e.src "
-                f"JOIN nodes d ON d.id = e.dst WHERE e.type IN ({marks}) ORDER BY e.type, s.label, s.key, d.label, "
-                "d.key", [*projected, *names])
+            rows = self.conn.execute(f"SELECT e.type, s.label, s.key, d.label, d.key, {attrs} " + self._EDGE_JOIN +
+                                     f"WHERE e.type IN ({marks}) ORDER BY e.type, s.label, s.key, d.label, d.key",
+                                     [*projected, *names])
         for t, sl, sk, dl, dk, attrs in rows:
             yield t, (sl, sk), (dl, dk), _loads(attrs)
 
@@ -357,7 +357,6 @@ class GraphTables:
         """Every edge of `types` without its attributes (neither read nor decoded): (type, source, target)."""
         names = sorted(set(types))
         marks = ",".join("?" * len(names))
-        for t, sl, sk, dl, dk in self.conn.execute(
-                "SELECT e.type, s.label, s.key, d.label, d.key FROM edges e JOIN nodes s ON s.id = e.src "
-                f"JOIN nodes d ON d.id = e.dst WHERE e.type IN ({marks})", names):
+        for t, sl, sk, dl, dk in self.conn.execute("SELECT e.type, s.label, s.key, d.label, d.key " + self._EDGE_JOIN
+                                                   + f"WHERE e.type IN ({marks})", names):
             yield t, (sl, sk), (dl, dk)
