@@ -13,9 +13,10 @@ from graphgov.core.times import TimeWindow
 from graphgov.ingest.file_loads import default_workers
 from graphgov.ingest.pipeline import LoadSummary, load_paths
 from graphgov.ingest.readers import check_paths
-from graphgov.questions.catalog import ask, catalog, check_param_names, get_question
+from graphgov.questions.catalog import catalog, check_param_names, get_question
 from graphgov.questions.grouping import grouped_for, take_summary
-from graphgov.report.rows import counted, output_width, render_answer
+from graphgov.questions.streaming import ask_stream
+from graphgov.report.rows import counted, output_width, write_answer
 
 
 @click.command()
@@ -103,10 +104,10 @@ def query(question_id: str, params: tuple[str, ...], store_spec: str | None, out
         given[key.strip()] = value
     given, summary = take_summary(question, given)
     check_param_names(question, given)
-    with store_from(store_spec, read_only=True) as store:
-        rows = ask(store, question_id, given)
     grouping = grouped_for(question, output_format, summary)
-    click.echo(render_answer(rows, output_format, grouping, width=output_width()), nl=False)
+    with store_from(store_spec, read_only=True) as store:
+        rows = ask_stream(store, question_id, given)
+        write_answer(rows, output_format, grouping, lambda text: click.echo(text, nl=False), width=output_width())
 
 
 @click.command()

@@ -290,8 +290,17 @@ def ask(store: Store, question_id: str, given: Mapping[str, str] | None = None) 
 
 
 def normalise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    clean = [{k: _normalise_value(v) for k, v in row.items()} for row in rows]
-    return sorted(clean, key=lambda row: tuple(_sort_key(v) for v in row.values()))
+    return sorted((normalise_row(row) for row in rows), key=row_sort_key)
+
+
+def normalise_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as answers give it: lists sorted, Neo4j temporal values as ISO text."""
+    return {k: _normalise_value(v) for k, v in row.items()}
+
+
+def row_sort_key(row: Mapping[str, Any]) -> tuple:
+    """The order of an answer's rows: by their columns left to right (see _sort_key)."""
+    return tuple(_sort_key(v) for v in row.values())
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

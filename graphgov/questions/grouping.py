@@ -14,6 +14,7 @@ JSON and CSV keep one row per member (tools rely on it), in `graphgov query` and
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,32 +37,100 @@ def group_rows(grouping: Grouping, rows: list[dict[str, Any]]) -> list[dict[str,
 
     Pure: the same rows in any order give the same groups. A group's sample is its first SAMPLE_SIZE members
     in sorted order, so it names the same principals on every run and on both stores."""
-    if not rows:
-        return []
-    columns = list(rows[0])
-    missing = [c for c in (*grouping.by, grouping.member, *grouping.merge) if c not in columns]
-    if missing:
-        raise QuestionError(f"cannot group rows by missing column(s): {', '.join(missing)}")
-    key_columns = [c for c in columns if c != grouping.member and c not in grouping.merge]
-    groups: dict[tuple, tuple[set, dict[str, set]]] = {}
+    groups = Groups(grouping)
     for row in rows:
-        key = tuple(_hashable(row.get(c)) for c in key_columns)
-        members, merged = groups.setdefault(key, (set(), {c: set() for c in grouping.merge}))
-        members.add(row.get(grouping.member))
+        groups.add(row)
+    return groups.rows()
+
+
+class Groups:
+    """Rows folded into their groups one at a time, so an answer of millions of rows is grouped as it streams.
+
+    A group keeps its member count, its sample and the union of its merged lists, not its members, when the
+    rows come sorted as normalise_rows sorts them (`sorted_input`): a member's rows of one group then arrive
+    together, so a member is counted when it differs from the group's last one. That holds when no merged
+    column comes before the member column (the merged lists are not part of the key); otherwise, and for rows
+    in any order, each group keeps the set of its members."""
+
+    def __init__(self, grouping: Grouping, sorted_input: bool = False) -> None:
+        self.grouping = grouping
+        self.count = 0  # rows folded
+        self._columns: list[str] | None = None
+        self._key_columns: list[str] = []
+        self._by_last_member = False
+        self._sorted_input = sorted_input
+        self._groups: dict[tuple, _Group] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        if self._columns is None:
+            self._start(list(row))
+        self.count += 1
+        key = tuple(_hashable(row.get(c)) for c in self._key_columns)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(self.grouping.merge, keep_members=not self._by_last_member)
+        group.add(row, self.grouping)
+
+    def _start(self, columns: list[str]) -> None:
+        grouping = self.grouping
+        missing = [c for c in (*grouping.by, grouping.member, *grouping.merge) if c not in columns]
+        if missing:
+            raise QuestionError(f"cannot group rows by missing column(s): {', '.join(missing)}")
+        self._columns = columns
+        self._key_columns = [c for c in columns if c != grouping.member and c not in grouping.merge]
+        before_member = columns[:columns.index(grouping.member)]
+        self._by_last_member = self._sorted_input and not any(c in grouping.merge for c in before_member)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The groups, sorted like any answer."""
+        if self._columns is None:
+            return []
+        grouping = self.grouping
+        carried = [c for c in self._key_columns if c not in grouping.by]
+        out = []
+        for key, group in self._groups.items():
+            values = dict(zip(self._key_columns, key, strict=True))
+            row = {c: _unhashable(values[c]) for c in grouping.by}  # what a reader scans first, then who and why
+            row[count_column(grouping)] = group.members
+            row[SAMPLE_COLUMN] = list(group.sample)
+            row.update({c: _unhashable(values[c]) for c in carried})
+            row.update({c: sorted(group.merged[c], key=_order) for c in grouping.merge})
+            out.append(row)
+        return normalise_rows(out)
+
+
+class _Group:
+    """One group as it fills: how many distinct members, the first SAMPLE_SIZE of them in sorted order, and the
+    union of each merged column."""
+
+    __slots__ = ("members", "sample", "merged", "_seen", "_last")
+
+    def __init__(self, merge: tuple[str, ...], keep_members: bool) -> None:
+        self.members = 0
+        self.sample: list[Any] = []
+        self.merged: dict[str, set] = {c: set() for c in merge}
+        self._seen: set | None = set() if keep_members else None
+        self._last: Any = _NOTHING
+
+    def add(self, row: dict[str, Any], grouping: Grouping) -> None:
+        member = row.get(grouping.member)
+        if self._seen is None:
+            new = member != self._last
+            self._last = member
+        else:
+            new = member not in self._seen
+            self._seen.add(member)
+        if new:
+            self.members += 1
+            if len(self.sample) < SAMPLE_SIZE or _order(member) < _order(self.sample[-1]):
+                insort(self.sample, member, key=_order)
+                del self.sample[SAMPLE_SIZE:]
         for column in grouping.merge:
             value = row.get(column)
-            merged[column].update(value if isinstance(value, list) else [] if value is None else [value])
-    carried = [c for c in key_columns if c not in grouping.by]
-    out = []
-    for key, (members, merged) in groups.items():
-        values = dict(zip(key_columns, key, strict=True))
-        row = {c: _unhashable(values[c]) for c in grouping.by}  # what a reader scans first, then who and why
-        row[count_column(grouping)] = len(members)
-        row[SAMPLE_COLUMN] = sorted(members, key=_order)[:SAMPLE_SIZE]
-        row.update({c: _unhashable(values[c]) for c in carried})
-        row.update({c: sorted(merged[c], key=_order) for c in grouping.merge})
-        out.append(row)
-    return normalise_rows(out)
+            self.merged[column].update(value if isinstance(value, list) else [] if value is None else [value])
+
+
+_NOTHING = object()
 
 
 def group_phrase(grouping: Grouping, rows: int, groups: int) -> str:

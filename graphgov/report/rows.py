@@ -13,14 +13,23 @@ import os
 import shutil
 import sys
 import textwrap
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphgov.questions.catalog import Grouping
 from graphgov.questions.controls import rows_phrase  # one phrasing of row counts for reports and tables
-from graphgov.questions.grouping import SAMPLE_COLUMN, SUMMARY_PARAM, count_column, group_phrase, group_rows
+from graphgov.questions.grouping import (
+    SAMPLE_COLUMN,
+    SUMMARY_PARAM,
+    Groups,
+    count_column,
+    group_phrase,
+    group_rows,
+)
 from graphgov.report.table_fit import GAP, MIN_CUT_WIDTH, Fit, cut_end, cut_middle, display_width, fit_columns, pad
 
 FULL_FORMATS = "--format json or csv"
+_BATCH_ROWS = 1000  # rows written at a time when an answer is streamed
 # control characters (a newline in a logged value) would break the table's lines: each shows as a space
 _CONTROLS = {code: " " for code in (*range(32), *range(127, 160))}
 
@@ -44,16 +53,70 @@ def render_answer(rows: list[dict[str, Any]], output_format: str, grouping: Grou
     (graphgov.questions.grouping); a grouped table says how many rows it groups and how to list them all."""
     if grouping is None:
         return render_rows(rows, output_format, width, limit, all_rows_hint)
-    groups = group_rows(grouping, rows)
+    return render_groups(group_rows(grouping, rows), len(rows), output_format, grouping, width, limit, all_rows_hint)
+
+
+def write_answer(rows: Iterable[dict[str, Any]], output_format: str, grouping: Grouping | None,
+                 write: Callable[[str], Any], width: int | None = None) -> None:
+    """`render_answer` for answers streamed in sorted order (graphgov.questions.streaming.ask_stream), written
+    piece by piece: JSON and CSV rows as they come, groups folded as they come; only an ungrouped table, which
+    is fitted to its widest cells, holds its rows."""
+    if grouping is not None:
+        groups = Groups(grouping, sorted_input=True)
+        for row in rows:
+            groups.add(row)
+        write(render_groups(groups.rows(), groups.count, output_format, grouping, width))
+    elif output_format == "json":
+        _write_json(rows, write)
+    elif output_format == "csv":
+        _write_csv(rows, write)
+    else:
+        write(render_rows(list(rows), output_format, width))
+
+
+def _write_json(rows: Iterable[dict[str, Any]], write: Callable[[str], Any]) -> None:
+    """The text `json.dumps(rows, indent=2)` gives, a batch of rows at a time."""
+    batch: list[str] = []
+    first = True
+    for row in rows:
+        batch.append(("[\n" if first else ",\n") + textwrap.indent(json.dumps(row, indent=2), "  "))
+        first = False
+        if len(batch) >= _BATCH_ROWS:
+            write("".join(batch))
+            batch = []
+    batch.append("[]\n" if first else "\n]\n")
+    write("".join(batch))
+
+
+def _write_csv(rows: Iterable[dict[str, Any]], write: Callable[[str], Any]) -> None:
+    """The text `render_rows(rows, "csv")` gives, a batch of rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns: list[str] | None = None
+    for count, row in enumerate(rows, 1):
+        if columns is None:
+            columns = list(row)
+            writer.writerow(columns)
+        writer.writerow([_cell(row.get(c)) for c in columns])
+        if count % _BATCH_ROWS == 0:
+            write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    write(buffer.getvalue())
+
+
+def render_groups(groups: list[dict[str, Any]], row_count: int, output_format: str, grouping: Grouping,
+                  width: int | None = None, limit: int | None = None, all_rows_hint: str = "") -> str:
+    """Groups (graphgov.questions.grouping) as json, csv or a table that says how many rows they group."""
     if output_format != "table":
         return render_rows(groups, output_format)
-    count = group_phrase(grouping, len(rows), len(groups))
+    count = group_phrase(grouping, row_count, len(groups))
     every = f"--param {SUMMARY_PARAM}=false lists every {grouping.member}"
     shown = groups if limit is None else groups[:limit]
     if width is not None and shown and fit_columns(_natural(list(shown[0]), [
             [_printable(_cell(v)) for v in g.values()] for g in shown]), width).cut:
         groups = [_first_of_sample(g, count_column(grouping)) for g in groups]
-    return render_table(groups, width, limit, all_rows_hint, count=f"{count}; {every}" if rows else None)
+    return render_table(groups, width, limit, all_rows_hint, count=f"{count}; {every}" if row_count else None)
 
 
 def _first_of_sample(group: dict[str, Any], counted_column: str) -> dict[str, Any]:

@@ -181,6 +181,11 @@ class Store(ABC):
     def ask(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one saved question read-only and return its raw rows."""
 
+    def ask_stream(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """`ask`'s rows one at a time, for answers too large to hold (graphgov.questions.streaming). A store whose
+        answers are built in memory anyway (the embedded store's twins) yields from `ask`."""
+        yield from self.ask(question_id, cypher, params)
+
     def scale_note(self) -> str | None:
         """One line for the user when the store has grown past what it serves comfortably (None: it has not)."""
         return None

@@ -53,6 +53,8 @@ from graphgov.stores.seen_prune import MARKER_PATTERN, check_day
 _TAKEN = re.compile(r"property `key` = '(.*)'\Z", re.DOTALL)  # a ConstraintError's message on a seen key
 BATCH = 5000  # rows per statement
 QUESTION_TIMEOUT_S = 300.0
+# a streamed answer may be millions of rows (cross-account-exposure at 10M records: 15.7M, several minutes)
+QUESTION_STREAM_TIMEOUT_S = 3600.0
 DERIVATION_LOCK = "graphgov:derivation"  # a seen marker no event key can equal (event keys have a source prefix)
 DERIVATION_TURN = "graphgov:derivation-turn"  # the marker whole derivations take turns on (derivation())
 
@@ -422,6 +424,17 @@ class Neo4jStore(Store):
         try:
             with self._session(read_only=True) as session:
                 return session.execute_read(work)
+        except Neo4jError as exc:
+            raise StoreError(f"question {question_id} failed on Neo4j: {exc.message}") from exc
+
+    def ask_stream(self, question_id: str, cypher: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """The rows as the server streams them, in one read-only transaction held open until the last row (or
+        QUESTION_STREAM_TIMEOUT_S). Unlike `ask` it is not retried: rows already yielded cannot be taken back."""
+        try:
+            with self._session(read_only=True) as session, session.begin_transaction(
+                    timeout=QUESTION_STREAM_TIMEOUT_S, metadata={"graphgov_question": question_id}) as tx:
+                for record in tx.run(cypher, dict(params)):
+                    yield record.data()
         except Neo4jError as exc:
             raise StoreError(f"question {question_id} failed on Neo4j: {exc.message}") from exc
 
