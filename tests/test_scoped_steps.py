@@ -19,6 +19,7 @@ from helpers import FIXTURES, wipe_neo4j, write_json
 
 from graphgov.access import marker
 from graphgov.generate import generate
+from graphgov.ingest import replication
 from graphgov.ingest.pipeline import load_paths
 from graphgov.ingest.readers import expand_paths
 from graphgov.stores.embedded import EmbeddedStore
@@ -105,6 +106,30 @@ def test_scoped_steps_give_the_whole_graph_steps_graph_after_every_load(store, c
     assert [r for r in replicas if "acme-src" in r] == [
         "arn:aws:s3:::acme-src/customers/before.csv", "arn:aws:s3:::acme-src/customers/c1.csv",
         "arn:aws:s3:::acme-src/customers/c2.csv", "arn:aws:s3:::acme-src/exports/e1.csv"]
+
+
+def test_the_whole_graph_replica_step_in_batches_gives_the_graph_of_one_batch(store, corpus, tmp_path, monkeypatch):
+    """Whole-graph derivations read the replicated buckets' objects WHOLE_BATCH at a time (memory flat at 10M
+    records); any batch size gives the graph of one batch after every load, replica windows and all."""
+    runs = _runs(corpus, tmp_path)
+    registered = marker.register
+    monkeypatch.setattr(marker, "register", lambda s, run: registered(s, run) and None)  # no base: whole graph
+    monkeypatch.setattr(replication, "WHOLE_BATCH", 10**9)
+    one, _ = _load_each(store, runs, tmp_path, "one")
+    batched: list[int] = []
+    whole_batches = replication._whole_batches
+
+    def counted(*args):  # noqa: ANN002, ANN202 - wraps _whole_batches
+        for inputs in whole_batches(*args):
+            batched.append(len(inputs.objects))
+            yield inputs
+
+    monkeypatch.setattr(replication, "_whole_batches", counted)
+    monkeypatch.setattr(replication, "WHOLE_BATCH", 7)
+    seven, _ = _load_each(store, runs, tmp_path, "seven")
+    for index, (got, expected) in enumerate(zip(seven, one, strict=True)):
+        assert got == expected, index
+    assert max(batched) == 7 and len(batched) > len(runs)  # loads of the replicated bucket's objects were split
 
 
 def test_a_load_of_unrelated_records_writes_no_replica(store, corpus, tmp_path):

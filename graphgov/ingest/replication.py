@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,6 +34,7 @@ from graphgov.stores.base import Store
 
 SOURCE = "replication-rules"
 ROUNDS = 3  # a replica may itself be replicated (chained rules); bounded
+WHOLE_BATCH = 5_000  # objects derived at a time when the whole graph is derived without chains (~8 KB held per object)
 
 
 def rules_error(text: str) -> str | None:
@@ -116,20 +117,27 @@ def derive_replicas(store: Store, scope: StepScope | None = None) -> int:
     inputs = _scoped_inputs(store, states, sources) if sources is not None else None
     if inputs is None:  # the whole graph (also when the scope's tags hang on a cycle of copies)
         sources = None
-        inputs = _whole_inputs(store, states) if states else None
-    patch = _derive(states, inputs) if inputs is not None else Patch({}, {})
-    changed = patch.changes(store)
-    if changed:
-        store.write(changed, {})
+    batches = [inputs] if inputs is not None else _whole_batches(store, states) if states else []
+    named: set[NodeId] = set()  # the replica buckets and accounts the rows name
+    written: set[str] = set()  # replicas whose REPLICA_OF was written
+    count = 0
+    for batch in batches:
+        patch = _derive(states, batch)
+        changed = patch.changes(store)
+        if changed:
+            store.write(changed, {})
+        named.update(n for n in patch.nodes if n[0] in SATELLITE_PROPS)
+        replicas = [e[1][1] for e in changed.edges if e[0] == "REPLICA_OF"]
+        written.update(replicas)
+        count += len(replicas)
     if scope is not None:
         base = scope.part("replicas") if sources is not None else None
-        scope.record["replicas"] = _record(store, states, patch, base)
+        scope.record["replicas"] = _record(store, states, named, base)
         scope.record["replicas"]["scoped"] = sources is not None
         # the tags this derivation read came before its replicas were written: the copies of a replica written
         # now may replicate otherwise at the next derivation (the whole graph's would see their new tags too)
-        written = {e[1][1] for e in changed.edges if e[0] == "REPLICA_OF"}
         scope.record["replicas"]["retag"] = sorted(_dependents(store, written) - written) if written else []
-    return sum(1 for e in changed.edges if e[0] == "REPLICA_OF")
+    return count
 
 
 def replica_rows(store: Store) -> Patch:
@@ -259,10 +267,10 @@ def _satellite_digest(store: Store, satellites: list[tuple[str, str]]) -> str:
     return digest([[list(n), [held.get(n, {}).get(p) for p in SATELLITE_PROPS[n[0]]]] for n in sorted(satellites)])
 
 
-def _record(store: Store, states: list[State], patch: Patch, base: dict[str, Any] | None) -> dict[str, Any]:
+def _record(store: Store, states: list[State], named: set[NodeId], base: dict[str, Any] | None) -> dict[str, Any]:
     """What the next load compares with: the states read, the bucket/account/root rows named (a scoped derivation
     adds its own to the last one's) and their properties as now stored."""
-    named = {n for n in patch.nodes if n[0] in SATELLITE_PROPS}
+    named = set(named)
     named.update(tuple(n) for n in (base or {}).get("satellites") or ())
     satellites = sorted(named)
     return {"states": _states_digest(states), "satellites": [list(n) for n in satellites],
@@ -278,6 +286,27 @@ def _states(store: Store) -> list[State]:
             except StateError:
                 continue  # graphgov.access.derivation quarantines it
     return states
+
+
+def _whole_batches(store: Store, states: list[State]) -> Iterator[_Inputs]:
+    """The whole graph's inputs, WHOLE_BATCH objects at a time when each object's replicas depend on that object
+    alone (no bucket a rule replicates from is one a rule replicates to: no chain), so memory does not grow with
+    the objects of the replicated buckets (1.4M at 10M records). Writing each batch's changed rows gives what
+    one derivation of the whole gives: the rows a batch names again (a destination bucket, an account) merge
+    their windows as Store.write merges any row. With a chain, or when a batch's tags hang on a cycle of copies,
+    the rest is derived whole (`_whole_inputs`), which writes only what the batches before it did not."""
+    configured = {s.subject for s in states}
+    if configured & _destinations(states):
+        yield _whole_inputs(store, states)
+        return
+    arns = sorted(arn for arn, attrs in store.scan_nodes("S3Object") if attrs.get("bucket") in configured)
+    for start in range(0, len(arns), WHOLE_BATCH):
+        inputs = _scoped_inputs(store, states, set(arns[start:start + WHOLE_BATCH]))
+        if inputs is None:
+            del arns
+            yield _whole_inputs(store, states)
+            return
+        yield inputs
 
 
 def _whole_inputs(store: Store, states: list[State]) -> _Inputs:
