@@ -89,7 +89,8 @@ def _write_json(rows: Iterable[dict[str, Any]], write: Callable[[str], Any]) -> 
 
 
 def _write_csv(rows: Iterable[dict[str, Any]], write: Callable[[str], Any]) -> None:
-    """The text `render_rows(rows, "csv")` gives, a batch of rows at a time."""
+    """The rows as CSV (a header of the first row's columns; lists joined by `;`), a batch of rows at a time:
+    `render_rows` writes its CSV through it too."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns: list[str] | None = None
@@ -134,13 +135,9 @@ def render_rows(rows: list[dict[str, Any]], output_format: str, width: int | Non
     if output_format == "json":
         return json.dumps(rows, indent=2) + "\n"
     if output_format == "csv":
-        if not rows:
-            return ""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(list(rows[0]))
-        writer.writerows([_cell(row.get(c)) for c in rows[0]] for row in rows)
-        return buffer.getvalue()
+        pieces: list[str] = []
+        _write_csv(rows, pieces.append)
+        return "".join(pieces)
     return render_table(rows, width, limit, all_rows_hint)
 
 
