@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -41,6 +43,9 @@ from duckdb_peer import cloudtrail_files  # noqa: E402
 PEER_QUESTIONS = ("object-readers", "cross-account-assumptions", "principal-activity")
 # Today's Neo4j write rate (bench/bench_load.py --neo4j at 100k, the issue's table): the target is ten times it.
 NEO4J_ROWS_TODAY = 5903
+# The chunk of the input's own newest CloudTrail files, loaded into a store of the rest (at least this many records).
+TAIL_RECORDS = 1000
+DELIVERY_TIME = re.compile(r"_\d{8}T\d{4}Z_")
 PARAMETERISED_TARGET_S, WHOLE_ESTATE_TARGET_S, EXPOSURE_TARGET_S = 0.1, 2.0, 1.0
 
 
@@ -99,6 +104,28 @@ class Bench:
             (out / ".complete").touch()
         return out
 
+    def tail_split(self, source: Path, records: int) -> tuple[Path, Path]:
+        """The input as two trees of links: all but its newest CloudTrail delivery files, and those files.
+
+        The newest files (by the delivery time in their names) are taken until they hold `records` records:
+        the next hour's objects a scheduled `pull cloudtrail-s3` of the same estate would read."""
+        head, tail = self.scratch / "head", self.scratch / "tail"
+        newest = sorted(cloudtrail_files([source]), key=lambda f: (DELIVERY_TIME.search(f.name).group(0), f.name))
+        taken: set[Path] = set()
+        count = 0
+        while newest and count < records:
+            file = newest.pop()
+            taken.add(file)
+            with (gzip.open if file.suffix == ".gz" else open)(file, "rb") as raw:
+                count += len(json.loads(raw.read()).get("Records") or [])
+        for folder, _, files in os.walk(source):
+            for name in files:
+                file = Path(folder) / name
+                link = (tail if file in taken else head) / file.relative_to(source)
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(file)
+        return head, tail
+
     def cloudtrail_only(self, source: Path) -> Path:
         """A tree of links to the input's CloudTrail delivery files only (what the DuckDB peer reads)."""
         out = self.scratch / "cloudtrail-only"
@@ -126,7 +153,8 @@ class Bench:
               f"a bare `graphgov questions` takes {bare.cpu_s:.2f} s CPU (subtracted from each command's CPU)\n",
               flush=True)
         steps = [lambda: self.ingest(source), lambda: self.derivation(tenth),
-                 lambda: self.embedded(self.scratch / "first", extra), lambda: self.peer(source)]
+                 lambda: self.embedded(self.scratch / "first", extra), lambda: self.tail_chunk(source),
+                 lambda: self.peer(source)]
         if args.neo4j:
             steps.append(lambda: self.neo4j(source))
         for step in steps:
@@ -172,6 +200,18 @@ class Bench:
         share = (chunk["records"] or 0) / max(first["records"] or 1, 1)
         self.row("1,000-record chunk into the loaded store", f"{chunk['cpu_s']:.1f} s CPU = "
                  f"{chunk['cpu_s'] / first['cpu_s']:.1%} of the first load", f"proportional: ~{share:.1%}")
+
+    def tail_chunk(self, source: Path) -> None:
+        """The input's own newest CloudTrail files loaded into a store of the rest: an hour of the same estate."""
+        head, tail = self.tail_split(source, TAIL_RECORDS)
+        before = self.load(self.scratch / "head", [head])
+        chunk = self.load(self.scratch / "head", [tail])
+        self.figures["tail_chunk"] = {"head": before, "chunk": chunk}
+        first = self.figures["load"]
+        share = (chunk["records"] or 0) / max(first["records"] or 1, 1)
+        self.row(f"newest {chunk['records']:,} records of the input, loaded last",
+                 f"{chunk['cpu_s']:.1f} s CPU = {chunk['cpu_s'] / first['cpu_s']:.1%} of the first load",
+                 f"proportional: ~{share:.1%}")
 
     def questions(self, name: str, where: Path, store: str | None) -> None:
         spec = ["--store", store] if store else []
