@@ -1,6 +1,6 @@
 // id: ai-inventory
 // title: Inventory of AI systems and models seen
-// description: Every SageMaker model, endpoint and model package, every Bedrock custom, imported and provisioned model (provisioned throughput) and knowledge base seen in the evidence, every application inference profile, and every foundation model or system inference profile in use (invoked, provisioned, embedded with by a knowledge base, run by a batch job, customised, or invoked through an inference profile). For an inference profile, `foundation_model` is the foundation model it invokes (a system profile's id names it; an application profile copies a model or system profile). `kind` says which (`sagemaker-model`, `sagemaker-endpoint`, `sagemaker-model-package`, `bedrock-knowledge-base`, `bedrock-<Bedrock kind>`); `account` is empty for foundation models, which no account owns; `first_seen` / `last_seen` bound the evidence that named the resource. A listing for the auditor, never a finding.
+// description: Every SageMaker model, endpoint and model package, every Bedrock custom, imported and provisioned model (provisioned throughput) and knowledge base, every Amazon Comprehend classifier and entity recognizer version (trained, imported, or named by a call) and endpoint seen in the evidence, the account's built-in Comprehend models where they were called, every application inference profile, and every foundation model or system inference profile in use (invoked, provisioned, embedded with by a knowledge base, run by a batch job, customised, or invoked through an inference profile). For an inference profile, `foundation_model` is the foundation model it invokes (a system profile's id names it; an application profile copies a model or system profile). `kind` says which (`sagemaker-model`, `sagemaker-endpoint`, `sagemaker-model-package`, `bedrock-knowledge-base`, `bedrock-<Bedrock kind>`, `comprehend-document-classifier`, `comprehend-entity-recognizer`, `comprehend-built-in`, `comprehend-endpoint`); `account` is empty for foundation models, which no account owns; `first_seen` / `last_seen` bound the evidence that named the resource. A listing for the auditor, never a finding.
 // severity: info
 // controls: ["nist-ai-rmf:GOVERN 1.6", "nist-ai-rmf:GOVERN 6.1", "nist-ai-rmf:MANAGE 3.2", "iso-42001:A.10.3"]
 // params: {}
@@ -10,11 +10,13 @@
 CALL () {
   MATCH (n:SageMakerModel) RETURN n, 'sagemaker-model' AS kind
   UNION
-  MATCH (n:Endpoint) RETURN n, 'sagemaker-endpoint' AS kind
+  MATCH (n:Endpoint) RETURN n, CASE WHEN n:ComprehendEndpoint THEN 'comprehend-endpoint' ELSE 'sagemaker-endpoint' END AS kind
   UNION
   MATCH (n:ModelPackage) RETURN n, 'sagemaker-model-package' AS kind
   UNION
   MATCH (n:KnowledgeBase) RETURN n, 'bedrock-knowledge-base' AS kind
+  UNION
+  MATCH (n:ComprehendModel) RETURN n, 'comprehend-' + coalesce(n.kind, 'unknown') AS kind
   UNION
   MATCH (n:BedrockModel)
   WHERE NOT coalesce(n.kind, 'unknown') IN ['foundation-model', 'inference-profile']

@@ -17,6 +17,7 @@ from graphgov.core.times import to_utc_iso
 from loaders import (
     access_points,
     bedrock,
+    comprehend,
     fields,
     iam_changes,
     organizations,
@@ -153,6 +154,8 @@ def _handler(source: object, name: object) -> Handler | None:
         return sagemaker.handle
     if source == "bedrock.amazonaws.com" and name in bedrock.HANDLERS:
         return bedrock.HANDLERS[name]
+    if source == comprehend.SOURCE and name in comprehend.HANDLERS:
+        return comprehend.HANDLERS[name]
     if source == trail_changes.SOURCE and name in trail_changes.HANDLERS:
         return trail_changes.HANDLERS[name]
     return None

@@ -15,6 +15,11 @@ without lineage (7 -> 8), jobs without a customer key (12 -> 20) and inventory (
 issue 11 the shipper, time-of-act, S3-movement, access-point, access-evidence and org fixtures add rows,
 and readers, writers and assumers that a never-seen bucket, key or trust policy decides are `unknown` rows
 (training-data-readers 214, iam-changes-on-ai-roles 56 on the doc samples, which carry no such policies).
+Issue 16: the Comprehend fixtures add a served copy whose origin no log shows (9 -> 10), two classifiers without
+a model key (33 -> 35), eleven versions, endpoints and built-in use (51 -> 62), two (account, Region) places
+(31 -> 33), an observed call from another account plus six `unknown` key rows where the Comprehend keys share
+account 222222222222 with the access fixtures' DataAccess role (23 -> 30), and twenty `unknown` readers of
+each of the ten training datasets whose bucket policies were never seen (214 -> 414).
 """
 
 from __future__ import annotations
@@ -45,28 +50,28 @@ PARITY_CASES = [
     ParityCase("model-lineage", {"model": "fraudmodel-v2"}, rows=1),
     ParityCase("model-lineage", {"model": "arn:aws:bedrock:us-east-1:222222222222:custom-model/"
                                           "amazon.titan-text-express-v1:0:8k/abcdefghijkl"}, rows=2),
-    ParityCase("models-without-lineage", {}, rows=9),
-    ParityCase("unencrypted-ai-artifacts", {}, rows=33),
+    ParityCase("models-without-lineage", {}, rows=10),
+    ParityCase("unencrypted-ai-artifacts", {}, rows=35),
     ParityCase("bedrock-invocations-without-logging", {}, rows=11),
     ParityCase("dataset-consumers", {"dataset": "https://acme-data-a.s3.eu-west-1.amazonaws.com/fraud/validation/"},
                rows=2),
     ParityCase("dataset-consumers", {"dataset": "s3://acme-data-a/chat/train.jsonl"}, rows=1),
     ParityCase("dataset-consumers", {"dataset": "s3://acme-data-a/raw/transactions/"}, rows=6),
-    ParityCase("training-data-readers", {}, rows=214),
+    ParityCase("training-data-readers", {}, rows=414),
     ParityCase("training-data-readers", {"dataset": "s3://acme-training-data/shared/"}, rows=5),
-    ParityCase("cross-account-exposure", {}, rows=23),
+    ParityCase("cross-account-exposure", {}, rows=30),
     ParityCase("public-ai-data", {}, rows=4),
     ParityCase("iam-changes-on-ai-roles", {}, rows=56),
     ParityCase("access-at-training-time", {"job": "fraud-train"}, rows=5),
     ParityCase("access-at-training-time", {"job": "arn:aws:sagemaker:eu-west-1:111111111111:training-job/Fraud-Train"},
                rows=5),
-    ParityCase("ai-inventory", {}, rows=51),
+    ParityCase("ai-inventory", {}, rows=62),
     ParityCase("shadow-ai", {}, rows=4),
     ParityCase("shadow-ai", {"known_accounts": "222222222222,555555555555", "allowed_models": "amazon.titan"},
                rows=29),
     ParityCase("models-without-approved-package", {}, rows=7),
     ParityCase("endpoints-without-data-capture", {}, rows=6),
-    ParityCase("logging-coverage", {}, rows=31),
+    ParityCase("logging-coverage", {}, rows=33),
     ParityCase("short-log-retention", {}, rows=0),
     ParityCase("personal-data-in-training", {}, rows=0),  # classified data: tests/test_classification.py
     # issue 11 lineage: processing chains by S3 containment, what applications invoke
@@ -74,4 +79,10 @@ PARITY_CASES = [
     ParityCase("model-lineage", {"model": "Deep-Model"}, rows=3),
     ParityCase("model-lineage", {"model": "arn:aws:bedrock:us-east-1:222222222222:custom-model-deployment/"
                                           "dep0chat0001"}, rows=2),
+    # Comprehend: an endpoint moved to a model of unknown origin, an imported copy, a dataset down to the copy
+    ParityCase("endpoint-lineage", {"endpoint": "arn:aws:comprehend:eu-west-1:333333333333:"
+                                                "document-classifier-endpoint/ticket-router-prod"}, rows=1),
+    ParityCase("model-lineage", {"model": "arn:aws:comprehend:eu-west-1:333333333333:"
+                                          "document-classifier/ticket-router/version/imported-v1"}, rows=2),
+    ParityCase("dataset-consumers", {"dataset": "s3://acme-nlp-corpus/tickets/train.csv"}, rows=2),
 ]

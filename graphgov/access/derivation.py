@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 
 CHAIN_DEPTH = 3  # role assumptions followed from a reader back to who could reach it
 JOB_LABELS = ("TrainingJob", "CustomizationJob")
+# What calling an endpoint takes, by the resource type in its ARN (a SageMaker endpoint's otherwise): the IAM
+# action each Comprehend endpoint kind is authorised by (Comprehend's service authorization reference).
+ENDPOINT_ACTIONS = {"document-classifier-endpoint": ("comprehend:ClassifyDocument",),
+                    "entity-recognizer-endpoint": ("comprehend:DetectEntities",)}
 _INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
 _ACCESS_NAME = {"allow": "potential", "observed": "observed", "conditional": "conditional", "unknown": "unknown"}
 # The note an observed access carries: the call proves the access in its own request context only.
@@ -213,6 +217,12 @@ class Observation:
         return f"observed:cloudtrail:{'+'.join(self.operations)}@{time}{event}"
 
 
+def endpoint_actions(arn: str) -> tuple[str, ...]:
+    """The action that invokes the endpoint: `sagemaker:InvokeEndpoint`, or a Comprehend endpoint's own."""
+    resource = ids.parse_arn(arn).resource if ids.is_arn(arn) else ""
+    return ENDPOINT_ACTIONS.get(resource.split("/", 1)[0], ("sagemaker:InvokeEndpoint",))
+
+
 def _observations(store: Store, artifacts: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str, str],
                                                                                     list[Observation]]:
     """What CloudTrail saw succeed: reads of a dataset's or artifact's objects, key use, role assumption."""
@@ -324,7 +334,7 @@ class _Deriver:
         for arn in self.roles():
             out.append(self.role_target(arn))
         for arn, attrs in sorted(self.facts.endpoints.items()):
-            out.append(Target("Endpoint", arn, "CAN_INVOKE", ("sagemaker:InvokeEndpoint",), arn,
+            out.append(Target("Endpoint", arn, "CAN_INVOKE", endpoint_actions(arn), arn,
                               attrs.get("account_id") or account_of(arn), "other"))
         for arn, attrs in sorted(self.facts.models.items()):
             out.append(Target("Model", arn, "CAN_INVOKE", ("bedrock:InvokeModel",), arn,

@@ -223,6 +223,27 @@ NODE_TYPES: dict[str, NodeType] = {
             "A Bedrock model customization (fine-tuning, continued pre-training, distillation) job.",
         ),
         NodeType(
+            "ComprehendModel",
+            "Model",
+            "arn",
+            ("Model", "ComprehendModel"),
+            ("arn", "name", "version", "kind", "account_id", "region", "language", "mode", "model_kms_key_ref",
+             "volume_kms_key_ref", "output_kms_key_ref", "output_path", "imported", "defined"),
+            "An Amazon Comprehend custom model version (`arn:aws:comprehend:<region>:<acct>:document-classifier/"
+            "<name>[/version/<v>]`, or `entity-recognizer/...`; names keep their case); `kind` says which; "
+            "`imported` for a copy made by ImportModel (IMPORTED_FROM its source).",
+        ),
+        NodeType(
+            "ComprehendTraining",
+            "CustomizationJob",
+            "arn",
+            ("CustomizationJob", "ComprehendTraining"),
+            ("arn", "name", "account_id", "region", "customization_type", "kms_key_ref", "defined"),
+            "The training Amazon Comprehend runs for a CreateDocumentClassifier or CreateEntityRecognizer call, "
+            "keyed by the version's ARN (Comprehend has no job resource): a customization job whose `kms_key_ref` "
+            "is the model's `modelKmsKeyId`.",
+        ),
+        NodeType(
             "KnowledgeBase",
             "KnowledgeBase",
             "arn",
@@ -287,6 +308,16 @@ NODE_TYPES: dict[str, NodeType] = {
             ("Endpoint",),
             ("arn", "name", "account_id", "region"),
             "A SageMaker endpoint (`...:endpoint/<lower-cased name>`).",
+        ),
+        NodeType(
+            "ComprehendEndpoint",
+            "Endpoint",
+            "arn",
+            ("Endpoint", "ComprehendEndpoint"),
+            ("arn", "name", "kind", "account_id", "region", "flywheel", "defined"),
+            "An Amazon Comprehend endpoint (`...:document-classifier-endpoint/<name>` or "
+            "`entity-recognizer-endpoint/<name>`): SERVES the model version set last; no account for an AWS-owned "
+            "one (`:aws:` in its ARN).",
         ),
         NodeType(
             "AWSGroup",
@@ -476,8 +507,10 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("REJECTED", ((_ANY_PRINCIPAL, "ModelPackage"),), True, (), "Principal rejected the package."),
         EdgeType("PENDING_APPROVAL", ((_ANY_PRINCIPAL, "ModelPackage"),), True, (),
                  "Principal set the package to PendingManualApproval."),
-        EdgeType("SERVES", (("EndpointConfig", "Model"),), False, (),
-                 "Endpoint configuration serves the model in the named variant(s) (`shadow:` for shadow).",
+        EdgeType("SERVES", (("EndpointConfig", "Model"), ("Endpoint", "Model")), False, (),
+                 "Endpoint configuration serves the model in the named variant(s) (`shadow:` for shadow); a "
+                 "Comprehend endpoint serves the model version it was created or last updated with (the edge seen "
+                 "last).",
                  ("variants",)),
         EdgeType("USES_CONFIG", (("Endpoint", "EndpointConfig"),), False, ("since", "until", "current"),
                  "Endpoint was set to the configuration (Create/UpdateEndpoint, state changes): `since` it was "
@@ -485,10 +518,13 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("EXECUTES_AS", (("TrainingJob", "AWSPrincipal"), ("Model", "AWSPrincipal"),
                                  ("CustomizationJob", "AWSPrincipal"), ("ProcessingJob", "AWSPrincipal"),
                                  ("TuningJob", "AWSPrincipal"), ("KnowledgeBase", "AWSPrincipal"),
-                                 ("ModelImportJob", "AWSPrincipal"), ("BatchInferenceJob", "AWSPrincipal")), False, (),
-                 "Job or model runs with the role."),
-        EdgeType("ENCRYPTED_WITH", (("TrainingJob", "KMSKey"), ("EndpointConfig", "KMSKey")), False, (),
-                 "Outputs, volumes or captured data are encrypted with the key (`purposes`).", ("purposes",)),
+                                 ("ModelImportJob", "AWSPrincipal"), ("BatchInferenceJob", "AWSPrincipal"),
+                                 ("Endpoint", "AWSPrincipal")), False, (),
+                 "Job, model or endpoint runs with the role (a Comprehend data access role)."),
+        EdgeType("ENCRYPTED_WITH", (("TrainingJob", "KMSKey"), ("EndpointConfig", "KMSKey"),
+                                    ("CustomizationJob", "KMSKey"), ("Model", "KMSKey")), False, (),
+                 "Outputs, volumes, captured data or the model itself are encrypted with the key (`purposes`).",
+                 ("purposes",)),
         EdgeType("CREATED", ((_ANY_PRINCIPAL, "TrainingJob"), (_ANY_PRINCIPAL, "Model"),
                              (_ANY_PRINCIPAL, "EndpointConfig"), (_ANY_PRINCIPAL, "Endpoint"),
                              (_ANY_PRINCIPAL, "CustomizationJob"), (_ANY_PRINCIPAL, "ProcessingJob"),
@@ -497,8 +533,10 @@ EDGE_TYPES: dict[str, EdgeType] = {
                              (_ANY_PRINCIPAL, "BatchInferenceJob"), (_ANY_PRINCIPAL, "ModelPackage"),
                              (_ANY_PRINCIPAL, "ModelPackageGroup")), True, (),
                  "Principal created or updated the AI resource (operations say which call)."),
-        EdgeType("INVOKED", ((_ANY_PRINCIPAL, "Model"),), True, (),
-                 "Principal invoked the Bedrock model (InvokeModel, Converse, and their streams). `count` counts "
+        EdgeType("INVOKED", ((_ANY_PRINCIPAL, "Model"), (_ANY_PRINCIPAL, "Endpoint")), True, (),
+                 "Principal invoked the Bedrock model (InvokeModel, Converse, and their streams), or called an Amazon "
+                 "Comprehend endpoint or the account's built-in Comprehend models (ClassifyDocument, Detect*: "
+                 "`operations` says which, `count` how many calls). `count` counts "
                  "the calls CloudTrail saw; the model-invocation log is a second witness of the same calls and "
                  "adds `logged_count` (records, `logged_errors` of them failed), summed `input_tokens` / "
                  "`output_tokens`, `latency_ms_total` over the `latency_count` records that reported a latency, "
@@ -524,6 +562,9 @@ EDGE_TYPES: dict[str, EdgeType] = {
         EdgeType("BASED_ON", (("CustomizationJob", "Model"),), False, (), "Customization starts from the base model."),
         EdgeType("PRODUCED", (("CustomizationJob", "Model"),), False, (),
                  "Customization job produced the custom model (state change or GetModelCustomizationJob)."),
+        EdgeType("IMPORTED_FROM", (("Model", "Model"),), False, (),
+                 "The model is a copy of another model version, usually another account's (Comprehend "
+                 "ImportModel `sourceModelArn`, allowed by the source's model policy): its lineage is the source's."),
         EdgeType("PROVISIONS", (("Model", "Model"),), False, (),
                  "Provisioned throughput, or a custom model deployment, serves the (base or custom) model: "
                  "applications invoke its ARN."),
@@ -548,7 +589,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
                  "Derived: the principal may use the key (kms:Decrypt; `actions` lists the allowed key actions)."
                  + ACCESS_VALUES),
         EdgeType("CAN_INVOKE", ((_ANY_PRINCIPAL, "Endpoint"), (_ANY_PRINCIPAL, "Model")), False, DERIVED_PROPS,
-                 "Derived: the principal may invoke the endpoint (sagemaker:InvokeEndpoint) or the Bedrock model "
+                 "Derived: the principal may invoke the endpoint (sagemaker:InvokeEndpoint; a Comprehend endpoint: "
+                 "comprehend:ClassifyDocument or comprehend:DetectEntities) or the Bedrock model "
                  "(bedrock:InvokeModel)." + ACCESS_VALUES),
         EdgeType("INPUT_READABLE_BY", (("TrainingJob", _ANY_PRINCIPAL), ("CustomizationJob", _ANY_PRINCIPAL)), False,
                  ("datasets", "accesses", "vias", "conditions", "chain", "as_of"),

@@ -3,7 +3,7 @@
 Each run gives a START event at its first evidence and a COMPLETE event at its last (the graph records no
 job outcome, so no FAIL is claimed). Run ids are UUIDv7s the client derives from the run's start and its
 ARN, so exporting the same graph again gives the same events and a consumer updates rather than
-duplicates. Job facets: `jobType` (BATCH, SAGEMAKER or BEDROCK, TRAINING, ...), `documentation`,
+duplicates. Job facets: `jobType` (BATCH, SAGEMAKER, BEDROCK or COMPREHEND, TRAINING, ...), `documentation`,
 `ownership` (who created it) and `graphgov_job` (its ARN, the roles it ran as); dataset facets:
 `dataSource`, `documentation` and `graphgov_resource` (its ARN, kind, writers, classification), the two
 `graphgov_*` facets described by `GraphgovFacets.json` beside this module.

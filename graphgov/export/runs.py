@@ -1,13 +1,14 @@
 """The whole graph's AI lineage as job runs: what each job read and wrote, when, and who started it.
 
-One run per SageMaker or Bedrock job node (training, tuning, processing, transform, customization, batch
-inference, model import, knowledge-base ingestion), with its inputs (READS, RUNS_MODEL, BASED_ON, IMPORTS,
-USES_MODEL) and outputs (WRITES, FEEDS, PRODUCED). The steps AWS names no job for are runs too, so a
-lineage tool can draw dataset -> job -> artifact -> model -> endpoint: `deploy/model/<m>` (artifact or
-registry package -> model), `register/model-package/<p>` (artifact -> package), `deploy/endpoint/<e>`
-(the models its current configuration serves -> endpoint) and `provision/provisioned-model/<p>` (model ->
-provisioned throughput). Dataset writers come from the `model-lineage` question, as `graphgov lineage`
-shows them. Reads only: the stores' scans and saved questions.
+One run per SageMaker, Bedrock or Comprehend job node (training, tuning, processing, transform, customization
+or Comprehend training, batch inference, model import, knowledge-base ingestion), with its inputs (READS,
+RUNS_MODEL, BASED_ON, IMPORTS, USES_MODEL) and outputs (WRITES, FEEDS, PRODUCED). The steps AWS names no job
+for are runs too, so a lineage tool can draw dataset -> job -> artifact -> model -> endpoint:
+`deploy/model/<m>` (artifact or registry package -> model), `register/model-package/<p>` (artifact ->
+package), `deploy/endpoint/<e>` (the models its current configuration serves -> endpoint),
+`provision/provisioned-model/<p>` (model -> provisioned throughput) and `import/<model>` (a Comprehend source
+version -> its ImportModel copy). Dataset writers come from the `model-lineage` question, as `graphgov
+lineage` shows them. Reads only: the stores' scans and saved questions.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ JOB_TYPES = {  # job label -> (OpenLineage jobType, what it is)
     "ModelImportJob": ("MODEL_IMPORT", "Bedrock custom model import job"),
     "KnowledgeBase": ("KNOWLEDGE_BASE_INGESTION", "Bedrock knowledge base ingestion"),
 }
+# the AWS service in a job's ARN -> the OpenLineage jobType integration; SageMaker's otherwise
+INTEGRATIONS = {"bedrock": "BEDROCK", "comprehend": "COMPREHEND"}
+COMPREHEND_TRAINING = "Amazon Comprehend custom model training (CreateDocumentClassifier / CreateEntityRecognizer)"
 INPUT_EDGES = ("READS", "RUNS_MODEL", "BASED_ON", "IMPORTS", "USES_MODEL")
 OUTPUT_EDGES = ("WRITES", "FEEDS", "PRODUCED")
 DATASET_LABELS = ("Dataset", "ModelArtifact", "Model", "ModelPackage", "Endpoint", "KnowledgeBase")
@@ -45,7 +49,7 @@ class Run:
     key: str  # the ARN the run stands for: the job's, or the resource a step deploys
     job: tuple[str, str]  # OpenLineage (namespace, name)
     job_type: str
-    integration: str  # SAGEMAKER or BEDROCK
+    integration: str  # SAGEMAKER, BEDROCK or COMPREHEND
     description: str
     started: str
     ended: str
@@ -75,7 +79,9 @@ def lineage_runs(store: Store) -> LineageRuns:
             job = node_name(key)
             if label == "KnowledgeBase":  # the ingestion is the job, the knowledge base its output
                 outputs, job = [(label, key)], step_name("ingest", key)
-            runs.append(graph.run((label, key), job, job_type, description, inputs, outputs))
+            comprehend = ids.is_arn(key) and ids.parse_arn(key).service == "comprehend"
+            runs.append(graph.run((label, key), job, job_type, COMPREHEND_TRAINING if comprehend else description,
+                                  inputs, outputs))
     runs.extend(graph.steps())
     runs.sort(key=lambda r: (r.started, r.job))
     named = {node for run in runs for node in (*run.inputs, *run.outputs)}
@@ -121,7 +127,7 @@ class _Graph:
         start = started or attrs["first_seen"]
         end = start if started else str(attrs["last_seen"])
         service = ids.parse_arn(node[1]).service if ids.is_arn(node[1]) else ""
-        return Run(node[1], job, job_type, "BEDROCK" if service == "bedrock" else "SAGEMAKER", description,
+        return Run(node[1], job, job_type, INTEGRATIONS.get(service, "SAGEMAKER"), description,
                    str(start), max(str(end), str(start)), inputs, outputs,
                    self.principals("CREATED", node, forward=False), self.principals("EXECUTES_AS", node, forward=True))
 
@@ -140,12 +146,16 @@ class _Graph:
                 steps.append(self._step(node, "deploy", "DEPLOY_MODEL",
                                         "Create the SageMaker model from its artifact or package", sorted(sources)))
         for endpoint, served, since in self._endpoint_models():
-            steps.append(self._step(endpoint, "deploy", "DEPLOY_ENDPOINT",
-                                    "Deploy the SageMaker endpoint with the models its current configuration serves",
-                                    served, started=since))
+            comprehend = ids.is_arn(endpoint[1]) and ids.parse_arn(endpoint[1]).service == "comprehend"
+            what = ("Deploy the Comprehend endpoint with the model version it was created or last updated with"
+                    if comprehend else "Deploy the SageMaker endpoint with the models its current configuration serves")
+            steps.append(self._step(endpoint, "deploy", "DEPLOY_ENDPOINT", what, served, started=since))
         for throughput, model, _ in self.edges("PROVISIONS"):
             steps.append(self._step(throughput, "provision", "PROVISION_THROUGHPUT",
                                     "Provision Bedrock throughput for the model", [model]))
+        for copy, source, _ in self.edges("IMPORTED_FROM"):
+            steps.append(self._step(copy, "import", "IMPORT_MODEL",
+                                    "Import the Comprehend model version from its source (ImportModel)", [source]))
         return steps
 
     def _step(self, node: Node, verb: str, job_type: str, description: str, inputs: list[Node],
@@ -170,7 +180,16 @@ class _Graph:
             models = sorted(set(serves.get(config, [])))
             if models:
                 found.append((endpoint, models, props.get("since") or props.get("first_seen")))
-        return found
+        # a Comprehend endpoint serves the model it was created or last updated with (its own SERVES edge)
+        own: dict[Node, list[tuple[str, Node, dict[str, Any]]]] = defaultdict(list)
+        for endpoint, model, props in self.edges("SERVES"):
+            if endpoint[0] == "Endpoint":
+                own[endpoint].append((str(props.get("last_seen") or ""), model, props))
+        for endpoint, options in sorted(own.items()):
+            latest = max(o[0] for o in options)
+            _, model, props = min(o for o in options if o[0] == latest)
+            found.append((endpoint, [model], props.get("last_seen")))
+        return sorted(found)
 
     def writers(self, datasets: set[Node]) -> dict[Node, list[str]]:
         """Principals seen writing into each dataset, from `model-lineage` over every model that has one."""

@@ -242,20 +242,20 @@ def _normalise(question_id: str, name: str, spec: ParamSpec, value: str, store: 
     return value
 
 
-# parameter type -> (merge labels, how a given value becomes a key, how it becomes a name)
+# parameter type -> (merge labels, how a given value becomes a key, the names it may be)
 RESOLVED_TYPES = {
-    "principal": (("AWSPrincipal",), lambda v: ids.canonical_principal_arn(v), lambda v: v),
-    "endpoint": (("Endpoint",), lambda v: _lower_resource_name(v), lambda v: v.lower()),
-    "model": (("Model",), lambda v: _lower_resource_name(v), lambda v: v.lower()),
-    "dataset": (("Dataset",), lambda v: ids.parse_s3_uri(v).uri(), lambda v: v),
-    "job": (("TrainingJob", "CustomizationJob"), lambda v: _lower_resource_name(v) if ":sagemaker:" in v else v,
-            lambda v: v),
+    "principal": (("AWSPrincipal",), lambda v: ids.canonical_principal_arn(v), lambda v: (v,)),
+    # SageMaker names are lower-cased in its ARNs and graphgov's names; Comprehend's keep their case
+    "endpoint": (("Endpoint",), lambda v: _lower_resource_name(v), lambda v: tuple(dict.fromkeys((v.lower(), v)))),
+    "model": (("Model",), lambda v: _lower_resource_name(v), lambda v: tuple(dict.fromkeys((v.lower(), v)))),
+    "dataset": (("Dataset",), lambda v: ids.parse_s3_uri(v).uri(), lambda v: (v,)),
+    "job": (("TrainingJob", "CustomizationJob"), lambda v: _lower_resource_name(v), lambda v: (v,)),
 }
 
 
 def _lower_resource_name(value: str) -> str:
-    """SageMaker ARNs carry lower-cased names; a user may paste a mixed-case one."""
-    if not ids.is_arn(value):
+    """SageMaker ARNs carry lower-cased names; a user may paste a mixed-case one. Other services' ARNs are kept."""
+    if not ids.is_arn(value) or ids.parse_arn(value).service != "sagemaker":
         return value
     arn = ids.parse_arn(value)
     kind, sep, rest = arn.resource.partition("/")
@@ -269,7 +269,7 @@ def resolve_node(question_id: str, name: str, param_type: str, value: str, store
         key = to_key(value)
     except ids.IdentityError as exc:
         raise QuestionError(f"{question_id}: parameter {name!r}: {exc}") from None
-    matches = sorted({m for label in labels for m in store.find_nodes(label, key, to_name(value))})
+    matches = sorted({m for label in labels for name in to_name(value) for m in store.find_nodes(label, key, name)})
     if key in matches:
         return key
     if len(matches) == 1:

@@ -5,7 +5,7 @@ a model loads -> the training or tuning job that wrote it (or the Bedrock custom
 the model) -> each input dataset with its channels -> who wrote objects into the dataset and who can read
 (or did read) it -> the processing jobs whose outputs FEED it (by S3 containment) and their own inputs,
 up to five steps. A provisioned throughput or custom model deployment (what applications invoke)
-PROVISIONS the model whose lineage it shows.
+PROVISIONS the model whose lineage it shows; a Comprehend model copied by ImportModel is IMPORTED_FROM it.
 
 Jobs, channels, datasets and writers come from the saved questions `endpoint-lineage` / `model-lineage`
 and the readers from `training-data-readers`, run through `graphgov.questions.catalog.ask`; the store's typed
@@ -70,7 +70,7 @@ def _matches(store: Store, param_type: str, value: str) -> bool:
         key = to_key(value)
     except ids.IdentityError:
         return False
-    return any(store.find_nodes(label, key, to_name(value)) for label in labels)
+    return any(store.find_nodes(label, key, name) for label in labels for name in to_name(value))
 
 
 def build_lineage(store: Store, value: str) -> Lineage:
@@ -88,10 +88,11 @@ def build_lineage(store: Store, value: str) -> Lineage:
     else:
         rows = [{"endpoint": None, **r} for r in ask(store, "model-lineage", {"model": root[1]})]
     models = {r["model"] for r in rows}
-    for src, dst in _edges(store, "PROVISIONS"):
-        if src[1] in models:
-            lineage.add("PROVISIONS", src, dst)
-            models.add(dst[1])
+    for edge_type in ("PROVISIONS", "IMPORTED_FROM"):  # what is served or copied: its lineage is the model's
+        for src, dst in _edges(store, edge_type):
+            if src[1] in models:
+                lineage.add(edge_type, src, dst)
+                models.add(dst[1])
     jobs = {r["training_job"] for r in rows if r["training_job"]}
     job_nodes = _place_jobs(store, lineage, models, jobs)
     datasets: set[str] = set()
@@ -256,7 +257,10 @@ def as_text(lineage: Lineage) -> str:
         for _, served, _ in lineage.out(node, "PROVISIONS"):
             line(depth + 1, f"serves model {served[1]}")
             model_body(depth + 2, served)
-        if not lineage.out(node, "PROVISIONS"):
+        for _, source, _ in lineage.out(node, "IMPORTED_FROM"):
+            line(depth + 1, f"imported from model {source[1]}")
+            model_body(depth + 2, source)
+        if not lineage.out(node, "PROVISIONS", "IMPORTED_FROM"):
             model_body(depth + 1, node)
 
     def model_body(depth: int, node: Node) -> None:

@@ -65,9 +65,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
                    "AWSIdentityCenterUser", "AWSFederatedIdentity", "AWSRoleSession", "AWSGroup"),
     "data": ("S3Bucket", "S3Object", "Dataset", "ModelArtifact", "S3AccessPoint"),
     "jobs": ("TrainingJob", "ProcessingJob", "TransformJob", "TuningJob", "CustomizationJob", "ModelImportJob",
-             "BatchInferenceJob"),
+             "BatchInferenceJob", "ComprehendTraining"),
     "models": ("Model", "SageMakerModel", "BedrockModel", "ProvisionedThroughput", "ModelPackage",
-               "ModelPackageGroup", "KnowledgeBase", "EndpointConfig", "Endpoint"),
+               "ModelPackageGroup", "KnowledgeBase", "EndpointConfig", "Endpoint", "ComprehendModel",
+               "ComprehendEndpoint"),
     "keys": ("KMSKey",),
     "policies": ("AWSPolicy", "PolicyState"),
     "logging": ("CloudTrailTrail", "LogGroup", "BedrockLoggingConfig"),
@@ -77,7 +78,7 @@ HUES: dict[str, tuple[int, float]] = {
     "accounts": (28, 0.75), "principals": (212, 0.65), "data": (140, 0.55), "jobs": (272, 0.5),
     "models": (336, 0.7), "keys": (48, 0.9), "policies": (178, 0.6), "logging": (20, 0.15), "other": (0, 0.0),
 }
-LIGHTNESS = (0.42, 0.62, 0.30, 0.74, 0.52, 0.36, 0.68, 0.47, 0.80, 0.57)
+LIGHTNESS = (0.42, 0.62, 0.30, 0.74, 0.52, 0.36, 0.68, 0.47, 0.80, 0.57, 0.25, 0.86)
 
 # The caption property where `name` (else the key) is not the most telling one.
 CAPTIONS: dict[str, str] = {

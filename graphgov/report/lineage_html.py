@@ -92,7 +92,7 @@ def unknowns(lineage: Lineage) -> list[str]:
         name = f"{KINDS.get(label, label)} {display_name(node)}"
         if label == "Endpoint" and not lineage.out(node, "USES_CONFIG"):
             gaps.append(f"{name}: no endpoint configuration known")
-        if label == "Model" and not (lineage.out(node, "FROM_ARTIFACT", "FROM_PACKAGE", "PROVISIONS")
+        if label == "Model" and not (lineage.out(node, "FROM_ARTIFACT", "FROM_PACKAGE", "PROVISIONS", "IMPORTED_FROM")
                                      or lineage.into(node, "PRODUCED")):
             gaps.append(f"{name}: no training job known (lineage not evidenced)")
         if label == "ModelArtifact" and not lineage.into(node, "WRITES"):

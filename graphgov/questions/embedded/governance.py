@@ -47,11 +47,13 @@ def _inventory_kind(graph: nx.MultiDiGraph, node: Node, attrs: Mapping[str, Any]
     if "SageMakerModel" in labels:
         return "sagemaker-model"
     if node[0] == "Endpoint":
-        return "sagemaker-endpoint"
+        return "comprehend-endpoint" if "ComprehendEndpoint" in labels else "sagemaker-endpoint"
     if node[0] == "ModelPackage":
         return "sagemaker-model-package"
     if node[0] == "KnowledgeBase":
         return "bedrock-knowledge-base"
+    if "ComprehendModel" in labels:
+        return f"comprehend-{attrs.get('kind') or 'unknown'}"
     if "BedrockModel" in labels:
         kind = attrs.get("kind") or "unknown"
         if kind in USED_ONLY_KINDS and not any(_in(graph, node, *MODEL_USES)):

@@ -21,10 +21,10 @@ from graphgov.stores.embedded_graph import GraphReads
 TRAINING_JOBS = ("TrainingJob", "TuningJob")  # a tuning job's artifacts are those of the jobs it started
 # a model's lineage: its packages and artifacts, the jobs that wrote or produced them, what they read through
 # processing chains, and who wrote the objects of what they read
-LINEAGE_EDGES = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "READS", "FEEDS", "IN_DATASET",
-                 "WROTE", "CONTAINS")
-LINEAGE_BARE = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "FEEDS", "IN_DATASET",
-                "WROTE")  # followed only: READS (its channels) and CONTAINS (its writer ids) are read
+LINEAGE_EDGES = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "IMPORTED_FROM", "READS", "FEEDS",
+                 "IN_DATASET", "WROTE", "CONTAINS")
+LINEAGE_BARE = ("FROM_PACKAGE", "FROM_ARTIFACT", "WRITES", "PRODUCED", "PROVISIONS", "IMPORTED_FROM", "FEEDS",
+                "IN_DATASET", "WROTE")  # followed only: READS (its channels) and CONTAINS (its writer ids) are read
 
 
 def _out(graph: nx.MultiDiGraph, node: tuple, edge_type: str) -> list[tuple[tuple, dict]]:
@@ -83,8 +83,10 @@ def _models_loading(graph: nx.MultiDiGraph, artifact: tuple) -> set[tuple]:
 
 
 def _served(graph: nx.MultiDiGraph, model: tuple) -> list[tuple]:
-    """The model and what it PROVISIONS (a provisioned throughput or custom model deployment serves a model)."""
-    return [model, *(target for target, _ in _out(graph, model, "PROVISIONS") if target[0] == "Model")]
+    """The model and what it PROVISIONS (a provisioned throughput or custom model deployment serves a model) or
+    was IMPORTED_FROM (a Comprehend ImportModel copy: the source version's training is its lineage)."""
+    return [model, *(target for edge_type in ("PROVISIONS", "IMPORTED_FROM")
+                     for target, _ in _out(graph, model, edge_type) if target[0] == "Model")]
 
 
 def _model_lineage_rows(graph: nx.MultiDiGraph, model: tuple) -> Rows:
@@ -120,25 +122,35 @@ def _current_config(graph: nx.MultiDiGraph, endpoint: tuple) -> tuple | None:
     return max(configs, key=lambda c: c[1].get("last_seen") or "")[0] if configs else None
 
 
+def _endpoint_models(graph: nx.MultiDiGraph, endpoint: tuple) -> set[tuple]:
+    """What the endpoint serves now: the models of its current configuration (SageMaker), and the model it was
+    created or last updated with (Comprehend: its own SERVES edge seen last; ties: smallest ARN)."""
+    current = _current_config(graph, endpoint)
+    models = {model for model, _ in _out(graph, current, "SERVES")} if current else set()
+    own = sorted(_out(graph, endpoint, "SERVES"), key=lambda m: m[0][1])
+    if own:  # max keeps the first of equals: the smallest ARN, as the Cypher orders them
+        models.add(max(own, key=lambda m: m[1].get("last_seen") or "")[0])
+    return models
+
+
 def _serving_endpoints(graph: nx.MultiDiGraph) -> dict[tuple, set[str]]:
-    """Model node -> ARNs of endpoints whose current configuration serves it."""
+    """Model node -> ARNs of endpoints that serve it now."""
     serving: dict[tuple, set[str]] = {}
     for endpoint in [n for n in graph.nodes if n[0] == "Endpoint"]:
-        current = _current_config(graph, endpoint)
-        for model, _ in _out(graph, current, "SERVES") if current else []:
+        for model in _endpoint_models(graph, endpoint):
             serving.setdefault(model, set()).add(graph.nodes[endpoint].get("arn"))
     return serving
 
 
-@answers("endpoint-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", *LINEAGE_EDGES), bare=("SERVES", *LINEAGE_BARE),
+# SERVES with its attributes: a Comprehend endpoint serves the model of its SERVES edge seen last
+@answers("endpoint-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", *LINEAGE_EDGES), bare=LINEAGE_BARE,
                                         labels=("Endpoint", "AWSPrincipal")))
 def endpoint_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     endpoint = ("Endpoint", params["endpoint"])
-    current = _current_config(graph, endpoint) if endpoint in graph else None
-    if current is None:
+    if endpoint not in graph:
         return []
     rows = []
-    for model, _ in _out(graph, current, "SERVES"):
+    for model in _endpoint_models(graph, endpoint):
         for row in _model_lineage_rows(graph, model):
             rows.append({"endpoint": params["endpoint"], "model": graph.nodes[model].get("arn"), **row})
     return rows
@@ -161,7 +173,8 @@ def _has_lineage(graph: nx.MultiDiGraph, model: tuple) -> bool:
     for artifact in _artifacts_of(graph, model):
         if any(_out(graph, job, "READS") for job, _ in _in(graph, artifact, "WRITES") if job[0] in TRAINING_JOBS):
             return True
-    return any(_out(graph, job, "READS") for job, _ in _in(graph, model, "PRODUCED"))
+    sources = [model, *(source for source, _ in _out(graph, model, "IMPORTED_FROM"))]  # an ImportModel copy
+    return any(_out(graph, job, "READS") for source in sources for job, _ in _in(graph, source, "PRODUCED"))
 
 
 def _bedrock_invocations(graph: nx.MultiDiGraph):  # noqa: ANN202 - iterator of edges
@@ -172,7 +185,7 @@ def _bedrock_invocations(graph: nx.MultiDiGraph):  # noqa: ANN202 - iterator of 
 
 
 @answers("models-without-lineage", GraphReads(edges=("USES_CONFIG", "SERVES", "INVOKED", *LINEAGE_EDGES),
-                                              bare=("SERVES", "INVOKED", *LINEAGE_BARE), labels=("Endpoint",)))
+                                              bare=("INVOKED", *LINEAGE_BARE), labels=("Endpoint",)))
 def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     in_use = {model: set(endpoints) for model, endpoints in _serving_endpoints(graph).items()}
     for _, model, _ in _bedrock_invocations(graph):
@@ -191,7 +204,8 @@ def models_without_lineage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) ->
 
 
 @answers("dataset-consumers", GraphReads(
-    edges=("READS", "FEEDS", "WRITES", "FROM_ARTIFACT", "FROM_PACKAGE", "PRODUCED", "USES_CONFIG", "SERVES"),
+    edges=("READS", "FEEDS", "WRITES", "FROM_ARTIFACT", "FROM_PACKAGE", "PRODUCED", "IMPORTED_FROM", "USES_CONFIG",
+           "SERVES"),
     labels=("Dataset", "Endpoint")))
 def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     start = ("Dataset", params["dataset"])
@@ -207,7 +221,8 @@ def dataset_consumers(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows
         seen.add(key)
         models = {m for artifact, _ in _out(graph, job, "WRITES") if artifact[0] == "ModelArtifact"
                   for m in _models_loading(graph, artifact)}
-        models |= {m for m, _ in _out(graph, job, "PRODUCED")}
+        produced = {m for m, _ in _out(graph, job, "PRODUCED")}
+        models |= produced | {copy for m in produced for copy, _ in _in(graph, m, "IMPORTED_FROM")}  # ImportModel
         for model in sorted(models) or [None]:
             for channel in key[2]:
                 rows.append({

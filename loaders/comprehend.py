@@ -1,0 +1,286 @@
+"""Amazon Comprehend custom models from CloudTrail: which data trained each classifier and recognizer version.
+
+Comprehend has no training-job resource: CreateDocumentClassifier and CreateEntityRecognizer name the model
+version and its training data together, and the service trains it with the data access role. graphgov records
+that training as a CustomizationJob (labelled ComprehendTraining) keyed by the version's ARN, which READS each
+input location per channel, EXECUTES_AS the data access role and PRODUCED the model, so every lineage, exposure
+and encryption question that follows customization jobs follows Comprehend's too. ImportModel copies a version
+(usually another account's, shared by its model policy) into the caller's account: IMPORTED_FROM.
+
+Request members are Comprehend's API members in CloudTrail's lowerCamelCase (Comprehend API reference,
+CreateDocumentClassifier / CreateEntityRecognizer / ImportModel; "Logging Amazon Comprehend API calls with
+AWS CloudTrail"), read case-insensitively. Documents and text are never in these records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphgov.core import ids
+from graphgov.core.delta import EdgeRow, Malformed, NodeRow
+from loaders import fields
+from loaders.identity import Principal, executes_as
+from loaders.sagemaker import dataset_rows
+
+SOURCE = "comprehend.amazonaws.com"
+# model kind -> (ARN resource type, name member, response ARN member)
+KINDS = {
+    "document-classifier": ("document-classifier", "documentClassifierName", "documentClassifierArn"),
+    "entity-recognizer": ("entity-recognizer", "recognizerName", "entityRecognizerArn"),
+}
+MANIFEST = "AugmentedManifestFile"  # Ground Truth output: which objects it lists is unknown until it is read
+
+
+def model_arn(partition: str, region: str, account: str, kind: str, name: str, version: Any = None) -> str:
+    """`arn:<p>:comprehend:<region>:<account>:<kind>/<name>[/version/<version>]`; names keep their case."""
+    arn = f"arn:{partition}:comprehend:{region}:{account}:{kind}/{name}"
+    return f"{arn}/version/{version}" if isinstance(version, str) and version else arn
+
+
+def model_node(arn: str, **props: Any) -> NodeRow:
+    """A Comprehend model (version) named by its ARN: kind, name and version read from the ARN itself."""
+    parsed = ids.parse_arn(arn)
+    parts = parsed.resource.split("/")
+    if parsed.service != "comprehend" or len(parts) < 2 or parts[0] not in KINDS:
+        raise Malformed(f"not a Comprehend classifier or recognizer ARN: {arn[:200]}")
+    version = parts[3] if len(parts) >= 4 and parts[2] == "version" else None
+    base = {"arn": arn, "kind": parts[0], "name": parts[1], "version": version, "region": parsed.region}
+    if parsed.account:
+        base["account_id"] = parsed.account
+    return NodeRow("ComprehendModel", arn, {**base, **props})
+
+
+def _channels(kind: str, config: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
+    """(channel, S3 URI, data type) of every training and test input the request's inputDataConfig names."""
+    out: list[tuple[str, Any, str]] = []
+
+    def add(channel: str, uri: Any, data_type: str = "S3Prefix") -> None:
+        if isinstance(uri, str) and uri:
+            out.append((channel, uri, data_type))
+
+    if kind == "document-classifier":
+        # "if the prefix is a single file, Amazon Comprehend uses that file as input. If more than one file begins
+        # with the prefix, Amazon Comprehend uses all of them" (API reference, DocumentClassifierInputDataConfig):
+        # an S3 key-name prefix, as a Dataset's
+        add("train", fields.get_ci(config, "s3Uri"))
+        add("test", fields.get_ci(config, "testS3Uri"))
+    else:
+        add("train-annotations", fields.dig(config, "annotations", "s3Uri"))
+        add("test-annotations", fields.dig(config, "annotations", "testS3Uri"))
+        add("entity-list", fields.dig(config, "entityList", "s3Uri"))
+    add("train-documents", fields.dig(config, "documents", "s3Uri"))
+    add("test-documents", fields.dig(config, "documents", "testS3Uri"))
+    for manifest in fields.dig_list(config, "augmentedManifests"):
+        if not isinstance(manifest, Mapping):
+            continue
+        split = str(fields.get_ci(manifest, "split") or "TRAIN").lower()  # TRAIN is the API's default
+        add(split, fields.get_ci(manifest, "s3Uri"), MANIFEST)
+        add(f"{split}-annotations", fields.get_ci(manifest, "annotationDataS3Uri"))
+        add(f"{split}-documents", fields.get_ci(manifest, "sourceDocumentsS3Uri"))
+    return out
+
+
+def _key_ref(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _place(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    region = str(record.get("awsRegion") or "")
+    account = str(record.get("recipientAccountId") or fields.dig(record, "userIdentity", "accountId") or "")
+    if not region or not account:
+        raise Malformed(f"{record.get('eventName')}: no Region or account")
+    return fields.partition(record), region, account
+
+
+def _key_edge(ref: Any, src_type: str, src: str, purpose: str, place: tuple[str, str, str], nodes: list,
+              edges: list) -> None:
+    """ENCRYPTED_WITH when the reference resolves to a key ARN (an alias cannot be resolved from logs)."""
+    partition, region, account = place
+    key_arn = ids.kms_key_arn(ref, partition, region, account) if isinstance(ref, str) else None
+    if not key_arn:
+        return
+    arn = ids.parse_arn(key_arn)
+    nodes.append(NodeRow("KMSKey", key_arn, {"arn": key_arn, "id": arn.resource.split("/", 1)[-1],
+                                             "region": arn.region, "account_id": arn.account}))
+    edges.append(EdgeRow("ENCRYPTED_WITH", src_type, src, "KMSKey", key_arn, {"purposes": [purpose]}))
+
+
+def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateDocumentClassifier / CreateEntityRecognizer: the version, its training, every input per channel."""
+    event = str(record.get("eventName"))
+    kind = "document-classifier" if event == "CreateDocumentClassifier" else "entity-recognizer"
+    resource_type, name_member, arn_member = KINDS[kind]
+    request = fields.params(record)
+    if not request:
+        raise Malformed(f"{event}: no requestParameters (CloudTrail omits them above 100 KB)")
+    partition, region, account = place = _place(record)
+    arn = fields.get_ci(fields.section(record, "responseElements"), arn_member)
+    if not ids.is_arn(arn):  # the response names the version; else build it as Comprehend does
+        name = fields.get_ci(request, name_member)
+        if not isinstance(name, str) or not name:
+            raise Malformed(f"{event}: no responseElements.{arn_member} and no {name_member}")
+        arn = model_arn(partition, region, account, resource_type, name, fields.get_ci(request, "versionName"))
+    model_key = _key_ref(fields.get_ci(request, "modelKmsKeyId"))
+    volume_key = _key_ref(fields.get_ci(request, "volumeKmsKeyId"))
+    output = fields.get_ci(request, "outputDataConfig")  # classifiers only
+    output_path = fields.get_ci(output, "s3Uri") if isinstance(output, Mapping) else None
+    output_key = _key_ref(fields.get_ci(output, "kmsKeyId")) if isinstance(output, Mapping) else None
+    model = model_node(arn, model_kms_key_ref=model_key, volume_kms_key_ref=volume_key,
+                       output_kms_key_ref=output_key, output_path=output_path if isinstance(output_path, str) else None,
+                       language=fields.get_ci(request, "languageCode"), mode=fields.get_ci(request, "mode"),
+                       defined=True)
+    nodes.append(model)
+    training = "ComprehendTraining"
+    nodes.append(NodeRow("ComprehendTraining", arn, {
+        "arn": arn, "name": model.props["name"], "account_id": model.props.get("account_id"),
+        "region": model.props["region"], "customization_type": f"comprehend-{kind}",
+        # the trained model's own encryption, as for a Bedrock custom model (unencrypted-ai-artifacts)
+        "kms_key_ref": model_key, "defined": True,
+    }))
+    config = fields.get_ci(request, "inputDataConfig")
+    for channel, uri, data_type in _channels(kind, config if isinstance(config, Mapping) else {}):
+        dataset = dataset_rows(uri, data_type, partition, nodes, edges)
+        edges.append(EdgeRow("READS", training, arn, "Dataset", dataset, {"channels": [channel]}))
+    edges.append(EdgeRow("PRODUCED", training, arn, "ComprehendModel", arn))
+    executes_as(fields.get_ci(request, "dataAccessRoleArn"), training, arn, nodes, edges)
+    _key_edge(model_key, "ComprehendModel", arn, "model", place, nodes, edges)
+    _key_edge(volume_key, training, arn, "volume", place, nodes, edges)
+    _key_edge(output_key, training, arn, "output", place, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, training, arn, {}, event))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, event))
+
+
+def import_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """ImportModel: a copy of another version (often another account's) in the caller's account."""
+    request = fields.params(record)
+    source = fields.get_ci(request, "sourceModelArn")
+    if not ids.is_arn(source):
+        raise Malformed("ImportModel: no requestParameters.sourceModelArn")
+    nodes.append(model_node(source))
+    arn = fields.get_ci(fields.section(record, "responseElements"), "modelArn")
+    if not ids.is_arn(arn):
+        raise Malformed("ImportModel: no responseElements.modelArn")
+    model_key = _key_ref(fields.get_ci(request, "modelKmsKeyId"))
+    nodes.append(model_node(arn, model_kms_key_ref=model_key, imported=True, defined=True))
+    edges.append(EdgeRow("IMPORTED_FROM", "ComprehendModel", arn, "ComprehendModel", source))
+    executes_as(fields.get_ci(request, "dataAccessRoleArn"), "ComprehendModel", arn, nodes, edges)
+    _key_edge(model_key, "ComprehendModel", arn, "model", _place(record), nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, "ImportModel"))
+
+
+def delete_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """DeleteDocumentClassifier / DeleteEntityRecognizer: who deleted which version (the ARN is the request's)."""
+    event = str(record.get("eventName"))
+    member = "documentClassifierArn" if event == "DeleteDocumentClassifier" else "entityRecognizerArn"
+    arn = fields.get_ci(fields.params(record), member)
+    if not ids.is_arn(arn):
+        raise Malformed(f"{event}: no requestParameters.{member}")
+    nodes.append(model_node(arn))
+    edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "ComprehendModel", arn, {}, event))
+
+
+ENDPOINT_KINDS = ("document-classifier-endpoint", "entity-recognizer-endpoint")
+ENDPOINT_RESOURCE_TYPES = ("AWS::Comprehend::DocumentClassifierEndpoint", "AWS::Comprehend::EntityRecognizerEndpoint")
+# Synchronous analysis calls (management events; read-only ones are logged only by a trail that records read
+# management events). The CloudTrail page lists some; the others are loaded when present: absence proves nothing.
+RUNTIME_CALLS = frozenset({
+    "ClassifyDocument", "DetectEntities", "DetectDominantLanguage", "DetectKeyPhrases", "DetectPiiEntities",
+    "DetectSentiment", "DetectSyntax", "DetectTargetedSentiment", "DetectToxicContent", "ContainsPiiEntities",
+    "BatchDetectDominantLanguage", "BatchDetectEntities", "BatchDetectKeyPhrases", "BatchDetectSentiment",
+    "BatchDetectSyntax", "BatchDetectTargetedSentiment",
+})
+
+
+def _account(value: str | None) -> dict[str, str]:
+    """`account_id` when the ARN's account is an account (an AWS-owned endpoint's ARN says `aws`)."""
+    return {"account_id": value} if value and value.isdigit() else {}
+
+
+def endpoint_node(arn: str, **props: Any) -> NodeRow:
+    """A Comprehend endpoint named by its ARN (`...:document-classifier-endpoint/<name>`)."""
+    parsed = ids.parse_arn(arn)
+    kind, _, name = parsed.resource.partition("/")
+    if parsed.service != "comprehend" or kind not in ENDPOINT_KINDS or not name:
+        raise Malformed(f"not a Comprehend endpoint ARN: {arn[:200]}")
+    return NodeRow("ComprehendEndpoint", arn, {"arn": arn, "name": name, "kind": kind, "region": parsed.region,
+                                               **_account(parsed.account), **props})
+
+
+def _served_model(ref: Any, nodes: list) -> str | None:
+    """The model an endpoint call names, when it is a classifier or recognizer ARN (a flywheel's is not)."""
+    if not ids.is_arn(ref):
+        return None
+    nodes.append(model_node(ref))
+    return ref
+
+
+def endpoint(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateEndpoint / UpdateEndpoint: the endpoint SERVES the model set (UpdateEndpoint's `desiredModelArn`);
+    the model set last is the one served. An endpoint of a flywheel serves its active model: named in the
+    response when AWS states it, otherwise not known from the call."""
+    event = str(record.get("eventName"))
+    request, response = fields.params(record), fields.section(record, "responseElements")
+    arn = fields.get_ci(response, "endpointArn") or fields.get_ci(request, "endpointArn")
+    if not ids.is_arn(arn):
+        raise Malformed(f"{event}: no endpointArn")
+    update = event == "UpdateEndpoint"
+    flywheel = fields.get_ci(request, "flywheelArn")
+    nodes.append(endpoint_node(arn, flywheel=flywheel if isinstance(flywheel, str) and flywheel else None,
+                               **({} if update else {"defined": True})))
+    model = _served_model(fields.get_ci(response, "desiredModelArn" if update else "modelArn")
+                          or fields.get_ci(request, "desiredModelArn" if update else "modelArn"), nodes)
+    if model:
+        edges.append(EdgeRow("SERVES", "ComprehendEndpoint", arn, "ComprehendModel", model))
+    role = fields.get_ci(request, "desiredDataAccessRoleArn" if update else "dataAccessRoleArn")
+    executes_as(role, "ComprehendEndpoint", arn, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendEndpoint", arn, {}, event))
+
+
+def delete_endpoint(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    arn = fields.get_ci(fields.params(record), "endpointArn")
+    if not ids.is_arn(arn):
+        raise Malformed("DeleteEndpoint: no requestParameters.endpointArn")
+    nodes.append(endpoint_node(arn))
+    edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "ComprehendEndpoint", arn, {},
+                         "DeleteEndpoint"))
+
+
+def built_in_model(partition: str, region: str, account: str) -> NodeRow:
+    """The account's built-in Comprehend models in a Region, as one node: what calls without an endpoint use."""
+    arn = f"arn:{partition}:comprehend:{region}:{account}:built-in-model"
+    return NodeRow("ComprehendModel", arn, {"arn": arn, "kind": "built-in", "name": "built-in", "region": region,
+                                            **_account(account)})
+
+
+def runtime_call(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """A synchronous analysis call: INVOKED the custom endpoint it names (`resources[]` first: recent records
+    carry `requestParameters: null`), else the built-in models of the account and Region."""
+    event = str(record.get("eventName"))
+    target = next((fields.get_ci(r, "ARN") for r in fields.resources(record)
+                   if fields.get_ci(r, "type") in ENDPOINT_RESOURCE_TYPES), None)
+    if not ids.is_arn(target):
+        target = fields.get_ci(fields.params(record), "endpointArn")
+    if ids.is_arn(target):
+        nodes.append(endpoint_node(target))
+        edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "ComprehendEndpoint", target, {}, event))
+        return
+    if event == "ClassifyDocument":
+        raise Malformed("ClassifyDocument: no endpoint ARN in resources or requestParameters")
+    partition, region, account = _place(record)
+    model = built_in_model(partition, region, account)
+    nodes.append(model)
+    edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "ComprehendModel", model.key, {}, event))
+
+
+HANDLERS = {
+    "CreateEndpoint": endpoint,
+    "UpdateEndpoint": endpoint,
+    "DeleteEndpoint": delete_endpoint,
+    **dict.fromkeys(RUNTIME_CALLS, runtime_call),
+    "CreateDocumentClassifier": create_model,
+    "CreateEntityRecognizer": create_model,
+    "ImportModel": import_model,
+    "DeleteDocumentClassifier": delete_model,
+    "DeleteEntityRecognizer": delete_model,
+}

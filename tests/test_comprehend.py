@@ -1,0 +1,197 @@
+"""Amazon Comprehend custom models: training lineage, imported copies, endpoints and calls, on both stores.
+
+Fixtures: `comprehend/comprehend-developer-guide-2020.json` and `-current.json` are the Comprehend guide's
+own CloudTrail examples (real records); `comprehend/comprehend-platform.json` is hand-written in the shapes of
+the Comprehend API reference and that guide (sources per field in `comprehend-platform.md`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import FIXTURES, write_json
+
+from graphgov.access.derivation import endpoint_actions
+from graphgov.export.runs import lineage_runs
+from graphgov.ingest.pipeline import load_paths
+from graphgov.questions.catalog import ask
+from graphgov.questions.lineage import as_text, build_lineage
+
+GUIDE_2020 = FIXTURES / "comprehend/comprehend-developer-guide-2020.json"
+GUIDE_NOW = FIXTURES / "comprehend/comprehend-developer-guide-current.json"
+PLATFORM = FIXTURES / "comprehend/comprehend-platform.json"
+A = "arn:aws:comprehend:eu-west-1:"
+T, S = "222222222222", "333333333333"  # training account, serving account
+V1 = f"{A}{T}:document-classifier/ticket-router/version/v1"
+GT = f"{A}{T}:document-classifier/ticket-router-gt/version/v1"
+PARTS = f"{A}{T}:entity-recognizer/part-numbers/version/v1"
+COPY_V1 = f"{A}{S}:document-classifier/ticket-router/version/imported-v1"
+COPY_V2 = f"{A}{S}:document-classifier/ticket-router/version/imported-v2"  # named by UpdateEndpoint only
+PROD = f"{A}{S}:document-classifier-endpoint/ticket-router-prod"
+PARTS_RT = f"{A}{T}:entity-recognizer-endpoint/part-numbers-rt"
+BUILT_IN = f"{A}{S}:built-in-model"
+TICKET_APP = f"arn:aws:iam::{S}:role/TicketApp"
+CORPUS = "s3://acme-nlp-corpus"
+
+
+@pytest.fixture
+def platform(store, tmp_path):
+    summary = load_paths([PLATFORM], store, tmp_path / "q.jsonl")
+    # 22 records: 13 modelled; 8 calls not modelled yet (resource policies, async jobs, flywheels, a stop) and
+    # one failed CreateDocumentClassifier (AccessDeniedException: nothing was created)
+    assert (summary.records, summary.loaded, summary.quarantined) == (22, 13, 0)
+    assert dict(summary.skipped) == {"unsupported_event": 8, "failed_call": 1}
+    return store
+
+
+def _lineage(model: str, job: str, channel: str, dataset: str) -> dict:
+    return {"model": model, "training_job": job, "channel": channel, "dataset": dataset, "dataset_writers": [],
+            "via": None, "link": "direct"}
+
+
+def test_a_classifier_version_is_traced_to_its_training_and_test_data(platform):
+    assert ask(platform, "model-lineage", {"model": V1}) == [
+        _lineage(V1, V1, "test", f"{CORPUS}/tickets/test.csv"),
+        _lineage(V1, V1, "train", f"{CORPUS}/tickets/train.csv"),
+    ]
+    # Ground Truth manifests: the datasets are the manifests, whose members are unknown until read
+    assert ask(platform, "model-lineage", {"model": GT}) == [
+        _lineage(GT, GT, "test", f"{CORPUS}/groundtruth/tickets-test.manifest"),
+        _lineage(GT, GT, "train", f"{CORPUS}/groundtruth/tickets-train.manifest"),
+    ]
+
+
+def test_an_imported_copy_in_another_account_has_its_source_lineage(platform):
+    assert ask(platform, "model-lineage", {"model": COPY_V1}) == [
+        _lineage(COPY_V1, V1, "test", f"{CORPUS}/tickets/test.csv"),
+        _lineage(COPY_V1, V1, "train", f"{CORPUS}/tickets/train.csv"),
+    ]
+    text = as_text(build_lineage(platform, COPY_V1))
+    assert f"imported from model {V1}" in text
+    assert "no training job known" not in text
+
+
+def test_an_endpoint_is_judged_by_the_model_it_was_last_updated_with(platform):
+    # CreateEndpoint served the imported v1; UpdateEndpoint moved it to imported-v2, whose origin no log shows
+    assert ask(platform, "endpoint-lineage", {"endpoint": PROD}) == [
+        {"endpoint": PROD, "model": COPY_V2, "training_job": None, "channel": None, "dataset": None,
+         "dataset_writers": [], "via": None, "link": None}]
+    assert ask(platform, "models-without-lineage") == [{"model": COPY_V2, "endpoints": [PROD]}]
+    # an entity recognizer's channels: documents, annotations and the entity list, train and test
+    assert [(r["channel"], r["dataset"]) for r in ask(platform, "endpoint-lineage", {"endpoint": PARTS_RT})] == [
+        ("entity-list", f"{CORPUS}/parts/entity-list.csv"),
+        ("test-annotations", f"{CORPUS}/parts/annotations/test.csv"),
+        ("test-documents", f"{CORPUS}/parts/documents/test.txt"),
+        ("train-annotations", f"{CORPUS}/parts/annotations/train.csv"),
+        ("train-documents", f"{CORPUS}/parts/documents/train.txt"),
+    ]
+
+
+def test_dataset_consumers_reach_the_imported_copy(platform):
+    row = {"dataset": f"{CORPUS}/tickets/train.csv", "read_dataset": f"{CORPUS}/tickets/train.csv", "job": V1,
+           "job_type": "CustomizationJob", "channel": "train", "endpoints": [], "via": None, "link": "direct"}
+    assert ask(platform, "dataset-consumers", {"dataset": f"{CORPUS}/tickets/train.csv"}) == [
+        {**row, "model": V1}, {**row, "model": COPY_V1}]  # the copy's endpoint has moved on to imported-v2
+
+
+def test_a_model_without_a_customer_key_is_reported(platform):
+    assert ask(platform, "unencrypted-ai-artifacts") == [
+        {"resource": V1, "resource_type": "CustomizationJob", "account": T,
+         "issue": "custom model without a customer KMS key", "output_encryption": []}]
+
+
+def test_inventory_lists_versions_endpoints_and_built_in_use(platform):
+    rows = [(r["resource"], r["kind"], r["account"]) for r in ask(platform, "ai-inventory")]
+    assert rows == [
+        (GT, "comprehend-document-classifier", T),
+        (V1, "comprehend-document-classifier", T),
+        (PARTS_RT, "comprehend-endpoint", T),
+        (PARTS, "comprehend-entity-recognizer", T),
+        (BUILT_IN, "comprehend-built-in", S),
+        (PROD, "comprehend-endpoint", S),
+        (COPY_V1, "comprehend-document-classifier", S),
+        (COPY_V2, "comprehend-document-classifier", S),
+    ]
+
+
+def test_calls_are_usage_of_the_endpoint_or_the_built_in_models(platform):
+    rows = ask(platform, "principal-activity", {"principal": TICKET_APP})
+    assert [(r["action"], r["target"], r["count"], r["operations"]) for r in rows] == [
+        ("INVOKED", BUILT_IN, 1, ["DetectSentiment"]),
+        ("INVOKED", PROD, 2, ["ClassifyDocument"]),  # requestParameters null: the endpoint is in resources[]
+    ]
+    # another account's call on the endpoint, recorded in the owner's trail, is an observed exposure
+    assert ask(platform, "cross-account-exposure") == [
+        {"resource": PROD, "resource_account": S, "principal": "arn:aws:iam::444444444444:root",
+         "principal_account": "444444444444", "access": "observed", "via": ["cloudtrail:ClassifyDocument"]}]
+
+
+def test_the_guide_records_load(store, tmp_path):
+    summary = load_paths([GUIDE_2020], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded, dict(summary.skipped)) == (4, 3, {"unsupported_event": 1})
+    model = ("arn:aws:comprehend:us-east-2:12345678910:document-classifier/"
+             "DocumentClassifier-FOUR-KB-MULTI-CLASS-1588179693504")
+    # S3Uri is a key-name prefix ("if more than one file begins with the prefix, Amazon Comprehend uses all")
+    assert ask(store, "model-lineage", {"model": model}) == [_lineage(
+        model, model, "train",
+        "s3://aws-deepinsight-async-canary-datasets-prod-us-east-2/ONE_DOC_PER_LINE/DOCUMENT_CLASSIFIER/FOUR_KB")]
+    # the 2023 example reuses the 2020 ClassifyDocument's eventID: loaded alone, it names its endpoint only in
+    # resources[] (requestParameters null)
+    again = load_paths([GUIDE_NOW], store, tmp_path / "q2.jsonl")
+    assert (again.records, again.loaded, dict(again.skipped)) == (1, 0, {"duplicate": 1})
+
+
+def test_the_current_guide_record_with_null_request_parameters(store, tmp_path):
+    summary = load_paths([GUIDE_NOW], store, tmp_path / "q.jsonl")
+    assert (summary.records, summary.loaded) == (1, 1)
+    endpoint = "arn:aws:comprehend:us-east-2:12345678910:document-classifier-endpoint/endpointExample"
+    assert [(r["resource"], r["kind"]) for r in ask(store, "ai-inventory")] == [(endpoint, "comprehend-endpoint")]
+
+
+def _put_role_policy(event_id: str, role: str, document: dict) -> dict:
+    """PutRolePolicy as CloudTrail records it (IAM API reference; the policy document as a JSON string)."""
+    return {
+        "eventVersion": "1.09", "eventTime": "2026-02-01T08:00:00Z", "eventSource": "iam.amazonaws.com",
+        "eventName": "PutRolePolicy", "awsRegion": "us-east-1", "eventID": event_id, "eventType": "AwsApiCall",
+        "recipientAccountId": S, "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEADMIN",
+                                                  "arn": f"arn:aws:iam::{S}:user/admin", "accountId": S},
+        "requestParameters": {"roleName": role, "policyName": "use", "policyDocument": json.dumps(document)},
+        "responseElements": None,
+    }
+
+
+def test_who_can_invoke_a_comprehend_endpoint(store, tmp_path):
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "comprehend:ClassifyDocument",
+                                                    "Resource": f"{A}{S}:document-classifier-endpoint/*"}]}
+    sagemaker_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint",
+                                                             "Resource": "*"}]}
+    policies = write_json(tmp_path / "policies.json", {"Records": [
+        _put_role_policy("00000000-0000-4000-8000-0000000000a1", "TicketApp", allow),
+        _put_role_policy("00000000-0000-4000-8000-0000000000a2", "ServingAdmin", sagemaker_only)]})
+    load_paths([PLATFORM, policies], store, tmp_path / "q.jsonl")
+    edges = {(src[1], dst[1]): (props["access"], props["actions"])
+             for src, dst, props in store.scan_edges("CAN_INVOKE") if dst[1] == PROD}
+    # the action a Comprehend endpoint takes is comprehend:ClassifyDocument, not sagemaker:InvokeEndpoint
+    assert edges == {(TICKET_APP, PROD): ("potential", ["comprehend:ClassifyDocument"])}
+
+
+@pytest.mark.parametrize(("arn", "actions"), [
+    (PROD, ("comprehend:ClassifyDocument",)),
+    (PARTS_RT, ("comprehend:DetectEntities",)),
+    (f"arn:aws:sagemaker:eu-west-1:{S}:endpoint/fraud", ("sagemaker:InvokeEndpoint",)),
+])
+def test_endpoint_actions(arn, actions):
+    assert endpoint_actions(arn) == actions
+
+
+def test_openlineage_runs_carry_the_training_the_import_and_the_endpoint(platform):
+    runs = {(run.job[1], run.job_type): run for run in lineage_runs(platform).runs}
+    training = runs[("document-classifier/ticket-router/version/v1", "CUSTOMIZATION")]
+    assert (training.integration, training.inputs, training.outputs, training.roles) == (
+        "COMPREHEND", [("Dataset", f"{CORPUS}/tickets/test.csv"), ("Dataset", f"{CORPUS}/tickets/train.csv")],
+        [("Model", V1)], [f"arn:aws:iam::{T}:role/ComprehendDataAccess"])
+    copy = runs[("import/document-classifier/ticket-router/version/imported-v1", "IMPORT_MODEL")]
+    assert (copy.inputs, copy.outputs) == ([("Model", V1)], [("Model", COPY_V1)])
+    deploy = runs[("deploy/document-classifier-endpoint/ticket-router-prod", "DEPLOY_ENDPOINT")]
+    assert (deploy.inputs, deploy.started) == ([("Model", COPY_V2)], "2026-02-10T09:00:00Z")
