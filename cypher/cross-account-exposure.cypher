@@ -1,6 +1,6 @@
 // id: cross-account-exposure
 // title: AI assets exposed to other accounts
-// description: Datasets that feed models, model artifacts, invocable Bedrock models, endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential; observed when a successful call settled it; conditional; unknown when a bucket, access point, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`), directly, through an S3 access point of the bucket (another account's access point, or one whose policy grants another account, exposes the data to that account as far as the bucket policy lets it; `via` names `access-point:<arn>`) or by assuming roles (up to three steps; who may assume an observed principal gets potential), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`; unknown for a manifest dataset, whose members are not known until the manifest is read, when objects of its bucket are replicated, with `unknown:manifest-members:<dataset>` in `via`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
+// description: Datasets that feed models, model artifacts, invocable Bedrock models, Amazon Comprehend model versions (which other accounts copy with ImportModel, as the version's model policy allows: an unseen model policy of a version whose creation was not seen is `unknown:model-policy:<arn>`), endpoints, registry groups and KMS keys, with every principal of another account (or anyone, `*`) that read or used them (observed, from CloudTrail, including through a role it assumed) or may do so under the policies in force (potential; observed when a successful call settled it; conditional; unknown when a bucket, access point, key or trust policy never seen decides it, named in `via` as `unknown:<kind>-policy:<subject>`), directly, through an S3 access point of the bucket (another account's access point, or one whose policy grants another account, exposes the data to that account as far as the bucket policy lets it; `via` names `access-point:<arn>`) or by assuming roles (up to three steps; who may assume an observed principal gets potential), or that receives a copy of the data by S3 replication to a bucket of its own (potential, via `replication:<rule>:<destination bucket>`; unknown for a manifest dataset, whose members are not known until the manifest is read, when objects of its bucket are replicated, with `unknown:manifest-members:<dataset>` in `via`). An account root (`arn:aws:iam::<acct>:root`) stands for whoever that account lets in. AWS service principals, and principals whose account is not known (a SAML user before it assumes a role), are left out.
 // severity: high
 // group: {"by": ["resource", "principal_account", "access"], "member": "principal", "merge": ["via"]}
 // controls: ["eu-ai-act:Art.10(5)(d)", "soc2:CC6.6", "soc2:CC6.7", "iso-42001:A.10.3", "gdpr:Art.30(1)(e)", "nist-ai-rmf:MAP 4.1"]
@@ -25,7 +25,8 @@ CALL () {
   RETURN x, b.account_id AS account
   UNION
   MATCH (x) WHERE x:KMSKey OR x:Endpoint OR x:ModelPackageGroup
-    OR (x:Model AND x.kind IN ['custom-model', 'provisioned-model', 'imported-model', 'custom-model-deployment'])
+    OR (x:Model AND x.kind IN ['custom-model', 'provisioned-model', 'imported-model', 'custom-model-deployment',
+                               'document-classifier', 'entity-recognizer'])
   RETURN x, x.account_id AS account
 }
 // one resource at a time, in resource order: each resource's rows are aggregated inside the subquery and the
@@ -66,6 +67,10 @@ CALL (x, account, replicated) {
     MATCH (p:AWSPrincipal)-[r:USED_KEY|INVOKED]->(x)
     UNWIND r.operations AS op
     RETURN p, 'observed' AS access, ['cloudtrail:' + op] AS via
+    UNION
+    // who copied the model version into their account (Comprehend ImportModel)
+    MATCH (x)<-[:IMPORTED_FROM]-(:Model)<-[r:CREATED]-(p:AWSPrincipal) WHERE 'ImportModel' IN r.operations
+    RETURN p, 'observed' AS access, ['cloudtrail:ImportModel'] AS via
     UNION
     // replication: the destination account receives a copy of the objects (graphgov.replication)
     MATCH (x)<-[:IN_DATASET]-(:S3Object)<-[r:REPLICA_OF]-(:S3Object)

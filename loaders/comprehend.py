@@ -5,7 +5,10 @@ version and its training data together, and the service trains it with the data 
 that training as a CustomizationJob (labelled ComprehendTraining) keyed by the version's ARN, which READS each
 input location per channel, EXECUTES_AS the data access role and PRODUCED the model, so every lineage, exposure
 and encryption question that follows customization jobs follows Comprehend's too. ImportModel copies a version
-(usually another account's, shared by its model policy) into the caller's account: IMPORTED_FROM.
+(usually another account's, shared by its model policy) into the caller's account: IMPORTED_FROM. The model
+policy (CreateDocumentClassifier's `modelPolicy`, PutResourcePolicy, DeleteResourcePolicy) is the version's
+`model-policy` PolicyState, and its creation a `lifecycle` one, so the access derivation knows who may import it
+(and that a version created with no policy started with none).
 
 Request members are Comprehend's API members in CloudTrail's lowerCamelCase (Comprehend API reference,
 CreateDocumentClassifier / CreateEntityRecognizer / ImportModel; "Logging Amazon Comprehend API calls with
@@ -20,6 +23,7 @@ from typing import Any
 from graphgov.core import ids
 from graphgov.core.delta import EdgeRow, Malformed, NodeRow
 from loaders import fields
+from loaders.iam_changes import add_state
 from loaders.identity import Principal, executes_as
 from loaders.sagemaker import dataset_rows
 
@@ -30,6 +34,7 @@ KINDS = {
     "entity-recognizer": ("entity-recognizer", "recognizerName", "entityRecognizerArn"),
 }
 MANIFEST = "AugmentedManifestFile"  # Ground Truth output: which objects it lists is unknown until it is read
+MODEL_POLICY = "model-policy"  # the PolicyState slot of a version's resource-based policy
 
 
 def model_arn(partition: str, region: str, account: str, kind: str, name: str, version: Any = None) -> str:
@@ -149,6 +154,10 @@ def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
     _key_edge(output_key, training, arn, "output", place, nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, training, arn, {}, event))
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, event))
+    add_state(record, principal, nodes, edges, "ComprehendModel", arn, "lifecycle", "lifecycle")
+    policy = fields.get_ci(request, "modelPolicy")  # a JSON string: who may import the version
+    if isinstance(policy, str) and policy:
+        add_state(record, principal, nodes, edges, "ComprehendModel", arn, MODEL_POLICY, "resource", document=policy)
 
 
 def import_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -167,6 +176,7 @@ def import_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
     executes_as(fields.get_ci(request, "dataAccessRoleArn"), "ComprehendModel", arn, nodes, edges)
     _key_edge(model_key, "ComprehendModel", arn, "model", _place(record), nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, "ImportModel"))
+    add_state(record, principal, nodes, edges, "ComprehendModel", arn, "lifecycle", "lifecycle")  # no policy yet
 
 
 def delete_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
@@ -178,6 +188,23 @@ def delete_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
         raise Malformed(f"{event}: no requestParameters.{member}")
     nodes.append(model_node(arn))
     edges.append(EdgeRow("DELETED", principal.node_type, principal.key, "ComprehendModel", arn, {}, event))
+    add_state(record, principal, nodes, edges, "ComprehendModel", arn, "lifecycle", "lifecycle", deleted=True)
+
+
+def model_policy(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """PutResourcePolicy / DeleteResourcePolicy: the model policy that lets other accounts import the version."""
+    event = str(record.get("eventName"))
+    request = fields.params(record)
+    arn = fields.get_ci(request, "resourceArn")
+    if not ids.is_arn(arn):
+        raise Malformed(f"{event}: no requestParameters.resourceArn")
+    deleted = event == "DeleteResourcePolicy"
+    policy = None if deleted else fields.get_ci(request, "resourcePolicy")
+    if not deleted and (not isinstance(policy, str) or not policy):
+        raise Malformed("PutResourcePolicy: no resourcePolicy in requestParameters")
+    nodes.append(model_node(arn))
+    add_state(record, principal, nodes, edges, "ComprehendModel", arn, MODEL_POLICY, "resource", document=policy,
+              deleted=deleted)
 
 
 ENDPOINT_KINDS = ("document-classifier-endpoint", "entity-recognizer-endpoint")
@@ -281,6 +308,8 @@ HANDLERS = {
     "CreateDocumentClassifier": create_model,
     "CreateEntityRecognizer": create_model,
     "ImportModel": import_model,
+    "PutResourcePolicy": model_policy,
+    "DeleteResourcePolicy": model_policy,
     "DeleteDocumentClassifier": delete_model,
     "DeleteEntityRecognizer": delete_model,
 }

@@ -17,9 +17,10 @@ and readers, writers and assumers that a never-seen bucket, key or trust policy 
 (training-data-readers 214, iam-changes-on-ai-roles 56 on the doc samples, which carry no such policies).
 Issue 16: the Comprehend fixtures add a served copy whose origin no log shows (9 -> 10), two classifiers without
 a model key (33 -> 35), eleven versions, endpoints and built-in use (51 -> 62), two (account, Region) places
-(31 -> 33), an observed call from another account plus six `unknown` key rows where the Comprehend keys share
-account 222222222222 with the access fixtures' DataAccess role (23 -> 30), and twenty `unknown` readers of
-each of the ten training datasets whose bucket policies were never seen (214 -> 414).
+(31 -> 33), an observed call on an endpoint and an observed import of a version from other accounts, plus six
+`unknown` key rows where the Comprehend keys share account 222222222222 with the access fixtures' DataAccess
+role (23 -> 31), and twenty `unknown` readers of each of the ten training datasets whose bucket policies were
+never seen (214 -> 414).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ PARITY_CASES = [
     ParityCase("dataset-consumers", {"dataset": "s3://acme-data-a/raw/transactions/"}, rows=6),
     ParityCase("training-data-readers", {}, rows=414),
     ParityCase("training-data-readers", {"dataset": "s3://acme-training-data/shared/"}, rows=5),
-    ParityCase("cross-account-exposure", {}, rows=30),
+    ParityCase("cross-account-exposure", {}, rows=31),
     ParityCase("public-ai-data", {}, rows=4),
     ParityCase("iam-changes-on-ai-roles", {}, rows=56),
     ParityCase("access-at-training-time", {"job": "fraud-train"}, rows=5),

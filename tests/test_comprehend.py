@@ -38,10 +38,10 @@ CORPUS = "s3://acme-nlp-corpus"
 @pytest.fixture
 def platform(store, tmp_path):
     summary = load_paths([PLATFORM], store, tmp_path / "q.jsonl")
-    # 22 records: 13 modelled; 8 calls not modelled yet (resource policies, async jobs, flywheels, a stop) and
-    # one failed CreateDocumentClassifier (AccessDeniedException: nothing was created)
-    assert (summary.records, summary.loaded, summary.quarantined) == (22, 13, 0)
-    assert dict(summary.skipped) == {"unsupported_event": 8, "failed_call": 1}
+    # 22 records: 15 modelled; 6 calls not modelled yet (async jobs, flywheels, a stop) and one failed
+    # CreateDocumentClassifier (AccessDeniedException: nothing was created)
+    assert (summary.records, summary.loaded, summary.quarantined) == (22, 15, 0)
+    assert dict(summary.skipped) == {"unsupported_event": 6, "failed_call": 1}
     return store
 
 
@@ -121,10 +121,34 @@ def test_calls_are_usage_of_the_endpoint_or_the_built_in_models(platform):
         ("INVOKED", BUILT_IN, 1, ["DetectSentiment"]),
         ("INVOKED", PROD, 2, ["ClassifyDocument"]),  # requestParameters null: the endpoint is in resources[]
     ]
-    # another account's call on the endpoint, recorded in the owner's trail, is an observed exposure
-    assert ask(platform, "cross-account-exposure") == [
-        {"resource": PROD, "resource_account": S, "principal": "arn:aws:iam::444444444444:root",
-         "principal_account": "444444444444", "access": "observed", "via": ["cloudtrail:ClassifyDocument"]}]
+
+
+SERVING_ADMIN = f"arn:aws:iam::{S}:role/ServingAdmin"
+IMPORTED = {"resource": V1, "resource_account": T, "principal": SERVING_ADMIN, "principal_account": S,
+            "access": "observed", "via": ["cloudtrail:ImportModel"]}
+OUTSIDE_CALL = {"resource": PROD, "resource_account": S, "principal": "arn:aws:iam::444444444444:root",
+                "principal_account": "444444444444", "access": "observed", "via": ["cloudtrail:ClassifyDocument"]}
+
+
+def test_what_crossed_accounts_is_observed_exposure(platform):
+    # the copy made in 333333333333, and another account's call on the endpoint (the owner's trail copy); the
+    # model policy that allowed the import was deleted since, so nobody else may import v1 now
+    assert ask(platform, "cross-account-exposure") == [IMPORTED, OUTSIDE_CALL]
+
+
+def test_a_model_policy_in_force_exposes_the_version_to_the_accounts_it_names(store, tmp_path):
+    records = json.loads(PLATFORM.read_text())["Records"]
+    kept = write_json(tmp_path / "kept.json", {"Records": [
+        r for r in records if r["eventName"] != "DeleteResourcePolicy"]})
+    load_paths([kept], store, tmp_path / "q.jsonl")
+    assert ask(store, "cross-account-exposure") == [
+        IMPORTED,
+        {"resource": V1, "resource_account": T, "principal": f"arn:aws:iam::{S}:root", "principal_account": S,
+         "access": "potential", "via": [f"model-policy:{V1}#0"]},
+        OUTSIDE_CALL]
+    # the versions created without a model policy started with none: nobody else may import them
+    assert {(src[1], dst[1]) for src, dst, _ in store.scan_edges("CAN_READ") if dst[0] == "Model"} == {
+        (f"arn:aws:iam::{S}:root", V1)}
 
 
 def test_the_guide_records_load(store, tmp_path):

@@ -6,7 +6,8 @@ replaces the derived edges whole, so a revoked grant disappears and the result n
 order evidence arrived in. It also stamps each PolicyState with `valid_to` and `current`.
 
 Derived edges: CAN_ASSUME (role trust), CAN_READ / CAN_WRITE (datasets, model artifacts, public
-objects, registry groups), CAN_DECRYPT (KMS keys), CAN_INVOKE (endpoints, non-foundation Bedrock models),
+objects, registry groups; CAN_READ also Comprehend model versions, by comprehend:ImportModel), CAN_DECRYPT
+(KMS keys), CAN_INVOKE (endpoints, non-foundation Bedrock models),
 each with `access` (`potential` | `observed` | `conditional` | `unknown`), `via` (the granting statements),
 `conditions` (the condition blocks not settled), `actions` and `as_of` (the latest evidence time).
 `unknown` edges are those a bucket, key or trust policy never seen decides (`via` names it,
@@ -60,6 +61,8 @@ JOB_LABELS = ("TrainingJob", "CustomizationJob")
 # action each Comprehend endpoint kind is authorised by (Comprehend's service authorization reference).
 ENDPOINT_ACTIONS = {"document-classifier-endpoint": ("comprehend:ClassifyDocument",),
                     "entity-recognizer-endpoint": ("comprehend:DetectEntities",)}
+# Comprehend versions: other accounts import them (ImportModel) as their model policy allows
+COMPREHEND_KINDS = ("document-classifier", "entity-recognizer")
 _INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
 _ACCESS_NAME = {"allow": "potential", "observed": "observed", "conditional": "conditional", "unknown": "unknown"}
 # The note an observed access carries: the call proves the access in its own request context only.
@@ -167,7 +170,7 @@ def _read_facts(store: Store) -> _Facts:
         buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
         datasets=nodes["Dataset"], artifacts=nodes["ModelArtifact"], keys=nodes["KMSKey"],
         endpoints=nodes["Endpoint"],
-        models={k: a for k, a in nodes["Model"].items() if a.get("kind") in _INVOCABLE_KINDS},
+        models={k: a for k, a in nodes["Model"].items() if a.get("kind") in (*_INVOCABLE_KINDS, *COMPREHEND_KINDS)},
         groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
         job_starts=job_starts, observed=observed, bucket_points=_bucket_points(nodes["S3AccessPoint"]),
         state_nodes=nodes["PolicyState"],
@@ -337,8 +340,12 @@ class _Deriver:
             out.append(Target("Endpoint", arn, "CAN_INVOKE", endpoint_actions(arn), arn,
                               attrs.get("account_id") or account_of(arn), "other"))
         for arn, attrs in sorted(self.facts.models.items()):
-            out.append(Target("Model", arn, "CAN_INVOKE", ("bedrock:InvokeModel",), arn,
-                              attrs.get("account_id") or account_of(arn), "other"))
+            account = attrs.get("account_id") or account_of(arn)
+            if attrs.get("kind") in COMPREHEND_KINDS:  # who may copy it into their account, under its model policy
+                out.append(Target("Model", arn, "CAN_READ", ("comprehend:ImportModel",), arn, account, "comprehend",
+                                  arn))
+            else:
+                out.append(Target("Model", arn, "CAN_INVOKE", ("bedrock:InvokeModel",), arn, account, "other"))
         for arn, attrs in sorted(self.facts.groups.items()):
             package = arn.replace(":model-package-group/", ":model-package/") + "/1"
             out.append(Target("ModelPackageGroup", arn, "CAN_READ", ("sagemaker:DescribeModelPackage",), package,

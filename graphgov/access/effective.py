@@ -57,7 +57,7 @@ from graphgov.access.policy import CompiledStatement, PolicyDocument, compiled, 
 from graphgov.core import ids
 
 Outcome = Literal["allow", "deny", "conditional", "implicit-deny", "unknown"]
-ResourceKind = Literal["s3", "kms", "trust", "other"]
+ResourceKind = Literal["s3", "kms", "trust", "comprehend", "other"]
 UNKNOWN_RESOURCE_ACCOUNT = '{"graphgov:unknown":"resource-account"}'
 
 __all__ = ["EffectiveDecision", "Labeled", "Layer", "PolicySet", "Request", "UNKNOWN_RESOURCE_ACCOUNT", "decide",

@@ -72,7 +72,10 @@ class Outcome:
 
 
 # How `via` names a resource policy that was never seen (`unknown:key-policy:<key arn>`).
-UNSEEN_DOCUMENT = {"kms": "key-policy", "s3": "bucket-policy", "trust": "trust-policy", "other": "resource-policy"}
+UNSEEN_DOCUMENT = {"kms": "key-policy", "s3": "bucket-policy", "trust": "trust-policy", "comprehend": "model-policy",
+                   "other": "resource-policy"}
+# kind -> the subject's slot holding its resource policy (a registry group's otherwise)
+RESOURCE_SLOTS = {"trust": "trust", "s3": "bucket-policy", "comprehend": "model-policy"}
 
 
 def _combine(first: Outcome, second: Outcome) -> Outcome:
@@ -470,18 +473,19 @@ class AccessModel:
 
         A bucket, key or trust policy is known when a state of it was seen (a deletion or a pull that found
         none included) or the subject's creation was (it started with none, or with the documented default
-        key policy); otherwise it is unknown, and `decide` tries it both ways. Registry group policies are
-        taken as absent when never seen (same-account access does not need them).
+        key policy); otherwise it is unknown, and `decide` tries it both ways. So is a Comprehend model policy
+        (set at creation or later). Registry group policies are taken as absent when never seen (same-account
+        access does not need them).
         """
         subject = target.policy_subject
         if subject is None:
             return [], True, False
         if target.kind == "kms":
             return self._key_docs(subject, time)
-        slot = {"trust": "trust", "s3": "bucket-policy"}.get(target.kind, "group-policy")
+        slot = RESOURCE_SLOTS.get(target.kind, "group-policy")
         resolved = self.timeline.slot_at(subject, slot, time)
         if resolved is None:
-            return [], target.kind not in ("trust", "s3") or self.timeline.created_by(subject, time), False
+            return [], target.kind not in RESOURCE_SLOTS or self.timeline.created_by(subject, time), False
         if resolved.state is None:
             return [], True, resolved.extrapolated
         return self._read(resolved.state, f"{slot}:{subject}"), bool(resolved.state.document), resolved.extrapolated

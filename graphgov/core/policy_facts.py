@@ -28,6 +28,8 @@ Slots and kinds (the `kind` is what the evaluator does with the state):
 | key | `grant:<grant id>` | `grant` | document: {"GranteePrincipal", "Operations", "Constraints"} |
 | key | `key-state` | `key-state` | document: {"KeyState": ..., "DeletionDate": ...} |
 | model package group | `group-policy` | `resource` | document |
+| Comprehend model version | `model-policy` | `resource` | document (who may import it) |
+| Comprehend model version | `lifecycle` | `lifecycle` | created (trained or imported; no policy but `modelPolicy`) |
 | org policy (AWSPolicy) | `content` | `org-policy` | document |
 | account | `org-policy:<policy id>` | `org-attachment` | target = the SCP/RCP id (`p-...`) attached to the account |
 | org policy (AWSPolicy) | `target:<ou-/r- id>` | `org-attachment` | target = the OU or root it is attached to |
@@ -58,7 +60,7 @@ Evidence = Literal["event", "snapshot"]
 
 SUBJECT_TYPES = frozenset({
     "AWSRole", "AWSUser", "AWSPrincipal", "AWSGroup", "AWSPolicy", "S3Bucket", "S3Object", "KMSKey", "AWSAccount",
-    "ModelPackageGroup", "AWSOrganizationalUnit", "S3AccessPoint",
+    "ModelPackageGroup", "AWSOrganizationalUnit", "S3AccessPoint", "ComprehendModel",
 })
 KINDS = frozenset({
     "identity", "attachment", "membership", "boundary", "trust", "lifecycle", "policy-version", "default-version",

@@ -572,17 +572,19 @@ EDGE_TYPES: dict[str, EdgeType] = {
                                 ("AWSPolicy", "PolicyState"), ("S3Bucket", "PolicyState"), ("S3Object", "PolicyState"),
                                 ("KMSKey", "PolicyState"), ("AWSAccount", "PolicyState"),
                                 ("ModelPackageGroup", "PolicyState"), ("AWSOrganizationalUnit", "PolicyState"),
-                                ("S3AccessPoint", "PolicyState")),
+                                ("S3AccessPoint", "PolicyState"), ("Model", "PolicyState")),
                  False, (),
                  "Subject had the policy state (one per change event, or per distinct snapshot)."),
         EdgeType("CAN_ASSUME", ((_ANY_PRINCIPAL, _ANY_PRINCIPAL),), False, DERIVED_PROPS,
                  "Derived: the principal may assume the role (its trust policy, and its identity policy across "
                  "accounts)." + ACCESS_VALUES),
         EdgeType("CAN_READ", ((_ANY_PRINCIPAL, "Dataset"), (_ANY_PRINCIPAL, "ModelArtifact"),
-                              (_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "ModelPackageGroup")), False,
+                              (_ANY_PRINCIPAL, "S3Object"), (_ANY_PRINCIPAL, "ModelPackageGroup"),
+                              (_ANY_PRINCIPAL, "Model")), False,
                  DERIVED_PROPS, "Derived: the principal may read the data (s3:GetObject on every object under the "
                                 "prefix, with the key's kms:Decrypt for SSE-KMS data; an object only through a public "
-                                "ACL) or the registry group's packages." + ACCESS_VALUES),
+                                "ACL), the registry group's packages, or copy a Comprehend model version "
+                                "(comprehend:ImportModel under its model policy)." + ACCESS_VALUES),
         EdgeType("CAN_WRITE", ((_ANY_PRINCIPAL, "Dataset"), (_ANY_PRINCIPAL, "ModelArtifact")), False, DERIVED_PROPS,
                  "Derived: the principal may write the data (s3:PutObject)." + ACCESS_VALUES),
         EdgeType("CAN_DECRYPT", ((_ANY_PRINCIPAL, "KMSKey"),), False, DERIVED_PROPS,

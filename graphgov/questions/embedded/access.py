@@ -22,16 +22,17 @@ from graphgov.stores.embedded_graph import GraphReads
 Node = tuple[str, str]
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
 INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
+COMPREHEND_KINDS = ("document-classifier", "entity-recognizer")  # versions other accounts may import
 Found = tuple[Node, str, list[str]]  # (principal, access, via): rows of one key unite their via
 # cross-account-exposure walks nearly everything: capabilities and role chains into each exposed resource,
 # every operation on its objects (an artifact's found by bucket and key among all objects), replicas, uses
 EXPOSURE_READS = GraphReads(
     edges=("IN_BUCKET", "READS", *CAPABILITIES, "CAN_ASSUME", "IN_DATASET", "READ", "WROTE", "REPLICA_OF", "USED_KEY",
-           "INVOKED", "CONTAINS", "ASSUMED_ROLE"),
-    bare=("IN_BUCKET", "READS", "IN_DATASET", "CONTAINS", "ASSUMED_ROLE"),  # followed, their attributes never read
+           "INVOKED", "CONTAINS", "ASSUMED_ROLE", "IMPORTED_FROM", "CREATED"),
+    bare=("IN_BUCKET", "READS", "IN_DATASET", "CONTAINS", "ASSUMED_ROLE", "IMPORTED_FROM"),  # followed only
     # the bulk of the graph, read for one or two attributes: at 1M records 413k READ/WROTE edges, 299k objects
     fields=(("READ", ("operations",)), ("WROTE", ("operations",)), ("S3Object", ("bucket", "key")),
-            ("REPLICA_OF", ("destination_principal", "destination_bucket", "rules"))),
+            ("REPLICA_OF", ("destination_principal", "destination_bucket", "rules")), ("CREATED", ("operations",))),
     labels=("Dataset", "ModelArtifact", "KMSKey", "Endpoint", "ModelPackageGroup", "Model", "S3Object", "AWSPrincipal",
             *TRAINING_READERS))
 
@@ -92,6 +93,14 @@ def _used(estate: Estate, resource: Node) -> dict[Node, set[str]]:
     return found
 
 
+def _imported_rows(estate: Estate, model: Node) -> Iterator[Found]:
+    """Who copied the model version into their account (Comprehend ImportModel): they created a copy of it."""
+    for copy, _ in estate.edges_in(model).get("IMPORTED_FROM", ()):
+        for principal, r in estate.edges_in(copy).get("CREATED", ()):
+            if principal[0] == "AWSPrincipal" and "ImportModel" in (r.get("operations") or ()):
+                yield principal, "observed", ["cloudtrail:ImportModel"]
+
+
 def _dataset_objects(estate: Estate, dataset: Node) -> list[Node]:
     return [obj for obj, _ in estate.edges_in(dataset).get("IN_DATASET", ())]
 
@@ -137,7 +146,7 @@ def _exposed_resources(estate: Estate) -> Iterator[tuple[Node, str | None]]:
             for bucket, _, _ in _out(graph, node, "IN_BUCKET"):
                 yield node, graph.nodes[bucket].get("account_id")
         elif label in ("KMSKey", "Endpoint", "ModelPackageGroup") or (
-                label == "Model" and attrs.get("kind") in INVOCABLE_KINDS):
+                label == "Model" and attrs.get("kind") in (*INVOCABLE_KINDS, *COMPREHEND_KINDS)):
             yield node, attrs.get("account_id")
 
 
@@ -216,6 +225,7 @@ def _exposure_found(estate: Estate, resource: Node) -> Iterator[Found]:
         replicas = []
         yield from _seen(_operations(estate, _artifact_objects(estate, resource), ("READ", "WROTE"), replicas))
     yield from _seen(_used(estate, resource))
+    yield from _imported_rows(estate, resource)
     yield from _replica_rows(estate, resource, replicas)
     yield from _assumed_rows(estate, dataset_ops)
 
