@@ -131,17 +131,16 @@ def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
     output = fields.get_ci(request, "outputDataConfig")  # classifiers only
     output_path = fields.get_ci(output, "s3Uri") if isinstance(output, Mapping) else None
     output_key = _key_ref(fields.get_ci(output, "kmsKeyId")) if isinstance(output, Mapping) else None
-    model = model_node(arn, model_kms_key_ref=model_key, volume_kms_key_ref=volume_key,
-                       output_kms_key_ref=output_key, output_path=output_path if isinstance(output_path, str) else None,
-                       language=fields.get_ci(request, "languageCode"), mode=fields.get_ci(request, "mode"),
-                       defined=True)
+    model = model_node(arn, model_kms_key_ref=model_key, language=fields.get_ci(request, "languageCode"),
+                       mode=fields.get_ci(request, "mode"), defined=True)
     nodes.append(model)
     training = "ComprehendTraining"
     nodes.append(NodeRow("ComprehendTraining", arn, {
         "arn": arn, "name": model.props["name"], "account_id": model.props.get("account_id"),
         "region": model.props["region"], "customization_type": f"comprehend-{kind}",
         # the trained model's own encryption, as for a Bedrock custom model (unencrypted-ai-artifacts)
-        "kms_key_ref": model_key, "defined": True,
+        "kms_key_ref": model_key, "volume_kms_key_ref": volume_key, "output_kms_key_ref": output_key,
+        "output_path": output_path if isinstance(output_path, str) and output_path else None, "defined": True,
     }))
     config = fields.get_ci(request, "inputDataConfig")
     for channel, uri, data_type in _channels(kind, config if isinstance(config, Mapping) else {}):
@@ -300,7 +299,64 @@ def runtime_call(record: Mapping[str, Any], principal: Principal, nodes: list, e
     edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "ComprehendModel", model.key, {}, event))
 
 
+# Asynchronous analysis jobs: a model (custom, a flywheel's active one, or built-in) run over S3 input into S3
+ANALYSIS_JOBS = frozenset({
+    "StartDocumentClassificationJob", "StartDominantLanguageDetectionJob", "StartEntitiesDetectionJob",
+    "StartEventsDetectionJob", "StartKeyPhrasesDetectionJob", "StartPiiEntitiesDetectionJob",
+    "StartSentimentDetectionJob", "StartTargetedSentimentDetectionJob", "StartTopicsDetectionJob",
+})
+
+
+def analysis_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """Start*Job: the job READS its input prefix, WRITES its output prefix (Comprehend writes under
+    `<S3Uri>/<account>-<type>-<job id>/output/`), RUNS_MODEL the classifier or recognizer it names (else, with
+    no flywheel named, the account's built-in models) as its data access role, with its keys."""
+    event = str(record.get("eventName"))
+    request, response = fields.params(record), fields.section(record, "responseElements")
+    arn = fields.get_ci(response, "jobArn")
+    if not ids.is_arn(arn):
+        raise Malformed(f"{event}: no responseElements.jobArn")
+    partition, region, account = place = _place(record)
+    output = fields.get_ci(request, "outputDataConfig")
+    output_path = fields.get_ci(output, "s3Uri") if isinstance(output, Mapping) else None
+    output_key = _key_ref(fields.get_ci(output, "kmsKeyId")) if isinstance(output, Mapping) else None
+    volume_key = _key_ref(fields.get_ci(request, "volumeKmsKeyId"))
+    flywheel = fields.get_ci(request, "flywheelArn")
+    parsed = ids.parse_arn(arn)
+    nodes.append(NodeRow("ComprehendAnalysisJob", arn, {
+        "arn": arn, "name": fields.get_ci(request, "jobName"), "account_id": parsed.account or account,
+        "region": parsed.region or region, "job_type": event.removeprefix("Start").removesuffix("Job"),
+        "output_path": output_path if isinstance(output_path, str) and output_path else None,
+        "output_kms_key_ref": output_key, "volume_kms_key_ref": volume_key,
+        "flywheel": flywheel if isinstance(flywheel, str) and flywheel else None, "defined": True,
+    }))
+    job = "ComprehendAnalysisJob"
+    source = fields.dig(request, "inputDataConfig", "s3Uri")
+    if isinstance(source, str) and source:
+        dataset = dataset_rows(source, "S3Prefix", partition, nodes, edges)
+        edges.append(EdgeRow("READS", job, arn, "Dataset", dataset, {"channels": ["input"]}))
+    if isinstance(output_path, str) and output_path:
+        dataset = dataset_rows(output_path, "S3Prefix", partition, nodes, edges)
+        edges.append(EdgeRow("WRITES", job, arn, "Dataset", dataset, {"evidence": ["request"], "channels": ["output"]}))
+    model = next((m for m in (fields.get_ci(request, "documentClassifierArn"),
+                              fields.get_ci(request, "entityRecognizerArn"),
+                              fields.get_ci(response, "documentClassifierArn"),
+                              fields.get_ci(response, "entityRecognizerArn")) if ids.is_arn(m)), None)
+    if model:
+        nodes.append(model_node(model))
+        edges.append(EdgeRow("RUNS_MODEL", job, arn, "ComprehendModel", model))
+    elif not flywheel:  # a flywheel's active model is not in the call: not linked
+        built_in = built_in_model(partition, region, account)
+        nodes.append(built_in)
+        edges.append(EdgeRow("RUNS_MODEL", job, arn, "ComprehendModel", built_in.key))
+    executes_as(fields.get_ci(request, "dataAccessRoleArn"), job, arn, nodes, edges)
+    _key_edge(output_key, job, arn, "output", place, nodes, edges)
+    _key_edge(volume_key, job, arn, "volume", place, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, job, arn, {}, event))
+
+
 HANDLERS = {
+    **dict.fromkeys(ANALYSIS_JOBS, analysis_job),
     "CreateEndpoint": endpoint,
     "UpdateEndpoint": endpoint,
     "DeleteEndpoint": delete_endpoint,

@@ -16,7 +16,8 @@ issue 11 the shipper, time-of-act, S3-movement, access-point, access-evidence an
 and readers, writers and assumers that a never-seen bucket, key or trust policy decides are `unknown` rows
 (training-data-readers 214, iam-changes-on-ai-roles 56 on the doc samples, which carry no such policies).
 Issue 16: the Comprehend fixtures add a served copy whose origin no log shows (9 -> 10), two classifiers without
-a model key (33 -> 35), eleven versions, endpoints and built-in use (51 -> 62), two (account, Region) places
+a model key and an analysis job with neither output nor volume key (33 -> 37), eleven versions, endpoints and
+built-in use in two accounts (51 -> 63), two (account, Region) places
 (31 -> 33), an observed call on an endpoint and an observed import of a version from other accounts, plus six
 `unknown` key rows where the Comprehend keys share account 222222222222 with the access fixtures' DataAccess
 role (23 -> 31), and twenty `unknown` readers of each of the ten training datasets whose bucket policies were
@@ -52,7 +53,7 @@ PARITY_CASES = [
     ParityCase("model-lineage", {"model": "arn:aws:bedrock:us-east-1:222222222222:custom-model/"
                                           "amazon.titan-text-express-v1:0:8k/abcdefghijkl"}, rows=2),
     ParityCase("models-without-lineage", {}, rows=10),
-    ParityCase("unencrypted-ai-artifacts", {}, rows=35),
+    ParityCase("unencrypted-ai-artifacts", {}, rows=37),
     ParityCase("bedrock-invocations-without-logging", {}, rows=11),
     ParityCase("dataset-consumers", {"dataset": "https://acme-data-a.s3.eu-west-1.amazonaws.com/fraud/validation/"},
                rows=2),
@@ -66,7 +67,7 @@ PARITY_CASES = [
     ParityCase("access-at-training-time", {"job": "fraud-train"}, rows=5),
     ParityCase("access-at-training-time", {"job": "arn:aws:sagemaker:eu-west-1:111111111111:training-job/Fraud-Train"},
                rows=5),
-    ParityCase("ai-inventory", {}, rows=62),
+    ParityCase("ai-inventory", {}, rows=63),
     ParityCase("shadow-ai", {}, rows=4),
     ParityCase("shadow-ai", {"known_accounts": "222222222222,555555555555", "allowed_models": "amazon.titan"},
                rows=29),

@@ -38,10 +38,10 @@ CORPUS = "s3://acme-nlp-corpus"
 @pytest.fixture
 def platform(store, tmp_path):
     summary = load_paths([PLATFORM], store, tmp_path / "q.jsonl")
-    # 22 records: 15 modelled; 6 calls not modelled yet (async jobs, flywheels, a stop) and one failed
+    # 22 records: 17 modelled; 4 calls not modelled yet (flywheels, a stop) and one failed
     # CreateDocumentClassifier (AccessDeniedException: nothing was created)
-    assert (summary.records, summary.loaded, summary.quarantined) == (22, 15, 0)
-    assert dict(summary.skipped) == {"unsupported_event": 6, "failed_call": 1}
+    assert (summary.records, summary.loaded, summary.quarantined) == (22, 17, 0)
+    assert dict(summary.skipped) == {"unsupported_event": 4, "failed_call": 1}
     return store
 
 
@@ -95,15 +95,38 @@ def test_dataset_consumers_reach_the_imported_copy(platform):
         {**row, "model": V1}, {**row, "model": COPY_V1}]  # the copy's endpoint has moved on to imported-v2
 
 
-def test_a_model_without_a_customer_key_is_reported(platform):
+KEY_PHRASES = f"{A}{T}:key-phrases-detection-job/9e8d7c6b5a4938271605f4e3d2c1b0a9"
+ENTITIES = f"{A}{T}:entities-detection-job/3f1d2c4b5a69788796a5b4c3d2e1f0a1"
+
+
+def test_models_jobs_and_volumes_without_a_customer_key_are_reported(platform):
     assert ask(platform, "unencrypted-ai-artifacts") == [
         {"resource": V1, "resource_type": "CustomizationJob", "account": T,
-         "issue": "custom model without a customer KMS key", "output_encryption": []}]
+         "issue": "custom model without a customer KMS key", "output_encryption": []},
+        # an analysis job that named no key at all: its output bucket's default encryption was never seen
+        {"resource": KEY_PHRASES, "resource_type": "BatchInferenceJob", "account": T,
+         "issue": "analysis output without a customer KMS key", "output_encryption": ["acme-ml-artifacts=unknown"]},
+        {"resource": KEY_PHRASES, "resource_type": "BatchInferenceJob", "account": T,
+         "issue": "storage volume without a customer KMS key", "output_encryption": []},
+    ]
+
+
+def test_analysis_jobs_read_their_input_and_run_a_custom_or_built_in_model(platform):
+    inbound = f"{CORPUS}/inbound/2026-02/"
+    assert [(r["job"], r["job_type"], r["channel"]) for r in ask(platform, "dataset-consumers",
+                                                                 {"dataset": inbound})] == [
+        (ENTITIES, "BatchInferenceJob", "input"), (KEY_PHRASES, "BatchInferenceJob", "input")]
+    assert {(src[1], dst[1]) for src, dst, _ in platform.scan_edges("RUNS_MODEL")} == {
+        (ENTITIES, PARTS), (KEY_PHRASES, f"{A}{T}:built-in-model")}
+    assert {(src[1], dst[1]) for src, dst, _ in platform.scan_edges("WRITES")} == {
+        (ENTITIES, "s3://acme-ml-artifacts/comprehend/entities-out/"),
+        (KEY_PHRASES, "s3://acme-ml-artifacts/comprehend/keyphrases-out/")}
 
 
 def test_inventory_lists_versions_endpoints_and_built_in_use(platform):
     rows = [(r["resource"], r["kind"], r["account"]) for r in ask(platform, "ai-inventory")]
     assert rows == [
+        (f"{A}{T}:built-in-model", "comprehend-built-in", T),  # run by the key-phrases job
         (GT, "comprehend-document-classifier", T),
         (V1, "comprehend-document-classifier", T),
         (PARTS_RT, "comprehend-endpoint", T),
@@ -215,6 +238,12 @@ def test_openlineage_runs_carry_the_training_the_import_and_the_endpoint(platfor
     assert (training.integration, training.inputs, training.outputs, training.roles) == (
         "COMPREHEND", [("Dataset", f"{CORPUS}/tickets/test.csv"), ("Dataset", f"{CORPUS}/tickets/train.csv")],
         [("Model", V1)], [f"arn:aws:iam::{T}:role/ComprehendDataAccess"])
+    assert training.description.startswith("Amazon Comprehend custom model training")
+    analysis = runs[("key-phrases-detection-job/9e8d7c6b5a4938271605f4e3d2c1b0a9", "BATCH_INFERENCE")]
+    assert (analysis.integration, analysis.description, analysis.inputs, analysis.outputs) == (
+        "COMPREHEND", "Amazon Comprehend asynchronous analysis job (Start*Job)",
+        [("Dataset", f"{CORPUS}/inbound/2026-02/"), ("Model", f"{A}{T}:built-in-model")],
+        [("Dataset", "s3://acme-ml-artifacts/comprehend/keyphrases-out/")])
     copy = runs[("import/document-classifier/ticket-router/version/imported-v1", "IMPORT_MODEL")]
     assert (copy.inputs, copy.outputs) == ([("Model", V1)], [("Model", COPY_V1)])
     deploy = runs[("deploy/document-classifier-endpoint/ticket-router-prod", "DEPLOY_ENDPOINT")]

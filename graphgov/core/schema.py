@@ -228,7 +228,7 @@ NODE_TYPES: dict[str, NodeType] = {
             "arn",
             ("Model", "ComprehendModel"),
             ("arn", "name", "version", "kind", "account_id", "region", "language", "mode", "model_kms_key_ref",
-             "volume_kms_key_ref", "output_kms_key_ref", "output_path", "imported", "defined"),
+             "imported", "defined"),
             "An Amazon Comprehend custom model version (`arn:aws:comprehend:<region>:<acct>:document-classifier/"
             "<name>[/version/<v>]`, or `entity-recognizer/...`; names keep their case); `kind` says which; "
             "`imported` for a copy made by ImportModel (IMPORTED_FROM its source).",
@@ -238,7 +238,8 @@ NODE_TYPES: dict[str, NodeType] = {
             "CustomizationJob",
             "arn",
             ("CustomizationJob", "ComprehendTraining"),
-            ("arn", "name", "account_id", "region", "customization_type", "kms_key_ref", "defined"),
+            ("arn", "name", "account_id", "region", "customization_type", "kms_key_ref", "volume_kms_key_ref",
+             "output_kms_key_ref", "output_path", "defined"),
             "The training Amazon Comprehend runs for a CreateDocumentClassifier or CreateEntityRecognizer call, "
             "keyed by the version's ARN (Comprehend has no job resource): a customization job whose `kms_key_ref` "
             "is the model's `modelKmsKeyId`.",
@@ -266,6 +267,16 @@ NODE_TYPES: dict[str, NodeType] = {
             ("BatchInferenceJob",),
             ("arn", "name", "account_id", "region", "defined"),
             "A Bedrock batch inference (model invocation) job.",
+        ),
+        NodeType(
+            "ComprehendAnalysisJob",
+            "BatchInferenceJob",
+            "arn",
+            ("BatchInferenceJob", "ComprehendAnalysisJob"),
+            ("arn", "name", "account_id", "region", "job_type", "output_path", "output_kms_key_ref",
+             "volume_kms_key_ref", "flywheel", "defined"),
+            "An Amazon Comprehend asynchronous analysis job (Start*Job, `job_type` e.g. `EntitiesDetection`): a "
+            "batch inference that READS its input prefix, WRITES its output prefix and RUNS_MODEL the model.",
         ),
         NodeType(
             "BedrockLoggingConfig",
@@ -522,7 +533,8 @@ EDGE_TYPES: dict[str, EdgeType] = {
                                  ("Endpoint", "AWSPrincipal")), False, (),
                  "Job, model or endpoint runs with the role (a Comprehend data access role)."),
         EdgeType("ENCRYPTED_WITH", (("TrainingJob", "KMSKey"), ("EndpointConfig", "KMSKey"),
-                                    ("CustomizationJob", "KMSKey"), ("Model", "KMSKey")), False, (),
+                                    ("CustomizationJob", "KMSKey"), ("Model", "KMSKey"),
+                                    ("BatchInferenceJob", "KMSKey")), False, (),
                  "Outputs, volumes, captured data or the model itself are encrypted with the key (`purposes`).",
                  ("purposes",)),
         EdgeType("CREATED", ((_ANY_PRINCIPAL, "TrainingJob"), (_ANY_PRINCIPAL, "Model"),

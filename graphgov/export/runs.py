@@ -36,7 +36,11 @@ JOB_TYPES = {  # job label -> (OpenLineage jobType, what it is)
 }
 # the AWS service in a job's ARN -> the OpenLineage jobType integration; SageMaker's otherwise
 INTEGRATIONS = {"bedrock": "BEDROCK", "comprehend": "COMPREHEND"}
-COMPREHEND_TRAINING = "Amazon Comprehend custom model training (CreateDocumentClassifier / CreateEntityRecognizer)"
+# job label -> what a Comprehend job of that label is (its JOB_TYPES entry names the SageMaker or Bedrock one)
+COMPREHEND_JOBS = {
+    "CustomizationJob": "Amazon Comprehend custom model training (CreateDocumentClassifier / CreateEntityRecognizer)",
+    "BatchInferenceJob": "Amazon Comprehend asynchronous analysis job (Start*Job)",
+}
 INPUT_EDGES = ("READS", "RUNS_MODEL", "BASED_ON", "IMPORTS", "USES_MODEL")
 OUTPUT_EDGES = ("WRITES", "FEEDS", "PRODUCED")
 DATASET_LABELS = ("Dataset", "ModelArtifact", "Model", "ModelPackage", "Endpoint", "KnowledgeBase")
@@ -80,8 +84,8 @@ def lineage_runs(store: Store) -> LineageRuns:
             if label == "KnowledgeBase":  # the ingestion is the job, the knowledge base its output
                 outputs, job = [(label, key)], step_name("ingest", key)
             comprehend = ids.is_arn(key) and ids.parse_arn(key).service == "comprehend"
-            runs.append(graph.run((label, key), job, job_type, COMPREHEND_TRAINING if comprehend else description,
-                                  inputs, outputs))
+            what = COMPREHEND_JOBS.get(label, description) if comprehend else description
+            runs.append(graph.run((label, key), job, job_type, what, inputs, outputs))
     runs.extend(graph.steps())
     runs.sort(key=lambda r: (r.started, r.job))
     named = {node for run in runs for node in (*run.inputs, *run.outputs)}

@@ -105,14 +105,23 @@ def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[
 
 # --- unencrypted-ai-artifacts ------------------------------------------------------------------------
 
-JOB_OUTPUTS = (("TrainingJob", "training output without a customer KMS key"),
-               ("TuningJob", "training output without a customer KMS key"),
-               ("ProcessingJob", "processing output without a customer KMS key"),
-               ("TransformJob", "transform output without a customer KMS key"))
-OTHER_KEYS = (("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key"),
+# (merge label, issue, the label a node also needs (None: any), the property that must be set (None: none))
+JOB_OUTPUTS = (("TrainingJob", "training output without a customer KMS key", None, None),
+               ("TuningJob", "training output without a customer KMS key", None, None),
+               ("ProcessingJob", "processing output without a customer KMS key", None, None),
+               ("TransformJob", "transform output without a customer KMS key", None, None),
+               ("BatchInferenceJob", "analysis output without a customer KMS key", "ComprehendAnalysisJob", None),
+               ("CustomizationJob", "training output without a customer KMS key", "ComprehendTraining",
+                "output_path"))
+# (merge label, key property, the property that must be set, issue, the label a node also needs)
+OTHER_KEYS = (("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key", None),
               ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri",
-               "data capture without a customer KMS key"),
-              ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key"))
+               "data capture without a customer KMS key", None),
+              ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key", None),
+              ("CustomizationJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
+               "ComprehendTraining"),
+              ("BatchInferenceJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
+               "ComprehendAnalysisJob"))
 
 
 def _event_encryption(state: Mapping[str, Any]) -> str:
@@ -174,15 +183,17 @@ def _output_bucket_state(graph: nx.MultiDiGraph, name: str, time: str | None) ->
 
 @answers("unencrypted-ai-artifacts", GraphReads(edges=("WRITES", "CONTAINS", "IN_BUCKET", "HAS_POLICY"),
                                             bare=("WRITES", "CONTAINS", "IN_BUCKET", "HAS_POLICY"),
-                                            labels=(*(label for label, _ in JOB_OUTPUTS), "EndpointConfig",
+                                            labels=(*(output[0] for output in JOB_OUTPUTS), "EndpointConfig",
                                                     "CustomizationJob", "S3Bucket")))
 def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
     rows = []
     for node, attrs in graph.nodes(data=True):
         if attrs.get("defined") is not True:
             continue
-        for label, issue in JOB_OUTPUTS:
-            if node[0] != label or attrs.get("output_kms_key_ref"):
+        labels = attrs.get("labels") or (node[0],)
+        for label, issue, also, needs in JOB_OUTPUTS:
+            if node[0] != label or attrs.get("output_kms_key_ref") or (also and also not in labels) \
+                    or (needs and attrs.get(needs) is None):
                 continue
             objects = _written_objects(graph, node)
             settled = {o.get("bucket") for o in objects}
@@ -198,8 +209,9 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
                 continue  # every output bucket encrypted with a customer key by default then
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
                          "issue": issue, "output_encryption": states})
-        for label, key_prop, needs, issue in OTHER_KEYS:
-            if node[0] != label or attrs.get(key_prop) or (needs and attrs.get(needs) is None):
+        for label, key_prop, needs, issue, also in OTHER_KEYS:
+            if node[0] != label or attrs.get(key_prop) or (needs and attrs.get(needs) is None) \
+                    or (also and also not in labels):
                 continue
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
                          "issue": issue, "output_encryption": []})
