@@ -207,6 +207,22 @@ def test_logging_coverage_with_the_snapshot(store, tmp_path):
     ]
 
 
+def test_a_write_only_trail_leaves_ai_read_calls_unrecorded(store, tmp_path):
+    """Comprehend and Rekognition analysis calls are read-only management events (their CloudTrail pages)."""
+    _load_events(store, tmp_path)
+    org = {"Name": "org", "TrailARN": f"arn:aws:cloudtrail:us-east-1:{A}:trail/org", "HomeRegion": "us-east-1",
+           "S3BucketName": "org-logs", "IsMultiRegionTrail": True, "IsOrganizationTrail": True}
+    write_only = {"AdvancedEventSelectors": [
+        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "readOnly", "Equals": ["false"]}]},
+        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "resources.type", "Equals": ["AWS::S3::Object", "AWS::Bedrock::Model"]}]}]}
+    load_deltas([trail_delta(org, {"IsLogging": True}, write_only, A, SNAPSHOT_TIME)], store, tmp_path / "q2.jsonl")
+    assert [(r["account"], r["region"], r["gap"]) for r in ask(store, "logging-coverage")
+            if not r["gap"].startswith("trail-changed")] == [
+        (A, R, "no-ai-read-events"), (A, "us-east-1", "no-ai-read-events"), (OUT, R, "no-ai-read-events")]
+
+
 def test_short_log_retention(store, tmp_path):
     _load_all(store, tmp_path)
     assert ask(store, "short-log-retention") == [

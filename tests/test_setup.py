@@ -39,8 +39,8 @@ AI_PATTERN = ('{"detail-type":[{"anything-but":["AWS API Call via CloudTrail"]}]
               '"source":["aws.bedrock","aws.sagemaker"]}')
 S3_PATTERN = ('{"detail":{"bucket":{"name":["data-bkt"]}},"detail-type":["Object Created","Object Deleted"],'
               '"source":["aws.s3"]}')
-CT_PATTERN = ('{"detail-type":["AWS API Call via CloudTrail"],"source":["aws.bedrock","aws.iam","aws.kms",'
-              '"aws.organizations","aws.s3","aws.sagemaker","aws.sts"]}')
+CT_PATTERN = ('{"detail-type":["AWS API Call via CloudTrail"],"source":["aws.bedrock","aws.comprehend","aws.iam",'
+              '"aws.kms","aws.organizations","aws.s3","aws.sagemaker","aws.sts"]}')
 DESCRIPTIONS = {
     "graphgov-ai-service-events": "graphgov: SageMaker and Bedrock service events to the graph",
     "graphgov-s3-object-events": "graphgov: S3 objects created and deleted to the graph",

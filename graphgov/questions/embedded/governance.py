@@ -223,6 +223,9 @@ def logging_coverage(graph: nx.MultiDiGraph, params: Mapping[str, Any]) -> Rows:
             rows.append({"account": account, "region": region, "gap": "no-s3-data-events", "trails": arns})
         if not any(x.startswith(AI_DATA_PREFIXES) for x in types):
             rows.append({"account": account, "region": region, "gap": "no-ai-data-events", "trails": arns})
+        if all(t.get("management_read_write") == "WriteOnly" for t in covering):
+            # read-only management calls (Comprehend and Rekognition analysis, Describe*) go unrecorded
+            rows.append({"account": account, "region": region, "gap": "no-ai-read-events", "trails": arns})
     for t in trails:
         if t.get("is_logging") is False:
             rows.append({"account": t.get("account_id"), "region": t.get("home_region"), "gap": "trail-not-logging",
