@@ -58,10 +58,10 @@ CALL () {
   MATCH (j:CustomizationJob {defined: true}) WHERE coalesce(j.kms_key_ref, '') = ''
   RETURN j.arn AS resource, 'CustomizationJob' AS resource_type, j.account_id AS account, 'custom model without a customer KMS key' AS issue, [] AS output_encryption
   UNION
-  // Comprehend trainings and analysis jobs run on storage volumes of their own (`volumeKmsKeyId`)
-  MATCH (j) WHERE (j:ComprehendTraining OR j:ComprehendAnalysisJob) AND j.defined = true
+  // Comprehend trainings, flywheel iterations and analysis jobs run on storage volumes of their own (`volumeKmsKeyId`)
+  MATCH (j) WHERE (j:ComprehendTraining OR j:ComprehendFlywheel OR j:ComprehendAnalysisJob) AND j.defined = true
     AND coalesce(j.volume_kms_key_ref, '') = ''
-  RETURN j.arn AS resource, CASE WHEN j:ComprehendTraining THEN 'CustomizationJob' ELSE 'BatchInferenceJob' END AS resource_type, j.account_id AS account, 'storage volume without a customer KMS key' AS issue, [] AS output_encryption
+  RETURN j.arn AS resource, CASE WHEN j:CustomizationJob THEN 'CustomizationJob' ELSE 'BatchInferenceJob' END AS resource_type, j.account_id AS account, 'storage volume without a customer KMS key' AS issue, [] AS output_encryption
 }
 RETURN resource, resource_type, account, issue, output_encryption
 ORDER BY resource, issue

@@ -299,6 +299,86 @@ def runtime_call(record: Mapping[str, Any], principal: Principal, nodes: list, e
     edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "ComprehendModel", model.key, {}, event))
 
 
+def _flywheel(record: Mapping[str, Any], arn: Any, nodes: list, **props: Any) -> str:
+    """The flywheel node: a standing customization that trains new versions from its datasets (iterations)."""
+    if not ids.is_arn(arn):
+        raise Malformed(f"{record.get('eventName')}: no flywheelArn")
+    parsed = ids.parse_arn(arn)
+    name = parsed.resource.split("/")[1] if parsed.resource.count("/") >= 1 else parsed.resource
+    nodes.append(NodeRow("ComprehendFlywheel", arn, {
+        "arn": arn, "name": name, "region": parsed.region, "customization_type": "comprehend-flywheel",
+        **_account(parsed.account), **props}))
+    return arn
+
+
+def create_flywheel(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateFlywheel / UpdateFlywheel: its data lake (where it keeps the datasets it trains on), the active model
+    its iterations start from (BASED_ON), its role and keys. The versions its iterations train are not in these
+    calls (DescribeFlywheelIteration names them): until then they have no PRODUCED edge, so no known lineage."""
+    event = str(record.get("eventName"))
+    request, response = fields.params(record), fields.section(record, "responseElements")
+    arn = fields.get_ci(response, "flywheelArn") or fields.get_ci(request, "flywheelArn")
+    create = event == "CreateFlywheel"
+    security = fields.get_ci(request, "dataSecurityConfig")
+    security = security if isinstance(security, Mapping) else {}
+    model_key = _key_ref(fields.get_ci(security, "modelKmsKeyId"))
+    volume_key = _key_ref(fields.get_ci(security, "volumeKmsKeyId"))
+    lake = fields.get_ci(request, "dataLakeS3Uri")
+    keys = {"kms_key_ref": model_key, "volume_kms_key_ref": volume_key} if create or security else {}
+    flywheel = _flywheel(record, arn, nodes, **keys, **({"defined": True} if create else {}),
+                         data_lake=lake if isinstance(lake, str) and lake else None)
+    kind = "ComprehendFlywheel"
+    partition = fields.partition(record)
+    if isinstance(lake, str) and lake:
+        dataset = dataset_rows(lake, "S3Prefix", partition, nodes, edges)
+        edges.append(EdgeRow("READS", kind, flywheel, "Dataset", dataset, {"channels": ["data-lake"]}))
+    active = fields.get_ci(response, "activeModelArn") or fields.get_ci(request, "activeModelArn")
+    if ids.is_arn(active):
+        nodes.append(model_node(active))
+        edges.append(EdgeRow("BASED_ON", kind, flywheel, "ComprehendModel", active))
+    executes_as(fields.get_ci(request, "dataAccessRoleArn"), kind, flywheel, nodes, edges)
+    place = _place(record)
+    _key_edge(model_key, kind, flywheel, "model", place, nodes, edges)
+    _key_edge(volume_key, kind, flywheel, "volume", place, nodes, edges)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, kind, flywheel, {}, event))
+
+
+def flywheel_dataset(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """CreateDataset: S3 data added to a flywheel for its iterations to train (TRAIN) or test (TEST) on."""
+    request = fields.params(record)
+    flywheel = _flywheel(record, fields.get_ci(request, "flywheelArn"), nodes)
+    split = str(fields.get_ci(request, "datasetType") or "TRAIN").lower()
+    config = fields.get_ci(request, "inputDataConfig")
+    config = config if isinstance(config, Mapping) else {}
+    inputs: list[tuple[str, Any, str]] = []
+    classifier = fields.get_ci(config, "documentClassifierInputDataConfig")
+    if isinstance(classifier, Mapping):
+        inputs.append((split, fields.get_ci(classifier, "s3Uri"), "S3Prefix"))
+    recognizer = fields.get_ci(config, "entityRecognizerInputDataConfig")
+    if isinstance(recognizer, Mapping):
+        inputs += [(f"{split}-documents", fields.dig(recognizer, "documents", "s3Uri"), "S3Prefix"),
+                   (f"{split}-annotations", fields.dig(recognizer, "annotations", "s3Uri"), "S3Prefix"),
+                   ("entity-list", fields.dig(recognizer, "entityList", "s3Uri"), "S3Prefix")]
+    inputs += [(split, fields.get_ci(m, "s3Uri"), MANIFEST) for m in fields.dig_list(config, "augmentedManifests")
+               if isinstance(m, Mapping)]
+    partition = fields.partition(record)
+    for channel, uri, data_type in inputs:
+        if isinstance(uri, str) and uri:
+            dataset = dataset_rows(uri, data_type, partition, nodes, edges)
+            edges.append(EdgeRow("READS", "ComprehendFlywheel", flywheel, "Dataset", dataset, {"channels": [channel]}))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendFlywheel", flywheel, {},
+                         "CreateDataset"))
+
+
+def flywheel_iteration(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """StartFlywheelIteration: who started a training of the flywheel (the version it makes is not named)."""
+    request, response = fields.params(record), fields.section(record, "responseElements")
+    flywheel = _flywheel(record, fields.get_ci(response, "flywheelArn") or fields.get_ci(request, "flywheelArn"),
+                         nodes)
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendFlywheel", flywheel, {},
+                         "StartFlywheelIteration"))
+
+
 # Asynchronous analysis jobs: a model (custom, a flywheel's active one, or built-in) run over S3 input into S3
 ANALYSIS_JOBS = frozenset({
     "StartDocumentClassificationJob", "StartDominantLanguageDetectionJob", "StartEntitiesDetectionJob",
@@ -357,6 +437,10 @@ def analysis_job(record: Mapping[str, Any], principal: Principal, nodes: list, e
 
 HANDLERS = {
     **dict.fromkeys(ANALYSIS_JOBS, analysis_job),
+    "CreateFlywheel": create_flywheel,
+    "UpdateFlywheel": create_flywheel,
+    "CreateDataset": flywheel_dataset,
+    "StartFlywheelIteration": flywheel_iteration,
     "CreateEndpoint": endpoint,
     "UpdateEndpoint": endpoint,
     "DeleteEndpoint": delete_endpoint,

@@ -20,8 +20,8 @@ a model key and an analysis job with neither output nor volume key (33 -> 37), e
 built-in use in two accounts (51 -> 63), two (account, Region) places
 (31 -> 33), an observed call on an endpoint and an observed import of a version from other accounts, plus six
 `unknown` key rows where the Comprehend keys share account 222222222222 with the access fixtures' DataAccess
-role (23 -> 31), and twenty `unknown` readers of each of the ten training datasets whose bucket policies were
-never seen (214 -> 414).
+role (23 -> 31), and twenty `unknown` readers of each of the twelve training datasets (a flywheel's data lake
+and dataset included) whose bucket policies were never seen (214 -> 454).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ PARITY_CASES = [
                rows=2),
     ParityCase("dataset-consumers", {"dataset": "s3://acme-data-a/chat/train.jsonl"}, rows=1),
     ParityCase("dataset-consumers", {"dataset": "s3://acme-data-a/raw/transactions/"}, rows=6),
-    ParityCase("training-data-readers", {}, rows=414),
+    ParityCase("training-data-readers", {}, rows=454),
     ParityCase("training-data-readers", {"dataset": "s3://acme-training-data/shared/"}, rows=5),
     ParityCase("cross-account-exposure", {}, rows=31),
     ParityCase("public-ai-data", {}, rows=4),

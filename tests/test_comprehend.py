@@ -38,10 +38,10 @@ CORPUS = "s3://acme-nlp-corpus"
 @pytest.fixture
 def platform(store, tmp_path):
     summary = load_paths([PLATFORM], store, tmp_path / "q.jsonl")
-    # 22 records: 17 modelled; 4 calls not modelled yet (flywheels, a stop) and one failed
-    # CreateDocumentClassifier (AccessDeniedException: nothing was created)
-    assert (summary.records, summary.loaded, summary.quarantined) == (22, 17, 0)
-    assert dict(summary.skipped) == {"unsupported_event": 4, "failed_call": 1}
+    # 22 records: 20 modelled; StopTrainingDocumentClassifier is not (the version was still made from its data),
+    # and one CreateDocumentClassifier failed (AccessDeniedException: nothing was created)
+    assert (summary.records, summary.loaded, summary.quarantined) == (22, 20, 0)
+    assert dict(summary.skipped) == {"unsupported_event": 1, "failed_call": 1}
     return store
 
 
@@ -248,3 +248,21 @@ def test_openlineage_runs_carry_the_training_the_import_and_the_endpoint(platfor
     assert (copy.inputs, copy.outputs) == ([("Model", V1)], [("Model", COPY_V1)])
     deploy = runs[("deploy/document-classifier-endpoint/ticket-router-prod", "DEPLOY_ENDPOINT")]
     assert (deploy.inputs, deploy.started) == ([("Model", COPY_V2)], "2026-02-10T09:00:00Z")
+
+
+FLYWHEEL = f"{A}{T}:flywheel/ticket-router-fw"
+
+
+def test_a_flywheel_reads_its_data_lake_and_datasets_and_starts_from_its_active_model(platform):
+    assert {(dst[1], tuple(props["channels"])) for src, dst, props in platform.scan_edges("READS")
+            if src[1] == FLYWHEEL} == {("s3://acme-ml-artifacts/flywheel/ticket-router-fw/", ("data-lake",)),
+                                       (f"{CORPUS}/tickets/2026-02.csv", ("train",))}
+    assert [(s[1], d[1]) for s, d, _ in platform.scan_edges("BASED_ON")] == [(FLYWHEEL, V1)]
+    # the version an iteration trains is not in CloudTrail: the dataset's consumer is the flywheel, no model
+    assert ask(platform, "dataset-consumers", {"dataset": f"{CORPUS}/tickets/2026-02.csv"}) == [
+        {"dataset": f"{CORPUS}/tickets/2026-02.csv", "read_dataset": f"{CORPUS}/tickets/2026-02.csv",
+         "job": FLYWHEEL, "job_type": "CustomizationJob", "channel": "train", "model": None, "endpoints": [],
+         "via": None, "link": "direct"}]
+    started = ask(platform, "principal-activity", {"principal": f"arn:aws:iam::{T}:role/MLEngineer"})
+    assert [r["operations"] for r in started if r["target"] == FLYWHEEL] == [
+        ["CreateDataset", "CreateFlywheel", "StartFlywheelIteration"]]

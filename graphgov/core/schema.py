@@ -245,6 +245,18 @@ NODE_TYPES: dict[str, NodeType] = {
             "is the model's `modelKmsKeyId`.",
         ),
         NodeType(
+            "ComprehendFlywheel",
+            "CustomizationJob",
+            "arn",
+            ("CustomizationJob", "ComprehendFlywheel"),
+            ("arn", "name", "account_id", "region", "customization_type", "kms_key_ref", "volume_kms_key_ref",
+             "data_lake", "defined"),
+            "An Amazon Comprehend flywheel (`...:flywheel/<name>`): a standing customization whose iterations train "
+            "new versions from the datasets it READS (its data lake, and each CreateDataset's S3 input, per "
+            "channel), starting from its active model (BASED_ON). The versions an iteration trains are not in "
+            "CloudTrail: no PRODUCED edge, so their lineage stays unknown. `kms_key_ref`: its models' key.",
+        ),
+        NodeType(
             "KnowledgeBase",
             "KnowledgeBase",
             "arn",

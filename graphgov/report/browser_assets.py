@@ -65,7 +65,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                    "AWSIdentityCenterUser", "AWSFederatedIdentity", "AWSRoleSession", "AWSGroup"),
     "data": ("S3Bucket", "S3Object", "Dataset", "ModelArtifact", "S3AccessPoint"),
     "jobs": ("TrainingJob", "ProcessingJob", "TransformJob", "TuningJob", "CustomizationJob", "ModelImportJob",
-             "BatchInferenceJob", "ComprehendTraining", "ComprehendAnalysisJob"),
+             "BatchInferenceJob", "ComprehendTraining", "ComprehendAnalysisJob", "ComprehendFlywheel"),
     "models": ("Model", "SageMakerModel", "BedrockModel", "ProvisionedThroughput", "ModelPackage",
                "ModelPackageGroup", "KnowledgeBase", "EndpointConfig", "Endpoint", "ComprehendModel",
                "ComprehendEndpoint"),

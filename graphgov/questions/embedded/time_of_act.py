@@ -120,6 +120,8 @@ OTHER_KEYS = (("EndpointConfig", "kms_key_ref", None, "endpoint storage volume w
               ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key", None),
               ("CustomizationJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
                "ComprehendTraining"),
+              ("CustomizationJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
+               "ComprehendFlywheel"),
               ("BatchInferenceJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
                "ComprehendAnalysisJob"))
 
