@@ -104,16 +104,8 @@ def model_rows(model_id: Any, region: str, account: str, partition: str, nodes: 
     return model.key
 
 
-def _place(record: Mapping[str, Any]) -> tuple[str, str, str]:
-    region = str(record.get("awsRegion") or "")
-    account = str(record.get("recipientAccountId") or fields.dig(record, "userIdentity", "accountId") or "")
-    if not region or not account:
-        raise Malformed(f"{record.get('eventName')}: no Region or account")
-    return fields.partition(record), region, account
-
-
 def invoke(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     model = model_rows(fields.get_ci(fields.params(record), "modelId"), region, account, partition, nodes, edges)
     extra = fields.section(record, "additionalEventData")
     props: dict[str, Any] = {"invoked_hours": [hour_of(record.get("eventTime"))]}
@@ -126,7 +118,7 @@ def invoke(record: Mapping[str, Any], principal: Principal, nodes: list, edges: 
 def inference_profile(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateInferenceProfile: an application inference profile and the model or system profile it copies
     (`modelSource.copyFrom`), which is what its invocations run."""
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     arn = fields.get_ci(fields.section(record, "responseElements"), "inferenceProfileArn")
     if not ids.is_arn(arn):
         raise Malformed("CreateInferenceProfile: no responseElements.inferenceProfileArn")
@@ -143,7 +135,7 @@ def inference_profile(record: Mapping[str, Any], principal: Principal, nodes: li
 
 
 def logging_config(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
-    _, region, account = _place(record)
+    _, region, account = fields.event_place(record)
     key = f"{account}/{region}"
     props: dict[str, Any] = {"id": key, "account_id": account, "region": region}
     config = fields.dig(fields.params(record), "loggingConfig")
@@ -229,7 +221,7 @@ def _serving_rows(record: Mapping[str, Any], principal: Principal, nodes: list, 
                   arn_field: str, name_field: str, model_field: str) -> None:
     """What applications invoke (a provisioned throughput, a custom model deployment): its node, PROVISIONS the
     model it serves (so lineage walks on to that model), and who created it."""
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     arn = fields.get_ci(fields.section(record, "responseElements"), arn_field)
     if not ids.is_arn(arn):
         raise Malformed(f"{event}: no responseElements.{arn_field}")
@@ -249,7 +241,7 @@ def _kb_arn(kb_id: Any, partition: str, region: str, account: str) -> str:
 
 def knowledge_base(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateKnowledgeBase: the knowledge base, its role and its embedding model."""
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     kb = fields.dig(fields.section(record, "responseElements"), "knowledgeBase") or {}
     arn = fields.get_ci(kb, "knowledgeBaseArn") if isinstance(kb, Mapping) else None
     if not ids.is_arn(arn):
@@ -269,7 +261,7 @@ def knowledge_base(record: Mapping[str, Any], principal: Principal, nodes: list,
 def data_source(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateDataSource: the S3 prefixes a knowledge base reads, and who owns that bucket
     (`bucketOwnerAccountId` is the cross-account signal)."""
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     source = fields.dig(fields.section(record, "responseElements"), "dataSource")
     request = fields.params(record)
     source = source if isinstance(source, Mapping) else request
@@ -295,7 +287,7 @@ def data_source(record: Mapping[str, Any], principal: Principal, nodes: list, ed
 
 
 def ingestion(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     kb = _kb_arn(fields.get_ci(fields.params(record), "knowledgeBaseId"), partition, region, account)
     nodes.append(NodeRow("KnowledgeBase", kb, {"arn": kb, "id": kb.rsplit("/", 1)[-1], "account_id": account,
                                                "region": region}))

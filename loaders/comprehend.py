@@ -25,7 +25,7 @@ from graphgov.core.delta import EdgeRow, Malformed, NodeRow
 from loaders import fields
 from loaders.iam_changes import add_state
 from loaders.identity import Principal, executes_as
-from loaders.sagemaker import dataset_rows
+from loaders.sagemaker import Place, dataset_rows, key_edge
 
 SOURCE = "comprehend.amazonaws.com"
 # model kind -> (ARN resource type, name member, response ARN member)
@@ -90,27 +90,6 @@ def _key_ref(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _place(record: Mapping[str, Any]) -> tuple[str, str, str]:
-    region = str(record.get("awsRegion") or "")
-    account = str(record.get("recipientAccountId") or fields.dig(record, "userIdentity", "accountId") or "")
-    if not region or not account:
-        raise Malformed(f"{record.get('eventName')}: no Region or account")
-    return fields.partition(record), region, account
-
-
-def _key_edge(ref: Any, src_type: str, src: str, purpose: str, place: tuple[str, str, str], nodes: list,
-              edges: list) -> None:
-    """ENCRYPTED_WITH when the reference resolves to a key ARN (an alias cannot be resolved from logs)."""
-    partition, region, account = place
-    key_arn = ids.kms_key_arn(ref, partition, region, account) if isinstance(ref, str) else None
-    if not key_arn:
-        return
-    arn = ids.parse_arn(key_arn)
-    nodes.append(NodeRow("KMSKey", key_arn, {"arn": key_arn, "id": arn.resource.split("/", 1)[-1],
-                                             "region": arn.region, "account_id": arn.account}))
-    edges.append(EdgeRow("ENCRYPTED_WITH", src_type, src, "KMSKey", key_arn, {"purposes": [purpose]}))
-
-
 def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateDocumentClassifier / CreateEntityRecognizer: the version, its training, every input per channel."""
     event = str(record.get("eventName"))
@@ -119,7 +98,8 @@ def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
     request = fields.params(record)
     if not request:
         raise Malformed(f"{event}: no requestParameters (CloudTrail omits them above 100 KB)")
-    partition, region, account = place = _place(record)
+    partition, region, account = fields.event_place(record)
+    place = Place(partition, region, account)
     arn = fields.get_ci(fields.section(record, "responseElements"), arn_member)
     if not ids.is_arn(arn):  # the response names the version; else build it as Comprehend does
         name = fields.get_ci(request, name_member)
@@ -148,9 +128,9 @@ def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
         edges.append(EdgeRow("READS", training, arn, "Dataset", dataset, {"channels": [channel]}))
     edges.append(EdgeRow("PRODUCED", training, arn, "ComprehendModel", arn))
     executes_as(fields.get_ci(request, "dataAccessRoleArn"), training, arn, nodes, edges)
-    _key_edge(model_key, "ComprehendModel", arn, "model", place, nodes, edges)
-    _key_edge(volume_key, training, arn, "volume", place, nodes, edges)
-    _key_edge(output_key, training, arn, "output", place, nodes, edges)
+    key_edge(model_key, place, "ComprehendModel", arn, "model", nodes, edges)
+    key_edge(volume_key, place, training, arn, "volume", nodes, edges)
+    key_edge(output_key, place, training, arn, "output", nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, training, arn, {}, event))
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, event))
     add_state(record, principal, nodes, edges, "ComprehendModel", arn, "lifecycle", "lifecycle")
@@ -173,7 +153,7 @@ def import_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
     nodes.append(model_node(arn, model_kms_key_ref=model_key, imported=True, defined=True))
     edges.append(EdgeRow("IMPORTED_FROM", "ComprehendModel", arn, "ComprehendModel", source))
     executes_as(fields.get_ci(request, "dataAccessRoleArn"), "ComprehendModel", arn, nodes, edges)
-    _key_edge(model_key, "ComprehendModel", arn, "model", _place(record), nodes, edges)
+    key_edge(model_key, Place(*fields.event_place(record)), "ComprehendModel", arn, "model", nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, "ImportModel"))
     add_state(record, principal, nodes, edges, "ComprehendModel", arn, "lifecycle", "lifecycle")  # no policy yet
 
@@ -293,7 +273,7 @@ def runtime_call(record: Mapping[str, Any], principal: Principal, nodes: list, e
         return
     if event == "ClassifyDocument":
         raise Malformed("ClassifyDocument: no endpoint ARN in resources or requestParameters")
-    partition, region, account = _place(record)
+    partition, region, account = fields.event_place(record)
     model = built_in_model(partition, region, account)
     nodes.append(model)
     edges.append(EdgeRow("INVOKED", principal.node_type, principal.key, "ComprehendModel", model.key, {}, event))
@@ -337,9 +317,9 @@ def create_flywheel(record: Mapping[str, Any], principal: Principal, nodes: list
         nodes.append(model_node(active))
         edges.append(EdgeRow("BASED_ON", kind, flywheel, "ComprehendModel", active))
     executes_as(fields.get_ci(request, "dataAccessRoleArn"), kind, flywheel, nodes, edges)
-    place = _place(record)
-    _key_edge(model_key, kind, flywheel, "model", place, nodes, edges)
-    _key_edge(volume_key, kind, flywheel, "volume", place, nodes, edges)
+    place = Place(*fields.event_place(record))
+    key_edge(model_key, place, kind, flywheel, "model", nodes, edges)
+    key_edge(volume_key, place, kind, flywheel, "volume", nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, kind, flywheel, {}, event))
 
 
@@ -396,7 +376,8 @@ def analysis_job(record: Mapping[str, Any], principal: Principal, nodes: list, e
     arn = fields.get_ci(response, "jobArn")
     if not ids.is_arn(arn):
         raise Malformed(f"{event}: no responseElements.jobArn")
-    partition, region, account = place = _place(record)
+    partition, region, account = fields.event_place(record)
+    place = Place(partition, region, account)
     output = fields.get_ci(request, "outputDataConfig")
     output_path = fields.get_ci(output, "s3Uri") if isinstance(output, Mapping) else None
     output_key = _key_ref(fields.get_ci(output, "kmsKeyId")) if isinstance(output, Mapping) else None
@@ -430,8 +411,8 @@ def analysis_job(record: Mapping[str, Any], principal: Principal, nodes: list, e
         nodes.append(built_in)
         edges.append(EdgeRow("RUNS_MODEL", job, arn, "ComprehendModel", built_in.key))
     executes_as(fields.get_ci(request, "dataAccessRoleArn"), job, arn, nodes, edges)
-    _key_edge(output_key, job, arn, "output", place, nodes, edges)
-    _key_edge(volume_key, job, arn, "volume", place, nodes, edges)
+    key_edge(output_key, place, job, arn, "output", nodes, edges)
+    key_edge(volume_key, place, job, arn, "volume", nodes, edges)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, job, arn, {}, event))
 
 

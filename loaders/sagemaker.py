@@ -90,7 +90,7 @@ def artifact_rows(uri: Any, partition: str, nodes: list, edges: list) -> str:
     return key
 
 
-def _key_edge(ref: Any, place: Place, src_type: str, src: str, purpose: str, nodes: list, edges: list) -> None:
+def key_edge(ref: Any, place: Place, src_type: str, src: str, purpose: str, nodes: list, edges: list) -> None:
     """ENCRYPTED_WITH when the key reference resolves to a key ARN (aliases cannot be resolved from logs)."""
     key_arn = ids.kms_key_arn(ref, place.partition, place.region, place.account) if isinstance(ref, str) else None
     if not key_arn:
@@ -131,9 +131,9 @@ def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edg
         edges.append(EdgeRow("WRITES", "TrainingJob", job, "ModelArtifact", artifact,
                              {"evidence": [artifact_evidence]}))
     executes_as(fields.dig(request, "roleArn"), "TrainingJob", job, nodes, edges)
-    _key_edge(fields.dig(request, "outputDataConfig", "kmsKeyId"), place, "TrainingJob", job, "output", nodes,
+    key_edge(fields.dig(request, "outputDataConfig", "kmsKeyId"), place, "TrainingJob", job, "output", nodes,
               edges)
-    _key_edge(fields.dig(request, "resourceConfig", "volumeKmsKeyId"), place, "TrainingJob", job, "volume",
+    key_edge(fields.dig(request, "resourceConfig", "volumeKmsKeyId"), place, "TrainingJob", job, "volume",
               nodes, edges)
     return job
 
@@ -194,9 +194,9 @@ def endpoint_config_rows(request: Mapping[str, Any], place: Place, nodes: list, 
                                                            "account_id": place.account, "region": place.region}))
             label = prefix + str(fields.get_ci(variant, "variantName") or "unnamed")
             edges.append(EdgeRow("SERVES", "EndpointConfig", config, "SageMakerModel", model, {"variants": [label]}))
-    _key_edge(fields.dig(request, "kmsKeyId"), place, "EndpointConfig", config, "volume", nodes, edges)
+    key_edge(fields.dig(request, "kmsKeyId"), place, "EndpointConfig", config, "volume", nodes, edges)
     if isinstance(capture, Mapping):
-        _key_edge(fields.get_ci(capture, "kmsKeyId"), place, "EndpointConfig", config, "data-capture", nodes, edges)
+        key_edge(fields.get_ci(capture, "kmsKeyId"), place, "EndpointConfig", config, "data-capture", nodes, edges)
     return config
 
 
