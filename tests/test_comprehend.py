@@ -183,6 +183,9 @@ def test_the_guide_records_load(store, tmp_path):
     assert ask(store, "model-lineage", {"model": model}) == [_lineage(
         model, model, "train",
         "s3://aws-deepinsight-async-canary-datasets-prod-us-east-2/ONE_DOC_PER_LINE/DOCUMENT_CLASSIFIER/FOUR_KB")]
+    # a Comprehend name keeps its case (SageMaker's are lower-cased): asked by name, it is found as written
+    assert ask(store, "model-lineage", {"model": "DocumentClassifier-FOUR-KB-MULTI-CLASS-1588179693504"}) == \
+        ask(store, "model-lineage", {"model": model})
     # the 2023 example reuses the 2020 ClassifyDocument's eventID: loaded alone, it names its endpoint only in
     # resources[] (requestParameters null)
     again = load_paths([GUIDE_NOW], store, tmp_path / "q2.jsonl")
