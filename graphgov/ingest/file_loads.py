@@ -311,7 +311,7 @@ def load_files(run: LoadRun, paths: Iterable[str | os.PathLike], workers: int = 
                     break
                 if not task.local:
                     pool = pool or _pool(workers)
-                    task.future = pool.submit(parse_task, [str(f.path) for f in task.files], run.window.reference)
+                    task.future = _submit(pool, task, run.window.reference)
                 queue.append(task)
             if not queue:
                 break
@@ -343,13 +343,25 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             process.kill()
 
 
+WORKER_DIED = ("a parse worker stopped unexpectedly (killed, or out of memory): the load stopped; what its earlier "
+               "chunks wrote is kept, load again to read the rest")
+
+
+def _submit(pool: ProcessPoolExecutor, task: _Task, reference: str) -> Future:
+    """The task queued on the pool. A pool a dead worker broke refuses it (BrokenProcessPool), or, while the
+    executor is still tearing its pipes down, fails writing to them ("handle is closed"): the same death."""
+    try:
+        return pool.submit(parse_task, [str(f.path) for f in task.files], reference)
+    except (BrokenProcessPool, OSError):
+        raise ReadError(WORKER_DIED) from None
+
+
 def _take(run: LoadRun, task: _Task, report: _Reporter | None) -> None:
     """A worker's results, applied in order."""
     try:
         results = task.future.result()  # type: ignore[union-attr] - a worker task has one
     except BrokenProcessPool:
-        raise ReadError("a parse worker stopped unexpectedly (killed, or out of memory): the load stopped; what "
-                        "its earlier chunks wrote is kept, load again to read the rest") from None
+        raise ReadError(WORKER_DIED) from None
     for file, (outcomes, markable) in zip(task.files, results, strict=True):
         run.summary.files += 1
         for outcome in outcomes:
