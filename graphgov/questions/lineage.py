@@ -35,6 +35,15 @@ KINDS = {  # merge label -> the word the text tree uses
 Node = tuple[str, str]  # (merge label, key)
 
 
+def kind_word(node: Node) -> str:
+    """The word the text tree uses for the node: its merge label's, but a Comprehend training or flywheel (a
+    CustomizationJob keyed by a comprehend ARN) says what it is."""
+    label, key = node
+    if label == "CustomizationJob" and ids.is_arn(key) and ids.parse_arn(key).service == "comprehend":
+        return "Comprehend flywheel" if ids.parse_arn(key).resource.startswith("flywheel/") else "Comprehend training"
+    return KINDS.get(label, label)
+
+
 @dataclass
 class Lineage:
     """Nodes and edges of one lineage subgraph; `root` is the endpoint or model asked about."""
@@ -220,10 +229,10 @@ def as_text(lineage: Lineage) -> str:
         lines.append("  " * depth + text)
 
     def node_line(depth: int, node: Node, suffix: str = "") -> None:
-        line(depth, f"{KINDS.get(node[0], node[0])} {node[1]}{suffix}")
+        line(depth, f"{kind_word(node)} {node[1]}{suffix}")
 
     def job(depth: int, node: Node, prefix: str = "", path: tuple[Node, ...] = ()) -> None:
-        line(depth, f"{prefix}{KINDS.get(node[0], node[0])} {node[1]}")
+        line(depth, f"{prefix}{kind_word(node)} {node[1]}")
         reads = lineage.out(node, "READS")
         if not reads:
             line(depth + 1, "(no input dataset known)")

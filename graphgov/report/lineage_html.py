@@ -13,7 +13,7 @@ import html
 from collections import defaultdict
 
 from graphgov.core import ids
-from graphgov.questions.lineage import KINDS, Lineage, as_json, as_text, display_name
+from graphgov.questions.lineage import KINDS, Lineage, as_json, as_text, display_name, kind_word
 from graphgov.report.html_page import breakable, page, script_json
 
 DRAW_ONE = """
@@ -89,7 +89,7 @@ def unknowns(lineage: Lineage) -> list[str]:
     gaps = []
     for label, key in sorted(lineage.nodes):
         node = (label, key)
-        name = f"{KINDS.get(label, label)} {display_name(node)}"
+        name = f"{kind_word(node)} {display_name(node)}"
         if label == "Endpoint" and not lineage.out(node, "USES_CONFIG"):
             gaps.append(f"{name}: no endpoint configuration known")
         if label == "Model" and not (lineage.out(node, "FROM_ARTIFACT", "FROM_PACKAGE", "PROVISIONS", "IMPORTED_FROM")
