@@ -17,6 +17,7 @@ AWS CloudTrail"), read case-insensitively. Documents and text are never in these
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,8 +132,9 @@ def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
     key_edge(model_key, place, "ComprehendModel", arn, "model", nodes, edges)
     key_edge(volume_key, place, training, arn, "volume", nodes, edges)
     key_edge(output_key, place, training, arn, "output", nodes, edges)
+    # who created it: on the training, the version's one node with that ARN that has a history of calls (a second
+    # CREATED on the version would list the same ARN twice in principal-activity)
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, training, arn, {}, event))
-    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendModel", arn, {}, event))
     add_state(record, principal, nodes, edges, "ComprehendModel", arn, "lifecycle", "lifecycle")
     policy = fields.get_ci(request, "modelPolicy")  # a JSON string: who may import the version
     if isinstance(policy, str) and policy:
@@ -416,8 +418,44 @@ def analysis_job(record: Mapping[str, Any], principal: Principal, nodes: list, e
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, job, arn, {}, event))
 
 
+def stop_training(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """StopTrainingDocumentClassifier / StopTrainingEntityRecognizer: who stopped a training (the version may end
+    STOPPED, or TRAINED if it finished first: which is not in the call). Recorded on the training."""
+    event = str(record.get("eventName"))
+    member = "documentClassifierArn" if event == "StopTrainingDocumentClassifier" else "entityRecognizerArn"
+    arn = fields.get_ci(fields.params(record), member)
+    if not ids.is_arn(arn):
+        raise Malformed(f"{event}: no requestParameters.{member}")
+    model = model_node(arn)
+    nodes.append(NodeRow("ComprehendTraining", arn, {
+        "arn": arn, "name": model.props["name"], "region": model.props["region"],
+        "customization_type": f"comprehend-{model.props['kind']}", **_account(model.props.get("account_id"))}))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendTraining", arn, {}, event))
+
+
+STOP_JOBS = frozenset(f"Stop{name.removeprefix('Start')}" for name in ANALYSIS_JOBS
+                      if name not in ("StartDocumentClassificationJob", "StartTopicsDetectionJob"))
+
+
+def stop_job(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
+    """Stop*Job: who stopped an analysis job; the request names its id only, so the job's ARN is built from it
+    as Comprehend names job ARNs (`<type>-job/<id>`, the same as its Start call's response)."""
+    event = str(record.get("eventName"))
+    job_id = fields.get_ci(fields.params(record), "jobId")
+    if not isinstance(job_id, str) or not job_id:
+        raise Malformed(f"{event}: no requestParameters.jobId")
+    partition, region, account = fields.event_place(record)
+    kind = re.sub(r"(?<!^)(?=[A-Z])", "-", event.removeprefix("Stop").removesuffix("Job")).lower()
+    arn = f"arn:{partition}:comprehend:{region}:{account}:{kind}-job/{job_id}"
+    nodes.append(NodeRow("ComprehendAnalysisJob", arn, {"arn": arn, "account_id": account, "region": region}))
+    edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendAnalysisJob", arn, {}, event))
+
+
 HANDLERS = {
     **dict.fromkeys(ANALYSIS_JOBS, analysis_job),
+    **dict.fromkeys(STOP_JOBS, stop_job),
+    "StopTrainingDocumentClassifier": stop_training,
+    "StopTrainingEntityRecognizer": stop_training,
     "CreateFlywheel": create_flywheel,
     "UpdateFlywheel": create_flywheel,
     "CreateDataset": flywheel_dataset,

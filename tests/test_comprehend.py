@@ -38,10 +38,9 @@ CORPUS = "s3://acme-nlp-corpus"
 @pytest.fixture
 def platform(store, tmp_path):
     summary = load_paths([PLATFORM], store, tmp_path / "q.jsonl")
-    # 22 records: 20 modelled; StopTrainingDocumentClassifier is not (the version was still made from its data),
-    # and one CreateDocumentClassifier failed (AccessDeniedException: nothing was created)
-    assert (summary.records, summary.loaded, summary.quarantined) == (22, 20, 0)
-    assert dict(summary.skipped) == {"unsupported_event": 1, "failed_call": 1}
+    # 22 records: 21 modelled; one CreateDocumentClassifier failed (AccessDeniedException: nothing was created)
+    assert (summary.records, summary.loaded, summary.quarantined) == (22, 21, 0)
+    assert dict(summary.skipped) == {"failed_call": 1}
     return store
 
 
@@ -272,3 +271,19 @@ def test_a_flywheel_reads_its_data_lake_and_datasets_and_starts_from_its_active_
     started = ask(platform, "principal-activity", {"principal": f"arn:aws:iam::{T}:role/MLEngineer"})
     assert [r["operations"] for r in started if r["target"] == FLYWHEEL] == [
         ["CreateDataset", "CreateFlywheel", "StartFlywheelIteration"]]
+
+
+def test_who_stopped_a_training_or_a_job(platform, tmp_path):
+    # StopEntitiesDetectionJob names the job by id alone (API reference: request JobId, response JobId and
+    # JobStatus); its ARN is the one the job's Start call returned
+    stop = json.loads(PLATFORM.read_text())["Records"][0] | {
+        "eventName": "StopEntitiesDetectionJob", "eventTime": "2026-02-06T07:30:00Z",
+        "eventID": "00000000-0000-4000-8000-0000000000b1", "requestID": "00000000-0000-4000-8000-0000000000b2",
+        "requestParameters": {"jobId": "3f1d2c4b5a69788796a5b4c3d2e1f0a1"},
+        "responseElements": {"jobId": "3f1d2c4b5a69788796a5b4c3d2e1f0a1", "jobStatus": "STOP_REQUESTED"},
+        "resources": None}
+    load_paths([write_json(tmp_path / "stop.json", {"Records": [stop]})], platform, tmp_path / "q2.jsonl")
+    rows = ask(platform, "principal-activity", {"principal": f"arn:aws:iam::{T}:role/MLEngineer"})
+    assert [(r["target"], r["operations"]) for r in rows if r["target"] in (GT, ENTITIES)] == [
+        (GT, ["CreateDocumentClassifier", "StopTrainingDocumentClassifier"]),
+        (ENTITIES, ["StartEntitiesDetectionJob", "StopEntitiesDetectionJob"])]
