@@ -427,11 +427,13 @@ UNENCRYPTED_FIX = (
     "Name a customer managed KMS key in each defining call: `OutputDataConfig.KmsKeyId` and "
     "`ResourceConfig.VolumeKmsKeyId` for training and tuning jobs, `ProcessingOutputConfig.KmsKeyId` for processing, "
     "`TransformOutput.KmsKeyId` for batch transform, `KmsKeyId` on the endpoint configuration and on its "
-    "`DataCaptureConfig`, `customModelKmsKeyId` for Bedrock customization jobs; or give the output bucket default "
+    "`DataCaptureConfig`, `customModelKmsKeyId` for Bedrock customization jobs; `ModelKmsKeyId`, `VolumeKmsKeyId` "
+    "and `OutputDataConfig.KmsKeyId` for Comprehend models and jobs; or give the output bucket default "
     "encryption (SSE-KMS) with that key. Outputs already written keep their encryption until rewritten.")
 UNENCRYPTED_LINKS = ["https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html",
                      "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OutputDataConfig.html",
-                     "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html"]
+                     "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html",
+                     "https://docs.aws.amazon.com/comprehend/latest/APIReference/API_DataSecurityConfig.html"]
 
 
 def test_every_report_form_says_how_to_remediate(chromium, tmp_path):
@@ -448,8 +450,8 @@ def test_every_report_form_says_how_to_remediate(chromium, tmp_path):
     markdown = render(report, "md")
     block = re.split(r"\n##+ ", markdown.split("### `unencrypted-ai-artifacts`: fail\n", 1)[1], maxsplit=1)[0]
     assert block.rstrip().endswith(
-        f"**Remediation:** {UNENCRYPTED_FIX} AWS documentation: <{UNENCRYPTED_LINKS[0]}>, <{UNENCRYPTED_LINKS[1]}>, "
-        f"<{UNENCRYPTED_LINKS[2]}>.")
+        f"**Remediation:** {UNENCRYPTED_FIX} AWS documentation: " + ", ".join(f"<{link}>" for link in UNENCRYPTED_LINKS)
+        + ".")
     assert markdown.count("**Remediation:** ") == len(catalog())  # under every question, failing or not
 
     log = sarif_log(report)
