@@ -16,6 +16,7 @@ from graphgov.access.derivation import endpoint_actions
 from graphgov.export.runs import lineage_runs
 from graphgov.ingest.pipeline import load_paths
 from graphgov.questions.catalog import ask
+from graphgov.questions.controls import loaded_sources
 from graphgov.questions.lineage import as_text, build_lineage
 
 GUIDE_2020 = FIXTURES / "comprehend/comprehend-developer-guide-2020.json"
@@ -287,3 +288,10 @@ def test_who_stopped_a_training_or_a_job(platform, tmp_path):
     assert [(r["target"], r["operations"]) for r in rows if r["target"] in (GT, ENTITIES)] == [
         (GT, ["CreateDocumentClassifier", "StopTrainingDocumentClassifier"]),
         (ENTITIES, ["StartEntitiesDetectionJob", "StopEntitiesDetectionJob"])]
+
+
+def test_comprehend_is_evidence_of_ai_resources_but_not_of_sagemaker_bedrock_or_policies(platform):
+    # its trainings, endpoints and jobs share SageMaker's and Bedrock's merge labels, and its model lifecycle is
+    # policy state: none of that may make a question about SageMaker, Bedrock or IAM policies pass unevidenced
+    assert loaded_sources(platform, ("ai-resources", "sagemaker-events", "bedrock-events", "iam-policies")) == {
+        "ai-resources": True, "sagemaker-events": False, "bedrock-events": False, "iam-policies": False}

@@ -40,6 +40,10 @@ _TRAIL = frozenset({"cloudtrail", "eventbridge"})  # EventBridge "AWS API Call v
 _SAGEMAKER_LABELS = ("TrainingJob", "ProcessingJob", "TransformJob", "TuningJob", "EndpointConfig", "Endpoint",
                      "ModelPackage", "ModelPackageGroup")
 _BEDROCK_LABELS = ("CustomizationJob", "KnowledgeBase", "ModelImportJob", "BatchInferenceJob")
+# Comprehend's nodes share those merge labels (a training is a CustomizationJob, an endpoint an Endpoint...):
+# they are evidence of Comprehend, never of SageMaker or Bedrock
+_COMPREHEND_LABELS = frozenset({"ComprehendModel", "ComprehendTraining", "ComprehendFlywheel",
+                                "ComprehendAnalysisJob", "ComprehendEndpoint"})
 
 
 def _any_edge(store: Store, types: Iterable[str], sources: frozenset[str] | None = None) -> bool:
@@ -51,21 +55,37 @@ def _any_edge(store: Store, types: Iterable[str], sources: frozenset[str] | None
     return False
 
 
-def _any_node(store: Store, labels: Iterable[str], with_label: str | None = None, source: str | None = None) -> bool:
+def _any_node(store: Store, labels: Iterable[str], with_label: str | None = None, source: str | None = None,
+              without: frozenset[str] = frozenset()) -> bool:
     for label in labels:
         for _key, attrs in store.scan_nodes(label):
-            if (with_label is None or with_label in (attrs.get("labels") or ())) and (
-                    source is None or source in (attrs.get("sources") or ())):
+            node_labels = attrs.get("labels") or ()
+            if (with_label is None or with_label in node_labels) and (
+                    source is None or source in (attrs.get("sources") or ())) and not without.intersection(node_labels):
                 return True
     return False
 
 
 def _sagemaker(store: Store) -> bool:
-    return _any_node(store, _SAGEMAKER_LABELS) or _any_node(store, ("Model",), "SageMakerModel")
+    return _any_node(store, _SAGEMAKER_LABELS, without=_COMPREHEND_LABELS) or _any_node(store, ("Model",),
+                                                                                        "SageMakerModel")
 
 
 def _bedrock(store: Store) -> bool:
-    return _any_node(store, _BEDROCK_LABELS) or _any_node(store, ("Model",), "BedrockModel")
+    return _any_node(store, _BEDROCK_LABELS, without=_COMPREHEND_LABELS) or _any_node(store, ("Model",),
+                                                                                      "BedrockModel")
+
+
+def _comprehend(store: Store) -> bool:
+    return any(_any_node(store, (merge,), label) for merge, label in (
+        ("Model", "ComprehendModel"), ("CustomizationJob", "ComprehendTraining"),
+        ("CustomizationJob", "ComprehendFlywheel"), ("BatchInferenceJob", "ComprehendAnalysisJob"),
+        ("Endpoint", "ComprehendEndpoint")))
+
+
+def _policies(store: Store) -> bool:
+    """IAM, bucket and key policy states (a Comprehend model's own states say nothing of who may read data)."""
+    return any(attrs.get("subject_type") != "ComprehendModel" for _key, attrs in store.scan_nodes("PolicyState"))
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,7 @@ EVIDENCE_SOURCES: dict[str, EvidenceSource] = {s.id: s for s in (
                    lambda s: _any_edge(s, ("READ", "WROTE", "LISTED"), _TRAIL)),
     EvidenceSource("iam-policies", "IAM, bucket and key policies",
                    "Policies in force (IAM, bucket, key), from a pull or their change events",
-                   lambda s: _any_node(s, ("PolicyState",))),
+                   _policies),
     EvidenceSource("config-snapshot", "a logging configuration snapshot from `graphgov pull config`",
                    "Logging configuration snapshot (`graphgov pull config`: trails, log groups)",
                    lambda s: _any_node(s, ("CloudTrailTrail", "LogGroup"), source="pull:config")),
@@ -95,9 +115,9 @@ EVIDENCE_SOURCES: dict[str, EvidenceSource] = {s.id: s for s in (
                    "SageMaker jobs, models and endpoints (events or describe pulls)", _sagemaker),
     EvidenceSource("bedrock-events", "Bedrock custom models, jobs or knowledge bases",
                    "Bedrock models, jobs and knowledge bases (events or describe pulls)", _bedrock),
-    EvidenceSource("ai-resources", "SageMaker or Bedrock resources",
-                   "Any SageMaker or Bedrock resource (events or describe pulls)",
-                   lambda s: _sagemaker(s) or _bedrock(s)),
+    EvidenceSource("ai-resources", "SageMaker, Bedrock or Comprehend resources",
+                   "Any SageMaker, Bedrock or Comprehend resource (events or describe pulls)",
+                   lambda s: _sagemaker(s) or _bedrock(s) or _comprehend(s)),
 )}
 
 
