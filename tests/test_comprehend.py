@@ -250,6 +250,9 @@ def test_openlineage_runs_carry_the_training_the_import_and_the_endpoint(platfor
         "COMPREHEND", "Amazon Comprehend asynchronous analysis job (Start*Job)",
         [("Dataset", f"{CORPUS}/inbound/2026-02/"), ("Model", f"{A}{T}:built-in-model")],
         [("Dataset", "s3://acme-ml-artifacts/comprehend/keyphrases-out/")])
+    flywheel = runs[("flywheel/ticket-router-fw", "CUSTOMIZATION")]
+    assert (flywheel.description, flywheel.outputs) == (
+        "Amazon Comprehend flywheel (its iterations train new versions from its datasets)", [])
     copy = runs[("import/document-classifier/ticket-router/version/imported-v1", "IMPORT_MODEL")]
     assert (copy.inputs, copy.outputs) == ([("Model", V1)], [("Model", COPY_V1)])
     deploy = runs[("deploy/document-classifier-endpoint/ticket-router-prod", "DEPLOY_ENDPOINT")]

@@ -16,11 +16,12 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner
+from helpers import FIXTURES
 
 from graphgov.aws.pullers.describe import AWS_CALLS, customization_job_delta, pull_describe, training_job_delta
 from graphgov.cli.app import main
 from graphgov.core.delta import GraphDelta
-from graphgov.ingest.pipeline import load_deltas
+from graphgov.ingest.pipeline import load_deltas, load_paths
 from graphgov.stores.embedded import EmbeddedStore
 from loaders import bedrock, sagemaker
 
@@ -106,6 +107,15 @@ def test_describe_fills_what_the_logs_leave_out(moto: str, aws_calls: set, tmp_p
     assert dict(second.objects) == {"TrainingJob": 1, "TrainingJob-other-account": 1, "CustomizationJob": 1}
     assert (second.records, second.loaded, dict(second.skipped)) == (
         2, 0, {"gone:sagemaker:DescribeTrainingJob": 1, "duplicate": 1})
+
+
+def test_comprehend_trainings_and_flywheels_are_not_asked_of_bedrock(moto: str, aws_calls: set, tmp_path: Path):
+    """They are CustomizationJobs too; a flywheel never has a PRODUCED edge, but Bedrock cannot describe it."""
+    store = EmbeddedStore(tmp_path / "g.json.gz")
+    load_paths([FIXTURES / "comprehend/comprehend-platform.json"], store, tmp_path / "q.jsonl")
+    aws_calls.clear()
+    summary = pull_describe([("222222222222", boto3.Session(region_name=REGION))], store, tmp_path / "q.jsonl")
+    assert (dict(summary.objects), summary.records, aws_calls) == ({}, 0, set())
 
 
 def test_completed_customization_job_produced_its_model():

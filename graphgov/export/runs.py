@@ -41,6 +41,7 @@ COMPREHEND_JOBS = {
     "CustomizationJob": "Amazon Comprehend custom model training (CreateDocumentClassifier / CreateEntityRecognizer)",
     "BatchInferenceJob": "Amazon Comprehend asynchronous analysis job (Start*Job)",
 }
+COMPREHEND_FLYWHEEL = "Amazon Comprehend flywheel (its iterations train new versions from its datasets)"
 INPUT_EDGES = ("READS", "RUNS_MODEL", "BASED_ON", "IMPORTS", "USES_MODEL")
 OUTPUT_EDGES = ("WRITES", "FEEDS", "PRODUCED")
 DATASET_LABELS = ("Dataset", "ModelArtifact", "Model", "ModelPackage", "Endpoint", "KnowledgeBase")
@@ -85,6 +86,8 @@ def lineage_runs(store: Store) -> LineageRuns:
                 outputs, job = [(label, key)], step_name("ingest", key)
             comprehend = ids.is_arn(key) and ids.parse_arn(key).service == "comprehend"
             what = COMPREHEND_JOBS.get(label, description) if comprehend else description
+            if comprehend and ids.parse_arn(key).resource.startswith("flywheel/"):
+                what = COMPREHEND_FLYWHEEL
             runs.append(graph.run((label, key), job, job_type, what, inputs, outputs))
     runs.extend(graph.steps())
     runs.sort(key=lambda r: (r.started, r.job))
