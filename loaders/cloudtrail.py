@@ -352,7 +352,7 @@ def _kms_key_resource(record: Mapping[str, Any]) -> str | None:
     """The resolved key ARN from resources[] (older records omit the resource `type`)."""
     for res in fields.resources(record):
         arn = fields.get_ci(res, "ARN")
-        if ids.is_arn(arn) and ids.parse_arn(arn).service == "kms" and ":key/" in arn:
+        if ids.arn_service(arn) == "kms" and ":key/" in arn:
             return arn
     return None
 

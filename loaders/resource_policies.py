@@ -376,7 +376,7 @@ def _key_arn(record: Mapping[str, Any]) -> str:
             return reported
     for res in fields.resources(record):
         arn = fields.get_ci(res, "ARN")
-        if ids.is_arn(arn) and ids.parse_arn(arn).service == "kms" and ":key/" in arn:
+        if ids.arn_service(arn) == "kms" and ":key/" in arn:
             return arn
     reported = text(fields.section(record, "responseElements"), "keyId")  # ScheduleKeyDeletion, PutKeyPolicy...
     if ids.is_arn(reported) and ":key/" in reported:

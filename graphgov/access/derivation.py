@@ -222,8 +222,8 @@ class Observation:
 
 def endpoint_actions(arn: str) -> tuple[str, ...]:
     """The action that invokes the endpoint: `sagemaker:InvokeEndpoint`, or a Comprehend endpoint's own."""
-    resource = ids.parse_arn(arn).resource if ids.is_arn(arn) else ""
-    return ENDPOINT_ACTIONS.get(resource.split("/", 1)[0], ("sagemaker:InvokeEndpoint",))
+    kind = ids.parse_arn(arn).resource.split("/", 1)[0] if ids.arn_service(arn) == "comprehend" else ""
+    return ENDPOINT_ACTIONS.get(kind, ("sagemaker:InvokeEndpoint",))
 
 
 def _observations(store: Store, artifacts: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str, str],

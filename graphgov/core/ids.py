@@ -92,6 +92,11 @@ def is_arn(value: object) -> bool:
     return isinstance(value, str) and ARN_RE.match(value) is not None
 
 
+def arn_service(value: object) -> str | None:
+    """The service an ARN names (`kms`, `comprehend`...); None for anything that is not an ARN (an S3 URI...)."""
+    return parse_arn(value).service if is_arn(value) else None  # type: ignore[arg-type] - is_arn: a str
+
+
 def _strip_path(rest: str) -> tuple[str, str]:
     """`service-role/x/Name` -> (`/service-role/x/`, `Name`)."""
     parts = rest.split("/")

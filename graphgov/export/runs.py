@@ -84,10 +84,10 @@ def lineage_runs(store: Store) -> LineageRuns:
             job = node_name(key)
             if label == "KnowledgeBase":  # the ingestion is the job, the knowledge base its output
                 outputs, job = [(label, key)], step_name("ingest", key)
-            comprehend = ids.is_arn(key) and ids.parse_arn(key).service == "comprehend"
-            what = COMPREHEND_JOBS.get(label, description) if comprehend else description
-            if comprehend and ids.parse_arn(key).resource.startswith("flywheel/"):
-                what = COMPREHEND_FLYWHEEL
+            what = description
+            if ids.arn_service(key) == "comprehend":
+                flywheel = ids.parse_arn(key).resource.startswith("flywheel/")
+                what = COMPREHEND_FLYWHEEL if flywheel else COMPREHEND_JOBS.get(label, description)
             runs.append(graph.run((label, key), job, job_type, what, inputs, outputs))
     runs.extend(graph.steps())
     runs.sort(key=lambda r: (r.started, r.job))
@@ -133,8 +133,7 @@ class _Graph:
         attrs = self.attrs(node)
         start = started or attrs["first_seen"]
         end = start if started else str(attrs["last_seen"])
-        service = ids.parse_arn(node[1]).service if ids.is_arn(node[1]) else ""
-        return Run(node[1], job, job_type, INTEGRATIONS.get(service, "SAGEMAKER"), description,
+        return Run(node[1], job, job_type, INTEGRATIONS.get(ids.arn_service(node[1]) or "", "SAGEMAKER"), description,
                    str(start), max(str(end), str(start)), inputs, outputs,
                    self.principals("CREATED", node, forward=False), self.principals("EXECUTES_AS", node, forward=True))
 
@@ -153,9 +152,9 @@ class _Graph:
                 steps.append(self._step(node, "deploy", "DEPLOY_MODEL",
                                         "Create the SageMaker model from its artifact or package", sorted(sources)))
         for endpoint, served, since in self._endpoint_models():
-            comprehend = ids.is_arn(endpoint[1]) and ids.parse_arn(endpoint[1]).service == "comprehend"
             what = ("Deploy the Comprehend endpoint with the model version it was created or last updated with"
-                    if comprehend else "Deploy the SageMaker endpoint with the models its current configuration serves")
+                    if ids.arn_service(endpoint[1]) == "comprehend"
+                    else "Deploy the SageMaker endpoint with the models its current configuration serves")
             steps.append(self._step(endpoint, "deploy", "DEPLOY_ENDPOINT", what, served, started=since))
         for throughput, model, _ in self.edges("PROVISIONS"):
             steps.append(self._step(throughput, "provision", "PROVISION_THROUGHPUT",

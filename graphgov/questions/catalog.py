@@ -255,7 +255,7 @@ RESOLVED_TYPES = {
 
 def _lower_resource_name(value: str) -> str:
     """SageMaker ARNs carry lower-cased names; a user may paste a mixed-case one. Other services' ARNs are kept."""
-    if not ids.is_arn(value) or ids.parse_arn(value).service != "sagemaker":
+    if ids.arn_service(value) != "sagemaker":
         return value
     arn = ids.parse_arn(value)
     kind, sep, rest = arn.resource.partition("/")

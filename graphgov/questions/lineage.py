@@ -39,7 +39,7 @@ def kind_word(node: Node) -> str:
     """The word the text tree uses for the node: its merge label's, but a Comprehend training or flywheel (a
     CustomizationJob keyed by a comprehend ARN) says what it is."""
     label, key = node
-    if label == "CustomizationJob" and ids.is_arn(key) and ids.parse_arn(key).service == "comprehend":
+    if label == "CustomizationJob" and ids.arn_service(key) == "comprehend":
         return "Comprehend flywheel" if ids.parse_arn(key).resource.startswith("flywheel/") else "Comprehend training"
     return KINDS.get(label, label)
 

@@ -129,7 +129,7 @@ class _Describer:
         training = self._pending("TrainingJob", "WRITES", lambda a: "describe" in (a.get("evidence") or ()))
         # Bedrock's jobs only: a Comprehend training or flywheel is a CustomizationJob that Bedrock cannot describe
         customization = [(key, attrs) for key, attrs in self._pending("CustomizationJob", "PRODUCED", lambda a: True)
-                         if ids.is_arn(key) and ids.parse_arn(key).service == "bedrock"]
+                         if ids.arn_service(key) == "bedrock"]
         for key, attrs in training:
             name = attrs.get("name") or key.rsplit("/", 1)[-1]
             yield from self._ask("TrainingJob", key, "sagemaker", "describe_training_job", training_job_delta,
