@@ -118,11 +118,11 @@ def dig(mapping: Any, *path: str) -> Any:
     return value
 
 
-def event_place(record: Mapping[str, Any]) -> tuple[str, str, str]:
+def event_place(record: Mapping[str, Any], purpose: str = "") -> tuple[str, str, str]:
     """(partition, Region, account) where the call acted: its Region, and the account whose trail recorded it
-    (else the caller's): where a resource it names by name alone lives."""
+    (else the caller's): where a resource it names by name alone lives. `purpose` ends the Malformed message."""
     region = str(record.get("awsRegion") or "")
     account = str(record.get("recipientAccountId") or dig(record, "userIdentity", "accountId") or "")
     if not region or not account:
-        raise Malformed(f"{record.get('eventName')}: no Region or account")
+        raise Malformed(f"{record.get('eventName')}: no Region or account{' ' + purpose if purpose else ''}")
     return partition(record), region, account

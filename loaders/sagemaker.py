@@ -38,11 +38,7 @@ def place_of(record: Mapping[str, Any], reported_arn: Any = None) -> Place:
         arn = ids.parse_arn(reported_arn)
         if arn.region and arn.account:
             return Place(arn.partition, arn.region, arn.account)
-    region = str(record.get("awsRegion") or "")
-    account = str(record.get("recipientAccountId") or fields.dig(record, "userIdentity", "accountId") or "")
-    if not region or not account:
-        raise Malformed(f"{record.get('eventName')}: no Region or account to name the SageMaker resource")
-    return Place(fields.partition(record), region, account)
+    return Place(*fields.event_place(record, "to name the SageMaker resource"))
 
 
 def _required(mapping: Mapping[str, Any], *path: str) -> str:
@@ -132,9 +128,9 @@ def training_job_rows(request: Mapping[str, Any], place: Place, nodes: list, edg
                              {"evidence": [artifact_evidence]}))
     executes_as(fields.dig(request, "roleArn"), "TrainingJob", job, nodes, edges)
     key_edge(fields.dig(request, "outputDataConfig", "kmsKeyId"), place, "TrainingJob", job, "output", nodes,
-              edges)
+             edges)
     key_edge(fields.dig(request, "resourceConfig", "volumeKmsKeyId"), place, "TrainingJob", job, "volume",
-              nodes, edges)
+             nodes, edges)
     return job
 
 
