@@ -77,10 +77,10 @@ def _bedrock(store: Store) -> bool:
 
 
 def _comprehend(store: Store) -> bool:
-    return any(_any_node(store, (merge,), label) for merge, label in (
-        ("Model", "ComprehendModel"), ("CustomizationJob", "ComprehendTraining"),
-        ("CustomizationJob", "ComprehendFlywheel"), ("BatchInferenceJob", "ComprehendAnalysisJob"),
-        ("Endpoint", "ComprehendEndpoint")))
+    """A node of any merge label Comprehend's share, carrying one of Comprehend's own labels."""
+    return any(_COMPREHEND_LABELS.intersection(attrs.get("labels") or ())
+               for label in ("Model", "CustomizationJob", "BatchInferenceJob", "Endpoint")
+               for _key, attrs in store.scan_nodes(label))
 
 
 def _policies(store: Store) -> bool:

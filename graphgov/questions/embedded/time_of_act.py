@@ -105,25 +105,25 @@ def bedrock_invocations_without_logging(graph: nx.MultiDiGraph, params: Mapping[
 
 # --- unencrypted-ai-artifacts ------------------------------------------------------------------------
 
-# (merge label, issue, the label a node also needs (None: any), the property that must be set (None: none))
-JOB_OUTPUTS = (("TrainingJob", "training output without a customer KMS key", None, None),
-               ("TuningJob", "training output without a customer KMS key", None, None),
-               ("ProcessingJob", "processing output without a customer KMS key", None, None),
-               ("TransformJob", "transform output without a customer KMS key", None, None),
-               ("BatchInferenceJob", "analysis output without a customer KMS key", "ComprehendAnalysisJob", None),
-               ("CustomizationJob", "training output without a customer KMS key", "ComprehendTraining",
+# Both tables: (merge label, ..., issue, the labels of which a node needs one (() : any), the property that must
+# be set (None: none)).
+# JOB_OUTPUTS: (merge label, issue, labels, needed property), judged by the key and the output buckets.
+JOB_OUTPUTS = (("TrainingJob", "training output without a customer KMS key", (), None),
+               ("TuningJob", "training output without a customer KMS key", (), None),
+               ("ProcessingJob", "processing output without a customer KMS key", (), None),
+               ("TransformJob", "transform output without a customer KMS key", (), None),
+               ("BatchInferenceJob", "analysis output without a customer KMS key", ("ComprehendAnalysisJob",), None),
+               ("CustomizationJob", "training output without a customer KMS key", ("ComprehendTraining",),
                 "output_path"))
-# (merge label, key property, the property that must be set, issue, the label a node also needs)
-OTHER_KEYS = (("EndpointConfig", "kms_key_ref", None, "endpoint storage volume without a customer KMS key", None),
-              ("EndpointConfig", "data_capture_kms_key_ref", "data_capture_uri",
-               "data capture without a customer KMS key", None),
-              ("CustomizationJob", "kms_key_ref", None, "custom model without a customer KMS key", None),
-              ("CustomizationJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
-               "ComprehendTraining"),
-              ("CustomizationJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
-               "ComprehendFlywheel"),
-              ("BatchInferenceJob", "volume_kms_key_ref", None, "storage volume without a customer KMS key",
-               "ComprehendAnalysisJob"))
+# OTHER_KEYS: (merge label, key property, issue, labels, needed property), judged by the key alone.
+OTHER_KEYS = (("EndpointConfig", "kms_key_ref", "endpoint storage volume without a customer KMS key", (), None),
+              ("EndpointConfig", "data_capture_kms_key_ref", "data capture without a customer KMS key", (),
+               "data_capture_uri"),
+              ("CustomizationJob", "kms_key_ref", "custom model without a customer KMS key", (), None),
+              ("CustomizationJob", "volume_kms_key_ref", "storage volume without a customer KMS key",
+               ("ComprehendTraining", "ComprehendFlywheel"), None),
+              ("BatchInferenceJob", "volume_kms_key_ref", "storage volume without a customer KMS key",
+               ("ComprehendAnalysisJob",), None))
 
 
 def _event_encryption(state: Mapping[str, Any]) -> str:
@@ -194,7 +194,7 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
             continue
         labels = attrs.get("labels") or (node[0],)
         for label, issue, also, needs in JOB_OUTPUTS:
-            if node[0] != label or attrs.get("output_kms_key_ref") or (also and also not in labels) \
+            if node[0] != label or attrs.get("output_kms_key_ref") or (also and not set(also) & set(labels)) \
                     or (needs and attrs.get(needs) is None):
                 continue
             objects = _written_objects(graph, node)
@@ -211,9 +211,9 @@ def unencrypted_ai_artifacts(graph: nx.MultiDiGraph, params: Mapping[str, Any]) 
                 continue  # every output bucket encrypted with a customer key by default then
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
                          "issue": issue, "output_encryption": states})
-        for label, key_prop, needs, issue, also in OTHER_KEYS:
-            if node[0] != label or attrs.get(key_prop) or (needs and attrs.get(needs) is None) \
-                    or (also and also not in labels):
+        for label, key_prop, issue, also, needs in OTHER_KEYS:
+            if node[0] != label or attrs.get(key_prop) or (also and not set(also) & set(labels)) \
+                    or (needs and attrs.get(needs) is None):
                 continue
             rows.append({"resource": attrs.get("arn"), "resource_type": label, "account": attrs.get("account_id"),
                          "issue": issue, "output_encryption": []})
