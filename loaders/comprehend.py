@@ -44,6 +44,11 @@ def model_arn(partition: str, region: str, account: str, kind: str, name: str, v
     return f"{arn}/version/{version}" if isinstance(version, str) and version else arn
 
 
+def _account(value: str | None) -> dict[str, str]:
+    """`account_id` when the ARN's account is an account (an AWS-owned endpoint's ARN says `aws`)."""
+    return {"account_id": value} if value and value.isdigit() else {}
+
+
 def model_node(arn: str, **props: Any) -> NodeRow:
     """A Comprehend model (version) named by its ARN: kind, name and version read from the ARN itself."""
     parsed = ids.parse_arn(arn)
@@ -51,9 +56,8 @@ def model_node(arn: str, **props: Any) -> NodeRow:
     if parsed.service != "comprehend" or len(parts) < 2 or parts[0] not in KINDS:
         raise Malformed(f"not a Comprehend classifier or recognizer ARN: {arn[:200]}")
     version = parts[3] if len(parts) >= 4 and parts[2] == "version" else None
-    base = {"arn": arn, "kind": parts[0], "name": parts[1], "version": version, "region": parsed.region}
-    if parsed.account:
-        base["account_id"] = parsed.account
+    base = {"arn": arn, "kind": parts[0], "name": parts[1], "version": version, "region": parsed.region,
+            **_account(parsed.account)}
     return NodeRow("ComprehendModel", arn, {**base, **props})
 
 
@@ -91,6 +95,14 @@ def _key_ref(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def training_node(model: NodeRow, **props: Any) -> NodeRow:
+    """The training of a version (keyed by its ARN): what the model node says of it, and `props`."""
+    return NodeRow("ComprehendTraining", model.key, {
+        "arn": model.key, "name": model.props["name"], "region": model.props["region"],
+        "customization_type": f"comprehend-{model.props['kind']}", "account_id": model.props.get("account_id"),
+        **props})
+
+
 def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, edges: list) -> None:
     """CreateDocumentClassifier / CreateEntityRecognizer: the version, its training, every input per channel."""
     event = str(record.get("eventName"))
@@ -116,13 +128,11 @@ def create_model(record: Mapping[str, Any], principal: Principal, nodes: list, e
                        mode=fields.get_ci(request, "mode"), defined=True)
     nodes.append(model)
     training = "ComprehendTraining"
-    nodes.append(NodeRow("ComprehendTraining", arn, {
-        "arn": arn, "name": model.props["name"], "account_id": model.props.get("account_id"),
-        "region": model.props["region"], "customization_type": f"comprehend-{kind}",
+    nodes.append(training_node(
+        model,
         # the trained model's own encryption, as for a Bedrock custom model (unencrypted-ai-artifacts)
-        "kms_key_ref": model_key, "volume_kms_key_ref": volume_key, "output_kms_key_ref": output_key,
-        "output_path": output_path if isinstance(output_path, str) and output_path else None, "defined": True,
-    }))
+        kms_key_ref=model_key, volume_kms_key_ref=volume_key, output_kms_key_ref=output_key,
+        output_path=output_path if isinstance(output_path, str) and output_path else None, defined=True))
     config = fields.get_ci(request, "inputDataConfig")
     for channel, uri, data_type in _channels(kind, config if isinstance(config, Mapping) else {}):
         dataset = dataset_rows(uri, data_type, partition, nodes, edges)
@@ -198,11 +208,6 @@ RUNTIME_CALLS = frozenset({
     "BatchDetectDominantLanguage", "BatchDetectEntities", "BatchDetectKeyPhrases", "BatchDetectSentiment",
     "BatchDetectSyntax", "BatchDetectTargetedSentiment",
 })
-
-
-def _account(value: str | None) -> dict[str, str]:
-    """`account_id` when the ARN's account is an account (an AWS-owned endpoint's ARN says `aws`)."""
-    return {"account_id": value} if value and value.isdigit() else {}
 
 
 def endpoint_node(arn: str, **props: Any) -> NodeRow:
@@ -426,10 +431,7 @@ def stop_training(record: Mapping[str, Any], principal: Principal, nodes: list, 
     arn = fields.get_ci(fields.params(record), member)
     if not ids.is_arn(arn):
         raise Malformed(f"{event}: no requestParameters.{member}")
-    model = model_node(arn)
-    nodes.append(NodeRow("ComprehendTraining", arn, {
-        "arn": arn, "name": model.props["name"], "region": model.props["region"],
-        "customization_type": f"comprehend-{model.props['kind']}", **_account(model.props.get("account_id"))}))
+    nodes.append(training_node(model_node(arn)))
     edges.append(EdgeRow("CREATED", principal.node_type, principal.key, "ComprehendTraining", arn, {}, event))
 
 

@@ -246,11 +246,16 @@ def _normalise(question_id: str, name: str, spec: ParamSpec, value: str, store: 
 RESOLVED_TYPES = {
     "principal": (("AWSPrincipal",), lambda v: ids.canonical_principal_arn(v), lambda v: (v,)),
     # SageMaker names are lower-cased in its ARNs and graphgov's names; Comprehend's keep their case
-    "endpoint": (("Endpoint",), lambda v: _lower_resource_name(v), lambda v: tuple(dict.fromkeys((v.lower(), v)))),
-    "model": (("Model",), lambda v: _lower_resource_name(v), lambda v: tuple(dict.fromkeys((v.lower(), v)))),
+    "endpoint": (("Endpoint",), lambda v: _lower_resource_name(v), lambda v: _either_case(v)),
+    "model": (("Model",), lambda v: _lower_resource_name(v), lambda v: _either_case(v)),
     "dataset": (("Dataset",), lambda v: ids.parse_s3_uri(v).uri(), lambda v: (v,)),
     "job": (("TrainingJob", "CustomizationJob"), lambda v: _lower_resource_name(v), lambda v: (v,)),
 }
+
+
+def _either_case(name: str) -> tuple[str, ...]:
+    """A name as SageMaker stores it (lower-cased) and as given (Comprehend keeps its case)."""
+    return tuple(dict.fromkeys((name.lower(), name)))
 
 
 def _lower_resource_name(value: str) -> str:
