@@ -48,6 +48,7 @@ from graphgov.access.timeline import END_OF_TIME, State, StateError, Timeline
 from graphgov.core import ids
 from graphgov.core.delta import GraphDelta, NodeRow
 from graphgov.core.merge_rules import NAMED_ONLY_SOURCE, named_only
+from graphgov.core.schema import ACCESS_MODEL_KINDS, COMPREHEND_MODEL_KINDS
 from graphgov.ingest.aggregate import Aggregate, NodeId
 from graphgov.pause import pause_point
 from graphgov.stores.base import DerivedEdge, Store
@@ -61,9 +62,6 @@ JOB_LABELS = ("TrainingJob", "CustomizationJob")
 # action each Comprehend endpoint kind is authorised by (Comprehend's service authorization reference).
 ENDPOINT_ACTIONS = {"document-classifier-endpoint": ("comprehend:ClassifyDocument",),
                     "entity-recognizer-endpoint": ("comprehend:DetectEntities",)}
-# Comprehend versions: other accounts import them (ImportModel) as their model policy allows
-COMPREHEND_KINDS = ("document-classifier", "entity-recognizer")
-_INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
 _ACCESS_NAME = {"allow": "potential", "observed": "observed", "conditional": "conditional", "unknown": "unknown"}
 # The note an observed access carries: the call proves the access in its own request context only.
 OBSERVED_CONTEXT = "context:observed-call-only"
@@ -170,7 +168,7 @@ def _read_facts(store: Store) -> _Facts:
         buckets={k: a.get("account_id") for k, a in nodes["S3Bucket"].items()},
         datasets=nodes["Dataset"], artifacts=nodes["ModelArtifact"], keys=nodes["KMSKey"],
         endpoints=nodes["Endpoint"],
-        models={k: a for k, a in nodes["Model"].items() if a.get("kind") in (*_INVOCABLE_KINDS, *COMPREHEND_KINDS)},
+        models={k: a for k, a in nodes["Model"].items() if a.get("kind") in ACCESS_MODEL_KINDS},
         groups=nodes["ModelPackageGroup"], encrypted_buckets=encrypted, job_inputs=dict(job_inputs),
         job_starts=job_starts, observed=observed, bucket_points=_bucket_points(nodes["S3AccessPoint"]),
         state_nodes=nodes["PolicyState"],
@@ -341,7 +339,7 @@ class _Deriver:
                               attrs.get("account_id") or account_of(arn), "other"))
         for arn, attrs in sorted(self.facts.models.items()):
             account = attrs.get("account_id") or account_of(arn)
-            if attrs.get("kind") in COMPREHEND_KINDS:  # who may copy it into their account, under its model policy
+            if attrs.get("kind") in COMPREHEND_MODEL_KINDS:  # who may copy it into their account (model policy)
                 out.append(Target("Model", arn, "CAN_READ", ("comprehend:ImportModel",), arn, account, "comprehend",
                                   arn))
             else:

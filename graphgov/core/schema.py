@@ -30,6 +30,12 @@ EVENT_ID_SAMPLE = 5
 # A principal's unique id (`AROA…`, `AIDA…`) changes when the role or user is deleted and created again:
 # the newest evidence names the one in force.
 TIMED_PROPS: dict[str, str] = {"tags": "tags_at", "encryption": "encryption_at", "principal_id": "principal_id_at"}
+# Model `kind`s the access derivation asks about, and cross-account-exposure lists (its Cypher spells them too):
+# Bedrock models someone invokes by ARN (bedrock:InvokeModel), and Comprehend versions other accounts may copy
+# (comprehend:ImportModel, under their model policy)
+INVOCABLE_MODEL_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
+COMPREHEND_MODEL_KINDS = ("document-classifier", "entity-recognizer")
+ACCESS_MODEL_KINDS = INVOCABLE_MODEL_KINDS + COMPREHEND_MODEL_KINDS
 
 
 @dataclass(frozen=True)

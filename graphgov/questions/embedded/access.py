@@ -13,6 +13,7 @@ from typing import Any
 
 import networkx as nx
 
+from graphgov.core.schema import ACCESS_MODEL_KINDS
 from graphgov.questions.embedded.estate import TRAINING_READERS, Estate
 from graphgov.questions.embedded.registry import Rows, answers
 from graphgov.questions.embedded.walk import edges_in as _in
@@ -21,8 +22,6 @@ from graphgov.stores.embedded_graph import GraphReads
 
 Node = tuple[str, str]
 CAPABILITIES = ("CAN_READ", "CAN_WRITE", "CAN_DECRYPT", "CAN_INVOKE")
-INVOCABLE_KINDS = ("custom-model", "provisioned-model", "imported-model", "custom-model-deployment")
-COMPREHEND_KINDS = ("document-classifier", "entity-recognizer")  # versions other accounts may import
 Found = tuple[Node, str, list[str]]  # (principal, access, via): rows of one key unite their via
 # cross-account-exposure walks nearly everything: capabilities and role chains into each exposed resource,
 # every operation on its objects (an artifact's found by bucket and key among all objects), replicas, uses
@@ -146,7 +145,7 @@ def _exposed_resources(estate: Estate) -> Iterator[tuple[Node, str | None]]:
             for bucket, _, _ in _out(graph, node, "IN_BUCKET"):
                 yield node, graph.nodes[bucket].get("account_id")
         elif label in ("KMSKey", "Endpoint", "ModelPackageGroup") or (
-                label == "Model" and attrs.get("kind") in (*INVOCABLE_KINDS, *COMPREHEND_KINDS)):
+                label == "Model" and attrs.get("kind") in ACCESS_MODEL_KINDS):
             yield node, attrs.get("account_id")
 
 
